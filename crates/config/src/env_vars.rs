@@ -1,0 +1,33 @@
+//! Every environment variable rustyclaw reads, as one documented constant each.
+//!
+//! The names are OpenClaw's where OpenClaw has one, so an existing setup keeps working.
+
+/// Path of the config file; overrides `<state dir>/openclaw.json`.
+pub const OPENCLAW_CONFIG_PATH: &str = "OPENCLAW_CONFIG_PATH";
+/// The state directory (config, workspace, database, logs); default `~/.rustyclaw`.
+pub const OPENCLAW_STATE_DIR: &str = "OPENCLAW_STATE_DIR";
+/// Overrides the home directory used to expand `~` and to find the default state dir.
+pub const OPENCLAW_HOME: &str = "OPENCLAW_HOME";
+/// The user's home directory (fallback when `OPENCLAW_HOME` is unset).
+pub const HOME: &str = "HOME";
+/// Executable search path, used to find helper programs such as `bwrap`.
+pub const PATH: &str = "PATH";
+/// Gateway shared token; overrides `gateway.auth.token`.
+pub const OPENCLAW_GATEWAY_TOKEN: &str = "OPENCLAW_GATEWAY_TOKEN";
+/// Gateway password; overrides `gateway.auth.password`.
+pub const OPENCLAW_GATEWAY_PASSWORD: &str = "OPENCLAW_GATEWAY_PASSWORD";
+/// Gateway port; overrides `gateway.port` (a `--port` flag overrides this).
+pub const OPENCLAW_GATEWAY_PORT: &str = "OPENCLAW_GATEWAY_PORT";
+/// Log filter for the console and the log file (`tracing` directives, e.g. `debug,hyper=info`).
+pub const RUSTYCLAW_LOG: &str = "RUSTYCLAW_LOG";
+
+/// Variables listed in `rustyclaw doctor` and the docs, with what they do.
+pub const ALL: &[(&str, &str)] = &[
+    (OPENCLAW_CONFIG_PATH, "config file path"),
+    (OPENCLAW_STATE_DIR, "state directory (default ~/.rustyclaw)"),
+    (OPENCLAW_HOME, "home directory override"),
+    (OPENCLAW_GATEWAY_TOKEN, "gateway shared token (overrides gateway.auth.token)"),
+    (OPENCLAW_GATEWAY_PASSWORD, "gateway password (overrides gateway.auth.password)"),
+    (OPENCLAW_GATEWAY_PORT, "gateway port (overrides gateway.port)"),
+    (RUSTYCLAW_LOG, "log filter directives"),
+];

@@ -1,0 +1,205 @@
+//! `agents`: defaults shared by every agent, and the agents themselves.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{ThinkingLevel, ToolPolicySection, VerboseLevel};
+
+/// `agents` section.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AgentsSection {
+    /// Settings every agent inherits.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub defaults: Option<AgentDefaultsSection>,
+    /// Agents as a list (each with an `id`), OpenClaw ≤ 2026.7 style.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub list: Option<Vec<AgentEntrySection>>,
+    /// Agents keyed by id, OpenClaw 2026.9 style.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entries: Option<BTreeMap<String, AgentEntrySection>>,
+}
+
+/// `agents.defaults`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AgentDefaultsSection {
+    /// Workspace directory (default `<state dir>/workspace`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
+    /// Model as `provider/model`, or `{ primary, fallbacks }`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelSelection>,
+    /// Per-model settings keyed by `provider/model` (aliases, request parameters).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub models: Option<BTreeMap<String, ModelEntrySection>>,
+    /// Default thinking level for new sessions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thinking_default: Option<ThinkingLevel>,
+    /// Default verbose level for new sessions (default `off`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verbose_default: Option<VerboseLevel>,
+    /// Longest a run may take, in seconds (default 600).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
+    /// Most runs executing at once across all sessions (default 4).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_concurrent: Option<u32>,
+    /// Context window to assume when the model does not declare one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context_tokens: Option<u64>,
+    /// IANA time zone for the date line of the system prompt (default: the host's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_timezone: Option<String>,
+    /// Clock format in prompts: `auto`, `12` or `24`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_format: Option<String>,
+    /// Do not seed or inject workspace bootstrap files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_bootstrap: Option<bool>,
+    /// Largest single bootstrap file injected into the prompt (default 12000 chars).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bootstrap_max_chars: Option<usize>,
+    /// Largest total of bootstrap files injected (default 60000 chars).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bootstrap_total_max_chars: Option<usize>,
+    /// Isolation of tool commands.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<SandboxSection>,
+}
+
+/// A model choice: `"provider/model"` or `{ primary, fallbacks }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ModelSelection {
+    /// Just the primary model.
+    Primary(String),
+    /// A primary model and the models to fail over to, in order.
+    WithFallbacks {
+        /// The model used first.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        primary: Option<String>,
+        /// Models tried in order when the primary fails.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        fallbacks: Option<Vec<String>>,
+    },
+}
+
+/// `agents.defaults.models["provider/model"]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ModelEntrySection {
+    /// Short name usable in `/model <alias>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    /// Extra request parameters (temperature, max tokens, …) sent with this model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub params: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// One agent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AgentEntrySection {
+    /// Agent id (`[a-z0-9][a-z0-9_-]*`); required in `list`, the key in `entries`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Use this agent when no binding picks another.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<bool>,
+    /// Display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Workspace directory for this agent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
+    /// Per-agent state directory (OpenClaw layout); informational in rustyclaw.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_dir: Option<String>,
+    /// Model override for this agent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelSelection>,
+    /// How the agent presents itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<IdentitySection>,
+    /// Sandbox override for this agent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<SandboxSection>,
+    /// Tool policy override for this agent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tools: Option<ToolPolicySection>,
+    /// Skills this agent may use (absent = all).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skills: Option<Vec<String>>,
+}
+
+/// `identity` of an agent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IdentitySection {
+    /// Name the agent uses for itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// An emoji for the agent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emoji: Option<String>,
+    /// Avatar image path or URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<String>,
+    /// Free-text personality theme.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub theme: Option<String>,
+}
+
+/// `sandbox`: isolation of tool commands.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SandboxSection {
+    /// `off`, `non-main` (sandbox all but the main session) or `all`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<SandboxMode>,
+    /// Access to the agent workspace from inside the sandbox: `none`, `ro` or `rw`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workspace_access: Option<WorkspaceAccess>,
+    /// Sandbox lifetime: per `session`, per `agent`, or `shared`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<SandboxScope>,
+}
+
+/// Sandbox modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SandboxMode {
+    /// Commands run unsandboxed.
+    Off,
+    /// Every session but the main one is sandboxed.
+    NonMain,
+    /// Every session is sandboxed.
+    All,
+}
+
+/// Workspace access from a sandbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum WorkspaceAccess {
+    /// No access; the sandbox has its own scratch workspace.
+    None,
+    /// Read-only.
+    Ro,
+    /// Read-write.
+    Rw,
+}
+
+/// Sandbox lifetimes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SandboxScope {
+    /// One sandbox per session.
+    Session,
+    /// One per agent.
+    Agent,
+    /// One for everything.
+    Shared,
+}

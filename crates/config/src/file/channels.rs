@@ -1,0 +1,339 @@
+//! `channels`: one typed section per chat channel.
+//!
+//! Every channel shares the access and delivery settings of [`ChannelCommon`] and adds its own
+//! credentials; `accounts` holds extra accounts of the same channel with the same shape.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{AllowEntry, SecretInput};
+
+/// `channels` section.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChannelsSection {
+    /// Defaults for every channel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub defaults: Option<ChannelDefaultsSection>,
+    /// Telegram bot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub telegram: Option<ChannelSection<TelegramCredentials>>,
+    /// Discord bot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discord: Option<ChannelSection<DiscordCredentials>>,
+    /// Slack app.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slack: Option<ChannelSection<SlackCredentials>>,
+    /// WhatsApp (linked device).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub whatsapp: Option<ChannelSection<WhatsappCredentials>>,
+    /// Signal via a signal-cli daemon.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signal: Option<ChannelSection<SignalCredentials>>,
+    /// IRC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub irc: Option<ChannelSection<IrcCredentials>>,
+    /// Matrix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matrix: Option<ChannelSection<MatrixCredentials>>,
+    /// Mattermost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mattermost: Option<ChannelSection<MattermostCredentials>>,
+}
+
+impl ChannelsSection {
+    /// Ids of the channels present in the file with `enabled` not set to false.
+    pub fn configured_ids(&self) -> Vec<&'static str> {
+        let mut ids = Vec::new();
+        let mut add = |id: &'static str, common: Option<&ChannelCommon>| {
+            if let Some(common) = common
+                && common.enabled != Some(false)
+            {
+                ids.push(id);
+            }
+        };
+        add("telegram", self.telegram.as_ref().map(|c| &c.common));
+        add("discord", self.discord.as_ref().map(|c| &c.common));
+        add("slack", self.slack.as_ref().map(|c| &c.common));
+        add("whatsapp", self.whatsapp.as_ref().map(|c| &c.common));
+        add("signal", self.signal.as_ref().map(|c| &c.common));
+        add("irc", self.irc.as_ref().map(|c| &c.common));
+        add("matrix", self.matrix.as_ref().map(|c| &c.common));
+        add("mattermost", self.mattermost.as_ref().map(|c| &c.common));
+        ids
+    }
+}
+
+/// `channels.defaults`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChannelDefaultsSection {
+    /// Default group policy for channels that do not set one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_policy: Option<GroupPolicy>,
+}
+
+/// A channel: shared settings, credentials, and extra accounts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct ChannelSection<C> {
+    /// Access and delivery settings.
+    #[serde(flatten)]
+    pub common: ChannelCommon,
+    /// Credentials of the default account.
+    #[serde(flatten)]
+    pub credentials: C,
+    /// Additional accounts by id (the default account's id is `default`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accounts: Option<BTreeMap<String, ChannelAccount<C>>>,
+}
+
+/// One extra account of a channel.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct ChannelAccount<C> {
+    /// Display name of the account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Access and delivery settings (override the channel's).
+    #[serde(flatten)]
+    pub common: ChannelCommon,
+    /// Credentials of this account.
+    #[serde(flatten)]
+    pub credentials: C,
+}
+
+/// Settings every channel has.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChannelCommon {
+    /// Connect this channel (default true when the section exists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Who may DM the agent: `pairing` (default), `allowlist`, `open` or `disabled`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dm_policy: Option<DmPolicy>,
+    /// Senders allowed to DM (ids or handles; `*` for anyone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_from: Option<Vec<AllowEntry>>,
+    /// Which groups the agent answers in: `open`, `allowlist` (default) or `disabled`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_policy: Option<GroupPolicy>,
+    /// Senders allowed in groups.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_allow_from: Option<Vec<AllowEntry>>,
+    /// Per-group settings keyed by group id, or `*` for all groups.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<BTreeMap<String, GroupSection>>,
+    /// Recent group messages given as context.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history_limit: Option<u32>,
+    /// Recent DM messages given as context.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dm_history_limit: Option<u32>,
+    /// Longest message sent in one piece (channel default otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text_chunk_limit: Option<usize>,
+    /// How long replies are split: `length` or `newline`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chunk_mode: Option<ChunkMode>,
+    /// Send the reply in blocks as it is generated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block_streaming: Option<bool>,
+    /// Largest media file accepted, in MB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media_max_mb: Option<u32>,
+    /// Text prepended to replies on this channel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_prefix: Option<String>,
+}
+
+/// DM access policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DmPolicy {
+    /// Unknown senders get a pairing code to approve.
+    Pairing,
+    /// Only `allowFrom` senders.
+    Allowlist,
+    /// Anyone.
+    Open,
+    /// No DMs.
+    Disabled,
+}
+
+/// Group access policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupPolicy {
+    /// Any group.
+    Open,
+    /// Groups listed in `groups`.
+    Allowlist,
+    /// No groups.
+    Disabled,
+}
+
+/// Reply splitting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ChunkMode {
+    /// Split at the length limit.
+    Length,
+    /// Split at paragraph boundaries.
+    Newline,
+}
+
+/// Per-group settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GroupSection {
+    /// Answer only when mentioned (default true).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub require_mention: Option<bool>,
+    /// Answer in this group at all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Senders allowed in this group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_from: Option<Vec<AllowEntry>>,
+    /// Extra system prompt for this group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system_prompt: Option<String>,
+}
+
+/// Telegram credentials.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TelegramCredentials {
+    /// Bot token from @BotFather.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bot_token: Option<SecretInput>,
+    /// File holding the bot token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_file: Option<String>,
+    /// Public webhook URL (long polling when absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<String>,
+    /// Secret Telegram echoes on webhook calls.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_secret: Option<SecretInput>,
+}
+
+/// Discord credentials.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscordCredentials {
+    /// Bot token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<SecretInput>,
+}
+
+/// Slack credentials.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SlackCredentials {
+    /// Bot token (`xoxb-…`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bot_token: Option<SecretInput>,
+    /// App-level token for Socket Mode (`xapp-…`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub app_token: Option<SecretInput>,
+    /// Signing secret for HTTP events mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_secret: Option<SecretInput>,
+    /// `socket` (default) or `http`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+}
+
+/// WhatsApp has no credentials in config: the linked-device session lives in the state dir.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WhatsappCredentials {
+    /// Answer messages you send to yourself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub self_chat_mode: Option<bool>,
+}
+
+/// Signal settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignalCredentials {
+    /// The Signal account (phone number) of the bot.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// URL of a running signal-cli HTTP daemon.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_url: Option<String>,
+    /// Path of the signal-cli binary to start when `autoStart` is set.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cli_path: Option<String>,
+    /// Start signal-cli automatically.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_start: Option<bool>,
+}
+
+/// IRC connection settings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IrcCredentials {
+    /// Server host name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Server port (default 6697 with TLS, 6667 without).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// Use TLS (default true).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<bool>,
+    /// Nickname.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nick: Option<String>,
+    /// User name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Server or NickServ password.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<SecretInput>,
+    /// Channels to join.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Vec<String>>,
+}
+
+/// Matrix credentials.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MatrixCredentials {
+    /// Homeserver URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub homeserver: Option<String>,
+    /// Full user id (`@bot:example.org`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Access token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<SecretInput>,
+    /// Password (used to log in when no access token is given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<SecretInput>,
+    /// Device display name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
+}
+
+/// Mattermost credentials.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MattermostCredentials {
+    /// Server URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    /// Bot access token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bot_token: Option<SecretInput>,
+}

@@ -1,0 +1,88 @@
+//! Small value types shared by several sections.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// An allowlist entry: a user id, handle or pattern (numbers accepted for numeric ids).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum AllowEntry {
+    /// A textual id, handle or `*`.
+    Text(String),
+    /// A numeric id (e.g. a Telegram user id).
+    Number(i64),
+}
+
+impl AllowEntry {
+    /// The entry as text, numbers in decimal.
+    pub fn as_text(&self) -> String {
+        match self {
+            AllowEntry::Text(s) => s.clone(),
+            AllowEntry::Number(n) => n.to_string(),
+        }
+    }
+}
+
+/// A tool allow/deny policy.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ToolPolicySection {
+    /// Base tool profile: `minimal`, `coding`, `messaging` or `full`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ToolProfile>,
+    /// Tools or groups allowed (wildcards like `web_*`, groups like `group:fs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow: Option<Vec<String>>,
+    /// Tools added on top of the profile without replacing its list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub also_allow: Option<Vec<String>>,
+    /// Tools or groups denied; deny always wins over allow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deny: Option<Vec<String>>,
+}
+
+/// Built-in tool profiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ToolProfile {
+    /// Only `session_status`.
+    Minimal,
+    /// Files, runtime, sessions, memory.
+    Coding,
+    /// Messaging and session tools.
+    Messaging,
+    /// Every tool.
+    Full,
+}
+
+/// Thinking (reasoning effort) levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ThinkingLevel {
+    /// No extended thinking.
+    Off,
+    /// Minimal thinking budget.
+    Minimal,
+    /// Low budget.
+    Low,
+    /// Medium budget.
+    Medium,
+    /// High budget.
+    High,
+    /// The provider's maximum.
+    Xhigh,
+    /// Let the provider decide.
+    Adaptive,
+}
+
+/// Verbose levels for tool output shown in chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum VerboseLevel {
+    /// No tool summaries.
+    Off,
+    /// Tool summaries.
+    On,
+    /// Tool summaries with output.
+    Full,
+}

@@ -1,0 +1,197 @@
+//! `tools`: the tool policy and tool behaviour.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{AllowEntry, SecretInput, ToolPolicySection, ToolProfile};
+
+/// `tools` section.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ToolsSection {
+    /// Base profile (default `coding`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ToolProfile>,
+    /// Tools or groups allowed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow: Option<Vec<String>>,
+    /// Tools added on top of the profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub also_allow: Option<Vec<String>>,
+    /// Tools or groups denied (deny wins).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deny: Option<Vec<String>>,
+    /// Policy overrides per provider or `provider/model`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_provider: Option<BTreeMap<String, ToolPolicySection>>,
+    /// Elevated (host) execution for approved senders.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elevated: Option<ElevatedSection>,
+    /// The `exec` tool.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exec: Option<ExecSection>,
+    /// The web tools.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub web: Option<WebToolsSection>,
+    /// Detection of a model repeating the same tool call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loop_detection: Option<LoopDetectionSection>,
+}
+
+/// `tools.elevated`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ElevatedSection {
+    /// Allow `/elevated` at all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Senders allowed per channel: `{ telegram: ["123"] }`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_from: Option<BTreeMap<String, Vec<AllowEntry>>>,
+}
+
+/// `tools.exec`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExecSection {
+    /// Move a command to the background after this long (default 10000 ms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub background_ms: Option<u64>,
+    /// Kill a command after this long (default 1800 s).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_sec: Option<u64>,
+    /// Forget finished background runs after this long (default 1800000 ms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cleanup_ms: Option<u64>,
+    /// Tell the session when a background command exits (default true).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notify_on_exit: Option<bool>,
+    /// Where commands run: `sandbox` (default), `gateway` (host) or `node`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<ExecHost>,
+    /// Host execution policy: `deny`, `allowlist` or `full`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security: Option<ExecSecurity>,
+    /// When to ask a human: `off`, `on-miss` or `always`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ask: Option<ExecAsk>,
+    /// The `apply_patch` tool.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub apply_patch: Option<ApplyPatchSection>,
+}
+
+/// Execution hosts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ExecHost {
+    /// Inside the sandbox.
+    Sandbox,
+    /// On the gateway host.
+    Gateway,
+    /// On a paired device node.
+    Node,
+}
+
+/// Host execution policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ExecSecurity {
+    /// Refuse host commands.
+    Deny,
+    /// Allow commands on the allowlist.
+    Allowlist,
+    /// Allow everything.
+    Full,
+}
+
+/// Approval prompting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExecAsk {
+    /// Never ask.
+    Off,
+    /// Ask when a command is not on the allowlist.
+    OnMiss,
+    /// Always ask.
+    Always,
+}
+
+/// `tools.exec.applyPatch`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApplyPatchSection {
+    /// Offer `apply_patch`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Models allowed to use it (absent = all).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_models: Option<Vec<String>>,
+}
+
+/// `tools.web`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WebToolsSection {
+    /// `web_fetch`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fetch: Option<WebFetchSection>,
+    /// `web_search`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search: Option<WebSearchSection>,
+}
+
+/// `tools.web.fetch`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WebFetchSection {
+    /// Offer `web_fetch` (default true).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Most characters returned (default 50000).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_chars: Option<usize>,
+    /// Request timeout in seconds (default 30).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
+    /// Most redirects followed (default 3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_redirects: Option<u32>,
+    /// User-Agent header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// Allow fetching private and loopback addresses (default false: SSRF guard).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_private_network: Option<bool>,
+}
+
+/// `tools.web.search`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WebSearchSection {
+    /// Offer `web_search`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Search provider id (`brave`, `perplexity`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// API key for the provider.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<SecretInput>,
+    /// Results per query (default 5).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<u32>,
+}
+
+/// `tools.loopDetection`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoopDetectionSection {
+    /// Detect repeated identical tool calls (default true).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Identical calls in a row that count as a loop (default 3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_repeats: Option<u32>,
+}

@@ -1,0 +1,119 @@
+//! The load pipeline: read → JSON5 → `$include` → `.env` + `env` → `${VAR}` → key check →
+//! typed deserialisation → resolution.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::file::ConfigFile;
+use crate::{Config, ConfigError, Env, Issue, JsonPath, Locations, include, json5, resolve, schema, substitute, validate};
+
+/// A successfully loaded config.
+#[derive(Debug)]
+pub struct LoadedConfig {
+    /// The resolved configuration.
+    pub config: Config,
+    /// The file as parsed (after includes and substitution), for `config get` and the gateway.
+    pub file: ConfigFile,
+    /// Warnings: keys without effect, unsupported features.
+    pub warnings: Vec<Issue>,
+    /// The config file path.
+    pub path: PathBuf,
+    /// Whether the file exists (a missing file means all defaults).
+    pub exists: bool,
+    /// SHA-256 of the raw file text (hex), for optimistic concurrency (`baseHash`).
+    pub hash: Option<String>,
+    /// Files pulled in through `$include`.
+    pub included_files: Vec<PathBuf>,
+}
+
+/// Reads and resolves the config at `locations.config_path`.
+pub fn load(locations: &Locations, env: &Env) -> Result<LoadedConfig, ConfigError> {
+    let path = locations.config_path.clone();
+    let raw = read_optional(&path)?;
+    let exists = raw.is_some();
+    let hash = raw.as_deref().map(hash_text);
+    let doc = match &raw {
+        Some(text) => json5::parse_document(text, &path)?,
+        None => Map::new(),
+    };
+    let (doc, included_files) = include::resolve_includes(doc, &path)?;
+    let mut env = env.clone();
+    env.load_dotenv(&locations.state_dotenv())?;
+    add_config_env(&doc, &mut env);
+    let mut value = Value::Object(doc);
+    substitute::substitute_env(&mut value, &env, &path)?;
+    let (file, warnings) = check_and_parse(value, &path)?;
+    let resolved = resolve::resolve(&file, &env, locations, &path)?;
+    let mut all_warnings = warnings;
+    all_warnings.extend(resolved.warnings);
+    Ok(LoadedConfig {
+        config: resolved.config,
+        file,
+        warnings: all_warnings,
+        path,
+        exists,
+        hash,
+        included_files,
+    })
+}
+
+/// Validates a document's keys and types without resolving secrets or variables; used before
+/// every write so that a bad edit is refused and the file on disk stays as it was.
+pub fn validate_text(text: &str, path: &Path) -> Result<Vec<Issue>, ConfigError> {
+    let doc = json5::parse_document(text, path)?;
+    let (doc, _) = include::resolve_includes(doc, path)?;
+    check_and_parse(Value::Object(doc), path).map(|(_, warnings)| warnings)
+}
+
+fn check_and_parse(mut value: Value, path: &Path) -> Result<(ConfigFile, Vec<Issue>), ConfigError> {
+    let report = validate::check_keys(&mut value, &schema::config_schema());
+    if !report.errors.is_empty() {
+        return Err(ConfigError::Invalid {
+            path: path.to_path_buf(),
+            issues: report.errors,
+        });
+    }
+    let file: ConfigFile = serde_path_to_error::deserialize(value).map_err(|e| {
+        let json_path = JsonPath::from(e.path());
+        ConfigError::Invalid {
+            path: path.to_path_buf(),
+            issues: vec![Issue::error(json_path, e.into_inner().to_string())],
+        }
+    })?;
+    Ok((file, report.warnings))
+}
+
+/// `env.vars` and inline `env` keys become fallbacks for substitution (never overriding).
+fn add_config_env(doc: &Map<String, Value>, env: &mut Env) {
+    let Some(Value::Object(section)) = doc.get("env") else {
+        return;
+    };
+    let strings = |m: &Map<String, Value>| -> Vec<(String, String)> {
+        m.iter()
+            .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned())))
+            .collect()
+    };
+    if let Some(Value::Object(vars)) = section.get("vars") {
+        env.add_fallbacks(strings(vars));
+    }
+    env.add_fallbacks(strings(section));
+}
+
+/// Reads a file, `None` when it does not exist.
+pub fn read_optional(path: &Path) -> Result<Option<String>, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// SHA-256 of a text, hex encoded (OpenClaw's `baseHash`).
+pub fn hash_text(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}

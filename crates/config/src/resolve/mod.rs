@@ -1,0 +1,131 @@
+//! Raw [`ConfigFile`] → resolved [`Config`]: defaults applied, secrets resolved, cross-field rules
+//! checked. Everything downstream reads `Config`, never the raw file, so a default lives in
+//! exactly one place (here) and every field of `Config` is documented with it.
+
+mod agents;
+mod gateway;
+mod runtime;
+
+pub use agents::*;
+pub use gateway::*;
+pub use runtime::*;
+
+use crate::file::{AuthSection, ChannelsSection, ConfigFile, SkillsSection};
+use crate::secret::SecretResolver;
+use crate::{ConfigError, Env, Issue, JsonPath, Locations};
+
+/// The resolved configuration, with every default applied.
+#[derive(Debug)]
+pub struct Config {
+    /// The gateway server.
+    pub gateway: GatewayConfig,
+    /// Agents and their defaults.
+    pub agents: AgentsConfig,
+    /// Model providers.
+    pub models: ModelsConfig,
+    /// Credential profiles (used as written).
+    pub auth: AuthSection,
+    /// Session mapping and resets.
+    pub session: SessionConfig,
+    /// Message handling and queueing.
+    pub messages: MessagesConfig,
+    /// Tool policy and behaviour.
+    pub tools: ToolsConfig,
+    /// Channel sections as written; adapters validate their own section when they start.
+    pub channels: ChannelsSection,
+    /// Skill loading (used as written).
+    pub skills: SkillsSection,
+    /// The scheduler.
+    pub cron: CronConfig,
+    /// Webhooks.
+    pub hooks: HooksConfig,
+    /// Logging.
+    pub logging: LoggingConfig,
+}
+
+/// Shared state of one resolution pass.
+pub(crate) struct Ctx<'a> {
+    pub env: &'a Env,
+    pub locations: &'a Locations,
+    pub secrets: SecretResolver<'a>,
+    pub errors: Vec<Issue>,
+    pub warnings: Vec<Issue>,
+    pub secret_failure: Option<ConfigError>,
+}
+
+impl Ctx<'_> {
+    /// Resolves a secret input, remembering the first failure (resolution continues so every
+    /// other problem is reported in the same pass).
+    pub fn secret(
+        &mut self,
+        input: Option<&crate::file::SecretInput>,
+        at: JsonPath,
+    ) -> Option<crate::Secret> {
+        let input = input?;
+        match self.secrets.resolve(input) {
+            Ok(s) => Some(s),
+            Err(source) => {
+                if self.secret_failure.is_none() {
+                    self.secret_failure = Some(ConfigError::Secret {
+                        json_path: at,
+                        source,
+                    });
+                }
+                None
+            }
+        }
+    }
+}
+
+/// The result of resolving: the config plus the warnings it produced.
+pub(crate) struct Resolved {
+    pub config: Config,
+    pub warnings: Vec<Issue>,
+}
+
+/// Resolves a raw file. Errors are collected; the first secret failure is reported on its own.
+pub(crate) fn resolve(file: &ConfigFile, env: &Env, locations: &Locations, path: &std::path::Path) -> Result<Resolved, ConfigError> {
+    let mut ctx = Ctx {
+        env,
+        locations,
+        secrets: SecretResolver::new(env, file.secrets.as_ref()),
+        errors: Vec::new(),
+        warnings: Vec::new(),
+        secret_failure: None,
+    };
+    let config = Config {
+        gateway: gateway::resolve_gateway(file.gateway.as_ref(), &mut ctx),
+        agents: agents::resolve_agents(file.agents.as_ref(), &mut ctx),
+        models: agents::resolve_models(file.models.as_ref(), &mut ctx),
+        auth: file.auth.clone().unwrap_or_default(),
+        session: runtime::resolve_session(file.session.as_ref()),
+        messages: runtime::resolve_messages(file.messages.as_ref()),
+        tools: runtime::resolve_tools(file.tools.as_ref()),
+        channels: file.channels.clone().unwrap_or_default(),
+        skills: file.skills.clone().unwrap_or_default(),
+        cron: runtime::resolve_cron(file.cron.as_ref()),
+        hooks: runtime::resolve_hooks(file.hooks.as_ref(), &mut ctx),
+        logging: runtime::resolve_logging(file.logging.as_ref(), &ctx),
+    };
+    if let Some(channels) = &file.channels {
+        for id in channels.configured_ids() {
+            ctx.warnings.push(
+                Issue::warning(JsonPath::root().key("channels").key(id), format!("the {id} channel is configured but rustyclaw does not connect to it yet"))
+                    .with_hint("the section is validated and kept; the adapter ships in a later release"),
+            );
+        }
+    }
+    if !ctx.errors.is_empty() {
+        return Err(ConfigError::Invalid {
+            path: path.to_path_buf(),
+            issues: ctx.errors,
+        });
+    }
+    if let Some(err) = ctx.secret_failure {
+        return Err(err);
+    }
+    Ok(Resolved {
+        config,
+        warnings: ctx.warnings,
+    })
+}
