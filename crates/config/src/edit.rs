@@ -44,7 +44,8 @@ pub fn edit_text(text: &str, path: &JsonPath, edit: &Edit) -> Result<String, Con
         reason,
     };
     let source = if text.trim().is_empty() { "{}\n" } else { text };
-    let root = CstRootNode::parse(source, &json5::parse_options()).map_err(|e| err(format!("the file does not parse: {}", e.kind())))?;
+    let root = CstRootNode::parse(source, &json5::parse_options())
+        .map_err(|e| err(format!("the file does not parse: {}", e.kind())))?;
     let Some(obj) = root.object_value() else {
         return Err(err("the top level is not an object".to_owned()));
     };
@@ -54,19 +55,29 @@ pub fn edit_text(text: &str, path: &JsonPath, edit: &Edit) -> Result<String, Con
     };
     let mut container = Container::Object(obj);
     for (i, seg) in parents.iter().enumerate() {
-        let create = matches!(edit, Edit::Set(_)) && matches!(segments.get(i + 1), Some(Segment::Key(_)));
+        let create =
+            matches!(edit, Edit::Set(_)) && matches!(segments.get(i + 1), Some(Segment::Key(_)));
         container = match (container, seg) {
             (Container::Object(o), Segment::Key(k)) => match o.get(k).and_then(|p| p.value()) {
-                Some(node) => Container::from_node(node).ok_or_else(|| err(format!("{k:?} is not an object or array")))?,
-                None if create => Container::Object(o.object_value_or_create(k).ok_or_else(|| err(format!("cannot create {k:?}")))?),
+                Some(node) => Container::from_node(node)
+                    .ok_or_else(|| err(format!("{k:?} is not an object or array")))?,
+                None if create => Container::Object(
+                    o.object_value_or_create(k)
+                        .ok_or_else(|| err(format!("cannot create {k:?}")))?,
+                ),
                 None => return Ok(text.to_owned()),
             },
             (Container::Array(a), Segment::Index(n)) => match a.elements().get(*n) {
-                Some(node) => Container::from_node(node.clone()).ok_or_else(|| err(format!("element {n} is not an object or array")))?,
+                Some(node) => Container::from_node(node.clone())
+                    .ok_or_else(|| err(format!("element {n} is not an object or array")))?,
                 None => return Err(err(format!("index {n} is past the end of the array"))),
             },
-            (Container::Object(_), Segment::Index(n)) => return Err(err(format!("[{n}] used on an object"))),
-            (Container::Array(_), Segment::Key(k)) => return Err(err(format!("{k:?} used on an array"))),
+            (Container::Object(_), Segment::Index(n)) => {
+                return Err(err(format!("[{n}] used on an object")));
+            }
+            (Container::Array(_), Segment::Key(k)) => {
+                return Err(err(format!("{k:?} used on an array")));
+            }
         };
     }
     match (container, last, edit) {
@@ -97,8 +108,12 @@ pub fn edit_text(text: &str, path: &JsonPath, edit: &Edit) -> Result<String, Con
                 node.clone().remove();
             }
         }
-        (Container::Object(_), Segment::Index(n), _) => return Err(err(format!("[{n}] used on an object"))),
-        (Container::Array(_), Segment::Key(k), _) => return Err(err(format!("{k:?} used on an array"))),
+        (Container::Object(_), Segment::Index(n), _) => {
+            return Err(err(format!("[{n}] used on an object")));
+        }
+        (Container::Array(_), Segment::Key(k), _) => {
+            return Err(err(format!("{k:?} used on an array")));
+        }
     }
     let mut out = root.to_string();
     if !out.ends_with('\n') {
@@ -129,12 +144,18 @@ fn to_input(value: &Value) -> CstInputValue {
         Value::Number(n) => CstInputValue::Number(n.to_string()),
         Value::String(s) => CstInputValue::String(s.clone()),
         Value::Array(items) => CstInputValue::Array(items.iter().map(to_input).collect()),
-        Value::Object(map) => CstInputValue::Object(map.iter().map(|(k, v)| (k.clone(), to_input(v))).collect()),
+        Value::Object(map) => {
+            CstInputValue::Object(map.iter().map(|(k, v)| (k.clone(), to_input(v))).collect())
+        }
     }
 }
 
 /// Edits the config file at `config_path`: validates the result, backs up, writes atomically.
-pub fn edit_file(config_path: &Path, json_path: &JsonPath, edit: &Edit) -> Result<WriteOutcome, ConfigError> {
+pub fn edit_file(
+    config_path: &Path,
+    json_path: &JsonPath,
+    edit: &Edit,
+) -> Result<WriteOutcome, ConfigError> {
     let target = write_target(config_path);
     let old = load::read_optional(&target)?;
     let new = edit_text(old.as_deref().unwrap_or(""), json_path, edit)?;
@@ -153,7 +174,11 @@ fn write_target(config_path: &Path) -> PathBuf {
     std::fs::canonicalize(config_path).unwrap_or_else(|_| config_path.to_path_buf())
 }
 
-fn write_validated(target: &Path, old: Option<&str>, new: &str) -> Result<WriteOutcome, ConfigError> {
+fn write_validated(
+    target: &Path,
+    old: Option<&str>,
+    new: &str,
+) -> Result<WriteOutcome, ConfigError> {
     let warnings = load::validate_text(new, target)?;
     if old == Some(new) {
         return Ok(WriteOutcome {
@@ -184,7 +209,10 @@ fn write_validated(target: &Path, old: Option<&str>, new: &str) -> Result<WriteO
 }
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(suffix);
     path.with_file_name(name)
 }
@@ -199,10 +227,17 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), ConfigError> {
     };
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     std::fs::create_dir_all(dir).map_err(io)?;
-    let mode = std::fs::metadata(path).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0o600);
+    let mode = std::fs::metadata(path)
+        .map(|m| m.permissions().mode() & 0o7777)
+        .unwrap_or(0o600);
     let tmp = sibling(path, &format!(".tmp-{}", std::process::id()));
     let result = (|| {
-        let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(mode).open(&tmp)?;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(mode)
+            .open(&tmp)?;
         file.set_permissions(std::fs::Permissions::from_mode(mode))?;
         file.write_all(bytes)?;
         file.sync_all()?;
@@ -229,11 +264,19 @@ mod tests {
     #[test]
     fn set_keeps_comments_and_creates_objects() {
         let out = edit_text(TEXT, &p("gateway.port"), &Edit::Set(json!(19000))).unwrap();
-        assert!(out.contains("// my config") && out.contains("// the gateway") && out.contains("// default port"), "{out}");
+        assert!(
+            out.contains("// my config")
+                && out.contains("// the gateway")
+                && out.contains("// default port"),
+            "{out}"
+        );
         assert!(out.contains("19000"));
         let out = edit_text(&out, &p("gateway.auth.token"), &Edit::Set(json!("t0k"))).unwrap();
         let v: Value = jsonc_parser::parse_to_serde_value(&out, &json5::parse_options()).unwrap();
-        assert_eq!(v["gateway"], json!({"port": 19000, "auth": {"token": "t0k"}}));
+        assert_eq!(
+            v["gateway"],
+            json!({"port": 19000, "auth": {"token": "t0k"}})
+        );
         assert!(out.contains("// default port"));
     }
 
@@ -265,15 +308,23 @@ mod tests {
         std::fs::write(&cfg, TEXT).unwrap();
         let outcome = edit_file(&cfg, &p("gateway.port"), &Edit::Set(json!(20000))).unwrap();
         assert!(outcome.changed);
-        assert_eq!(std::fs::read_to_string(outcome.backup.unwrap()).unwrap(), TEXT);
+        assert_eq!(
+            std::fs::read_to_string(outcome.backup.unwrap()).unwrap(),
+            TEXT
+        );
         assert!(std::fs::read_to_string(&cfg).unwrap().contains("20000"));
 
         let before = std::fs::read_to_string(&cfg).unwrap();
         let err = edit_file(&cfg, &p("gateway.prot"), &Edit::Set(json!(1))).unwrap_err();
         assert!(err.to_string().contains("gateway.prot"), "{err}");
-        let err = edit_file(&cfg, &p("gateway.port"), &Edit::Set(json!("not a number"))).unwrap_err();
+        let err =
+            edit_file(&cfg, &p("gateway.port"), &Edit::Set(json!("not a number"))).unwrap_err();
         assert!(err.to_string().contains("gateway.port"), "{err}");
-        assert_eq!(std::fs::read_to_string(&cfg).unwrap(), before, "file untouched after refused edits");
+        assert_eq!(
+            std::fs::read_to_string(&cfg).unwrap(),
+            before,
+            "file untouched after refused edits"
+        );
     }
 
     #[test]
@@ -302,7 +353,12 @@ mod tests {
         let link = dir.path().join("openclaw.json");
         std::os::unix::fs::symlink(&real, &link).unwrap();
         edit_file(&link, &p("gateway.port"), &Edit::Set(json!(1111))).unwrap();
-        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         assert!(std::fs::read_to_string(&real).unwrap().contains("1111"));
     }
 }

@@ -29,7 +29,10 @@ impl Env {
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
         Env {
-            vars: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
         }
     }
 
@@ -118,7 +121,10 @@ mod tests {
     #[test]
     fn expands_tilde_with_openclaw_home_first() {
         let env = Env::from_pairs([("HOME", "/home/u"), ("OPENCLAW_HOME", "/srv/claw")]);
-        assert_eq!(env.expand_tilde(Path::new("~/x")), PathBuf::from("/srv/claw/x"));
+        assert_eq!(
+            env.expand_tilde(Path::new("~/x")),
+            PathBuf::from("/srv/claw/x")
+        );
         assert_eq!(env.expand_tilde(Path::new("/abs")), PathBuf::from("/abs"));
     }
 

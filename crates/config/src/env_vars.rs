@@ -26,8 +26,17 @@ pub const ALL: &[(&str, &str)] = &[
     (OPENCLAW_CONFIG_PATH, "config file path"),
     (OPENCLAW_STATE_DIR, "state directory (default ~/.rustyclaw)"),
     (OPENCLAW_HOME, "home directory override"),
-    (OPENCLAW_GATEWAY_TOKEN, "gateway shared token (overrides gateway.auth.token)"),
-    (OPENCLAW_GATEWAY_PASSWORD, "gateway password (overrides gateway.auth.password)"),
-    (OPENCLAW_GATEWAY_PORT, "gateway port (overrides gateway.port)"),
+    (
+        OPENCLAW_GATEWAY_TOKEN,
+        "gateway shared token (overrides gateway.auth.token)",
+    ),
+    (
+        OPENCLAW_GATEWAY_PASSWORD,
+        "gateway password (overrides gateway.auth.password)",
+    ),
+    (
+        OPENCLAW_GATEWAY_PORT,
+        "gateway port (overrides gateway.port)",
+    ),
     (RUSTYCLAW_LOG, "log filter directives"),
 ];

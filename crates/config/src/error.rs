@@ -138,7 +138,9 @@ pub enum ConfigError {
         max: usize,
     },
     /// A `${VAR}` reference names a variable that is unset or empty.
-    #[error("{path}: {json_path}: environment variable {var} is not set (referenced as ${{{var}}})")]
+    #[error(
+        "{path}: {json_path}: environment variable {var} is not set (referenced as ${{{var}}})"
+    )]
     MissingEnvVar {
         /// The config file.
         path: PathBuf,
@@ -186,13 +188,15 @@ impl ConfigError {
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             ConfigError::NoHomeDir => Some("export HOME=/path or pass --state-dir <dir>"),
-            ConfigError::Parse { .. } => {
-                Some("openclaw.json is JSON5: comments and trailing commas are fine, but brackets and quotes must balance")
-            }
-            ConfigError::MissingEnvVar { .. } => {
-                Some("export the variable, add it to <state dir>/.env, or write $${VAR} for a literal")
-            }
-            ConfigError::Invalid { .. } => Some("run `rustyclaw doctor` for details, or `rustyclaw config schema` for the accepted keys"),
+            ConfigError::Parse { .. } => Some(
+                "openclaw.json is JSON5: comments and trailing commas are fine, but brackets and quotes must balance",
+            ),
+            ConfigError::MissingEnvVar { .. } => Some(
+                "export the variable, add it to <state dir>/.env, or write $${VAR} for a literal",
+            ),
+            ConfigError::Invalid { .. } => Some(
+                "run `rustyclaw doctor` for details, or `rustyclaw config schema` for the accepted keys",
+            ),
             ConfigError::IncludeCycle { .. } | ConfigError::IncludeTooDeep { .. } => {
                 Some("$include files must form a tree at most 10 levels deep")
             }

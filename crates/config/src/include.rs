@@ -63,7 +63,12 @@ struct Resolver {
 }
 
 impl Resolver {
-    fn resolve_value(&mut self, value: Value, file: &Path, at: &JsonPath) -> Result<Value, ConfigError> {
+    fn resolve_value(
+        &mut self,
+        value: Value,
+        file: &Path,
+        at: &JsonPath,
+    ) -> Result<Value, ConfigError> {
         match value {
             Value::Object(map) => self.resolve_object(map, file, at),
             Value::Array(items) => items
@@ -114,7 +119,9 @@ impl Resolver {
         }
         if !siblings.is_empty() {
             if !merged.is_object() {
-                return Err(invalid("an included non-object cannot be merged with sibling keys"));
+                return Err(invalid(
+                    "an included non-object cannot be merged with sibling keys",
+                ));
             }
             deep_merge(&mut merged, Value::Object(siblings));
         }
@@ -170,7 +177,11 @@ mod tests {
     #[test]
     fn single_include_replaces_object_and_siblings_override() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "parts/gw.json5", "{ port: 1, bind: 'loopback', auth: { mode: 'token' } }");
+        write(
+            dir.path(),
+            "parts/gw.json5",
+            "{ port: 1, bind: 'loopback', auth: { mode: 'token' } }",
+        );
         let main = write(
             dir.path(),
             "openclaw.json",
@@ -185,11 +196,22 @@ mod tests {
     #[test]
     fn array_include_merges_in_order_and_nested_paths_are_relative() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "a/one.json5", "{ x: 1, deep: { a: 1 }, $include: './two.json5' }");
+        write(
+            dir.path(),
+            "a/one.json5",
+            "{ x: 1, deep: { a: 1 }, $include: './two.json5' }",
+        );
         write(dir.path(), "a/two.json5", "{ y: 2 }");
         write(dir.path(), "b.json5", "{ x: 3, deep: { b: 2 } }");
-        let main = write(dir.path(), "main.json", "{ $include: ['a/one.json5', 'b.json5'] }");
-        assert_eq!(load(&main).unwrap(), json!({"x": 3, "y": 2, "deep": {"a": 1, "b": 2}}));
+        let main = write(
+            dir.path(),
+            "main.json",
+            "{ $include: ['a/one.json5', 'b.json5'] }",
+        );
+        assert_eq!(
+            load(&main).unwrap(),
+            json!({"x": 3, "y": 2, "deep": {"a": 1, "b": 2}})
+        );
     }
 
     #[test]
@@ -199,22 +221,36 @@ mod tests {
         write(dir.path(), "b.json5", "{ inner: { $include: 'a.json5' } }");
         let main = write(dir.path(), "main.json", "{ $include: 'a.json5' }");
         let err = load(&main).unwrap_err();
-        assert!(matches!(err, ConfigError::IncludeCycle { ref chain } if chain.len() == 4), "{err}");
+        assert!(
+            matches!(err, ConfigError::IncludeCycle { ref chain } if chain.len() == 4),
+            "{err}"
+        );
     }
 
     #[test]
     fn limits_depth_to_ten() {
         let dir = tempfile::tempdir().unwrap();
         for i in 0..12 {
-            write(dir.path(), &format!("f{i}.json5"), &format!("{{ v{i}: {i}, $include: 'f{}.json5' }}", i + 1));
+            write(
+                dir.path(),
+                &format!("f{i}.json5"),
+                &format!("{{ v{i}: {i}, $include: 'f{}.json5' }}", i + 1),
+            );
         }
         write(dir.path(), "f12.json5", "{ end: true }");
         let main = write(dir.path(), "main.json", "{ $include: 'f0.json5' }");
-        assert!(matches!(load(&main).unwrap_err(), ConfigError::IncludeTooDeep { max: 10, .. }));
+        assert!(matches!(
+            load(&main).unwrap_err(),
+            ConfigError::IncludeTooDeep { max: 10, .. }
+        ));
 
         let ok_dir = tempfile::tempdir().unwrap();
         for i in 0..9 {
-            write(ok_dir.path(), &format!("f{i}.json5"), &format!("{{ v{i}: {i}, $include: 'f{}.json5' }}", i + 1));
+            write(
+                ok_dir.path(),
+                &format!("f{i}.json5"),
+                &format!("{{ v{i}: {i}, $include: 'f{}.json5' }}", i + 1),
+            );
         }
         write(ok_dir.path(), "f9.json5", "{ end: true }");
         let main = write(ok_dir.path(), "main.json", "{ $include: 'f0.json5' }");
@@ -225,7 +261,9 @@ mod tests {
     fn reports_missing_files_and_bad_shapes() {
         let dir = tempfile::tempdir().unwrap();
         let main = write(dir.path(), "main.json", "{ a: { $include: 'nope.json5' } }");
-        assert!(matches!(load(&main).unwrap_err(), ConfigError::Read { ref path, .. } if path.ends_with("nope.json5")));
+        assert!(
+            matches!(load(&main).unwrap_err(), ConfigError::Read { ref path, .. } if path.ends_with("nope.json5"))
+        );
         let main = write(dir.path(), "main2.json", "{ a: { $include: 5 } }");
         let err = load(&main).unwrap_err();
         assert!(err.to_string().contains("a.$include"), "{err}");

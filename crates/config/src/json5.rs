@@ -20,7 +20,10 @@ pub(crate) fn parse_options() -> ParseOptions {
 }
 
 /// Parses a config document. An empty (or comment-only) file is an empty object.
-pub fn parse_document(text: &str, path: &Path) -> Result<serde_json::Map<String, Value>, ConfigError> {
+pub fn parse_document(
+    text: &str,
+    path: &Path,
+) -> Result<serde_json::Map<String, Value>, ConfigError> {
     match parse_document_any(text, path)? {
         Value::Null => Ok(serde_json::Map::new()),
         Value::Object(map) => Ok(map),
@@ -69,6 +72,10 @@ mod tests {
             parse_document("[1]", Path::new("c")).unwrap_err(),
             ConfigError::NotAnObject { .. }
         ));
-        assert!(parse_document("  // nothing\n", Path::new("c")).unwrap().is_empty());
+        assert!(
+            parse_document("  // nothing\n", Path::new("c"))
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -82,7 +82,9 @@ impl JsonPath {
                         loop {
                             match chars.next() {
                                 Some('"') => break,
-                                Some('\\') => key.push(chars.next().ok_or_else(|| err("unterminated quote"))?),
+                                Some('\\') => {
+                                    key.push(chars.next().ok_or_else(|| err("unterminated quote"))?)
+                                }
                                 Some(ch) => key.push(ch),
                                 None => return Err(err("unterminated quote")),
                             }
@@ -93,7 +95,9 @@ impl JsonPath {
                         segments.push(Segment::Key(key));
                     } else {
                         let digits: String = chars.by_ref().take_while(|c| *c != ']').collect();
-                        let index = digits.parse().map_err(|_| err("array index must be a number"))?;
+                        let index = digits
+                            .parse()
+                            .map_err(|_| err("array index must be a number"))?;
                         segments.push(Segment::Index(index));
                     }
                     expect_key = false;
@@ -182,12 +186,19 @@ mod tests {
 
     #[test]
     fn parses_and_displays_round_trip() {
-        for p in ["gateway.auth.token", "agents.list[0].id", "models.providers.custom-1.models[2]"] {
+        for p in [
+            "gateway.auth.token",
+            "agents.list[0].id",
+            "models.providers.custom-1.models[2]",
+        ] {
             assert_eq!(JsonPath::parse(p).unwrap().to_string(), p);
         }
         let quoted = JsonPath::parse(r#"agents.defaults.models["openai/gpt-4.1"].alias"#).unwrap();
         assert_eq!(quoted.segments()[3], Segment::Key("openai/gpt-4.1".into()));
-        assert_eq!(quoted.to_string(), r#"agents.defaults.models["openai/gpt-4.1"].alias"#);
+        assert_eq!(
+            quoted.to_string(),
+            r#"agents.defaults.models["openai/gpt-4.1"].alias"#
+        );
     }
 
     #[test]
@@ -200,7 +211,10 @@ mod tests {
     #[test]
     fn looks_up_values() {
         let v = serde_json::json!({"a": {"b": [1, {"c": true}]}});
-        assert_eq!(JsonPath::parse("a.b[1].c").unwrap().get(&v), Some(&serde_json::json!(true)));
+        assert_eq!(
+            JsonPath::parse("a.b[1].c").unwrap().get(&v),
+            Some(&serde_json::json!(true))
+        );
         assert_eq!(JsonPath::parse("a.x").unwrap().get(&v), None);
     }
 }

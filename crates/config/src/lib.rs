@@ -34,7 +34,9 @@ pub use error::{ConfigError, Issue, Severity};
 pub use json_path::{JsonPath, PathParseError, Segment};
 pub use json5::parse_document;
 pub use load::{LoadedConfig, hash_text, load, read_optional, validate_text};
-pub use paths::{CONFIG_FILE_NAME, DATABASE_FILE_NAME, DEFAULT_STATE_DIR_NAME, LocationOverrides, Locations};
+pub use paths::{
+    CONFIG_FILE_NAME, DATABASE_FILE_NAME, DEFAULT_STATE_DIR_NAME, LocationOverrides, Locations,
+};
 pub use resolve::*;
 pub use secret::{ExposeSecret, Secret, SecretError};
 pub use substitute::substitute_str;

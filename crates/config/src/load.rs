@@ -7,15 +7,20 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::file::ConfigFile;
-use crate::{Config, ConfigError, Env, Issue, JsonPath, Locations, include, json5, resolve, schema, substitute, validate};
+use crate::{
+    Config, ConfigError, Env, Issue, JsonPath, Locations, include, json5, resolve, schema,
+    substitute, validate,
+};
 
 /// A successfully loaded config.
 #[derive(Debug)]
 pub struct LoadedConfig {
     /// The resolved configuration.
     pub config: Config,
-    /// The file as parsed (after includes and substitution), for `config get` and the gateway.
+    /// The typed file (after includes and substitution; OpenClaw-only keys removed).
     pub file: ConfigFile,
+    /// The whole document after includes and substitution, OpenClaw-only keys included.
+    pub document: Value,
     /// Warnings: keys without effect, unsupported features.
     pub warnings: Vec<Issue>,
     /// The config file path.
@@ -43,7 +48,28 @@ pub fn load(locations: &Locations, env: &Env) -> Result<LoadedConfig, ConfigErro
     env.load_dotenv(&locations.state_dotenv())?;
     add_config_env(&doc, &mut env);
     let mut value = Value::Object(doc);
-    substitute::substitute_env(&mut value, &env, &path)?;
+    // Key errors and a missing variable are reported together, so one `doctor` run shows both.
+    let mut unsubstituted = value.clone();
+    let mut errors = validate::check_keys(&mut unsubstituted, &schema::config_schema()).errors;
+    match substitute::substitute_env(&mut value, &env, &path) {
+        Ok(()) => {}
+        Err(ConfigError::MissingEnvVar { json_path, var, .. }) if !errors.is_empty() => errors
+            .push(
+                Issue::error(
+                    json_path,
+                    format!("environment variable {var} is not set (referenced as ${{{var}}})"),
+                )
+                .with_hint("export it, add it to <state dir>/.env, or write $${VAR} for a literal"),
+            ),
+        Err(other) => return Err(other),
+    }
+    if !errors.is_empty() {
+        return Err(ConfigError::Invalid {
+            path,
+            issues: errors,
+        });
+    }
+    let document = value.clone();
     let (file, warnings) = check_and_parse(value, &path)?;
     let resolved = resolve::resolve(&file, &env, locations, &path)?;
     let mut all_warnings = warnings;
@@ -51,6 +77,7 @@ pub fn load(locations: &Locations, env: &Env) -> Result<LoadedConfig, ConfigErro
     Ok(LoadedConfig {
         config: resolved.config,
         file,
+        document,
         warnings: all_warnings,
         path,
         exists,

@@ -36,7 +36,10 @@ pub struct Locations {
 impl Locations {
     /// Applies the precedence rules to flags and environment.
     pub fn resolve(overrides: &LocationOverrides, env: &Env) -> Result<Self, ConfigError> {
-        let state_dir = match (&overrides.state_dir, env.non_empty(env_vars::OPENCLAW_STATE_DIR)) {
+        let state_dir = match (
+            &overrides.state_dir,
+            env.non_empty(env_vars::OPENCLAW_STATE_DIR),
+        ) {
             (Some(dir), _) => env.expand_tilde(dir),
             (None, Some(dir)) => env.expand_tilde(dir.as_ref()),
             (None, None) => env
@@ -44,8 +47,10 @@ impl Locations {
                 .ok_or(ConfigError::NoHomeDir)?
                 .join(DEFAULT_STATE_DIR_NAME),
         };
-        let config_path = match (&overrides.config, env.non_empty(env_vars::OPENCLAW_CONFIG_PATH))
-        {
+        let config_path = match (
+            &overrides.config,
+            env.non_empty(env_vars::OPENCLAW_CONFIG_PATH),
+        ) {
             (Some(path), _) => env.expand_tilde(path),
             (None, Some(path)) => env.expand_tilde(path.as_ref()),
             (None, None) => state_dir.join(CONFIG_FILE_NAME),
@@ -96,8 +101,14 @@ mod tests {
         let env = Env::from_pairs([("HOME", "/home/u")]);
         let loc = Locations::resolve(&LocationOverrides::default(), &env).unwrap();
         assert_eq!(loc.state_dir, Path::new("/home/u/.rustyclaw"));
-        assert_eq!(loc.config_path, Path::new("/home/u/.rustyclaw/openclaw.json"));
-        assert_eq!(loc.database_path(), Path::new("/home/u/.rustyclaw/state.sqlite"));
+        assert_eq!(
+            loc.config_path,
+            Path::new("/home/u/.rustyclaw/openclaw.json")
+        );
+        assert_eq!(
+            loc.database_path(),
+            Path::new("/home/u/.rustyclaw/state.sqlite")
+        );
     }
 
     #[test]

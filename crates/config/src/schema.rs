@@ -26,7 +26,8 @@ mod tests {
     /// `cargo run -p rustyclaw-cli -- config schema > schema/config.schema.json`.
     #[test]
     fn checked_in_schema_is_current() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema/config.schema.json");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../schema/config.schema.json");
         let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
             checked_in == config_schema_text(),
@@ -39,6 +40,12 @@ mod tests {
     fn schema_has_descriptions_from_doc_comments() {
         let schema = config_schema();
         let port = &schema["$defs"]["GatewaySection"]["properties"]["port"];
-        assert!(port["description"].as_str().unwrap_or_default().contains("18789"), "{port}");
+        assert!(
+            port["description"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("18789"),
+            "{port}"
+        );
     }
 }

@@ -15,7 +15,9 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use crate::Env;
-use crate::file::{SecretFileMode, SecretInput, SecretProviderSection, SecretRef, SecretSource, SecretsSection};
+use crate::file::{
+    SecretFileMode, SecretInput, SecretProviderSection, SecretRef, SecretSource, SecretsSection,
+};
 
 /// A resolved secret. `Debug` prints `[REDACTED]`, the memory is zeroed on drop, and it has no
 /// `Serialize`/`Display`: reading it takes an explicit `expose_secret()`.
@@ -152,7 +154,9 @@ impl<'a> SecretResolver<'a> {
         match r.source {
             SecretSource::Env => {
                 check_env_id(&r.id)?;
-                if let Some(SecretProviderSection::Env { allowlist: Some(list) }) = provider
+                if let Some(SecretProviderSection::Env {
+                    allowlist: Some(list),
+                }) = provider
                     && !list.iter().any(|v| v == &r.id)
                 {
                     return Err(SecretError::EnvNotAllowed {
@@ -177,7 +181,13 @@ impl<'a> SecretResolver<'a> {
                 }) => {
                     let path = self.env.expand_tilde(Path::new(path));
                     let mode = mode.unwrap_or(SecretFileMode::Json);
-                    read_file_secret(&alias, &path, mode, max_bytes.unwrap_or(DEFAULT_MAX_BYTES), &r.id)
+                    read_file_secret(
+                        &alias,
+                        &path,
+                        mode,
+                        max_bytes.unwrap_or(DEFAULT_MAX_BYTES),
+                        &r.id,
+                    )
                 }
                 _ => Err(unknown(alias, r.source)),
             },
@@ -189,7 +199,12 @@ impl<'a> SecretResolver<'a> {
         }
     }
 
-    fn exec_secret(&self, alias: &str, provider: &SecretProviderSection, id: &str) -> Result<Secret, SecretError> {
+    fn exec_secret(
+        &self,
+        alias: &str,
+        provider: &SecretProviderSection,
+        id: &str,
+    ) -> Result<Secret, SecretError> {
         let SecretProviderSection::Exec {
             command,
             args,
@@ -207,7 +222,12 @@ impl<'a> SecretResolver<'a> {
         };
         check_exec_id(id)?;
         let program = PathBuf::from(command);
-        check_program(&program, trusted_dirs.as_deref(), allow_insecure_path.unwrap_or(false), self.env)?;
+        check_program(
+            &program,
+            trusted_dirs.as_deref(),
+            allow_insecure_path.unwrap_or(false),
+            self.env,
+        )?;
         let mut child_env: Vec<(OsString, OsString)> = Vec::new();
         for name in pass_env.iter().flatten() {
             if let Some(v) = self.env.get(name) {
@@ -224,7 +244,8 @@ impl<'a> SecretResolver<'a> {
             env: child_env,
             stdin: request.to_string().into_bytes(),
             timeout: Duration::from_millis(timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS)),
-            max_output_bytes: usize::try_from(max_output_bytes.unwrap_or(DEFAULT_MAX_BYTES)).unwrap_or(usize::MAX),
+            max_output_bytes: usize::try_from(max_output_bytes.unwrap_or(DEFAULT_MAX_BYTES))
+                .unwrap_or(usize::MAX),
         };
         let output = command.run().map_err(|source| SecretError::Exec {
             provider: alias.to_owned(),
@@ -235,13 +256,20 @@ impl<'a> SecretResolver<'a> {
             reason,
         };
         if output.exit_code != Some(0) {
-            return Err(bad(format!("resolver exited with status {:?}", output.exit_code)));
+            return Err(bad(format!(
+                "resolver exited with status {:?}",
+                output.exit_code
+            )));
         }
-        let text = String::from_utf8(output.stdout).map_err(|_| bad("output is not UTF-8".to_owned()))?;
+        let text =
+            String::from_utf8(output.stdout).map_err(|_| bad("output is not UTF-8".to_owned()))?;
         match serde_json::from_str::<ExecResponse>(&text) {
             Ok(resp) => {
                 if resp.protocol_version != 1 {
-                    return Err(bad(format!("unsupported protocolVersion {}", resp.protocol_version)));
+                    return Err(bad(format!(
+                        "unsupported protocolVersion {}",
+                        resp.protocol_version
+                    )));
                 }
                 if let Some(value) = resp.values.get(id) {
                     return match value {
@@ -256,7 +284,9 @@ impl<'a> SecretResolver<'a> {
                     .and_then(serde_json::Value::as_str)
                     .filter(|c| matches!(*c, "NOT_FOUND" | "AMBIGUOUS_DUPLICATE_KEY"));
                 match code {
-                    Some("AMBIGUOUS_DUPLICATE_KEY") => Err(bad(format!("{id:?} is ambiguous (AMBIGUOUS_DUPLICATE_KEY)"))),
+                    Some("AMBIGUOUS_DUPLICATE_KEY") => Err(bad(format!(
+                        "{id:?} is ambiguous (AMBIGUOUS_DUPLICATE_KEY)"
+                    ))),
                     _ => Err(SecretError::NotFound {
                         provider: alias.to_owned(),
                         id: id.to_owned(),
@@ -267,7 +297,9 @@ impl<'a> SecretResolver<'a> {
                 let value = text.strip_suffix('\n').unwrap_or(&text);
                 Ok(SecretString::from(value.to_owned()))
             }
-            Err(_) => Err(bad("output is not a protocolVersion 1 JSON response".to_owned())),
+            Err(_) => Err(bad(
+                "output is not a protocolVersion 1 JSON response".to_owned()
+            )),
         }
     }
 }
@@ -341,16 +373,22 @@ fn check_private_file(path: &Path) -> Result<std::fs::Metadata, SecretError> {
         message: e.to_string(),
     })?;
     if meta.file_type().is_symlink() {
-        return Err(unsafe_file("is a symlink; point the provider at the real file"));
+        return Err(unsafe_file(
+            "is a symlink; point the provider at the real file",
+        ));
     }
     if !meta.is_file() {
         return Err(unsafe_file("is not a regular file"));
     }
     if meta.nlink() != 1 {
-        return Err(unsafe_file("must not be hardlinked; copy it to a new private file"));
+        return Err(unsafe_file(
+            "must not be hardlinked; copy it to a new private file",
+        ));
     }
     if meta.permissions().mode() & 0o077 != 0 {
-        return Err(unsafe_file("is readable or writable by group/others; run chmod 600 on it"));
+        return Err(unsafe_file(
+            "is readable or writable by group/others; run chmod 600 on it",
+        ));
     }
     Ok(meta)
 }
@@ -398,7 +436,8 @@ fn read_file_secret(
                     reason: "must be an absolute JSON pointer such as /providers/openai/apiKey",
                 });
             }
-            let doc: serde_json::Value = serde_json::from_str(&text).map_err(|_| bad("file is not valid JSON"))?;
+            let doc: serde_json::Value =
+                serde_json::from_str(&text).map_err(|_| bad("file is not valid JSON"))?;
             match doc.pointer(id) {
                 Some(serde_json::Value::String(s)) => Ok(SecretString::from(s.clone())),
                 Some(_) => Err(bad("the value at the pointer is not a string")),
@@ -412,13 +451,20 @@ fn read_file_secret(
 }
 
 /// Checks an exec provider's program: absolute, not a symlink, owned by us, not writable by others.
-fn check_program(program: &Path, trusted_dirs: Option<&[String]>, allow_insecure: bool, env: &Env) -> Result<(), SecretError> {
+fn check_program(
+    program: &Path,
+    trusted_dirs: Option<&[String]>,
+    allow_insecure: bool,
+    env: &Env,
+) -> Result<(), SecretError> {
     let unsafe_program = |reason: String| SecretError::Unsafe {
         path: program.to_path_buf(),
         reason,
     };
     if !program.is_absolute() {
-        return Err(unsafe_program("command must be an absolute path".to_owned()));
+        return Err(unsafe_program(
+            "command must be an absolute path".to_owned(),
+        ));
     }
     if let Some(dirs) = trusted_dirs {
         let inside = dirs
@@ -426,15 +472,20 @@ fn check_program(program: &Path, trusted_dirs: Option<&[String]>, allow_insecure
             .map(|d| env.expand_tilde(Path::new(d)))
             .any(|d| program.parent() == Some(d.as_path()) || program.starts_with(&d));
         if !inside {
-            return Err(unsafe_program("is not inside any of trustedDirs".to_owned()));
+            return Err(unsafe_program(
+                "is not inside any of trustedDirs".to_owned(),
+            ));
         }
     }
     if allow_insecure {
         return Ok(());
     }
-    let meta = std::fs::symlink_metadata(program).map_err(|e| unsafe_program(format!("cannot inspect: {e}")))?;
+    let meta = std::fs::symlink_metadata(program)
+        .map_err(|e| unsafe_program(format!("cannot inspect: {e}")))?;
     if meta.file_type().is_symlink() {
-        return Err(unsafe_program("is a symlink; configure the real binary path (realpath)".to_owned()));
+        return Err(unsafe_program(
+            "is a symlink; configure the real binary path (realpath)".to_owned(),
+        ));
     }
     if meta.permissions().mode() & 0o022 != 0 {
         return Err(unsafe_program("is group- or world-writable".to_owned()));
@@ -465,34 +516,71 @@ mod tests {
     }
 
     fn r(source: &str, provider: Option<&str>, id: &str) -> SecretInput {
-        SecretInput::Ref(serde_json::from_value(json!({"source": source, "provider": provider, "id": id})).unwrap())
+        SecretInput::Ref(
+            serde_json::from_value(json!({"source": source, "provider": provider, "id": id}))
+                .unwrap(),
+        )
     }
 
     #[test]
     fn literals_env_refs_and_shorthand() {
         let env = Env::from_pairs([("OPENAI_API_KEY", "sk-env")]);
         let res = SecretResolver::new(&env, None);
-        assert_eq!(res.resolve(&SecretInput::Literal("plain".into())).unwrap().expose_secret(), "plain");
-        assert_eq!(res.resolve(&SecretInput::Literal("$OPENAI_API_KEY".into())).unwrap().expose_secret(), "sk-env");
-        assert_eq!(res.resolve(&r("env", Some("default"), "OPENAI_API_KEY")).unwrap().expose_secret(), "sk-env");
+        assert_eq!(
+            res.resolve(&SecretInput::Literal("plain".into()))
+                .unwrap()
+                .expose_secret(),
+            "plain"
+        );
+        assert_eq!(
+            res.resolve(&SecretInput::Literal("$OPENAI_API_KEY".into()))
+                .unwrap()
+                .expose_secret(),
+            "sk-env"
+        );
+        assert_eq!(
+            res.resolve(&r("env", Some("default"), "OPENAI_API_KEY"))
+                .unwrap()
+                .expose_secret(),
+            "sk-env"
+        );
         let err = res.resolve(&r("env", None, "MISSING_KEY")).unwrap_err();
-        assert_eq!(err.to_string(), "environment variable MISSING_KEY is not set");
-        assert!(matches!(res.resolve(&r("env", None, "lower")).unwrap_err(), SecretError::InvalidId { .. }));
+        assert_eq!(
+            err.to_string(),
+            "environment variable MISSING_KEY is not set"
+        );
+        assert!(matches!(
+            res.resolve(&r("env", None, "lower")).unwrap_err(),
+            SecretError::InvalidId { .. }
+        ));
     }
 
     #[test]
     fn env_allowlist_is_enforced() {
         let env = Env::from_pairs([("A_KEY", "a"), ("B_KEY", "b")]);
-        let s = section(json!({"providers": {"default": {"source": "env", "allowlist": ["A_KEY"]}}}));
+        let s =
+            section(json!({"providers": {"default": {"source": "env", "allowlist": ["A_KEY"]}}}));
         let res = SecretResolver::new(&env, Some(&s));
-        assert_eq!(res.resolve(&r("env", None, "A_KEY")).unwrap().expose_secret(), "a");
-        assert!(matches!(res.resolve(&r("env", None, "B_KEY")).unwrap_err(), SecretError::EnvNotAllowed { .. }));
+        assert_eq!(
+            res.resolve(&r("env", None, "A_KEY"))
+                .unwrap()
+                .expose_secret(),
+            "a"
+        );
+        assert!(matches!(
+            res.resolve(&r("env", None, "B_KEY")).unwrap_err(),
+            SecretError::EnvNotAllowed { .. }
+        ));
     }
 
     #[test]
     fn file_provider_json_pointer_and_single_value() {
         let dir = tempfile::tempdir().unwrap();
-        let json_file = private_file(dir.path(), "s.json", r#"{"providers":{"openai":{"apiKey":"sk-file"}}}"#);
+        let json_file = private_file(
+            dir.path(),
+            "s.json",
+            r#"{"providers":{"openai":{"apiKey":"sk-file"}}}"#,
+        );
         let single = private_file(dir.path(), "token", "tok-123\n");
         let s = section(json!({"providers": {
             "filemain": {"source": "file", "path": json_file},
@@ -500,10 +588,26 @@ mod tests {
         }, "defaults": {"file": "filemain"}}));
         let env = Env::default();
         let res = SecretResolver::new(&env, Some(&s));
-        assert_eq!(res.resolve(&r("file", None, "/providers/openai/apiKey")).unwrap().expose_secret(), "sk-file");
-        assert_eq!(res.resolve(&r("file", Some("one"), "value")).unwrap().expose_secret(), "tok-123");
-        assert!(matches!(res.resolve(&r("file", None, "/nope")).unwrap_err(), SecretError::NotFound { .. }));
-        assert!(matches!(res.resolve(&r("file", Some("ghost"), "/x")).unwrap_err(), SecretError::UnknownProvider { .. }));
+        assert_eq!(
+            res.resolve(&r("file", None, "/providers/openai/apiKey"))
+                .unwrap()
+                .expose_secret(),
+            "sk-file"
+        );
+        assert_eq!(
+            res.resolve(&r("file", Some("one"), "value"))
+                .unwrap()
+                .expose_secret(),
+            "tok-123"
+        );
+        assert!(matches!(
+            res.resolve(&r("file", None, "/nope")).unwrap_err(),
+            SecretError::NotFound { .. }
+        ));
+        assert!(matches!(
+            res.resolve(&r("file", Some("ghost"), "/x")).unwrap_err(),
+            SecretError::UnknownProvider { .. }
+        ));
     }
 
     #[test]
@@ -513,14 +617,18 @@ mod tests {
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
         let s = section(json!({"providers": {"f": {"source": "file", "path": p}}}));
         let env = Env::default();
-        let err = SecretResolver::new(&env, Some(&s)).resolve(&r("file", Some("f"), "/a")).unwrap_err();
+        let err = SecretResolver::new(&env, Some(&s))
+            .resolve(&r("file", Some("f"), "/a"))
+            .unwrap_err();
         assert!(err.to_string().contains("chmod 600"), "{err}");
 
         let target = private_file(dir.path(), "real.json", "{}");
         let link = dir.path().join("link.json");
         std::os::unix::fs::symlink(&target, &link).unwrap();
         let s = section(json!({"providers": {"f": {"source": "file", "path": link}}}));
-        let err = SecretResolver::new(&env, Some(&s)).resolve(&r("file", Some("f"), "/a")).unwrap_err();
+        let err = SecretResolver::new(&env, Some(&s))
+            .resolve(&r("file", Some("f"), "/a"))
+            .unwrap_err();
         assert!(err.to_string().contains("symlink"), "{err}");
     }
 
@@ -539,29 +647,57 @@ mod tests {
             dir.path(),
             r#"req=$(cat); id=$(printf '%s' "$req" | sed 's/.*"ids":\["\([^"]*\)"\].*/\1/'); printf '{"protocolVersion":1,"values":{"%s":"v-%s-%s"}}' "$id" "$id" "$VAULT_ADDR""#,
         );
-        let s = section(json!({"providers": {"vault": {"source": "exec", "command": prog, "passEnv": ["VAULT_ADDR"]}}}));
+        let s = section(
+            json!({"providers": {"vault": {"source": "exec", "command": prog, "passEnv": ["VAULT_ADDR"]}}}),
+        );
         let env = Env::from_pairs([("VAULT_ADDR", "local")]);
         let res = SecretResolver::new(&env, Some(&s));
-        let v = res.resolve(&r("exec", Some("vault"), "openai/apiKey")).unwrap();
+        let v = res
+            .resolve(&r("exec", Some("vault"), "openai/apiKey"))
+            .unwrap();
         assert_eq!(v.expose_secret(), "v-openai/apiKey-local");
-        assert!(matches!(res.resolve(&r("exec", Some("vault"), "a/../b")).unwrap_err(), SecretError::InvalidId { .. }));
+        assert!(matches!(
+            res.resolve(&r("exec", Some("vault"), "a/../b"))
+                .unwrap_err(),
+            SecretError::InvalidId { .. }
+        ));
     }
 
     #[test]
     fn exec_provider_errors_and_plain_output() {
         let dir = tempfile::tempdir().unwrap();
-        let prog = script(dir.path(), r#"cat >/dev/null; echo '{"protocolVersion":1,"values":{},"errors":{"k":{"code":"NOT_FOUND"}}}'"#);
+        let prog = script(
+            dir.path(),
+            r#"cat >/dev/null; echo '{"protocolVersion":1,"values":{},"errors":{"k":{"code":"NOT_FOUND"}}}'"#,
+        );
         let s = section(json!({"providers": {"v": {"source": "exec", "command": prog}}}));
         let env = Env::default();
-        let err = SecretResolver::new(&env, Some(&s)).resolve(&r("exec", Some("v"), "k")).unwrap_err();
+        let err = SecretResolver::new(&env, Some(&s))
+            .resolve(&r("exec", Some("v"), "k"))
+            .unwrap_err();
         assert!(matches!(err, SecretError::NotFound { .. }), "{err}");
 
         let dir2 = tempfile::tempdir().unwrap();
         let prog = script(dir2.path(), "cat >/dev/null; echo plain-secret");
-        let s = section(json!({"providers": {"v": {"source": "exec", "command": prog, "jsonOnly": false}}}));
-        assert_eq!(SecretResolver::new(&env, Some(&s)).resolve(&r("exec", Some("v"), "k")).unwrap().expose_secret(), "plain-secret");
-        let s = section(json!({"providers": {"v": {"source": "exec", "command": dir2.path().join("resolver.sh")}}}));
-        assert!(matches!(SecretResolver::new(&env, Some(&s)).resolve(&r("exec", Some("v"), "k")).unwrap_err(), SecretError::BadData { .. }));
+        let s = section(
+            json!({"providers": {"v": {"source": "exec", "command": prog, "jsonOnly": false}}}),
+        );
+        assert_eq!(
+            SecretResolver::new(&env, Some(&s))
+                .resolve(&r("exec", Some("v"), "k"))
+                .unwrap()
+                .expose_secret(),
+            "plain-secret"
+        );
+        let s = section(
+            json!({"providers": {"v": {"source": "exec", "command": dir2.path().join("resolver.sh")}}}),
+        );
+        assert!(matches!(
+            SecretResolver::new(&env, Some(&s))
+                .resolve(&r("exec", Some("v"), "k"))
+                .unwrap_err(),
+            SecretError::BadData { .. }
+        ));
     }
 
     #[test]
@@ -571,10 +707,14 @@ mod tests {
         std::fs::set_permissions(&prog, std::fs::Permissions::from_mode(0o777)).unwrap();
         let env = Env::default();
         let s = section(json!({"providers": {"v": {"source": "exec", "command": prog}}}));
-        let err = SecretResolver::new(&env, Some(&s)).resolve(&r("exec", Some("v"), "k")).unwrap_err();
+        let err = SecretResolver::new(&env, Some(&s))
+            .resolve(&r("exec", Some("v"), "k"))
+            .unwrap_err();
         assert!(err.to_string().contains("world-writable"), "{err}");
         let s = section(json!({"providers": {"v": {"source": "exec", "command": "resolver"}}}));
-        let err = SecretResolver::new(&env, Some(&s)).resolve(&r("exec", Some("v"), "k")).unwrap_err();
+        let err = SecretResolver::new(&env, Some(&s))
+            .resolve(&r("exec", Some("v"), "k"))
+            .unwrap_err();
         assert!(err.to_string().contains("absolute"), "{err}");
     }
 

@@ -43,13 +43,13 @@ pub fn substitute_str(input: &str, env: &Env) -> Result<String, String> {
     while let Some(pos) = rest.find('$') {
         out.push_str(&rest[..pos]);
         let tail = &rest[pos..];
-        if let Some(after) = tail.strip_prefix('$').filter(|a| a.starts_with("${")) {
-            if let Some(name_len) = var_ref_len(after) {
-                // `$${VAR}` → literal `${VAR}`.
-                out.push_str(&after[..name_len]);
-                rest = &after[name_len..];
-                continue;
-            }
+        // `$${VAR}` → literal `${VAR}`.
+        if let Some(after) = tail.strip_prefix('$').filter(|a| a.starts_with("${"))
+            && let Some(name_len) = var_ref_len(after)
+        {
+            out.push_str(&after[..name_len]);
+            rest = &after[name_len..];
+            continue;
         }
         if let Some(len) = var_ref_len(tail) {
             let name = &tail[2..len - 1];
@@ -91,9 +91,18 @@ mod tests {
     #[test]
     fn substitutes_and_escapes() {
         let e = env();
-        assert_eq!(substitute_str("Bearer ${API_KEY}", &e).unwrap(), "Bearer sk-1");
-        assert_eq!(substitute_str("$${API_KEY} stays", &e).unwrap(), "${API_KEY} stays");
-        assert_eq!(substitute_str("${lower} $5 ${ }", &e).unwrap(), "${lower} $5 ${ }");
+        assert_eq!(
+            substitute_str("Bearer ${API_KEY}", &e).unwrap(),
+            "Bearer sk-1"
+        );
+        assert_eq!(
+            substitute_str("$${API_KEY} stays", &e).unwrap(),
+            "${API_KEY} stays"
+        );
+        assert_eq!(
+            substitute_str("${lower} $5 ${ }", &e).unwrap(),
+            "${lower} $5 ${ }"
+        );
         assert_eq!(substitute_str("${PORT}${PORT}", &e).unwrap(), "80808080");
     }
 
@@ -103,7 +112,10 @@ mod tests {
         let mut v = json!({"models": {"providers": {"x": {"apiKey": "${NOPE_KEY}"}}}});
         let err = substitute_env(&mut v, &env(), Path::new("/c/openclaw.json")).unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("NOPE_KEY") && msg.contains("models.providers.x.apiKey"), "{msg}");
+        assert!(
+            msg.contains("NOPE_KEY") && msg.contains("models.providers.x.apiKey"),
+            "{msg}"
+        );
     }
 
     #[test]

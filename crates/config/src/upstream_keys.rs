@@ -211,11 +211,7 @@ pub const UPSTREAM_KEYS: &[UpstreamKey] = &[
 /// Whether `segments` matches `pattern` (dotted, `*` = any one key).
 pub fn pattern_matches(pattern: &str, segments: &[&str]) -> bool {
     let parts: Vec<&str> = pattern.split('.').collect();
-    parts.len() == segments.len()
-        && parts
-            .iter()
-            .zip(segments)
-            .all(|(p, s)| *p == "*" || p == s)
+    parts.len() == segments.len() && parts.iter().zip(segments).all(|(p, s)| *p == "*" || p == s)
 }
 
 /// The table entry for an exact key path, if OpenClaw knows it.
@@ -248,8 +244,14 @@ mod tests {
 
     #[test]
     fn matches_wildcards() {
-        assert!(pattern_matches("channels.*.streaming", &["channels", "telegram", "streaming"]));
-        assert!(!pattern_matches("channels.*.streaming", &["channels", "telegram"]));
+        assert!(pattern_matches(
+            "channels.*.streaming",
+            &["channels", "telegram", "streaming"]
+        ));
+        assert!(!pattern_matches(
+            "channels.*.streaming",
+            &["channels", "telegram"]
+        ));
         assert!(lookup(&["browser"]).is_some());
         assert!(lookup(&["nonsense"]).is_none());
     }
@@ -258,7 +260,11 @@ mod tests {
     fn every_inert_value_is_json() {
         for k in UPSTREAM_KEYS {
             if let Some(v) = k.inert {
-                assert!(serde_json::from_str::<serde_json::Value>(v).is_ok(), "{}", k.pattern);
+                assert!(
+                    serde_json::from_str::<serde_json::Value>(v).is_ok(),
+                    "{}",
+                    k.pattern
+                );
             }
         }
     }

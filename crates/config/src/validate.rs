@@ -73,7 +73,10 @@ impl<'s> Walker<'s> {
         let candidates: Vec<&Value> = self
             .branches(node)
             .into_iter()
-            .filter(|b| b.get("properties").is_some() || b.get("additionalProperties").is_some_and(Value::is_object))
+            .filter(|b| {
+                b.get("properties").is_some()
+                    || b.get("additionalProperties").is_some_and(Value::is_object)
+            })
             .collect();
         if candidates.is_empty() {
             return None;
@@ -83,16 +86,24 @@ impl<'s> Walker<'s> {
             .iter()
             .copied()
             .filter(|b| {
-                b.get("properties").and_then(Value::as_object).is_none_or(|props| {
-                    props.iter().all(|(k, s)| match (self.deref(s).get("const"), value.get(k)) {
-                        (Some(c), Some(v)) => c == v,
-                        (Some(_), None) => false,
-                        (None, _) => true,
+                b.get("properties")
+                    .and_then(Value::as_object)
+                    .is_none_or(|props| {
+                        props.iter().all(|(k, s)| {
+                            match (self.deref(s).get("const"), value.get(k)) {
+                                (Some(c), Some(v)) => c == v,
+                                (Some(_), None) => false,
+                                (None, _) => true,
+                            }
+                        })
                     })
-                })
             })
             .collect();
-        let chosen = if matching.is_empty() { candidates } else { matching };
+        let chosen = if matching.is_empty() {
+            candidates
+        } else {
+            matching
+        };
         let mut shape = Shape::default();
         for branch in chosen {
             if let Some(props) = branch.get("properties").and_then(Value::as_object) {
@@ -122,7 +133,9 @@ impl<'s> Walker<'s> {
                 let keys: Vec<String> = map.keys().cloned().collect();
                 for key in keys {
                     let path = at.key(&key);
-                    if let Some((_, child_schema)) = shape.properties.iter().find(|(k, _)| *k == key) {
+                    if let Some((_, child_schema)) =
+                        shape.properties.iter().find(|(k, _)| *k == key)
+                    {
                         if let Some(child) = map.get_mut(&key) {
                             self.walk(child, child_schema, &path, report);
                         }
@@ -145,7 +158,8 @@ impl<'s> Walker<'s> {
                         continue;
                     }
                     let parent = segment_strs(at);
-                    let mut candidates: Vec<&str> = shape.properties.iter().map(|(k, _)| *k).collect();
+                    let mut candidates: Vec<&str> =
+                        shape.properties.iter().map(|(k, _)| *k).collect();
                     candidates.extend(upstream_keys::children_of(&parent));
                     let mut issue = Issue::error(path, format!("unknown key {key:?}"));
                     issue = match closest(&key, &candidates) {
@@ -168,7 +182,12 @@ impl<'s> Walker<'s> {
 }
 
 /// Reports an OpenClaw-only value: silent where it is inert, otherwise a warning per key.
-fn upstream_value(value: &Value, at: &JsonPath, entry: Option<&UpstreamKey>, report: &mut KeyReport) {
+fn upstream_value(
+    value: &Value,
+    at: &JsonPath,
+    entry: Option<&UpstreamKey>,
+    report: &mut KeyReport,
+) {
     if let Some(inert) = entry.and_then(|e| e.inert)
         && serde_json::from_str::<Value>(inert).is_ok_and(|v| &v == value)
     {
@@ -195,8 +214,7 @@ fn upstream_value(value: &Value, at: &JsonPath, entry: Option<&UpstreamKey>, rep
 fn has_upstream_descendants(segments: &[&str]) -> bool {
     upstream_keys::UPSTREAM_KEYS.iter().any(|k| {
         let parts: Vec<&str> = k.pattern.split('.').collect();
-        parts.len() > segments.len()
-            && parts.iter().zip(segments).all(|(p, s)| *p == "*" || p == s)
+        parts.len() > segments.len() && parts.iter().zip(segments).all(|(p, s)| *p == "*" || p == s)
     })
 }
 
@@ -249,7 +267,8 @@ mod tests {
 
     #[test]
     fn upstream_keys_warn_and_are_removed() {
-        let mut doc = json!({"browser": {"enabled": true}, "gateway": {"remote": {"url": "x"}, "port": 1}});
+        let mut doc =
+            json!({"browser": {"enabled": true}, "gateway": {"remote": {"url": "x"}, "port": 1}});
         let report = check_keys(&mut doc, &schema());
         assert!(report.errors.is_empty(), "{:?}", report.errors);
         let paths: Vec<String> = report.warnings.iter().map(|w| w.path.to_string()).collect();
@@ -265,9 +284,13 @@ mod tests {
             "models": {"catalogRefresh": {"enabled": false}}
         });
         let report = check_keys(&mut doc, &schema());
-        assert!(report.errors.is_empty() && report.warnings.is_empty(), "{report:?}");
+        assert!(
+            report.errors.is_empty() && report.warnings.is_empty(),
+            "{report:?}"
+        );
 
-        let mut doc = json!({"update": {"checkOnStart": true}, "discovery": {"mdns": {"mode": "full"}}});
+        let mut doc =
+            json!({"update": {"checkOnStart": true}, "discovery": {"mdns": {"mode": "full"}}});
         let report = check_keys(&mut doc, &schema());
         let paths: Vec<String> = report.warnings.iter().map(|w| w.path.to_string()).collect();
         assert_eq!(paths, ["update.checkOnStart", "discovery.mdns.mode"]);
@@ -275,11 +298,18 @@ mod tests {
 
     #[test]
     fn map_entries_descend_into_value_schema() {
-        let mut doc = json!({"models": {"providers": {"custom-1": {"baseUrl": "u", "apiKy": "k"}}}});
+        let mut doc =
+            json!({"models": {"providers": {"custom-1": {"baseUrl": "u", "apiKy": "k"}}}});
         let report = check_keys(&mut doc, &schema());
         assert_eq!(report.errors.len(), 1);
-        assert_eq!(report.errors[0].path.to_string(), "models.providers.custom-1.apiKy");
-        assert_eq!(report.errors[0].hint.as_deref(), Some("did you mean \"apiKey\"?"));
+        assert_eq!(
+            report.errors[0].path.to_string(),
+            "models.providers.custom-1.apiKy"
+        );
+        assert_eq!(
+            report.errors[0].hint.as_deref(),
+            Some("did you mean \"apiKey\"?")
+        );
     }
 
     #[test]
@@ -290,9 +320,15 @@ mod tests {
         });
         let report = check_keys(&mut doc, &schema());
         let errors: Vec<String> = report.errors.iter().map(|e| e.path.to_string()).collect();
-        assert_eq!(errors, ["agents.list[1].wrkspace", "channels.telegram.bogus"]);
+        assert_eq!(
+            errors,
+            ["agents.list[1].wrkspace", "channels.telegram.bogus"]
+        );
         let warnings: Vec<String> = report.warnings.iter().map(|e| e.path.to_string()).collect();
-        assert_eq!(warnings, ["agents.list[0].groupChat", "channels.telegram.streaming"]);
+        assert_eq!(
+            warnings,
+            ["agents.list[0].groupChat", "channels.telegram.streaming"]
+        );
     }
 
     #[test]

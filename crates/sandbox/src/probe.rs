@@ -125,8 +125,8 @@ fn probe_seccomp(root: &Path) -> LayerStatus {
 }
 
 fn probe_user_namespaces(root: &Path) -> LayerStatus {
-    let max = read_trimmed(root, "proc/sys/user/max_user_namespaces")
-        .and_then(|s| s.parse::<u64>().ok());
+    let max =
+        read_trimmed(root, "proc/sys/user/max_user_namespaces").and_then(|s| s.parse::<u64>().ok());
     let debian_switch = read_trimmed(root, "proc/sys/kernel/unprivileged_userns_clone");
     match (max, debian_switch.as_deref()) {
         (Some(0), _) => LayerStatus::Missing(
@@ -137,14 +137,17 @@ fn probe_user_namespaces(root: &Path) -> LayerStatus {
                 .to_owned(),
         ),
         (Some(n), _) => LayerStatus::Available(format!("max_user_namespaces = {n}")),
-        (None, _) => LayerStatus::Missing("cannot read /proc/sys/user/max_user_namespaces".to_owned()),
+        (None, _) => {
+            LayerStatus::Missing("cannot read /proc/sys/user/max_user_namespaces".to_owned())
+        }
     }
 }
 
 fn probe_cgroups(root: &Path) -> LayerStatus {
     let cgroup = root.join("sys/fs/cgroup");
     if cgroup.join("cgroup.controllers").is_file() {
-        let controllers = read_trimmed(root, "sys/fs/cgroup/cgroup.controllers").unwrap_or_default();
+        let controllers =
+            read_trimmed(root, "sys/fs/cgroup/cgroup.controllers").unwrap_or_default();
         return LayerStatus::Available(format!("cgroup v2 (controllers: {controllers})"));
     }
     let v1: Vec<&str> = ["memory", "pids"]
@@ -172,15 +175,25 @@ mod tests {
     fn reads_layers_from_a_fixture_tree() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        write(root, "sys/kernel/security/lsm", "lockdown,capability,landlock,apparmor\n");
+        write(
+            root,
+            "sys/kernel/security/lsm",
+            "lockdown,capability,landlock,apparmor\n",
+        );
         write(root, "proc/self/status", "Name:\tx\nSeccomp:\t0\n");
         write(root, "proc/sys/user/max_user_namespaces", "63304\n");
         std::fs::create_dir_all(root.join("sys/fs/cgroup/memory")).unwrap();
         let caps = HostCapabilities::probe_at(root, None);
         assert!(caps.landlock.is_available());
-        assert_eq!(caps.seccomp, LayerStatus::Available("seccomp mode 0".into()));
+        assert_eq!(
+            caps.seccomp,
+            LayerStatus::Available("seccomp mode 0".into())
+        );
         assert!(caps.user_namespaces.is_available());
-        assert_eq!(caps.cgroups, LayerStatus::Available("cgroup v1 (memory)".into()));
+        assert_eq!(
+            caps.cgroups,
+            LayerStatus::Available("cgroup v1 (memory)".into())
+        );
         assert!(!caps.bubblewrap.is_available());
     }
 

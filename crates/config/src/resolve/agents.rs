@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use super::Ctx;
 use crate::file::{
-    AgentEntrySection, AgentsSection, IdentitySection, ModelApi, ModelDefinitionSection, ModelSelection, ModelsMode,
-    ModelsSection, SandboxMode, SandboxScope, SandboxSection, ThinkingLevel, ToolPolicySection, VerboseLevel,
-    WorkspaceAccess,
+    AgentEntrySection, AgentsSection, IdentitySection, ModelApi, ModelDefinitionSection,
+    ModelSelection, ModelsMode, ModelsSection, SandboxMode, SandboxScope, SandboxSection,
+    ThinkingLevel, ToolPolicySection, VerboseLevel, WorkspaceAccess,
 };
 use crate::{Issue, JsonPath, Secret};
 
@@ -22,7 +22,9 @@ pub struct ModelRef(pub String);
 impl ModelRef {
     /// Splits `provider/model` at the first `/` (model ids may contain more slashes).
     pub fn split(&self) -> Option<(&str, &str)> {
-        self.0.split_once('/').filter(|(p, m)| !p.is_empty() && !m.is_empty())
+        self.0
+            .split_once('/')
+            .filter(|(p, m)| !p.is_empty() && !m.is_empty())
     }
 }
 
@@ -126,7 +128,10 @@ fn model_choice(sel: Option<&ModelSelection>, fallback: &ModelChoice) -> ModelCh
             fallbacks: fallback.fallbacks.clone(),
         },
         Some(ModelSelection::WithFallbacks { primary, fallbacks }) => ModelChoice {
-            primary: primary.clone().map(ModelRef).or_else(|| fallback.primary.clone()),
+            primary: primary
+                .clone()
+                .map(ModelRef)
+                .or_else(|| fallback.primary.clone()),
             fallbacks: fallbacks
                 .as_ref()
                 .map(|f| f.iter().cloned().map(ModelRef).collect())
@@ -147,7 +152,9 @@ fn sandbox(section: Option<&SandboxSection>, base: SandboxPolicy) -> SandboxPoli
 fn is_valid_agent_id(id: &str) -> bool {
     let mut chars = id.chars();
     id.len() <= 64
-        && chars.next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && chars
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
 }
 
@@ -163,7 +170,10 @@ pub(crate) fn resolve_agents(section: Option<&AgentsSection>, ctx: &mut Ctx<'_>)
     let mut model_params = BTreeMap::new();
     for (model_ref, entry) in d.models.iter().flatten() {
         if !model_ref.contains('/') {
-            ctx.errors.push(Issue::error(at.key("defaults").key("models").key(model_ref), "keys of agents.defaults.models must be provider/model"));
+            ctx.errors.push(Issue::error(
+                at.key("defaults").key("models").key(model_ref),
+                "keys of agents.defaults.models must be provider/model",
+            ));
         }
         if let Some(alias) = &entry.alias {
             model_aliases.insert(alias.clone(), ModelRef(model_ref.clone()));
@@ -181,7 +191,11 @@ pub(crate) fn resolve_agents(section: Option<&AgentsSection>, ctx: &mut Ctx<'_>)
         },
     );
     let defaults = AgentDefaults {
-        workspace: d.workspace.as_deref().map(|w| path_of(ctx, w)).unwrap_or_else(|| ctx.locations.default_workspace()),
+        workspace: d
+            .workspace
+            .as_deref()
+            .map(|w| path_of(ctx, w))
+            .unwrap_or_else(|| ctx.locations.default_workspace()),
         model,
         model_aliases,
         model_params,
@@ -198,17 +212,32 @@ pub(crate) fn resolve_agents(section: Option<&AgentsSection>, ctx: &mut Ctx<'_>)
     };
 
     let mut entries: Vec<(JsonPath, String, AgentEntrySection)> = Vec::new();
-    for (i, entry) in section.and_then(|s| s.list.as_ref()).into_iter().flatten().enumerate() {
+    for (i, entry) in section
+        .and_then(|s| s.list.as_ref())
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         let p = at.key("list").index(i);
         match &entry.id {
             Some(id) => entries.push((p, id.clone(), entry.clone())),
-            None => ctx.errors.push(Issue::error(p.key("id"), "every agent in agents.list needs an id")),
+            None => ctx.errors.push(Issue::error(
+                p.key("id"),
+                "every agent in agents.list needs an id",
+            )),
         }
     }
-    for (id, entry) in section.and_then(|s| s.entries.as_ref()).into_iter().flatten() {
+    for (id, entry) in section
+        .and_then(|s| s.entries.as_ref())
+        .into_iter()
+        .flatten()
+    {
         let p = at.key("entries").key(id);
         if entry.id.as_ref().is_some_and(|inner| inner != id) {
-            ctx.errors.push(Issue::error(p.key("id"), format!("id differs from its key {id:?}")));
+            ctx.errors.push(Issue::error(
+                p.key("id"),
+                format!("id differs from its key {id:?}"),
+            ));
         }
         entries.push((p, id.clone(), entry.clone()));
     }
@@ -220,12 +249,16 @@ pub(crate) fn resolve_agents(section: Option<&AgentsSection>, ctx: &mut Ctx<'_>)
             continue;
         }
         if list.iter().any(|a| a.id == id) {
-            ctx.errors.push(Issue::error(p, format!("agent {id:?} is defined twice")));
+            ctx.errors
+                .push(Issue::error(p, format!("agent {id:?} is defined twice")));
             continue;
         }
         if entry.default == Some(true) {
             if let Some(first) = &default_agent_id {
-                ctx.errors.push(Issue::error(p.key("default"), format!("agents {first:?} and {id:?} are both marked default")));
+                ctx.errors.push(Issue::error(
+                    p.key("default"),
+                    format!("agents {first:?} and {id:?} are both marked default"),
+                ));
             }
             default_agent_id.get_or_insert(id.clone());
         }
@@ -294,7 +327,11 @@ pub struct ProviderConfig {
 pub(crate) fn resolve_models(section: Option<&ModelsSection>, ctx: &mut Ctx<'_>) -> ModelsConfig {
     let at = JsonPath::root().key("models").key("providers");
     let mut providers = BTreeMap::new();
-    for (id, p) in section.and_then(|s| s.providers.as_ref()).into_iter().flatten() {
+    for (id, p) in section
+        .and_then(|s| s.providers.as_ref())
+        .into_iter()
+        .flatten()
+    {
         let pat = at.key(id);
         let api = p.api.unwrap_or(ModelApi::OpenaiCompletions);
         if !api.is_supported() {
@@ -303,7 +340,10 @@ pub(crate) fn resolve_models(section: Option<&ModelsSection>, ctx: &mut Ctx<'_>)
         let mut seen = Vec::new();
         for (i, m) in p.models.iter().flatten().enumerate() {
             if seen.contains(&&m.id) {
-                ctx.errors.push(Issue::error(pat.key("models").index(i).key("id"), format!("model {:?} is listed twice", m.id)));
+                ctx.errors.push(Issue::error(
+                    pat.key("models").index(i).key("id"),
+                    format!("model {:?} is listed twice", m.id),
+                ));
             }
             seen.push(&m.id);
         }

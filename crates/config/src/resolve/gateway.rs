@@ -3,7 +3,10 @@
 use std::time::Duration;
 
 use super::Ctx;
-use crate::file::{BindMode, GatewayAuthMode, GatewayMode, GatewaySection, ReloadMode, TailscaleMode, ToolPolicySection};
+use crate::file::{
+    BindMode, GatewayAuthMode, GatewayMode, GatewaySection, ReloadMode, TailscaleMode,
+    ToolPolicySection,
+};
 use crate::{Issue, JsonPath, Secret, env_vars};
 
 /// Default gateway port, as OpenClaw.
@@ -61,7 +64,10 @@ pub struct GatewayAuth {
     pub exempt_loopback: bool,
 }
 
-pub(crate) fn resolve_gateway(section: Option<&GatewaySection>, ctx: &mut Ctx<'_>) -> GatewayConfig {
+pub(crate) fn resolve_gateway(
+    section: Option<&GatewaySection>,
+    ctx: &mut Ctx<'_>,
+) -> GatewayConfig {
     let default = GatewaySection::default();
     let g = section.unwrap_or(&default);
     let at = JsonPath::root().key("gateway");
@@ -76,15 +82,20 @@ pub(crate) fn resolve_gateway(section: Option<&GatewaySection>, ctx: &mut Ctx<'_
         Some(p) => Some(Secret::from(p.to_owned())),
         None => ctx.secret(auth.password.as_ref(), auth_at.key("password")),
     };
-    let mode = auth.mode.unwrap_or(if password.is_some() && token.is_none() {
-        GatewayAuthMode::Password
-    } else {
-        GatewayAuthMode::Token
-    });
+    let mode = auth
+        .mode
+        .unwrap_or(if password.is_some() && token.is_none() {
+            GatewayAuthMode::Password
+        } else {
+            GatewayAuthMode::Token
+        });
     if mode == GatewayAuthMode::TrustedProxy {
         ctx.errors.push(
-            Issue::error(auth_at.key("mode"), "trusted-proxy authentication is not supported by rustyclaw")
-                .with_hint("use \"token\" or \"password\""),
+            Issue::error(
+                auth_at.key("mode"),
+                "trusted-proxy authentication is not supported by rustyclaw",
+            )
+            .with_hint("use \"token\" or \"password\""),
         );
     }
 
@@ -92,18 +103,30 @@ pub(crate) fn resolve_gateway(section: Option<&GatewaySection>, ctx: &mut Ctx<'_
         Some(text) => match text.parse::<u16>() {
             Ok(p) if p > 0 => p,
             _ => {
-                ctx.errors.push(Issue::error(at.key("port"), format!("{} is not a valid port: {text:?}", env_vars::OPENCLAW_GATEWAY_PORT)));
+                ctx.errors.push(Issue::error(
+                    at.key("port"),
+                    format!(
+                        "{} is not a valid port: {text:?}",
+                        env_vars::OPENCLAW_GATEWAY_PORT
+                    ),
+                ));
                 DEFAULT_GATEWAY_PORT
             }
         },
         None => g.port.unwrap_or(DEFAULT_GATEWAY_PORT),
     };
     if port == 0 {
-        ctx.errors.push(Issue::error(at.key("port"), "port must be between 1 and 65535"));
+        ctx.errors.push(Issue::error(
+            at.key("port"),
+            "port must be between 1 and 65535",
+        ));
     }
     let bind = g.bind.unwrap_or(BindMode::Loopback);
     if bind == BindMode::Custom && g.custom_bind_host.is_none() {
-        ctx.errors.push(Issue::error(at.key("customBindHost"), "bind is \"custom\" but customBindHost is not set"));
+        ctx.errors.push(Issue::error(
+            at.key("customBindHost"),
+            "bind is \"custom\" but customBindHost is not set",
+        ));
     }
     if matches!(bind, BindMode::Tailnet) {
         ctx.warnings.push(Issue::warning(at.key("bind"), "tailnet binding needs Tailscale integration, which rustyclaw does not have; loopback is used"));
@@ -115,7 +138,11 @@ pub(crate) fn resolve_gateway(section: Option<&GatewaySection>, ctx: &mut Ctx<'_
     }
     let rate = auth.rate_limit.clone().unwrap_or_default();
     let control_ui = g.control_ui.clone().unwrap_or_default();
-    let endpoints = g.http.as_ref().and_then(|h| h.endpoints.clone()).unwrap_or_default();
+    let endpoints = g
+        .http
+        .as_ref()
+        .and_then(|h| h.endpoints.clone())
+        .unwrap_or_default();
     let reload = g.reload.clone().unwrap_or_default();
     GatewayConfig {
         mode: g.mode.unwrap_or(GatewayMode::Local),
@@ -135,7 +162,10 @@ pub(crate) fn resolve_gateway(section: Option<&GatewaySection>, ctx: &mut Ctx<'_
         control_ui_enabled: control_ui.enabled.unwrap_or(true),
         control_ui_base_path: control_ui.base_path.unwrap_or_else(|| "/".to_owned()),
         allowed_origins: control_ui.allowed_origins.unwrap_or_default(),
-        chat_completions_endpoint: endpoints.chat_completions.and_then(|e| e.enabled).unwrap_or(false),
+        chat_completions_endpoint: endpoints
+            .chat_completions
+            .and_then(|e| e.enabled)
+            .unwrap_or(false),
         responses_endpoint: endpoints.responses.and_then(|e| e.enabled).unwrap_or(false),
         http_tools: g.tools.clone().unwrap_or_default(),
         reload_mode: reload.mode.unwrap_or(ReloadMode::Hybrid),

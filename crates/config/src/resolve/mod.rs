@@ -84,7 +84,12 @@ pub(crate) struct Resolved {
 }
 
 /// Resolves a raw file. Errors are collected; the first secret failure is reported on its own.
-pub(crate) fn resolve(file: &ConfigFile, env: &Env, locations: &Locations, path: &std::path::Path) -> Result<Resolved, ConfigError> {
+pub(crate) fn resolve(
+    file: &ConfigFile,
+    env: &Env,
+    locations: &Locations,
+    path: &std::path::Path,
+) -> Result<Resolved, ConfigError> {
     let mut ctx = Ctx {
         env,
         locations,
@@ -110,8 +115,15 @@ pub(crate) fn resolve(file: &ConfigFile, env: &Env, locations: &Locations, path:
     if let Some(channels) = &file.channels {
         for id in channels.configured_ids() {
             ctx.warnings.push(
-                Issue::warning(JsonPath::root().key("channels").key(id), format!("the {id} channel is configured but rustyclaw does not connect to it yet"))
-                    .with_hint("the section is validated and kept; the adapter ships in a later release"),
+                Issue::warning(
+                    JsonPath::root().key("channels").key(id),
+                    format!(
+                        "the {id} channel is configured but rustyclaw does not connect to it yet"
+                    ),
+                )
+                .with_hint(
+                    "the section is validated and kept; the adapter ships in a later release",
+                ),
             );
         }
     }

@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use super::Ctx;
 use crate::file::{
-    ConsoleStyle, CronSection, DmScope, ElevatedSection, ExecAsk, ExecHost, ExecSecurity, HookMappingSection,
-    HooksSection, LogLevel, LoggingSection, MessagesSection, QueueDrop, QueueMode, ResetSection, SessionScope,
-    SessionSection, ToolPolicySection, ToolProfile, ToolsSection,
+    ConsoleStyle, CronSection, DmScope, ElevatedSection, ExecAsk, ExecHost, ExecSecurity,
+    HookMappingSection, HooksSection, LogLevel, LoggingSection, MessagesSection, QueueDrop,
+    QueueMode, ResetSection, SessionScope, SessionSection, ToolPolicySection, ToolProfile,
+    ToolsSection,
 };
 use crate::{Issue, JsonPath, Secret};
 
@@ -40,7 +41,9 @@ pub(crate) fn resolve_session(s: Option<&SessionSection>) -> SessionConfig {
         reset: s.reset,
         reset_by_type: s.reset_by_type.unwrap_or_default(),
         reset_by_channel: s.reset_by_channel.unwrap_or_default(),
-        reset_triggers: s.reset_triggers.unwrap_or_else(|| vec!["/new".to_owned(), "/reset".to_owned()]),
+        reset_triggers: s
+            .reset_triggers
+            .unwrap_or_else(|| vec!["/new".to_owned(), "/reset".to_owned()]),
     }
 }
 
@@ -221,13 +224,24 @@ pub(crate) fn resolve_hooks(h: Option<&HooksSection>, ctx: &mut Ctx<'_>) -> Hook
     let h = h.cloned().unwrap_or_default();
     let at = JsonPath::root().key("hooks");
     let enabled = h.enabled.unwrap_or(false);
-    let token = if enabled { ctx.secret(h.token.as_ref(), at.key("token")) } else { None };
+    let token = if enabled {
+        ctx.secret(h.token.as_ref(), at.key("token"))
+    } else {
+        None
+    };
     if enabled && h.token.is_none() {
-        ctx.errors.push(Issue::error(at.key("token"), "hooks are enabled but no token is set").with_hint("set hooks.token to a long random string different from the gateway token"));
+        ctx.errors.push(
+            Issue::error(at.key("token"), "hooks are enabled but no token is set").with_hint(
+                "set hooks.token to a long random string different from the gateway token",
+            ),
+        );
     }
     let path = h.path.unwrap_or_else(|| "/hooks".to_owned());
     if !path.starts_with('/') || path == "/" {
-        ctx.errors.push(Issue::error(at.key("path"), "must start with / and not be the root"));
+        ctx.errors.push(Issue::error(
+            at.key("path"),
+            "must start with / and not be the root",
+        ));
     }
     HooksConfig {
         enabled,

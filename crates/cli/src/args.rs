@@ -1,0 +1,280 @@
+//! The command-line interface, as clap derive types. Behaviour lives in `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const QUICK_TOUR: &str = "\
+Quick tour:
+  rustyclaw onboard                 set up a config, a model provider and the agent workspace
+  rustyclaw doctor                  check config, state dir, database, sandbox and port
+  rustyclaw status                  what is configured and stored
+  rustyclaw config get gateway.port read a value (set/unset edit the file, keeping comments)
+  rustyclaw sessions import x.jsonl bring in an OpenClaw transcript (export writes one back)
+
+rustyclaw reads OpenClaw's openclaw.json (JSON5) from the state directory
+(default ~/.rustyclaw, or $OPENCLAW_STATE_DIR / --state-dir).";
+
+/// rustyclaw — a personal AI assistant gateway compatible with OpenClaw.
+#[derive(Debug, Parser)]
+#[command(name = "rustyclaw", version, about, after_help = QUICK_TOUR, propagate_version = true)]
+pub struct Cli {
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by every command.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// State directory (default ~/.rustyclaw; env OPENCLAW_STATE_DIR).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Config file (default <state dir>/openclaw.json; env OPENCLAW_CONFIG_PATH).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// More log output on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create or update the config and seed the agent workspace.
+    Onboard(Box<OnboardArgs>),
+    /// Read, change and check the config file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Check the installation and explain what to fix.
+    Doctor(DoctorArgs),
+    /// Show what is configured and stored.
+    Status(JsonFlag),
+    /// Import and export session transcripts (OpenClaw JSONL format).
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+}
+
+/// A `--json` switch.
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    /// Machine-readable JSON output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `config` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print a value (resolved after $include and ${VAR}); secrets are redacted.
+    Get {
+        /// Dotted path, e.g. gateway.port or agents.list[0].id; omit for the whole config.
+        path: Option<String>,
+        /// Print JSON even for plain strings.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a value; the file keeps its comments and a .bak of the previous version.
+    Set {
+        /// Dotted path, e.g. gateway.port.
+        path: String,
+        /// The value: JSON5 (18789, true, "text", {a: 1}); anything else is taken as a string.
+        value: String,
+        /// Treat the value as a string even if it parses as JSON.
+        #[arg(long)]
+        string: bool,
+    },
+    /// Remove a value.
+    Unset {
+        /// Dotted path.
+        path: String,
+    },
+    /// Check the config: errors fail, warnings list keys without effect.
+    Validate(JsonFlag),
+    /// Print the JSON Schema of the config file.
+    Schema,
+    /// Print the config file path.
+    File,
+}
+
+/// `doctor` options.
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Machine-readable JSON output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `sessions` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SessionsCommand {
+    /// List stored sessions, most recent first.
+    List {
+        /// Most sessions shown.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Machine-readable JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import an OpenClaw transcript (.jsonl) as a session.
+    Import {
+        /// The transcript file.
+        file: PathBuf,
+        /// Session key to store it under (default agent:main:explicit:<session id>).
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// Write a session's transcript as OpenClaw JSONL.
+    Export {
+        /// Session key or session id.
+        session: String,
+        /// Output file (default stdout).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// `completions` options.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
+}
+
+/// Model provider choices for onboarding (OpenClaw's `--auth-choice` names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthChoice {
+    /// Any OpenAI-compatible or Anthropic-compatible endpoint (--custom-base-url).
+    CustomApiKey,
+    /// OpenAI.
+    OpenaiApiKey,
+    /// Anthropic.
+    #[value(alias = "apiKey")]
+    AnthropicApiKey,
+    /// Google Gemini.
+    GeminiApiKey,
+    /// OpenRouter.
+    OpenrouterApiKey,
+    /// A local Ollama server.
+    Ollama,
+    /// Configure no model now.
+    Skip,
+}
+
+/// How API keys are written to the config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SecretInputMode {
+    /// The key itself.
+    Plaintext,
+    /// A SecretRef to an environment variable (the key stays out of the file).
+    Ref,
+}
+
+/// API compatibility of a custom endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Compatibility {
+    /// OpenAI chat completions.
+    Openai,
+    /// Anthropic messages.
+    Anthropic,
+}
+
+/// Gateway bind choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BindChoice {
+    /// 127.0.0.1 only.
+    Loopback,
+    /// All interfaces.
+    Lan,
+}
+
+/// Gateway auth choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GatewayAuthChoice {
+    /// Shared token (generated when not given).
+    Token,
+    /// Shared password.
+    Password,
+    /// No authentication (loopback only).
+    None,
+}
+
+/// `onboard` options (names follow `openclaw onboard`).
+#[derive(Debug, Args)]
+pub struct OnboardArgs {
+    /// Never prompt; take everything from flags and defaults.
+    #[arg(long)]
+    pub non_interactive: bool,
+    /// Gateway mode (only `local` is supported).
+    #[arg(long, default_value = "local", value_parser = ["local"])]
+    pub mode: String,
+    /// Model provider.
+    #[arg(long, value_enum)]
+    pub auth_choice: Option<AuthChoice>,
+    /// Base URL of a custom or Ollama endpoint.
+    #[arg(long, value_name = "URL")]
+    pub custom_base_url: Option<String>,
+    /// Model id at a custom endpoint.
+    #[arg(long, value_name = "ID")]
+    pub custom_model_id: Option<String>,
+    /// API key for a custom endpoint (or set CUSTOM_API_KEY).
+    #[arg(long, value_name = "KEY")]
+    pub custom_api_key: Option<String>,
+    /// Provider id for a custom endpoint (default derived from the URL).
+    #[arg(long, value_name = "ID")]
+    pub custom_provider_id: Option<String>,
+    /// API style of a custom endpoint.
+    #[arg(long, value_enum, default_value = "openai")]
+    pub custom_compatibility: Compatibility,
+    /// OpenAI API key.
+    #[arg(long, value_name = "KEY")]
+    pub openai_api_key: Option<String>,
+    /// Anthropic API key.
+    #[arg(long, value_name = "KEY")]
+    pub anthropic_api_key: Option<String>,
+    /// Gemini API key.
+    #[arg(long, value_name = "KEY")]
+    pub gemini_api_key: Option<String>,
+    /// OpenRouter API key.
+    #[arg(long, value_name = "KEY")]
+    pub openrouter_api_key: Option<String>,
+    /// Store keys as they are, or as env SecretRefs.
+    #[arg(long, value_enum, default_value = "plaintext")]
+    pub secret_input_mode: SecretInputMode,
+    /// Store the API key as a SecretRef to this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub api_key_env: Option<String>,
+    /// Model id (default depends on the provider).
+    #[arg(long, value_name = "ID")]
+    pub model: Option<String>,
+    /// Gateway port.
+    #[arg(long, value_name = "PORT")]
+    pub gateway_port: Option<u16>,
+    /// Gateway bind address.
+    #[arg(long, value_enum)]
+    pub gateway_bind: Option<BindChoice>,
+    /// Gateway authentication.
+    #[arg(long, value_enum)]
+    pub gateway_auth: Option<GatewayAuthChoice>,
+    /// Gateway token (generated when token auth is chosen without one).
+    #[arg(long, value_name = "TOKEN")]
+    pub gateway_token: Option<String>,
+    /// Gateway password.
+    #[arg(long, value_name = "PASSWORD")]
+    pub gateway_password: Option<String>,
+    /// Agent workspace directory.
+    #[arg(long, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
+    /// Accepted for OpenClaw compatibility (no daemon is installed).
+    #[arg(long, hide = true)]
+    pub accept_risk: bool,
+    /// Machine-readable summary.
+    #[arg(long)]
+    pub json: bool,
+}

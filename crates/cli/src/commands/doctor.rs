@@ -1,0 +1,436 @@
+//! `rustyclaw doctor`: checks the installation and says what to fix.
+//!
+//! Every check ends as ok, warn or fail with a message and, where there is one, a fix hint.
+//! Any fail makes the exit code 1, so scripts can gate on it.
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::os::unix::fs::PermissionsExt;
+use std::process::ExitCode;
+
+use rustyclaw_config::file::{BindMode, GatewayAuthMode};
+use rustyclaw_config::{ConfigError, LoadedConfig, env_vars};
+use rustyclaw_sandbox::HostCapabilities;
+use serde::Serialize;
+
+use crate::context::Context;
+use crate::output;
+
+/// Outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Fine.
+    Ok,
+    /// Works, but something deserves attention.
+    Warn,
+    /// Broken.
+    Fail,
+}
+
+/// One check's result.
+#[derive(Debug, Serialize)]
+pub struct Check {
+    /// Short name.
+    pub name: &'static str,
+    /// Outcome.
+    pub status: Status,
+    /// What was found.
+    pub message: String,
+    /// Details, one per line (config issues, sandbox layers).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
+    /// How to fix it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+fn check(name: &'static str, status: Status, message: impl Into<String>) -> Check {
+    Check {
+        name,
+        status,
+        message: message.into(),
+        details: Vec::new(),
+        hint: None,
+    }
+}
+
+impl Check {
+    fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    fn details(mut self, details: Vec<String>) -> Self {
+        self.details = details;
+        self
+    }
+}
+
+/// Runs every check and prints the report.
+pub fn run(
+    ctx: &Context,
+    loaded: Result<LoadedConfig, ConfigError>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let mut checks = vec![config_check(&loaded)];
+    if let Ok(l) = &loaded {
+        checks.push(unsupported_keys_check(l));
+    }
+    checks.push(state_dir_check(ctx));
+    checks.push(database_check(ctx));
+    checks.push(sandbox_check(ctx));
+    if let Ok(l) = &loaded {
+        checks.push(port_check(l));
+        checks.push(auth_check(l));
+        checks.push(workspace_check(l));
+        checks.push(model_check(l));
+    }
+    let failed = checks.iter().any(|c| c.status == Status::Fail);
+    if json {
+        output::json(&serde_json::json!({"ok": !failed, "checks": checks}));
+    } else {
+        output::out(&render(&checks));
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn render(checks: &[Check]) -> String {
+    let mut out = String::new();
+    for c in checks {
+        let tag = match c.status {
+            Status::Ok => "ok  ",
+            Status::Warn => "warn",
+            Status::Fail => "FAIL",
+        };
+        out.push_str(&format!("[{tag}] {}: {}\n", c.name, c.message));
+        for d in &c.details {
+            out.push_str(&format!("         - {d}\n"));
+        }
+        if let Some(h) = &c.hint {
+            out.push_str(&format!("         fix: {h}\n"));
+        }
+    }
+    let fails = checks.iter().filter(|c| c.status == Status::Fail).count();
+    let warns = checks.iter().filter(|c| c.status == Status::Warn).count();
+    out.push_str(&format!(
+        "{} check(s): {fails} failed, {warns} warning(s)",
+        checks.len()
+    ));
+    out
+}
+
+fn config_check(loaded: &Result<LoadedConfig, ConfigError>) -> Check {
+    match loaded {
+        Ok(l) if l.exists => check(
+            "config",
+            Status::Ok,
+            format!("{} is valid", l.path.display()),
+        ),
+        Ok(l) => check(
+            "config",
+            Status::Warn,
+            format!("{} does not exist; defaults apply", l.path.display()),
+        )
+        .hint("run `rustyclaw onboard`"),
+        Err(ConfigError::Invalid { path, issues }) => check(
+            "config",
+            Status::Fail,
+            format!(
+                "{} is invalid ({} problem(s))",
+                path.display(),
+                issues.len()
+            ),
+        )
+        .details(issues.iter().map(ToString::to_string).collect())
+        .hint("fix the keys named above; `rustyclaw config schema` lists every accepted key"),
+        Err(e) => {
+            let c = check("config", Status::Fail, e.to_string());
+            match e.hint() {
+                Some(h) => c.hint(h),
+                None => c,
+            }
+        }
+    }
+}
+
+fn unsupported_keys_check(l: &LoadedConfig) -> Check {
+    if l.warnings.is_empty() {
+        return check(
+            "config.unsupported",
+            Status::Ok,
+            "every configured key is implemented",
+        );
+    }
+    check(
+        "config.unsupported",
+        Status::Warn,
+        format!(
+            "{} setting(s) have no effect in rustyclaw",
+            l.warnings.len()
+        ),
+    )
+    .details(
+        l.warnings
+            .iter()
+            .map(|w| format!("{}: {}", w.path, w.message))
+            .collect(),
+    )
+    .hint("see docs/configuration.md for what is supported; remove the keys to silence this")
+}
+
+fn state_dir_check(ctx: &Context) -> Check {
+    let dir = &ctx.locations.state_dir;
+    let Ok(meta) = std::fs::metadata(dir) else {
+        return check(
+            "state-dir",
+            Status::Warn,
+            format!("{} does not exist yet", dir.display()),
+        )
+        .hint("run `rustyclaw onboard`");
+    };
+    if !meta.is_dir() {
+        return check(
+            "state-dir",
+            Status::Fail,
+            format!("{} is not a directory", dir.display()),
+        );
+    }
+    let probe = dir.join(format!(".doctor-{}", std::process::id()));
+    if let Err(e) = std::fs::write(&probe, b"") {
+        return check(
+            "state-dir",
+            Status::Fail,
+            format!("{} is not writable: {e}", dir.display()),
+        )
+        .hint(format!(
+            "chown/chmod it for the user running rustyclaw ({})",
+            dir.display()
+        ));
+    }
+    let _ = std::fs::remove_file(&probe);
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return check(
+            "state-dir",
+            Status::Warn,
+            format!(
+                "{} is accessible by other users (mode {mode:o}); it holds tokens and transcripts",
+                dir.display()
+            ),
+        )
+        .hint(format!("chmod 700 {}", dir.display()));
+    }
+    check(
+        "state-dir",
+        Status::Ok,
+        format!("{} (mode {mode:o})", dir.display()),
+    )
+}
+
+fn database_check(ctx: &Context) -> Check {
+    let path = ctx.locations.database_path();
+    if !path.exists() {
+        return check(
+            "database",
+            Status::Warn,
+            format!("{} not created yet", path.display()),
+        )
+        .hint("it is created by `rustyclaw onboard` or on first use");
+    }
+    let result = super::runtime().and_then(|rt| {
+        rt.block_on(async {
+            let store = ctx.open_store().await?;
+            Ok(store.integrity_check().await?)
+        })
+    });
+    match result {
+        Ok(report) if report.is_ok() => check(
+            "database",
+            Status::Ok,
+            format!(
+                "{} (schema v{}, {} session(s), {} transcript line(s))",
+                path.display(),
+                report.schema_version,
+                report.sessions,
+                report.transcript_lines
+            ),
+        ),
+        Ok(report) => {
+            let mut details = report.sqlite_problems.clone();
+            if report.transcripts_with_gaps > 0 {
+                details.push(format!(
+                    "{} transcript(s) with missing lines",
+                    report.transcripts_with_gaps
+                ));
+            }
+            if report.dangling_parents > 0 {
+                details.push(format!(
+                    "{} entr(ies) whose parent is missing",
+                    report.dangling_parents
+                ));
+            }
+            check(
+                "database",
+                Status::Fail,
+                format!("{} has problems", path.display()),
+            )
+            .details(details)
+            .hint("stop rustyclaw, copy the file aside, and run `sqlite3 state.sqlite .recover`")
+        }
+        Err(e) => check("database", Status::Fail, format!("{e:#}")),
+    }
+}
+
+fn sandbox_check(ctx: &Context) -> Check {
+    let caps = HostCapabilities::probe(ctx.env.get(env_vars::PATH).map(std::ffi::OsStr::new));
+    let details: Vec<String> = caps
+        .layers()
+        .iter()
+        .map(|(name, status)| {
+            format!(
+                "{name}: {} ({})",
+                if status.is_available() {
+                    "available"
+                } else {
+                    "missing"
+                },
+                status.detail()
+            )
+        })
+        .collect();
+    if caps.bubblewrap.is_available() {
+        check(
+            "sandbox",
+            Status::Ok,
+            "bubblewrap found; commands can be isolated",
+        )
+        .details(details)
+    } else {
+        check(
+            "sandbox",
+            Status::Warn,
+            "bubblewrap is missing; sandboxed commands would fall back to weaker isolation",
+        )
+        .details(details)
+        .hint("apt-get install bubblewrap")
+    }
+}
+
+fn port_check(l: &LoadedConfig) -> Check {
+    let g = &l.config.gateway;
+    let ip = match g.bind {
+        BindMode::Lan => Ipv4Addr::UNSPECIFIED,
+        _ => Ipv4Addr::LOCALHOST,
+    };
+    let addr = SocketAddr::from((ip, g.port));
+    match TcpListener::bind(addr) {
+        Ok(_) => check("gateway.port", Status::Ok, format!("{addr} is free")),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => check(
+            "gateway.port",
+            Status::Warn,
+            format!("{addr} is in use (a gateway may already be running)"),
+        )
+        .hint(format!(
+            "stop the other process or pick another port: rustyclaw config set gateway.port {}",
+            g.port.saturating_add(1)
+        )),
+        Err(e) => check(
+            "gateway.port",
+            Status::Fail,
+            format!("cannot bind {addr}: {e}"),
+        ),
+    }
+}
+
+fn auth_check(l: &LoadedConfig) -> Check {
+    let g = &l.config.gateway;
+    let exposed = g.bind != BindMode::Loopback;
+    match g.auth.mode {
+        GatewayAuthMode::Token if g.auth.token.is_none() => check(
+            "gateway.auth",
+            if exposed { Status::Fail } else { Status::Warn },
+            "token auth is selected but no token is set",
+        )
+        .hint(format!(
+            "rustyclaw config set gateway.auth.token <long random string>, or export {}",
+            env_vars::OPENCLAW_GATEWAY_TOKEN
+        )),
+        GatewayAuthMode::Password if g.auth.password.is_none() => check(
+            "gateway.auth",
+            Status::Fail,
+            "password auth is selected but no password is set",
+        )
+        .hint("rustyclaw config set gateway.auth.password <password>"),
+        GatewayAuthMode::None if exposed => check(
+            "gateway.auth",
+            Status::Fail,
+            "no authentication while listening beyond loopback",
+        )
+        .hint("set gateway.auth.mode to token, or gateway.bind to loopback"),
+        mode => check(
+            "gateway.auth",
+            Status::Ok,
+            format!("{mode:?} authentication").to_lowercase(),
+        ),
+    }
+}
+
+fn workspace_check(l: &LoadedConfig) -> Check {
+    let ws = &l.config.agents.defaults.workspace;
+    if ws.join("AGENTS.md").is_file() {
+        check("workspace", Status::Ok, ws.display().to_string())
+    } else if ws.is_dir() {
+        check(
+            "workspace",
+            Status::Warn,
+            format!("{} has no AGENTS.md", ws.display()),
+        )
+        .hint("run `rustyclaw onboard` to seed the bootstrap files (existing files are kept)")
+    } else {
+        check(
+            "workspace",
+            Status::Warn,
+            format!("{} does not exist", ws.display()),
+        )
+        .hint("run `rustyclaw onboard`")
+    }
+}
+
+fn model_check(l: &LoadedConfig) -> Check {
+    let Some(primary) = &l.config.agents.defaults.model.primary else {
+        return check("model", Status::Warn, "no default model configured")
+            .hint("run `rustyclaw onboard` or set agents.defaults.model.primary");
+    };
+    match primary.split() {
+        Some((provider, _)) if l.config.models.providers.contains_key(provider) => {
+            check("model", Status::Ok, primary.0.clone())
+        }
+        Some((provider, _)) => check(
+            "model",
+            Status::Warn,
+            format!(
+                "{} uses provider {provider:?}, which is not in models.providers",
+                primary.0
+            ),
+        )
+        .hint("add the provider under models.providers (baseUrl, api, apiKey)"),
+        None if l
+            .config
+            .agents
+            .defaults
+            .model_aliases
+            .contains_key(&primary.0) =>
+        {
+            check("model", Status::Ok, format!("{} (alias)", primary.0))
+        }
+        None => check(
+            "model",
+            Status::Warn,
+            format!("{:?} is not of the form provider/model", primary.0),
+        ),
+    }
+}

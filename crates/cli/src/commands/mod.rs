@@ -1,0 +1,50 @@
+//! One module per command. `run` dispatches and returns the process exit code.
+
+mod completions;
+mod config;
+mod doctor;
+mod onboard;
+mod sessions;
+mod status;
+
+use std::process::ExitCode;
+
+use rustyclaw_config::file::LogLevel;
+
+use crate::args::{Cli, Command};
+use crate::context::Context;
+use crate::logging;
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Completions(args) = &cli.command {
+        return completions::run(args);
+    }
+    let ctx = Context::new(&cli.global)?;
+    // Logging follows the config when it loads; commands that report config errors themselves
+    // (doctor, validate) still get console logging with defaults.
+    let loaded = ctx.load_config();
+    let logging_config = loaded.as_ref().ok().map(|l| l.config.logging.clone());
+    let _guard = logging::init(
+        logging_config.as_ref(),
+        &ctx.env,
+        cli.global.verbose,
+        LogLevel::Warn,
+        &ctx.locations.state_dir,
+    );
+    match cli.command {
+        Command::Onboard(args) => onboard::run(&ctx, &args),
+        Command::Config(cmd) => config::run(&ctx, loaded, cmd),
+        Command::Doctor(args) => doctor::run(&ctx, loaded, args.json),
+        Command::Status(args) => status::run(&ctx, loaded?, args.json),
+        Command::Sessions(cmd) => sessions::run(&ctx, cmd),
+        Command::Completions(args) => completions::run(&args),
+    }
+}
+
+/// A single-threaded runtime for commands that touch the store.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}

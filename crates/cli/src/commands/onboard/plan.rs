@@ -1,0 +1,248 @@
+//! What onboarding will write, decided from flags (and prompts) before anything is touched.
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use crate::args::{AuthChoice, BindChoice, Compatibility, GatewayAuthChoice};
+
+/// A model provider to configure.
+#[derive(Debug, Clone)]
+pub struct ProviderPlan {
+    /// Provider id (the part before `/` in model refs).
+    pub id: String,
+    /// API base URL.
+    pub base_url: String,
+    /// Wire format name.
+    pub api: &'static str,
+    /// Model id.
+    pub model: String,
+    /// Where the API key comes from.
+    pub key: KeyPlan,
+}
+
+/// How the API key is stored.
+#[derive(Debug, Clone)]
+pub enum KeyPlan {
+    /// No key (local servers).
+    None,
+    /// The key itself, written into the config file.
+    Plain(String),
+    /// A SecretRef to an environment variable.
+    EnvRef(String),
+}
+
+/// Everything onboarding writes.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The model provider, unless skipped.
+    pub provider: Option<ProviderPlan>,
+    /// Gateway port.
+    pub port: u16,
+    /// Gateway bind.
+    pub bind: BindChoice,
+    /// Gateway auth mode.
+    pub auth: GatewayAuthChoice,
+    /// Token or password for the chosen mode.
+    pub auth_secret: Option<String>,
+    /// Agent workspace.
+    pub workspace: PathBuf,
+}
+
+/// Built-in defaults per provider choice: id, base URL, wire format, key variable, model.
+pub struct VendorDefaults {
+    /// Provider id.
+    pub id: &'static str,
+    /// Base URL.
+    pub base_url: &'static str,
+    /// Wire format.
+    pub api: &'static str,
+    /// Environment variable conventionally holding the key.
+    pub key_env: Option<&'static str>,
+    /// Default model id.
+    pub model: Option<&'static str>,
+}
+
+/// Defaults for a provider choice (custom endpoints take URL and id from flags).
+pub fn vendor(choice: AuthChoice, compat: Compatibility) -> Option<VendorDefaults> {
+    Some(match choice {
+        AuthChoice::OpenaiApiKey => VendorDefaults {
+            id: "openai",
+            base_url: "https://api.openai.com/v1",
+            api: "openai-responses",
+            key_env: Some("OPENAI_API_KEY"),
+            model: Some("gpt-5.1"),
+        },
+        AuthChoice::AnthropicApiKey => VendorDefaults {
+            id: "anthropic",
+            base_url: "https://api.anthropic.com",
+            api: "anthropic-messages",
+            key_env: Some("ANTHROPIC_API_KEY"),
+            model: Some("claude-sonnet-4-5"),
+        },
+        AuthChoice::GeminiApiKey => VendorDefaults {
+            id: "google",
+            base_url: "https://generativelanguage.googleapis.com/v1beta",
+            api: "google-generative-ai",
+            key_env: Some("GEMINI_API_KEY"),
+            model: Some("gemini-2.5-flash"),
+        },
+        AuthChoice::OpenrouterApiKey => VendorDefaults {
+            id: "openrouter",
+            base_url: "https://openrouter.ai/api/v1",
+            api: "openai-completions",
+            key_env: Some("OPENROUTER_API_KEY"),
+            model: Some("openrouter/auto"),
+        },
+        AuthChoice::Ollama => VendorDefaults {
+            id: "ollama",
+            base_url: "http://127.0.0.1:11434",
+            api: "ollama",
+            key_env: None,
+            model: Some("llama3.2"),
+        },
+        AuthChoice::CustomApiKey => VendorDefaults {
+            id: "custom",
+            base_url: "",
+            api: match compat {
+                Compatibility::Openai => "openai-completions",
+                Compatibility::Anthropic => "anthropic-messages",
+            },
+            key_env: Some("CUSTOM_API_KEY"),
+            model: None,
+        },
+        AuthChoice::Skip => return None,
+    })
+}
+
+/// OpenClaw's id for a custom endpoint: `custom-<host>-<port>` with dots as dashes.
+pub fn custom_provider_id(base_url: &str) -> String {
+    let rest = base_url.split_once("://").map_or(base_url, |(_, r)| r);
+    let host_port = rest.split('/').next().unwrap_or(rest);
+    let cleaned: String = host_port
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("custom-{}", cleaned.trim_matches('-'))
+}
+
+/// A random 64-hex-character token.
+pub fn generate_token() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+impl Plan {
+    /// The config edits, as (dotted path segments, value), applied in order.
+    pub fn edits(&self, now_iso: &str) -> Vec<(Vec<String>, Value)> {
+        let p = |parts: &[&str]| parts.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let mut edits = vec![
+            (p(&["gateway", "mode"]), json!("local")),
+            (p(&["gateway", "port"]), json!(self.port)),
+            (
+                p(&["gateway", "bind"]),
+                json!(match self.bind {
+                    BindChoice::Loopback => "loopback",
+                    BindChoice::Lan => "lan",
+                }),
+            ),
+            (
+                p(&["gateway", "auth", "mode"]),
+                json!(match self.auth {
+                    GatewayAuthChoice::Token => "token",
+                    GatewayAuthChoice::Password => "password",
+                    GatewayAuthChoice::None => "none",
+                }),
+            ),
+            (
+                p(&["agents", "defaults", "workspace"]),
+                json!(self.workspace.display().to_string()),
+            ),
+        ];
+        match (self.auth, &self.auth_secret) {
+            (GatewayAuthChoice::Token, Some(t)) => {
+                edits.push((p(&["gateway", "auth", "token"]), json!(t)))
+            }
+            (GatewayAuthChoice::Password, Some(pw)) => {
+                edits.push((p(&["gateway", "auth", "password"]), json!(pw)))
+            }
+            _ => {}
+        }
+        if let Some(provider) = &self.provider {
+            let model_ref = format!("{}/{}", provider.id, provider.model);
+            let mut entry = json!({
+                "baseUrl": provider.base_url,
+                "api": provider.api,
+                "models": [{"id": provider.model, "name": provider.model}],
+            });
+            match &provider.key {
+                KeyPlan::None => {}
+                KeyPlan::Plain(k) => entry["apiKey"] = json!(k),
+                KeyPlan::EnvRef(var) => {
+                    entry["apiKey"] = json!({"source": "env", "provider": "default", "id": var})
+                }
+            }
+            edits.push((
+                p(&["agents", "defaults", "model", "primary"]),
+                json!(model_ref),
+            ));
+            edits.push((
+                vec![
+                    "agents".into(),
+                    "defaults".into(),
+                    "models".into(),
+                    model_ref,
+                ],
+                json!({}),
+            ));
+            edits.push((p(&["models", "mode"]), json!("merge")));
+            edits.push((
+                vec!["models".into(), "providers".into(), provider.id.clone()],
+                entry,
+            ));
+        }
+        edits.push((
+            p(&["wizard"]),
+            json!({
+                "lastRunAt": now_iso,
+                "lastRunVersion": concat!("rustyclaw ", env!("CARGO_PKG_VERSION")),
+                "lastRunCommand": "onboard",
+                "lastRunMode": "local",
+            }),
+        ));
+        edits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn custom_ids_follow_openclaw() {
+        assert_eq!(
+            custom_provider_id("http://127.0.0.1:18080/v1"),
+            "custom-127-0-0-1-18080"
+        );
+        assert_eq!(
+            custom_provider_id("https://LLM.example.com/v1"),
+            "custom-llm-example-com"
+        );
+    }
+
+    #[test]
+    fn tokens_are_long_and_distinct() {
+        let (a, b) = (generate_token(), generate_token());
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, b);
+    }
+}

@@ -1,0 +1,80 @@
+//! Logging: human-readable lines on stderr, JSON lines in a daily file under the state dir.
+//!
+//! The file layer is only installed when the log directory's parent (the state dir) already
+//! exists, so a read-only command on a fresh machine does not create `~/.rustyclaw` behind the
+//! user's back. `RUSTYCLAW_LOG` overrides both levels with `tracing` filter directives.
+
+use std::path::Path;
+
+use rustyclaw_config::file::LogLevel;
+use rustyclaw_config::{Env, LoggingConfig, env_vars};
+use tracing_appender::non_blocking::WorkerGuard;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Layer as _};
+
+/// Keeps the background log writer alive; drop it last so buffered lines reach the file.
+pub struct LogGuard(#[expect(dead_code, reason = "held only for its Drop")] Option<WorkerGuard>);
+
+/// Installs the global subscriber. `console_default` is the stderr level when neither
+/// `-v` nor `logging.consoleLevel` says otherwise.
+pub fn init(
+    config: Option<&LoggingConfig>,
+    env: &Env,
+    verbose: u8,
+    console_default: LogLevel,
+    state_dir: &Path,
+) -> LogGuard {
+    let console_level = match verbose {
+        0 => config
+            .and_then(|c| c.console_level)
+            .unwrap_or(console_default),
+        1 => LogLevel::Info,
+        2 => LogLevel::Debug,
+        _ => LogLevel::Trace,
+    };
+    let override_filter = env.non_empty(env_vars::RUSTYCLAW_LOG);
+    let filter = |level: LogLevel| {
+        EnvFilter::try_new(override_filter.unwrap_or(level.as_filter()))
+            .unwrap_or_else(|_| EnvFilter::new(level.as_filter()))
+    };
+    let console = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .compact()
+        .with_filter(filter(console_level));
+
+    let mut guard = None;
+    let file_layer = config.filter(|_| state_dir.is_dir()).and_then(|c| {
+        let dir = c.file.parent()?;
+        std::fs::create_dir_all(dir).ok()?;
+        let stem = c.file.file_stem()?.to_string_lossy().into_owned();
+        let ext = c
+            .file
+            .extension()
+            .map(|e| e.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "jsonl".to_owned());
+        let appender = tracing_appender::rolling::Builder::new()
+            .rotation(tracing_appender::rolling::Rotation::DAILY)
+            .filename_prefix(stem)
+            .filename_suffix(ext)
+            .max_log_files(14)
+            .build(dir)
+            .ok()?;
+        let (writer, g) = tracing_appender::non_blocking(appender);
+        guard = Some(g);
+        Some(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_writer(writer)
+                .with_current_span(false)
+                .with_filter(filter(c.level)),
+        )
+    });
+    // A second init (only possible in tests) keeps the first subscriber.
+    let _ = tracing_subscriber::registry()
+        .with(console)
+        .with(file_layer)
+        .try_init();
+    LogGuard(guard)
+}

@@ -1,0 +1,73 @@
+mod config_cmd;
+mod doctor;
+mod onboard;
+mod sessions;
+
+use rustyclaw_testkit::{RustyClaw, TempStateDir};
+
+/// The binary under test, in a fresh state dir.
+pub fn rc(dir: &TempStateDir) -> RustyClaw {
+    RustyClaw::new(env!("CARGO_BIN_EXE_rustyclaw")).state_dir(dir)
+}
+
+/// The captured OpenClaw conformance data, beside the repository.
+pub fn conformance(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/conformance/openclaw-2026.9.6")
+        .join(name)
+}
+
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+async fn version_and_help_describe_the_tool() {
+    let dir = TempStateDir::new().unwrap();
+    let out = rc(&dir).arg("--version").run().await.unwrap();
+    assert!(out.success());
+    assert_eq!(
+        out.stdout_str().trim(),
+        format!("rustyclaw {}", env!("CARGO_PKG_VERSION"))
+    );
+    let out = rc(&dir).arg("--help").run().await.unwrap();
+    let help = out.stdout_str();
+    for expected in ["onboard", "doctor", "config", "Quick tour", "openclaw.json"] {
+        assert!(help.contains(expected), "help lacks {expected}: {help}");
+    }
+}
+
+#[tokio::test]
+async fn completions_are_generated_for_bash() {
+    let dir = TempStateDir::new().unwrap();
+    let out = rc(&dir).args(["completions", "bash"]).run().await.unwrap();
+    assert!(out.success());
+    assert!(
+        out.stdout_str().contains("complete -F _rustyclaw"),
+        "{}",
+        out.stdout_str()
+    );
+}
+
+#[tokio::test]
+async fn user_mistakes_get_one_line_and_a_hint_not_a_backtrace() {
+    let dir = TempStateDir::new().unwrap();
+    dir.write_config("{ gateway: { port: 1 ").unwrap();
+    let out = rc(&dir).arg("status").run().await.unwrap();
+    assert_eq!(out.code(), Some(2));
+    let err = out.stderr_str();
+    assert!(
+        err.starts_with("error: ") && err.contains("openclaw.json:1:"),
+        "{err}"
+    );
+    assert!(err.contains("hint: "), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
+}

@@ -1,0 +1,185 @@
+use serde_json::Value;
+
+use super::{free_port, rc};
+use rustyclaw_testkit::TempStateDir;
+
+#[tokio::test]
+async fn non_interactive_onboarding_writes_a_working_setup() {
+    let dir = TempStateDir::new().unwrap();
+    let port = free_port().to_string();
+    let out = rc(&dir)
+        .args([
+            "onboard",
+            "--non-interactive",
+            "--auth-choice",
+            "custom-api-key",
+            "--custom-base-url",
+            "http://127.0.0.1:18080/v1",
+            "--custom-model-id",
+            "fake-model",
+            "--custom-api-key",
+            "sk-onboard-secret",
+            "--gateway-port",
+            &port,
+            "--json",
+        ])
+        .run()
+        .await
+        .unwrap();
+    assert!(out.success(), "{}", out.stderr_str());
+    let summary: Value = serde_json::from_str(&out.stdout_str()).unwrap();
+    assert_eq!(summary["model"], "custom-127-0-0-1-18080/fake-model");
+
+    let config: Value = jsonc(&dir.read_config().unwrap());
+    assert_eq!(
+        config["gateway"]["port"].as_u64(),
+        Some(port.parse().unwrap())
+    );
+    assert_eq!(config["gateway"]["auth"]["mode"], "token");
+    assert_eq!(
+        config["gateway"]["auth"]["token"].as_str().map(str::len),
+        Some(64)
+    );
+    assert_eq!(
+        config["agents"]["defaults"]["model"]["primary"],
+        "custom-127-0-0-1-18080/fake-model"
+    );
+    assert_eq!(
+        config["models"]["providers"]["custom-127-0-0-1-18080"]["api"],
+        "openai-completions"
+    );
+    for file in [
+        "AGENTS.md",
+        "SOUL.md",
+        "USER.md",
+        "IDENTITY.md",
+        "TOOLS.md",
+        "HEARTBEAT.md",
+    ] {
+        assert!(dir.workspace().join(file).is_file(), "{file} not seeded");
+    }
+    assert!(dir.state_dir().join("state.sqlite").is_file());
+
+    // The result passes doctor (the sandbox check may warn on hosts without bubblewrap).
+    let out = rc(&dir).args(["doctor", "--json"]).run().await.unwrap();
+    let report: Value = serde_json::from_str(&out.stdout_str()).unwrap();
+    assert_eq!(report["ok"], true, "{report:#}");
+    let statuses: Vec<(&str, &str)> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap(), c["status"].as_str().unwrap()))
+        .collect();
+    for (name, status) in &statuses {
+        if *name != "sandbox" {
+            assert_eq!(*status, "ok", "{name}: {report:#}");
+        }
+    }
+    assert!(out.success());
+}
+
+#[tokio::test]
+async fn onboarding_keeps_an_existing_config_and_its_comments() {
+    let dir = TempStateDir::new().unwrap();
+    dir.write_config("// my notes\n{\n  logging: { level: 'debug' }, // keep me\n}\n")
+        .unwrap();
+    let out = rc(&dir)
+        .args([
+            "onboard",
+            "--non-interactive",
+            "--auth-choice",
+            "ollama",
+            "--gateway-auth",
+            "password",
+            "--gateway-password",
+            "pw-123",
+        ])
+        .run()
+        .await
+        .unwrap();
+    assert!(out.success(), "{}", out.stderr_str());
+    let text = dir.read_config().unwrap();
+    assert!(
+        text.contains("// my notes") && text.contains("// keep me"),
+        "{text}"
+    );
+    let config = jsonc(&text);
+    assert_eq!(config["logging"]["level"], "debug");
+    assert_eq!(config["gateway"]["auth"]["mode"], "password");
+    assert_eq!(config["models"]["providers"]["ollama"]["api"], "ollama");
+    assert!(dir.state_dir().join("openclaw.json.bak").is_file());
+}
+
+#[tokio::test]
+async fn keys_from_the_environment_are_stored_as_references() {
+    let dir = TempStateDir::new().unwrap();
+    let out = rc(&dir)
+        .env("OPENAI_API_KEY", "sk-from-env")
+        .args([
+            "onboard",
+            "--non-interactive",
+            "--auth-choice",
+            "openai-api-key",
+        ])
+        .run()
+        .await
+        .unwrap();
+    assert!(out.success(), "{}", out.stderr_str());
+    let text = dir.read_config().unwrap();
+    assert!(
+        !text.contains("sk-from-env"),
+        "the key itself must not be written: {text}"
+    );
+    let config = jsonc(&text);
+    assert_eq!(
+        config["models"]["providers"]["openai"]["apiKey"],
+        serde_json::json!({"source": "env", "provider": "default", "id": "OPENAI_API_KEY"})
+    );
+}
+
+#[tokio::test]
+async fn onboarding_refuses_incomplete_flags_without_writing() {
+    let dir = TempStateDir::new().unwrap();
+    let out = rc(&dir)
+        .args([
+            "onboard",
+            "--non-interactive",
+            "--auth-choice",
+            "custom-api-key",
+        ])
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(out.code(), Some(2));
+    assert!(
+        out.stderr_str().contains("--custom-base-url"),
+        "{}",
+        out.stderr_str()
+    );
+    assert!(!dir.config_path().exists());
+
+    let out = rc(&dir)
+        .args([
+            "onboard",
+            "--non-interactive",
+            "--auth-choice",
+            "openai-api-key",
+        ])
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(out.code(), Some(2));
+    assert!(
+        out.stderr_str().contains("OPENAI_API_KEY"),
+        "{}",
+        out.stderr_str()
+    );
+
+    let out = rc(&dir).arg("onboard").run().await.unwrap();
+    assert_eq!(out.code(), Some(2), "no TTY and no --non-interactive");
+    assert!(out.stderr_str().contains("--non-interactive"));
+}
+
+pub fn jsonc(text: &str) -> Value {
+    Value::Object(rustyclaw_config::parse_document(text, std::path::Path::new("test")).unwrap())
+}

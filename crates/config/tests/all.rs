@@ -1,0 +1,204 @@
+//! Loading whole config files from disk through the public API.
+#![cfg(test)]
+
+use std::path::Path;
+
+use rustyclaw_config::file::{BindMode, GatewayAuthMode};
+use rustyclaw_config::{ConfigError, Env, ExposeSecret, LocationOverrides, Locations, load};
+
+fn locations(dir: &Path) -> Locations {
+    let overrides = LocationOverrides {
+        state_dir: Some(dir.to_path_buf()),
+        config: None,
+    };
+    Locations::resolve(
+        &overrides,
+        &Env::from_pairs([("HOME", dir.to_str().unwrap())]),
+    )
+    .unwrap()
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+#[test]
+fn a_missing_file_means_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let loaded = load(&locations(dir.path()), &Env::default()).unwrap();
+    assert!(!loaded.exists);
+    assert_eq!(loaded.config.gateway.port, 18789);
+    assert_eq!(loaded.config.gateway.bind, BindMode::Loopback);
+    assert_eq!(loaded.config.agents.list[0].id, "main");
+    assert_eq!(
+        loaded.config.agents.defaults.workspace,
+        dir.path().join("workspace")
+    );
+    assert_eq!(loaded.config.agents.defaults.bootstrap_max_chars, 12_000);
+}
+
+#[test]
+fn the_captured_openclaw_config_loads_without_errors_or_warnings() {
+    let captured = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/conformance/openclaw-2026.9.6/openclaw.json");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(captured, dir.path().join("openclaw.json")).unwrap();
+    let loaded = load(&locations(dir.path()), &Env::default()).unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let c = &loaded.config;
+    assert_eq!(c.gateway.auth.mode, GatewayAuthMode::Token);
+    assert_eq!(
+        c.gateway.auth.token.as_ref().unwrap().expose_secret(),
+        "<redacted>"
+    );
+    assert_eq!(
+        c.agents.defaults.model.primary.as_ref().unwrap().0,
+        "custom-127-0-0-1-18080/fake-model"
+    );
+    assert_eq!(c.agents.list[0].id, "main");
+    let provider = &c.models.providers["custom-127-0-0-1-18080"];
+    assert_eq!(provider.models[0].context_window, Some(128_000));
+    assert_eq!(loaded.hash.as_deref().map(str::len), Some(64));
+}
+
+#[test]
+fn includes_env_files_and_substitution_work_together() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), ".env", "PROVIDER_KEY=sk-dotenv\n");
+    std::fs::create_dir(dir.path().join("conf.d")).unwrap();
+    write(
+        dir.path(),
+        "conf.d/models.json5",
+        "{ providers: { local: { baseUrl: '${LLM_URL}', apiKey: '${PROVIDER_KEY}' } } }",
+    );
+    write(
+        dir.path(),
+        "openclaw.json",
+        "{ env: { vars: { LLM_URL: 'http://127.0.0.1:9/v1' } }, models: { $include: './conf.d/models.json5' }, gateway: { auth: { token: '$${LITERAL}' } } }",
+    );
+    let env = Env::from_pairs([("LLM_URL", "http://from-process/v1")]);
+    let loaded = load(&locations(dir.path()), &env).unwrap();
+    let provider = &loaded.config.models.providers["local"];
+    assert_eq!(
+        provider.base_url.as_deref(),
+        Some("http://from-process/v1"),
+        "process env wins over config env"
+    );
+    assert_eq!(
+        provider.api_key.as_ref().unwrap().expose_secret(),
+        "sk-dotenv"
+    );
+    assert_eq!(
+        loaded
+            .config
+            .gateway
+            .auth
+            .token
+            .as_ref()
+            .unwrap()
+            .expose_secret(),
+        "${LITERAL}"
+    );
+    assert_eq!(loaded.included_files.len(), 1);
+}
+
+#[test]
+fn gateway_env_vars_override_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "openclaw.json",
+        "{ gateway: { port: 1000, auth: { token: 'file-token' } } }",
+    );
+    let env = Env::from_pairs([
+        ("OPENCLAW_GATEWAY_TOKEN", "env-token"),
+        ("OPENCLAW_GATEWAY_PORT", "2000"),
+    ]);
+    let loaded = load(&locations(dir.path()), &env).unwrap();
+    assert_eq!(loaded.config.gateway.port, 2000);
+    assert_eq!(
+        loaded
+            .config
+            .gateway
+            .auth
+            .token
+            .as_ref()
+            .unwrap()
+            .expose_secret(),
+        "env-token"
+    );
+}
+
+#[test]
+fn secret_refs_resolve_and_failures_name_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "openclaw.json",
+        "{ models: { providers: { p: { apiKey: { source: 'env', provider: 'default', id: 'P_KEY' } } } } }",
+    );
+    let loaded = load(
+        &locations(dir.path()),
+        &Env::from_pairs([("P_KEY", "sk-ref")]),
+    )
+    .unwrap();
+    assert_eq!(
+        loaded.config.models.providers["p"]
+            .api_key
+            .as_ref()
+            .unwrap()
+            .expose_secret(),
+        "sk-ref"
+    );
+    let err = load(&locations(dir.path()), &Env::default()).unwrap_err();
+    assert!(matches!(err, ConfigError::Secret { .. }));
+    assert_eq!(
+        err.to_string(),
+        "models.providers.p.apiKey: environment variable P_KEY is not set"
+    );
+}
+
+#[test]
+fn missing_variables_and_unknown_keys_are_reported_together() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "openclaw.json",
+        "{ gateway: { prot: 1, auth: { token: '${NO_SUCH_VAR}' } } }",
+    );
+    let err = load(&locations(dir.path()), &Env::default()).unwrap_err();
+    let ConfigError::Invalid { issues, .. } = &err else {
+        panic!("{err}")
+    };
+    let paths: Vec<String> = issues.iter().map(|i| i.path.to_string()).collect();
+    assert_eq!(paths, ["gateway.prot", "gateway.auth.token"]);
+    assert!(issues[1].message.contains("NO_SUCH_VAR"));
+
+    write(
+        dir.path(),
+        "openclaw.json",
+        "{ gateway: { auth: { token: '${NO_SUCH_VAR}' } } }",
+    );
+    let err = load(&locations(dir.path()), &Env::default()).unwrap_err();
+    assert!(
+        matches!(&err, ConfigError::MissingEnvVar { var, .. } if var == "NO_SUCH_VAR"),
+        "{err}"
+    );
+}
+
+#[test]
+fn agents_list_and_entries_resolve_with_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "openclaw.json",
+        "{ agents: { defaults: { model: { primary: 'a/m', fallbacks: ['b/n'] } }, list: [{ id: 'work', model: 'c/o' }, { id: 'home', default: true }] } }",
+    );
+    let loaded = load(&locations(dir.path()), &Env::default()).unwrap();
+    let agents = &loaded.config.agents;
+    assert_eq!(agents.default_agent_id, "home");
+    let work = agents.get("work").unwrap();
+    assert_eq!(work.model.primary.as_ref().unwrap().0, "c/o");
+    assert_eq!(work.model.fallbacks[0].0, "b/n", "fallbacks inherited");
+    assert_eq!(work.workspace, dir.path().join("workspace-work"));
+}

@@ -1,0 +1,212 @@
+//! Opening a connection: pragmas and versioned migrations.
+//!
+//! The schema version is SQLite's `PRAGMA user_version`. Migrations are an ordered static list;
+//! each runs in its own `BEGIN IMMEDIATE` transaction together with the version bump, so a crash
+//! leaves the database at the previous or the next version, never in between. Several processes
+//! may open the same file at once: the version is re-read inside the write transaction, so each
+//! migration is applied exactly once. A database newer than this binary is refused before anything
+//! is written to it.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::error::{DatabaseError, SqliteContext, StoreError};
+
+/// How long a connection waits for another connection's write lock before failing.
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One schema change.
+pub(crate) struct Migration {
+    /// The `user_version` after this migration; migrations are numbered from 1 without gaps.
+    pub(crate) version: u32,
+    /// Short description, for logs and errors.
+    pub(crate) name: &'static str,
+    /// The statements to run.
+    pub(crate) sql: &'static str,
+}
+
+/// Every migration, in order. Append only: a released migration is never edited.
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "sessions and transcripts",
+        sql: "
+            -- One row per session key; entry_json is the OpenClaw SessionEntry. The scalar
+            -- columns duplicate entry fields so lists can filter and sort without JSON parsing.
+            CREATE TABLE sessions (
+                session_key TEXT PRIMARY KEY NOT NULL,
+                agent_id    TEXT NOT NULL,
+                session_id  TEXT NOT NULL UNIQUE,
+                updated_at  INTEGER NOT NULL,
+                entry_json  TEXT NOT NULL
+            ) STRICT;
+            CREATE INDEX sessions_by_update ON sessions (updated_at DESC);
+            CREATE INDEX sessions_by_agent_update ON sessions (agent_id, updated_at DESC);
+
+            -- One row per transcript line (OpenClaw JSONL), stored verbatim in line_json. seq
+            -- numbers a session's lines 1, 2, 3, ... in append order; seq 1 is the `session`
+            -- header, the only line without entry_id. A transcript outlives its session row
+            -- (a reset starts a new session id; deleting a session may keep its transcript), so
+            -- there is no foreign key to sessions. parent_id always names an earlier entry of the
+            -- same session; the store checks it on append.
+            CREATE TABLE transcript_entries (
+                session_id TEXT NOT NULL,
+                seq        INTEGER NOT NULL CHECK (seq > 0),
+                entry_id   TEXT,
+                parent_id  TEXT,
+                entry_type TEXT NOT NULL,
+                timestamp  TEXT NOT NULL,
+                line_json  TEXT NOT NULL,
+                PRIMARY KEY (session_id, seq),
+                UNIQUE (session_id, entry_id),
+                CHECK ((entry_type = 'session') = (entry_id IS NULL))
+            ) STRICT;
+        ",
+    },
+    Migration {
+        version: 2,
+        name: "audit log",
+        sql: "
+            -- Security-relevant actions. Append-only: the triggers make UPDATE and DELETE fail.
+            CREATE TABLE audit_log (
+                id          INTEGER PRIMARY KEY AUTOINCREMENT,
+                ts_ms       INTEGER NOT NULL,
+                actor       TEXT NOT NULL,
+                action      TEXT NOT NULL,
+                target      TEXT,
+                detail_json TEXT NOT NULL
+            ) STRICT;
+            CREATE INDEX audit_log_by_time ON audit_log (ts_ms);
+            CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+            BEGIN
+                SELECT RAISE(ABORT, 'audit_log is append-only');
+            END;
+            CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+            BEGIN
+                SELECT RAISE(ABORT, 'audit_log is append-only');
+            END;
+        ",
+    },
+];
+
+/// The schema version this binary creates and understands.
+pub(crate) const LATEST_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Opens (creating if needed) the database at `path`, sets the connection's pragmas and migrates
+/// the schema up to `target` (at most [`LATEST_VERSION`]).
+pub(crate) fn open_connection(path: &Path, target: u32) -> Result<Connection, StoreError> {
+    if let Some(parent) = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
+            path: parent.to_owned(),
+            source,
+        })?;
+    }
+    let mut conn = Connection::open(path).during("open the database")?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .during("set the busy timeout")?;
+
+    // Refuse a newer database before changing anything in it (switching the journal mode
+    // rewrites the header).
+    let found = user_version(&conn)?;
+    if found > LATEST_VERSION {
+        return Err(StoreError::Schema {
+            path: path.to_owned(),
+            found,
+            supported: LATEST_VERSION,
+        });
+    }
+
+    // WAL: readers never block the writer and a commit is one append to the log. With
+    // synchronous=NORMAL the log is fsynced at checkpoints, not at every commit: a committed
+    // transaction survives a crash of the process (SIGKILL, panic=abort) because it is already in
+    // the OS page cache, and a power loss may drop the last commits but never corrupts the file.
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+        .during("enable WAL journaling")?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::JournalMode {
+            path: path.to_owned(),
+            mode,
+        });
+    }
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .during("set synchronous=NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .during("enable foreign keys")?;
+
+    migrate(&mut conn, path, target.min(LATEST_VERSION))?;
+    Ok(conn)
+}
+
+/// Reads `PRAGMA user_version`.
+pub(crate) fn user_version(conn: &Connection) -> Result<u32, StoreError> {
+    conn.pragma_query_value(None, "user_version", |row| row.get(0))
+        .during("read the schema version")
+}
+
+fn migrate(conn: &mut Connection, path: &Path, target: u32) -> Result<(), StoreError> {
+    for migration in MIGRATIONS
+        .iter()
+        .filter(|migration| migration.version <= target)
+    {
+        if user_version(conn)? >= migration.version {
+            continue;
+        }
+        let failed = |error: rusqlite::Error| StoreError::Migration {
+            version: migration.version,
+            name: migration.name,
+            source: DatabaseError::new(error),
+        };
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(failed)?;
+        // Another connection may have migrated while this one waited for the write lock.
+        if user_version(&tx)? >= migration.version {
+            continue;
+        }
+        tx.execute_batch(migration.sql).map_err(failed)?;
+        tx.pragma_update(None, "user_version", migration.version)
+            .map_err(failed)?;
+        tx.commit().map_err(failed)?;
+        tracing::info!(
+            path = %path.display(),
+            version = migration.version,
+            name = migration.name,
+            "applied database migration"
+        );
+    }
+    // A newer binary may have migrated past us concurrently.
+    let found = user_version(conn)?;
+    if found > LATEST_VERSION {
+        return Err(StoreError::Schema {
+            path: path.to_owned(),
+            found,
+            supported: LATEST_VERSION,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_numbered_without_gaps() {
+        for (index, migration) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(migration.version as usize, index + 1, "{}", migration.name);
+        }
+    }
+
+    #[test]
+    fn every_migration_applies_to_an_empty_database() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn, Path::new(":memory:"), LATEST_VERSION).unwrap();
+        assert_eq!(user_version(&conn).unwrap(), LATEST_VERSION);
+    }
+}

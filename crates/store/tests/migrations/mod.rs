@@ -1,0 +1,142 @@
+//! Schema versioning: upgrades keep data, newer databases are refused untouched.
+
+use pretty_assertions::assert_eq;
+use rustyclaw_protocol::SessionEntry;
+use rustyclaw_store::{AuditRecord, SCHEMA_VERSION, Store, StoreError};
+
+use crate::support::{header, key, session_id, temp_db, user_message};
+
+fn tables(path: &std::path::Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut statement = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap();
+    statement
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[tokio::test]
+async fn version_1_database_upgrades_with_data_intact() {
+    let (_dir, path) = temp_db();
+    let session = session_id("s-v1");
+    let session_key = key("agent:main:telegram:direct:42");
+    let mut entry = SessionEntry::new(session.clone(), 1_000);
+    entry.label = Some("old".into());
+    let lines = vec![
+        header(&session),
+        user_message("e1", None, "hello"),
+        user_message("e2", Some("e1"), "again"),
+    ];
+    {
+        let old = Store::open_at_schema_version(&path, 1).await.unwrap();
+        assert_eq!(old.schema_version().await.unwrap(), 1);
+        old.upsert_session(&session_key, &entry).await.unwrap();
+        old.append_transcript(&session, &lines).await.unwrap();
+    }
+    assert!(!tables(&path).contains(&"audit_log".to_owned()));
+
+    let store = Store::open(&path).await.unwrap();
+    assert_eq!(store.schema_version().await.unwrap(), SCHEMA_VERSION);
+    assert!(tables(&path).contains(&"audit_log".to_owned()));
+    assert_eq!(store.get_session(&session_key).await.unwrap(), Some(entry));
+    let stored: Vec<_> = store
+        .transcript(&session, 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.line)
+        .collect();
+    assert_eq!(stored, lines);
+    let record = AuditRecord {
+        ts_ms: 1,
+        actor: "test".into(),
+        action: "migrate".into(),
+        target: None,
+        detail: serde_json::Value::Null,
+    };
+    store.append_audit(&record).await.unwrap();
+    assert!(store.integrity_check().await.unwrap().is_ok());
+}
+
+#[tokio::test]
+async fn newer_database_is_refused_and_left_untouched() {
+    let (_dir, path) = temp_db();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE from_the_future (x TEXT); INSERT INTO from_the_future VALUES ('keep');
+             PRAGMA user_version = 99;",
+        )
+        .unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+
+    let error = Store::open(&path).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            StoreError::Schema {
+                found: 99,
+                supported: SCHEMA_VERSION,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("99") && message.contains(&SCHEMA_VERSION.to_string()),
+        "{message}"
+    );
+
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    let wal = path.with_file_name("state.sqlite-wal");
+    assert!(!wal.exists(), "opening must not switch the journal mode");
+}
+
+#[tokio::test]
+async fn fresh_database_uses_wal_and_append_only_audit_log() {
+    let (_dir, path) = temp_db();
+    let store = Store::open(&path).await.unwrap();
+    let id = store
+        .append_audit(&AuditRecord {
+            ts_ms: 5,
+            actor: "cli".into(),
+            action: "config.set".into(),
+            target: Some("agents.defaults.model".into()),
+            detail: serde_json::json!({"from": "a", "to": "b"}),
+        })
+        .await
+        .unwrap();
+
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let update = conn.execute("UPDATE audit_log SET actor = 'someone else'", []);
+    assert!(update.unwrap_err().to_string().contains("append-only"));
+    let delete = conn.execute(
+        "DELETE FROM audit_log WHERE id = ?1",
+        [i64::try_from(id).unwrap()],
+    );
+    assert!(delete.unwrap_err().to_string().contains("append-only"));
+    assert_eq!(store.list_audit(10).await.unwrap()[0].record.actor, "cli");
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_a_database_is_an_error() {
+    let (_dir, path) = temp_db();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(
+        &path,
+        b"this is not a database, just some text that is long enough",
+    )
+    .unwrap();
+    let error = Store::open(&path).await.unwrap_err();
+    assert!(matches!(error, StoreError::Sqlite { .. }), "{error:?}");
+}

@@ -1,0 +1,160 @@
+//! State shared by the fake server's handlers, whatever wire format they speak: the script,
+//! the request log and the violations found.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::response::Response;
+use tokio::sync::Notify;
+
+use super::invariants::{Violation, ViolationKind};
+use super::record::RecordedRequest;
+use super::script::{Script, Turn};
+use super::{FakeLlmOptions, openai_chat};
+
+/// The largest request body the server reads; real agent requests are well under 1 MiB.
+const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// Locks `mutex`, recovering the data if a handler panicked while holding it: the log stays
+/// readable for the test that wants to know what happened.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Everything the handlers share. Locks are never held across an `.await`.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) options: FakeLlmOptions,
+    script: Mutex<Script>,
+    requests: Mutex<Vec<RecordedRequest>>,
+    violations: Mutex<Vec<Violation>>,
+    /// Woken after each recorded request, for tests waiting on a child process's traffic.
+    pub(crate) recorded: Notify,
+    completions: AtomicU64,
+}
+
+impl Shared {
+    pub(crate) fn new(options: FakeLlmOptions) -> Self {
+        Self {
+            options,
+            script: Mutex::default(),
+            requests: Mutex::default(),
+            violations: Mutex::default(),
+            recorded: Notify::new(),
+            completions: AtomicU64::new(0),
+        }
+    }
+
+    /// Reads the whole request and appends it to the log.
+    pub(crate) async fn record(&self, request: Request) -> Result<RecordedRequest, Response> {
+        let (parts, body) = request.into_parts();
+        let raw_body = axum::body::to_bytes(body, MAX_BODY_BYTES)
+            .await
+            .map_err(|error| {
+                let message = format!("fake LLM could not read the request body: {error}");
+                openai_chat::error_response(
+                    StatusCode::BAD_REQUEST,
+                    &message,
+                    "invalid_request_error",
+                    None,
+                )
+            })?;
+        let headers = parts
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let body = serde_json::from_slice(&raw_body).ok();
+        let recorded = {
+            let mut requests = lock(&self.requests);
+            let recorded = RecordedRequest {
+                index: requests.len(),
+                method: parts.method.as_str().to_owned(),
+                path: parts.uri.path().to_owned(),
+                headers,
+                body,
+                raw_body,
+            };
+            requests.push(recorded.clone());
+            recorded
+        };
+        tracing::debug!(
+            index = recorded.index,
+            method = %recorded.method,
+            path = %recorded.path,
+            "fake LLM recorded a request"
+        );
+        self.recorded.notify_waiters();
+        Ok(recorded)
+    }
+
+    pub(crate) fn add_violations(&self, request_index: usize, kinds: &[ViolationKind]) {
+        for kind in kinds {
+            tracing::debug!(request_index, %kind, "fake LLM found a protocol violation");
+        }
+        lock(&self.violations).extend(kinds.iter().map(|kind| Violation {
+            request_index,
+            kind: kind.clone(),
+        }));
+    }
+
+    pub(crate) fn push_turn(&self, turn: Turn) {
+        lock(&self.script).push(turn);
+    }
+
+    pub(crate) fn next_turn(&self) -> Option<Turn> {
+        lock(&self.script).next()
+    }
+
+    pub(crate) fn pending_turns(&self) -> usize {
+        lock(&self.script).len()
+    }
+
+    pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.requests).clone()
+    }
+
+    pub(crate) fn request_count(&self) -> usize {
+        lock(&self.requests).len()
+    }
+
+    pub(crate) fn violations(&self) -> Vec<Violation> {
+        lock(&self.violations).clone()
+    }
+
+    /// A fresh number for response ids, so every completion id is unique per server.
+    pub(crate) fn next_completion_number(&self) -> u64 {
+        self.completions.fetch_add(1, Ordering::Relaxed) + 1
+    }
+}
+
+/// Answers any path no wire format serves with a 404, after recording it, so a client that
+/// builds a wrong URL fails with a message naming the URL.
+pub(crate) async fn unknown_path(
+    axum::extract::State(shared): axum::extract::State<std::sync::Arc<Shared>>,
+    request: Request,
+) -> Response {
+    let recorded = match shared.record(request).await {
+        Ok(recorded) => recorded,
+        Err(response) => return response,
+    };
+    // The shape is OpenAI's own answer to an unknown URL; formats with another error shape
+    // serve their known paths themselves.
+    let message = format!(
+        "Unknown request URL: {} {}. Please check the URL for typos.",
+        recorded.method, recorded.path
+    );
+    openai_chat::error_response(
+        StatusCode::NOT_FOUND,
+        &message,
+        "invalid_request_error",
+        Some("unknown_url"),
+    )
+}

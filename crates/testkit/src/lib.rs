@@ -1,0 +1,28 @@
+//! Shared test fixtures for rustyclaw's integration and end-to-end tests.
+//!
+//! The design rule this crate serves is *fake the network, not the code*: rustyclaw is tested
+//! through the same boundaries it has in production, so nothing here mocks a Rust trait.
+//!
+//! - [`fake_llm`] is a scripted LLM server on loopback that speaks a vendor's real wire format
+//!   (today OpenAI chat completions, streamed as SSE or as one JSON object). A test queues the
+//!   turns the "model" will answer with — text, tool calls, errors, rate limits, slow or broken
+//!   streams — and afterwards asserts on every request the client sent. The server also checks
+//!   protocol invariants on each request (every tool result answers a tool call, the system prompt
+//!   comes first, …), so a whole class of agent-loop bugs fails loudly in every test that talks to
+//!   it, not only in the tests written for them.
+//! - [`state_dir`] lays out a throwaway rustyclaw state directory (config file, workspace, and a
+//!   fake `HOME`) so no test ever reads or writes the developer's real one.
+//! - [`bin`] runs the built `rustyclaw` binary as a child process with a cleared environment,
+//!   a timeout and captured output. It is async on purpose: a fake server running on the test's
+//!   runtime keeps serving while the test waits for the child.
+//!
+//! Library code here returns `Result`s instead of panicking, so a broken fixture reports what
+//! went wrong through the test's own error handling.
+
+pub mod bin;
+pub mod fake_llm;
+pub mod state_dir;
+
+pub use bin::{Output, RunError, RunningChild, RustyClaw};
+pub use fake_llm::{FakeLlm, FakeLlmOptions, ToolCall, Turn, Usage};
+pub use state_dir::TempStateDir;

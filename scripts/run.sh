@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds rustyclaw, sets it up on first run, and checks the installation.
+# Extra arguments go to `rustyclaw onboard` on first run (e.g. --non-interactive --auth-choice …).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+ensure_rust
+apt_install bubblewrap
+
+echo "==> building (release)"
+cargo build --release --locked -p rustyclaw-cli
+bin="$PWD/target/release/rustyclaw"
+
+config=$("$bin" config file)
+if [ ! -f "$config" ]; then
+  echo "==> first run: onboarding"
+  if [ -t 0 ] && [ "$#" -eq 0 ]; then
+    "$bin" onboard
+  else
+    "$bin" onboard --non-interactive "$@"
+  fi
+fi
+
+echo "==> doctor"
+"$bin" doctor
+"$bin" status

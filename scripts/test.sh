@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, architecture checks, schema drift, tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+ensure_rust
+
+echo "==> cargo fmt --check"
+cargo fmt --all --check
+
+echo "==> cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "==> crate boundaries"
+scripts/check-boundaries.sh
+
+echo "==> tests"
+if command -v cargo-nextest >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast
+else
+  cargo test --workspace --locked --no-fail-fast
+fi
+
+echo "==> config schema is current"
+cargo run -q --locked -p rustyclaw-cli -- config schema | diff -u schema/config.schema.json - \
+  || { echo "schema/config.schema.json is stale: cargo run -p rustyclaw-cli -- config schema > schema/config.schema.json" >&2; exit 1; }
