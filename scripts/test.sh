@@ -11,8 +11,10 @@ cargo fmt --all --check
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-echo "==> crate boundaries"
+echo "==> crate boundaries and licences"
 scripts/check-boundaries.sh
+command -v python3 >/dev/null 2>&1 || apt_install python3
+scripts/check-licenses.sh
 
 echo "==> tests"
 if command -v cargo-nextest >/dev/null 2>&1; then

@@ -13,9 +13,20 @@ pub enum LayerStatus {
     Available(String),
     /// The layer is missing; the string says why and how to get it.
     Missing(String),
+    /// The probe could not tell (for example securityfs is not mounted); the string says why.
+    Unknown(String),
 }
 
 impl LayerStatus {
+    /// A one-word label: `available`, `missing` or `unknown`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            LayerStatus::Available(_) => "available",
+            LayerStatus::Missing(_) => "missing",
+            LayerStatus::Unknown(_) => "unknown",
+        }
+    }
+
     /// True when the layer can be used.
     pub fn is_available(&self) -> bool {
         matches!(self, LayerStatus::Available(_))
@@ -24,7 +35,7 @@ impl LayerStatus {
     /// The explanation attached to either state.
     pub fn detail(&self) -> &str {
         match self {
-            LayerStatus::Available(s) | LayerStatus::Missing(s) => s,
+            LayerStatus::Available(s) | LayerStatus::Missing(s) | LayerStatus::Unknown(s) => s,
         }
     }
 }
@@ -110,8 +121,8 @@ fn probe_landlock(root: &Path) -> LayerStatus {
         Some(lsms) => LayerStatus::Missing(format!(
             "landlock is not among the active LSMs ({lsms}); boot with `lsm=landlock,…`"
         )),
-        None => LayerStatus::Missing(
-            "cannot read /sys/kernel/security/lsm (securityfs not mounted or not Linux)".to_owned(),
+        None => LayerStatus::Unknown(
+            "cannot read /sys/kernel/security/lsm (securityfs is not mounted here)".to_owned(),
         ),
     }
 }

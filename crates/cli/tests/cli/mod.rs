@@ -1,5 +1,6 @@
 mod config_cmd;
 mod doctor;
+mod logging;
 mod onboard;
 mod sessions;
 

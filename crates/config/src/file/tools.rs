@@ -5,24 +5,16 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{AllowEntry, SecretInput, ToolPolicySection, ToolProfile};
+use super::{AllowEntry, SecretInput, ToolPolicySection};
 
 /// `tools` section.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
 pub struct ToolsSection {
-    /// Base profile (default `coding`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub profile: Option<ToolProfile>,
-    /// Tools or groups allowed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub allow: Option<Vec<String>>,
-    /// Tools added on top of the profile.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub also_allow: Option<Vec<String>>,
-    /// Tools or groups denied (deny wins).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub deny: Option<Vec<String>>,
+    /// The global policy: `profile` (default `coding`), `allow`, `alsoAllow`, `deny`.
+    #[serde(flatten)]
+    pub policy: ToolPolicySection,
     /// Policy overrides per provider or `provider/model`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub by_provider: Option<BTreeMap<String, ToolPolicySection>>,

@@ -157,10 +157,8 @@ pub(crate) fn resolve_tools(t: Option<&ToolsSection>) -> ToolsConfig {
     let loops = t.loop_detection.unwrap_or_default();
     ToolsConfig {
         policy: ToolPolicySection {
-            profile: Some(t.profile.unwrap_or(ToolProfile::Coding)),
-            allow: t.allow,
-            also_allow: t.also_allow,
-            deny: t.deny,
+            profile: Some(t.policy.profile.unwrap_or(ToolProfile::Coding)),
+            ..t.policy
         },
         by_provider: t.by_provider.unwrap_or_default(),
         elevated: t.elevated.unwrap_or_default(),
