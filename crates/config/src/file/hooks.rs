@@ -45,7 +45,7 @@ pub struct HookMappingSection {
     /// Session key for agent runs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_key: Option<String>,
-    /// Template of the agent message (`{{payload.field}}` placeholders).
+    /// Template of the agent message (`{{payload.field}}` is replaced by the payload value).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_template: Option<String>,
     /// Template of the wake text.
