@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use rustyclaw_config::file::LogLevel;
+use rustyclaw_config::file::{ConsoleStyle, LogLevel};
 use rustyclaw_config::{Env, LoggingConfig, env_vars};
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::layer::SubscriberExt as _;
@@ -38,11 +38,15 @@ pub fn init(
         EnvFilter::try_new(override_filter.unwrap_or(level.as_filter()))
             .unwrap_or_else(|_| EnvFilter::new(level.as_filter()))
     };
+    let style = config.map_or(ConsoleStyle::Compact, |c| c.console_style);
     let console = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .compact()
-        .with_filter(filter(console_level));
+        .with_target(false);
+    let console = match style {
+        ConsoleStyle::Pretty => console.pretty().with_filter(filter(console_level)).boxed(),
+        ConsoleStyle::Compact => console.compact().with_filter(filter(console_level)).boxed(),
+        ConsoleStyle::Json => console.json().with_filter(filter(console_level)).boxed(),
+    };
 
     let mut guard = None;
     let file_layer = config.filter(|_| state_dir.is_dir()).and_then(|c| {

@@ -206,6 +206,8 @@ pub const UPSTREAM_KEYS: &[UpstreamKey] = &[
     key("hooks.transformsDir"),
     // logging
     key("logging.otel"),
+    // rustyclaw rotates its log daily and keeps 14 files; size-based rotation is not implemented.
+    key("logging.maxFileBytes"),
 ];
 
 /// Whether `segments` matches `pattern` (dotted, `*` = any one key).

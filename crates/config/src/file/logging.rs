@@ -22,9 +22,6 @@ pub struct LoggingSection {
     /// Redact sensitive values in tool summaries: `off` or `tools` (default).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redact_sensitive: Option<String>,
-    /// Rotate the log file past this size in bytes.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_file_bytes: Option<u64>,
 }
 
 /// Log levels.
