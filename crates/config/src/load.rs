@@ -50,7 +50,8 @@ pub fn load(locations: &Locations, env: &Env) -> Result<LoadedConfig, ConfigErro
     let mut value = Value::Object(doc);
     // Key errors and a missing variable are reported together, so one `doctor` run shows both.
     let mut unsubstituted = value.clone();
-    let mut errors = validate::check_keys(&mut unsubstituted, &schema::config_schema()).errors;
+    let schema = schema::config_schema();
+    let mut errors = validate::check_keys(&mut unsubstituted, &schema).errors;
     match substitute::substitute_env(&mut value, &env, &path) {
         Ok(()) => {}
         Err(ConfigError::MissingEnvVar { json_path, var, .. }) if !errors.is_empty() => errors
@@ -70,7 +71,7 @@ pub fn load(locations: &Locations, env: &Env) -> Result<LoadedConfig, ConfigErro
         });
     }
     let document = value.clone();
-    let (file, warnings) = check_and_parse(value, &path)?;
+    let (file, warnings) = check_and_parse(value, &schema, &path)?;
     let resolved = resolve::resolve(&file, &env, locations, &path)?;
     let mut all_warnings = warnings;
     all_warnings.extend(resolved.warnings);
@@ -91,11 +92,17 @@ pub fn load(locations: &Locations, env: &Env) -> Result<LoadedConfig, ConfigErro
 pub fn validate_text(text: &str, path: &Path) -> Result<Vec<Issue>, ConfigError> {
     let doc = json5::parse_document(text, path)?;
     let (doc, _) = include::resolve_includes(doc, path)?;
-    check_and_parse(Value::Object(doc), path).map(|(_, warnings)| warnings)
+    check_and_parse(Value::Object(doc), &schema::config_schema(), path)
+        .map(|(_, warnings)| warnings)
 }
 
-fn check_and_parse(mut value: Value, path: &Path) -> Result<(ConfigFile, Vec<Issue>), ConfigError> {
-    let report = validate::check_keys(&mut value, &schema::config_schema());
+/// Checks keys (removing OpenClaw-only ones) and deserialises the typed file.
+fn check_and_parse(
+    mut value: Value,
+    schema: &Value,
+    path: &Path,
+) -> Result<(ConfigFile, Vec<Issue>), ConfigError> {
+    let report = validate::check_keys(&mut value, schema);
     if !report.errors.is_empty() {
         return Err(ConfigError::Invalid {
             path: path.to_path_buf(),

@@ -236,6 +236,14 @@ pub fn children_of(parent: &[&str]) -> Vec<&'static str> {
         .collect()
 }
 
+/// Whether OpenClaw knows keys strictly below `segments` (so the value there must be walked).
+pub fn has_descendants(segments: &[&str]) -> bool {
+    UPSTREAM_KEYS.iter().any(|k| {
+        let parts: Vec<&str> = k.pattern.split('.').collect();
+        parts.len() > segments.len() && pattern_matches_prefix(&parts, segments)
+    })
+}
+
 fn pattern_matches_prefix(parts: &[&str], parent: &[&str]) -> bool {
     parts.iter().zip(parent).all(|(p, s)| *p == "*" || p == s)
 }

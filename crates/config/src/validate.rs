@@ -151,7 +151,7 @@ impl<'s> Walker<'s> {
                         }
                         continue;
                     }
-                    if exact.is_some() || has_upstream_descendants(&segments) {
+                    if exact.is_some() || upstream_keys::has_descendants(&segments) {
                         if let Some(child) = map.shift_remove(&key) {
                             upstream_value(&child, &path, exact, report);
                         }
@@ -195,7 +195,7 @@ fn upstream_value(
     }
     let segments = segment_strs(at);
     if let Value::Object(map) = value
-        && has_upstream_descendants(&segments)
+        && upstream_keys::has_descendants(&segments)
         && !map.is_empty()
     {
         for (k, v) in map {
@@ -209,13 +209,6 @@ fn upstream_value(
         Issue::warning(at.clone(), "accepted for OpenClaw compatibility but not implemented by rustyclaw; it has no effect")
             .with_hint("remove it to silence this warning, or see docs/configuration.md for what is supported"),
     );
-}
-
-fn has_upstream_descendants(segments: &[&str]) -> bool {
-    upstream_keys::UPSTREAM_KEYS.iter().any(|k| {
-        let parts: Vec<&str> = k.pattern.split('.').collect();
-        parts.len() > segments.len() && parts.iter().zip(segments).all(|(p, s)| *p == "*" || p == s)
-    })
 }
 
 fn segment_strs(path: &JsonPath) -> Vec<&str> {

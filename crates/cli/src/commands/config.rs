@@ -18,14 +18,8 @@ pub fn run(
     cmd: ConfigCommand,
 ) -> anyhow::Result<ExitCode> {
     match cmd {
-        ConfigCommand::File => {
-            output::out(&ctx.locations.config_path.display().to_string());
-            Ok(ExitCode::SUCCESS)
-        }
-        ConfigCommand::Schema => {
-            output::out(&rustyclaw_config::schema::config_schema_text());
-            Ok(ExitCode::SUCCESS)
-        }
+        ConfigCommand::File => Ok(print_file(ctx)),
+        ConfigCommand::Schema => Ok(print_schema()),
         ConfigCommand::Get { path, json } => get(loaded?, path.as_deref(), json),
         ConfigCommand::Set {
             path,
@@ -43,6 +37,18 @@ pub fn run(
         ConfigCommand::Unset { path } => write(ctx, &parse_path(&path)?, &Edit::Unset, "unset"),
         ConfigCommand::Validate(flag) => validate(ctx, loaded, flag.json),
     }
+}
+
+/// `config file`: the config path in use.
+pub fn print_file(ctx: &Context) -> ExitCode {
+    output::out(&ctx.locations.config_path.display().to_string());
+    ExitCode::SUCCESS
+}
+
+/// `config schema`: the JSON Schema of the config file.
+pub fn print_schema() -> ExitCode {
+    output::out(&rustyclaw_config::schema::config_schema_text());
+    ExitCode::SUCCESS
 }
 
 fn parse_path(text: &str) -> anyhow::Result<JsonPath> {

@@ -11,14 +11,22 @@ use std::process::ExitCode;
 
 use rustyclaw_config::file::LogLevel;
 
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, ConfigCommand};
 use crate::context::Context;
 use crate::logging;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    if let Command::Completions(args) = &cli.command {
-        return completions::run(args);
+    // Commands that only print something fixed need neither the config nor logging; loading the
+    // config could run secret resolver programs, which `config file` has no business doing.
+    match &cli.command {
+        Command::Completions(args) => return completions::run(args),
+        Command::Config(ConfigCommand::Schema) => return Ok(config::print_schema()),
+        Command::Config(ConfigCommand::File) => {
+            let ctx = Context::new(&cli.global)?;
+            return Ok(config::print_file(&ctx));
+        }
+        _ => {}
     }
     let ctx = Context::new(&cli.global)?;
     // Logging follows the config when it loads; commands that report config errors themselves

@@ -168,3 +168,33 @@ async fn schema_and_file_commands() {
         dir.config_path().display().to_string()
     );
 }
+
+#[tokio::test]
+async fn printing_the_path_or_schema_never_runs_secret_resolvers() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempStateDir::new().unwrap();
+    let marker = dir.root().join("resolver-ran");
+    let resolver = dir.root().join("resolver.sh");
+    std::fs::write(
+        &resolver,
+        format!("#!/bin/sh\ncat >/dev/null\ntouch {}\necho '{{\"protocolVersion\":1,\"values\":{{\"k\":\"v\"}}}}'\n", marker.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&resolver, std::fs::Permissions::from_mode(0o700)).unwrap();
+    dir.write_config(&format!(
+        "{{ secrets: {{ providers: {{ vault: {{ source: 'exec', command: '{}' }} }} }}, gateway: {{ auth: {{ token: {{ source: 'exec', provider: 'vault', id: 'k' }} }} }} }}",
+        resolver.display()
+    ))
+    .unwrap();
+    for args in [["config", "file"], ["config", "schema"]] {
+        let out = rc(&dir).args(args).run().await.unwrap();
+        assert!(out.success(), "{}", out.stderr_str());
+    }
+    assert!(
+        !marker.exists(),
+        "a resolver ran for a command that does not need secrets"
+    );
+    let out = rc(&dir).args(["config", "validate"]).run().await.unwrap();
+    assert!(out.success(), "{}", out.stderr_str());
+    assert!(marker.exists(), "validate resolves secrets");
+}
