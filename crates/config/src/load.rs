@@ -31,6 +31,10 @@ pub struct LoadedConfig {
     pub hash: Option<String>,
     /// Files pulled in through `$include`.
     pub included_files: Vec<PathBuf>,
+    /// The environment the config was resolved against: the process's, plus `<state>/.env`
+    /// and the config's `env` section as fallbacks. Whatever else looks up variables (model
+    /// API keys) uses this one, so a key in `.env` works everywhere a `${VAR}` does.
+    pub env: Env,
 }
 
 /// Reads and resolves the config at `locations.config_path`.
@@ -84,6 +88,7 @@ pub fn load(locations: &Locations, env: &Env) -> Result<LoadedConfig, ConfigErro
         exists,
         hash,
         included_files,
+        env,
     })
 }
 

@@ -42,6 +42,7 @@
 //! transaction. A database written by a newer rustyclaw is refused, untouched.
 
 mod audit;
+mod cooldowns;
 mod error;
 mod handle;
 mod integrity;
@@ -51,6 +52,7 @@ mod sessions;
 mod transcripts;
 
 pub use audit::{AuditRecord, StoredAuditRecord};
+pub use cooldowns::CooldownRow;
 pub use error::{BoxError, DatabaseError, StoreError, TranscriptViolation};
 pub use handle::Store;
 pub use integrity::IntegrityReport;

@@ -89,6 +89,19 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
             END;
         ",
     },
+    Migration {
+        version: 3,
+        name: "auth cooldowns",
+        sql: "
+            -- Model-provider auth profiles resting after failures (rate limits, auth, billing),
+            -- so a restart does not hammer a credential that was just refused.
+            CREATE TABLE auth_cooldowns (
+                profile_id TEXT PRIMARY KEY NOT NULL,
+                until_ms   INTEGER NOT NULL,
+                reason     TEXT NOT NULL
+            ) STRICT;
+        ",
+    },
 ];
 
 /// The schema version this binary creates and understands.

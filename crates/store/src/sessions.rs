@@ -1,7 +1,7 @@
 //! Session rows: one [`SessionEntry`] per [`SessionKey`].
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use rustyclaw_protocol::{AgentId, SessionEntry, SessionKey};
+use rustyclaw_protocol::{AgentId, SessionEntry, SessionId, SessionKey};
 
 use crate::error::{SqliteContext, StoreError, corrupt};
 use crate::handle::Store;
@@ -89,6 +89,32 @@ impl Store {
                 sessions.push(StoredSession { key, entry });
             }
             Ok(sessions)
+        })
+        .await
+    }
+
+    /// The session whose entry has `session_id`, if any.
+    pub async fn find_session_by_id(
+        &self,
+        session_id: &SessionId,
+    ) -> Result<Option<StoredSession>, StoreError> {
+        let session_id = session_id.as_str().to_owned();
+        self.run(move |conn| {
+            let row: Option<(String, String)> = conn
+                .query_row(
+                    "SELECT session_key, entry_json FROM sessions WHERE session_id = ?1",
+                    [&session_id],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()
+                .during("find a session by id")?;
+            let Some((key, json)) = row else {
+                return Ok(None);
+            };
+            let key =
+                SessionKey::parse(&key).map_err(|error| corrupt("session key", &key, error))?;
+            let entry = decode_entry(&key, &json)?;
+            Ok(Some(StoredSession { key, entry }))
         })
         .await
     }

@@ -6,6 +6,7 @@
 
 mod audit;
 mod concurrency;
+mod cooldowns;
 mod jsonl;
 mod kill9;
 mod migrations;

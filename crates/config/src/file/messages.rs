@@ -64,7 +64,7 @@ pub enum QueueMode {
     SteerBacklog,
     /// Abort the running turn and start over with the new message.
     Interrupt,
-    /// Legacy alias of `followup`.
+    /// Legacy alias of `steer`.
     Queue,
 }
 

@@ -125,3 +125,21 @@ async fn delete_keeps_or_deletes_the_transcript() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_session_is_found_by_its_id() {
+    let (_dir, store) = temp_store().await;
+    let work = key("agent:work:telegram:direct:7");
+    store.upsert_session(&work, &entry("b", 30)).await.unwrap();
+    let found = store
+        .find_session_by_id(&session_id("b"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.key, work);
+    assert_eq!(found.entry.session_id, session_id("b"));
+    assert_eq!(
+        store.find_session_by_id(&session_id("zz")).await.unwrap(),
+        None
+    );
+}
