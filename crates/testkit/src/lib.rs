@@ -3,10 +3,11 @@
 //! The design rule this crate serves is *fake the network, not the code*: rustyclaw is tested
 //! through the same boundaries it has in production, so nothing here mocks a Rust trait.
 //!
-//! - [`fake_llm`] is a scripted LLM server on loopback that speaks a vendor's real wire format
-//!   (today OpenAI chat completions, streamed as SSE or as one JSON object). A test queues the
-//!   turns the "model" will answer with — text, tool calls, errors, rate limits, slow or broken
-//!   streams — and afterwards asserts on every request the client sent. The server also checks
+//! - [`fake_llm`] is a scripted LLM server on loopback that speaks the vendors' real wire formats
+//!   (OpenAI chat completions and responses, Anthropic messages, Gemini and Ollama's native chat;
+//!   streamed or as one JSON object). A test queues the turns the "model" will answer with —
+//!   text, reasoning, tool calls, errors, rate limits, slow or broken streams — and afterwards
+//!   asserts on every request the client sent. The server also checks
 //!   protocol invariants on each request (every tool result answers a tool call, the system prompt
 //!   comes first, …), so a whole class of agent-loop bugs fails loudly in every test that talks to
 //!   it, not only in the tests written for them.

@@ -26,7 +26,8 @@ impl fmt::Display for Violation {
     }
 }
 
-/// The rules the fake server checks. Message indexes are positions in the request's `messages`.
+/// The rules the fake server checks. Message indexes are positions in the request's list of
+/// messages (`messages`, Gemini's `contents`, or OpenAI responses' `input` items).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ViolationKind {
@@ -100,6 +101,51 @@ pub enum ViolationKind {
     },
     /// The request arrived when no scripted turn was left to answer it.
     ScriptExhausted,
+    /// A field the format requires is missing or has the wrong type; `field` is its path,
+    /// e.g. `max_tokens` or `messages[2].content[0].tool_use_id`.
+    MissingField {
+        /// Path of the field.
+        field: String,
+    },
+    /// A list the format requires to be non-empty is empty, e.g. Gemini's `contents`.
+    EmptyField {
+        /// Path of the field.
+        field: String,
+    },
+    /// The system prompt is missing from the field where the format keeps it (`system`,
+    /// `systemInstruction`).
+    MissingSystemInstruction {
+        /// The field.
+        field: String,
+    },
+    /// A message has the same role as the one before it, in a format that requires roles to
+    /// alternate (Anthropic, Gemini).
+    RolesNotAlternating {
+        /// Position of the message.
+        message_index: usize,
+        /// The repeated role.
+        role: String,
+    },
+    /// A message carries tool results after other content; Anthropic wants them first.
+    ToolResultNotFirst {
+        /// Position of the message.
+        message_index: usize,
+    },
+    /// A field holds a value the format does not accept, e.g. an unknown item `type` or a
+    /// function-call item id that does not start with `fc` (OpenAI responses).
+    UnexpectedValue {
+        /// Path of the field, e.g. `input[3].type`.
+        field: String,
+        /// The value found.
+        value: String,
+    },
+    /// A tool call's arguments are not a JSON object, in a format that sends them as one.
+    ToolCallArgumentsNotObject {
+        /// Position of the message with the call.
+        message_index: usize,
+        /// The call's id (or name, in formats that identify calls by name).
+        tool_call_id: String,
+    },
 }
 
 impl fmt::Display for ViolationKind {
@@ -176,6 +222,40 @@ impl fmt::Display for ViolationKind {
                 "tool call {tool_call_id:?} of message {assistant_index} is never answered"
             ),
             Self::ScriptExhausted => write!(f, "no scripted turn was left to answer it"),
+            Self::MissingField { field } => {
+                write!(f, "`{field}` is missing or has the wrong type")
+            }
+            Self::EmptyField { field } => write!(f, "`{field}` is empty"),
+            Self::MissingSystemInstruction { field } => {
+                write!(f, "there is no system prompt in `{field}`")
+            }
+            Self::RolesNotAlternating {
+                message_index,
+                role,
+            } => write!(
+                f,
+                "message {message_index} has role {role:?} like the message before it; roles \
+                 must alternate"
+            ),
+            Self::ToolResultNotFirst { message_index } => write!(
+                f,
+                "message {message_index} has content before its tool results, which must come \
+                 first"
+            ),
+            Self::UnexpectedValue { field, value } => {
+                write!(
+                    f,
+                    "`{field}` is {value:?}, which the format does not accept"
+                )
+            }
+            Self::ToolCallArgumentsNotObject {
+                message_index,
+                tool_call_id,
+            } => write!(
+                f,
+                "tool call {tool_call_id:?} of message {message_index} has arguments that are \
+                 not a JSON object"
+            ),
         }
     }
 }

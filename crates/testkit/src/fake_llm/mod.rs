@@ -18,11 +18,20 @@
 //! [`script`](Turn) (what the model answers), `delivery` (how the bytes travel: splits, delays,
 //! cuts), `record` and `invariants` (what the client sent and whether it was well formed) are
 //! shared; `openai_chat` renders turns in the OpenAI chat-completions format and checks its
-//! request shape. Another wire format is one more sibling module with its own routes.
+//! request shape, `openai_responses` does the same for OpenAI responses (`POST /v1/responses`),
+//! `anthropic` for Anthropic messages (`POST /v1/messages`), `gemini` for Gemini
+//! (`POST /v1beta/models/{model}:streamGenerateContent`) and `ollama` for Ollama's native chat
+//! (`POST /api/chat`). Every format takes its turn through the same admission (record, check
+//! the format's invariants, take the next turn) and renders errors, delays, splits and cuts the
+//! same way. Another wire format is one more sibling module with its own routes.
 
+mod anthropic;
 mod delivery;
+mod gemini;
 mod invariants;
+mod ollama;
 mod openai_chat;
+mod openai_responses;
 mod record;
 mod script;
 mod server;
@@ -176,6 +185,10 @@ impl FakeLlm {
             .map_err(|source| FakeLlmError::Bind { source })?;
         let shared = Arc::new(Shared::new(options));
         let router = openai_chat::routes()
+            .merge(openai_responses::routes())
+            .merge(anthropic::routes())
+            .merge(gemini::routes())
+            .merge(ollama::routes())
             .fallback(server::unknown_path)
             .with_state(Arc::clone(&shared));
         let (stop, stopped) = oneshot::channel::<()>();
@@ -196,6 +209,13 @@ impl FakeLlm {
     /// The OpenAI-style base URL, `http://127.0.0.1:<port>/v1`, to configure a client with.
     pub fn base_url(&self) -> String {
         format!("http://{}/v1", self.addr)
+    }
+
+    /// The server's origin, `http://127.0.0.1:<port>`, for formats whose base URL has no
+    /// `/v1`: Anthropic (`{origin}/v1/messages`), Gemini (`{origin}/v1beta/models/…`) and
+    /// Ollama (`{origin}/api/chat`).
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
     }
 
     /// The socket address the server listens on.

@@ -11,17 +11,18 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::OnViolation;
 use super::delivery::{self, Frame};
-use super::invariants::{self, ViolationKind};
+use super::invariants;
 use super::record::RecordedRequest;
-use super::script::{ErrorTurn, FinishReason, MalformedTurn, MessageTurn, TurnKind, Usage};
-use super::server::Shared;
+use super::script::{
+    ErrorTurn, FinishReason, MalformedTurn, MessageTurn, TurnKind, Usage, fragments,
+};
+use super::server::{self, Refusal, Shared};
 use super::sse;
 
 /// Streamed tool-call arguments are sent in fragments of this many characters, so clients must
@@ -84,38 +85,13 @@ async fn models(State(shared): State<Arc<Shared>>, request: Request) -> Response
 }
 
 async fn chat_completions(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    let recorded = match shared.record(request).await {
-        Ok(recorded) => recorded,
-        Err(response) => return response,
+    let system_prompt = shared.options.system_prompt;
+    let check = |recorded: &RecordedRequest| {
+        invariants::check_openai_chat(recorded.body.as_ref(), system_prompt)
     };
-    let found = invariants::check_openai_chat(recorded.body.as_ref(), shared.options.system_prompt);
-    shared.add_violations(recorded.index, &found);
-    if !found.is_empty() && shared.options.on_violation == OnViolation::Reject {
-        let list: Vec<String> = found.iter().map(ToString::to_string).collect();
-        let message = format!(
-            "fake LLM rejected request #{}: {}",
-            recorded.index,
-            list.join("; ")
-        );
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            &message,
-            "invalid_request_error",
-            None,
-        );
-    }
-    let Some(turn) = shared.next_turn() else {
-        shared.add_violations(recorded.index, &[ViolationKind::ScriptExhausted]);
-        let message = format!(
-            "fake LLM: no turn was scripted for request #{} ({} {}); queue one with FakeLlm::push",
-            recorded.index, recorded.method, recorded.path
-        );
-        return error_response(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &message,
-            "fake_llm_script_exhausted",
-            None,
-        );
+    let (recorded, turn) = match shared.admit(request, check, refuse).await {
+        Ok(admitted) => admitted,
+        Err(response) => return response,
     };
     let context = Context {
         id: format!("chatcmpl-fake{:025}", shared.next_completion_number()),
@@ -136,6 +112,14 @@ async fn chat_completions(State(shared): State<Arc<Shared>>, request: Request) -
     }
 }
 
+fn refuse(refusal: Refusal) -> Response {
+    let error_type = match refusal {
+        Refusal::Violations(_) => "invalid_request_error",
+        Refusal::ScriptExhausted(_) => "fake_llm_script_exhausted",
+    };
+    error_response(refusal.status(), refusal.message(), error_type, None)
+}
+
 /// What a response needs to know about the request it answers.
 struct Context {
     id: String,
@@ -154,14 +138,14 @@ async fn message_response(
         tokio::time::sleep(delay).await;
     }
     let model = turn.model.as_deref().unwrap_or(&context.model);
-    let usage = turn.usage.unwrap_or_else(|| estimate_usage(turn, request));
+    let usage = turn.usage_for(request);
     if context.stream {
         let mut frames = stream_frames(turn, context, model, usage);
         if turn.keep_alive {
             frames = sse::interleave_keep_alive(frames);
         }
         frames.push(sse::data_event("[DONE]"));
-        sse_response(frames, turn)
+        sse::response(frames, &turn.delivery)
     } else {
         let completion = completion_object(turn, context, model, usage);
         let frames = vec![Frame::event(completion.to_string())];
@@ -171,29 +155,6 @@ async fn message_response(
         )
             .into_response()
     }
-}
-
-fn sse_response(frames: Vec<Frame>, turn: &MessageTurn) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/event-stream; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        delivery::body(frames, &turn.delivery),
-    )
-        .into_response()
-}
-
-/// About four bytes per token, so unscripted usage is plausible and grows with the input.
-fn estimate_usage(turn: &MessageTurn, request: &RecordedRequest) -> Usage {
-    let output_bytes = turn.full_text().map_or(0, |text| text.len())
-        + turn
-            .tool_calls
-            .iter()
-            .map(|call| call.name.len() + call.arguments.len())
-            .sum::<usize>();
-    let tokens = |bytes: usize| u64::try_from(bytes.div_ceil(4)).unwrap_or(u64::MAX);
-    Usage::new(tokens(request.raw_body.len()), tokens(output_bytes))
 }
 
 fn finish_reason_str(reason: FinishReason) -> &'static str {
@@ -322,15 +283,6 @@ fn stream_frames(turn: &MessageTurn, context: &Context, model: &str, usage: Usag
     frames
 }
 
-/// Splits `text` into pieces of at most `chars` characters, on character boundaries.
-fn fragments(text: &str, chars: usize) -> Vec<String> {
-    let characters: Vec<char> = text.chars().collect();
-    characters
-        .chunks(chars.max(1))
-        .map(|chunk| chunk.iter().collect())
-        .collect()
-}
-
 /// Default message, `type` and `code` of an error status, as the real API sends them.
 fn error_defaults(status: StatusCode) -> (&'static str, &'static str, Option<&'static str>) {
     match status.as_u16() {
@@ -364,58 +316,26 @@ fn error_defaults(status: StatusCode) -> (&'static str, &'static str, Option<&'s
     }
 }
 
-async fn scripted_error(turn: &ErrorTurn) -> Response {
-    if let Some(delay) = turn.response_delay {
-        tokio::time::sleep(delay).await;
-    }
-    let Ok(status) = StatusCode::from_u16(turn.status) else {
-        let message = format!(
-            "fake LLM: scripted status {} is not a valid HTTP status",
-            turn.status
-        );
-        return error_response(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &message,
-            "fake_llm_bad_script",
-            None,
-        );
-    };
-    let (message, error_type, code) = error_defaults(status);
-    let body = turn.body.clone().unwrap_or_else(|| {
+/// Answers a scripted error in OpenAI's error shape, which the responses API shares.
+pub(crate) async fn scripted_error(turn: &ErrorTurn) -> Response {
+    let body = |status: StatusCode| {
+        let (message, error_type, code) = error_defaults(status);
         error_body(
             turn.message.as_deref().unwrap_or(message),
             turn.error_type.as_deref().unwrap_or(error_type),
             turn.param.as_deref(),
             turn.code.as_deref().or(code),
         )
-    });
-    let mut response = (status, axum::Json(body)).into_response();
-    let headers = turn
-        .retry_after_header()
-        .map(|seconds| ("retry-after".to_owned(), seconds))
-        .into_iter()
-        .chain(turn.headers.iter().cloned());
-    for (name, value) in headers {
-        match (
-            HeaderName::try_from(name.as_str()),
-            HeaderValue::try_from(value.as_str()),
-        ) {
-            (Ok(name), Ok(value)) => {
-                response.headers_mut().append(name, value);
-            }
-            _ => {
-                let message =
-                    format!("fake LLM: scripted header {name:?}: {value:?} is not valid HTTP");
-                return error_response(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    &message,
-                    "fake_llm_bad_script",
-                    None,
-                );
-            }
-        }
-    }
-    response
+    };
+    let bad_script = |message: &str| {
+        error_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            message,
+            "fake_llm_bad_script",
+            None,
+        )
+    };
+    server::scripted_error(turn, body, bad_script).await
 }
 
 async fn malformed_response(turn: &MalformedTurn, context: &Context) -> Response {
@@ -449,15 +369,4 @@ async fn malformed_response(turn: &MalformedTurn, context: &Context) -> Response
         delivery::body(frames, &turn.delivery),
     )
         .into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fragments_respect_character_boundaries() {
-        assert_eq!(fragments("{\"a\":\"é😀\"}", 4), ["{\"a\"", ":\"é😀", "\"}"]);
-        assert!(fragments("", 8).is_empty());
-    }
 }

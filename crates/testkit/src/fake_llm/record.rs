@@ -52,18 +52,30 @@ impl RecordedRequest {
             .unwrap_or(false)
     }
 
-    /// The names of the tools offered in the body's `tools` array, in order.
+    /// The names of the tools offered in the body's `tools` array, in order, whatever the
+    /// format: `function.name` (OpenAI chat, Ollama), `name` (Anthropic, OpenAI responses) or
+    /// `functionDeclarations[].name` (Gemini).
     pub fn tool_names(&self) -> Vec<&str> {
-        self.body
+        let tools = self
+            .body
             .as_ref()
             .and_then(|body| body.get("tools"))
-            .and_then(Value::as_array)
-            .map(|tools| {
-                tools
+            .and_then(Value::as_array);
+        tools
+            .into_iter()
+            .flatten()
+            .flat_map(|tool| match tool.get("functionDeclarations") {
+                Some(Value::Array(declarations)) => declarations
                     .iter()
-                    .filter_map(|tool| tool.pointer("/function/name").and_then(Value::as_str))
-                    .collect()
+                    .filter_map(|declaration| declaration.get("name").and_then(Value::as_str))
+                    .collect(),
+                _ => tool
+                    .pointer("/function/name")
+                    .or_else(|| tool.get("name"))
+                    .and_then(Value::as_str)
+                    .into_iter()
+                    .collect::<Vec<_>>(),
             })
-            .unwrap_or_default()
+            .collect()
     }
 }

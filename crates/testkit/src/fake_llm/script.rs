@@ -12,6 +12,7 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use super::delivery::{Cut, Delivery};
+use super::record::RecordedRequest;
 
 /// One scripted response of the fake model, consumed by exactly one request (FIFO).
 ///
@@ -255,6 +256,8 @@ macro_rules! delivery_methods {
 pub struct MessageTurn {
     /// Content deltas; `None` means no content at all (`content: null`).
     pub(crate) content: Option<Vec<String>>,
+    /// Reasoning deltas sent before the content, by formats that have a reasoning channel.
+    pub(crate) thinking: Option<Vec<String>>,
     pub(crate) tool_calls: Vec<ToolCall>,
     pub(crate) usage: Option<Usage>,
     pub(crate) finish_reason: Option<FinishReason>,
@@ -267,6 +270,7 @@ impl MessageTurn {
     fn new(content: Option<Vec<String>>, tool_calls: Vec<ToolCall>) -> Self {
         Self {
             content,
+            thinking: None,
             tool_calls,
             usage: None,
             finish_reason: None,
@@ -279,6 +283,15 @@ impl MessageTurn {
     /// Adds text content before the tool calls (split into word deltas like [`Turn::text`]).
     pub fn with_text(mut self, text: &str) -> Self {
         self.content = Some(split_words(text));
+        self
+    }
+
+    /// Adds reasoning before the answer, split into word deltas like [`Turn::text`]. Formats
+    /// with a reasoning channel send it (Anthropic `thinking` blocks with a signature, Gemini
+    /// `thought` parts, Ollama `message.thinking`); OpenAI chat completions has none and
+    /// leaves it out.
+    pub fn with_thinking(mut self, thinking: &str) -> Self {
+        self.thinking = Some(split_words(thinking));
         self
     }
 
@@ -309,7 +322,8 @@ impl MessageTurn {
     }
 
     /// Interleaves SSE comment lines (`: keep-alive`) between the events of a streamed reply,
-    /// as proxies and some providers do; clients must ignore them.
+    /// as proxies and some providers do; clients must ignore them. Formats that do not stream
+    /// SSE (Ollama's NDJSON) have no such lines and ignore this.
     pub fn keep_alive(mut self) -> Self {
         self.keep_alive = true;
         self
@@ -330,6 +344,38 @@ impl MessageTurn {
     pub(crate) fn full_text(&self) -> Option<String> {
         self.content.as_ref().map(|deltas| deltas.concat())
     }
+
+    /// The full reasoning, or `None` when the turn has none.
+    pub(crate) fn full_thinking(&self) -> Option<String> {
+        self.thinking.as_ref().map(|deltas| deltas.concat())
+    }
+
+    /// The scripted usage, or an estimate of about four bytes per token, so unscripted usage
+    /// is plausible and grows with the input.
+    pub(crate) fn usage_for(&self, request: &RecordedRequest) -> Usage {
+        if let Some(usage) = self.usage {
+            return usage;
+        }
+        let output_bytes = self.full_text().map_or(0, |text| text.len())
+            + self.full_thinking().map_or(0, |text| text.len())
+            + self
+                .tool_calls
+                .iter()
+                .map(|call| call.name.len() + call.arguments.len())
+                .sum::<usize>();
+        let tokens = |bytes: usize| u64::try_from(bytes.div_ceil(4)).unwrap_or(u64::MAX);
+        Usage::new(tokens(request.raw_body.len()), tokens(output_bytes))
+    }
+}
+
+/// Splits `text` into pieces of at most `chars` characters, on character boundaries: how
+/// streamed tool-call arguments are fragmented (real models send a few characters per token).
+pub(crate) fn fragments(text: &str, chars: usize) -> Vec<String> {
+    let characters: Vec<char> = text.chars().collect();
+    characters
+        .chunks(chars.max(1))
+        .map(|chunk| chunk.iter().collect())
+        .collect()
 }
 
 /// Builder for an HTTP error reply. Converts into a [`Turn`].
@@ -406,6 +452,15 @@ impl ErrorTurn {
             seconds.to_string()
         })
     }
+
+    /// Every header to send: `retry-after` when set, then the added ones.
+    pub(crate) fn response_headers(&self) -> Vec<(String, String)> {
+        self.retry_after_header()
+            .map(|seconds| ("retry-after".to_owned(), seconds))
+            .into_iter()
+            .chain(self.headers.iter().cloned())
+            .collect()
+    }
 }
 
 /// Builder for a `200 OK` with an unparsable body. Converts into a [`Turn`].
@@ -474,6 +529,12 @@ mod tests {
     fn leading_whitespace_stays_with_the_first_word() {
         assert_eq!(split_words("  hi there"), ["  hi", " there"]);
         assert!(split_words("").is_empty());
+    }
+
+    #[test]
+    fn fragments_respect_character_boundaries() {
+        assert_eq!(fragments("{\"a\":\"é😀\"}", 4), ["{\"a\"", ":\"é😀", "\"}"]);
+        assert!(fragments("", 8).is_empty());
     }
 
     #[test]

@@ -5,14 +5,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use axum::extract::Request;
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
 use tokio::sync::Notify;
 
 use super::invariants::{Violation, ViolationKind};
 use super::record::RecordedRequest;
-use super::script::{Script, Turn};
-use super::{FakeLlmOptions, openai_chat};
+use super::script::{ErrorTurn, Script, Turn};
+use super::{FakeLlmOptions, OnViolation, openai_chat};
 
 /// The largest request body the server reads; real agent requests are well under 1 MiB.
 const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
@@ -129,10 +130,106 @@ impl Shared {
         lock(&self.violations).clone()
     }
 
+    /// Records `request`, checks it with `check` and takes the turn that answers it. A request
+    /// that breaks invariants (when they are enforced) or finds no turn left gets the response
+    /// `refuse` renders in the wire format's error shape, and consumes no turn.
+    pub(crate) async fn admit(
+        &self,
+        request: Request,
+        check: impl FnOnce(&RecordedRequest) -> Vec<ViolationKind>,
+        refuse: impl FnOnce(Refusal) -> Response,
+    ) -> Result<(RecordedRequest, Turn), Response> {
+        let recorded = self.record(request).await?;
+        let found = check(&recorded);
+        self.add_violations(recorded.index, &found);
+        if !found.is_empty() && self.options.on_violation == OnViolation::Reject {
+            let list: Vec<String> = found.iter().map(ToString::to_string).collect();
+            let message = format!(
+                "fake LLM rejected request #{}: {}",
+                recorded.index,
+                list.join("; ")
+            );
+            return Err(refuse(Refusal::Violations(message)));
+        }
+        let Some(turn) = self.next_turn() else {
+            self.add_violations(recorded.index, &[ViolationKind::ScriptExhausted]);
+            let message = format!(
+                "fake LLM: no turn was scripted for request #{} ({} {}); queue one with FakeLlm::push",
+                recorded.index, recorded.method, recorded.path
+            );
+            return Err(refuse(Refusal::ScriptExhausted(message)));
+        };
+        Ok((recorded, turn))
+    }
+
     /// A fresh number for response ids, so every completion id is unique per server.
     pub(crate) fn next_completion_number(&self) -> u64 {
         self.completions.fetch_add(1, Ordering::Relaxed) + 1
     }
+}
+
+/// Why a request was answered with an error instead of a scripted turn. Each carries the
+/// message to put in the format's error body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// The request broke protocol invariants and the server rejects such requests.
+    Violations(String),
+    /// No scripted turn was left.
+    ScriptExhausted(String),
+}
+
+impl Refusal {
+    /// `400` for a rejected request, `500` for an exhausted script.
+    pub(crate) fn status(&self) -> StatusCode {
+        match self {
+            Self::Violations(_) => StatusCode::BAD_REQUEST,
+            Self::ScriptExhausted(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The message for the error body.
+    pub(crate) fn message(&self) -> &str {
+        match self {
+            Self::Violations(message) | Self::ScriptExhausted(message) => message,
+        }
+    }
+}
+
+/// Answers a scripted [`ErrorTurn`] after its delay: its status, its headers, and its own body
+/// or else `body(status)` in the wire format's shape. A script asking for an invalid status or
+/// header gets `bad_script(message)`, a 500 naming the mistake.
+pub(crate) async fn scripted_error(
+    turn: &ErrorTurn,
+    body: impl FnOnce(StatusCode) -> Value,
+    bad_script: impl Fn(&str) -> Response,
+) -> Response {
+    if let Some(delay) = turn.response_delay {
+        tokio::time::sleep(delay).await;
+    }
+    let Ok(status) = StatusCode::from_u16(turn.status) else {
+        return bad_script(&format!(
+            "fake LLM: scripted status {} is not a valid HTTP status",
+            turn.status
+        ));
+    };
+    let body = turn.body.clone().unwrap_or_else(|| body(status));
+    let mut response = (status, axum::Json(body)).into_response();
+    for (name, value) in turn.response_headers() {
+        match (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::try_from(value.as_str()),
+        ) {
+            (Ok(name), Ok(value)) => {
+                response.headers_mut().append(name, value);
+            }
+            _ => {
+                return bad_script(&format!(
+                    "fake LLM: scripted header {name:?}: {value:?} is not valid HTTP"
+                ));
+            }
+        }
+    }
+    response
 }
 
 /// Answers any path no wire format serves with a 404, after recording it, so a client that

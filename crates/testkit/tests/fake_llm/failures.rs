@@ -141,7 +141,7 @@ async fn a_slow_response_trips_the_client_timeout() {
     let llm = FakeLlm::start().await.unwrap();
     llm.push(Turn::text("too late").response_delay(Duration::from_secs(2)));
 
-    let error = reqwest::Client::new()
+    let error = super::http()
         .post(format!("{}/chat/completions", llm.base_url()))
         .json(&chat_body(false))
         .timeout(Duration::from_millis(200))
@@ -154,7 +154,7 @@ async fn a_slow_response_trips_the_client_timeout() {
 #[tokio::test]
 async fn an_unknown_path_is_recorded_and_answered_404() {
     let llm = FakeLlm::start().await.unwrap();
-    let response = reqwest::Client::new()
+    let response = super::http()
         .post(format!("{}/chat/completion", llm.base_url()))
         .json(&chat_body(false))
         .send()
@@ -173,8 +173,8 @@ async fn an_unknown_path_is_recorded_and_answered_404() {
 async fn shutdown_stops_the_server() {
     let llm = FakeLlm::start().await.unwrap();
     let url = format!("{}/models", llm.base_url());
-    assert_eq!(reqwest::get(&url).await.unwrap().status(), 200);
+    assert_eq!(super::http().get(&url).send().await.unwrap().status(), 200);
     llm.shutdown().await.unwrap();
-    let error = reqwest::get(&url).await.unwrap_err();
+    let error = super::http().get(&url).send().await.unwrap_err();
     assert!(error.is_connect(), "{error}");
 }

@@ -1,8 +1,13 @@
 //! The fake LLM server driven by `reqwest` over loopback.
 
+mod anthropic;
+mod event_reader;
 mod failures;
+mod gemini;
+mod ollama;
 mod recording;
 mod replies;
+mod responses;
 mod sse_reader;
 
 use rustyclaw_testkit::FakeLlm;
@@ -20,8 +25,15 @@ fn chat_body(stream: bool) -> Value {
     })
 }
 
-async fn post_chat(llm: &FakeLlm, body: &Value) -> reqwest::Response {
+/// An HTTP client. The workspace builds reqwest with rustls but without a crypto provider
+/// (the providers crate installs `ring`'s), so tests install it too; doing it twice is harmless.
+fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::new()
+}
+
+async fn post_chat(llm: &FakeLlm, body: &Value) -> reqwest::Response {
+    http()
         .post(format!("{}/chat/completions", llm.base_url()))
         .json(body)
         .send()

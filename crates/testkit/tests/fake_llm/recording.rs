@@ -41,7 +41,7 @@ async fn every_request_is_recorded_with_headers_and_body() {
     let llm = FakeLlm::start().await.unwrap();
     llm.push(Turn::text("one"));
     llm.push(Turn::text("two"));
-    let client = reqwest::Client::new();
+    let client = super::http();
     let first = openclaw_shaped_request();
     let mut second = first.clone();
     second["stream"] = json!(false);
@@ -58,7 +58,9 @@ async fn every_request_is_recorded_with_headers_and_body() {
         assert_eq!(response.status(), 200);
         response.bytes().await.unwrap();
     }
-    reqwest::get(format!("{}/models", llm.base_url()))
+    client
+        .get(format!("{}/models", llm.base_url()))
+        .send()
         .await
         .unwrap();
 
@@ -254,7 +256,7 @@ async fn waiting_for_requests_returns_once_they_arrived_or_times_out() {
     let url = format!("{}/models", llm.base_url());
     let client = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        reqwest::get(url).await.unwrap().status()
+        super::http().get(url).send().await.unwrap().status()
     });
     let requests = llm
         .wait_for_requests(1, Duration::from_secs(5))

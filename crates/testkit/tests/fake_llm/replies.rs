@@ -373,7 +373,9 @@ async fn a_malformed_reply_does_not_parse_in_either_mode() {
 #[tokio::test]
 async fn the_models_endpoint_lists_the_configured_models() {
     let llm = FakeLlm::start().await.unwrap();
-    let list: Value = reqwest::get(format!("{}/models", llm.base_url()))
+    let list: Value = super::http()
+        .get(format!("{}/models", llm.base_url()))
+        .send()
         .await
         .unwrap()
         .json()

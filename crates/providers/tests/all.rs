@@ -1,0 +1,5 @@
+//! The crate's single integration test binary: one module per area.
+
+mod failover;
+mod native;
+mod openai;
