@@ -1,0 +1,4 @@
+#![cfg(test)]
+//! Integration tests of rustyclaw-sandbox with real child processes.
+
+mod exec;

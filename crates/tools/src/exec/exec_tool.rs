@@ -1,0 +1,390 @@
+//! `exec`: run a shell command in the workspace, in the foreground or in the background.
+//!
+//! A foreground command is waited for up to `yieldMs` (default `tools.exec.backgroundMs`); if it
+//! is still running then, it stays alive in the session's process table and the model gets a
+//! session id to follow it with `process`. `background: true` skips the wait. Either way the
+//! command's wall-clock limit (`timeout`, default `tools.exec.timeoutSec`, 0 for none) kills its
+//! whole process group. Options the sandbox cannot honour yet are refused with an explanation
+//! rather than ignored.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rustyclaw_config::file::{ExecAsk, ExecHost, ExecSecurity};
+use rustyclaw_sandbox::{ExecEnv, ExecSpec, ExitInfo, ExitReason, StdinMode};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::output::{
+    RETENTION_CAP_NOTE, TAIL_CHARS, TIMEOUT_GUIDANCE, clean, exit_label, signal_name, status_word,
+    tail,
+};
+use super::table::RunInfo;
+use crate::args::opt_number;
+use crate::context::ToolContext;
+use crate::fs::paths::{self, FinalLink};
+use crate::services::ExecSettings;
+use crate::tool::{Tool, ToolError, ToolOutput};
+
+/// Bounds of `yieldMs` (upstream's clamp).
+const MIN_YIELD: Duration = Duration::from_millis(10);
+const MAX_YIELD: Duration = Duration::from_secs(120);
+
+/// The `exec` tool.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExecTool;
+
+/// `host` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HostArg {
+    /// The configured host.
+    Auto,
+    /// The sandbox.
+    Sandbox,
+    /// The gateway host.
+    Gateway,
+    /// A paired node.
+    Node,
+}
+
+/// `security` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecurityArg {
+    /// Refuse host commands.
+    Deny,
+    /// Allow allowlisted commands.
+    Allowlist,
+    /// Allow everything.
+    Full,
+}
+
+/// `ask` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AskArg {
+    /// Never ask.
+    Off,
+    /// Ask for commands off the allowlist.
+    OnMiss,
+    /// Always ask.
+    Always,
+}
+
+/// Arguments of `exec` (upstream's names).
+#[derive(Debug, Deserialize)]
+pub struct ExecArgs {
+    /// Shell command to execute.
+    pub command: String,
+    /// Working directory inside the workspace.
+    #[serde(default)]
+    pub workdir: Option<String>,
+    /// Extra environment variables.
+    #[serde(default)]
+    pub env: Option<BTreeMap<String, String>>,
+    /// Milliseconds to wait before backgrounding.
+    #[serde(default, rename = "yieldMs", deserialize_with = "opt_number")]
+    pub yield_ms: Option<f64>,
+    /// Run in the background at once.
+    #[serde(default)]
+    pub background: Option<bool>,
+    /// Timeout in seconds (0 disables it).
+    #[serde(default, deserialize_with = "opt_number")]
+    pub timeout: Option<f64>,
+    /// Run in a pseudo-terminal.
+    #[serde(default)]
+    pub pty: Option<bool>,
+    /// Run on the host with elevated permissions.
+    #[serde(default)]
+    pub elevated: Option<bool>,
+    /// Exec host.
+    #[serde(default)]
+    pub host: Option<HostArg>,
+    /// Exec security mode.
+    #[serde(default)]
+    pub security: Option<SecurityArg>,
+    /// Exec ask mode.
+    #[serde(default)]
+    pub ask: Option<AskArg>,
+    /// Node id or name for `host=node`.
+    #[serde(default)]
+    pub node: Option<String>,
+}
+
+impl Tool for ExecTool {
+    type Args = ExecArgs;
+
+    fn name(&self) -> &'static str {
+        "exec"
+    }
+
+    fn description(&self) -> String {
+        "Execute shell commands with background continuation for work that starts now. Use yieldMs/background to continue later via process tool; backgrounded commands still use the exec timeout, so set timeout=0 for intentionally long-lived servers or agents. Use process whenever you need logs, status, input, or intervention.".to_owned()
+    }
+
+    fn parameters(&self) -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "command": { "type": "string", "description": "Shell command to execute" },
+                "workdir": { "type": "string", "description": "Working directory (defaults to cwd)" },
+                "env": { "type": "object", "patternProperties": { "^(.*)$": { "type": "string" } } },
+                "yieldMs": { "type": "number", "description": "Milliseconds to wait before backgrounding (default 10000)" },
+                "background": { "type": "boolean", "description": "Run in background immediately" },
+                "timeout": { "type": "number", "description": "Timeout in seconds (default 1800; use 0 to disable local/gateway timeout; use a large positive timeout for host=node)" },
+                "pty": { "type": "boolean", "description": "Run in a pseudo-terminal (PTY) when available (TTY-required CLIs, coding agents)" },
+                "elevated": { "type": "boolean", "description": "Run on the host with elevated permissions (if allowed)" },
+                "host": { "type": "string", "description": "Exec host/target (auto|sandbox|gateway|node)." },
+                "security": { "type": "string", "description": "Exec security mode (deny|allowlist|full)." },
+                "ask": { "type": "string", "description": "Exec ask mode (off|on-miss|always)." },
+                "node": { "type": "string", "description": "Node id/name for host=node." }
+            },
+            "required": ["command"]
+        })
+    }
+
+    async fn call(&self, args: ExecArgs, cx: &ToolContext) -> Result<ToolOutput, ToolError> {
+        if cx.cancel.is_cancelled() {
+            return Err(ToolError::Cancelled);
+        }
+        let settings = cx.services.exec();
+        if args.command.trim().is_empty() {
+            return Err(ToolError::failed("Provide a command to execute."));
+        }
+        check_options(&args, settings)?;
+        let cwd = working_dir(&args, cx)?;
+        let timeout_secs = match args.timeout {
+            None => Some(settings.timeout.as_secs_f64()),
+            Some(t) if t < 0.0 => {
+                return Err(ToolError::failed(
+                    "timeout must be a number of seconds, 0 or more (0 disables it)",
+                ));
+            }
+            Some(0.0) => None,
+            Some(t) => Some(t),
+        };
+        let background = args.background.unwrap_or(false);
+        let spec = ExecSpec {
+            script: args.command.clone(),
+            cwd: cwd.clone(),
+            env: ExecEnv {
+                shell: settings.shell.clone(),
+                path: settings.path.clone(),
+                home: settings
+                    .home
+                    .clone()
+                    .unwrap_or_else(|| cx.workspace.clone()),
+                lang: "C.UTF-8".into(),
+            },
+            extra_env: args.env.clone().unwrap_or_default().into_iter().collect(),
+            // Only a command meant to keep running gets a writable stdin: programs such as
+            // `rg` read a piped stdin instead of the directory and would wait for ever.
+            stdin: if background {
+                StdinMode::Piped
+            } else {
+                StdinMode::Null
+            },
+            timeout: timeout_secs.map(Duration::from_secs_f64),
+            output_cap: settings.output_cap,
+            level: settings.level,
+        };
+        let process = rustyclaw_sandbox::spawn(spec)
+            .map_err(|e| ToolError::failed(format!("Cannot run the command: {e}")))?;
+        let info = RunInfo {
+            id: String::new(),
+            command: args.command.clone(),
+            cwd,
+            started_at_ms: unix_ms(),
+            timeout_secs,
+            process: process.clone(),
+        };
+        if background {
+            return Ok(backgrounded(cx, info));
+        }
+        let wait = args
+            .yield_ms
+            .map(|ms| Duration::from_secs_f64(ms.max(0.0) / 1000.0))
+            .unwrap_or(settings.background_after)
+            .clamp(MIN_YIELD, MAX_YIELD);
+        tokio::select! {
+            exit = process.wait() => finished(&info, exit),
+            () = tokio::time::sleep(wait) => Ok(backgrounded(cx, info)),
+            () = cx.cancel.cancelled() => {
+                process.kill();
+                Err(ToolError::Cancelled)
+            }
+        }
+    }
+}
+
+/// Refuses the options this build cannot honour, with the reason.
+fn check_options(args: &ExecArgs, settings: &ExecSettings) -> Result<(), ToolError> {
+    if args.pty == Some(true) {
+        return Err(ToolError::failed(
+            "pty=true is not supported yet: commands run without a terminal. Run the command without pty; for a program that needs input, start it with background=true and send input with process write.",
+        ));
+    }
+    if args.elevated == Some(true) {
+        return Err(ToolError::failed(
+            "elevated=true is not available: this gateway has no elevated host execution. Run the command without elevated.",
+        ));
+    }
+    let configured = match settings.host {
+        ExecHost::Sandbox => HostArg::Sandbox,
+        ExecHost::Gateway => HostArg::Gateway,
+        ExecHost::Node => HostArg::Node,
+    };
+    let host = match args.host {
+        None | Some(HostArg::Auto) => configured,
+        Some(requested) if requested == configured => requested,
+        Some(requested) => {
+            let name = host_name(requested);
+            return Err(ToolError::failed(format!(
+                "exec host not allowed (requested {name}; configure tools.exec.host={name} to allow)"
+            )));
+        }
+    };
+    match host {
+        HostArg::Sandbox | HostArg::Auto => Ok(()),
+        HostArg::Node => Err(ToolError::failed(
+            "exec host=node is not supported yet: this gateway cannot run commands on paired nodes.",
+        )),
+        HostArg::Gateway => {
+            let configured_security = match settings.security {
+                ExecSecurity::Deny => SecurityArg::Deny,
+                ExecSecurity::Allowlist => SecurityArg::Allowlist,
+                ExecSecurity::Full => SecurityArg::Full,
+            };
+            let configured_ask = match settings.ask {
+                ExecAsk::Off => AskArg::Off,
+                ExecAsk::OnMiss => AskArg::OnMiss,
+                ExecAsk::Always => AskArg::Always,
+            };
+            // A call may tighten the policy, never loosen it.
+            let security = args
+                .security
+                .map_or(configured_security, |s| s.min(configured_security));
+            let ask = args.ask.map_or(configured_ask, |a| a.max(configured_ask));
+            match (security, ask) {
+                (SecurityArg::Full, AskArg::Off | AskArg::OnMiss) => Ok(()),
+                (SecurityArg::Deny, _) => Err(ToolError::failed(
+                    "exec denied: host=gateway with security=deny (set tools.exec.security=full to run commands on the gateway host).",
+                )),
+                _ => Err(ToolError::failed(
+                    "exec on host=gateway needs an approval (security=allowlist or ask=always), and exec approvals are not supported yet; set tools.exec.security=full and ask to off or on-miss, or use host=sandbox.",
+                )),
+            }
+        }
+    }
+}
+
+fn host_name(host: HostArg) -> &'static str {
+    match host {
+        HostArg::Auto => "auto",
+        HostArg::Sandbox => "sandbox",
+        HostArg::Gateway => "gateway",
+        HostArg::Node => "node",
+    }
+}
+
+fn working_dir(args: &ExecArgs, cx: &ToolContext) -> Result<PathBuf, ToolError> {
+    let Some(workdir) = args.workdir.as_deref().filter(|w| !w.trim().is_empty()) else {
+        return paths::workspace_root(&cx.workspace).map_err(|e| ToolError::failed(e.to_string()));
+    };
+    let dir = paths::resolve(&cx.workspace, workdir, FinalLink::Follow)
+        .map_err(|e| ToolError::failed(format!("workdir: {e}")))?;
+    if !dir.is_dir() {
+        return Err(ToolError::failed(format!(
+            "workdir '{workdir}' does not exist or is not a directory"
+        )));
+    }
+    Ok(dir)
+}
+
+fn unix_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Registers `info` as a background run and tells the model how to follow it.
+fn backgrounded(cx: &ToolContext, info: RunInfo) -> ToolOutput {
+    let pid = info.process.pid();
+    let output = clean(&info.process.output().bytes);
+    let started_at = info.started_at_ms;
+    let cwd = info.cwd.display().to_string();
+    let id = cx.services.processes().insert(&cx.session_key, info);
+    let details = json!({
+        "status": "running",
+        "sessionId": id,
+        "pid": pid,
+        "startedAt": started_at,
+        "cwd": cwd,
+        "tail": tail(&output, TAIL_CHARS),
+    });
+    ToolOutput::text(format!(
+        "Command still running (session {id}, pid {pid}). Use process (list/poll/log/write/kill/clear/remove) for follow-up."
+    ))
+    .with_details(details)
+}
+
+/// The result of a command that ended in the foreground.
+fn finished(info: &RunInfo, exit: ExitInfo) -> Result<ToolOutput, ToolError> {
+    let snapshot = info.process.output();
+    let note = if snapshot.discarded > 0 {
+        RETENTION_CAP_NOTE
+    } else {
+        ""
+    };
+    let aggregated = clean(&snapshot.bytes).trim().to_owned();
+    let mut details = json!({
+        "status": status_word(&exit),
+        "exitCode": exit.code,
+        "durationMs": u64::try_from(exit.duration.as_millis()).unwrap_or(u64::MAX),
+        "aggregated": aggregated,
+        "cwd": info.cwd.display().to_string(),
+        "truncated": snapshot.discarded > 0,
+    });
+    if let Some(signal) = exit.signal {
+        details["exitSignal"] = Value::from(signal_name(signal));
+    }
+    match (exit.reason, exit.signal) {
+        (ExitReason::Exited, None) => {
+            let code = exit.code.unwrap_or(0);
+            let body = if aggregated.is_empty() {
+                "(no output)"
+            } else {
+                aggregated.as_str()
+            };
+            let suffix = if code == 0 {
+                String::new()
+            } else {
+                format!("\n\n(Command exited with code {code})")
+            };
+            Ok(ToolOutput::text(format!("{note}{body}{suffix}")).with_details(details))
+        }
+        (reason, _) => {
+            let why = match reason {
+                ExitReason::TimedOut => {
+                    details["timedOut"] = Value::Bool(true);
+                    let secs = info.timeout_secs.unwrap_or_default();
+                    format!("Command timed out after {secs} seconds\n\n{TIMEOUT_GUIDANCE}")
+                }
+                ExitReason::Killed | ExitReason::Exited => {
+                    format!("Command aborted by {}", exit_label(&exit))
+                }
+            };
+            let message = if aggregated.is_empty() {
+                format!("{note}{why}")
+            } else {
+                format!("{note}{aggregated}\n\n{why}")
+            };
+            Err(ToolError::Failed {
+                message,
+                details: Some(details),
+            })
+        }
+    }
+}

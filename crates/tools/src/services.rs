@@ -1,0 +1,181 @@
+//! Services shared by every tool call: exec and web-fetch settings, the background process
+//! table and the HTTP client.
+//!
+//! One [`ToolServices`] lives as long as the gateway (behind an `Arc` in every
+//! [`ToolContext`](crate::ToolContext)); it is built from the resolved configuration, never from
+//! the environment, so the tools see exactly what the operator configured.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rustyclaw_config::file::{ExecAsk, ExecHost, ExecSecurity};
+use rustyclaw_config::{ExecConfig, ToolsConfig, WebFetchConfig};
+use rustyclaw_sandbox::SandboxLevel;
+use rustyclaw_sandbox::exec::DEFAULT_PATH;
+
+use crate::exec::ProcessTable;
+use crate::web::client;
+
+/// Default cap on the output kept per command (upstream keeps 200 000 characters).
+pub const DEFAULT_EXEC_OUTPUT_CAP: usize = 200_000;
+/// Default cap on a fetched body before extraction.
+pub const DEFAULT_FETCH_MAX_RESPONSE_BYTES: usize = 2_000_000;
+/// Default upper bound of `web_fetch`'s `maxChars` (upstream's `maxCharsCap`).
+pub const DEFAULT_FETCH_MAX_CHARS_CAP: usize = 50_000;
+/// User-Agent of `web_fetch` when none is configured (upstream's: a desktop browser, because
+/// many sites serve bots an error page).
+pub const DEFAULT_FETCH_USER_AGENT: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_7_2) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36";
+
+/// How `exec` runs commands.
+#[derive(Debug, Clone)]
+pub struct ExecSettings {
+    /// Foreground commands move to the background after this long (`tools.exec.backgroundMs`).
+    pub background_after: Duration,
+    /// Commands are killed after this long unless the call says otherwise (`timeoutSec`).
+    pub timeout: Duration,
+    /// Finished background runs are forgotten after this long (`cleanupMs`).
+    pub cleanup_after: Duration,
+    /// Bytes of output kept per command (the tail).
+    pub output_cap: usize,
+    /// Where commands run (`tools.exec.host`).
+    pub host: ExecHost,
+    /// Host execution policy (`tools.exec.security`).
+    pub security: ExecSecurity,
+    /// Approval prompting (`tools.exec.ask`).
+    pub ask: ExecAsk,
+    /// Isolation of sandboxed commands.
+    pub level: SandboxLevel,
+    /// The shell (`<shell> -c <command>`).
+    pub shell: PathBuf,
+    /// `PATH` of commands.
+    pub path: OsString,
+    /// `HOME` of commands; `None` uses the workspace.
+    pub home: Option<PathBuf>,
+}
+
+impl ExecSettings {
+    /// Settings from `tools.exec`, with the standard environment (see
+    /// [`ExecEnv::standard`](rustyclaw_sandbox::ExecEnv::standard)).
+    pub fn from_config(config: &ExecConfig) -> Self {
+        let standard = rustyclaw_sandbox::ExecEnv::standard(PathBuf::new());
+        ExecSettings {
+            background_after: config.background_after,
+            timeout: config.timeout,
+            cleanup_after: config.cleanup_after,
+            output_cap: DEFAULT_EXEC_OUTPUT_CAP,
+            host: config.host,
+            security: config.security,
+            ask: config.ask,
+            level: SandboxLevel::Off,
+            shell: standard.shell,
+            path: OsString::from(DEFAULT_PATH),
+            home: None,
+        }
+    }
+}
+
+/// How `web_fetch` fetches.
+#[derive(Debug, Clone)]
+pub struct WebFetchSettings {
+    /// Offer the tool.
+    pub enabled: bool,
+    /// Characters returned when the call gives no `maxChars`.
+    pub max_chars: usize,
+    /// Upper bound of `maxChars`.
+    pub max_chars_cap: usize,
+    /// Body bytes read before extraction; the rest is dropped with a warning.
+    pub max_response_bytes: usize,
+    /// Whole-request timeout (connect, redirects and body).
+    pub timeout: Duration,
+    /// Redirects followed.
+    pub max_redirects: u32,
+    /// `User-Agent` header.
+    pub user_agent: String,
+    /// Allow loopback, private and link-local targets.
+    pub allow_private_network: bool,
+}
+
+impl WebFetchSettings {
+    /// Settings from `tools.web.fetch`.
+    pub fn from_config(config: &WebFetchConfig) -> Self {
+        WebFetchSettings {
+            enabled: config.enabled,
+            max_chars: config.max_chars,
+            max_chars_cap: config.max_chars.max(DEFAULT_FETCH_MAX_CHARS_CAP),
+            max_response_bytes: DEFAULT_FETCH_MAX_RESPONSE_BYTES,
+            timeout: config.timeout,
+            max_redirects: config.max_redirects,
+            user_agent: config
+                .user_agent
+                .clone()
+                .unwrap_or_else(|| DEFAULT_FETCH_USER_AGENT.to_owned()),
+            allow_private_network: config.allow_private_network,
+        }
+    }
+}
+
+/// Why the services could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ServicesError {
+    /// The HTTP client could not be set up (TLS initialisation).
+    #[error("cannot set up the web_fetch HTTP client: {reason}")]
+    HttpClient {
+        /// reqwest's explanation.
+        reason: String,
+    },
+}
+
+/// Shared services.
+#[derive(Debug)]
+pub struct ToolServices {
+    exec: ExecSettings,
+    web_fetch: WebFetchSettings,
+    processes: ProcessTable,
+    http: reqwest::Client,
+}
+
+impl ToolServices {
+    /// Services configured by `tools`.
+    pub fn new(config: &ToolsConfig) -> Result<Self, ServicesError> {
+        Self::with_settings(
+            ExecSettings::from_config(&config.exec),
+            WebFetchSettings::from_config(&config.web_fetch),
+        )
+    }
+
+    /// Services with explicit settings (for callers that adjust the environment of commands,
+    /// and for tests).
+    pub fn with_settings(
+        exec: ExecSettings,
+        web_fetch: WebFetchSettings,
+    ) -> Result<Self, ServicesError> {
+        let http = client::build(&web_fetch)?;
+        Ok(ToolServices {
+            processes: ProcessTable::new(exec.cleanup_after),
+            exec,
+            web_fetch,
+            http,
+        })
+    }
+
+    /// `exec` settings.
+    pub fn exec(&self) -> &ExecSettings {
+        &self.exec
+    }
+
+    /// `web_fetch` settings.
+    pub fn web_fetch(&self) -> &WebFetchSettings {
+        &self.web_fetch
+    }
+
+    /// Background runs of `exec`, per session.
+    pub fn processes(&self) -> &ProcessTable {
+        &self.processes
+    }
+
+    /// The HTTP client of `web_fetch` (its DNS resolver enforces the private-network guard).
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+}

@@ -1,0 +1,9 @@
+#![cfg(test)]
+//! Integration tests of the built-in tools, called through `ToolRegistry::call` with real
+//! temporary workspaces, real child processes and a real HTTP server on loopback.
+
+mod exec;
+mod files;
+mod status;
+mod support;
+mod web;
