@@ -10,7 +10,9 @@ Quick tour:
   rustyclaw doctor                  check config, state dir, database, sandbox and port
   rustyclaw status                  what is configured and stored
   rustyclaw config get gateway.port read a value (set/unset edit the file, keeping comments)
-  rustyclaw sessions import x.jsonl bring in an OpenClaw transcript (export writes one back)
+  rustyclaw agent -m 'hello'        run one agent turn and print the reply
+  rustyclaw models list             models from the built-in catalog and your config
+  rustyclaw sessions show <key|id>  read a conversation (export writes OpenClaw JSONL)
 
 rustyclaw reads OpenClaw's openclaw.json (JSON5) from the state directory
 (default ~/.rustyclaw, or $OPENCLAW_STATE_DIR / --state-dir).";
@@ -53,7 +55,12 @@ pub enum Command {
     Doctor(DoctorArgs),
     /// Show what is configured and stored.
     Status(JsonFlag),
-    /// Import and export session transcripts (OpenClaw JSONL format).
+    /// Run one agent turn and print the reply.
+    Agent(Box<AgentArgs>),
+    /// The models rustyclaw can use.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+    /// List, show, import and export sessions (transcripts in OpenClaw JSONL format).
     #[command(subcommand)]
     Sessions(SessionsCommand),
     /// Print a shell completion script.
@@ -119,6 +126,14 @@ pub enum SessionsCommand {
         #[arg(long, default_value_t = 50)]
         limit: u32,
         /// Machine-readable JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a session's conversation.
+    Show {
+        /// Session key or session id.
+        session: String,
+        /// Print the raw transcript lines as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -277,4 +292,50 @@ pub struct OnboardArgs {
     /// Machine-readable summary.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `agent` options (OpenClaw's flag names).
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// The message to send.
+    #[arg(long, short = 'm')]
+    pub message: String,
+    /// Reuse (or create) the session with this session id.
+    #[arg(long, value_name = "ID", conflicts_with = "to")]
+    pub session_id: Option<String>,
+    /// Derive the session from a destination (direct chats share the agent's main session).
+    #[arg(long, value_name = "DEST")]
+    pub to: Option<String>,
+    /// The agent to run (default: the configured default agent).
+    #[arg(long, value_name = "ID")]
+    pub agent: Option<String>,
+    /// Thinking level for this turn: off, minimal, low, medium, high, xhigh.
+    #[arg(long, value_name = "LEVEL")]
+    pub thinking: Option<String>,
+    /// Run in this process instead of through a running gateway.
+    #[arg(long)]
+    pub local: bool,
+    /// Longest the turn may take, in seconds (default agents.defaults.timeoutSeconds).
+    #[arg(long, value_name = "SECONDS")]
+    pub timeout: Option<u64>,
+    /// Machine-readable JSON output (the reply and run metadata) instead of streamed text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `models` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// List known models and whether credentials for them are available.
+    List {
+        /// Only models whose provider has credentials (or needs none).
+        #[arg(long)]
+        available: bool,
+        /// Only this provider.
+        #[arg(long)]
+        provider: Option<String>,
+        /// Machine-readable JSON output.
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -1,11 +1,14 @@
 //! One module per command. `run` dispatches and returns the process exit code.
 
+mod agent;
 mod completions;
 mod config;
 mod doctor;
+mod models;
 mod onboard;
 mod sessions;
 mod status;
+mod transcript_view;
 
 use std::process::ExitCode;
 
@@ -45,6 +48,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config(cmd) => config::run(&ctx, loaded, cmd),
         Command::Doctor(args) => doctor::run(&ctx, loaded, args.json),
         Command::Status(args) => status::run(&ctx, loaded?, args.json),
+        Command::Agent(args) => agent::run(&ctx, loaded?, &args),
+        Command::Models(cmd) => models::run(loaded?, cmd),
         Command::Sessions(cmd) => sessions::run(&ctx, cmd),
         Command::Completions(args) => completions::run(&args),
     }

@@ -1,4 +1,4 @@
-//! `rustyclaw sessions list|import|export`: sessions in the store and OpenClaw JSONL transcripts.
+//! `rustyclaw sessions list|show|import|export`: sessions in the store and OpenClaw JSONL transcripts.
 
 use std::process::ExitCode;
 
@@ -17,6 +17,7 @@ pub fn run(ctx: &Context, cmd: SessionsCommand) -> anyhow::Result<ExitCode> {
         let store = ctx.open_store().await?;
         match cmd {
             SessionsCommand::List { limit, json } => list(&store, limit, json).await,
+            SessionsCommand::Show { session, json } => show(&store, &session, json).await,
             SessionsCommand::Import { file, key } => import(&store, &file, key.as_deref()).await,
             SessionsCommand::Export { session, output } => {
                 export(&store, &session, output.as_deref()).await
@@ -115,23 +116,67 @@ fn header_id(bytes: &[u8]) -> Option<String> {
     header.get("id")?.as_str().map(str::to_owned)
 }
 
-async fn export(
-    store: &Store,
-    session: &str,
-    out: Option<&std::path::Path>,
-) -> anyhow::Result<ExitCode> {
+/// A session key (looked up) or a session id.
+async fn session_id_of(store: &Store, session: &str) -> anyhow::Result<SessionId> {
     let from_key = match SessionKey::parse(session) {
         Ok(key) => store.get_session(&key).await?.map(|e| e.session_id),
         Err(_) => None,
     };
-    let id = match from_key {
+    Ok(match from_key {
         Some(id) => id,
         None => SessionId::new(session).map_err(|e| {
             UserError::new(format!(
                 "{session:?} is neither a stored session key nor a session id: {e}"
             ))
         })?,
-    };
+    })
+}
+
+async fn show(store: &Store, session: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let id = session_id_of(store, session).await?;
+    let mut lines = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.transcript(&id, after, 1_000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        let full = page.len() == 1_000;
+        lines.extend(page.into_iter().map(|l| l.line));
+        if !full {
+            break;
+        }
+    }
+    if lines.is_empty() {
+        return Err(
+            UserError::new(format!("no transcript stored for session {id}"))
+                .hint("`rustyclaw sessions list` shows the stored sessions")
+                .code(1)
+                .into(),
+        );
+    }
+    if json {
+        let values: Vec<serde_json::Value> = lines
+            .iter()
+            .filter_map(|l| l.to_json().ok())
+            .filter_map(|text| serde_json::from_str(&text).ok())
+            .collect();
+        output::json(&serde_json::Value::Array(values));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rendered: Vec<String> = lines
+        .iter()
+        .filter_map(super::transcript_view::render_line)
+        .collect();
+    output::out(&rendered.join("\n"));
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn export(
+    store: &Store,
+    session: &str,
+    out: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    let id = session_id_of(store, session).await?;
     let not_found = |e: rustyclaw_store::StoreError| -> anyhow::Error {
         UserError::new(format!("{e}"))
             .hint("`rustyclaw sessions list` shows the stored sessions")

@@ -1,3 +1,4 @@
+mod agent;
 mod config_cmd;
 mod doctor;
 mod logging;

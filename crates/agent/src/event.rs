@@ -1,0 +1,159 @@
+//! What the runtime reports. Every event names its run and session; transcript-backed events
+//! are sent only after the entry is durable in the store.
+
+use std::fmt;
+
+use rustyclaw_protocol::SessionKey;
+use rustyclaw_protocol::transcript::Usage;
+use serde_json::Value;
+
+/// A run id (OpenClaw's `runId`; the gateway uses the request's idempotency key).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RunId(pub String);
+
+impl RunId {
+    /// A fresh random id.
+    pub fn random() -> Self {
+        RunId(uuid::Uuid::new_v4().to_string())
+    }
+}
+
+impl fmt::Display for RunId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One event.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// The run it belongs to.
+    pub run_id: RunId,
+    /// The session.
+    pub session_key: SessionKey,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    /// The model finished.
+    Done,
+    /// A model or tool failure ended the run.
+    Failed,
+    /// Aborted by a client or by a newer message (`interrupt`).
+    Aborted,
+    /// Hit `agents.defaults.timeoutSeconds`.
+    TimedOut,
+}
+
+impl RunStatus {
+    /// `done`, `failed`, `aborted`, `timeout`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Done => "done",
+            RunStatus::Failed => "failed",
+            RunStatus::Aborted => "aborted",
+            RunStatus::TimedOut => "timeout",
+        }
+    }
+}
+
+/// The end of a run.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// How it ended.
+    pub status: RunStatus,
+    /// The reply text; `None` when the model answered `NO_REPLY` or produced no text.
+    pub reply: Option<String>,
+    /// The error shown to the user, for failed runs.
+    pub error: Option<String>,
+    /// Usage summed over the run's model calls.
+    pub usage: Usage,
+    /// `provider/model` that answered last.
+    pub model: Option<String>,
+    /// The session id the run wrote to.
+    pub session_id: String,
+    /// Wall time of the run in milliseconds.
+    pub duration_ms: u64,
+}
+
+/// What happened in a run.
+#[derive(Debug, Clone)]
+pub enum EventKind {
+    /// The message is waiting behind another run of the same session.
+    Queued {
+        /// Messages waiting, this one included.
+        position: usize,
+    },
+    /// The message was folded into a running turn (`steer`).
+    Steered,
+    /// The run started.
+    Started {
+        /// The session id.
+        session_id: String,
+        /// `provider/model` tried first.
+        model: String,
+    },
+    /// More answer text.
+    AssistantDelta {
+        /// The new text.
+        delta: String,
+    },
+    /// More reasoning text.
+    ThinkingDelta {
+        /// The new text.
+        delta: String,
+    },
+    /// A tool call is about to run.
+    ToolStarted {
+        /// Call id.
+        call_id: String,
+        /// Tool name.
+        name: String,
+        /// Arguments as given.
+        args: Value,
+    },
+    /// A tool call finished; its result is in the transcript.
+    ToolFinished {
+        /// Call id.
+        call_id: String,
+        /// Tool name.
+        name: String,
+        /// Whether it failed.
+        is_error: bool,
+        /// The result text (capped).
+        output: String,
+    },
+    /// A transcript entry was stored.
+    EntryAppended {
+        /// Entry id.
+        entry_id: String,
+        /// Line type (`message`, `model_change`, `compaction`, …).
+        entry_type: &'static str,
+        /// For messages: `user`, `assistant` or `toolResult`.
+        role: Option<String>,
+    },
+    /// A model call failed and another model or credential is being tried.
+    Failover {
+        /// What failed.
+        from: String,
+        /// What is tried next.
+        to: String,
+        /// Why.
+        reason: String,
+    },
+    /// The context was compacted.
+    Compacted {
+        /// Context tokens before.
+        tokens_before: u64,
+    },
+    /// A message for the user that is not a model reply (directive confirmations, `/status`).
+    Notice {
+        /// The text.
+        text: String,
+    },
+    /// The run ended.
+    Finished(Box<RunOutcome>),
+}

@@ -1,0 +1,38 @@
+//! The agent runtime: a message goes in, the model thinks and uses tools, the reply comes out,
+//! every step persisted.
+//!
+//! It is a queue pair: clients [`submit`](AgentRuntime::submit) an [`Op`] and read [`Event`]s
+//! from [`subscribe`](AgentRuntime::subscribe). The gateway, the CLI, cron and channels are all
+//! clients; nothing here speaks HTTP or spawns processes (tools do that through the sandbox).
+//!
+//! - Each session has a lane: one turn at a time, later messages queued by mode (`collect`,
+//!   `followup`, `steer`, `interrupt`); a semaphore caps turns across sessions.
+//! - A turn parses directives (`/new`, `/think`, `/model`, …), builds the system prompt from the
+//!   workspace files, streams the model, runs tool calls in parallel, and loops until the model
+//!   stops — with a cap on model calls and detection of repeated identical calls.
+//! - Every transcript entry is stored before the event announcing it is sent, in OpenClaw's
+//!   transcript line format, so a crash never loses what a client was told.
+//! - When the context approaches the model's window (or the provider says it overflowed), older
+//!   turns are summarised into a `compaction` entry.
+
+mod compaction;
+mod directives;
+mod error;
+mod event;
+mod models;
+mod op;
+mod prompt;
+mod run;
+mod runtime;
+mod session;
+mod status;
+mod tool_calls;
+mod transcript;
+
+pub use directives::{Directive, DirectiveError, parse as parse_directive, parse_thinking};
+pub use error::AgentError;
+pub use event::{Event, EventKind, RunId, RunOutcome, RunStatus};
+pub use models::{ModelPlan, Models, OpenError, Opened};
+pub use op::{Inbound, Op};
+pub use prompt::{PromptInputs, WorkspaceFile, build as build_system_prompt};
+pub use runtime::{AgentRuntime, RuntimeParts};

@@ -1,0 +1,44 @@
+//! What clients submit to the runtime.
+
+use rustyclaw_protocol::session_entry::QueueMode;
+use rustyclaw_protocol::{AgentId, SessionKey, ThinkingLevel};
+
+use crate::event::RunId;
+
+/// A message for the agent.
+#[derive(Debug, Clone)]
+pub struct Inbound {
+    /// The conversation.
+    pub session_key: SessionKey,
+    /// The agent that answers (normally the key's agent).
+    pub agent_id: AgentId,
+    /// The message text, possibly starting with a directive.
+    pub text: String,
+    /// Run id chosen by the caller (the gateway's idempotency key), or a fresh one.
+    pub run_id: RunId,
+    /// Thinking level for this message only (`--thinking`).
+    pub thinking: Option<ThinkingLevel>,
+    /// Queue mode for this message only (overrides the session's).
+    pub queue_mode: Option<QueueMode>,
+    /// Where the message came from (`cli`, `webchat`, `telegram`, …), recorded on the session.
+    pub channel: Option<String>,
+    /// When set, the session is created with this session id if it does not exist yet
+    /// (`openclaw agent --session-id`).
+    pub session_id: Option<String>,
+}
+
+/// An operation submitted to the runtime.
+#[derive(Debug, Clone)]
+pub enum Op {
+    /// Run (or queue) a message.
+    Message(Inbound),
+    /// Abort the session's current run (and, with `clear_queue`, drop what is queued).
+    Abort {
+        /// The session.
+        session_key: SessionKey,
+        /// Only abort if this run is the current one.
+        run_id: Option<RunId>,
+        /// Drop queued messages too.
+        clear_queue: bool,
+    },
+}

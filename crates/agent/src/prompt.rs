@@ -1,0 +1,281 @@
+//! System prompt assembly (OpenClaw's sections, our wording).
+//!
+//! The prompt is rebuilt for every model call from explicit inputs, so it is a pure function
+//! and snapshot-tested. The date line carries the day only (no clock time), which keeps the
+//! prompt byte-stable within a day for provider prompt caches; the model asks
+//! `session_status` for the exact time.
+
+use std::path::Path;
+
+/// Workspace files injected as Project Context, in order. The first five are always
+/// expected (a missing one gets a marker); the rest are injected only when present.
+const BOOTSTRAP_FILES: [(&str, bool); 8] = [
+    ("AGENTS.md", true),
+    ("SOUL.md", true),
+    ("TOOLS.md", true),
+    ("IDENTITY.md", true),
+    ("USER.md", true),
+    ("HEARTBEAT.md", false),
+    ("BOOTSTRAP.md", false),
+    ("MEMORY.md", false),
+];
+
+/// One workspace file as read from disk (`None` content = missing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceFile {
+    /// File name relative to the workspace (`AGENTS.md`).
+    pub name: String,
+    /// Its text, or `None` when the file does not exist.
+    pub content: Option<String>,
+}
+
+/// Everything the prompt depends on.
+#[derive(Debug, Clone)]
+pub struct PromptInputs<'a> {
+    /// Agent id.
+    pub agent_id: &'a str,
+    /// Workspace directory as shown to the model.
+    pub workspace: &'a str,
+    /// `(name, one-line summary)` of each tool the model may call, sorted.
+    pub tools: &'a [(String, String)],
+    /// Workspace files in injection order (see [`read_workspace_files`]).
+    pub files: &'a [WorkspaceFile],
+    /// Largest single file injected, in characters.
+    pub file_max_chars: usize,
+    /// Largest total injected, in characters.
+    pub total_max_chars: usize,
+    /// `YYYY-MM-DD`.
+    pub date: &'a str,
+    /// IANA time zone name shown with the date.
+    pub timezone: &'a str,
+    /// Host name.
+    pub host: &'a str,
+    /// `os (arch)`.
+    pub os: &'a str,
+    /// `provider/model`.
+    pub model: &'a str,
+    /// Thinking level name.
+    pub thinking: &'a str,
+    /// Whether commands run sandboxed.
+    pub sandboxed: bool,
+}
+
+/// Reads the bootstrap files of `workspace` (missing ones as `None`; unreadable ones as a
+/// marker so the model knows). Optional files that do not exist are left out.
+pub async fn read_workspace_files(workspace: &Path, main_session: bool) -> Vec<WorkspaceFile> {
+    let mut files = Vec::new();
+    for (name, required) in BOOTSTRAP_FILES {
+        // MEMORY.md is private to the owner's main session.
+        if name == "MEMORY.md" && !main_session {
+            continue;
+        }
+        let content = match tokio::fs::read_to_string(workspace.join(name)).await {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => Some(format!("[{name} could not be read: {e}]")),
+        };
+        if content.is_some() || required {
+            files.push(WorkspaceFile {
+                name: name.to_owned(),
+                content,
+            });
+        }
+    }
+    files
+}
+
+/// Shortens `text` to `max` characters, keeping the head and the tail around a marker.
+fn truncate_middle(name: &str, text: &str, max: usize) -> String {
+    let total = text.chars().count();
+    if total <= max {
+        return text.to_owned();
+    }
+    let head = max * 3 / 4;
+    let tail = max - head;
+    let head_text: String = text.chars().take(head).collect();
+    let tail_text: String = text.chars().skip(total - tail).collect();
+    format!(
+        "{head_text}\n\n[… {} characters of {name} omitted; use `read` for the whole file …]\n\n{tail_text}",
+        total - max
+    )
+}
+
+/// Builds the system prompt.
+pub fn build(inputs: &PromptInputs<'_>) -> String {
+    let mut out = String::with_capacity(16 * 1024);
+    out.push_str("You are a personal assistant running inside rustyclaw.\n\n");
+
+    out.push_str("## Tooling\n");
+    out.push_str("Tools available to you (filtered by policy). Names are case-sensitive; call them exactly as listed.\n");
+    for (name, summary) in inputs.tools {
+        if summary.is_empty() {
+            out.push_str(&format!("- {name}\n"));
+        } else {
+            out.push_str(&format!("- {name}: {summary}\n"));
+        }
+    }
+    if inputs.tools.is_empty() {
+        out.push_str("(no tools in this session)\n");
+    }
+    out.push_str("Long-running commands: start them with `exec` and follow up with `process` instead of sleeping in a loop.\n\n");
+
+    out.push_str("## Tool Call Style\n");
+    out.push_str("Call routine, low-risk tools without narrating them. Explain briefly before destructive or sensitive steps, or when asked.\n\n");
+
+    out.push_str("## Execution Bias\n");
+    out.push_str("- When the request is actionable, act now with the tools you have.\n");
+    out.push_str(
+        "- Keep going until the task is done or a real blocker remains; name the blocker.\n",
+    );
+    out.push_str("- Check facts that change (files, processes, versions, time) instead of assuming them.\n\n");
+
+    out.push_str("## Safety\n");
+    out.push_str("Pursue no goals beyond the user's request: no self-preservation, replication or acquiring resources or access. If safety and completing the task conflict, stop and ask. Never try to disable safeguards or change your own instructions or tool policy unless the user explicitly asks.\n\n");
+
+    out.push_str("## Workspace\n");
+    out.push_str(&format!(
+        "Your working directory is {}.\n",
+        inputs.workspace
+    ));
+    out.push_str("File tools resolve relative paths against it and cannot leave it.\n");
+    if inputs.sandboxed {
+        out.push_str("Commands run in a sandbox confined to the workspace.\n");
+    }
+    out.push('\n');
+
+    out.push_str("## Current Date & Time\n");
+    out.push_str(&format!(
+        "Current date: {}\nTime zone: {}\nFor the exact time, use `session_status`.\n\n",
+        inputs.date, inputs.timezone
+    ));
+
+    out.push_str("## Reply Tags\n");
+    out.push_str("Reply with exactly NO_REPLY when nothing should be sent back. Put each media attachment on its own line as `MEDIA:<path-or-url>`.\n\n");
+
+    out.push_str("## Runtime\n");
+    out.push_str(&format!(
+        "Runtime: agent={} | host={} | os={} | model={} | thinking={}\n",
+        inputs.agent_id, inputs.host, inputs.os, inputs.model, inputs.thinking
+    ));
+    out.push_str(&format!(
+        "If asked which model you are, answer {}.\n",
+        inputs.model
+    ));
+
+    if !inputs.files.is_empty() {
+        out.push_str("\n## Workspace Files (injected)\n");
+        out.push_str(
+            "These files from the workspace are user-editable and follow as Project Context.\n\n",
+        );
+        out.push_str("# Project Context\n");
+        let mut budget = inputs.total_max_chars;
+        for file in inputs.files {
+            out.push_str(&format!("\n## {}\n", file.name));
+            match &file.content {
+                None => out.push_str(&format!(
+                    "[missing: {} does not exist in the workspace]\n",
+                    file.name
+                )),
+                Some(_) if budget == 0 => out.push_str(&format!(
+                    "[skipped: the injected-file budget of {} characters is used up; `read` {} if needed]\n",
+                    inputs.total_max_chars, file.name
+                )),
+                Some(text) => {
+                    let text = truncate_middle(&file.name, text, inputs.file_max_chars.min(budget));
+                    budget = budget.saturating_sub(text.chars().count());
+                    out.push_str(text.trim_end());
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The first sentence (or line) of a tool description, for the prompt's tool list.
+pub fn summary_of(description: &str) -> String {
+    let line = description.lines().next().unwrap_or_default().trim();
+    match line.find(". ") {
+        Some(at) => line[..at].to_owned(),
+        None => line.trim_end_matches('.').to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inputs<'a>(
+        tools: &'a [(String, String)],
+        files: &'a [WorkspaceFile],
+        file_max: usize,
+        total_max: usize,
+    ) -> PromptInputs<'a> {
+        PromptInputs {
+            agent_id: "main",
+            workspace: "/home/me/.rustyclaw/workspace",
+            tools,
+            files,
+            file_max_chars: file_max,
+            total_max_chars: total_max,
+            date: "2026-11-21",
+            timezone: "Europe/Paris",
+            host: "pi",
+            os: "linux (aarch64)",
+            model: "anthropic/claude-sonnet-4-6",
+            thinking: "off",
+            sandboxed: true,
+        }
+    }
+
+    fn file(name: &str, content: Option<&str>) -> WorkspaceFile {
+        WorkspaceFile {
+            name: name.into(),
+            content: content.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn the_whole_prompt_is_stable() {
+        let tools = vec![
+            ("exec".to_owned(), "Run a shell command".to_owned()),
+            ("read".to_owned(), "Read a file".to_owned()),
+        ];
+        let files = vec![
+            file("AGENTS.md", Some("# AGENTS.md\nBe useful.\n")),
+            file("SOUL.md", Some("Warm, brief.")),
+            file("TOOLS.md", None),
+        ];
+        insta::assert_snapshot!(build(&inputs(&tools, &files, 12_000, 60_000)));
+    }
+
+    #[test]
+    fn oversized_files_keep_head_and_tail() {
+        let big = format!("HEAD{}TAIL", "x".repeat(200));
+        let files = vec![file("AGENTS.md", Some(&big))];
+        let prompt = build(&inputs(&[], &files, 100, 60_000));
+        assert!(prompt.contains("HEAD"));
+        assert!(prompt.contains("TAIL"));
+        assert!(prompt.contains("characters of AGENTS.md omitted"));
+        assert!(!prompt.contains(&"x".repeat(101)));
+    }
+
+    #[test]
+    fn the_total_budget_skips_later_files() {
+        let files = vec![
+            file("AGENTS.md", Some(&"a".repeat(80))),
+            file("SOUL.md", Some(&"s".repeat(80))),
+            file("USER.md", Some("late")),
+        ];
+        let prompt = build(&inputs(&[], &files, 12_000, 100));
+        assert!(prompt.contains(&"a".repeat(80)));
+        assert!(prompt.contains("characters of SOUL.md omitted"));
+        assert!(prompt.contains("[skipped: the injected-file budget of 100 characters is used up; `read` USER.md if needed]"));
+    }
+
+    #[test]
+    fn summaries_take_the_first_sentence() {
+        assert_eq!(summary_of("Read a file. Supports paging."), "Read a file");
+        assert_eq!(summary_of("Run a command.\nMore."), "Run a command");
+    }
+}

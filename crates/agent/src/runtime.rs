@@ -1,0 +1,413 @@
+//! The queue pair: [`AgentRuntime::submit`] takes [`Op`]s, [`AgentRuntime::subscribe`] yields
+//! [`Event`]s. Per-session lanes run one turn at a time; a semaphore caps runs across sessions.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use rustyclaw_config::Config;
+use rustyclaw_protocol::SessionKey;
+use rustyclaw_protocol::session_entry::QueueMode;
+use rustyclaw_store::Store;
+use rustyclaw_tools::{ToolRegistry, ToolServices};
+use tokio::sync::{Semaphore, broadcast};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::AgentError;
+use crate::event::{Event, EventKind, RunId, RunOutcome, RunStatus};
+use crate::models::Models;
+use crate::op::{Inbound, Op};
+use crate::run::{self, Batch};
+use crate::session::SessionState;
+
+/// Events buffered per subscriber before a slow one starts losing them (it is told how many
+/// it missed by `broadcast`'s `Lagged`).
+const EVENT_BUFFER: usize = 8_192;
+
+/// What the runtime is built from.
+pub struct RuntimeParts {
+    /// The resolved configuration.
+    pub config: Arc<Config>,
+    /// The store.
+    pub store: Store,
+    /// Model access (catalog, HTTP client, failover).
+    pub models: Models,
+    /// The built-in tools (before per-run filtering).
+    pub tools: ToolRegistry,
+    /// Shared tool services.
+    pub tool_services: Arc<ToolServices>,
+    /// Host name for the prompt's runtime line.
+    pub host_name: String,
+}
+
+pub(crate) struct Inner {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub models: Models,
+    pub tools: ToolRegistry,
+    pub tool_services: Arc<ToolServices>,
+    pub events: broadcast::Sender<Event>,
+    /// Host name for the prompt's runtime line.
+    pub host_name: String,
+    lanes: Mutex<HashMap<SessionKey, Lane>>,
+    global: Semaphore,
+}
+
+/// A session's lane: the cached session, the running turn and what waits behind it.
+struct Lane {
+    state: Arc<tokio::sync::Mutex<Option<SessionState>>>,
+    running: Option<Running>,
+    pending: VecDeque<Inbound>,
+    /// The session's queue mode as last seen by a run (`/queue` changes it).
+    queue_mode: Option<QueueMode>,
+}
+
+/// The turn in progress.
+pub(crate) struct Running {
+    pub run_id: RunId,
+    pub cancel: CancellationToken,
+    /// Messages to fold into the running turn at its next tool boundary.
+    pub steer: Arc<Mutex<Vec<Inbound>>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The agent runtime. Cheap to clone; all clones share lanes and events.
+#[derive(Clone)]
+pub struct AgentRuntime {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for AgentRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentRuntime").finish_non_exhaustive()
+    }
+}
+
+impl AgentRuntime {
+    /// A runtime over `parts`.
+    pub fn new(parts: RuntimeParts) -> Self {
+        let permits =
+            usize::try_from(parts.config.agents.defaults.max_concurrent.max(1)).unwrap_or(1);
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        Self {
+            inner: Arc::new(Inner {
+                config: parts.config,
+                store: parts.store,
+                models: parts.models,
+                tools: parts.tools,
+                tool_services: parts.tool_services,
+                events,
+                host_name: parts.host_name,
+                lanes: Mutex::new(HashMap::new()),
+                global: Semaphore::new(permits),
+            }),
+        }
+    }
+
+    /// Every event of every run from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.inner.events.subscribe()
+    }
+
+    /// The model catalog and client.
+    pub fn models(&self) -> &Models {
+        &self.inner.models
+    }
+
+    /// Submits an operation. For a message, returns its run id at once; the run's events
+    /// follow on [`subscribe`](Self::subscribe), ending with [`EventKind::Finished`].
+    pub fn submit(&self, op: Op) -> Result<RunId, AgentError> {
+        match op {
+            Op::Message(inbound) => self.submit_message(inbound),
+            Op::Abort {
+                session_key,
+                run_id,
+                clear_queue,
+            } => {
+                self.abort(&session_key, run_id.as_ref(), clear_queue);
+                Ok(run_id.unwrap_or_else(RunId::random))
+            }
+        }
+    }
+
+    fn submit_message(&self, mut inbound: Inbound) -> Result<RunId, AgentError> {
+        if self
+            .inner
+            .config
+            .agents
+            .get(inbound.agent_id.as_str())
+            .is_none()
+        {
+            let known: Vec<&str> = self
+                .inner
+                .config
+                .agents
+                .list
+                .iter()
+                .map(|a| a.id.as_str())
+                .collect();
+            return Err(AgentError::UnknownAgent {
+                agent: inbound.agent_id.as_str().to_owned(),
+                known: known.join(", "),
+            });
+        }
+        let run_id = inbound.run_id.clone();
+        let key = inbound.session_key.clone();
+        let mut lanes = lock(&self.inner.lanes);
+        let lane = lanes.entry(key.clone()).or_insert_with(|| Lane {
+            state: Arc::new(tokio::sync::Mutex::new(None)),
+            running: None,
+            pending: VecDeque::new(),
+            queue_mode: None,
+        });
+        let Some(running) = &lane.running else {
+            let batch = Batch::single(inbound);
+            let running = Running {
+                run_id: batch.run_id.clone(),
+                cancel: CancellationToken::new(),
+                steer: Arc::new(Mutex::new(Vec::new())),
+            };
+            let start = (
+                Arc::clone(&lane.state),
+                running.cancel.clone(),
+                Arc::clone(&running.steer),
+            );
+            lane.running = Some(running);
+            drop(lanes);
+            self.spawn_lane(key, batch, start.0, start.1, start.2);
+            return Ok(run_id);
+        };
+        let mode = inbound
+            .queue_mode
+            .clone()
+            .or_else(|| lane.queue_mode.clone())
+            .unwrap_or_else(|| configured_mode(&self.inner.config, inbound.channel.as_deref()));
+        match mode {
+            QueueMode::Steer | QueueMode::SteerBacklog => {
+                lock(&running.steer).push(inbound);
+                self.emit(&run_id, &key, EventKind::Steered);
+            }
+            QueueMode::Interrupt => {
+                running.cancel.cancel();
+                let dropped: Vec<Inbound> = lane.pending.drain(..).collect();
+                lane.pending.push_back(inbound);
+                drop(lanes);
+                for old in dropped {
+                    self.finish_unrun(
+                        &old,
+                        RunStatus::Aborted,
+                        "replaced by a newer message (queue mode interrupt)",
+                    );
+                }
+                self.emit(&run_id, &key, EventKind::Queued { position: 1 });
+            }
+            _ => {
+                let cap = usize::try_from(self.inner.config.messages.queue_cap.max(1))
+                    .unwrap_or(usize::MAX);
+                if lane.pending.len() >= cap {
+                    use rustyclaw_config::file::QueueDrop;
+                    match self.inner.config.messages.queue_drop {
+                        QueueDrop::New => {
+                            return Err(AgentError::QueueFull {
+                                session: key.as_str().to_owned(),
+                                cap: self.inner.config.messages.queue_cap,
+                            });
+                        }
+                        QueueDrop::Old | QueueDrop::Summarize => {
+                            if let Some(old) = lane.pending.pop_front() {
+                                if matches!(
+                                    self.inner.config.messages.queue_drop,
+                                    QueueDrop::Summarize
+                                ) {
+                                    // The newest message carries a note of what was dropped.
+                                    inbound.text = format!(
+                                        "[An earlier queued message was dropped because the queue is full: {}]\n\n{}",
+                                        crate::tool_calls::cap_text(&old.text, 200),
+                                        inbound.text
+                                    );
+                                }
+                                self.finish_unrun(
+                                    &old,
+                                    RunStatus::Aborted,
+                                    "dropped: the session queue is full",
+                                );
+                            }
+                        }
+                    }
+                }
+                lane.pending.push_back(inbound);
+                let position = lane.pending.len();
+                self.emit(&run_id, &key, EventKind::Queued { position });
+            }
+        }
+        Ok(run_id)
+    }
+
+    fn abort(&self, key: &SessionKey, run_id: Option<&RunId>, clear_queue: bool) {
+        let mut lanes = lock(&self.inner.lanes);
+        let Some(lane) = lanes.get_mut(key) else {
+            return;
+        };
+        if let Some(running) = &lane.running
+            && run_id.is_none_or(|id| *id == running.run_id)
+        {
+            running.cancel.cancel();
+        }
+        let dropped: Vec<Inbound> = if clear_queue {
+            lane.pending.drain(..).collect()
+        } else if let Some(id) = run_id {
+            let (gone, kept): (Vec<Inbound>, Vec<Inbound>) =
+                lane.pending.drain(..).partition(|m| &m.run_id == id);
+            lane.pending = kept.into();
+            gone
+        } else {
+            Vec::new()
+        };
+        drop(lanes);
+        for old in dropped {
+            self.finish_unrun(&old, RunStatus::Aborted, "aborted before it started");
+        }
+    }
+
+    /// Reports a message that never ran as finished.
+    fn finish_unrun(&self, inbound: &Inbound, status: RunStatus, why: &str) {
+        self.emit(
+            &inbound.run_id,
+            &inbound.session_key,
+            EventKind::Finished(Box::new(RunOutcome {
+                status,
+                reply: None,
+                error: Some(why.to_owned()),
+                usage: Default::default(),
+                model: None,
+                session_id: String::new(),
+                duration_ms: 0,
+            })),
+        );
+    }
+
+    fn emit(&self, run_id: &RunId, key: &SessionKey, kind: EventKind) {
+        let _ = self.inner.events.send(Event {
+            run_id: run_id.clone(),
+            session_key: key.clone(),
+            kind,
+        });
+    }
+
+    fn spawn_lane(
+        &self,
+        key: SessionKey,
+        first: Batch,
+        state: Arc<tokio::sync::Mutex<Option<SessionState>>>,
+        cancel: CancellationToken,
+        steer: Arc<Mutex<Vec<Inbound>>>,
+    ) {
+        let inner = Arc::clone(&self.inner);
+        tokio::spawn(async move {
+            let mut batch = first;
+            let mut cancel = cancel;
+            let mut steer = steer;
+            loop {
+                let queue_mode = {
+                    let _permit = inner.global.acquire().await;
+                    let mut guard = state.lock().await;
+                    run::run_batch(
+                        &inner,
+                        &mut guard,
+                        batch,
+                        cancel.clone(),
+                        Arc::clone(&steer),
+                    )
+                    .await
+                };
+                let Some((next, mode, next_cancel, next_steer)) =
+                    next_batch(&inner, &key, queue_mode, &steer)
+                else {
+                    return;
+                };
+                cancel = next_cancel;
+                steer = next_steer;
+                let debounce = inner.config.messages.queue_debounce;
+                batch = next;
+                if matches!(mode, QueueMode::Collect) && !debounce.is_zero() {
+                    // Let a burst finish arriving before it becomes one turn.
+                    tokio::time::sleep(debounce).await;
+                    batch.absorb(take_pending(&inner, &key));
+                }
+            }
+        });
+    }
+}
+
+/// Messages queued on `key`'s lane, taken.
+fn take_pending(inner: &Inner, key: &SessionKey) -> Vec<Inbound> {
+    let mut lanes = lock(&inner.lanes);
+    lanes
+        .get_mut(key)
+        .map(|lane| lane.pending.drain(..).collect())
+        .unwrap_or_default()
+}
+
+type NextBatch = (
+    Batch,
+    QueueMode,
+    CancellationToken,
+    Arc<Mutex<Vec<Inbound>>>,
+);
+
+/// After a turn: records the session's queue mode, moves unconsumed steering back into the
+/// queue, and takes the next batch — or closes the lane when nothing waits.
+fn next_batch(
+    inner: &Inner,
+    key: &SessionKey,
+    queue_mode: Option<QueueMode>,
+    steer: &Arc<Mutex<Vec<Inbound>>>,
+) -> Option<NextBatch> {
+    let mut lanes = lock(&inner.lanes);
+    let lane = lanes.get_mut(key)?;
+    if queue_mode.is_some() {
+        lane.queue_mode = queue_mode;
+    }
+    // Steered messages the turn never reached run next.
+    let unsteered: Vec<Inbound> = std::mem::take(&mut *lock(steer));
+    for m in unsteered.into_iter().rev() {
+        lane.pending.push_front(m);
+    }
+    let mode = lane
+        .queue_mode
+        .clone()
+        .unwrap_or_else(|| configured_mode(&inner.config, None));
+    let next = match mode {
+        QueueMode::Followup | QueueMode::Queue => lane.pending.pop_front().map(Batch::single),
+        _ => Batch::collect(lane.pending.drain(..).collect()),
+    };
+    let Some(next) = next else {
+        lane.running = None;
+        return None;
+    };
+    let cancel = CancellationToken::new();
+    let steer = Arc::new(Mutex::new(Vec::new()));
+    lane.running = Some(Running {
+        run_id: next.run_id.clone(),
+        cancel: cancel.clone(),
+        steer: Arc::clone(&steer),
+    });
+    Some((next, mode, cancel, steer))
+}
+
+fn configured_mode(config: &Config, channel: Option<&str>) -> QueueMode {
+    use rustyclaw_config::file::QueueMode as Configured;
+    let configured = channel
+        .and_then(|c| config.messages.queue_by_channel.get(c))
+        .copied()
+        .unwrap_or(config.messages.queue_mode);
+    match configured {
+        Configured::Collect => QueueMode::Collect,
+        Configured::Steer | Configured::Queue => QueueMode::Steer,
+        Configured::Followup => QueueMode::Followup,
+        Configured::SteerBacklog => QueueMode::SteerBacklog,
+        Configured::Interrupt => QueueMode::Interrupt,
+    }
+}

@@ -1,0 +1,129 @@
+//! Compaction when the context nears the window, and on provider overflow errors.
+
+use rustyclaw_agent::{EventKind, RunStatus};
+use rustyclaw_protocol::TranscriptLine;
+use rustyclaw_protocol::transcript::EntryBody;
+use rustyclaw_testkit::fake_llm::{FakeLlm, Turn, Usage};
+use serde_json::json;
+
+use super::harness::Harness;
+
+fn small_window() -> serde_json::Value {
+    json!({"models": {"mode": "replace", "providers": {"fake": {
+        "api": "openai-completions",
+        "apiKey": "sk-fake-test-key-0000",
+        "models": [{"id": "fake-model", "contextWindow": 4000, "maxTokens": 512}]
+    }}}})
+}
+
+fn with_base(fake: &FakeLlm, mut extra: serde_json::Value) -> serde_json::Value {
+    extra["models"]["providers"]["fake"]["baseUrl"] = json!(fake.base_url());
+    extra
+}
+
+async fn compaction_entries(h: &Harness) -> Vec<(String, u64)> {
+    h.transcript()
+        .await
+        .into_iter()
+        .filter_map(|l| match l {
+            TranscriptLine::Entry(e) => match e.body {
+                EntryBody::Compaction(c) => Some((c.summary, c.tokens_before)),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_full_context_is_summarised_before_the_next_turn() {
+    let fake = FakeLlm::start().await.unwrap();
+    fake.push(Turn::text("Noted the long brief.").with_usage(Usage::new(3_600, 10)));
+    fake.push(Turn::text(
+        "SUMMARY: the user sent a long brief about the garden.",
+    ));
+    fake.push(Turn::text("Short answer."));
+    let mut h = Harness::start_with(&fake, with_base(&fake, small_window())).await;
+    let brief = format!("Brief: {}", "the garden needs water. ".repeat(250));
+    let (first, _) = h.send(&brief).await;
+    assert_eq!(first.status, RunStatus::Done);
+    let (second, events) = h.send("and now?").await;
+    assert_eq!(second.status, RunStatus::Done, "{:?}", second.error);
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            EventKind::Compacted {
+                tokens_before: 3_610
+            }
+        )),
+        "{events:?}"
+    );
+    assert_eq!(
+        compaction_entries(&h).await,
+        [(
+            "SUMMARY: the user sent a long brief about the garden.".to_owned(),
+            3_610
+        )]
+    );
+    // The summary request carries the old turn; the next request starts from the summary.
+    let requests = fake.requests();
+    let summary_request = requests[1].body.clone().unwrap().to_string();
+    assert!(summary_request.contains("the garden needs water"));
+    let next = requests[2].body.clone().unwrap();
+    let messages = next["messages"].as_array().unwrap();
+    assert!(
+        messages[1]["content"]
+            .as_str()
+            .unwrap()
+            .contains("SUMMARY: the user sent a long brief")
+    );
+    assert!(
+        !next
+            .to_string()
+            .contains("the garden needs water. the garden")
+    );
+    assert_eq!(messages.last().unwrap()["content"], "and now?");
+    fake.assert_no_violations().unwrap();
+}
+
+#[tokio::test]
+async fn an_overflow_error_compacts_and_retries() {
+    let fake = FakeLlm::start().await.unwrap();
+    fake.push(Turn::text("First reply.").with_usage(Usage::new(1_500, 5)));
+    fake.push(
+        Turn::error(400)
+            .message("This model's maximum context length is 4000 tokens.")
+            .code("context_length_exceeded"),
+    );
+    fake.push(Turn::text("SUMMARY: earlier chat."));
+    fake.push(Turn::text("Answer after compaction."));
+    let mut h = Harness::start_with(&fake, with_base(&fake, small_window())).await;
+    h.send(&format!("context: {}", "lorem ipsum ".repeat(450)))
+        .await;
+    let (outcome, _) = h.send("question").await;
+    assert_eq!(outcome.status, RunStatus::Done, "{:?}", outcome.error);
+    assert_eq!(outcome.reply.as_deref(), Some("Answer after compaction."));
+    assert_eq!(compaction_entries(&h).await.len(), 1);
+    fake.assert_script_consumed().unwrap();
+}
+
+#[tokio::test]
+async fn the_compact_directive_compacts_on_demand() {
+    let fake = FakeLlm::start().await.unwrap();
+    fake.push(Turn::text("one").with_usage(Usage::new(1_500, 5)));
+    fake.push(Turn::text("two").with_usage(Usage::new(1_600, 5)));
+    fake.push(Turn::text("SUMMARY: two exchanges."));
+    let mut h = Harness::start_with(&fake, with_base(&fake, small_window())).await;
+    h.send(&"long message ".repeat(400)).await;
+    h.send("second").await;
+    let (outcome, events) = h.send("/compact keep numbers").await;
+    assert_eq!(outcome.status, RunStatus::Done);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, EventKind::Notice { text } if text.starts_with("Compacted"))),
+        "{events:?}"
+    );
+    let summary_request = fake.requests()[2].body.clone().unwrap().to_string();
+    assert!(summary_request.contains("keep numbers"));
+}

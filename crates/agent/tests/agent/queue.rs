@@ -1,0 +1,140 @@
+//! Per-session lanes and queue modes.
+
+use std::time::Duration;
+
+use rustyclaw_agent::{EventKind, Op, RunStatus};
+use rustyclaw_protocol::session_entry::QueueMode;
+use rustyclaw_testkit::fake_llm::{FakeLlm, ToolCall, Turn};
+use serde_json::json;
+
+use super::harness::Harness;
+
+fn last_user_text(body: &serde_json::Value) -> String {
+    body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|m| m["role"] == "user")
+        .map(|m| m["content"].as_str().unwrap_or_default().to_owned())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn collect_coalesces_messages_that_arrive_during_a_run() {
+    let fake = FakeLlm::start().await.unwrap();
+    fake.push(Turn::text_deltas(["slow ", "reply"]).chunk_delay(Duration::from_millis(300)));
+    fake.push(Turn::text("Got both."));
+    let mut h = Harness::start(&fake).await;
+    let key = Harness::main_key();
+    let first = Harness::inbound(&key, "first");
+    let second = Harness::inbound(&key, "second");
+    let third = Harness::inbound(&key, "third");
+    let (r1, r2, r3) = (
+        first.run_id.clone(),
+        second.run_id.clone(),
+        third.run_id.clone(),
+    );
+    h.runtime.submit(Op::Message(first)).unwrap();
+    fake.wait_for_requests(1, Duration::from_secs(5))
+        .await
+        .unwrap();
+    h.runtime.submit(Op::Message(second)).unwrap();
+    h.runtime.submit(Op::Message(third)).unwrap();
+    let (o1, _) = h.wait(&r1).await;
+    assert_eq!(o1.reply.as_deref(), Some("slow reply"));
+    let (o2, _) = h.wait(&r2).await;
+    assert_eq!(o2.reply.as_deref(), Some("Got both."));
+    let (o3, _) = h.wait(&r3).await;
+    assert_eq!(
+        o3.reply.as_deref(),
+        Some("Got both."),
+        "one turn answers both"
+    );
+    assert_eq!(fake.requests().len(), 2);
+    let text = last_user_text(&fake.requests()[1].body.clone().unwrap());
+    assert!(
+        text.contains("Queued #1\nsecond") && text.contains("Queued #2\nthird"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn steer_injects_at_the_next_tool_boundary() {
+    let fake = FakeLlm::start().await.unwrap();
+    fake.push(Turn::tool_calls([ToolCall::new(
+        "call_s",
+        "exec",
+        json!({"command": "sleep 0.5; echo done"}),
+    )]));
+    fake.push(Turn::text("Adjusted."));
+    let mut h = Harness::start(&fake).await;
+    let key = Harness::main_key();
+    let first = Harness::inbound(&key, "start work");
+    let r1 = first.run_id.clone();
+    h.runtime.submit(Op::Message(first)).unwrap();
+    fake.wait_for_requests(1, Duration::from_secs(5))
+        .await
+        .unwrap();
+    let mut steer = Harness::inbound(&key, "actually, use blue");
+    steer.queue_mode = Some(QueueMode::Steer);
+    h.runtime.submit(Op::Message(steer)).unwrap();
+    let (o1, _) = h.wait(&r1).await;
+    assert_eq!(o1.status, RunStatus::Done);
+    assert_eq!(fake.requests().len(), 2);
+    let second = fake.requests()[1].body.clone().unwrap();
+    assert_eq!(last_user_text(&second), "actually, use blue");
+    fake.assert_no_violations().unwrap();
+}
+
+#[tokio::test]
+async fn interrupt_aborts_the_running_turn_and_runs_the_newest() {
+    let fake = FakeLlm::start().await.unwrap();
+    let deltas: Vec<String> = (0..40).map(|i| format!("w{i} ")).collect();
+    fake.push(Turn::text_deltas(deltas).chunk_delay(Duration::from_millis(50)));
+    fake.push(Turn::text("New answer."));
+    let mut h = Harness::start(&fake).await;
+    let key = Harness::main_key();
+    let first = Harness::inbound(&key, "long one");
+    let r1 = first.run_id.clone();
+    h.runtime.submit(Op::Message(first)).unwrap();
+    fake.wait_for_requests(1, Duration::from_secs(5))
+        .await
+        .unwrap();
+    let mut newer = Harness::inbound(&key, "never mind");
+    newer.queue_mode = Some(QueueMode::Interrupt);
+    let r2 = newer.run_id.clone();
+    h.runtime.submit(Op::Message(newer)).unwrap();
+    let (o1, _) = h.wait(&r1).await;
+    assert_eq!(o1.status, RunStatus::Aborted);
+    let (o2, events) = h.wait(&r2).await;
+    assert_eq!(o2.reply.as_deref(), Some("New answer."));
+    assert!(events.iter().any(|e| matches!(e, EventKind::Queued { .. })));
+}
+
+#[tokio::test]
+async fn sessions_run_concurrently() {
+    let fake = FakeLlm::start().await.unwrap();
+    fake.push(Turn::text("a").response_delay(Duration::from_millis(400)));
+    fake.push(Turn::text("b").response_delay(Duration::from_millis(400)));
+    let mut h = Harness::start(&fake).await;
+    let one = Harness::inbound(
+        &rustyclaw_protocol::SessionKey::parse("agent:main:direct:one").unwrap(),
+        "x",
+    );
+    let two = Harness::inbound(
+        &rustyclaw_protocol::SessionKey::parse("agent:main:direct:two").unwrap(),
+        "y",
+    );
+    let (r1, r2) = (one.run_id.clone(), two.run_id.clone());
+    let started = std::time::Instant::now();
+    h.runtime.submit(Op::Message(one)).unwrap();
+    h.runtime.submit(Op::Message(two)).unwrap();
+    h.wait(&r1).await;
+    h.wait(&r2).await;
+    assert!(
+        started.elapsed() < Duration::from_millis(750),
+        "{:?}",
+        started.elapsed()
+    );
+}

@@ -1,0 +1,266 @@
+//! `rustyclaw agent`: one agent turn, run in this process, with the reply streamed to stdout.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use rustyclaw_agent::{
+    AgentRuntime, EventKind, Inbound, Models, Op, RunId, RunOutcome, RunStatus, RuntimeParts,
+};
+use rustyclaw_config::LoadedConfig;
+use rustyclaw_protocol::{AgentId, SessionId, SessionKey};
+use rustyclaw_store::Store;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::UserError;
+use crate::args::AgentArgs;
+use crate::context::Context;
+use crate::output;
+
+/// Runs one turn.
+pub fn run(ctx: &Context, loaded: LoadedConfig, args: &AgentArgs) -> anyhow::Result<ExitCode> {
+    output::warnings(&loaded.warnings);
+    let mut config = loaded.config;
+    if let Some(seconds) = args.timeout {
+        config.agents.defaults.timeout = std::time::Duration::from_secs(seconds.max(1));
+    }
+    let thinking = match &args.thinking {
+        Some(word) => Some(rustyclaw_agent::parse_thinking(word).ok_or_else(|| {
+            UserError::new(format!("--thinking {word:?} is not a thinking level"))
+                .hint("use off, minimal, low, medium, high or xhigh")
+        })?),
+        None => None,
+    };
+    let agent_id = match &args.agent {
+        Some(id) => AgentId::parse(id).map_err(|e| UserError::new(format!("--agent: {e}")))?,
+        None => AgentId::normalize(&config.agents.default_agent_id),
+    };
+    if config.agents.get(agent_id.as_str()).is_none() {
+        let known: Vec<&str> = config.agents.list.iter().map(|a| a.id.as_str()).collect();
+        return Err(
+            UserError::new(format!("no agent {:?} is configured", agent_id.as_str()))
+                .hint(format!("configured agents: {}", known.join(", ")))
+                .into(),
+        );
+    }
+    let env = loaded.env.clone();
+    super::runtime()?.block_on(async move {
+        let store = ctx.open_store().await?;
+        let (session_key, session_id) = session_for(&store, &agent_id, args).await?;
+        let mut models = Models::new(&config, &env).map_err(|e| UserError::new(e.to_string()))?;
+        models.attach_store(store.clone()).await;
+        let tool_services = Arc::new(
+            rustyclaw_tools::ToolServices::new(&config.tools)
+                .map_err(|e| UserError::new(format!("tools could not start: {e}")))?,
+        );
+        let tools = rustyclaw_tools::builtin_registry(&config.tools);
+        let runtime = AgentRuntime::new(RuntimeParts {
+            config: Arc::new(config),
+            store,
+            models,
+            tools,
+            tool_services,
+            host_name: host_name(),
+        });
+        let mut events = runtime.subscribe();
+        let run_id = RunId::random();
+        runtime
+            .submit(Op::Message(Inbound {
+                session_key: session_key.clone(),
+                agent_id,
+                text: args.message.clone(),
+                run_id: run_id.clone(),
+                thinking,
+                queue_mode: None,
+                channel: Some("cli".into()),
+                session_id,
+            }))
+            .map_err(|e| UserError::new(e.to_string()))?;
+        let mut printer = Printer::new(!args.json);
+        let outcome = loop {
+            let event = tokio::select! {
+                event = events.recv() => event,
+                _ = tokio::signal::ctrl_c() => {
+                    let _ = runtime.submit(Op::Abort { session_key: session_key.clone(), run_id: Some(run_id.clone()), clear_queue: true });
+                    continue;
+                }
+            };
+            let event = match event {
+                Ok(event) => event,
+                Err(RecvError::Lagged(missed)) => {
+                    output::err(&format!("(display fell behind; {missed} event(s) not shown)"));
+                    continue;
+                }
+                Err(RecvError::Closed) => {
+                    return Err(anyhow::anyhow!("the agent runtime stopped unexpectedly"));
+                }
+            };
+            if event.run_id != run_id {
+                continue;
+            }
+            match event.kind {
+                EventKind::Finished(outcome) => break *outcome,
+                other => printer.event(&other),
+            }
+        };
+        printer.finish();
+        Ok(report(&outcome, &run_id, &session_key, args.json))
+    })
+}
+
+/// Which session the turn runs in: `--session-id` (existing, or new under an explicit key),
+/// `--to` (direct chats share the agent's main session), or the agent's main session.
+async fn session_for(
+    store: &Store,
+    agent: &AgentId,
+    args: &AgentArgs,
+) -> anyhow::Result<(SessionKey, Option<String>)> {
+    if let Some(id) = &args.session_id {
+        let session_id =
+            SessionId::new(id.clone()).map_err(|e| UserError::new(format!("--session-id: {e}")))?;
+        if let Some(found) = store.find_session_by_id(&session_id).await? {
+            return Ok((found.key, None));
+        }
+        let key = SessionKey::parse(&format!("agent:{}:explicit:{}", agent.as_str(), id))
+            .map_err(|e| UserError::new(format!("--session-id {id:?}: {e}")))?;
+        return Ok((key, Some(id.clone())));
+    }
+    Ok((SessionKey::main(agent), None))
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// Streams reply text to stdout and tool activity to stderr, holding back text that might
+/// still turn out to be the silent `NO_REPLY`.
+struct Printer {
+    live: bool,
+    pending: String,
+    wrote_any: bool,
+    at_line_start: bool,
+}
+
+impl Printer {
+    fn new(live: bool) -> Self {
+        Self {
+            live,
+            pending: String::new(),
+            wrote_any: false,
+            at_line_start: true,
+        }
+    }
+
+    fn write(&mut self, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(text.as_bytes());
+        let _ = stdout.flush();
+        self.wrote_any = true;
+        self.at_line_start = text.ends_with('\n');
+    }
+
+    fn flush_pending(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        if pending.trim().eq_ignore_ascii_case("NO_REPLY") {
+            return;
+        }
+        self.write(&pending);
+    }
+
+    fn event(&mut self, kind: &EventKind) {
+        if !self.live {
+            return;
+        }
+        match kind {
+            EventKind::AssistantDelta { delta } => {
+                self.pending.push_str(delta);
+                let candidate = self.pending.trim_start().to_ascii_uppercase();
+                if !"NO_REPLY".starts_with(candidate.as_str()) {
+                    self.flush_pending();
+                }
+            }
+            EventKind::EntryAppended {
+                role: Some(role), ..
+            } if role == "assistant" => {
+                self.flush_pending();
+                if !self.at_line_start {
+                    self.write("\n");
+                }
+            }
+            EventKind::ToolStarted { name, args, .. } => {
+                let args = args.to_string();
+                let shown: String = args.chars().take(160).collect();
+                output::err(&format!("→ {name} {shown}"));
+            }
+            EventKind::ToolFinished {
+                name,
+                is_error: true,
+                output: text,
+                ..
+            } => {
+                let first = text.lines().next().unwrap_or_default();
+                output::err(&format!("✗ {name}: {first}"));
+            }
+            EventKind::Failover { from, to, reason } => {
+                output::err(&format!("(model {from} failed: {reason}; trying {to})"));
+            }
+            EventKind::Compacted { tokens_before } => {
+                output::err(&format!(
+                    "(compacted the conversation; {tokens_before} tokens before)"
+                ));
+            }
+            EventKind::Notice { text } => self.write(&format!("{text}\n")),
+            _ => {}
+        }
+    }
+
+    fn finish(&mut self) {
+        if self.live {
+            self.flush_pending();
+            if self.wrote_any && !self.at_line_start {
+                self.write("\n");
+            }
+        }
+    }
+}
+
+fn report(outcome: &RunOutcome, run_id: &RunId, key: &SessionKey, json: bool) -> ExitCode {
+    if json {
+        output::json(&serde_json::json!({
+            "runId": run_id.0,
+            "status": outcome.status.as_str(),
+            "reply": outcome.reply,
+            "error": outcome.error,
+            "sessionKey": key.as_str(),
+            "sessionId": outcome.session_id,
+            "model": outcome.model,
+            "durationMs": outcome.duration_ms,
+            "usage": outcome.usage,
+        }));
+    }
+    match outcome.status {
+        RunStatus::Done => ExitCode::SUCCESS,
+        RunStatus::Aborted => {
+            if !json {
+                output::err("aborted");
+            }
+            ExitCode::from(130)
+        }
+        RunStatus::Failed | RunStatus::TimedOut => {
+            if !json {
+                output::error_line(
+                    outcome.error.as_deref().unwrap_or("the run failed"),
+                    Some("the transcript has the details: rustyclaw sessions show <session>"),
+                );
+            }
+            ExitCode::from(1)
+        }
+    }
+}
