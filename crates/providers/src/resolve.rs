@@ -343,14 +343,14 @@ fn provider_from_config(
     env: &Env,
     with_catalog_models: bool,
 ) -> Provider {
-    // The config crate defaults `api` to openai-completions when it is absent, so for a vendor
-    // that speaks another format that value means "not set": `models.providers.anthropic`
-    // with only an apiKey must keep speaking anthropic-messages.
-    let api = match vendor {
-        Some(v) if cfg.api == ModelApi::OpenaiCompletions => Api::Supported(v.api),
-        _ => match WireFormat::from_config(cfg.api) {
+    // An unset `api` means the vendor's own format (`models.providers.anthropic` with only an
+    // apiKey keeps speaking anthropic-messages), or openai-completions for a custom provider.
+    let api = match (cfg.api, vendor) {
+        (None, Some(v)) => Api::Supported(v.api),
+        (None, None) => Api::Supported(WireFormat::OpenaiCompletions),
+        (Some(api), _) => match WireFormat::from_config(api) {
             Some(format) => Api::Supported(format),
-            None => Api::Unsupported(cfg.api),
+            None => Api::Unsupported(api),
         },
     };
     let auth = match (cfg.auth_header, api, vendor) {

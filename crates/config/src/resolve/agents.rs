@@ -314,8 +314,9 @@ pub struct ProviderConfig {
     pub base_url: Option<String>,
     /// API key, resolved.
     pub api_key: Option<Secret>,
-    /// Wire format (default openai-completions).
-    pub api: ModelApi,
+    /// Wire format as written; `None` means the built-in vendor's format, or
+    /// `openai-completions` for a provider the catalog does not know.
+    pub api: Option<ModelApi>,
     /// Extra headers.
     pub headers: BTreeMap<String, String>,
     /// Send the key as a bearer token.
@@ -333,8 +334,8 @@ pub(crate) fn resolve_models(section: Option<&ModelsSection>, ctx: &mut Ctx<'_>)
         .flatten()
     {
         let pat = at.key(id);
-        let api = p.api.unwrap_or(ModelApi::OpenaiCompletions);
-        if !api.is_supported() {
+        let api = p.api;
+        if let Some(api) = api.filter(|a| !a.is_supported()) {
             ctx.warnings.push(Issue::warning(pat.key("api"), format!("wire format {:?} is not supported by rustyclaw yet; models of this provider cannot be used", api.as_str())));
         }
         let mut seen = Vec::new();

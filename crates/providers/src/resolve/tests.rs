@@ -40,7 +40,7 @@ fn provider(api: ModelApi, base_url: Option<&str>) -> ProviderConfig {
     ProviderConfig {
         base_url: base_url.map(Into::into),
         api_key: None,
-        api,
+        api: Some(api),
         headers: BTreeMap::new(),
         auth_header: false,
         models: Vec::new(),
@@ -244,13 +244,36 @@ fn declared_custom_models_get_openclaw_defaults() {
 }
 
 #[test]
-fn a_provider_left_at_the_default_api_keeps_its_vendor_format() {
+fn a_provider_without_api_keeps_its_vendor_format() {
     let mut anthropic = provider(ModelApi::OpenaiCompletions, None);
+    anthropic.api = None;
     anthropic.api_key = Some(Secret::from("sk-ant"));
     let cat = catalog(&merge(vec![("anthropic", anthropic)]), &[]);
     let c = cat.candidate("anthropic/claude-opus-4-6").unwrap();
     assert_eq!(c.model.api, WireFormat::AnthropicMessages);
     assert_eq!(c.profiles[0].auth, AuthStyle::XApiKey);
+}
+
+#[test]
+fn an_explicit_api_overrides_the_vendor_format() {
+    // An OpenAI-compatible proxy in front of Anthropic, say.
+    let mut anthropic = provider(ModelApi::OpenaiCompletions, Some("http://proxy.local/v1"));
+    anthropic.api_key = Some(Secret::from("sk-ant"));
+    let cat = catalog(&merge(vec![("anthropic", anthropic)]), &[]);
+    let c = cat.candidate("anthropic/claude-opus-4-6").unwrap();
+    assert_eq!(c.model.api, WireFormat::OpenaiCompletions);
+    assert_eq!(c.profiles[0].auth, AuthStyle::Bearer);
+}
+
+#[test]
+fn a_custom_provider_without_api_speaks_openai_completions() {
+    let mut lab = provider(ModelApi::OpenaiCompletions, Some("http://lab.local/v1"));
+    lab.api = None;
+    let cat = catalog(&merge(vec![("lab", lab)]), &[]);
+    assert_eq!(
+        cat.candidate("lab/x").unwrap().model.api,
+        WireFormat::OpenaiCompletions
+    );
 }
 
 #[test]

@@ -22,7 +22,7 @@ fn provider(fake: &FakeLlm, key: Option<&str>) -> ProviderConfig {
     ProviderConfig {
         base_url: Some(fake.base_url()),
         api_key: key.map(Secret::from),
-        api: ModelApi::OpenaiCompletions,
+        api: Some(ModelApi::OpenaiCompletions),
         headers: BTreeMap::new(),
         auth_header: false,
         models: vec![ModelDefinitionSection {

@@ -5,4 +5,4 @@
 mod anthropic;
 mod gemini;
 mod ollama;
-mod scenarios;
+pub(crate) mod scenarios;
