@@ -218,17 +218,29 @@ pub(crate) async fn run_batch(
     let outcome = match drive(&mut turn, slot, &batch, &first).await {
         Ok(outcome) => outcome,
         Err(error) => {
-            tracing::error!(session = %turn.key.as_str(), error = %error_chain(&error), "run failed");
+            match &error {
+                // The user's to fix, and reported to them; not an operational fault.
+                AgentError::Model { .. } | AgentError::UnknownAgent { .. } => {
+                    tracing::info!(session = %turn.key.as_str(), error = %error, "run refused")
+                }
+                _ => {
+                    tracing::error!(session = %turn.key.as_str(), error = %error_chain(&error), "run failed")
+                }
+            }
             RunOutcome {
                 status: RunStatus::Failed,
                 reply: None,
                 error: Some(error.to_string()),
                 usage: turn.usage.clone(),
                 model: turn.last_model.clone(),
-                session_id: slot
-                    .as_ref()
-                    .map(|s| s.entry.session_id.as_str().to_owned())
-                    .unwrap_or_default(),
+                // Refused runs (no model, unknown agent) stop before anything is stored.
+                session_id: match &error {
+                    AgentError::Model { .. } | AgentError::UnknownAgent { .. } => String::new(),
+                    _ => slot
+                        .as_ref()
+                        .map(|s| s.entry.session_id.as_str().to_owned())
+                        .unwrap_or_default(),
+                },
                 duration_ms: u64::try_from(turn.started.elapsed().as_millis()).unwrap_or(u64::MAX),
             }
         }

@@ -195,7 +195,7 @@ pub async fn stream_with_failover(
         let model_ref = candidate.reference();
         if candidate.profiles.is_empty() {
             let error = candidate.missing_key();
-            tracing::warn!(model = %model_ref, "skipping model without credentials");
+            tracing::info!(model = %model_ref, "skipping model without credentials");
             log.attempts.push(Attempt {
                 model_ref,
                 profile_id: None,

@@ -255,9 +255,16 @@ fn report(outcome: &RunOutcome, run_id: &RunId, key: &SessionKey, json: bool) ->
         }
         RunStatus::Failed | RunStatus::TimedOut => {
             if !json {
+                // Point at the transcript only when the turn got as far as writing one.
+                let hint = (!outcome.session_id.is_empty()).then(|| {
+                    format!(
+                        "the transcript has the details: rustyclaw sessions show {}",
+                        key.as_str()
+                    )
+                });
                 output::error_line(
                     outcome.error.as_deref().unwrap_or("the run failed"),
-                    Some("the transcript has the details: rustyclaw sessions show <session>"),
+                    hint.as_deref(),
                 );
             }
             ExitCode::from(1)
