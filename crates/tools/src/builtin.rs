@@ -12,8 +12,9 @@ use crate::web::WebFetchTool;
 /// `tools.exec.applyPatch.enabled` is false), `exec`, `process`, `web_fetch` (unless
 /// `tools.web.fetch.enabled` is false) and `session_status`.
 ///
-/// Policy (profiles, allow/deny lists, `applyPatch.allowModels`) is applied by the agent on the
-/// result with [`ToolRegistry::retain`].
+/// The global policy (`tools.profile`, `allow`, `alsoAllow`, `deny`; see [`crate::policy`]) is
+/// applied here; per-agent, per-provider and `applyPatch.allowModels` rules are applied by the
+/// caller with [`ToolRegistry::retain`].
 pub fn builtin_registry(config: &ToolsConfig) -> ToolRegistry {
     let mut registry = ToolRegistry::new();
     registry.register(ReadTool);
@@ -28,5 +29,6 @@ pub fn builtin_registry(config: &ToolsConfig) -> ToolRegistry {
         registry.register(WebFetchTool);
     }
     registry.register(SessionStatusTool);
+    registry.retain(|name| crate::policy::allows(&config.policy, name));
     registry
 }

@@ -16,6 +16,7 @@ mod builtin;
 mod context;
 pub mod exec;
 pub mod fs;
+pub mod policy;
 mod registry;
 mod services;
 mod session_status;

@@ -270,3 +270,32 @@ async fn a_rate_limited_key_rests_in_the_store_across_restarts() {
         "the resting key was not called again"
     );
 }
+
+#[tokio::test]
+async fn denied_tools_are_neither_offered_nor_run() {
+    let fake = FakeLlm::start().await.unwrap();
+    fake.push(Turn::tool_calls([ToolCall::new(
+        "call_x",
+        "exec",
+        json!({"command": "touch pwned"}),
+    )]));
+    fake.push(Turn::text("Could not."));
+    let mut h = Harness::start_with(&fake, json!({"tools": {"deny": ["group:runtime"]}})).await;
+    let (outcome, _) = h.send("run something").await;
+    assert_eq!(outcome.status, RunStatus::Done, "{:?}", outcome.error);
+    let first = fake.requests()[0].body.clone().unwrap();
+    let offered: Vec<&str> = first["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["function"]["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        !offered.contains(&"exec") && !offered.contains(&"process"),
+        "{offered:?}"
+    );
+    assert!(offered.contains(&"read"));
+    assert!(!h.workspace().join("pwned").exists());
+    let second = fake.requests()[1].body.clone().unwrap().to_string();
+    assert!(second.contains("does not exist"), "{second}");
+}
