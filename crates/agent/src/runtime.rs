@@ -59,7 +59,13 @@ struct Lane {
     pending: VecDeque<Inbound>,
     /// The session's queue mode as last seen by a run (`/queue` changes it).
     queue_mode: Option<QueueMode>,
+    /// When the lane last went idle, for evicting the least recently used cached sessions.
+    idle_since: std::time::Instant,
 }
+
+/// Idle sessions whose state (entry and context) stays cached in memory; beyond this the least
+/// recently used are dropped and reloaded from the store on their next message.
+const CACHED_IDLE_SESSIONS: usize = 256;
 
 /// The turn in progress.
 pub(crate) struct Running {
@@ -161,6 +167,7 @@ impl AgentRuntime {
             running: None,
             pending: VecDeque::new(),
             queue_mode: None,
+            idle_since: std::time::Instant::now(),
         });
         let Some(running) = &lane.running else {
             let batch = Batch::single(inbound);
@@ -350,6 +357,24 @@ fn take_pending(inner: &Inner, key: &SessionKey) -> Vec<Inbound> {
         .unwrap_or_default()
 }
 
+/// Drops the least recently used idle lanes past [`CACHED_IDLE_SESSIONS`]. A lane whose turn
+/// is running or whose queue is not empty is never dropped.
+fn evict_idle(lanes: &mut HashMap<SessionKey, Lane>) {
+    let mut idle: Vec<(std::time::Instant, SessionKey)> = lanes
+        .iter()
+        .filter(|(_, lane)| lane.running.is_none() && lane.pending.is_empty())
+        .map(|(key, lane)| (lane.idle_since, key.clone()))
+        .collect();
+    if idle.len() <= CACHED_IDLE_SESSIONS {
+        return;
+    }
+    idle.sort();
+    let excess = idle.len() - CACHED_IDLE_SESSIONS;
+    for (_, key) in idle.into_iter().take(excess) {
+        lanes.remove(&key);
+    }
+}
+
 type NextBatch = (
     Batch,
     QueueMode,
@@ -385,6 +410,8 @@ fn next_batch(
     };
     let Some(next) = next else {
         lane.running = None;
+        lane.idle_since = std::time::Instant::now();
+        evict_idle(&mut lanes);
         return None;
     };
     let cancel = CancellationToken::new();
@@ -409,5 +436,49 @@ fn configured_mode(config: &Config, channel: Option<&str>) -> QueueMode {
         Configured::Followup => QueueMode::Followup,
         Configured::SteerBacklog => QueueMode::SteerBacklog,
         Configured::Interrupt => QueueMode::Interrupt,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lane(idle_for_secs: u64, running: bool) -> Lane {
+        Lane {
+            state: Arc::new(tokio::sync::Mutex::new(None)),
+            running: running.then(|| Running {
+                run_id: RunId::random(),
+                cancel: CancellationToken::new(),
+                steer: Arc::new(Mutex::new(Vec::new())),
+            }),
+            pending: VecDeque::new(),
+            queue_mode: None,
+            idle_since: std::time::Instant::now() - std::time::Duration::from_secs(idle_for_secs),
+        }
+    }
+
+    fn key(i: usize) -> SessionKey {
+        SessionKey::parse(&format!("agent:main:direct:{i}")).unwrap()
+    }
+
+    #[test]
+    fn the_least_recently_used_idle_lanes_are_evicted_and_busy_ones_kept() {
+        let mut lanes = HashMap::new();
+        for i in 0..CACHED_IDLE_SESSIONS + 10 {
+            // Lane i went idle i seconds ago: the highest numbers are the oldest.
+            lanes.insert(key(i), lane(i as u64, false));
+        }
+        lanes.insert(key(100_000), lane(1_000_000, true));
+        evict_idle(&mut lanes);
+        assert_eq!(lanes.len(), CACHED_IDLE_SESSIONS + 1);
+        assert!(
+            lanes.contains_key(&key(100_000)),
+            "a running lane is never evicted"
+        );
+        assert!(lanes.contains_key(&key(0)), "the most recent stays");
+        assert!(
+            !lanes.contains_key(&key(CACHED_IDLE_SESSIONS + 9)),
+            "the oldest goes"
+        );
     }
 }
