@@ -24,3 +24,6 @@ fi
 echo "==> doctor"
 "$bin" doctor
 "$bin" status
+
+echo
+echo "==> ready. Talk to the agent:  $bin agent -m \"hello\"   (models: $bin models list)"
