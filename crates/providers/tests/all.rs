@@ -4,3 +4,4 @@ mod every_format;
 mod failover;
 mod native;
 mod openai;
+mod scenarios;

@@ -12,7 +12,7 @@ use rustyclaw_testkit::fake_llm::{FakeLlm, Turn};
 use serde_json::Map;
 use tokio_util::sync::CancellationToken;
 
-use crate::native::scenarios::{client, target, user};
+use crate::scenarios::{client, target, user};
 
 const FORMATS: [WireFormat; 5] = [
     WireFormat::OpenaiCompletions,
@@ -21,18 +21,6 @@ const FORMATS: [WireFormat; 5] = [
     WireFormat::GoogleGenerativeAi,
     WireFormat::Ollama,
 ];
-
-/// `fake`'s address in `api`'s base-URL convention (OpenAI bases end in `/v1`).
-fn target_for(fake: &FakeLlm, api: WireFormat) -> Target {
-    let mut target = target(fake, api);
-    if matches!(
-        api,
-        WireFormat::OpenaiCompletions | WireFormat::OpenaiResponses
-    ) {
-        target.model.base_url = fake.base_url();
-    }
-    target
-}
 
 fn candidate(target: Target, provider: &str) -> Candidate {
     let mut model = target.model;
@@ -66,7 +54,7 @@ async fn a_429_is_retried_after_retry_after_in_every_format() {
         let fake = FakeLlm::start().await.unwrap();
         fake.push(Turn::error(429).retry_after(Duration::from_millis(300)));
         fake.push(Turn::text("after the wait"));
-        let chain = [candidate(target_for(&fake, api), "fake")];
+        let chain = [candidate(target(&fake, api), "fake")];
         let started = Instant::now();
         let outcome = stream_with_failover(
             &client(),
@@ -104,8 +92,8 @@ async fn a_500_fails_over_to_the_fallback_in_every_format() {
         }
         fallback.push(Turn::text("from the fallback"));
         let chain = [
-            candidate(target_for(&primary, api), "fake"),
-            candidate(target_for(&fallback, api), "backup"),
+            candidate(target(&primary, api), "fake"),
+            candidate(target(&fallback, api), "backup"),
         ];
         let outcome = stream_with_failover(
             &client(),

@@ -5,4 +5,3 @@
 mod anthropic;
 mod gemini;
 mod ollama;
-pub(crate) mod scenarios;

@@ -8,7 +8,7 @@ use rustyclaw_providers::WireFormat;
 use rustyclaw_testkit::fake_llm::{FakeLlm, Turn};
 use serde_json::json;
 
-use super::scenarios::{self as scenario, call, request, user};
+use crate::scenarios::{self as scenario, call, request, user};
 
 const API: WireFormat = WireFormat::Ollama;
 

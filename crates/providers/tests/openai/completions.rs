@@ -5,7 +5,7 @@ use pretty_assertions::assert_eq;
 use rustyclaw_providers::WireFormat;
 use serde_json::json;
 
-use super::scenarios as scenario;
+use crate::scenarios as scenario;
 
 const API: WireFormat = WireFormat::OpenaiCompletions;
 

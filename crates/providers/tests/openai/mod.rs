@@ -4,4 +4,3 @@
 
 mod completions;
 mod responses;
-mod scenarios;

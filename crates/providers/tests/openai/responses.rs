@@ -8,7 +8,7 @@ use rustyclaw_providers::WireFormat;
 use rustyclaw_testkit::fake_llm::{FakeLlm, Turn};
 use serde_json::{Value, json};
 
-use super::scenarios as scenario;
+use crate::scenarios as scenario;
 
 const API: WireFormat = WireFormat::OpenaiResponses;
 

@@ -1,8 +1,8 @@
-//! Scenarios the Anthropic, Gemini and Ollama wire formats must pass against the fake LLM
-//! server over loopback. The server renders the same scripted turns in each format; what
-//! differs between them (base URL, how the key travels, what a rate-limit body says, whether
-//! calls carry ids) is looked up per format here, and the per-format modules add what only
-//! their format has.
+#![cfg(test)]
+//! Scenarios every wire format must pass against the fake LLM server over loopback. The server
+//! renders the same scripted turns in each format; what differs between them (base URL, how
+//! the key travels, what a rate-limit body says, whether calls carry ids) is looked up per
+//! format here, and the per-format modules add what only their format has.
 
 use std::time::{Duration, Instant};
 
@@ -27,10 +27,8 @@ const KEY: &str = "fake-key";
 pub(crate) fn target(fake: &FakeLlm, api: WireFormat) -> Target {
     let base_url = match api {
         WireFormat::GoogleGenerativeAi => format!("{}/v1beta", fake.origin()),
-        WireFormat::AnthropicMessages
-        | WireFormat::Ollama
-        | WireFormat::OpenaiCompletions
-        | WireFormat::OpenaiResponses => fake.origin(),
+        WireFormat::OpenaiCompletions | WireFormat::OpenaiResponses => fake.base_url(),
+        WireFormat::AnthropicMessages | WireFormat::Ollama => fake.origin(),
     };
     Target {
         model: ModelSpec {
@@ -132,8 +130,13 @@ async fn events(
     (events, None)
 }
 
+/// The content as JSON without text signatures, which only the responses format sets.
 fn content(message: &AssistantMessage) -> Value {
-    serde_json::to_value(&message.content).unwrap()
+    let mut content = serde_json::to_value(&message.content).unwrap();
+    for block in content.as_array_mut().unwrap() {
+        block.as_object_mut().unwrap().remove("textSignature");
+    }
+    content
 }
 
 /// The header the key travels in, with its value.
@@ -193,6 +196,13 @@ pub(crate) async fn plain_reply(api: WireFormat) -> RecordedRequest {
     assert_eq!(recorded.header(name), Some(value.as_str()));
     assert_eq!(recorded.header("x-test-run"), Some(api.as_str()));
     assert_eq!(recorded.tool_names(), ["read"]);
+    if matches!(
+        api,
+        WireFormat::OpenaiCompletions | WireFormat::OpenaiResponses
+    ) {
+        assert!(recorded.is_stream());
+        assert_eq!(recorded.model(), Some(MODEL));
+    }
     recorded
 }
 
@@ -244,8 +254,10 @@ pub(crate) async fn tool_round_trip(api: WireFormat) -> Vec<RecordedRequest> {
     let ContentBlock::ToolCall(tool_call) = &reply.content[1] else {
         panic!("no tool call: {:?}", reply.content)
     };
-    // Anthropic echoes the scripted id; Gemini and Ollama send none, so one is minted.
-    assert!(tool_call.id.starts_with("call_"), "{}", tool_call.id);
+    // OpenAI and Anthropic echo the scripted id; Gemini and Ollama send none, so one is minted.
+    let echoed = !matches!(api, WireFormat::GoogleGenerativeAi | WireFormat::Ollama);
+    let prefix = if echoed { "call_1" } else { "call_" };
+    assert!(tool_call.id.starts_with(prefix), "{}", tool_call.id);
     assert_eq!(tool_call.name, "read");
     assert_eq!(tool_call.arguments, json!({"path": "a.txt"}));
 
@@ -442,9 +454,10 @@ pub(crate) async fn rate_limited(api: WireFormat) {
     let (expected_code, phrase) = match api {
         WireFormat::AnthropicMessages => (Some("rate_limit_error"), "rate limit"),
         WireFormat::GoogleGenerativeAi => (Some("RESOURCE_EXHAUSTED"), "exhausted"),
-        WireFormat::Ollama | WireFormat::OpenaiCompletions | WireFormat::OpenaiResponses => {
-            (None, "too many requests")
+        WireFormat::OpenaiCompletions | WireFormat::OpenaiResponses => {
+            (Some("rate_limit_exceeded"), "Rate limit")
         }
+        WireFormat::Ollama => (None, "too many requests"),
     };
     assert_eq!(code.as_deref(), expected_code);
     assert!(message.contains(phrase), "{message}");
@@ -461,9 +474,19 @@ pub(crate) async fn malformed_body(api: WireFormat) {
     let error = error.expect("the body does not parse");
     assert!(
         matches!(&error, ProviderError::Malformed { provider, detail }
-            if provider == PROVIDER && detail.contains("invalid JSON")),
+            if provider == PROVIDER && detail.contains(malformed_marker(api))),
         "{error:?}"
     );
     assert_eq!(error.class(), FailureClass::Malformed);
     assert_eq!(reply.stop_reason, StopReason::Error);
+}
+
+/// What a format's decoder says about the scripted half-written body.
+fn malformed_marker(api: WireFormat) -> &'static str {
+    match api {
+        WireFormat::OpenaiCompletions | WireFormat::OpenaiResponses => "half",
+        WireFormat::AnthropicMessages | WireFormat::GoogleGenerativeAi | WireFormat::Ollama => {
+            "invalid JSON"
+        }
+    }
 }
