@@ -6,11 +6,10 @@
 //! stored as a `compaction` entry naming the first kept entry; the context then starts with
 //! the summary followed by the kept messages.
 
-use futures_util::StreamExt;
 use rustyclaw_protocol::transcript::{
     AgentMessage, CompactionEntry, ContentBlock, EntryBody, MessageContent, UserMessage,
 };
-use rustyclaw_providers::{Collected, ModelRequest, ModelSpec, ProviderError};
+use rustyclaw_providers::{ModelRequest, ModelSpec, ProviderError};
 
 use crate::error::AgentError;
 use crate::event::EventKind;
@@ -119,15 +118,7 @@ fn render_for_summary(messages: &[&AgentMessage]) -> String {
                 }
             }
             AgentMessage::ToolResult(m) => {
-                let text: String = m
-                    .content
-                    .iter()
-                    .filter_map(|b| match b {
-                        ContentBlock::Text(t) => Some(t.text.as_str()),
-                        _ => None,
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n");
+                let text = crate::text::text_blocks(&m.content, "\n");
                 let excerpt = crate::tool_calls::cap_text(&text, RESULT_EXCERPT_CHARS);
                 let status = if m.is_error { "failed" } else { "returned" };
                 out.push_str(&format!("Tool {} {status}: {excerpt}\n\n", m.tool_name));
@@ -191,24 +182,15 @@ pub(crate) async fn compact(
             });
         }
     };
-    let mut stream = opened.stream;
-    let mut collected = Collected::new();
-    let mut failure: Option<ProviderError> = None;
-    loop {
-        tokio::select! {
-            biased;
-            () = turn.cancel.cancelled() => return Ok(None),
-            item = stream.next() => match item {
-                Some(Ok(event)) => collected.push(&event),
-                Some(Err(e)) => { failure = Some(e); break; }
-                None => break,
-            }
+    let (collected, failure) = crate::turn_loop::read_stream(turn, opened.stream, false).await;
+    match failure {
+        None => {}
+        Some(ProviderError::Aborted) => return Ok(None),
+        Some(e) => {
+            return Err(AgentError::Model {
+                detail: format!("compaction failed: {e}"),
+            });
         }
-    }
-    if let Some(e) = failure {
-        return Err(AgentError::Model {
-            detail: format!("compaction failed: {e}"),
-        });
     }
     let (message, _) = collected.finish(&opened.spec, now_ms(), None);
     let summary = crate::run::reply_text(&message).unwrap_or_default();

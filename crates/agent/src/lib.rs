@@ -25,9 +25,12 @@ mod prompt;
 mod run;
 mod runtime;
 mod session;
+mod settings;
 mod status;
+mod text;
 mod tool_calls;
 mod transcript;
+mod turn_loop;
 
 pub use directives::{Directive, DirectiveError, parse as parse_directive, parse_thinking};
 pub use error::AgentError;

@@ -86,11 +86,6 @@ impl Models {
         }
     }
 
-    /// The catalog.
-    pub fn catalog(&self) -> &ModelCatalog {
-        &self.catalog
-    }
-
     /// Every known model.
     pub fn list(&self) -> Vec<ModelListing> {
         self.catalog.list()
@@ -102,12 +97,7 @@ impl Models {
     }
 
     /// The plan for a run of `agent` in the session described by `entry`.
-    pub fn plan(
-        &self,
-        _config: &Config,
-        agent: &AgentConfig,
-        entry: &SessionEntry,
-    ) -> Result<ModelPlan, AgentError> {
+    pub fn plan(&self, agent: &AgentConfig, entry: &SessionEntry) -> Result<ModelPlan, AgentError> {
         let session_override = match (&entry.provider_override, &entry.model_override) {
             (Some(provider), Some(model)) => Some(format!("{provider}/{model}")),
             (None, Some(model)) => Some(model.clone()),

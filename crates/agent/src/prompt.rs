@@ -84,20 +84,12 @@ pub async fn read_workspace_files(workspace: &Path, main_session: bool) -> Vec<W
     files
 }
 
-/// Shortens `text` to `max` characters, keeping the head and the tail around a marker.
+/// Shortens `text` to `max` characters, keeping three quarters from the head and the rest
+/// from the tail.
 fn truncate_middle(name: &str, text: &str, max: usize) -> String {
-    let total = text.chars().count();
-    if total <= max {
-        return text.to_owned();
-    }
-    let head = max * 3 / 4;
-    let tail = max - head;
-    let head_text: String = text.chars().take(head).collect();
-    let tail_text: String = text.chars().skip(total - tail).collect();
-    format!(
-        "{head_text}\n\n[… {} characters of {name} omitted; use `read` for the whole file …]\n\n{tail_text}",
-        total - max
-    )
+    crate::text::cut_middle(text, max, max * 3 / 4, |omitted| {
+        format!("[… {omitted} characters of {name} omitted; use `read` for the whole file …]")
+    })
 }
 
 /// Builds the system prompt.

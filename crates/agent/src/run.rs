@@ -1,35 +1,25 @@
 //! One turn of a session: directives, the model ↔ tools loop, persistence, the outcome.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use futures_util::StreamExt;
 use rustyclaw_protocol::session_entry::{QueueMode, RunStatus as EntryRunStatus};
 use rustyclaw_protocol::transcript::{
-    AgentMessage, AssistantMessage, ContentBlock, EntryBody, MessageContent, MessageEntry,
-    ModelChangeEntry, ResetEntry, StopReason, ThinkingLevelChangeEntry, ToolResultMessage, Usage,
-    UserMessage,
+    AgentMessage, AssistantMessage, EntryBody, MessageContent, MessageEntry, ModelChangeEntry,
+    ResetEntry, ThinkingLevelChangeEntry, Usage, UserMessage,
 };
 use rustyclaw_protocol::{SessionKey, ThinkingLevel};
-use rustyclaw_providers::{Collected, ModelRequest, ProviderError, StreamEvent, ToolSpec};
-use rustyclaw_tools::{ToolContext, ToolEffect};
 use tokio_util::sync::CancellationToken;
 
 use crate::compaction;
 use crate::directives::{self, Directive};
 use crate::error::AgentError;
 use crate::event::{Event, EventKind, RunId, RunOutcome, RunStatus};
-use crate::models::{ModelPlan, OpenError};
 use crate::op::Inbound;
-use crate::prompt;
 use crate::runtime::Inner;
 use crate::session::SessionState;
-use crate::status;
-use crate::tool_calls::{self, LoopGuard, PlannedCall};
 use crate::transcript::now_ms;
-
-/// Model calls in one turn before the run is stopped as runaway.
-pub(crate) const MAX_MODEL_CALLS: usize = 48;
+use crate::{settings, turn_loop};
 
 /// Messages handled as one turn (several when `collect` coalesced a burst).
 pub(crate) struct Batch {
@@ -89,12 +79,12 @@ impl Batch {
 pub(crate) struct Turn<'a> {
     pub(crate) inner: &'a Inner,
     run_id: RunId,
-    key: SessionKey,
+    pub(crate) key: SessionKey,
     pub(crate) cancel: CancellationToken,
-    steer: Arc<Mutex<Vec<Inbound>>>,
+    pub(crate) steer: Arc<Mutex<Vec<Inbound>>>,
     started: Instant,
-    usage: Usage,
-    last_model: Option<String>,
+    pub(crate) usage: Usage,
+    pub(crate) last_model: Option<String>,
 }
 
 impl Turn<'_> {
@@ -107,7 +97,7 @@ impl Turn<'_> {
     }
 
     /// Appends entries and announces them, in that order.
-    async fn append(
+    pub(crate) async fn append(
         &self,
         state: &mut SessionState,
         bodies: Vec<EntryBody>,
@@ -137,9 +127,24 @@ impl Turn<'_> {
         Ok(())
     }
 
-    fn outcome(
+    pub(crate) fn outcome(
         &self,
         state: &SessionState,
+        status: RunStatus,
+        reply: Option<String>,
+        error: Option<String>,
+    ) -> RunOutcome {
+        self.outcome_in(state.entry.session_id.as_str(), status, reply, error)
+    }
+
+    /// The outcome of a turn stopped by an abort (or its time limit, decided by the caller).
+    pub(crate) fn aborted(&self, state: &SessionState, reply: Option<String>) -> RunOutcome {
+        self.outcome(state, RunStatus::Aborted, reply, Some("aborted".into()))
+    }
+
+    fn outcome_in(
+        &self,
+        session_id: &str,
         status: RunStatus,
         reply: Option<String>,
         error: Option<String>,
@@ -150,13 +155,13 @@ impl Turn<'_> {
             error,
             usage: self.usage.clone(),
             model: self.last_model.clone(),
-            session_id: state.entry.session_id.as_str().to_owned(),
+            session_id: session_id.to_owned(),
             duration_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
         }
     }
 }
 
-fn add_usage(total: &mut Usage, more: &Usage) {
+pub(crate) fn add_usage(total: &mut Usage, more: &Usage) {
     total.input += more.input;
     total.output += more.output;
     total.cache_read += more.cache_read;
@@ -171,15 +176,7 @@ fn add_usage(total: &mut Usage, more: &Usage) {
 
 /// The reply text of an assistant message; `None` for `NO_REPLY` or no text.
 pub(crate) fn reply_text(message: &AssistantMessage) -> Option<String> {
-    let text: String = message
-        .content
-        .iter()
-        .filter_map(|b| match b {
-            ContentBlock::Text(t) => Some(t.text.as_str()),
-            _ => None,
-        })
-        .collect::<Vec<_>>()
-        .join("");
+    let text = crate::text::text_blocks(&message.content, "");
     let trimmed = text.trim();
     if trimmed.is_empty() || trimmed.eq_ignore_ascii_case("NO_REPLY") {
         None
@@ -188,7 +185,7 @@ pub(crate) fn reply_text(message: &AssistantMessage) -> Option<String> {
     }
 }
 
-fn user_message(text: String) -> EntryBody {
+pub(crate) fn user_message(text: String) -> EntryBody {
     EntryBody::Message(MessageEntry::new(AgentMessage::User(UserMessage::new(
         MessageContent::Text(text),
         now_ms(),
@@ -227,22 +224,12 @@ pub(crate) async fn run_batch(
                     tracing::error!(session = %turn.key.as_str(), error = %error_chain(&error), "run failed")
                 }
             }
-            RunOutcome {
-                status: RunStatus::Failed,
-                reply: None,
-                error: Some(error.to_string()),
-                usage: turn.usage.clone(),
-                model: turn.last_model.clone(),
-                // Refused runs (no model, unknown agent) stop before anything is stored.
-                session_id: match &error {
-                    AgentError::Model { .. } | AgentError::UnknownAgent { .. } => String::new(),
-                    _ => slot
-                        .as_ref()
-                        .map(|s| s.entry.session_id.as_str().to_owned())
-                        .unwrap_or_default(),
-                },
-                duration_ms: u64::try_from(turn.started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            }
+            // Refused runs (no model, unknown agent) stop before anything is stored.
+            let session_id = match &error {
+                AgentError::Model { .. } | AgentError::UnknownAgent { .. } => "",
+                _ => slot.as_ref().map_or("", |s| s.entry.session_id.as_str()),
+            };
+            turn.outcome_in(session_id, RunStatus::Failed, None, Some(error.to_string()))
         }
     };
     for run_id in &batch.run_ids {
@@ -345,7 +332,7 @@ async fn drive(
                     thinking_once = Some(level);
                 }
                 Directive::Compact(instructions) => {
-                    let plan = inner.models.plan(&inner.config, agent, &state.entry)?;
+                    let plan = inner.models.plan(agent, &state.entry)?;
                     let notice = match compaction::compact(
                         turn,
                         state,
@@ -367,7 +354,7 @@ async fn drive(
                     return Ok(turn.outcome(state, RunStatus::Done, Some(notice), None));
                 }
                 other => {
-                    let notice = apply_setting(turn, state, agent, other).await?;
+                    let notice = settings::apply(turn, state, agent, other).await?;
                     state.save(&inner.store).await?;
                     turn.emit(EventKind::Notice {
                         text: notice.clone(),
@@ -379,7 +366,7 @@ async fn drive(
         }
     }
 
-    let plan = inner.models.plan(&inner.config, agent, &state.entry)?;
+    let plan = inner.models.plan(agent, &state.entry)?;
     let thinking = thinking_once
         .or_else(|| state.entry.thinking_level.clone())
         .unwrap_or_else(|| config_thinking(&inner.config));
@@ -419,7 +406,7 @@ async fn drive(
         timer_flag.store(true, std::sync::atomic::Ordering::SeqCst);
         timer_cancel.cancel();
     });
-    let result = model_loop(turn, state, agent, plan, thinking).await;
+    let result = turn_loop::model_loop(turn, state, agent, plan, thinking).await;
     timer.abort();
     let mut outcome = result?;
     if outcome.status == RunStatus::Aborted && timed_out.load(std::sync::atomic::Ordering::SeqCst) {
@@ -457,507 +444,4 @@ fn finish_entry(state: &mut SessionState, outcome: &RunOutcome) {
     let cost = entry.estimated_cost_usd.unwrap_or(0.0) + outcome.usage.cost.total;
     entry.estimated_cost_usd = Some(cost);
     entry.compaction_count = Some(state.context.compactions);
-}
-
-async fn apply_setting(
-    turn: &Turn<'_>,
-    state: &mut SessionState,
-    agent: &rustyclaw_config::AgentConfig,
-    directive: Directive,
-) -> Result<String, AgentError> {
-    let inner = turn.inner;
-    Ok(match directive {
-        Directive::Think(None) => {
-            let level = state
-                .entry
-                .thinking_level
-                .clone()
-                .unwrap_or_else(|| config_thinking(&inner.config));
-            format!("Thinking level is {}.", level.as_str())
-        }
-        Directive::Think(Some(level)) => {
-            state.entry.thinking_level = Some(level.clone());
-            turn.append(
-                state,
-                vec![EntryBody::ThinkingLevelChange(
-                    ThinkingLevelChangeEntry::new(level.clone()),
-                )],
-            )
-            .await?;
-            format!("Thinking level set to {}.", level.as_str())
-        }
-        Directive::Model(None) => {
-            let plan = inner.models.plan(&inner.config, agent, &state.entry)?;
-            format!("Current model: {}.", plan.primary.reference())
-        }
-        Directive::Model(Some(choice)) => {
-            if choice.eq_ignore_ascii_case("default") {
-                state.entry.model_override = None;
-                state.entry.provider_override = None;
-                let plan = inner.models.plan(&inner.config, agent, &state.entry)?;
-                format!("Model reset to the default, {}.", plan.primary.reference())
-            } else {
-                match inner.models.resolve(&choice) {
-                    Ok(spec) => {
-                        state.entry.provider_override = Some(spec.provider.clone());
-                        state.entry.model_override = Some(spec.id.clone());
-                        turn.append(
-                            state,
-                            vec![EntryBody::ModelChange(ModelChangeEntry::new(
-                                spec.provider.clone(),
-                                spec.id.clone(),
-                            ))],
-                        )
-                        .await?;
-                        format!("Model set to {}.", spec.reference())
-                    }
-                    Err(e) => format!("Cannot use model {choice:?}: {e}"),
-                }
-            }
-        }
-        Directive::Queue(None) => format!(
-            "Queue mode is {}.",
-            state
-                .entry
-                .queue_mode
-                .as_ref()
-                .map_or("collect (default)", |m| m.as_str())
-        ),
-        Directive::Queue(Some(mode)) => {
-            state.entry.queue_mode = Some(mode.clone());
-            format!("Queue mode set to {}.", mode.as_str())
-        }
-        Directive::Verbose(level) => {
-            use rustyclaw_protocol::VerboseLevel;
-            let toggled = match state.entry.verbose_level {
-                Some(VerboseLevel::On) | Some(VerboseLevel::Full) => VerboseLevel::Off,
-                _ => VerboseLevel::On,
-            };
-            let next = level.unwrap_or(toggled);
-            state.entry.verbose_level = Some(next.clone());
-            format!("Verbose set to {}.", next.as_str())
-        }
-        Directive::Status => {
-            let plan = inner.models.plan(&inner.config, agent, &state.entry).ok();
-            status::render(&status::snapshot(
-                &inner.config,
-                state,
-                plan.as_ref().map(|p| &p.primary),
-            ))
-        }
-        Directive::New | Directive::Reset | Directive::Compact(_) => String::new(),
-    })
-}
-
-fn tool_specs(inner: &Inner) -> (Vec<ToolSpec>, Vec<(String, String)>) {
-    let mut specs = Vec::new();
-    let mut summaries = Vec::new();
-    for (name, description, parameters) in inner.tools.specs() {
-        summaries.push((name.to_owned(), prompt::summary_of(&description)));
-        specs.push(ToolSpec {
-            name: name.to_owned(),
-            description,
-            parameters,
-        });
-    }
-    (specs, summaries)
-}
-
-async fn system_prompt(
-    inner: &Inner,
-    state: &SessionState,
-    agent: &rustyclaw_config::AgentConfig,
-    model: &str,
-    thinking: &ThinkingLevel,
-    tool_summaries: &[(String, String)],
-) -> String {
-    let defaults = &inner.config.agents.defaults;
-    let main_session = state.key.as_str().ends_with(":main");
-    let files = if defaults.skip_bootstrap {
-        Vec::new()
-    } else {
-        prompt::read_workspace_files(&agent.workspace, main_session).await
-    };
-    let workspace = agent.workspace.display().to_string();
-    let date = status::today_utc();
-    let timezone = defaults
-        .user_timezone
-        .clone()
-        .unwrap_or_else(|| "UTC".to_owned());
-    let host = inner.host_name.clone();
-    let os = format!("{} ({})", std::env::consts::OS, std::env::consts::ARCH);
-    prompt::build(&prompt::PromptInputs {
-        agent_id: &agent.id,
-        workspace: &workspace,
-        tools: tool_summaries,
-        files: &files,
-        file_max_chars: defaults.bootstrap_max_chars,
-        total_max_chars: defaults.bootstrap_total_max_chars,
-        date: &date,
-        timezone: &timezone,
-        host: &host,
-        os: &os,
-        model,
-        thinking: thinking.as_str(),
-        sandboxed: !matches!(agent.sandbox.mode, rustyclaw_config::file::SandboxMode::Off),
-    })
-}
-
-async fn model_loop(
-    turn: &mut Turn<'_>,
-    state: &mut SessionState,
-    agent: &rustyclaw_config::AgentConfig,
-    mut plan: ModelPlan,
-    thinking: ThinkingLevel,
-) -> Result<RunOutcome, AgentError> {
-    let inner = turn.inner;
-    let (specs, summaries) = tool_specs(inner);
-    let mut guard = LoopGuard::default();
-    let max_repeats =
-        usize::try_from(inner.config.tools.loop_detection_max_repeats.max(1)).unwrap_or(3);
-    let mut compacted_for_overflow = false;
-    let mut last_reply: Option<String> = None;
-    let tool_timeout = inner.config.agents.defaults.timeout;
-
-    // The previous turn may have left the context near the window.
-    if compaction::should_compact(state, &plan.primary) {
-        compaction::compact(turn, state, &plan, None).await?;
-    }
-
-    for _call in 0..MAX_MODEL_CALLS {
-        if turn.cancel.is_cancelled() {
-            return Ok(turn.outcome(
-                state,
-                RunStatus::Aborted,
-                last_reply,
-                Some("aborted".into()),
-            ));
-        }
-        // Steered messages join the conversation at this boundary.
-        let steered: Vec<Inbound> =
-            std::mem::take(&mut *turn.steer.lock().unwrap_or_else(PoisonError::into_inner));
-        if !steered.is_empty() {
-            let bodies = steered.into_iter().map(|m| user_message(m.text)).collect();
-            turn.append(state, bodies).await?;
-        }
-
-        let system = system_prompt(
-            inner,
-            state,
-            agent,
-            &plan.primary.reference(),
-            &thinking,
-            &summaries,
-        )
-        .await;
-        let mut request = ModelRequest::new(system, state.context.messages());
-        request.tools = specs.clone();
-        request.thinking = thinking.clone();
-        request.cache_key = Some(state.entry.session_id.as_str().to_owned());
-
-        let opened = match inner
-            .models
-            .open(&plan, &request, &turn.cancel, &|kind| turn.emit(kind))
-            .await
-        {
-            Ok(opened) => opened,
-            Err(OpenError::Aborted) => {
-                return Ok(turn.outcome(
-                    state,
-                    RunStatus::Aborted,
-                    last_reply,
-                    Some("aborted".into()),
-                ));
-            }
-            Err(OpenError::Overflow { .. }) if !compacted_for_overflow => {
-                compacted_for_overflow = true;
-                if compaction::compact(turn, state, &plan, None)
-                    .await?
-                    .is_some()
-                {
-                    continue;
-                }
-                let message = "the conversation no longer fits the model's context window and there is nothing left to compact".to_owned();
-                return fail_with_message(turn, state, &plan, message).await;
-            }
-            Err(error) => {
-                let message = error.to_string();
-                return fail_with_message(turn, state, &plan, message).await;
-            }
-        };
-        let spec = opened.spec.clone();
-        turn.last_model = Some(spec.reference());
-
-        // Stream.
-        let mut stream = opened.stream;
-        let mut collected = Collected::new();
-        let mut error: Option<ProviderError> = None;
-        loop {
-            tokio::select! {
-                biased;
-                () = turn.cancel.cancelled() => {
-                    error = Some(ProviderError::Aborted);
-                    break;
-                }
-                item = stream.next() => match item {
-                    Some(Ok(event)) => {
-                        match &event {
-                            StreamEvent::TextDelta(delta) => turn.emit(EventKind::AssistantDelta { delta: delta.clone() }),
-                            StreamEvent::ThinkingDelta(delta) => turn.emit(EventKind::ThinkingDelta { delta: delta.clone() }),
-                            _ => {}
-                        }
-                        collected.push(&event);
-                    }
-                    Some(Err(e)) => {
-                        error = Some(e);
-                        break;
-                    }
-                    None => break,
-                }
-            }
-        }
-        drop(stream);
-        if error.is_none() && !collected.is_complete() {
-            error = Some(ProviderError::StreamEnded);
-        }
-        let (message, malformed) = collected.finish(&spec, now_ms(), error.as_ref());
-        add_usage(&mut turn.usage, &message.usage);
-        let context_tokens =
-            message.usage.input + message.usage.cache_read + message.usage.cache_write;
-        if context_tokens > 0 {
-            state.entry.input_tokens = Some(message.usage.input);
-            state.entry.cache_read = Some(message.usage.cache_read);
-            state.entry.cache_write = Some(message.usage.cache_write);
-            state.entry.total_tokens = Some(context_tokens + message.usage.output);
-            state.entry.total_tokens_fresh = Some(true);
-        }
-        state.entry.model_provider = Some(spec.provider.clone());
-        state.entry.model = Some(spec.id.clone());
-        state.entry.context_tokens = Some(spec.context_window);
-        let reply = reply_text(&message);
-        if reply.is_some() {
-            last_reply = reply.clone();
-        }
-        let calls: Vec<_> = message
-            .content
-            .iter()
-            .filter_map(|b| match b {
-                ContentBlock::ToolCall(call) => Some(call.clone()),
-                _ => None,
-            })
-            .collect();
-        turn.append(
-            state,
-            vec![EntryBody::Message(MessageEntry::new(
-                AgentMessage::Assistant(message),
-            ))],
-        )
-        .await?;
-
-        if let Some(error) = error {
-            return match error {
-                ProviderError::Aborted => Ok(turn.outcome(
-                    state,
-                    RunStatus::Aborted,
-                    last_reply,
-                    Some("aborted".into()),
-                )),
-                other => {
-                    let overflow =
-                        other.class() == rustyclaw_providers::FailureClass::ContextOverflow;
-                    if overflow && !compacted_for_overflow && calls.is_empty() {
-                        compacted_for_overflow = true;
-                        if compaction::compact(turn, state, &plan, None)
-                            .await?
-                            .is_some()
-                        {
-                            continue;
-                        }
-                    }
-                    // Tool calls of a broken response are answered so the transcript stays valid.
-                    if !calls.is_empty() {
-                        let results = calls
-                            .iter()
-                            .map(|c| interrupted_result(c, "the model's response broke off before this call was complete; it was not run"))
-                            .collect();
-                        persist_results(turn, state, results).await?;
-                    }
-                    Ok(turn.outcome(
-                        state,
-                        RunStatus::Failed,
-                        last_reply,
-                        Some(other.to_string()),
-                    ))
-                }
-            };
-        }
-        if calls.is_empty() {
-            return Ok(turn.outcome(state, RunStatus::Done, reply, None));
-        }
-
-        // Tools.
-        let planned: Vec<PlannedCall> = calls
-            .into_iter()
-            .map(|call| {
-                let refusal = if let Some(bad) = malformed.iter().find(|m| m.id == call.id) {
-                    Some(format!(
-                        "The arguments of this {} call were not a valid JSON object: {}. Send the call again with valid JSON arguments.",
-                        bad.name,
-                        tool_calls::cap_text(&bad.raw_arguments, 500)
-                    ))
-                } else if guard.repeats(&call) >= max_repeats {
-                    Some(format!(
-                        "This exact {} call (same arguments) was already made {} times in this turn. Do not repeat it; change approach or finish.",
-                        call.name,
-                        guard.repeats(&call)
-                    ))
-                } else {
-                    None
-                };
-                guard.record(&call);
-                PlannedCall { call, refusal }
-            })
-            .collect();
-        let runaway = planned
-            .iter()
-            .any(|p| guard.repeats(&p.call) > max_repeats * 2);
-        for p in &planned {
-            turn.emit(EventKind::ToolStarted {
-                call_id: p.call.id.clone(),
-                name: p.call.name.clone(),
-                args: p.call.arguments.clone(),
-            });
-        }
-        let cx = ToolContext {
-            workspace: agent.workspace.clone(),
-            session_key: state.key.clone(),
-            agent_id: state.agent_id.clone(),
-            cancel: turn.cancel.child_token(),
-            services: Arc::clone(&inner.tool_services),
-            status: status::tool_status(&inner.config, state, &plan.primary),
-        };
-        let results = tool_calls::run_all(&inner.tools, planned, &cx, tool_timeout).await;
-        let mut fatal = None;
-        let mut messages = Vec::with_capacity(results.len());
-        for result in results {
-            for effect in &result.effects {
-                match effect {
-                    ToolEffect::SetModelOverride(None) => {
-                        state.entry.model_override = None;
-                        state.entry.provider_override = None;
-                    }
-                    ToolEffect::SetModelOverride(Some(choice)) => {
-                        if let Ok(spec) = inner.models.resolve(choice) {
-                            state.entry.provider_override = Some(spec.provider.clone());
-                            state.entry.model_override = Some(spec.id.clone());
-                        }
-                    }
-                }
-            }
-            if fatal.is_none() {
-                fatal = result.fatal;
-            }
-            messages.push(result.message);
-        }
-        persist_results(turn, state, messages).await?;
-        if turn.cancel.is_cancelled() {
-            return Ok(turn.outcome(
-                state,
-                RunStatus::Aborted,
-                last_reply,
-                Some("aborted".into()),
-            ));
-        }
-        if let Some(reason) = fatal {
-            return Ok(turn.outcome(state, RunStatus::Failed, last_reply, Some(reason)));
-        }
-        if runaway {
-            return Ok(turn.outcome(
-                state,
-                RunStatus::Failed,
-                last_reply,
-                Some("stopped: the model kept repeating the same tool call".into()),
-            ));
-        }
-        // A model override set by a tool applies from the next call.
-        plan = inner.models.plan(&inner.config, agent, &state.entry)?;
-        // Compact between calls when the context nears the window.
-        if compaction::should_compact(state, &plan.primary) {
-            compaction::compact(turn, state, &plan, None).await?;
-        }
-    }
-    Ok(turn.outcome(
-        state,
-        RunStatus::Failed,
-        last_reply,
-        Some(format!(
-            "stopped after {MAX_MODEL_CALLS} model calls without finishing"
-        )),
-    ))
-}
-
-fn interrupted_result(
-    call: &rustyclaw_protocol::transcript::ToolCall,
-    why: &str,
-) -> ToolResultMessage {
-    ToolResultMessage::new(
-        call.id.clone(),
-        call.name.clone(),
-        vec![ContentBlock::text(why)],
-        true,
-        now_ms(),
-    )
-}
-
-async fn persist_results(
-    turn: &Turn<'_>,
-    state: &mut SessionState,
-    results: Vec<ToolResultMessage>,
-) -> Result<(), AgentError> {
-    let finished: Vec<EventKind> = results
-        .iter()
-        .map(|m| EventKind::ToolFinished {
-            call_id: m.tool_call_id.clone(),
-            name: m.tool_name.clone(),
-            is_error: m.is_error,
-            output: tool_calls::cap_text(&tool_calls::result_text(m), 4_000),
-        })
-        .collect();
-    let bodies = results
-        .into_iter()
-        .map(|m| EntryBody::Message(MessageEntry::new(AgentMessage::ToolResult(m))))
-        .collect();
-    turn.append(state, bodies).await?;
-    for kind in finished {
-        turn.emit(kind);
-    }
-    Ok(())
-}
-
-/// Records a failed call as an assistant message with `stopReason: error`, as upstream does,
-/// and ends the run.
-async fn fail_with_message(
-    turn: &Turn<'_>,
-    state: &mut SessionState,
-    plan: &ModelPlan,
-    message: String,
-) -> Result<RunOutcome, AgentError> {
-    let mut assistant = AssistantMessage::new(
-        Vec::new(),
-        plan.primary.api.as_str().to_owned(),
-        plan.primary.provider.clone(),
-        plan.primary.id.clone(),
-        Usage::default(),
-        StopReason::Error,
-        now_ms(),
-    );
-    assistant.error_message = Some(message.clone());
-    turn.append(
-        state,
-        vec![EntryBody::Message(MessageEntry::new(
-            AgentMessage::Assistant(assistant),
-        ))],
-    )
-    .await?;
-    Ok(turn.outcome(state, RunStatus::Failed, None, Some(message)))
 }

@@ -54,31 +54,11 @@ impl LoopGuard {
     }
 }
 
-fn text_of(content: &[ContentBlock]) -> String {
-    content
-        .iter()
-        .filter_map(|b| match b {
-            ContentBlock::Text(t) => Some(t.text.as_str()),
-            _ => None,
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-/// Cuts `text` to `max` characters around a marker.
+/// Cuts `text` to `max` characters around a marker, keeping half from each end.
 pub(crate) fn cap_text(text: &str, max: usize) -> String {
-    let total = text.chars().count();
-    if total <= max {
-        return text.to_owned();
-    }
-    let head = max / 2;
-    let tail = max - head;
-    let head_text: String = text.chars().take(head).collect();
-    let tail_text: String = text.chars().skip(total - tail).collect();
-    format!(
-        "{head_text}\n\n[… {} characters of tool output omitted …]\n\n{tail_text}",
-        total - max
-    )
+    crate::text::cut_middle(text, max, max / 2, |omitted| {
+        format!("[… {omitted} characters of tool output omitted …]")
+    })
 }
 
 fn cap_content(content: Vec<ContentBlock>) -> Vec<ContentBlock> {
@@ -197,7 +177,7 @@ pub(crate) async fn run_all(
 
 /// The text of a result, for events and logs.
 pub(crate) fn result_text(message: &ToolResultMessage) -> String {
-    text_of(&message.content)
+    crate::text::text_blocks(&message.content, "\n")
 }
 
 #[cfg(test)]
