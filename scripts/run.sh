@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 ensure_rust
-apt_install bubblewrap
+# bubblewrap isolates commands; ca-certificates lets rustls verify model providers over HTTPS.
+apt_install bubblewrap ca-certificates
 
 echo "==> building (release)"
 cargo build --release --locked -p rustyclaw-cli
