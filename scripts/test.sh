@@ -16,6 +16,9 @@ scripts/check-boundaries.sh
 command -v python3 >/dev/null 2>&1 || apt_install python3
 scripts/check-licenses.sh
 
+# The sandbox escape tests run real bubblewrap: without it they would only prove the fallback.
+command -v bwrap >/dev/null 2>&1 || apt_install bubblewrap
+
 echo "==> tests"
 if command -v cargo-nextest >/dev/null 2>&1; then
   cargo nextest run --workspace --locked --no-fail-fast

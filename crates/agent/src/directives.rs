@@ -1,5 +1,5 @@
 //! Slash directives at the start of a message: `/new`, `/reset`, `/think`, `/model`, `/queue`,
-//! `/verbose`, `/status`, `/compact`.
+//! `/verbose`, `/status`, `/compact`, `/approve`.
 //!
 //! A message that is only a directive changes the session and is answered with a confirmation;
 //! `/new` and `/reset` may be followed by a message that then runs in the fresh session, and
@@ -7,6 +7,7 @@
 
 use rustyclaw_protocol::session_entry::QueueMode;
 use rustyclaw_protocol::{ThinkingLevel, VerboseLevel};
+use rustyclaw_tools::approvals::Decision;
 
 /// A parsed directive.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +28,14 @@ pub enum Directive {
     Status,
     /// `/compact [instructions]`.
     Compact(Option<String>),
+    /// `/approve <id> allow-once|allow-always|deny`: answers a pending exec approval (the
+    /// decision may also come first, as upstream accepts).
+    Approve {
+        /// The request id or a unique prefix of it.
+        id: String,
+        /// The answer.
+        decision: Decision,
+    },
 }
 
 /// A message split into its directive and the text that follows.
@@ -50,6 +59,9 @@ pub enum DirectiveError {
     /// `/verbose` with an unknown level.
     #[error("unknown verbose level {0:?}; use on, off or full")]
     VerboseLevel(String),
+    /// `/approve` without an id and a decision.
+    #[error("Usage: /approve <id> allow-once|allow-always|deny")]
+    ApproveUsage,
 }
 
 /// Parses a thinking level with OpenClaw's aliases.
@@ -152,6 +164,25 @@ pub fn parse(message: &str) -> Result<Parsed, DirectiveError> {
             with(Directive::Verbose(Some(level)), "")
         }
         "status" => with(Directive::Status, ""),
+        "approve" => {
+            let words: Vec<&str> = rest.split_whitespace().collect();
+            let (first, second) = match words.as_slice() {
+                [first, second, ..] => (*first, *second),
+                _ => return Err(DirectiveError::ApproveUsage),
+            };
+            let (id, decision) = match (first.parse::<Decision>(), second.parse::<Decision>()) {
+                (_, Ok(decision)) => (first, decision),
+                (Ok(decision), Err(_)) => (second, decision),
+                (Err(_), Err(_)) => return Err(DirectiveError::ApproveUsage),
+            };
+            with(
+                Directive::Approve {
+                    id: id.to_owned(),
+                    decision,
+                },
+                "",
+            )
+        }
         "compact" => with(
             Directive::Compact((!rest.is_empty()).then(|| rest.to_owned())),
             "",
@@ -228,6 +259,26 @@ mod tests {
             Some(Directive::Verbose(Some(VerboseLevel::Full)))
         );
         assert_eq!(directive("/status"), Some(Directive::Status));
+        assert_eq!(
+            directive("/approve 1f2e allow-always"),
+            Some(Directive::Approve {
+                id: "1f2e".into(),
+                decision: Decision::AllowAlways
+            })
+        );
+        assert_eq!(
+            directive("/approve deny 1f2e"),
+            Some(Directive::Approve {
+                id: "1f2e".into(),
+                decision: Decision::Deny
+            }),
+            "the decision may come first"
+        );
+        assert_eq!(parse("/approve 1f2e"), Err(DirectiveError::ApproveUsage));
+        assert_eq!(
+            parse("/approve 1f2e perhaps"),
+            Err(DirectiveError::ApproveUsage)
+        );
         assert_eq!(
             directive("/compact keep the file names"),
             Some(Directive::Compact(Some("keep the file names".into())))

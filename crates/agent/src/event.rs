@@ -5,6 +5,7 @@ use std::fmt;
 
 use rustyclaw_protocol::SessionKey;
 use rustyclaw_protocol::transcript::Usage;
+use rustyclaw_tools::approvals::{ApprovalRequest, ApprovalResolved};
 use serde_json::Value;
 
 /// A run id (OpenClaw's `runId`; the gateway uses the request's idempotency key).
@@ -149,6 +150,12 @@ pub enum EventKind {
         /// Context tokens before.
         tokens_before: u64,
     },
+    /// A command of this run waits for a human's approval (`exec` on the gateway host); answer
+    /// with [`ApprovalBroker::resolve`](rustyclaw_tools::approvals::ApprovalBroker::resolve) or
+    /// the `/approve` directive.
+    ApprovalRequested(Box<ApprovalRequest>),
+    /// An approval request of this run ended (decided, expired or withdrawn).
+    ApprovalResolved(Box<ApprovalResolved>),
     /// A message for the user that is not a model reply (directive confirmations, `/status`).
     Notice {
         /// The text.

@@ -15,10 +15,12 @@
 //! - When the context approaches the model's window (or the provider says it overflowed), older
 //!   turns are summarised into a `compaction` entry.
 
+mod approvals;
 mod compaction;
 mod directives;
 mod error;
 mod event;
+mod guards;
 mod models;
 mod op;
 mod prompt;
@@ -29,6 +31,7 @@ mod settings;
 mod status;
 mod text;
 mod tool_calls;
+mod tool_policy;
 mod transcript;
 mod turn_loop;
 
@@ -39,3 +42,4 @@ pub use models::{ModelPlan, Models, OpenError, Opened};
 pub use op::{Inbound, Op};
 pub use prompt::{PromptInputs, WorkspaceFile, build as build_system_prompt};
 pub use runtime::{AgentRuntime, RuntimeParts};
+pub use tool_policy::effective_tools;

@@ -88,6 +88,11 @@ pub(crate) struct Turn<'a> {
 }
 
 impl Turn<'_> {
+    /// The run this turn answers.
+    pub(crate) fn run_id(&self) -> &RunId {
+        &self.run_id
+    }
+
     pub(crate) fn emit(&self, kind: EventKind) {
         let _ = self.inner.events.send(Event {
             run_id: self.run_id.clone(),

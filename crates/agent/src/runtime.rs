@@ -8,6 +8,7 @@ use rustyclaw_config::Config;
 use rustyclaw_protocol::SessionKey;
 use rustyclaw_protocol::session_entry::QueueMode;
 use rustyclaw_store::Store;
+use rustyclaw_tools::approvals::ApprovalBroker;
 use rustyclaw_tools::{ToolRegistry, ToolServices};
 use tokio::sync::{Semaphore, broadcast};
 use tokio_util::sync::CancellationToken;
@@ -67,6 +68,15 @@ struct Lane {
 /// recently used are dropped and reloaded from the store on their next message.
 const CACHED_IDLE_SESSIONS: usize = 256;
 
+impl Inner {
+    /// The run holding `key`'s lane, if one is running.
+    pub(crate) fn running_run(&self, key: &SessionKey) -> Option<RunId> {
+        lock(&self.lanes)
+            .get(key)
+            .and_then(|lane| lane.running.as_ref().map(|r| r.run_id.clone()))
+    }
+}
+
 /// The turn in progress.
 pub(crate) struct Running {
     pub run_id: RunId,
@@ -97,7 +107,7 @@ impl AgentRuntime {
         let permits =
             usize::try_from(parts.config.agents.defaults.max_concurrent.max(1)).unwrap_or(1);
         let (events, _) = broadcast::channel(EVENT_BUFFER);
-        Self {
+        let runtime = Self {
             inner: Arc::new(Inner {
                 config: parts.config,
                 store: parts.store,
@@ -109,12 +119,21 @@ impl AgentRuntime {
                 lanes: Mutex::new(HashMap::new()),
                 global: Semaphore::new(permits),
             }),
-        }
+        };
+        crate::approvals::forward(&runtime.inner);
+        runtime
     }
 
     /// Every event of every run from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.inner.events.subscribe()
+    }
+
+    /// The exec approval broker: pending requests, approvers and their events (also forwarded
+    /// as [`EventKind::ApprovalRequested`] / [`EventKind::ApprovalResolved`] of the waiting
+    /// run). The gateway resolves `exec.approval.resolve` through it.
+    pub fn approvals(&self) -> &ApprovalBroker {
+        &self.inner.tool_services.approvals().broker
     }
 
     /// The model catalog and client.
@@ -161,6 +180,30 @@ impl AgentRuntime {
         }
         let run_id = inbound.run_id.clone();
         let key = inbound.session_key.clone();
+        // `/approve` answers the turn that holds the lane, so it cannot wait behind it.
+        if let Some(reply) = crate::approvals::directive_reply(&inbound, self.approvals()) {
+            self.emit(
+                &run_id,
+                &key,
+                EventKind::Notice {
+                    text: reply.clone(),
+                },
+            );
+            self.emit(
+                &run_id,
+                &key,
+                EventKind::Finished(Box::new(RunOutcome {
+                    status: RunStatus::Done,
+                    reply: Some(reply),
+                    error: None,
+                    usage: Default::default(),
+                    model: None,
+                    session_id: String::new(),
+                    duration_ms: 0,
+                })),
+            );
+            return Ok(run_id);
+        }
         let mut lanes = lock(&self.inner.lanes);
         let lane = lanes.entry(key.clone()).or_insert_with(|| Lane {
             state: Arc::new(tokio::sync::Mutex::new(None)),

@@ -96,6 +96,14 @@ pub(crate) async fn apply(
                 plan.as_ref().map(|p| &p.primary),
             ))
         }
+        // Normally answered at submission (see `crate::approvals`); kept here so a directive
+        // that reaches a turn is still honoured.
+        Directive::Approve { id, decision } => crate::approvals::answer(
+            &inner.tool_services.approvals().broker,
+            &id,
+            decision,
+            &format!("chat:{}", state.key.as_str()),
+        ),
         Directive::New | Directive::Reset | Directive::Compact(_) => String::new(),
     })
 }

@@ -8,6 +8,7 @@ use rustyclaw_protocol::transcript::{ContentBlock, ToolCall, ToolResultMessage};
 use rustyclaw_tools::{ToolContext, ToolEffect, ToolError, ToolRegistry};
 use serde_json::{Value, json};
 
+use crate::guards::GuardScope;
 use crate::transcript::now_ms;
 
 /// Largest tool result text sent to the model, in characters. Larger output is cut in the
@@ -74,7 +75,7 @@ fn cap_content(content: Vec<ContentBlock>) -> Vec<ContentBlock> {
         .collect()
 }
 
-fn error_result(call: &ToolCall, text: String, details: Option<Value>) -> CallResult {
+pub(crate) fn error_result(call: &ToolCall, text: String, details: Option<Value>) -> CallResult {
     let mut message = ToolResultMessage::new(
         call.id.clone(),
         call.name.clone(),
@@ -90,7 +91,29 @@ fn error_result(call: &ToolCall, text: String, details: Option<Value>) -> CallRe
     }
 }
 
+/// Runs one call between the risk guards: a blocked command is answered without running, and
+/// what the tool returns is scored before the model reads it.
 async fn run_one(
+    registry: &ToolRegistry,
+    planned: PlannedCall,
+    cx: &ToolContext,
+    timeout: Duration,
+    guards: &GuardScope<'_, '_>,
+) -> CallResult {
+    let runs = planned.refusal.is_none() && registry.contains(&planned.call.name);
+    if runs && let Some(blocked) = guards.before(&planned.call).await {
+        return blocked;
+    }
+    let call = planned.call.clone();
+    let result = invoke(registry, planned, cx, timeout).await;
+    if runs {
+        guards.after(&call, result).await
+    } else {
+        result
+    }
+}
+
+async fn invoke(
     registry: &ToolRegistry,
     planned: PlannedCall,
     cx: &ToolContext,
@@ -166,11 +189,12 @@ pub(crate) async fn run_all(
     calls: Vec<PlannedCall>,
     cx: &ToolContext,
     timeout: Duration,
+    guards: &GuardScope<'_, '_>,
 ) -> Vec<CallResult> {
     join_all(
         calls
             .into_iter()
-            .map(|planned| run_one(registry, planned, cx, timeout)),
+            .map(|planned| run_one(registry, planned, cx, timeout, guards)),
     )
     .await
 }

@@ -12,11 +12,12 @@ use rustyclaw_protocol::transcript::{
 use rustyclaw_providers::{
     Collected, MalformedCall, ModelRequest, ModelSpec, ProviderError, StreamEvent, ToolSpec,
 };
-use rustyclaw_tools::{ToolContext, ToolEffect};
+use rustyclaw_tools::{SessionSandbox, ToolContext, ToolEffect, ToolRegistry};
 
 use crate::compaction;
 use crate::error::AgentError;
 use crate::event::{EventKind, RunOutcome, RunStatus};
+use crate::guards::GuardScope;
 use crate::models::{ModelPlan, OpenError, Opened};
 use crate::op::Inbound;
 use crate::prompt;
@@ -25,15 +26,16 @@ use crate::runtime::Inner;
 use crate::session::SessionState;
 use crate::status;
 use crate::tool_calls::{self, LoopGuard, PlannedCall};
+use crate::tool_policy;
 use crate::transcript::now_ms;
 
 /// Model calls in one turn before the run is stopped as runaway.
 pub(crate) const MAX_MODEL_CALLS: usize = 48;
 
-fn tool_specs(inner: &Inner) -> (Vec<ToolSpec>, Vec<(String, String)>) {
+fn tool_specs(tools: &ToolRegistry) -> (Vec<ToolSpec>, Vec<(String, String)>) {
     let mut specs = Vec::new();
     let mut summaries = Vec::new();
-    for (name, description, parameters) in inner.tools.specs() {
+    for (name, description, parameters) in tools.specs() {
         summaries.push((name.to_owned(), prompt::summary_of(&description)));
         specs.push(ToolSpec {
             name: name.to_owned(),
@@ -80,7 +82,7 @@ async fn system_prompt(
         os: &os,
         model,
         thinking: thinking.as_str(),
-        sandboxed: !matches!(agent.sandbox.mode, rustyclaw_config::file::SandboxMode::Off),
+        sandboxed: tool_policy::session_sandboxed(agent, &state.key),
     })
 }
 
@@ -92,13 +94,28 @@ pub(crate) async fn model_loop(
     thinking: ThinkingLevel,
 ) -> Result<RunOutcome, AgentError> {
     let inner = turn.inner;
-    let (specs, summaries) = tool_specs(inner);
+    let chain = tool_policy::chain(inner, agent, &state.key, &plan.primary);
+    let tools = tool_policy::turn_tools(inner, &chain);
+    let (specs, summaries) = tool_specs(&tools);
     let mut guard = LoopGuard::default();
     let max_repeats =
         usize::try_from(inner.config.tools.loop_detection_max_repeats.max(1)).unwrap_or(3);
     let mut compacted_for_overflow = false;
     let mut last_reply: Option<String> = None;
     let tool_timeout = inner.config.agents.defaults.timeout;
+    // How this session's commands are isolated, and the workspace its tools use (a scratch
+    // one when the sandbox may not see the agent's). Decided before any model call, so a
+    // failure cannot leave tool calls unanswered.
+    let (session_sandbox, tool_workspace) = SessionSandbox::for_session(
+        &agent.sandbox,
+        &agent.id,
+        state.key.as_str(),
+        &agent.workspace,
+        inner.tool_services.sandbox(),
+    )
+    .map_err(|e| AgentError::Internal {
+        detail: format!("cannot create the sandbox's scratch workspace: {e}"),
+    })?;
 
     // The previous turn may have left the context near the window.
     if compaction::should_compact(state, &plan.primary) {
@@ -232,14 +249,16 @@ pub(crate) async fn model_loop(
             });
         }
         let cx = ToolContext {
-            workspace: agent.workspace.clone(),
+            workspace: tool_workspace.clone(),
             session_key: state.key.clone(),
+            sandbox: session_sandbox,
             agent_id: state.agent_id.clone(),
             cancel: turn.cancel.child_token(),
             services: Arc::clone(&inner.tool_services),
             status: status::tool_status(&inner.config, state, &plan.primary),
         };
-        let results = tool_calls::run_all(&inner.tools, planned, &cx, tool_timeout).await;
+        let guards = GuardScope::new(turn, state);
+        let results = tool_calls::run_all(&tools, planned, &cx, tool_timeout, &guards).await;
         let mut fatal = None;
         let mut messages = Vec::with_capacity(results.len());
         for result in results {

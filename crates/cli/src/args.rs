@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use rustyclaw_config::Secret;
 
 const QUICK_TOUR: &str = "\
 Quick tour:
@@ -13,6 +14,7 @@ Quick tour:
   rustyclaw agent -m 'hello'        run one agent turn and print the reply
   rustyclaw models list             models from the built-in catalog and your config
   rustyclaw sessions show <key|id>  read a conversation (export writes OpenClaw JSONL)
+  rustyclaw credentials set openai  store an API key encrypted (value read from stdin)
 
 rustyclaw reads OpenClaw's openclaw.json (JSON5) from the state directory
 (default ~/.rustyclaw, or $OPENCLAW_STATE_DIR / --state-dir).";
@@ -63,8 +65,64 @@ pub enum Command {
     /// List, show, import and export sessions (transcripts in OpenClaw JSONL format).
     #[command(subcommand)]
     Sessions(SessionsCommand),
+    /// The audit log: security-relevant actions and risk-guard decisions, newest first.
+    Audit(AuditArgs),
+    /// What the risk guards blocked: list the quarantine or show one payload.
+    #[command(subcommand)]
+    Quarantine(QuarantineCommand),
+    /// Every built-in tool and whether the tool policy lets a session see it.
+    Tools(ToolsArgs),
+    /// Exec approvals of host commands: the policy in force and the allowlists.
+    #[command(subcommand, alias = "exec-approvals")]
+    Approvals(ApprovalsCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+    /// Store API keys and tokens encrypted in the state directory (AES-256-GCM).
+    #[command(subcommand)]
+    Credentials(CredentialsCommand),
+}
+
+/// `rustyclaw tools`.
+#[derive(Debug, Args)]
+pub struct ToolsArgs {
+    /// The agent (default: the default agent).
+    #[arg(long, value_name = "ID")]
+    pub agent: Option<String>,
+    /// The session key (default: the agent's main session, `agent:<id>:main`).
+    #[arg(long, value_name = "KEY")]
+    pub session: Option<String>,
+    /// The model answering the session (default: the agent's primary), for `tools.byProvider`.
+    #[arg(long, value_name = "PROVIDER/MODEL")]
+    pub model: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `credentials` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CredentialsCommand {
+    /// Store a credential; the value is read from stdin (or --from-env), never from arguments.
+    Set {
+        /// Name, also the `id` of the exec SecretRef that reads it (e.g. openai).
+        name: String,
+        /// Take the value from this environment variable instead of stdin.
+        #[arg(long, value_name = "VAR")]
+        from_env: Option<String>,
+    },
+    /// List stored credentials: names and dates, never values.
+    List {
+        /// Machine-readable JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a credential.
+    Remove {
+        /// The name.
+        name: String,
+    },
+    /// Answer an exec SecretRef request (OpenClaw protocol v1) on stdin/stdout; run by the config.
+    Resolve,
 }
 
 /// A `--json` switch.
@@ -155,6 +213,35 @@ pub enum SessionsCommand {
     },
 }
 
+/// `approvals` subcommands (OpenClaw's names). They edit `<state dir>/exec-approvals.json`.
+#[derive(Debug, Subcommand)]
+pub enum ApprovalsCommand {
+    /// Show the requested policy (tools.exec), the approvals file and the effective policy.
+    Get(JsonFlag),
+    /// Add or remove allowlisted executables.
+    #[command(subcommand)]
+    Allowlist(AllowlistCommand),
+}
+
+/// `approvals allowlist` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AllowlistCommand {
+    /// Allow an executable path or glob (`/usr/bin/uname`, `~/.local/bin/*`, `/opt/**/bin/rg`).
+    Add(AllowlistArgs),
+    /// Remove a pattern.
+    Remove(AllowlistArgs),
+}
+
+/// `approvals allowlist add|remove` options.
+#[derive(Debug, Args)]
+pub struct AllowlistArgs {
+    /// Executable path or glob; bare names such as `rg` never match.
+    pub pattern: String,
+    /// The agent whose allowlist to edit (`*`: every agent).
+    #[arg(long, value_name = "ID", default_value = "*")]
+    pub agent: String,
+}
+
 /// `completions` options.
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
@@ -185,7 +272,9 @@ pub enum AuthChoice {
 /// How API keys are written to the config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SecretInputMode {
-    /// The key itself.
+    /// Encrypted in the credential store; the config gets an exec SecretRef to it.
+    Vault,
+    /// The key itself, in the config file.
     Plaintext,
     /// A SecretRef to an environment variable (the key stays out of the file).
     Ref,
@@ -240,7 +329,7 @@ pub struct OnboardArgs {
     pub custom_model_id: Option<String>,
     /// API key for a custom endpoint (or set CUSTOM_API_KEY).
     #[arg(long, value_name = "KEY")]
-    pub custom_api_key: Option<String>,
+    pub custom_api_key: Option<Secret>,
     /// Provider id for a custom endpoint (default derived from the URL).
     #[arg(long, value_name = "ID")]
     pub custom_provider_id: Option<String>,
@@ -249,18 +338,19 @@ pub struct OnboardArgs {
     pub custom_compatibility: Compatibility,
     /// OpenAI API key.
     #[arg(long, value_name = "KEY")]
-    pub openai_api_key: Option<String>,
+    pub openai_api_key: Option<Secret>,
     /// Anthropic API key.
     #[arg(long, value_name = "KEY")]
-    pub anthropic_api_key: Option<String>,
+    pub anthropic_api_key: Option<Secret>,
     /// Gemini API key.
     #[arg(long, value_name = "KEY")]
-    pub gemini_api_key: Option<String>,
+    pub gemini_api_key: Option<Secret>,
     /// OpenRouter API key.
     #[arg(long, value_name = "KEY")]
-    pub openrouter_api_key: Option<String>,
-    /// Store keys as they are, or as env SecretRefs.
-    #[arg(long, value_enum, default_value = "plaintext")]
+    pub openrouter_api_key: Option<Secret>,
+    /// Where API keys go: the encrypted credential store (default), the config file as they
+    /// are, or env SecretRefs.
+    #[arg(long, value_enum, default_value = "vault")]
     pub secret_input_mode: SecretInputMode,
     /// Store the API key as a SecretRef to this environment variable.
     #[arg(long, value_name = "VAR")]
@@ -279,10 +369,10 @@ pub struct OnboardArgs {
     pub gateway_auth: Option<GatewayAuthChoice>,
     /// Gateway token (generated when token auth is chosen without one).
     #[arg(long, value_name = "TOKEN")]
-    pub gateway_token: Option<String>,
+    pub gateway_token: Option<Secret>,
     /// Gateway password.
     #[arg(long, value_name = "PASSWORD")]
-    pub gateway_password: Option<String>,
+    pub gateway_password: Option<Secret>,
     /// Agent workspace directory.
     #[arg(long, value_name = "DIR")]
     pub workspace: Option<PathBuf>,
@@ -334,6 +424,42 @@ pub enum ModelsCommand {
         /// Only this provider.
         #[arg(long)]
         provider: Option<String>,
+        /// Machine-readable JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `rustyclaw audit` options.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Most records shown.
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    /// Machine-readable JSON output.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `quarantine` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum QuarantineCommand {
+    /// List quarantined commands and content, newest first.
+    List {
+        /// Most entries shown.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Only entries older than this id (for paging).
+        #[arg(long, value_name = "ID")]
+        before: Option<u64>,
+        /// Machine-readable JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print one quarantined payload in full, with the guard's findings.
+    Show {
+        /// The id (`#12` in the guard's message; the `#` is optional).
+        id: String,
         /// Machine-readable JSON output.
         #[arg(long)]
         json: bool,

@@ -6,6 +6,7 @@ mod commands;
 mod context;
 mod logging;
 mod output;
+mod sandbox;
 
 use std::process::ExitCode;
 
@@ -51,6 +52,12 @@ impl std::fmt::Display for UserError {
 impl std::error::Error for UserError {}
 
 fn main() -> ExitCode {
+    // The sandbox re-invokes this binary as its helper, which restricts itself and then becomes
+    // the agent's command; that mode shares nothing with the command line below.
+    let mut raw = std::env::args_os().skip(1);
+    if raw.next().as_deref() == Some(std::ffi::OsStr::new(rustyclaw_sandbox::helper::HELPER_ARG)) {
+        return rustyclaw_sandbox::helper::main_from_args(std::env::args_os().skip(1));
+    }
     let cli = args::Cli::parse();
     match commands::run(cli) {
         Ok(code) => code,

@@ -20,6 +20,9 @@ pub const OPENCLAW_GATEWAY_PASSWORD: &str = "OPENCLAW_GATEWAY_PASSWORD";
 pub const OPENCLAW_GATEWAY_PORT: &str = "OPENCLAW_GATEWAY_PORT";
 /// Log filter for the console and the log file (`tracing` directives, e.g. `debug,hyper=info`).
 pub const RUSTYCLAW_LOG: &str = "RUSTYCLAW_LOG";
+/// Passphrase of the encrypted credential store (`<state dir>/credentials/vault.json`). When
+/// unset, the store is keyed by the random key file `credentials/vault.key` instead.
+pub const RUSTYCLAW_CREDENTIALS_PASSPHRASE: &str = "RUSTYCLAW_CREDENTIALS_PASSPHRASE";
 
 /// Variables listed in `rustyclaw doctor` and the docs, with what they do.
 pub const ALL: &[(&str, &str)] = &[
@@ -39,4 +42,8 @@ pub const ALL: &[(&str, &str)] = &[
         "gateway port (overrides gateway.port)",
     ),
     (RUSTYCLAW_LOG, "log filter directives"),
+    (
+        RUSTYCLAW_CREDENTIALS_PASSPHRASE,
+        "passphrase of the credential store (default: key file credentials/vault.key)",
+    ),
 ];

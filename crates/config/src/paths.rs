@@ -76,6 +76,11 @@ impl Locations {
         self.state_dir.join("workspace")
     }
 
+    /// The encrypted credential store's directory (`vault.json`, `vault.key`).
+    pub fn credentials_dir(&self) -> PathBuf {
+        self.state_dir.join("credentials")
+    }
+
     /// The `.env` file in the state directory.
     pub fn state_dotenv(&self) -> PathBuf {
         self.state_dir.join(".env")

@@ -12,18 +12,15 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use secrecy::SecretString;
-
 use crate::Env;
 use crate::file::{
     SecretFileMode, SecretInput, SecretProviderSection, SecretRef, SecretSource, SecretsSection,
 };
 
-/// A resolved secret. `Debug` prints `[REDACTED]`, the memory is zeroed on drop, and it has no
-/// `Serialize`/`Display`: reading it takes an explicit `expose_secret()`.
-pub type Secret = SecretString;
+mod value;
 
 pub use secrecy::ExposeSecret;
+pub use value::{REDACTED, Secret};
 
 const DEFAULT_TIMEOUT_MS: u64 = 5_000;
 const DEFAULT_MAX_BYTES: u64 = 1024 * 1024;
@@ -95,6 +92,16 @@ pub enum SecretError {
         /// What is wrong.
         reason: String,
     },
+    /// The resolver answered with an error message for the id.
+    #[error("secret provider {provider:?} could not resolve {id:?}: {message}")]
+    Resolver {
+        /// The provider alias.
+        provider: String,
+        /// The id.
+        id: String,
+        /// The resolver's message (first line, at most 300 characters).
+        message: String,
+    },
     /// The resolver program failed.
     #[error("secret resolver of provider {provider:?} failed: {source}")]
     Exec {
@@ -129,7 +136,7 @@ impl<'a> SecretResolver<'a> {
                     provider: None,
                     id: var.to_owned(),
                 }),
-                None => Ok(SecretString::from(text.clone())),
+                None => Ok(Secret::from(text.clone())),
             },
             SecretInput::Ref(r) => self.resolve_ref(r),
         }
@@ -169,7 +176,7 @@ impl<'a> SecretResolver<'a> {
                 }
                 self.env
                     .non_empty(&r.id)
-                    .map(|v| SecretString::from(v.to_owned()))
+                    .map(|v| Secret::from(v.to_owned()))
                     .ok_or_else(|| SecretError::EnvMissing { var: r.id.clone() })
             }
             SecretSource::File => match provider {
@@ -273,29 +280,36 @@ impl<'a> SecretResolver<'a> {
                 }
                 if let Some(value) = resp.values.get(id) {
                     return match value {
-                        serde_json::Value::String(s) => Ok(SecretString::from(s.clone())),
+                        serde_json::Value::String(s) => Ok(Secret::from(s.clone())),
                         _ => Err(bad(format!("value for {id:?} is not a string"))),
                     };
                 }
-                let code = resp
-                    .errors
-                    .get(id)
-                    .and_then(|e| e.get("code"))
-                    .and_then(serde_json::Value::as_str)
-                    .filter(|c| matches!(*c, "NOT_FOUND" | "AMBIGUOUS_DUPLICATE_KEY"));
-                match code {
-                    Some("AMBIGUOUS_DUPLICATE_KEY") => Err(bad(format!(
+                let error = resp.errors.get(id);
+                let field = |name: &str| {
+                    error
+                        .and_then(|e| e.get(name))
+                        .and_then(serde_json::Value::as_str)
+                };
+                match (field("code"), field("message")) {
+                    (Some("AMBIGUOUS_DUPLICATE_KEY"), _) => Err(bad(format!(
                         "{id:?} is ambiguous (AMBIGUOUS_DUPLICATE_KEY)"
                     ))),
-                    _ => Err(SecretError::NotFound {
+                    (Some("NOT_FOUND"), _) | (_, None) => Err(SecretError::NotFound {
                         provider: alias.to_owned(),
                         id: id.to_owned(),
+                    }),
+                    // The protocol's per-id message is written by the resolver for the user
+                    // (e.g. "wrong passphrase"); it is shown, bounded to one short line.
+                    (_, Some(message)) => Err(SecretError::Resolver {
+                        provider: alias.to_owned(),
+                        id: id.to_owned(),
+                        message: one_line(message),
                     }),
                 }
             }
             Err(_) if json_only == &Some(false) => {
                 let value = text.strip_suffix('\n').unwrap_or(&text);
-                Ok(SecretString::from(value.to_owned()))
+                Ok(Secret::from(value.to_owned()))
             }
             Err(_) => Err(bad(
                 "output is not a protocolVersion 1 JSON response".to_owned()
@@ -312,6 +326,15 @@ struct ExecResponse {
     values: BTreeMap<String, serde_json::Value>,
     #[serde(default)]
     errors: BTreeMap<String, serde_json::Value>,
+}
+
+/// The first line of `text`, cut at 300 characters.
+fn one_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    match line.char_indices().nth(300) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_owned(),
+    }
 }
 
 fn unknown(provider: String, source: SecretSource) -> SecretError {
@@ -426,7 +449,7 @@ fn read_file_secret(
             }
             let value = text.strip_suffix('\n').unwrap_or(&text);
             let value = value.strip_suffix('\r').unwrap_or(value);
-            Ok(SecretString::from(value.to_owned()))
+            Ok(Secret::from(value.to_owned()))
         }
         SecretFileMode::Json => {
             if !id.starts_with('/') {
@@ -439,7 +462,7 @@ fn read_file_secret(
             let doc: serde_json::Value =
                 serde_json::from_str(&text).map_err(|_| bad("file is not valid JSON"))?;
             match doc.pointer(id) {
-                Some(serde_json::Value::String(s)) => Ok(SecretString::from(s.clone())),
+                Some(serde_json::Value::String(s)) => Ok(Secret::from(s.clone())),
                 Some(_) => Err(bad("the value at the pointer is not a string")),
                 None => Err(SecretError::NotFound {
                     provider: provider.to_owned(),
@@ -501,7 +524,6 @@ fn check_program(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use secrecy::ExposeSecret;
     use serde_json::json;
 
     fn section(v: serde_json::Value) -> SecretsSection {
@@ -677,6 +699,20 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, SecretError::NotFound { .. }), "{err}");
 
+        let dir3 = tempfile::tempdir().unwrap();
+        let prog = script(
+            dir3.path(),
+            r#"cat >/dev/null; printf '%s' '{"protocolVersion":1,"values":{},"errors":{"k":{"message":"wrong passphrase for the vault\nsecond line"}}}'"#,
+        );
+        let s = section(json!({"providers": {"v": {"source": "exec", "command": prog}}}));
+        let err = SecretResolver::new(&env, Some(&s))
+            .resolve(&r("exec", Some("v"), "k"))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "secret provider \"v\" could not resolve \"k\": wrong passphrase for the vault"
+        );
+
         let dir2 = tempfile::tempdir().unwrap();
         let prog = script(dir2.path(), "cat >/dev/null; echo plain-secret");
         let s = section(
@@ -722,7 +758,7 @@ mod tests {
     fn debug_output_never_shows_secrets() {
         let input = SecretInput::Literal("sk-very-secret".into());
         assert!(!format!("{input:?}").contains("sk-very-secret"));
-        let secret = SecretString::from("sk-very-secret".to_owned());
+        let secret = Secret::from("sk-very-secret".to_owned());
         assert!(!format!("{secret:?}").contains("sk-very-secret"));
     }
 }

@@ -6,6 +6,9 @@ use std::path::Path;
 use rustyclaw_config::file::{BindMode, GatewayAuthMode};
 use rustyclaw_config::{ConfigError, Env, ExposeSecret, LocationOverrides, Locations, load};
 
+mod guards;
+mod sandbox;
+
 fn locations(dir: &Path) -> Locations {
     let overrides = LocationOverrides {
         state_dir: Some(dir.to_path_buf()),

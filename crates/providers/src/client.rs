@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures_core::Stream;
 use futures_util::StreamExt;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use secrecy::ExposeSecret;
+use rustyclaw_config::ExposeSecret;
 
 use crate::error::ProviderError;
 use crate::event::StreamEvent;

@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use rustyclaw_config::Secret;
 use rustyclaw_config::file::ModelApi;
-use secrecy::SecretString;
 
 /// The wire formats rustyclaw speaks (OpenClaw's `api` values of the same names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -134,7 +134,7 @@ pub struct Credential {
     /// Profile id, e.g. `openai:default`; shown in logs and cooldown records, never the key.
     pub profile_id: String,
     /// The key; `None` for keyless local servers.
-    pub key: Option<SecretString>,
+    pub key: Option<Secret>,
     /// How the key is sent.
     pub auth: AuthStyle,
 }

@@ -1,5 +1,5 @@
-//! rustyclaw's state database: sessions, transcripts and the audit log in one SQLite file
-//! (`state.sqlite`), plus import and export of OpenClaw JSONL transcripts.
+//! rustyclaw's state database: sessions, transcripts, the audit log and the guards' quarantine
+//! in one SQLite file (`state.sqlite`), plus import and export of OpenClaw JSONL transcripts.
 //!
 //! This is the only crate that touches SQLite. Its API speaks in domain operations on domain
 //! types ([`SessionKey`](rustyclaw_protocol::SessionKey),
@@ -47,6 +47,7 @@ mod error;
 mod handle;
 mod integrity;
 mod jsonl;
+mod quarantine;
 mod schema;
 mod sessions;
 mod transcripts;
@@ -57,6 +58,10 @@ pub use error::{BoxError, DatabaseError, StoreError, TranscriptViolation};
 pub use handle::Store;
 pub use integrity::IntegrityReport;
 pub use jsonl::ImportReport;
+pub use quarantine::{
+    MAX_QUARANTINE_PAYLOAD_BYTES, QuarantineKind, QuarantineRecord, QuarantineSummary,
+    StoredQuarantine,
+};
 pub use sessions::{StoredSession, TranscriptRetention};
 pub use transcripts::StoredLine;
 

@@ -102,6 +102,33 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
             ) STRICT;
         ",
     },
+    Migration {
+        version: 4,
+        name: "quarantine",
+        sql: "
+            -- What a risk guard blocked (or, in audit-only mode, would have blocked): the full
+            -- command or content, kept for a human to review. The audit log records the
+            -- decision and points here; it never holds the payload itself. payload is capped
+            -- (truncated = 1 when cut); payload_bytes is the size before the cut.
+            CREATE TABLE quarantine (
+                id            INTEGER PRIMARY KEY AUTOINCREMENT,
+                ts_ms         INTEGER NOT NULL,
+                agent_id      TEXT NOT NULL,
+                session_key   TEXT NOT NULL,
+                run_id        TEXT,
+                kind          TEXT NOT NULL CHECK (kind IN ('command', 'content')),
+                tool          TEXT NOT NULL,
+                source        TEXT,
+                payload       TEXT NOT NULL,
+                payload_bytes INTEGER NOT NULL CHECK (payload_bytes >= 0),
+                truncated     INTEGER NOT NULL CHECK (truncated IN (0, 1)),
+                score         INTEGER NOT NULL CHECK (score BETWEEN 0 AND 100),
+                decision      TEXT NOT NULL,
+                findings_json TEXT NOT NULL
+            ) STRICT;
+            CREATE INDEX quarantine_by_session ON quarantine (session_key, id);
+        ",
+    },
 ];
 
 /// The schema version this binary creates and understands.

@@ -12,9 +12,9 @@ use crate::web::WebFetchTool;
 /// `tools.exec.applyPatch.enabled` is false), `exec`, `process`, `web_fetch` (unless
 /// `tools.web.fetch.enabled` is false) and `session_status`.
 ///
-/// The global policy (`tools.profile`, `allow`, `alsoAllow`, `deny`; see [`crate::policy`]) is
-/// applied here; per-agent, per-provider and `applyPatch.allowModels` rules are applied by the
-/// caller with [`ToolRegistry::retain`].
+/// No policy is applied here: the policy chain ([`crate::policy::PolicyChain`]) depends on the
+/// agent, the turn's model and the session, so the agent filters this registry per turn with
+/// [`ToolRegistry::filtered`].
 pub fn builtin_registry(config: &ToolsConfig) -> ToolRegistry {
     let mut registry = ToolRegistry::new();
     registry.register(ReadTool);
@@ -29,6 +29,5 @@ pub fn builtin_registry(config: &ToolsConfig) -> ToolRegistry {
         registry.register(WebFetchTool);
     }
     registry.register(SessionStatusTool);
-    registry.retain(|name| crate::policy::allows(&config.policy, name));
     registry
 }

@@ -25,13 +25,16 @@ mod tool;
 pub mod web;
 
 pub use builtin::builtin_registry;
-pub use context::{SessionStatus, ToolContext};
+pub use context::{SessionSandbox, SessionStatus, ToolContext};
 pub use exec::{ExecTool, ProcessTool};
 pub use fs::{ApplyPatchTool, EditTool, ReadTool, WriteTool};
 pub use registry::{ToolRegistry, ToolResult};
+/// Exec approvals (policy, approvals file, broker), re-exported for the agent and the CLI.
+pub use rustyclaw_sandbox::approvals;
 pub use services::{
     DEFAULT_EXEC_OUTPUT_CAP, DEFAULT_FETCH_MAX_CHARS_CAP, DEFAULT_FETCH_MAX_RESPONSE_BYTES,
-    DEFAULT_FETCH_USER_AGENT, ExecSettings, ServicesError, ToolServices, WebFetchSettings,
+    DEFAULT_FETCH_USER_AGENT, ExecApprovals, ExecSettings, ServicesError, ToolServices,
+    WebFetchSettings,
 };
 pub use session_status::{SessionStatusArgs, SessionStatusTool};
 pub use tool::{Tool, ToolEffect, ToolError, ToolOutput};

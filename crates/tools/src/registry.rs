@@ -85,6 +85,14 @@ impl ToolRegistry {
         self.tools.retain(|name, _| keep(name));
     }
 
+    /// A copy holding only the tools for which `keep(name)` holds (the policy chain's result
+    /// for one turn). Cheap: the tools themselves are shared.
+    pub fn filtered(&self, mut keep: impl FnMut(&str) -> bool) -> ToolRegistry {
+        let mut copy = self.clone();
+        copy.tools.retain(|name, _| keep(name));
+        copy
+    }
+
     /// Tool names, sorted.
     pub fn names(&self) -> Vec<&'static str> {
         self.tools.keys().copied().collect()

@@ -1,17 +1,19 @@
 //! Services shared by every tool call: exec and web-fetch settings, the background process
-//! table and the HTTP client.
+//! table, exec approvals and the HTTP client.
 //!
 //! One [`ToolServices`] lives as long as the gateway (behind an `Arc` in every
 //! [`ToolContext`](crate::ToolContext)); it is built from the resolved configuration, never from
 //! the environment, so the tools see exactly what the operator configured.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rustyclaw_config::file::{ExecAsk, ExecHost, ExecSecurity};
 use rustyclaw_config::{ExecConfig, ToolsConfig, WebFetchConfig};
-use rustyclaw_sandbox::SandboxLevel;
+use rustyclaw_sandbox::Sandbox;
+use rustyclaw_sandbox::approvals::{ApprovalBroker, ApprovalsStore, SafeBins};
 use rustyclaw_sandbox::exec::DEFAULT_PATH;
 
 use crate::exec::ProcessTable;
@@ -44,8 +46,9 @@ pub struct ExecSettings {
     pub security: ExecSecurity,
     /// Approval prompting (`tools.exec.ask`).
     pub ask: ExecAsk,
-    /// Isolation of sandboxed commands.
-    pub level: SandboxLevel,
+    /// The sandbox every command runs through (built once at start-up; it knows the host's
+    /// isolation layers).
+    pub sandbox: Arc<Sandbox>,
     /// The shell (`<shell> -c <command>`).
     pub shell: PathBuf,
     /// `PATH` of commands.
@@ -56,8 +59,9 @@ pub struct ExecSettings {
 
 impl ExecSettings {
     /// Settings from `tools.exec`, with the standard environment (see
-    /// [`ExecEnv::standard`](rustyclaw_sandbox::ExecEnv::standard)).
-    pub fn from_config(config: &ExecConfig) -> Self {
+    /// [`ExecEnv::standard`](rustyclaw_sandbox::ExecEnv::standard)), running commands through
+    /// `sandbox`.
+    pub fn from_config(config: &ExecConfig, sandbox: Arc<Sandbox>) -> Self {
         let standard = rustyclaw_sandbox::ExecEnv::standard(PathBuf::new());
         ExecSettings {
             background_after: config.background_after,
@@ -67,7 +71,7 @@ impl ExecSettings {
             host: config.host,
             security: config.security,
             ask: config.ask,
-            level: SandboxLevel::Off,
+            sandbox,
             shell: standard.shell,
             path: OsString::from(DEFAULT_PATH),
             home: None,
@@ -115,6 +119,33 @@ impl WebFetchSettings {
     }
 }
 
+/// Exec approvals of host commands (`host=gateway`): the host's approvals file, the broker
+/// that asks a human, and what the analysis needs to know about the host.
+#[derive(Debug, Clone, Default)]
+pub struct ExecApprovals {
+    /// `exec-approvals.json`. `None` keeps no file: the host layer then adds no restriction of
+    /// its own (upstream's defaults), and `allow-always` cannot be remembered.
+    pub store: Option<Arc<ApprovalsStore>>,
+    /// Pending requests and approvers; its timeout is how long a request waits.
+    pub broker: ApprovalBroker,
+    /// The home directory `~` stands for in allowlist patterns.
+    pub home: Option<PathBuf>,
+    /// The stdin-only programs allowed without an allowlist entry.
+    pub safe_bins: SafeBins,
+}
+
+impl ExecApprovals {
+    /// Approvals kept in `<state_dir>/exec-approvals.json`, with upstream's request timeout.
+    pub fn in_state_dir(state_dir: &Path, home: Option<PathBuf>) -> Self {
+        ExecApprovals {
+            store: Some(Arc::new(ApprovalsStore::in_state_dir(state_dir))),
+            broker: ApprovalBroker::default(),
+            home,
+            safe_bins: SafeBins::default(),
+        }
+    }
+}
+
 /// Why the services could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum ServicesError {
@@ -132,29 +163,55 @@ pub struct ToolServices {
     exec: ExecSettings,
     web_fetch: WebFetchSettings,
     processes: ProcessTable,
+    approvals: ExecApprovals,
     http: reqwest::Client,
 }
 
 impl ToolServices {
     /// Services configured by `tools`.
-    pub fn new(config: &ToolsConfig) -> Result<Self, ServicesError> {
+    pub fn new(config: &ToolsConfig, sandbox: Arc<Sandbox>) -> Result<Self, ServicesError> {
         Self::with_settings(
-            ExecSettings::from_config(&config.exec),
+            ExecSettings::from_config(&config.exec, sandbox),
             WebFetchSettings::from_config(&config.web_fetch),
         )
     }
 
+    /// Services configured by `tools`, with exec approvals kept in `state_dir` (see
+    /// [`ExecApprovals::in_state_dir`]).
+    pub fn for_state_dir(
+        config: &ToolsConfig,
+        state_dir: &Path,
+        home: Option<PathBuf>,
+        sandbox: Arc<Sandbox>,
+    ) -> Result<Self, ServicesError> {
+        Self::with_approvals(
+            ExecSettings::from_config(&config.exec, sandbox),
+            WebFetchSettings::from_config(&config.web_fetch),
+            ExecApprovals::in_state_dir(state_dir, home),
+        )
+    }
+
     /// Services with explicit settings (for callers that adjust the environment of commands,
-    /// and for tests).
+    /// and for tests); no approvals file.
     pub fn with_settings(
         exec: ExecSettings,
         web_fetch: WebFetchSettings,
+    ) -> Result<Self, ServicesError> {
+        Self::with_approvals(exec, web_fetch, ExecApprovals::default())
+    }
+
+    /// Services with explicit settings and exec approvals.
+    pub fn with_approvals(
+        exec: ExecSettings,
+        web_fetch: WebFetchSettings,
+        approvals: ExecApprovals,
     ) -> Result<Self, ServicesError> {
         let http = client::build(&web_fetch)?;
         Ok(ToolServices {
             processes: ProcessTable::new(exec.cleanup_after),
             exec,
             web_fetch,
+            approvals,
             http,
         })
     }
@@ -162,6 +219,11 @@ impl ToolServices {
     /// `exec` settings.
     pub fn exec(&self) -> &ExecSettings {
         &self.exec
+    }
+
+    /// The sandbox commands run through.
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.exec.sandbox
     }
 
     /// `web_fetch` settings.
@@ -172,6 +234,11 @@ impl ToolServices {
     /// Background runs of `exec`, per session.
     pub fn processes(&self) -> &ProcessTable {
         &self.processes
+    }
+
+    /// Exec approvals: the approvals file and the broker that asks a human.
+    pub fn approvals(&self) -> &ExecApprovals {
+        &self.approvals
     }
 
     /// The HTTP client of `web_fetch` (its DNS resolver enforces the private-network guard).

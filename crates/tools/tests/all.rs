@@ -4,6 +4,7 @@
 
 mod exec;
 mod files;
+mod sandbox;
 mod status;
 mod support;
 mod web;

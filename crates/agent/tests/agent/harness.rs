@@ -122,7 +122,16 @@ impl Harness {
         let mut models =
             Models::with_parts(ModelCatalog::from_config(&config, &env), client, retry);
         models.attach_store(store.clone()).await;
-        let tool_services = Arc::new(rustyclaw_tools::ToolServices::new(&config.tools).unwrap());
+        // No sandbox helper in this test binary: bubblewrap (where present) is the only layer.
+        let sandbox = Arc::new(rustyclaw_sandbox::Sandbox::new(
+            rustyclaw_sandbox::SandboxSetup::for_host(
+                None,
+                dir.path().to_path_buf(),
+                Some(std::ffi::OsStr::new(rustyclaw_sandbox::exec::DEFAULT_PATH)),
+            ),
+        ));
+        let tool_services =
+            Arc::new(rustyclaw_tools::ToolServices::new(&config.tools, sandbox).unwrap());
         let tools = rustyclaw_tools::builtin_registry(&config.tools);
         let runtime = AgentRuntime::new(RuntimeParts {
             config: Arc::new(config),

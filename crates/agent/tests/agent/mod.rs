@@ -1,9 +1,13 @@
 //! Test modules and the shared harness.
 
+mod approvals;
 mod bad_input;
 mod compaction;
 mod directives;
+mod guards;
 mod harness;
 mod queue;
+mod sandbox;
 mod tool_loop;
+mod tool_policy;
 mod transcript;

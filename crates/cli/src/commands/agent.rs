@@ -44,14 +44,21 @@ pub fn run(ctx: &Context, loaded: LoadedConfig, args: &AgentArgs) -> anyhow::Res
         );
     }
     let env = loaded.env.clone();
+    // Built before the runtime starts: it runs the helper's self-test, a blocking call.
+    let sandbox = Arc::new(crate::sandbox::build(ctx, Some(&config)));
     super::runtime()?.block_on(async move {
         let store = ctx.open_store().await?;
         let (session_key, session_id) = session_for(&store, &agent_id, args).await?;
         let mut models = Models::new(&config, &env).map_err(|e| UserError::new(e.to_string()))?;
         models.attach_store(store.clone()).await;
         let tool_services = Arc::new(
-            rustyclaw_tools::ToolServices::new(&config.tools)
-                .map_err(|e| UserError::new(format!("tools could not start: {e}")))?,
+            rustyclaw_tools::ToolServices::for_state_dir(
+                &config.tools,
+                &ctx.locations.state_dir,
+                ctx.env.home_dir(),
+                sandbox,
+            )
+            .map_err(|e| UserError::new(format!("tools could not start: {e}")))?,
         );
         let tools = rustyclaw_tools::builtin_registry(&config.tools);
         let runtime = AgentRuntime::new(RuntimeParts {
@@ -63,6 +70,8 @@ pub fn run(ctx: &Context, loaded: LoadedConfig, args: &AgentArgs) -> anyhow::Res
             host_name: host_name(),
         });
         let mut events = runtime.subscribe();
+        // A person at the terminal can approve host commands; otherwise askFallback applies.
+        let _prompt = super::approval_prompt::start(runtime.approvals());
         let run_id = RunId::random();
         runtime
             .submit(Op::Message(Inbound {

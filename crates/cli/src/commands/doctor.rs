@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use rustyclaw_config::file::{BindMode, GatewayAuthMode};
 use rustyclaw_config::{ConfigError, LoadedConfig, env_vars};
-use rustyclaw_sandbox::HostCapabilities;
+use rustyclaw_sandbox::{Layer, SandboxLevel};
 use serde::Serialize;
 
 use crate::context::Context;
@@ -286,38 +286,61 @@ fn database_check(ctx: &Context) -> Check {
 }
 
 fn sandbox_check(ctx: &Context) -> Check {
-    let caps = HostCapabilities::probe(ctx.env.get(env_vars::PATH).map(std::ffi::OsStr::new));
-    let details: Vec<String> = caps
+    // No configuration: the check reports every level itself, so no start-up warning.
+    let sandbox = crate::sandbox::build(ctx, None);
+    let mut details: Vec<String> = sandbox
+        .capabilities()
         .layers()
         .iter()
-        .map(|(name, status)| {
-            format!(
-                "{name}: {} ({})",
-                if status.is_available() {
-                    "available"
-                } else {
-                    "missing"
-                },
-                status.detail()
-            )
-        })
+        .map(|(name, status)| format!("host {name}: {} ({})", status.label(), status.detail()))
         .collect();
-    if caps.bubblewrap.is_available() {
-        check(
+    let mut missing: Vec<&'static str> = Vec::new();
+    for level in [SandboxLevel::WorkspaceWrite, SandboxLevel::Strict] {
+        let report = sandbox.layers(level);
+        let active: Vec<&str> = report.active().iter().map(|l| l.label()).collect();
+        details.push(format!(
+            "{}: active {}",
+            level.label(),
+            if active.is_empty() {
+                "none".to_owned()
+            } else {
+                active.join(", ")
+            }
+        ));
+        for (layer, why) in report.missing() {
+            details.push(format!(
+                "{}: missing {} ({why})",
+                level.label(),
+                layer.label()
+            ));
+            if !missing.contains(&layer.label()) {
+                missing.push(layer.label());
+            }
+        }
+    }
+    if missing.is_empty() {
+        return check(
             "sandbox",
             Status::Ok,
-            "bubblewrap found; commands can be isolated",
+            "every isolation layer is active for workspace-write and strict",
         )
-        .details(details)
-    } else {
-        check(
-            "sandbox",
-            Status::Warn,
-            "bubblewrap is missing; sandboxed commands would fall back to weaker isolation",
-        )
-        .details(details)
-        .hint("apt-get install bubblewrap")
+        .details(details);
     }
+    let hint = if missing.contains(&Layer::Bubblewrap.label()) {
+        "apt-get install bubblewrap; to refuse commands instead of running them with fewer layers, set agents.defaults.sandbox.require to true"
+    } else {
+        "to refuse commands instead of running them with fewer layers, set agents.defaults.sandbox.require to true"
+    };
+    check(
+        "sandbox",
+        Status::Warn,
+        format!(
+            "sandboxed commands run with reduced isolation (missing: {})",
+            missing.join(", ")
+        ),
+    )
+    .details(details)
+    .hint(hint)
 }
 
 fn port_check(l: &LoadedConfig) -> Check {

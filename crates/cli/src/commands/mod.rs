@@ -1,13 +1,19 @@
 //! One module per command. `run` dispatches and returns the process exit code.
 
 mod agent;
+mod approval_prompt;
+mod approvals;
+mod audit;
 mod completions;
 mod config;
+mod credentials;
 mod doctor;
 mod models;
 mod onboard;
+mod quarantine;
 mod sessions;
 mod status;
+mod tools;
 mod transcript_view;
 
 use std::process::ExitCode;
@@ -31,6 +37,19 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         _ => {}
     }
+    // The vault never loads the config: resolving the config may run `credentials resolve`, and
+    // `credentials set` must work while the config's secrets do not resolve yet.
+    if let Command::Credentials(cmd) = cli.command {
+        let ctx = Context::new(&cli.global)?;
+        let _guard = logging::init(
+            None,
+            &ctx.env,
+            cli.global.verbose,
+            LogLevel::Warn,
+            &ctx.locations.state_dir,
+        );
+        return credentials::run(&ctx, cmd);
+    }
     let ctx = Context::new(&cli.global)?;
     // Logging follows the config when it loads; commands that report config errors themselves
     // (doctor, validate) still get console logging with defaults.
@@ -51,7 +70,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Agent(args) => agent::run(&ctx, loaded?, &args),
         Command::Models(cmd) => models::run(loaded?, cmd),
         Command::Sessions(cmd) => sessions::run(&ctx, cmd),
+        Command::Audit(args) => audit::run(&ctx, &args),
+        Command::Quarantine(cmd) => quarantine::run(&ctx, cmd),
+        Command::Tools(args) => tools::run(loaded?, args),
+        Command::Approvals(cmd) => approvals::run(&ctx, loaded, cmd),
         Command::Completions(args) => completions::run(&args),
+        Command::Credentials(cmd) => credentials::run(&ctx, cmd),
     }
 }
 

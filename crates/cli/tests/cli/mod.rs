@@ -1,9 +1,15 @@
 mod agent;
+mod approvals;
 mod config_cmd;
+mod credentials;
 mod doctor;
+mod guards;
 mod logging;
 mod onboard;
+mod sandbox;
+mod secrets_leak;
 mod sessions;
+mod tools;
 
 use rustyclaw_testkit::{RustyClaw, TempStateDir};
 

@@ -30,7 +30,30 @@ async fn non_interactive_onboarding_writes_a_working_setup() {
     let summary: Value = serde_json::from_str(&out.stdout_str()).unwrap();
     assert_eq!(summary["model"], "custom-127-0-0-1-18080/fake-model");
 
-    let config: Value = jsonc(&dir.read_config().unwrap());
+    let text = dir.read_config().unwrap();
+    assert!(
+        !text.contains("sk-onboard-secret"),
+        "the key goes to the vault: {text}"
+    );
+    let config: Value = jsonc(&text);
+    assert_eq!(
+        config["models"]["providers"]["custom-127-0-0-1-18080"]["apiKey"],
+        serde_json::json!({"source": "exec", "provider": "rustyclaw-vault", "id": "custom-127-0-0-1-18080"})
+    );
+    let resolver = &config["secrets"]["providers"]["rustyclaw-vault"];
+    assert_eq!(resolver["source"], "exec");
+    assert!(std::path::Path::new(resolver["command"].as_str().unwrap()).is_absolute());
+    assert_eq!(
+        summary["credentialStore"].as_str(),
+        dir.state_dir().join("credentials/vault.json").to_str()
+    );
+    let out = rc(&dir)
+        .args(["credentials", "list", "--json"])
+        .run()
+        .await
+        .unwrap();
+    let list: Value = serde_json::from_str(&out.stdout_str()).unwrap();
+    assert_eq!(list["credentials"][0]["name"], "custom-127-0-0-1-18080");
     assert_eq!(
         config["gateway"]["port"].as_u64(),
         Some(port.parse().unwrap())
@@ -108,6 +131,33 @@ async fn onboarding_keeps_an_existing_config_and_its_comments() {
     assert_eq!(config["gateway"]["auth"]["mode"], "password");
     assert_eq!(config["models"]["providers"]["ollama"]["api"], "ollama");
     assert!(dir.state_dir().join("openclaw.json.bak").is_file());
+}
+
+#[tokio::test]
+async fn plaintext_mode_keeps_the_key_in_the_config() {
+    let dir = TempStateDir::new().unwrap();
+    let out = rc(&dir)
+        .args([
+            "onboard",
+            "--non-interactive",
+            "--auth-choice",
+            "openai-api-key",
+            "--openai-api-key",
+            "sk-plain-by-choice",
+            "--secret-input-mode",
+            "plaintext",
+        ])
+        .run()
+        .await
+        .unwrap();
+    assert!(out.success(), "{}", out.stderr_str());
+    let config = jsonc(&dir.read_config().unwrap());
+    assert_eq!(
+        config["models"]["providers"]["openai"]["apiKey"],
+        "sk-plain-by-choice"
+    );
+    assert!(config.get("secrets").is_none());
+    assert!(!dir.state_dir().join("credentials").exists());
 }
 
 #[tokio::test]

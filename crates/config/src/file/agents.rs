@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{ThinkingLevel, ToolPolicySection, VerboseLevel};
+use super::{AgentToolsSection, ThinkingLevel, VerboseLevel};
 
 /// `agents` section.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -127,9 +127,9 @@ pub struct AgentEntrySection {
     /// Sandbox override for this agent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sandbox: Option<SandboxSection>,
-    /// Tool policy override for this agent.
+    /// Tool policy of this agent (applied after the global one).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tools: Option<ToolPolicySection>,
+    pub tools: Option<AgentToolsSection>,
     /// Skills this agent may use (absent = all).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skills: Option<Vec<String>>,
@@ -157,15 +157,57 @@ pub struct IdentitySection {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SandboxSection {
-    /// `off`, `non-main` (sandbox all but the main session) or `all`.
+    /// `off`, `non-main` (sandbox all but the agent's main session) or `all`. rustyclaw
+    /// sandboxes every session when unset (OpenClaw defaults to `off`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<SandboxMode>,
-    /// Access to the agent workspace from inside the sandbox: `none`, `ro` or `rw`.
+    /// Access to the agent workspace from inside the sandbox: `none` (a scratch workspace under
+    /// `<stateDir>/sandboxes`), `ro` or `rw` (default `rw`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workspace_access: Option<WorkspaceAccess>,
-    /// Sandbox lifetime: per `session`, per `agent`, or `shared`.
+    /// Sandbox lifetime: per `session`, per `agent`, or `shared`; names the scratch workspace
+    /// of `workspaceAccess: "none"`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<SandboxScope>,
+    /// rustyclaw: isolation level of sandboxed commands, `workspace-write` (default) or
+    /// `strict` (no network).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<IsolationLevel>,
+    /// rustyclaw: refuse to run a command when a layer its level needs is missing on the host,
+    /// instead of running with the layers available (default false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub require: Option<bool>,
+    /// rustyclaw: resource limits of each sandboxed command.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limits: Option<SandboxLimitsSection>,
+}
+
+/// Isolation levels of sandboxed commands (rustyclaw).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum IsolationLevel {
+    /// Writes only to the workspace and a private `/tmp`; network allowed.
+    WorkspaceWrite,
+    /// As `workspace-write`, without network.
+    Strict,
+}
+
+/// `sandbox.limits`: resource limits of one sandboxed command and everything it starts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SandboxLimitsSection {
+    /// CPU seconds per process (default 600).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_seconds: Option<u64>,
+    /// Memory of the whole command in MiB (default 4096).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_mb: Option<u64>,
+    /// Processes and threads of the whole command (default 256).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_processes: Option<u64>,
+    /// Largest file written, in MiB (default 1024).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_size_mb: Option<u64>,
 }
 
 /// Sandbox modes.

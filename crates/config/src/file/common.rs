@@ -41,6 +41,44 @@ pub struct ToolPolicySection {
     pub deny: Option<Vec<String>>,
 }
 
+/// A plain allow/deny list (`tools.sandbox.tools`, `tools.subagents.tools`): no profile.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ToolAllowDeny {
+    /// Tools or groups allowed; absent or empty allows everything not denied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow: Option<Vec<String>>,
+    /// Tools or groups denied; deny always wins over allow.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deny: Option<Vec<String>>,
+}
+
+/// A section whose only key is `tools` (`tools.sandbox`, `tools.subagents`,
+/// `agents.list[].tools.sandbox`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ToolListSection {
+    /// The allow/deny list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tools: Option<ToolAllowDeny>,
+}
+
+/// `agents.list[].tools`: the agent's own policy, applied after the global one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(deny_unknown_fields)]
+pub struct AgentToolsSection {
+    /// `profile` (replaces the global one for this agent), `allow`, `alsoAllow`, `deny`.
+    #[serde(flatten)]
+    pub policy: ToolPolicySection,
+    /// Further restrictions per provider or `provider/model` for this agent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_provider: Option<std::collections::BTreeMap<String, ToolPolicySection>>,
+    /// The sandbox tool policy of this agent (replaces `tools.sandbox.tools`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<ToolListSection>,
+}
+
 /// Built-in tool profiles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{AllowEntry, SecretInput, ToolPolicySection};
+use super::{AllowEntry, SecretInput, ToolListSection, ToolPolicySection};
 
 /// `tools` section.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -30,6 +30,15 @@ pub struct ToolsSection {
     /// Detection of a model repeating the same tool call.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loop_detection: Option<LoopDetectionSection>,
+    /// Risk guards scoring commands and tool output before they act (rustyclaw only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guards: Option<GuardsSection>,
+    /// The tool policy of sandboxed sessions (`tools.sandbox.tools`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sandbox: Option<ToolListSection>,
+    /// The tool policy of sub-agent sessions (`tools.subagents.tools`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subagents: Option<ToolListSection>,
 }
 
 /// `tools.elevated`.
@@ -186,4 +195,45 @@ pub struct LoopDetectionSection {
     /// Identical calls in a row that count as a loop (default 3).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_repeats: Option<u32>,
+}
+
+/// `tools.guards` (rustyclaw only): the command-risk and prompt-injection guards.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GuardsSection {
+    /// `enforce` (default: review and block as scored), `audit` (record only) or `off`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<GuardMode>,
+    /// Thresholds for commands (`exec`, shell input to `process`); default review 40, block 80.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<GuardThresholdsSection>,
+    /// Thresholds for tool output and fetched content; default review 35, block 70.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<GuardThresholdsSection>,
+}
+
+/// How the guards act.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GuardMode {
+    /// Review and block by score.
+    Enforce,
+    /// Score and record (audit log, quarantine) but let everything through.
+    Audit,
+    /// Do not score.
+    Off,
+}
+
+/// `tools.guards.command` / `tools.guards.content`: score thresholds (0–100).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GuardThresholdsSection {
+    /// Lowest score that is let through with a notice and audited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 100))]
+    pub review: Option<u32>,
+    /// Lowest score that is stopped, quarantined and audited (at least `review`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 100))]
+    pub block: Option<u32>,
 }

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::Ctx;
+use super::sandbox::{SandboxPolicy, resolve_sandbox};
 use crate::file::{
-    AgentEntrySection, AgentsSection, IdentitySection, ModelApi, ModelDefinitionSection,
-    ModelSelection, ModelsMode, ModelsSection, SandboxMode, SandboxScope, SandboxSection,
-    ThinkingLevel, ToolPolicySection, VerboseLevel, WorkspaceAccess,
+    AgentEntrySection, AgentToolsSection, AgentsSection, IdentitySection, ModelApi,
+    ModelDefinitionSection, ModelSelection, ModelsMode, ModelsSection, ThinkingLevel, VerboseLevel,
 };
 use crate::{Issue, JsonPath, Secret};
 
@@ -84,19 +84,8 @@ pub struct AgentDefaults {
     pub bootstrap_max_chars: usize,
     /// Largest total of bootstrap files injected (default 60000 chars).
     pub bootstrap_total_max_chars: usize,
-    /// Sandbox policy (default mode off, workspace rw, scope session).
+    /// Sandbox policy (see [`SandboxPolicy`] for the defaults).
     pub sandbox: SandboxPolicy,
-}
-
-/// Sandbox settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SandboxPolicy {
-    /// Which sessions are sandboxed.
-    pub mode: SandboxMode,
-    /// Workspace visibility inside the sandbox.
-    pub workspace_access: WorkspaceAccess,
-    /// Sandbox lifetime.
-    pub scope: SandboxScope,
 }
 
 /// One resolved agent.
@@ -115,7 +104,7 @@ pub struct AgentConfig {
     /// Sandbox (default: the defaults').
     pub sandbox: SandboxPolicy,
     /// Tool policy override.
-    pub tools: Option<ToolPolicySection>,
+    pub tools: Option<AgentToolsSection>,
     /// Allowed skills (None = all).
     pub skills: Option<Vec<String>>,
 }
@@ -137,15 +126,6 @@ fn model_choice(sel: Option<&ModelSelection>, fallback: &ModelChoice) -> ModelCh
                 .map(|f| f.iter().cloned().map(ModelRef).collect())
                 .unwrap_or_else(|| fallback.fallbacks.clone()),
         },
-    }
-}
-
-fn sandbox(section: Option<&SandboxSection>, base: SandboxPolicy) -> SandboxPolicy {
-    let Some(s) = section else { return base };
-    SandboxPolicy {
-        mode: s.mode.unwrap_or(base.mode),
-        workspace_access: s.workspace_access.unwrap_or(base.workspace_access),
-        scope: s.scope.unwrap_or(base.scope),
     }
 }
 
@@ -182,13 +162,11 @@ pub(crate) fn resolve_agents(section: Option<&AgentsSection>, ctx: &mut Ctx<'_>)
             model_params.insert(model_ref.clone(), params.clone());
         }
     }
-    let base_sandbox = sandbox(
+    let base_sandbox = resolve_sandbox(
         d.sandbox.as_ref(),
-        SandboxPolicy {
-            mode: SandboxMode::Off,
-            workspace_access: WorkspaceAccess::Rw,
-            scope: SandboxScope::Session,
-        },
+        SandboxPolicy::default(),
+        &at.key("defaults").key("sandbox"),
+        ctx,
     );
     let defaults = AgentDefaults {
         workspace: d
@@ -272,7 +250,12 @@ pub(crate) fn resolve_agents(section: Option<&AgentsSection>, ctx: &mut Ctx<'_>)
             workspace,
             model: model_choice(entry.model.as_ref(), &defaults.model),
             identity: entry.identity.clone().unwrap_or_default(),
-            sandbox: sandbox(entry.sandbox.as_ref(), defaults.sandbox),
+            sandbox: resolve_sandbox(
+                entry.sandbox.as_ref(),
+                defaults.sandbox,
+                &p.key("sandbox"),
+                ctx,
+            ),
             tools: entry.tools.clone(),
             skills: entry.skills.clone(),
             id,

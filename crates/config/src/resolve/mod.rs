@@ -5,10 +5,12 @@
 mod agents;
 mod gateway;
 mod runtime;
+mod sandbox;
 
 pub use agents::*;
 pub use gateway::*;
 pub use runtime::*;
+pub use sandbox::SandboxPolicy;
 
 use crate::file::{AuthSection, ChannelsSection, ConfigFile, SkillsSection};
 use crate::secret::SecretResolver;
@@ -112,6 +114,7 @@ pub(crate) fn resolve(
         hooks: runtime::resolve_hooks(file.hooks.as_ref(), &mut ctx),
         logging: runtime::resolve_logging(file.logging.as_ref(), &ctx),
     };
+    runtime::check_guards(file.tools.as_ref(), &mut ctx);
     if let Some(channels) = &file.channels {
         for id in channels.configured_ids() {
             ctx.warnings.push(

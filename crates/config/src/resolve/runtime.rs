@@ -7,9 +7,9 @@ use std::time::Duration;
 use super::Ctx;
 use crate::file::{
     ConsoleStyle, CronSection, DmScope, ElevatedSection, ExecAsk, ExecHost, ExecSecurity,
-    HookMappingSection, HooksSection, LogLevel, LoggingSection, MessagesSection, QueueDrop,
-    QueueMode, ResetSection, SessionScope, SessionSection, ToolPolicySection, ToolProfile,
-    ToolsSection,
+    GuardMode, GuardThresholdsSection, GuardsSection, HookMappingSection, HooksSection, LogLevel,
+    LoggingSection, MessagesSection, QueueDrop, QueueMode, ResetSection, SessionScope,
+    SessionSection, ToolAllowDeny, ToolPolicySection, ToolProfile, ToolsSection,
 };
 use crate::{Issue, JsonPath, Secret};
 
@@ -97,6 +97,12 @@ pub struct ToolsConfig {
     pub policy: ToolPolicySection,
     /// Policy per provider or `provider/model`.
     pub by_provider: BTreeMap<String, ToolPolicySection>,
+    /// The tool policy of sandboxed sessions (`tools.sandbox.tools`); `None` uses the default,
+    /// which denies the tools that act outside the sandbox.
+    pub sandbox_tools: Option<ToolAllowDeny>,
+    /// Extra restrictions of sub-agent sessions (`tools.subagents.tools`), on top of the
+    /// default sub-agent deny list.
+    pub subagent_tools: Option<ToolAllowDeny>,
     /// Elevated execution settings.
     pub elevated: ElevatedSection,
     /// `exec` behaviour.
@@ -107,6 +113,97 @@ pub struct ToolsConfig {
     pub loop_detection_enabled: bool,
     /// Identical calls in a row that count as a loop (default 3).
     pub loop_detection_max_repeats: u32,
+    /// The risk guards (`tools.guards`, rustyclaw only).
+    pub guards: GuardsConfig,
+}
+
+/// The command-risk and prompt-injection guards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GuardsConfig {
+    /// `enforce` (default), `audit` or `off`.
+    pub mode: GuardMode,
+    /// Thresholds for commands (default review 40, block 80).
+    pub command: GuardThresholds,
+    /// Thresholds for tool output and fetched content (default review 35, block 70).
+    pub content: GuardThresholds,
+}
+
+/// Score thresholds of one guard, each 0–100 with `review <= block`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GuardThresholds {
+    /// Lowest score reviewed.
+    pub review: u8,
+    /// Lowest score blocked.
+    pub block: u8,
+}
+
+/// Default command thresholds.
+const COMMAND_THRESHOLDS: GuardThresholds = GuardThresholds {
+    review: 40,
+    block: 80,
+};
+/// Default content thresholds.
+const CONTENT_THRESHOLDS: GuardThresholds = GuardThresholds {
+    review: 35,
+    block: 70,
+};
+
+fn resolve_guards(g: Option<&GuardsSection>) -> GuardsConfig {
+    let g = g.cloned().unwrap_or_default();
+    let thresholds = |section: Option<GuardThresholdsSection>, default: GuardThresholds| {
+        let section = section.unwrap_or_default();
+        let score = |value: Option<u32>, default: u8| {
+            value.map_or(default, |v| u8::try_from(v.min(100)).unwrap_or(100))
+        };
+        GuardThresholds {
+            review: score(section.review, default.review),
+            block: score(section.block, default.block),
+        }
+    };
+    GuardsConfig {
+        mode: g.mode.unwrap_or(GuardMode::Enforce),
+        command: thresholds(g.command, COMMAND_THRESHOLDS),
+        content: thresholds(g.content, CONTENT_THRESHOLDS),
+    }
+}
+
+/// Checks `tools.guards`: thresholds within 0–100 and `review <= block`, each error naming the
+/// key it is about.
+pub(crate) fn check_guards(t: Option<&ToolsSection>, ctx: &mut Ctx<'_>) {
+    let Some(guards) = t.and_then(|t| t.guards.as_ref()) else {
+        return;
+    };
+    let at = JsonPath::root().key("tools").key("guards");
+    for (name, section, default) in [
+        ("command", &guards.command, COMMAND_THRESHOLDS),
+        ("content", &guards.content, CONTENT_THRESHOLDS),
+    ] {
+        let Some(section) = section else { continue };
+        for (key, value) in [("review", section.review), ("block", section.block)] {
+            if let Some(value) = value.filter(|v| *v > 100) {
+                ctx.errors.push(Issue::error(
+                    at.key(name).key(key),
+                    format!("{value} is not a score: thresholds are 0 to 100"),
+                ));
+            }
+        }
+        let review = section.review.unwrap_or(u32::from(default.review));
+        let block = section.block.unwrap_or(u32::from(default.block));
+        if review > block && review <= 100 && block <= 100 {
+            let key = if section.block.is_some() {
+                "block"
+            } else {
+                "review"
+            };
+            ctx.errors.push(
+                Issue::error(
+                    at.key(name).key(key),
+                    format!("review threshold {review} is above block threshold {block}"),
+                )
+                .with_hint("a score is reviewed from `review` and blocked from `block`, so review must not exceed block"),
+            );
+        }
+    }
 }
 
 /// `exec` tool behaviour.
@@ -149,6 +246,13 @@ pub struct WebFetchConfig {
     pub allow_private_network: bool,
 }
 
+impl Default for ToolsConfig {
+    /// `tools` as resolved from a config file without a `tools` section.
+    fn default() -> Self {
+        resolve_tools(None)
+    }
+}
+
 pub(crate) fn resolve_tools(t: Option<&ToolsSection>) -> ToolsConfig {
     let t = t.cloned().unwrap_or_default();
     let exec = t.exec.unwrap_or_default();
@@ -161,6 +265,8 @@ pub(crate) fn resolve_tools(t: Option<&ToolsSection>) -> ToolsConfig {
             ..t.policy
         },
         by_provider: t.by_provider.unwrap_or_default(),
+        sandbox_tools: t.sandbox.and_then(|s| s.tools),
+        subagent_tools: t.subagents.and_then(|s| s.tools),
         elevated: t.elevated.unwrap_or_default(),
         exec: ExecConfig {
             background_after: Duration::from_millis(exec.background_ms.unwrap_or(10_000)),
@@ -183,6 +289,7 @@ pub(crate) fn resolve_tools(t: Option<&ToolsSection>) -> ToolsConfig {
         },
         loop_detection_enabled: loops.enabled.unwrap_or(true),
         loop_detection_max_repeats: loops.max_repeats.unwrap_or(3),
+        guards: resolve_guards(t.guards.as_ref()),
     }
 }
 

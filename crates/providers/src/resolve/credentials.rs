@@ -14,7 +14,6 @@
 //! `<provider>:<n>` for the n-th (n ≥ 2).
 
 use rustyclaw_config::{Env, ExposeSecret, Secret};
-use secrecy::SecretString;
 
 use crate::model::{AuthStyle, Credential};
 
@@ -160,7 +159,7 @@ pub(crate) fn profiles(
         };
         out.push(Credential {
             profile_id,
-            key: Some(SecretString::from(key)),
+            key: Some(Secret::from(key)),
             auth,
         });
     }

@@ -5,20 +5,18 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rustyclaw_sandbox::{
-    ExecEnv, ExecError, ExecSpec, ExitReason, SandboxLevel, StdinError, StdinMode, spawn,
+    ExecError, ExecSpec, ExitReason, SandboxLevel, SandboxedProcess, StdinError, StdinMode,
 };
 
 fn spec(dir: &Path, script: &str) -> ExecSpec {
-    ExecSpec {
-        script: script.to_owned(),
-        cwd: dir.to_path_buf(),
-        env: ExecEnv::standard(dir.to_path_buf()),
-        extra_env: Vec::new(),
-        stdin: StdinMode::Null,
-        timeout: Some(Duration::from_secs(20)),
-        output_cap: 64 * 1024,
-        level: SandboxLevel::Off,
-    }
+    crate::support::spec(dir, SandboxLevel::Off, script)
+}
+
+/// Starts `spec` on a sandbox whose state lives in a directory of its own (unsandboxed
+/// commands do not touch it).
+fn spawn(spec: ExecSpec) -> Result<SandboxedProcess, ExecError> {
+    let state = tempfile::tempdir().unwrap();
+    crate::support::sandbox(state.path()).spawn(spec)
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -204,4 +202,11 @@ async fn refuses_bad_specs_before_spawning() {
     let mut s = spec(dir.path(), "true");
     s.env.shell = dir.path().join("no-shell");
     assert!(matches!(spawn(s).unwrap_err(), ExecError::Spawn { .. }));
+    let mut s = spec(dir.path(), "true");
+    s.isolation.level = SandboxLevel::WorkspaceWrite;
+    s.cwd = std::env::temp_dir();
+    assert!(matches!(
+        spawn(s).unwrap_err(),
+        ExecError::CwdOutsideWorkspace { .. }
+    ));
 }

@@ -5,17 +5,20 @@
 //! session id to follow it with `process`. `background: true` skips the wait. Either way the
 //! command's wall-clock limit (`timeout`, default `tools.exec.timeoutSec`, 0 for none) kills its
 //! whole process group. Options the sandbox cannot honour yet are refused with an explanation
-//! rather than ignored.
+//! rather than ignored. On `host=gateway` a command first passes exec approvals (see
+//! [`super::host`]).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rustyclaw_config::file::{ExecAsk, ExecHost, ExecSecurity};
-use rustyclaw_sandbox::{ExecEnv, ExecSpec, ExitInfo, ExitReason, StdinMode};
+use rustyclaw_sandbox::approvals::{Ask, Security};
+use rustyclaw_sandbox::{ExecEnv, ExecSpec, ExitInfo, ExitReason, Isolation, StdinMode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::host::Requested;
 use super::output::{
     RETENTION_CAP_NOTE, TAIL_CHARS, TIMEOUT_GUIDANCE, clean, exit_label, signal_name, status_word,
     tail,
@@ -153,8 +156,27 @@ impl Tool for ExecTool {
         if args.command.trim().is_empty() {
             return Err(ToolError::failed("Provide a command to execute."));
         }
-        check_options(&args, settings)?;
+        let host = check_options(&args, settings)?;
         let cwd = working_dir(&args, cx)?;
+        // A host=gateway command runs on the host by definition (approvals guard it); every
+        // other command runs in the session's sandbox.
+        let isolation = if matches!(host, HostChoice::Gateway(_)) {
+            Isolation::off(cx.workspace.clone())
+        } else {
+            Isolation {
+                level: cx.sandbox.level,
+                workspace: cx.workspace.clone(),
+                workspace_mount: cx.sandbox.workspace_mount(),
+                limits: cx.sandbox.limits,
+                require: cx.sandbox.require,
+            }
+        };
+        let script = match host {
+            HostChoice::Sandbox => args.command.clone(),
+            HostChoice::Gateway(requested) => {
+                super::host::approve(&args.command, &cwd, requested, cx).await?
+            }
+        };
         let timeout_secs = match args.timeout {
             None => Some(settings.timeout.as_secs_f64()),
             Some(t) if t < 0.0 => {
@@ -167,14 +189,16 @@ impl Tool for ExecTool {
         };
         let background = args.background.unwrap_or(false);
         let spec = ExecSpec {
-            script: args.command.clone(),
+            script,
             cwd: cwd.clone(),
             env: ExecEnv {
                 shell: settings.shell.clone(),
                 path: settings.path.clone(),
+                // Inside a sandbox the workspace is the only writable home there is.
                 home: settings
                     .home
                     .clone()
+                    .filter(|_| !isolation.level.is_sandboxed())
                     .unwrap_or_else(|| cx.workspace.clone()),
                 lang: "C.UTF-8".into(),
             },
@@ -188,9 +212,11 @@ impl Tool for ExecTool {
             },
             timeout: timeout_secs.map(Duration::from_secs_f64),
             output_cap: settings.output_cap,
-            level: settings.level,
+            isolation,
         };
-        let process = rustyclaw_sandbox::spawn(spec)
+        let process = settings
+            .sandbox
+            .spawn(spec)
             .map_err(|e| ToolError::failed(format!("Cannot run the command: {e}")))?;
         let info = RunInfo {
             id: String::new(),
@@ -219,8 +245,16 @@ impl Tool for ExecTool {
     }
 }
 
-/// Refuses the options this build cannot honour, with the reason.
-fn check_options(args: &ExecArgs, settings: &ExecSettings) -> Result<(), ToolError> {
+/// Where a command runs, once its options are accepted.
+enum HostChoice {
+    /// In the sandbox: no approvals.
+    Sandbox,
+    /// On the gateway host, under exec approvals with this requested policy.
+    Gateway(Requested),
+}
+
+/// Refuses the options this build cannot honour, with the reason, and picks the host.
+fn check_options(args: &ExecArgs, settings: &ExecSettings) -> Result<HostChoice, ToolError> {
     if args.pty == Some(true) {
         return Err(ToolError::failed(
             "pty=true is not supported yet: commands run without a terminal. Run the command without pty; for a program that needs input, start it with background=true and send input with process write.",
@@ -247,35 +281,38 @@ fn check_options(args: &ExecArgs, settings: &ExecSettings) -> Result<(), ToolErr
         }
     };
     match host {
-        HostArg::Sandbox | HostArg::Auto => Ok(()),
+        HostArg::Sandbox | HostArg::Auto => Ok(HostChoice::Sandbox),
         HostArg::Node => Err(ToolError::failed(
             "exec host=node is not supported yet: this gateway cannot run commands on paired nodes.",
         )),
         HostArg::Gateway => {
+            super::host::check_env(args.env.as_ref())?;
             let configured_security = match settings.security {
-                ExecSecurity::Deny => SecurityArg::Deny,
-                ExecSecurity::Allowlist => SecurityArg::Allowlist,
-                ExecSecurity::Full => SecurityArg::Full,
+                ExecSecurity::Deny => Security::Deny,
+                ExecSecurity::Allowlist => Security::Allowlist,
+                ExecSecurity::Full => Security::Full,
             };
             let configured_ask = match settings.ask {
-                ExecAsk::Off => AskArg::Off,
-                ExecAsk::OnMiss => AskArg::OnMiss,
-                ExecAsk::Always => AskArg::Always,
+                ExecAsk::Off => Ask::Off,
+                ExecAsk::OnMiss => Ask::OnMiss,
+                ExecAsk::Always => Ask::Always,
             };
             // A call may tighten the policy, never loosen it.
-            let security = args
-                .security
-                .map_or(configured_security, |s| s.min(configured_security));
-            let ask = args.ask.map_or(configured_ask, |a| a.max(configured_ask));
-            match (security, ask) {
-                (SecurityArg::Full, AskArg::Off | AskArg::OnMiss) => Ok(()),
-                (SecurityArg::Deny, _) => Err(ToolError::failed(
-                    "exec denied: host=gateway with security=deny (set tools.exec.security=full to run commands on the gateway host).",
-                )),
-                _ => Err(ToolError::failed(
-                    "exec on host=gateway needs an approval (security=allowlist or ask=always), and exec approvals are not supported yet; set tools.exec.security=full and ask to off or on-miss, or use host=sandbox.",
-                )),
-            }
+            let requested_security = args.security.map(|s| match s {
+                SecurityArg::Deny => Security::Deny,
+                SecurityArg::Allowlist => Security::Allowlist,
+                SecurityArg::Full => Security::Full,
+            });
+            let requested_ask = args.ask.map(|a| match a {
+                AskArg::Off => Ask::Off,
+                AskArg::OnMiss => Ask::OnMiss,
+                AskArg::Always => Ask::Always,
+            });
+            Ok(HostChoice::Gateway(Requested {
+                security: requested_security
+                    .map_or(configured_security, |s| s.stricter(configured_security)),
+                ask: requested_ask.map_or(configured_ask, |a| a.stricter(configured_ask)),
+            }))
         }
     }
 }
@@ -315,11 +352,13 @@ fn backgrounded(cx: &ToolContext, info: RunInfo) -> ToolOutput {
     let output = clean(&info.process.output().bytes);
     let started_at = info.started_at_ms;
     let cwd = info.cwd.display().to_string();
+    let sandbox = sandbox_details(&info.process);
     let id = cx.services.processes().insert(&cx.session_key, info);
     let details = json!({
         "status": "running",
         "sessionId": id,
         "pid": pid,
+        "sandbox": sandbox,
         "startedAt": started_at,
         "cwd": cwd,
         "tail": tail(&output, TAIL_CHARS),
@@ -328,6 +367,14 @@ fn backgrounded(cx: &ToolContext, info: RunInfo) -> ToolOutput {
         "Command still running (session {id}, pid {pid}). Use process (list/poll/log/write/kill/clear/remove) for follow-up."
     ))
     .with_details(details)
+}
+
+/// The level a command ran under and the isolation layers that implemented it.
+fn sandbox_details(process: &rustyclaw_sandbox::SandboxedProcess) -> Value {
+    json!({
+        "level": process.level().label(),
+        "layers": process.layers().iter().map(|l| l.label()).collect::<Vec<_>>(),
+    })
 }
 
 /// The result of a command that ended in the foreground.
@@ -346,6 +393,7 @@ fn finished(info: &RunInfo, exit: ExitInfo) -> Result<ToolOutput, ToolError> {
         "aggregated": aggregated,
         "cwd": info.cwd.display().to_string(),
         "truncated": snapshot.discarded > 0,
+        "sandbox": sandbox_details(&info.process),
     });
     if let Some(signal) = exit.signal {
         details["exitSignal"] = Value::from(signal_name(signal));

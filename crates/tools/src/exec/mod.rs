@@ -2,6 +2,7 @@
 //! controls the ones left running in the background.
 
 mod exec_tool;
+mod host;
 mod output;
 mod process;
 mod table;

@@ -64,6 +64,7 @@ impl Tool for ApplyPatchTool {
         if cx.cancel.is_cancelled() {
             return Err(ToolError::Cancelled);
         }
+        cx.sandbox.check_writable("apply_patch")?;
         let workspace = cx.workspace.clone();
         let cancel = cx.cancel.clone();
         blocking("apply_patch", move || {

@@ -57,6 +57,7 @@ impl Tool for EditTool {
         if cx.cancel.is_cancelled() {
             return Err(ToolError::Cancelled);
         }
+        cx.sandbox.check_writable("edit")?;
         let target = paths::resolve(&cx.workspace, &args.path, FinalLink::Follow)
             .map_err(|e| ToolError::failed(e.to_string()))?;
         let given = args.path.trim().to_owned();

@@ -47,6 +47,7 @@ impl Tool for WriteTool {
         if cx.cancel.is_cancelled() {
             return Err(ToolError::Cancelled);
         }
+        cx.sandbox.check_writable("write")?;
         let target = paths::resolve(&cx.workspace, &args.path, FinalLink::Follow)
             .map_err(|e| ToolError::failed(e.to_string()))?;
         let given = args.path.trim().to_owned();

@@ -245,14 +245,18 @@ async fn fetch(
     let (body, body_truncated) = read_body(&mut response, settings.max_response_bytes).await?;
     // Parsing a large page is CPU work (and html5ever is quadratic on pathological nesting), so
     // it runs off the async workers, still inside the request's timeout.
-    let (text, title, extractor) = {
+    let (text, title, extractor, hidden) = {
         let (media_type, url) = (media_type.clone(), url.clone());
-        tokio::task::spawn_blocking(move || extract(&body, &media_type, &url, mode))
-            .await
-            .map_err(|e| ToolError::Fatal {
-                tool: "web_fetch".to_owned(),
-                reason: format!("extraction worker failed: {e}"),
-            })??
+        tokio::task::spawn_blocking(move || {
+            let hidden = hidden_html(&body, &media_type);
+            extract(&body, &media_type, &url, mode)
+                .map(|(text, title, extractor)| (text, title, extractor, hidden))
+        })
+        .await
+        .map_err(|e| ToolError::Fatal {
+            tool: "web_fetch".to_owned(),
+            reason: format!("extraction worker failed: {e}"),
+        })??
     };
     let warning_overhead = overhead(SOURCE, true);
     let include_warning = max_chars >= warning_overhead + MIN_MAX_CHARS / 2;
@@ -289,7 +293,25 @@ async fn fetch(
     });
     let rendered = serde_json::to_string_pretty(&payload)
         .map_err(|e| ToolError::failed(format!("Cannot render the result: {e}")))?;
-    Ok(ToolOutput::text(rendered).with_details(payload))
+    // Hidden-text findings go to the details only: the model never sees them, the agent's
+    // prompt-injection guard does.
+    let mut details = payload;
+    if let Some(hidden) = hidden.filter(|h| !h.is_clean())
+        && let Ok(hidden) = serde_json::to_value(&hidden)
+    {
+        details["guard"] = json!({ "hiddenHtml": hidden });
+    }
+    Ok(ToolOutput::text(rendered).with_details(details))
+}
+
+/// Hidden-text findings of an HTML body: instructions inside invisible elements or comments.
+/// The readable extract drops the markup that hid them, so they are assessed here, on the raw
+/// page, and reported beside the result.
+fn hidden_html(body: &[u8], media_type: &str) -> Option<rustyclaw_guard::Assessment> {
+    let text = String::from_utf8_lossy(body);
+    let html =
+        matches!(media_type, "text/html" | "application/xhtml+xml") || looks_like_html(&text);
+    html.then(|| rustyclaw_guard::assess_hidden_html(&text))
 }
 
 fn is_redirect(status: StatusCode) -> bool {

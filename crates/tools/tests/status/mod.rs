@@ -113,7 +113,10 @@ fn the_builtin_registry_follows_the_config() {
 
 #[test]
 fn services_build_from_the_config() {
-    let services = rustyclaw_tools::ToolServices::new(&tools_config()).unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let services =
+        rustyclaw_tools::ToolServices::new(&tools_config(), crate::support::sandbox(state.path()))
+            .unwrap();
     assert_eq!(services.exec().background_after.as_millis(), 10_000);
     assert_eq!(services.web_fetch().max_chars, 50_000);
     assert!(!services.web_fetch().allow_private_network);

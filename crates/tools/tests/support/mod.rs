@@ -6,50 +6,40 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustyclaw_config::file::{ElevatedSection, ToolPolicySection};
-use rustyclaw_config::{ExecConfig, ToolsConfig, WebFetchConfig};
+use rustyclaw_config::ToolsConfig;
 use rustyclaw_protocol::transcript::ContentBlock;
 use rustyclaw_protocol::{AgentId, SessionKey};
+use rustyclaw_sandbox::exec::DEFAULT_PATH;
+use rustyclaw_sandbox::{Sandbox, SandboxSetup};
 use rustyclaw_tools::{
-    ExecSettings, SessionStatus, ToolContext, ToolError, ToolOutput, ToolRegistry, ToolServices,
-    WebFetchSettings, builtin_registry,
+    ExecSettings, SessionSandbox, SessionStatus, ToolContext, ToolError, ToolOutput, ToolRegistry,
+    ToolServices, WebFetchSettings, builtin_registry,
 };
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 /// `tools` as resolved from an empty config file, except for what the tests set.
 pub fn tools_config() -> ToolsConfig {
-    ToolsConfig {
-        policy: ToolPolicySection::default(),
-        by_provider: Default::default(),
-        elevated: ElevatedSection::default(),
-        exec: ExecConfig {
-            background_after: Duration::from_secs(10),
-            timeout: Duration::from_secs(1800),
-            cleanup_after: Duration::from_secs(1800),
-            notify_on_exit: true,
-            host: rustyclaw_config::file::ExecHost::Sandbox,
-            security: rustyclaw_config::file::ExecSecurity::Deny,
-            ask: rustyclaw_config::file::ExecAsk::OnMiss,
-            apply_patch: true,
-            apply_patch_models: None,
-        },
-        web_fetch: WebFetchConfig {
-            enabled: true,
-            max_chars: 50_000,
-            timeout: Duration::from_secs(10),
-            max_redirects: 3,
-            user_agent: None,
-            allow_private_network: false,
-        },
-        loop_detection_enabled: true,
-        loop_detection_max_repeats: 3,
-    }
+    let mut config = ToolsConfig::default();
+    config.web_fetch.timeout = Duration::from_secs(10);
+    config
 }
 
-/// A test harness: one workspace, one session, one set of services.
+/// A sandbox on this host without the helper (only the `rustyclaw` binary and the sandbox
+/// crate's tests have one): bubblewrap is its only layer. Its state lives in `state`.
+pub fn sandbox(state: &Path) -> Arc<Sandbox> {
+    Arc::new(Sandbox::new(SandboxSetup::for_host(
+        None,
+        state.to_path_buf(),
+        Some(std::ffi::OsStr::new(DEFAULT_PATH)),
+    )))
+}
+
+/// A test harness: one workspace, one session, one set of services. Commands run unsandboxed
+/// unless a test sets `cx.sandbox`.
 pub struct Harness {
     pub dir: tempfile::TempDir,
+    pub state: tempfile::TempDir,
     pub registry: ToolRegistry,
     pub cx: ToolContext,
 }
@@ -63,7 +53,8 @@ impl Harness {
     /// Settings adjusted by `adjust`.
     pub fn with(adjust: impl FnOnce(&mut ExecSettings, &mut WebFetchSettings)) -> Self {
         let config = tools_config();
-        let mut exec = ExecSettings::from_config(&config.exec);
+        let state = tempfile::tempdir().unwrap();
+        let mut exec = ExecSettings::from_config(&config.exec, sandbox(state.path()));
         let mut web = WebFetchSettings::from_config(&config.web_fetch);
         adjust(&mut exec, &mut web);
         let services = Arc::new(ToolServices::with_settings(exec, web).unwrap());
@@ -72,6 +63,7 @@ impl Harness {
         let cx = ToolContext {
             workspace: dir.path().to_path_buf(),
             session_key: SessionKey::main(&agent),
+            sandbox: SessionSandbox::off(),
             agent_id: agent,
             cancel: CancellationToken::new(),
             services,
@@ -79,6 +71,7 @@ impl Harness {
         };
         Harness {
             dir,
+            state,
             registry: builtin_registry(&config),
             cx,
         }

@@ -12,13 +12,13 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use rustyclaw_config::edit::{Edit, edit_text, replace_file};
-use rustyclaw_config::{JsonPath, env_vars};
+use rustyclaw_config::{JsonPath, Secret, env_vars};
 
 use crate::UserError;
 use crate::args::{AuthChoice, BindChoice, GatewayAuthChoice, OnboardArgs, SecretInputMode};
 use crate::context::Context;
 use crate::output;
-pub use plan::{KeyPlan, Plan, ProviderPlan};
+pub use plan::{KeyPlan, Plan, ProviderPlan, VaultResolver};
 
 /// Runs onboarding.
 pub fn run(ctx: &Context, args: &OnboardArgs) -> anyhow::Result<ExitCode> {
@@ -86,7 +86,7 @@ pub fn plan_from_flags(ctx: &Context, args: &OnboardArgs) -> anyhow::Result<Plan
     })
 }
 
-fn explicit_key(args: &OnboardArgs, choice: AuthChoice) -> Option<String> {
+fn explicit_key(args: &OnboardArgs, choice: AuthChoice) -> Option<Secret> {
     match choice {
         AuthChoice::CustomApiKey => args.custom_api_key.clone(),
         AuthChoice::OpenaiApiKey => args.openai_api_key.clone(),
@@ -158,6 +158,7 @@ fn key_plan(
         return Ok(KeyPlan::None);
     };
     match (args.secret_input_mode, explicit) {
+        (SecretInputMode::Vault, Some(key)) => stored_key(ctx, args.secret_input_mode, key),
         (SecretInputMode::Plaintext, Some(key)) => Ok(KeyPlan::Plain(key)),
         (SecretInputMode::Ref, Some(_)) => Err(UserError::new(format!("--secret-input-mode ref stores a reference to {var}; pass the key in that variable, not as a flag")).into()),
         (_, None) if ctx.env.non_empty(var).is_some() => Ok(KeyPlan::EnvRef(var.to_owned())),
@@ -166,6 +167,30 @@ fn key_plan(
             .hint("keys from the environment are stored as a SecretRef, so the key itself never lands in the file")
             .into()),
     }
+}
+
+/// How a key typed or passed on the command line is kept: in the vault (default) or, when the
+/// user asked for it, in the config file as it is.
+pub fn stored_key(ctx: &Context, mode: SecretInputMode, key: Secret) -> anyhow::Result<KeyPlan> {
+    if mode == SecretInputMode::Plaintext {
+        return Ok(KeyPlan::Plain(key));
+    }
+    // Exec providers refuse symlinks and relative paths, so the resolver is the real binary.
+    let command = std::env::current_exe()
+        .and_then(std::fs::canonicalize)
+        .map_err(|e| {
+            UserError::new(format!(
+                "cannot find the rustyclaw binary to read the credential store from: {e}"
+            ))
+            .hint("pass --secret-input-mode plaintext or ref instead")
+        })?;
+    Ok(KeyPlan::Vault {
+        value: key,
+        resolver: VaultResolver {
+            command,
+            state_dir: ctx.locations.state_dir.clone(),
+        },
+    })
 }
 
 fn now_iso() -> String {
@@ -178,6 +203,16 @@ fn now_iso() -> String {
 pub fn apply(ctx: &Context, plan: &Plan, json: bool) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&ctx.locations.state_dir)?;
     restrict_permissions(&ctx.locations.state_dir);
+    // The key goes into the vault before the config refers to it, so a failure leaves the
+    // config as it was.
+    let mut stored_in = None;
+    if let Some(provider) = &plan.provider
+        && let KeyPlan::Vault { value, .. } = &provider.key
+    {
+        let mut vault = super::credentials::open_vault(ctx)?;
+        vault.set(&provider.id, value)?;
+        stored_in = Some(vault.path());
+    }
     let config_path = &ctx.locations.config_path;
     let mut text = rustyclaw_config::read_optional(config_path)?.unwrap_or_default();
     for (segments, value) in plan.edits(&now_iso()) {
@@ -199,6 +234,7 @@ pub fn apply(ctx: &Context, plan: &Plan, json: bool) -> anyhow::Result<ExitCode>
             "workspaceFiles": seeded,
             "database": db,
             "model": plan.provider.as_ref().map(|p| format!("{}/{}", p.id, p.model)),
+            "credentialStore": stored_in,
             "gateway": {"port": plan.port, "bind": format!("{:?}", plan.bind).to_lowercase()},
             "warnings": outcome.warnings,
         }));
@@ -220,6 +256,13 @@ pub fn apply(ctx: &Context, plan: &Plan, json: bool) -> anyhow::Result<ExitCode>
             None => lines.push(
                 "Model: none configured (run `rustyclaw onboard` again to add one)".to_owned(),
             ),
+        }
+        if let (Some(path), Some(p)) = (&stored_in, &plan.provider) {
+            lines.push(format!(
+                "API key: encrypted in {} as {:?} (see `rustyclaw credentials list`).",
+                path.display(),
+                p.id
+            ));
         }
         if plan.auth == GatewayAuthChoice::Token {
             lines.push(format!(

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use rustyclaw_config::{ExposeSecret, Secret, env_vars};
 use serde_json::{Value, json};
 
 use crate::args::{AuthChoice, BindChoice, Compatibility, GatewayAuthChoice};
@@ -27,9 +28,43 @@ pub enum KeyPlan {
     /// No key (local servers).
     None,
     /// The key itself, written into the config file.
-    Plain(String),
+    Plain(Secret),
     /// A SecretRef to an environment variable.
     EnvRef(String),
+    /// The key stored in the credential vault under the provider id, and an exec SecretRef to
+    /// it through `rustyclaw credentials resolve`.
+    Vault {
+        /// The key.
+        value: Secret,
+        /// How the config reaches the vault.
+        resolver: VaultResolver,
+    },
+}
+
+/// Alias of the exec secret provider onboarding writes for the vault (not `vault`, which
+/// OpenClaw's documentation uses for HashiCorp Vault resolvers a user may already have).
+pub const VAULT_PROVIDER_ALIAS: &str = "rustyclaw-vault";
+
+/// The exec secret provider that reads the vault: this very binary, run as
+/// `rustyclaw credentials resolve --state-dir <dir>`.
+#[derive(Debug, Clone)]
+pub struct VaultResolver {
+    /// Absolute, symlink-free path of the `rustyclaw` binary (exec providers refuse symlinks).
+    pub command: PathBuf,
+    /// The state directory whose vault it reads (the child gets no inherited environment).
+    pub state_dir: PathBuf,
+}
+
+impl VaultResolver {
+    /// The `secrets.providers.<alias>` entry.
+    pub fn provider_entry(&self) -> Value {
+        json!({
+            "source": "exec",
+            "command": self.command.display().to_string(),
+            "args": ["credentials", "resolve", "--state-dir", self.state_dir.display().to_string()],
+            "passEnv": [env_vars::RUSTYCLAW_CREDENTIALS_PASSPHRASE],
+        })
+    }
 }
 
 /// Everything onboarding writes.
@@ -44,7 +79,7 @@ pub struct Plan {
     /// Gateway auth mode.
     pub auth: GatewayAuthChoice,
     /// Token or password for the chosen mode.
-    pub auth_secret: Option<String>,
+    pub auth_secret: Option<Secret>,
     /// Agent workspace.
     pub workspace: PathBuf,
 }
@@ -133,12 +168,12 @@ pub fn custom_provider_id(base_url: &str) -> String {
 }
 
 /// A random 64-hex-character token.
-pub fn generate_token() -> String {
-    format!(
+pub fn generate_token() -> Secret {
+    Secret::from(format!(
         "{}{}",
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
-    )
+    ))
 }
 
 impl Plan {
@@ -170,11 +205,12 @@ impl Plan {
         ];
         match (self.auth, &self.auth_secret) {
             (GatewayAuthChoice::Token, Some(t)) => {
-                edits.push((p(&["gateway", "auth", "token"]), json!(t)))
+                edits.push((p(&["gateway", "auth", "token"]), json!(t.expose_secret())))
             }
-            (GatewayAuthChoice::Password, Some(pw)) => {
-                edits.push((p(&["gateway", "auth", "password"]), json!(pw)))
-            }
+            (GatewayAuthChoice::Password, Some(pw)) => edits.push((
+                p(&["gateway", "auth", "password"]),
+                json!(pw.expose_secret()),
+            )),
             _ => {}
         }
         if let Some(provider) = &self.provider {
@@ -186,9 +222,20 @@ impl Plan {
             });
             match &provider.key {
                 KeyPlan::None => {}
-                KeyPlan::Plain(k) => entry["apiKey"] = json!(k),
+                KeyPlan::Plain(k) => entry["apiKey"] = json!(k.expose_secret()),
                 KeyPlan::EnvRef(var) => {
                     entry["apiKey"] = json!({"source": "env", "provider": "default", "id": var})
+                }
+                KeyPlan::Vault { resolver, .. } => {
+                    edits.push((
+                        p(&["secrets", "providers", VAULT_PROVIDER_ALIAS]),
+                        resolver.provider_entry(),
+                    ));
+                    entry["apiKey"] = json!({
+                        "source": "exec",
+                        "provider": VAULT_PROVIDER_ALIAS,
+                        "id": provider.id,
+                    });
                 }
             }
             edits.push((
@@ -242,7 +289,7 @@ mod tests {
     #[test]
     fn tokens_are_long_and_distinct() {
         let (a, b) = (generate_token(), generate_token());
-        assert_eq!(a.len(), 64);
-        assert_ne!(a, b);
+        assert_eq!(a.expose_secret().len(), 64);
+        assert!(!a.eq_exposed(b.expose_secret()));
     }
 }

@@ -2,6 +2,7 @@
 //! answers; every question has a sensible default so Enter all the way works.
 
 use inquire::{Confirm, CustomType, Password, PasswordDisplayMode, Select, Text};
+use rustyclaw_config::Secret;
 
 use super::plan::{self, KeyPlan, Plan, ProviderPlan};
 use crate::args::{AuthChoice, BindChoice, Compatibility, GatewayAuthChoice, OnboardArgs};
@@ -76,14 +77,16 @@ pub fn ask(ctx: &Context, args: &OnboardArgs) -> anyhow::Result<Plan> {
                     KeyPlan::EnvRef(var.to_owned())
                 }
                 Some(_) => {
-                    let key = Password::new("API key (empty for none):")
-                        .with_display_mode(PasswordDisplayMode::Masked)
-                        .without_confirmation()
-                        .prompt()?;
-                    if key.is_empty() {
+                    let key = Secret::from(
+                        Password::new("API key (empty for none; stored encrypted):")
+                            .with_display_mode(PasswordDisplayMode::Masked)
+                            .without_confirmation()
+                            .prompt()?,
+                    );
+                    if key.is_blank() {
                         KeyPlan::None
                     } else {
-                        KeyPlan::Plain(key)
+                        super::stored_key(ctx, args.secret_input_mode, key)?
                     }
                 }
             };

@@ -1,10 +1,10 @@
 use pretty_assertions::assert_eq;
+use rustyclaw_config::Secret;
 use rustyclaw_protocol::ThinkingLevel;
 use rustyclaw_protocol::transcript::{
     AgentMessage, AssistantMessage, ContentBlock, ImageContent, MessageContent, StopReason,
     TextContent, ThinkingContent, ToolCall, ToolResultMessage, Usage, UserMessage,
 };
-use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 
 use super::*;
@@ -30,7 +30,7 @@ fn target(base_url: &str, id: &str, reasoning: bool) -> Target {
         },
         credential: Credential {
             profile_id: "openai:default".into(),
-            key: Some(SecretString::from("sk-test")),
+            key: Some(Secret::from("sk-test")),
             auth: AuthStyle::Bearer,
         },
     }

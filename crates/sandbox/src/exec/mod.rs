@@ -7,15 +7,18 @@
 //! buffer keeps the *tail*: when a command prints more than the cap, the oldest bytes go, because
 //! the end of a build log or a test run is what explains how it ended.
 //!
-//! Isolation is chosen by [`SandboxLevel`]. Only [`SandboxLevel::Off`] exists today; the
-//! bubblewrap, Landlock and seccomp levels will wrap the same spawn (a different program line and
-//! pre-exec policy) behind this API, so callers never change when they arrive.
+//! Isolation is chosen per command by its [`Isolation`]; [`Sandbox::spawn`](crate::Sandbox::spawn)
+//! turns it into a program line (the shell directly, or the helper and bubblewrap around it)
+//! and the cgroups and scratch directories to clean up. This module runs that program line the
+//! same way at every level.
 //!
-//! Everything here runs on the Tokio runtime: [`spawn`] must be called from inside one, and two
-//! tasks per process (an output pump and a supervisor that enforces the deadline and reaps the
-//! child) live until the process is gone.
+//! Everything here runs on the Tokio runtime: [`Sandbox::spawn`](crate::Sandbox::spawn) must be
+//! called from inside one, and two tasks per process (an output pump and a supervisor that
+//! enforces the deadline and reaps the child) live until the process is gone.
 
-use std::collections::VecDeque;
+mod buffer;
+mod process;
+
 use std::ffi::OsString;
 use std::os::fd::OwnedFd;
 use std::os::unix::process::ExitStatusExt;
@@ -25,10 +28,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::process::{Child, ChildStdin};
+use tokio::io::AsyncReadExt;
+use tokio::process::Child;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+use crate::cgroup::CommandCgroups;
+use crate::layers::Layer;
+use crate::level::{Isolation, SandboxLevel};
+use buffer::OutputBuffer;
+pub use process::SandboxedProcess;
+use process::{Progress, Shared, StdinState};
 
 /// `PATH` for commands when the operator configured none: the standard system directories.
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -36,24 +46,6 @@ pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bi
 /// How long output is still collected after the shell exits, for grandchildren that flush late.
 /// A background daemon started with `&` keeps the pipe open for ever, so this cannot wait for EOF.
 const DRAIN_GRACE: Duration = Duration::from_millis(250);
-
-/// How strongly a command is isolated from the host.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SandboxLevel {
-    /// No isolation: the command runs as the gateway's user. The limits of this module (process
-    /// group, timeout, output cap, minimal environment) still apply.
-    Off,
-}
-
-impl SandboxLevel {
-    /// A short name for logs and status output (`off`).
-    pub fn label(self) -> &'static str {
-        match self {
-            SandboxLevel::Off => "off",
-        }
-    }
-}
 
 /// The base environment of every command; nothing else is inherited from the gateway.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,12 +102,13 @@ pub struct ExecSpec {
     pub extra_env: Vec<(String, String)>,
     /// Standard input.
     pub stdin: StdinMode,
-    /// Wall-clock limit after which the whole process group is killed; `None` for no limit.
+    /// Wall-clock limit after which everything the command started is killed; `None` for no
+    /// limit.
     pub timeout: Option<Duration>,
     /// Bytes of merged output kept (the most recent ones).
     pub output_cap: usize,
-    /// Isolation.
-    pub level: SandboxLevel,
+    /// Isolation: level, workspace, limits.
+    pub isolation: Isolation,
 }
 
 /// Why a command could not be started.
@@ -148,13 +141,55 @@ pub enum ExecError {
         /// The operating-system error.
         source: std::io::Error,
     },
-    /// The shell could not be started.
-    #[error("cannot start {}: {source}", shell.display())]
+    /// The program (the shell, the helper or bubblewrap) could not be started.
+    #[error("cannot start {}: {source}", program.display())]
     Spawn {
-        /// The shell.
-        shell: PathBuf,
+        /// The program.
+        program: PathBuf,
         /// The operating-system error.
         source: std::io::Error,
+    },
+    /// The level needs layers this host lacks, and the isolation requires them.
+    #[error(
+        "refusing to run at sandbox level {level}: missing {}; set agents.defaults.sandbox.require (or the agent's sandbox.require) to false to run with the layers available, or install what is missing",
+        missing.iter().map(|(layer, why)| format!("{} ({why})", layer.label())).collect::<Vec<_>>().join("; ")
+    )]
+    LayersMissing {
+        /// The level asked for.
+        level: SandboxLevel,
+        /// The missing layers with the reasons.
+        missing: Vec<(Layer, String)>,
+    },
+    /// The workspace cannot be resolved.
+    #[error("workspace {} is not usable: {source}", path.display())]
+    Workspace {
+        /// The workspace.
+        path: PathBuf,
+        /// The operating-system error.
+        source: std::io::Error,
+    },
+    /// The workspace would expose what a sandbox must never see.
+    #[error("refusing to sandbox with workspace {}: {reason}", path.display())]
+    UnsafeWorkspace {
+        /// The workspace.
+        path: PathBuf,
+        /// Why.
+        reason: &'static str,
+    },
+    /// The working directory lies outside the workspace, where a sandboxed command cannot go.
+    #[error("working directory {} is outside the workspace {}", cwd.display(), workspace.display())]
+    CwdOutsideWorkspace {
+        /// The working directory.
+        cwd: PathBuf,
+        /// The workspace.
+        workspace: PathBuf,
+    },
+    /// Setting up the sandbox (cgroups, scratch directories) failed, and the isolation
+    /// requires every layer.
+    #[error("cannot set up the sandbox: {reason}")]
+    Setup {
+        /// What failed.
+        reason: String,
     },
 }
 
@@ -223,74 +258,58 @@ pub struct OutputSnapshot {
     pub discarded: u64,
 }
 
-/// A running (or finished) command. Cheap to clone; every clone controls the same process.
-#[derive(Debug, Clone)]
-pub struct SandboxedProcess {
-    shared: Arc<Shared>,
-}
-
+/// The program line that runs a command, and what it leaves to clean up. Built by
+/// [`Sandbox::spawn`](crate::Sandbox::spawn).
 #[derive(Debug)]
-struct Shared {
-    pid: u32,
-    started_at: Instant,
-    level: SandboxLevel,
-    output: Mutex<OutputBuffer>,
-    progress: watch::Sender<Progress>,
-    stdin: tokio::sync::Mutex<StdinState>,
-    /// Set (under this lock) once the kernel has reaped the shell; its pid may be reused after.
-    reaped: Mutex<bool>,
-    killed: AtomicBool,
+pub(crate) struct Launch {
+    /// The program: the shell, the helper, or bubblewrap.
+    pub program: PathBuf,
+    /// Its arguments (ending with `<shell> -c <script>` or, for the shell itself, `-c <script>`).
+    pub args: Vec<OsString>,
+    /// Variables set over the command's environment (after the caller's extras, so the sandbox
+    /// has the last word on `TMPDIR`).
+    pub env: Vec<(OsString, OsString)>,
+    /// The layers applied.
+    pub layers: Vec<Layer>,
+    /// What to kill and remove when the command ends.
+    pub cleanup: Cleanup,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Progress {
-    total: u64,
-    exit: Option<ExitInfo>,
+/// Resources of one command that outlive its main process.
+#[derive(Debug, Default)]
+pub(crate) struct Cleanup {
+    /// Its cgroups (their process lists are the kill list).
+    pub cgroups: Option<CommandCgroups>,
+    /// A private temporary directory (used when bubblewrap cannot provide a private `/tmp`).
+    pub scratch: Option<PathBuf>,
 }
 
-#[derive(Debug)]
-enum StdinState {
-    NotPiped,
-    Open(ChildStdin),
-    Closed,
-}
-
-/// The tail of the merged output, at most `cap` bytes.
-#[derive(Debug)]
-struct OutputBuffer {
-    data: VecDeque<u8>,
-    cap: usize,
-    total: u64,
-}
-
-impl OutputBuffer {
-    fn push(&mut self, bytes: &[u8]) {
-        self.total += bytes.len() as u64;
-        let keep = bytes.len().min(self.cap);
-        self.data.extend(&bytes[bytes.len() - keep..]);
-        let excess = self.data.len().saturating_sub(self.cap);
-        self.data.drain(..excess);
+impl Cleanup {
+    /// Kills what is left of the command and removes its scratch directory.
+    fn end(&self) {
+        if let Some(cgroups) = &self.cgroups {
+            cgroups.kill_all();
+        }
+        if let Some(dir) = &self.scratch
+            && let Err(e) = std::fs::remove_dir_all(dir)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(dir = %dir.display(), error = %e, "could not remove a command's scratch directory");
+        }
     }
 
-    fn retained_start(&self) -> u64 {
-        self.total - self.data.len() as u64
-    }
-
-    fn read_from(&self, offset: u64) -> OutputRead {
-        let retained_start = self.retained_start();
-        let start = offset.clamp(retained_start, self.total);
-        let skip = usize::try_from(start - retained_start).unwrap_or(usize::MAX);
-        OutputRead {
-            bytes: self.data.iter().skip(skip).copied().collect(),
-            start,
-            end: self.total,
-            dropped: offset < retained_start,
+    /// Kills what is left of the command and removes everything. Removing a cgroup waits until
+    /// its last process has been reaped, which is why this is separate from [`Cleanup::end`].
+    async fn finish(&self) {
+        self.end();
+        if let Some(cgroups) = &self.cgroups {
+            cgroups.remove().await;
         }
     }
 }
 
-/// Starts `spec`. Must be called from inside a Tokio runtime.
-pub fn spawn(spec: ExecSpec) -> Result<SandboxedProcess, ExecError> {
+/// Checks what can be checked before anything is created.
+pub(crate) fn validate(spec: &ExecSpec) -> Result<(), ExecError> {
     for (name, value) in &spec.extra_env {
         if name.is_empty() || name.contains('=') || name.contains('\0') {
             return Err(ExecError::InvalidEnvName { name: name.clone() });
@@ -303,26 +322,38 @@ pub fn spawn(spec: ExecSpec) -> Result<SandboxedProcess, ExecError> {
         return Err(ExecError::NulInScript);
     }
     if !spec.cwd.is_dir() {
-        return Err(ExecError::Cwd { path: spec.cwd });
+        return Err(ExecError::Cwd {
+            path: spec.cwd.clone(),
+        });
     }
+    Ok(())
+}
+
+/// The launch of an unsandboxed command: the shell itself.
+pub(crate) fn direct(spec: &ExecSpec) -> Launch {
+    Launch {
+        program: spec.env.shell.clone(),
+        args: vec!["-c".into(), spec.script.clone().into()],
+        env: Vec::new(),
+        layers: Vec::new(),
+        cleanup: Cleanup::default(),
+    }
+}
+
+/// Starts `launch` for `spec` (validated). Must be called from inside a Tokio runtime.
+pub(crate) fn start(spec: &ExecSpec, launch: Launch) -> Result<SandboxedProcess, ExecError> {
     let (reader, writer) = std::io::pipe().map_err(|source| ExecError::Pipe { source })?;
     let writer_err = writer
         .try_clone()
         .map_err(|source| ExecError::Pipe { source })?;
 
-    let mut command = match spec.level {
-        SandboxLevel::Off => {
-            #[expect(
-                clippy::disallowed_methods,
-                reason = "rustyclaw-sandbox is the crate that owns process spawning"
-            )]
-            let command = tokio::process::Command::new(&spec.env.shell);
-            command
-        }
-    };
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "rustyclaw-sandbox is the crate that owns process spawning"
+    )]
+    let mut command = tokio::process::Command::new(&launch.program);
     command
-        .arg("-c")
-        .arg(&spec.script)
+        .args(&launch.args)
         .current_dir(&spec.cwd)
         .env_clear()
         .env("PATH", &spec.env.path)
@@ -330,22 +361,33 @@ pub fn spawn(spec: ExecSpec) -> Result<SandboxedProcess, ExecError> {
         .env("LANG", &spec.env.lang)
         .env("TERM", "dumb")
         .envs(spec.extra_env.iter().map(|(k, v)| (k, v)))
+        .envs(launch.env.iter().map(|(k, v)| (k, v)))
         .stdin(match spec.stdin {
             StdinMode::Null => Stdio::null(),
             StdinMode::Piped => Stdio::piped(),
         })
         .stdout(Stdio::from(writer))
         .stderr(Stdio::from(writer_err))
-        // Its own process group, so a timeout or a kill reaches everything the script started.
+        // Its own process group, so a timeout or a kill reaches everything the script started
+        // (at sandboxed levels the cgroups and the PID namespace also catch what left it).
         .process_group(0)
         .kill_on_drop(false);
-    let mut child = command.spawn().map_err(|source| ExecError::Spawn {
-        shell: spec.env.shell.clone(),
-        source,
-    })?;
+    let spawned = command.spawn();
     // The command still holds our copies of the pipe's write end; until they are closed the
     // pump would never see end-of-file.
     drop(command);
+    let mut child = match spawned {
+        Ok(child) => child,
+        Err(source) => {
+            let cleanup = launch.cleanup;
+            // Nothing runs in the cgroups yet; removing them must not wait for the runtime.
+            tokio::spawn(async move { cleanup.finish().await });
+            return Err(ExecError::Spawn {
+                program: launch.program,
+                source,
+            });
+        }
+    };
     let receiver = tokio::net::unix::pipe::Receiver::from_owned_fd(OwnedFd::from(reader))
         .map_err(|source| ExecError::Pipe { source })?;
 
@@ -357,25 +399,24 @@ pub fn spawn(spec: ExecSpec) -> Result<SandboxedProcess, ExecError> {
         total: 0,
         exit: None,
     });
+    let level = spec.isolation.level;
     let shared = Arc::new(Shared {
         pid: child.id().unwrap_or(0),
         started_at: Instant::now(),
-        level: spec.level,
-        output: Mutex::new(OutputBuffer {
-            data: VecDeque::new(),
-            cap: spec.output_cap,
-            total: 0,
-        }),
+        level,
+        layers: launch.layers,
+        output: Mutex::new(OutputBuffer::new(spec.output_cap)),
         progress,
         stdin: tokio::sync::Mutex::new(stdin),
         reaped: Mutex::new(false),
         killed: AtomicBool::new(false),
+        cleanup: launch.cleanup,
     });
     let pump = tokio::spawn(pump_output(receiver, Arc::clone(&shared)));
     tokio::spawn(supervise(child, pump, Arc::clone(&shared), spec.timeout));
     tracing::debug!(
         pid = shared.pid,
-        level = spec.level.label(),
+        level = level.label(),
         "spawned agent command"
     );
     Ok(SandboxedProcess { shared })
@@ -396,17 +437,17 @@ async fn pump_output(mut receiver: tokio::net::unix::pipe::Receiver, shared: Arc
     }
 }
 
-/// Kills the process group when dropped while armed: if the runtime shuts down while a command
-/// runs, the command must not outlive the gateway.
-struct GroupGuard {
-    pid: u32,
+/// Kills the command when dropped while armed: if the runtime shuts down while a command runs,
+/// the command must not outlive the gateway.
+struct KillGuard {
+    shared: Arc<Shared>,
     armed: bool,
 }
 
-impl Drop for GroupGuard {
+impl Drop for KillGuard {
     fn drop(&mut self) {
         if self.armed {
-            kill_group(self.pid);
+            self.shared.kill_everything();
         }
     }
 }
@@ -417,8 +458,8 @@ async fn supervise(
     shared: Arc<Shared>,
     timeout: Option<Duration>,
 ) {
-    let mut guard = GroupGuard {
-        pid: shared.pid,
+    let mut guard = KillGuard {
+        shared: Arc::clone(&shared),
         armed: true,
     };
     let deadline = timeout.map(|t| tokio::time::Instant::from_std(shared.started_at) + t);
@@ -434,14 +475,18 @@ async fn supervise(
             status = child.wait() => break status,
             () = expiry, if !timed_out => {
                 timed_out = true;
-                tracing::debug!(pid = shared.pid, "agent command timed out; killing its group");
-                kill_group(shared.pid);
+                tracing::debug!(pid = shared.pid, "agent command timed out; killing it");
+                shared.kill_everything();
             }
         }
     };
     *shared.reaped.lock().unwrap_or_else(PoisonError::into_inner) = true;
-    guard.armed = false;
     let duration = shared.started_at.elapsed();
+    // At sandboxed levels nothing outlives the command: what it left running in its cgroups is
+    // killed now (bubblewrap already tore its PID namespace down), which also lets the output
+    // pipe reach end-of-file. The cgroups themselves are removed after the exit is reported.
+    shared.cleanup.end();
+    guard.armed = false;
 
     if tokio::time::timeout(DRAIN_GRACE, &mut pump).await.is_err() {
         pump.abort();
@@ -475,6 +520,7 @@ async fn supervise(
         duration,
     };
     shared.progress.send_modify(|p| p.exit = Some(info));
+    shared.cleanup.finish().await;
 }
 
 fn kill_group(pid: u32) {
@@ -484,175 +530,5 @@ fn kill_group(pid: u32) {
     if let Some(pid) = pid {
         // ESRCH (the group is gone) is the only expected failure and needs no handling.
         let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
-    }
-}
-
-impl Shared {
-    fn push_output(&self, bytes: &[u8]) {
-        let total = {
-            let mut output = self.output.lock().unwrap_or_else(PoisonError::into_inner);
-            output.push(bytes);
-            output.total
-        };
-        self.progress.send_modify(|p| p.total = total);
-    }
-}
-
-impl SandboxedProcess {
-    /// The shell's process id (also the process group id).
-    pub fn pid(&self) -> u32 {
-        self.shared.pid
-    }
-
-    /// When the command was started.
-    pub fn started_at(&self) -> Instant {
-        self.shared.started_at
-    }
-
-    /// The isolation it runs under.
-    pub fn level(&self) -> SandboxLevel {
-        self.shared.level
-    }
-
-    /// Output from stream position `offset` (0 is the first byte ever written) to now.
-    pub fn output_since(&self, offset: u64) -> OutputRead {
-        self.shared
-            .output
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .read_from(offset)
-    }
-
-    /// Everything retained so far.
-    pub fn output(&self) -> OutputSnapshot {
-        let output = self
-            .shared
-            .output
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let bytes: Vec<u8> = output.data.iter().copied().collect();
-        OutputSnapshot {
-            discarded: output.total - bytes.len() as u64,
-            total: output.total,
-            bytes,
-        }
-    }
-
-    /// How the command ended, or `None` while it runs.
-    pub fn exit(&self) -> Option<ExitInfo> {
-        self.shared.progress.borrow().exit
-    }
-
-    /// Waits until the command has ended (including the short collection of late output).
-    pub async fn wait(&self) -> ExitInfo {
-        let mut rx = self.shared.progress.subscribe();
-        match rx.wait_for(|p| p.exit.is_some()).await {
-            Ok(progress) => progress.exit.unwrap_or_else(|| self.lost_exit()),
-            // The sender lives in `shared`, which `self` keeps alive, so the channel cannot close.
-            Err(_) => self.lost_exit(),
-        }
-    }
-
-    fn lost_exit(&self) -> ExitInfo {
-        ExitInfo {
-            code: None,
-            signal: None,
-            reason: ExitReason::Killed,
-            duration: self.shared.started_at.elapsed(),
-        }
-    }
-
-    /// Waits up to `timeout` for output past stream position `after` or for the end.
-    pub async fn wait_for_output(&self, after: u64, timeout: Duration) {
-        let mut rx = self.shared.progress.subscribe();
-        let _ = tokio::time::timeout(
-            timeout,
-            rx.wait_for(|p| p.total > after || p.exit.is_some()),
-        )
-        .await;
-    }
-
-    /// Whether standard input is an open pipe.
-    pub async fn stdin_writable(&self) -> bool {
-        matches!(*self.shared.stdin.lock().await, StdinState::Open(_))
-    }
-
-    /// Writes `data` to standard input.
-    pub async fn write_stdin(&self, data: &[u8]) -> Result<(), StdinError> {
-        let mut stdin = self.shared.stdin.lock().await;
-        let pipe = match &mut *stdin {
-            StdinState::Open(pipe) => pipe,
-            StdinState::NotPiped => return Err(StdinError::NotPiped),
-            StdinState::Closed => return Err(StdinError::Closed),
-        };
-        let written = match pipe.write_all(data).await {
-            Ok(()) => pipe.flush().await,
-            Err(e) => Err(e),
-        };
-        written.map_err(|source| {
-            *stdin = StdinState::Closed;
-            StdinError::Io { source }
-        })
-    }
-
-    /// Closes standard input, so the command reads end-of-file.
-    pub async fn close_stdin(&self) -> Result<(), StdinError> {
-        let mut stdin = self.shared.stdin.lock().await;
-        match std::mem::replace(&mut *stdin, StdinState::Closed) {
-            StdinState::Open(mut pipe) => {
-                // Dropping the pipe closes it; shutting down first reports a failed flush.
-                pipe.shutdown()
-                    .await
-                    .map_err(|source| StdinError::Io { source })
-            }
-            StdinState::NotPiped => {
-                *stdin = StdinState::NotPiped;
-                Err(StdinError::NotPiped)
-            }
-            StdinState::Closed => Err(StdinError::Closed),
-        }
-    }
-
-    /// Kills the whole process group with SIGKILL. Returns `false` when the command had already
-    /// exited (nothing was signalled).
-    pub fn kill(&self) -> bool {
-        let reaped = self
-            .shared
-            .reaped
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if *reaped {
-            return false;
-        }
-        self.shared.killed.store(true, Ordering::SeqCst);
-        kill_group(self.shared.pid);
-        true
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn buffer_keeps_the_tail_and_tracks_positions() {
-        let mut buf = OutputBuffer {
-            data: VecDeque::new(),
-            cap: 4,
-            total: 0,
-        };
-        buf.push(b"ab");
-        assert_eq!(buf.read_from(0).bytes, b"ab");
-        buf.push(b"cdef");
-        assert_eq!(buf.total, 6);
-        let read = buf.read_from(0);
-        assert_eq!(read.bytes, b"cdef");
-        assert_eq!((read.start, read.end, read.dropped), (2, 6, true));
-        let read = buf.read_from(4);
-        assert_eq!(read.bytes, b"ef");
-        assert!(!read.dropped);
-        assert!(buf.read_from(6).bytes.is_empty());
-        buf.push(b"0123456789");
-        assert_eq!(buf.read_from(0).bytes, b"6789");
     }
 }

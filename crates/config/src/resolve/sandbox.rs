@@ -1,0 +1,124 @@
+//! Resolution of `agents.defaults.sandbox` and `agents.list[].sandbox`.
+//!
+//! rustyclaw's documented deviation from OpenClaw: isolation is **on by default**. With `mode`
+//! unset every session's commands run at `workspace-write`; `mode: "off"` turns the sandbox
+//! off and `non-main` leaves the agent's main session (`agent:<id>:main`) unsandboxed. An
+//! agent's own `sandbox` section overrides the defaults field by field (limits too).
+
+use rustyclaw_sandbox::ResourceLimits;
+
+use super::Ctx;
+use crate::file::{
+    IsolationLevel, SandboxLimitsSection, SandboxMode, SandboxScope, SandboxSection,
+    WorkspaceAccess,
+};
+use crate::{Issue, JsonPath};
+
+/// Sandbox settings of an agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SandboxPolicy {
+    /// Which sessions are sandboxed (default `all`).
+    pub mode: SandboxMode,
+    /// Workspace visibility inside the sandbox (default `rw`).
+    pub workspace_access: WorkspaceAccess,
+    /// Sandbox lifetime, naming the scratch workspace of `workspaceAccess: "none"` (default
+    /// `agent`, as upstream).
+    pub scope: SandboxScope,
+    /// Isolation level of sandboxed sessions (default `workspace-write`).
+    pub level: IsolationLevel,
+    /// Refuse commands when a layer of the level is missing on the host (default false).
+    pub require: bool,
+    /// Resource limits of each command (defaults: 600 CPU s, 4096 MiB, 256 processes,
+    /// 1024 MiB files).
+    pub limits: ResourceLimits,
+}
+
+impl Default for SandboxPolicy {
+    fn default() -> Self {
+        SandboxPolicy {
+            mode: SandboxMode::All,
+            workspace_access: WorkspaceAccess::Rw,
+            scope: SandboxScope::Agent,
+            level: IsolationLevel::WorkspaceWrite,
+            require: false,
+            limits: ResourceLimits::default(),
+        }
+    }
+}
+
+impl SandboxPolicy {
+    /// Whether commands of the session `session_key` of agent `agent_id` are sandboxed.
+    pub fn sandboxes(&self, agent_id: &str, session_key: &str) -> bool {
+        match self.mode {
+            SandboxMode::Off => false,
+            SandboxMode::NonMain => session_key != format!("agent:{agent_id}:main"),
+            SandboxMode::All => true,
+        }
+    }
+}
+
+/// `section` over `base`, field by field; limits of zero are errors reported at `at`.
+pub(crate) fn resolve_sandbox(
+    section: Option<&SandboxSection>,
+    base: SandboxPolicy,
+    at: &JsonPath,
+    ctx: &mut Ctx<'_>,
+) -> SandboxPolicy {
+    let Some(s) = section else { return base };
+    SandboxPolicy {
+        mode: s.mode.unwrap_or(base.mode),
+        workspace_access: s.workspace_access.unwrap_or(base.workspace_access),
+        scope: s.scope.unwrap_or(base.scope),
+        level: s.level.unwrap_or(base.level),
+        require: s.require.unwrap_or(base.require),
+        limits: limits(s.limits.as_ref(), base.limits, &at.key("limits"), ctx),
+    }
+}
+
+fn limits(
+    section: Option<&SandboxLimitsSection>,
+    base: ResourceLimits,
+    at: &JsonPath,
+    ctx: &mut Ctx<'_>,
+) -> ResourceLimits {
+    let Some(l) = section else { return base };
+    let mut positive = |value: Option<u64>, key: &str, fallback: u64| match value {
+        Some(0) => {
+            ctx.errors.push(Issue::error(
+                at.key(key),
+                format!("{key} must be at least 1"),
+            ));
+            fallback
+        }
+        Some(n) => n,
+        None => fallback,
+    };
+    ResourceLimits {
+        cpu_seconds: positive(l.cpu_seconds, "cpuSeconds", base.cpu_seconds),
+        memory_mb: positive(l.memory_mb, "memoryMb", base.memory_mb),
+        max_processes: positive(l.max_processes, "maxProcesses", base.max_processes),
+        file_size_mb: positive(l.file_size_mb, "fileSizeMb", base.file_size_mb),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_main_spares_only_the_agents_main_session() {
+        let policy = SandboxPolicy {
+            mode: SandboxMode::NonMain,
+            ..SandboxPolicy::default()
+        };
+        assert!(!policy.sandboxes("ops", "agent:ops:main"));
+        assert!(policy.sandboxes("ops", "agent:ops:telegram:direct:1"));
+        assert!(policy.sandboxes("ops", "agent:main:main"));
+        assert!(SandboxPolicy::default().sandboxes("ops", "agent:ops:main"));
+        let off = SandboxPolicy {
+            mode: SandboxMode::Off,
+            ..SandboxPolicy::default()
+        };
+        assert!(!off.sandboxes("ops", "agent:ops:cron:x"));
+    }
+}

@@ -1,0 +1,274 @@
+//! Which isolation layers implement a level on this host, and why the others do not.
+//!
+//! A level names an intent; the layers are the kernel mechanisms that deliver it. When one is
+//! missing the sandbox degrades *explicitly*: the report lists it with the reason, `rustyclaw
+//! doctor` prints the table, the gateway warns once at start-up, and a command whose isolation
+//! says `require` is refused instead of run.
+
+use std::path::PathBuf;
+
+use crate::level::SandboxLevel;
+
+/// One isolation mechanism.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Layer {
+    /// bubblewrap: mount namespace with only the allowed paths, private `/tmp`, no capabilities.
+    Bubblewrap,
+    /// A PID namespace (through bubblewrap): host processes are invisible and unreachable.
+    PidNamespace,
+    /// A network namespace with only loopback (through bubblewrap; strict only).
+    NetNamespace,
+    /// Landlock filesystem rules applied by the helper.
+    LandlockFs,
+    /// Landlock TCP rules: no bind, no connect (strict only).
+    LandlockNet,
+    /// The seccomp system-call filter applied by the helper.
+    Seccomp,
+    /// `setrlimit` limits applied by the helper (CPU, file size, processes, address space).
+    Rlimits,
+    /// A cgroup `pids` limit (the fork-bomb guard) and kill list.
+    CgroupPids,
+    /// A cgroup `memory` limit.
+    CgroupMemory,
+}
+
+impl Layer {
+    /// Every layer, in report order.
+    pub const ALL: [Layer; 9] = [
+        Layer::Bubblewrap,
+        Layer::PidNamespace,
+        Layer::NetNamespace,
+        Layer::LandlockFs,
+        Layer::LandlockNet,
+        Layer::Seccomp,
+        Layer::Rlimits,
+        Layer::CgroupPids,
+        Layer::CgroupMemory,
+    ];
+
+    /// The name used in reports (`landlock-fs`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Layer::Bubblewrap => "bubblewrap",
+            Layer::PidNamespace => "pid-namespace",
+            Layer::NetNamespace => "net-namespace",
+            Layer::LandlockFs => "landlock-fs",
+            Layer::LandlockNet => "landlock-net",
+            Layer::Seccomp => "seccomp",
+            Layer::Rlimits => "rlimits",
+            Layer::CgroupPids => "cgroup-pids",
+            Layer::CgroupMemory => "cgroup-memory",
+        }
+    }
+
+    /// Whether `level` uses this layer.
+    pub fn used_by(self, level: SandboxLevel) -> bool {
+        match level {
+            SandboxLevel::Off => false,
+            SandboxLevel::WorkspaceWrite => {
+                !matches!(self, Layer::NetNamespace | Layer::LandlockNet)
+            }
+            SandboxLevel::Strict => true,
+        }
+    }
+}
+
+/// The state of one layer for one level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LayerState {
+    /// Applied; the text says by what (a path, an ABI).
+    Active(String),
+    /// Needed by the level but unavailable here; the text says why.
+    Missing(String),
+    /// Not part of this level.
+    NotUsed,
+}
+
+/// The layers of one level on this host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerReport {
+    /// The level.
+    pub level: SandboxLevel,
+    /// Every layer with its state, in [`Layer::ALL`] order.
+    pub layers: Vec<(Layer, LayerState)>,
+}
+
+impl LayerReport {
+    /// The layers the level needs that are missing, with the reasons.
+    pub fn missing(&self) -> Vec<(Layer, &str)> {
+        self.layers
+            .iter()
+            .filter_map(|(layer, state)| match state {
+                LayerState::Missing(why) => Some((*layer, why.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The active layers.
+    pub fn active(&self) -> Vec<Layer> {
+        self.layers
+            .iter()
+            .filter(|(_, state)| matches!(state, LayerState::Active(_)))
+            .map(|(layer, _)| *layer)
+            .collect()
+    }
+
+    /// Whether a layer is active.
+    pub fn is_active(&self, layer: Layer) -> bool {
+        self.active().contains(&layer)
+    }
+
+    /// `label, label, …` of the missing layers, for messages.
+    pub fn missing_summary(&self) -> String {
+        self.missing()
+            .iter()
+            .map(|(layer, why)| format!("{} ({why})", layer.label()))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// What the host offers, as established once by [`Sandbox::new`](crate::Sandbox::new).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HostFacts {
+    /// bubblewrap's path, or why it cannot be used.
+    pub bubblewrap: Result<PathBuf, String>,
+    /// Whether a helper executable is configured and answered its self-test.
+    pub helper: Result<(), String>,
+    /// The kernel's Landlock ABI, or why Landlock is unavailable.
+    pub landlock: Result<u32, String>,
+    /// Whether a seccomp filter can be installed.
+    pub seccomp: Result<(), String>,
+    /// Where command cgroups are created, per controller.
+    pub cgroup_pids: Result<PathBuf, String>,
+    /// As above.
+    pub cgroup_memory: Result<PathBuf, String>,
+}
+
+impl HostFacts {
+    /// The report for `level`.
+    pub(crate) fn report(&self, level: SandboxLevel) -> LayerReport {
+        let layers = Layer::ALL
+            .into_iter()
+            .map(|layer| {
+                let state = if layer.used_by(level) {
+                    match self.state(layer) {
+                        Ok(detail) => LayerState::Active(detail),
+                        Err(why) => LayerState::Missing(why),
+                    }
+                } else {
+                    LayerState::NotUsed
+                };
+                (layer, state)
+            })
+            .collect();
+        LayerReport { level, layers }
+    }
+
+    fn state(&self, layer: Layer) -> Result<String, String> {
+        let via_bwrap = |what: &str| match &self.bubblewrap {
+            Ok(_) => Ok(format!("bubblewrap {what}")),
+            Err(_) => Err("needs bubblewrap".to_owned()),
+        };
+        let via_helper = |result: Result<String, String>| match &self.helper {
+            Ok(()) => result,
+            Err(why) => Err(why.clone()),
+        };
+        match layer {
+            Layer::Bubblewrap => self
+                .bubblewrap
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .map_err(Clone::clone),
+            Layer::PidNamespace => via_bwrap("--unshare-pid"),
+            Layer::NetNamespace => via_bwrap("--unshare-net"),
+            Layer::LandlockFs => via_helper(
+                self.landlock
+                    .as_ref()
+                    .map(|abi| format!("ABI {abi}"))
+                    .map_err(Clone::clone),
+            ),
+            Layer::LandlockNet => via_helper(match &self.landlock {
+                Ok(abi) if *abi >= 4 => Ok(format!("ABI {abi}")),
+                Ok(abi) => Err(format!("needs Landlock ABI 4, the kernel has {abi}")),
+                Err(why) => Err(why.clone()),
+            }),
+            Layer::Seccomp => via_helper(
+                self.seccomp
+                    .as_ref()
+                    .map(|()| "system-call filter".to_owned())
+                    .map_err(Clone::clone),
+            ),
+            Layer::Rlimits => via_helper(Ok(
+                "cpu, file size, processes; address space without a memory cgroup".to_owned(),
+            )),
+            Layer::CgroupPids => via_helper(
+                self.cgroup_pids
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .map_err(Clone::clone),
+            ),
+            Layer::CgroupMemory => via_helper(
+                self.cgroup_memory
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .map_err(Clone::clone),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts() -> HostFacts {
+        HostFacts {
+            bubblewrap: Ok(PathBuf::from("/usr/bin/bwrap")),
+            helper: Ok(()),
+            landlock: Ok(3),
+            seccomp: Ok(()),
+            cgroup_pids: Ok(PathBuf::from("/sys/fs/cgroup/pids/rustyclaw")),
+            cgroup_memory: Err("not writable".to_owned()),
+        }
+    }
+
+    #[test]
+    fn each_level_uses_its_layers() {
+        let facts = facts();
+        assert!(facts.report(SandboxLevel::Off).active().is_empty());
+        assert!(facts.report(SandboxLevel::Off).missing().is_empty());
+        let ww = facts.report(SandboxLevel::WorkspaceWrite);
+        assert_eq!(ww.missing(), vec![(Layer::CgroupMemory, "not writable")]);
+        assert!(!ww.is_active(Layer::NetNamespace));
+        let strict = facts.report(SandboxLevel::Strict);
+        assert!(strict.is_active(Layer::NetNamespace));
+        let missing: Vec<Layer> = strict.missing().iter().map(|(l, _)| *l).collect();
+        assert_eq!(missing, vec![Layer::LandlockNet, Layer::CgroupMemory]);
+        assert!(
+            strict
+                .missing_summary()
+                .contains("needs Landlock ABI 4, the kernel has 3")
+        );
+    }
+
+    #[test]
+    fn without_bubblewrap_or_helper_their_layers_go_missing() {
+        let mut facts = facts();
+        facts.bubblewrap = Err("bwrap not found".to_owned());
+        facts.helper = Err("no helper executable".to_owned());
+        let report = facts.report(SandboxLevel::Strict);
+        assert!(report.active().is_empty());
+        assert!(
+            report
+                .missing_summary()
+                .contains("pid-namespace (needs bubblewrap)")
+        );
+        assert!(
+            report
+                .missing_summary()
+                .contains("seccomp (no helper executable)")
+        );
+    }
+}
