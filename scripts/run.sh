@@ -23,8 +23,11 @@ if [ ! -f "$config" ]; then
 fi
 
 echo "==> doctor"
-"$bin" doctor
+"$bin" doctor || true
 "$bin" status
 
 echo
-echo "==> ready. Talk to the agent:  $bin agent -m \"hello\"   (models: $bin models list)"
+echo "==> starting the gateway (Ctrl-C stops it). From another terminal:"
+echo "    $bin agent --local -m \"hello\"        one turn in-process"
+echo "    $bin gateway call health             the gateway, as OpenClaw's clients see it"
+exec "$bin" gateway run

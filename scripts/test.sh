@@ -20,6 +20,7 @@ scripts/check-licenses.sh
 command -v bwrap >/dev/null 2>&1 || apt_install bubblewrap
 
 echo "==> tests"
+scripts/conformance-deps.sh; set -a; . "${RUSTYCLAW_CONFORMANCE_DIR:-$HOME/.cache/rustyclaw-conformance}/env"; set +a
 if command -v cargo-nextest >/dev/null 2>&1; then
   cargo nextest run --workspace --locked --no-fail-fast
 else

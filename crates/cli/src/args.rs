@@ -80,6 +80,11 @@ pub enum Command {
     /// Store API keys and tokens encrypted in the state directory (AES-256-GCM).
     #[command(subcommand)]
     Credentials(CredentialsCommand),
+    /// Run the OpenClaw-compatible gateway, or call one of its methods.
+    #[command(subcommand)]
+    Gateway(GatewayCommand),
+    /// Ask the running gateway for its health.
+    Health(HealthArgs),
 }
 
 /// `rustyclaw tools`.
@@ -464,4 +469,69 @@ pub enum QuarantineCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `gateway` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum GatewayCommand {
+    /// Serve the gateway WebSocket protocol (v4) and HTTP probes until SIGTERM or Ctrl-C.
+    Run(GatewayRunArgs),
+    /// Call one gateway method and print its result as JSON.
+    Call(GatewayCallArgs),
+}
+
+/// Interfaces `gateway run` listens on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BindArg {
+    /// 127.0.0.1 only.
+    Loopback,
+    /// All interfaces (0.0.0.0); needs gateway auth.
+    Lan,
+}
+
+/// `rustyclaw gateway run`.
+#[derive(Debug, Args)]
+pub struct GatewayRunArgs {
+    /// Port (default: OPENCLAW_GATEWAY_PORT, then gateway.port, then 18789).
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
+    /// Interfaces to listen on (default: gateway.bind, then loopback).
+    #[arg(long, value_enum)]
+    pub bind: Option<BindArg>,
+}
+
+/// `rustyclaw gateway call`.
+#[derive(Debug, Args)]
+pub struct GatewayCallArgs {
+    /// Method name, e.g. health, status, chat.history.
+    pub method: String,
+    /// Parameters as a JSON object.
+    #[arg(long, value_name = "JSON")]
+    pub params: Option<String>,
+    /// Gateway URL (default ws://127.0.0.1:<gateway.port>).
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Shared gateway token (default: gateway.auth.token / OPENCLAW_GATEWAY_TOKEN).
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// Give up after this many milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    pub timeout: u64,
+}
+
+/// `rustyclaw health`.
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// Gateway URL (default ws://127.0.0.1:<gateway.port>).
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Shared gateway token (default: gateway.auth.token / OPENCLAW_GATEWAY_TOKEN).
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// Give up after this many milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    pub timeout: u64,
+    /// Print the raw JSON.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -1,5 +1,5 @@
 //! Wire and file types shared by every rustyclaw component: session keys, session entries and
-//! transcript lines (and, later, the gateway protocol frames).
+//! transcript lines and the gateway WebSocket protocol (frames, handshake, event payloads).
 //!
 //! This crate is pure data: serde types, parsers and validators, no I/O, no clocks, no async
 //! runtime. The gateway, the CLI, the store and the UI-facing code all speak in these types, so the
@@ -19,6 +19,7 @@
 //! Ids and timestamps of new entries are parameters (the store or the agent supplies them), which
 //! keeps this crate deterministic.
 
+pub mod gateway;
 mod ids;
 mod levels;
 mod open_enum;

@@ -16,14 +16,21 @@
 //! - [`bin`] runs the built `rustyclaw` binary as a child process with a cleared environment,
 //!   a timeout and captured output. It is async on purpose: a fake server running on the test's
 //!   runtime keeps serving while the test waits for the child.
+//! - [`conformance`] runs the official OpenClaw CLI (installed by `scripts/conformance-deps.sh`)
+//!   isolated and bounded, and [`protocol_schema`] validates gateway frames against upstream's
+//!   protocol JSON Schema: together they check rustyclaw's gateway against the real client.
 //!
 //! Library code here returns `Result`s instead of panicking, so a broken fixture reports what
 //! went wrong through the test's own error handling.
 
 pub mod bin;
+pub mod conformance;
 pub mod fake_llm;
+pub mod protocol_schema;
 pub mod state_dir;
 
 pub use bin::{Output, RunError, RunningChild, RustyClaw};
+pub use conformance::{ConformanceError, OfficialCli};
 pub use fake_llm::{FakeLlm, FakeLlmOptions, ToolCall, Turn, Usage};
+pub use protocol_schema::{ProtocolSchema, SchemaError};
 pub use state_dir::TempStateDir;

@@ -7,5 +7,6 @@
 #![cfg(test)]
 
 mod bin;
+mod conformance;
 mod fake_llm;
 mod state_dir;

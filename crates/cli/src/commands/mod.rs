@@ -8,6 +8,7 @@ mod completions;
 mod config;
 mod credentials;
 mod doctor;
+mod gateway;
 mod models;
 mod onboard;
 mod quarantine;
@@ -76,6 +77,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Approvals(cmd) => approvals::run(&ctx, loaded, cmd),
         Command::Completions(args) => completions::run(&args),
         Command::Credentials(cmd) => credentials::run(&ctx, cmd),
+        Command::Gateway(cmd) => gateway::run(&ctx, loaded?, cmd),
+        Command::Health(args) => gateway::health(&loaded?, &args),
     }
 }
 

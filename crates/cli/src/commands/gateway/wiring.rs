@@ -1,0 +1,48 @@
+//! Builds the agent runtime the way `rustyclaw agent` does, for a long-running gateway.
+
+use std::sync::Arc;
+
+use rustyclaw_agent::{AgentRuntime, Models, RuntimeParts};
+use rustyclaw_config::{Config, Env};
+use rustyclaw_store::Store;
+
+use crate::UserError;
+use crate::context::Context;
+
+/// The runtime over `store`, with the sandbox, tools and models `config` describes.
+pub(super) async fn runtime(
+    ctx: &Context,
+    config: Arc<Config>,
+    env: &Env,
+    store: Store,
+    sandbox: Arc<rustyclaw_sandbox::Sandbox>,
+) -> anyhow::Result<AgentRuntime> {
+    let mut models = Models::new(&config, env).map_err(|e| UserError::new(e.to_string()))?;
+    models.attach_store(store.clone()).await;
+    let tool_services = Arc::new(
+        rustyclaw_tools::ToolServices::for_state_dir(
+            &config.tools,
+            &ctx.locations.state_dir,
+            ctx.env.home_dir(),
+            sandbox,
+        )
+        .map_err(|e| UserError::new(format!("tools could not start: {e}")))?,
+    );
+    let tools = rustyclaw_tools::builtin_registry(&config.tools);
+    Ok(AgentRuntime::new(RuntimeParts {
+        config,
+        store,
+        models,
+        tools,
+        tool_services,
+        host_name: host_name(),
+    }))
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}

@@ -1,0 +1,299 @@
+//! One WebSocket connection: challenge, handshake, then requests, fanned-out events, ticks and
+//! shutdown. A reader (this task) and a writer task share a bounded queue; when a client reads
+//! too slowly for events to fit in it, the connection is dropped.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use rustyclaw_protocol::gateway::{
+    ConnectChallenge, EventFrame, Frame, MAX_PREAUTH_PAYLOAD_BYTES, RequestFrame, ResponseFrame,
+    ShutdownEvent, TickEvent,
+};
+use rustyclaw_protocol::gateway::{ErrorCode, ErrorShape};
+use serde_json::Value;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc::{self, error::TrySendError};
+use tokio::time::MissedTickBehavior;
+
+use crate::handshake::{self, Granted, close};
+use crate::methods;
+use crate::pump::OutEvent;
+use crate::state::{GatewayState, now_ms};
+
+/// Something for the writer task to put on the socket.
+#[derive(Debug)]
+pub(crate) enum Out {
+    /// A JSON text frame.
+    Text(String),
+    /// A close frame; the writer stops after it.
+    Close(u16, String),
+}
+
+/// The sending side handed to method handlers.
+#[derive(Clone)]
+pub(crate) struct Sender(mpsc::Sender<Out>);
+
+impl Sender {
+    /// Queues a response, waiting for room (a response is never dropped for a slow client; the
+    /// handler waits instead).
+    pub async fn respond(&self, response: ResponseFrame) {
+        let _ = self
+            .0
+            .send(Out::Text(encode(&Frame::Response(response))))
+            .await;
+    }
+}
+
+fn encode(frame: &Frame) -> String {
+    serde_json::to_string(frame).unwrap_or_default()
+}
+
+/// Runs the connection to completion.
+pub(crate) async fn run(socket: WebSocket, state: GatewayState) {
+    let _guard = state.connection_guard();
+    let (sink, mut stream) = socket.split();
+    let (tx, rx) = mpsc::channel(state.0.options.send_queue_frames.max(4));
+    let writer = tokio::spawn(write(sink, rx));
+    let challenge = ConnectChallenge {
+        nonce: uuid::Uuid::new_v4().to_string(),
+        ts: now_ms(),
+        capabilities: None,
+    };
+    let _ = tx
+        .send(Out::Text(event_text("connect.challenge", &challenge, None)))
+        .await;
+
+    let timeout = state.0.options.handshake_timeout;
+    let granted = match tokio::time::timeout(timeout, handshake(&state, &mut stream, &tx)).await {
+        Ok(Some(granted)) => granted,
+        Ok(None) => return finish(writer).await,
+        Err(_) => {
+            let _ = tx
+                .send(Out::Close(close::POLICY, "handshake timeout".into()))
+                .await;
+            return finish(writer).await;
+        }
+    };
+    tracing::debug!(client = %granted.client.id, scopes = ?granted.scopes, "gateway client connected");
+    session(&state, &mut stream, tx, Arc::new(granted)).await;
+    finish(writer).await;
+}
+
+/// Lets the writer flush what is queued (a close frame last), but not for ever.
+async fn finish(writer: tokio::task::JoinHandle<()>) {
+    let abort = writer.abort_handle();
+    if tokio::time::timeout(Duration::from_secs(1), writer)
+        .await
+        .is_err()
+    {
+        abort.abort();
+    }
+}
+
+async fn write(mut sink: SplitSink<WebSocket, Message>, mut rx: mpsc::Receiver<Out>) {
+    while let Some(out) = rx.recv().await {
+        let (message, last) = match out {
+            Out::Text(text) => (Message::Text(Utf8Bytes::from(text)), false),
+            Out::Close(code, reason) => (
+                Message::Close(Some(CloseFrame {
+                    code,
+                    reason: Utf8Bytes::from(reason),
+                })),
+                true,
+            ),
+        };
+        if sink.send(message).await.is_err() || last {
+            break;
+        }
+    }
+    let _ = sink.close().await;
+}
+
+/// Reads the first frame and answers it; `Some` when the client may proceed.
+async fn handshake(
+    state: &GatewayState,
+    stream: &mut SplitStream<WebSocket>,
+    tx: &mpsc::Sender<Out>,
+) -> Option<Granted> {
+    loop {
+        let text = match stream.next().await? {
+            Ok(Message::Text(text)) => text,
+            Ok(Message::Binary(_)) | Err(_) => {
+                let _ = tx.send(Out::Close(close::NORMAL, String::new())).await;
+                return None;
+            }
+            Ok(Message::Close(_)) => return None,
+            Ok(Message::Ping(_) | Message::Pong(_)) => continue,
+        };
+        if text.len() > MAX_PREAUTH_PAYLOAD_BYTES {
+            let _ = tx
+                .send(Out::Close(
+                    close::TOO_BIG,
+                    "preauth payload too large".into(),
+                ))
+                .await;
+            return None;
+        }
+        // Upstream closes normally, without a response, on a frame that is not JSON.
+        let Ok(frame) = serde_json::from_str::<Value>(&text) else {
+            let _ = tx.send(Out::Close(close::NORMAL, String::new())).await;
+            return None;
+        };
+        let request = match serde_json::from_value::<Frame>(frame.clone()) {
+            Ok(Frame::Request(request)) if request.method == "connect" => request,
+            other => {
+                let id = match other {
+                    Ok(Frame::Request(request)) => request.id,
+                    _ => frame
+                        .get("id")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                };
+                let message = "invalid handshake: first request must be connect";
+                reject(
+                    tx,
+                    &id,
+                    ErrorShape::new(ErrorCode::InvalidRequest, message),
+                    close::POLICY,
+                )
+                .await;
+                return None;
+            }
+        };
+        return match handshake::check(request.params.as_ref(), &state.0.config.gateway.auth) {
+            Ok(granted) => {
+                let hello = methods::hello(state, &granted).await;
+                let _ = tx
+                    .send(Out::Text(encode(&Frame::Response(ResponseFrame::ok(
+                        request.id, hello,
+                    )))))
+                    .await;
+                Some(granted)
+            }
+            Err(rejection) => {
+                reject(tx, &request.id, *rejection.error, rejection.close_code).await;
+                None
+            }
+        };
+    }
+}
+
+async fn reject(tx: &mpsc::Sender<Out>, id: &str, error: ErrorShape, code: u16) {
+    let reason = error.message.clone();
+    let _ = tx
+        .send(Out::Text(encode(&Frame::Response(ResponseFrame::err(
+            id, error,
+        )))))
+        .await;
+    let _ = tx.send(Out::Close(code, reason)).await;
+}
+
+/// Per-connection event numbering.
+struct Events {
+    tx: mpsc::Sender<Out>,
+    seq: u64,
+}
+
+impl Events {
+    /// Queues an event without waiting; `false` when the client is too slow.
+    fn push(&mut self, event: &str, payload: &impl serde::Serialize) -> bool {
+        self.seq += 1;
+        match self
+            .tx
+            .try_send(Out::Text(event_text(event, payload, Some(self.seq))))
+        {
+            Ok(()) => true,
+            Err(TrySendError::Full(_)) => false,
+            // The writer is gone: the socket failed, nothing more to do.
+            Err(TrySendError::Closed(_)) => false,
+        }
+    }
+}
+
+fn event_text(event: &str, payload: &impl serde::Serialize, seq: Option<u64>) -> String {
+    encode(&Frame::Event(EventFrame {
+        event: event.to_owned(),
+        payload: Some(serde_json::to_value(payload).unwrap_or(Value::Null)),
+        seq,
+        state_version: None,
+        recipient_profile_id: None,
+    }))
+}
+
+async fn session(
+    state: &GatewayState,
+    stream: &mut SplitStream<WebSocket>,
+    tx: mpsc::Sender<Out>,
+    granted: Arc<Granted>,
+) {
+    let mut fanout = state.0.events.subscribe();
+    let mut shutdown = state.0.shutdown.subscribe();
+    let period = state.0.options.tick_interval;
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let sender = Sender(tx.clone());
+    let mut events = Events { tx, seq: 0 };
+    let reads_events = methods::has_scope(&granted.scopes, "operator.read");
+    loop {
+        tokio::select! {
+            incoming = stream.next() => {
+                let text = match incoming {
+                    Some(Ok(Message::Text(text))) => text,
+                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Binary(_))) => continue,
+                    Some(Ok(Message::Close(_)) | Err(_)) | None => return,
+                };
+                match serde_json::from_str::<Frame>(&text) {
+                    Ok(Frame::Request(request)) => spawn_call(state, &granted, &sender, request),
+                    // Upstream ignores frames it cannot use after the handshake.
+                    Ok(_) | Err(_) => tracing::debug!("ignored a frame that is not a request"),
+                }
+            }
+            received = fanout.recv() => {
+                let ok = match received {
+                    Ok(event) => !reads_events || forward(&mut events, &event),
+                    Err(RecvError::Lagged(_)) => false,
+                    Err(RecvError::Closed) => return,
+                };
+                if !ok {
+                    tracing::warn!(client = %granted.client.id, "gateway client too slow; disconnecting");
+                    // The queue is full, so a close frame cannot be queued; dropping the socket
+                    // (when this task and the writer end) closes the connection.
+                    return;
+                }
+            }
+            _ = tick.tick() => {
+                if !events.push("tick", &TickEvent { ts: now_ms() }) {
+                    tracing::warn!(client = %granted.client.id, "gateway client too slow; disconnecting");
+                    return;
+                }
+            }
+            changed = shutdown.changed() => {
+                let reason = match changed {
+                    Ok(()) => shutdown.borrow().clone().unwrap_or_default(),
+                    Err(_) => "gateway stopping".to_owned(),
+                };
+                events.push("shutdown", &ShutdownEvent { reason, restart_expected_ms: None });
+                let _ = events.tx.try_send(Out::Close(close::RESTART, "service restart".into()));
+                return;
+            }
+        }
+    }
+}
+
+fn forward(events: &mut Events, event: &OutEvent) -> bool {
+    events.push(event.event, &event.payload)
+}
+
+fn spawn_call(
+    state: &GatewayState,
+    granted: &Arc<Granted>,
+    sender: &Sender,
+    request: RequestFrame,
+) {
+    let (state, granted, sender) = (state.clone(), granted.clone(), sender.clone());
+    tokio::spawn(async move { methods::dispatch(&state, &granted, &sender, request).await });
+}

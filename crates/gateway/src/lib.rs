@@ -1,0 +1,54 @@
+//! The gateway: OpenClaw's WebSocket protocol (v4) and HTTP probes on one port, in front of the
+//! agent runtime.
+//!
+//! Design: [`router`] is a pure function of a [`GatewayState`], so handlers are testable without a
+//! socket, and [`serve`] adds the listener and graceful shutdown. Each WebSocket connection is
+//! one task reading frames and one task writing them; everything sent to a client goes through a
+//! bounded queue, so a client that stops reading is disconnected instead of growing memory. The
+//! agent runtime's events are mapped once (in [`pump`]) into `chat`/`agent` event payloads and
+//! fanned out to every connection, which numbers them with its own `seq`.
+
+mod conn;
+mod dedupe;
+mod error;
+mod handshake;
+mod http;
+mod methods;
+mod pump;
+mod state;
+
+pub use error::GatewayError;
+pub use state::{GatewayOptions, GatewayState};
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+/// The gateway's routes: `GET /healthz`, `/health`, `/readyz`, `/ready`, and a WebSocket upgrade
+/// on any path.
+pub fn router(state: GatewayState) -> Router {
+    http::routes(state)
+}
+
+/// Serves `router(state)` on `listener` until `shutdown` completes, then sends every client a
+/// `shutdown` event, closes the sockets and returns once they are gone (at most about a second).
+pub async fn serve(
+    listener: TcpListener,
+    state: GatewayState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), GatewayError> {
+    let app = router(state.clone());
+    let stopping = state.clone();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            stopping.begin_shutdown("gateway stopping");
+        })
+        .await
+        .map_err(|source| GatewayError::Serve { source })?;
+    // Upgraded sockets are not tracked by axum's graceful shutdown: wait for them here.
+    state.wait_for_connections(Duration::from_secs(1)).await;
+    Ok(())
+}

@@ -1,0 +1,356 @@
+//! `chat.send`, `chat.history`, `chat.abort`, `agent` and `agent.wait`: the methods that start,
+//! stop and read agent runs.
+
+use std::time::Duration;
+
+use rustyclaw_agent::{Event, EventKind, Inbound, Op, RunId, RunOutcome, RunStatus};
+use rustyclaw_protocol::gateway::ResponseFrame;
+use rustyclaw_protocol::transcript::EntryBody;
+use rustyclaw_protocol::{AgentId, SessionId, SessionKey, TranscriptLine};
+use serde_json::{Value, json};
+use tokio::sync::broadcast::{self, error::RecvError};
+
+use super::{Fail, Reply, invalid, string_param, unavailable};
+use crate::conn::Sender;
+use crate::dedupe::Seen;
+use crate::state::{GatewayState, now_ms};
+
+/// Default and largest `chat.history` page (upstream).
+const HISTORY_LIMIT: usize = 200;
+const HISTORY_MAX: usize = 1000;
+/// Default `agent.wait` timeout (upstream).
+const WAIT_DEFAULT_MS: u64 = 30_000;
+
+pub(super) async fn send(state: &GatewayState, params: &Value) -> Reply {
+    let key = session_key(params, "sessionKey")?;
+    let message = string_param(params, "message")?.to_owned();
+    let idempotency_key = string_param(params, "idempotencyKey")?.to_owned();
+    match state.0.dedupe.begin(&idempotency_key) {
+        Some(Seen::InFlight) => {
+            return Ok(json!({"runId": idempotency_key, "status": "in_flight"}));
+        }
+        Some(Seen::Done(result)) => return Ok(result),
+        None => {}
+    }
+    let run_id = RunId(idempotency_key.clone());
+    let agent_id = agent_of(state, &key);
+    let events = start(state, &key, agent_id, message, &run_id, None, "webchat")?;
+    let state = state.clone();
+    tokio::spawn(async move {
+        let outcome = finished(events, &run_id).await;
+        let status = outcome.as_ref().map_or("error", |o| status_word(o.status));
+        state
+            .0
+            .dedupe
+            .finish(&run_id.0, json!({"runId": run_id.0, "status": status}));
+    });
+    Ok(json!({"runId": idempotency_key, "status": "started"}))
+}
+
+/// Subscribes (before submitting, so no event is missed) and submits the turn.
+fn start(
+    state: &GatewayState,
+    key: &SessionKey,
+    agent_id: AgentId,
+    text: String,
+    run_id: &RunId,
+    session_id: Option<String>,
+    channel: &str,
+) -> Result<broadcast::Receiver<Event>, Fail> {
+    let events = state.0.runtime.subscribe();
+    let submitted = state.0.runtime.submit(Op::Message(Inbound {
+        session_key: key.clone(),
+        agent_id,
+        text,
+        run_id: run_id.clone(),
+        thinking: None,
+        queue_mode: None,
+        channel: Some(channel.to_owned()),
+        session_id,
+    }));
+    if let Err(error) = submitted {
+        state.0.dedupe.forget(&run_id.0);
+        return Err(unavailable("starting the run", &error));
+    }
+    Ok(events)
+}
+
+/// Waits for the run's `Finished` event; `None` if the runtime stopped first.
+async fn finished(mut events: broadcast::Receiver<Event>, run_id: &RunId) -> Option<RunOutcome> {
+    loop {
+        match events.recv().await {
+            Ok(Event {
+                run_id: id,
+                kind: EventKind::Finished(outcome),
+                ..
+            }) if id == *run_id => {
+                return Some(*outcome);
+            }
+            Ok(_) | Err(RecvError::Lagged(_)) => {}
+            Err(RecvError::Closed) => return None,
+        }
+    }
+}
+
+fn status_word(status: RunStatus) -> &'static str {
+    match status {
+        RunStatus::Done => "ok",
+        RunStatus::Aborted => "aborted",
+        RunStatus::Failed => "error",
+        RunStatus::TimedOut => "timeout",
+    }
+}
+
+fn session_key(params: &Value, name: &str) -> Result<SessionKey, Fail> {
+    let raw = string_param(params, name)?;
+    SessionKey::parse(raw).map_err(|e| invalid(format!("invalid {name}: {e}")))
+}
+
+fn agent_of(state: &GatewayState, key: &SessionKey) -> AgentId {
+    key.agent_id()
+        .unwrap_or_else(|| AgentId::normalize(&state.0.config.agents.default_agent_id))
+}
+
+pub(super) async fn history(state: &GatewayState, params: &Value) -> Reply {
+    let key = session_key(params, "sessionKey")?;
+    let limit = params
+        .get("limit")
+        .and_then(Value::as_u64)
+        .map_or(HISTORY_LIMIT, |n| {
+            usize::try_from(n)
+                .unwrap_or(HISTORY_MAX)
+                .clamp(1, HISTORY_MAX)
+        });
+    let store = &state.0.store;
+    let Some(entry) = store
+        .get_session(&key)
+        .await
+        .map_err(|e| unavailable("chat.history", &e))?
+    else {
+        return Ok(json!({"sessionKey": key.as_str(), "sessionId": null, "messages": []}));
+    };
+    let lines = store
+        .transcript(&entry.session_id, 0, usize::MAX)
+        .await
+        .map_err(|e| unavailable("chat.history", &e))?;
+    let mut messages: Vec<Value> = lines
+        .into_iter()
+        .filter_map(|stored| match stored.line {
+            TranscriptLine::Entry(entry) => match entry.body {
+                EntryBody::Message(body) => serde_json::to_value(&body.message).ok(),
+                _ => None,
+            },
+            TranscriptLine::Session(_) => None,
+        })
+        .collect();
+    let skip = messages.len().saturating_sub(limit);
+    messages.drain(..skip);
+    let entry_json = serde_json::to_value(&entry).unwrap_or(Value::Null);
+    let mut result = json!({
+        "sessionKey": key.as_str(),
+        "sessionId": entry.session_id.as_str(),
+        "messages": messages,
+    });
+    for field in ["thinkingLevel", "fastMode", "verboseLevel"] {
+        if let Some(value) = entry_json.get(field) {
+            result[field] = value.clone();
+        }
+    }
+    Ok(result)
+}
+
+pub(super) fn abort(state: &GatewayState, params: &Value) -> Reply {
+    let key = session_key(params, "sessionKey")?;
+    let run_id = params
+        .get("runId")
+        .and_then(Value::as_str)
+        .map(|id| RunId(id.to_owned()));
+    let run_ids: Vec<String> = run_id.iter().map(|id| id.0.clone()).collect();
+    // A named run counts as aborted only while it is in flight; without a run id whatever the
+    // session is running is aborted and the runtime does not say what that was.
+    let aborted = match &run_id {
+        Some(id) => state.0.dedupe.peek(&id.0) == Some(Seen::InFlight),
+        None => true,
+    };
+    state
+        .0
+        .runtime
+        .submit(Op::Abort {
+            session_key: key,
+            run_id,
+            clear_queue: true,
+        })
+        .map_err(|e| unavailable("chat.abort", &e))?;
+    Ok(json!({"ok": true, "aborted": aborted, "runIds": run_ids}))
+}
+
+/// `agent`: answers twice with the same id, `accepted` at once and the outcome at the end.
+pub(super) async fn agent(state: &GatewayState, id: &str, params: &Value, sender: &Sender) {
+    let first = accept_agent(state, params).await;
+    let (run_id, events, key, session_id) = match first {
+        Ok(Accepted::Started {
+            run_id,
+            events,
+            key,
+            session_id,
+            payload,
+        }) => {
+            sender.respond(ResponseFrame::ok(id, payload)).await;
+            (run_id, events, key, session_id)
+        }
+        Ok(Accepted::Replay(payload)) => {
+            return sender.respond(ResponseFrame::ok(id, payload)).await;
+        }
+        Err(error) => return sender.respond(ResponseFrame::err(id, *error)).await,
+    };
+    let outcome = finished(events, &run_id).await;
+    let payload = match &outcome {
+        Some(outcome) => {
+            let status = if outcome.status == RunStatus::Done {
+                "ok"
+            } else {
+                "error"
+            };
+            let mut payload = json!({
+                "runId": run_id.0,
+                "status": status,
+                "summary": if status == "ok" { "completed".to_owned() } else {
+                    outcome.error.clone().unwrap_or_else(|| outcome.status.as_str().to_owned())
+                },
+                "result": {
+                    "payloads": outcome.reply.iter().map(|text| json!({"text": text, "mediaUrl": null})).collect::<Vec<_>>(),
+                    "meta": {
+                        "durationMs": outcome.duration_ms,
+                        "agentMeta": {
+                            "sessionId": outcome.session_id,
+                            "sessionFile": key.as_str(),
+                            "model": outcome.model,
+                        },
+                    },
+                },
+            });
+            if let Some(error) = &outcome.error {
+                payload["error"] = json!(error);
+            }
+            payload
+        }
+        None => {
+            json!({"runId": run_id.0, "status": "error", "summary": "the agent runtime stopped"})
+        }
+    };
+    let _ = session_id;
+    state.0.dedupe.finish(&run_id.0, payload.clone());
+    sender.respond(ResponseFrame::ok(id, payload)).await;
+}
+
+enum Accepted {
+    Started {
+        run_id: RunId,
+        events: broadcast::Receiver<Event>,
+        key: SessionKey,
+        session_id: Option<String>,
+        payload: Value,
+    },
+    Replay(Value),
+}
+
+async fn accept_agent(state: &GatewayState, params: &Value) -> Result<Accepted, Fail> {
+    let message = string_param(params, "message")?.to_owned();
+    let idempotency_key = string_param(params, "idempotencyKey")?.to_owned();
+    let agent_id = match params.get("agentId").and_then(Value::as_str) {
+        Some(id) => AgentId::parse(id).map_err(|e| invalid(format!("invalid agentId: {e}")))?,
+        None => AgentId::normalize(&state.0.config.agents.default_agent_id),
+    };
+    // Which session: an explicit key, else a session id (existing, or new under an explicit
+    // key, as `openclaw agent --session-id` does), else the agent's main session.
+    let (key, session_id) = if params.get("sessionKey").and_then(Value::as_str).is_some() {
+        (
+            session_key(params, "sessionKey")?,
+            params
+                .get("sessionId")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        )
+    } else if let Some(id) = params.get("sessionId").and_then(Value::as_str) {
+        let session_id =
+            SessionId::new(id).map_err(|e| invalid(format!("invalid sessionId: {e}")))?;
+        match state
+            .0
+            .store
+            .find_session_by_id(&session_id)
+            .await
+            .map_err(|e| unavailable("agent", &e))?
+        {
+            Some(found) => (found.key, None),
+            None => {
+                let key = SessionKey::parse(&format!("agent:{}:explicit:{id}", agent_id.as_str()))
+                    .map_err(|e| invalid(format!("invalid sessionId: {e}")))?;
+                (key, Some(id.to_owned()))
+            }
+        }
+    } else {
+        (SessionKey::main(&agent_id), None)
+    };
+    match state.0.dedupe.begin(&idempotency_key) {
+        Some(Seen::InFlight) => {
+            return Ok(Accepted::Replay(
+                json!({"runId": idempotency_key, "status": "in_flight"}),
+            ));
+        }
+        Some(Seen::Done(result)) => return Ok(Accepted::Replay(result)),
+        None => {}
+    }
+    let run_id = RunId(idempotency_key);
+    let agent_id = key.agent_id().unwrap_or(agent_id);
+    let events = start(
+        state,
+        &key,
+        agent_id.clone(),
+        message,
+        &run_id,
+        session_id.clone(),
+        "gateway",
+    )?;
+    let payload = json!({
+        "runId": run_id.0,
+        "sessionKey": key.as_str(),
+        "agentId": agent_id.as_str(),
+        "status": "accepted",
+        "acceptedAt": now_ms(),
+    });
+    Ok(Accepted::Started {
+        run_id,
+        events,
+        key,
+        session_id,
+        payload,
+    })
+}
+
+/// `agent.wait {runId, timeoutMs?}`: the run's outcome once it ends, or `timeout`.
+pub(super) async fn wait(state: &GatewayState, params: &Value) -> Reply {
+    let run_id = RunId(string_param(params, "runId")?.to_owned());
+    let timeout = Duration::from_millis(
+        params
+            .get("timeoutMs")
+            .and_then(Value::as_u64)
+            .unwrap_or(WAIT_DEFAULT_MS),
+    );
+    // Subscribe before looking at the cache, so a run ending in between is not missed.
+    let events = state.0.runtime.subscribe();
+    if let Some(Seen::Done(result)) = state.0.dedupe.peek(&run_id.0) {
+        let status = result.get("status").cloned().unwrap_or(json!("ok"));
+        return Ok(json!({"runId": run_id.0, "status": status}));
+    }
+    match tokio::time::timeout(timeout, finished(events, &run_id)).await {
+        Ok(Some(outcome)) => {
+            let mut result = json!({"runId": run_id.0, "status": status_word(outcome.status), "endedAt": now_ms()});
+            if let Some(error) = outcome.error {
+                result["error"] = json!(error);
+            }
+            Ok(result)
+        }
+        Ok(None) => Err(unavailable("agent.wait", &"the agent runtime stopped")),
+        Err(_) => Ok(json!({"runId": run_id.0, "status": "timeout"})),
+    }
+}

@@ -1,0 +1,175 @@
+//! `health`, `status`, and the connect snapshot built from the same data.
+
+use rustyclaw_protocol::gateway::{
+    HealthAgent, HealthSessions, HealthSnapshot, PresenceEntry, RecentSession, SessionDefaults,
+    Snapshot, StateVersion,
+};
+use rustyclaw_protocol::{AgentId, SessionKey};
+use serde_json::{Map, Value, json};
+
+use super::{Reply, unavailable};
+use crate::state::{GatewayState, now_ms};
+
+/// Recent sessions listed per agent.
+const RECENT: usize = 5;
+/// Sessions counted per agent at most.
+const COUNTED: usize = 1000;
+
+pub(super) async fn health(state: &GatewayState) -> Reply {
+    let snapshot = health_snapshot(state)
+        .await
+        .map_err(|e| unavailable("health", &e))?;
+    Ok(serde_json::to_value(snapshot).unwrap_or(Value::Null))
+}
+
+async fn health_snapshot(
+    state: &GatewayState,
+) -> Result<HealthSnapshot, rustyclaw_store::StoreError> {
+    let started = std::time::Instant::now();
+    let config = &state.0.config;
+    let now = now_ms();
+    let path = state.0.options.state_dir.clone().unwrap_or_default();
+    let mut agents = Vec::new();
+    let mut default_sessions = None;
+    for agent in &config.agents.list {
+        let id = AgentId::normalize(&agent.id);
+        let stored = state.0.store.list_sessions(Some(&id), COUNTED).await?;
+        let count = stored.len() as u64;
+        let recent: Vec<RecentSession> = stored
+            .iter()
+            .take(RECENT)
+            .map(|s| {
+                let updated_at = u64::try_from(s.entry.updated_at).unwrap_or(0);
+                RecentSession {
+                    key: s.key.as_str().to_owned(),
+                    updated_at,
+                    age: now.saturating_sub(updated_at),
+                }
+            })
+            .collect();
+        // The store has no count query: listing up to COUNTED rows gives the exact count below
+        // that and a lower bound above it.
+        let sessions = HealthSessions {
+            path: path.clone(),
+            count,
+            recent,
+        };
+        let is_default = agent.id == config.agents.default_agent_id;
+        if is_default {
+            default_sessions = Some(sessions.clone());
+        }
+        agents.push(HealthAgent {
+            agent_id: agent.id.clone(),
+            name: Some(agent.name.clone()),
+            is_default,
+            sessions: Some(sessions),
+            other: Map::new(),
+        });
+    }
+    Ok(HealthSnapshot {
+        ok: true,
+        ts: now,
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(0),
+        channels: Map::new(),
+        channel_order: Vec::new(),
+        channel_labels: Map::new(),
+        heartbeat_seconds: None,
+        default_agent_id: Some(config.agents.default_agent_id.clone()),
+        agents,
+        sessions: default_sessions,
+        other: Map::new(),
+    })
+}
+
+pub(super) async fn status(state: &GatewayState) -> Reply {
+    let config = &state.0.config;
+    let sessions = state
+        .0
+        .store
+        .list_sessions(None, RECENT)
+        .await
+        .map_err(|e| unavailable("status", &e))?;
+    let recent: Vec<Value> = sessions
+        .iter()
+        .map(|s| json!({"key": s.key.as_str(), "sessionId": s.entry.session_id.as_str(), "updatedAt": s.entry.updated_at}))
+        .collect();
+    Ok(json!({
+        "runtimeVersion": state.0.options.version,
+        "uptimeMs": state.0.started.elapsed().as_millis() as u64,
+        "heartbeat": {"defaultAgentId": config.agents.default_agent_id, "agents": []},
+        "channelSummary": [],
+        "sessions": {"recent": recent},
+    }))
+}
+
+pub(super) async fn snapshot(state: &GatewayState) -> Snapshot {
+    let config = &state.0.config;
+    let options = &state.0.options;
+    let health = match health_snapshot(state).await {
+        Ok(health) => health,
+        Err(error) => {
+            tracing::warn!(%error, "health snapshot failed");
+            HealthSnapshot {
+                ok: false,
+                ts: now_ms(),
+                duration_ms: 0,
+                channels: Map::new(),
+                channel_order: Vec::new(),
+                channel_labels: Map::new(),
+                heartbeat_seconds: None,
+                default_agent_id: Some(config.agents.default_agent_id.clone()),
+                agents: Vec::new(),
+                sessions: None,
+                other: Map::new(),
+            }
+        }
+    };
+    let default_agent = AgentId::normalize(&config.agents.default_agent_id);
+    let mut other = Map::new();
+    other.insert("suspension".into(), json!({"phase": "accepting"}));
+    Snapshot {
+        presence: vec![PresenceEntry {
+            ts: now_ms(),
+            host: None,
+            ip: None,
+            version: Some(options.version.clone()),
+            platform: Some(std::env::consts::OS.to_owned()),
+            device_family: None,
+            mode: Some("gateway".into()),
+            reason: Some("self".into()),
+            instance_id: Some(state.0.boot_id.clone()),
+            text: Some(format!(
+                "Gateway · app {} · mode gateway · reason self",
+                options.version
+            )),
+            other: Map::new(),
+        }],
+        health,
+        state_version: StateVersion {
+            presence: 1,
+            health: 1,
+        },
+        uptime_ms: u64::try_from(state.0.started.elapsed().as_millis()).unwrap_or(0),
+        config_path: options.config_path.clone(),
+        state_dir: options.state_dir.clone(),
+        session_defaults: Some(SessionDefaults {
+            default_agent_id: default_agent.as_str().to_owned(),
+            main_key: "main".into(),
+            main_session_key: SessionKey::main(&default_agent).as_str().to_owned(),
+            scope: Some("per-sender".into()),
+            other: Map::new(),
+        }),
+        auth_mode: Some(auth_mode(state).into()),
+        other,
+    }
+}
+
+fn auth_mode(state: &GatewayState) -> &'static str {
+    use rustyclaw_config::file::GatewayAuthMode;
+    match state.0.config.gateway.auth.mode {
+        GatewayAuthMode::None => "none",
+        GatewayAuthMode::Token => "token",
+        GatewayAuthMode::Password => "password",
+        GatewayAuthMode::TrustedProxy => "trusted-proxy",
+    }
+}

@@ -1,0 +1,152 @@
+//! State shared by every connection: configuration, runtime handles, the event fan-out, the
+//! idempotency cache and the shutdown signal.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use rustyclaw_agent::AgentRuntime;
+use rustyclaw_config::Config;
+use rustyclaw_protocol::gateway::TICK_INTERVAL_MS;
+use rustyclaw_store::Store;
+use tokio::sync::{Notify, broadcast, watch};
+
+use crate::dedupe::Dedupe;
+use crate::pump::{self, OutEvent};
+
+/// Events buffered between the runtime mapper and the connections.
+const EVENT_FANOUT: usize = 4096;
+
+/// Tunables of the gateway (the defaults are upstream's).
+#[derive(Debug, Clone)]
+pub struct GatewayOptions {
+    /// Interval between `tick` events (upstream 30 s).
+    pub tick_interval: Duration,
+    /// Time a client has to complete the handshake (upstream 10 s).
+    pub handshake_timeout: Duration,
+    /// Frames queued per client before it counts as too slow and is disconnected.
+    pub send_queue_frames: usize,
+    /// Version reported in `hello-ok.server.version`.
+    pub version: String,
+    /// Path of the config file, reported in the snapshot.
+    pub config_path: Option<String>,
+    /// State directory, reported in the snapshot.
+    pub state_dir: Option<String>,
+}
+
+impl Default for GatewayOptions {
+    fn default() -> Self {
+        Self {
+            tick_interval: Duration::from_millis(TICK_INTERVAL_MS),
+            handshake_timeout: Duration::from_secs(10),
+            send_queue_frames: 1024,
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            config_path: None,
+            state_dir: None,
+        }
+    }
+}
+
+/// Everything a connection needs; cheap to clone.
+#[derive(Clone)]
+pub struct GatewayState(pub(crate) Arc<Shared>);
+
+impl std::fmt::Debug for GatewayState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GatewayState")
+            .field("boot_id", &self.0.boot_id)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) struct Shared {
+    pub config: Arc<Config>,
+    pub runtime: Arc<AgentRuntime>,
+    pub store: Store,
+    pub options: GatewayOptions,
+    pub started: Instant,
+    pub boot_id: String,
+    pub events: broadcast::Sender<Arc<OutEvent>>,
+    pub dedupe: Dedupe,
+    /// `Some(reason)` once the gateway is stopping.
+    pub shutdown: watch::Sender<Option<String>>,
+    connections: AtomicUsize,
+    connections_changed: Notify,
+}
+
+impl GatewayState {
+    /// Builds the state and starts mapping the runtime's events; call inside a tokio runtime.
+    pub fn new(
+        config: Arc<Config>,
+        runtime: Arc<AgentRuntime>,
+        store: Store,
+        options: GatewayOptions,
+    ) -> Self {
+        // The fan-out buffer is independent of the per-client queue: it only has to absorb bursts
+        // between the mapper and the connection tasks.
+        let (events, _) = broadcast::channel(EVENT_FANOUT);
+        let (shutdown, _) = watch::channel(None);
+        let shared = Arc::new(Shared {
+            config,
+            runtime,
+            store,
+            options,
+            started: Instant::now(),
+            boot_id: uuid::Uuid::new_v4().to_string(),
+            events,
+            dedupe: Dedupe::default(),
+            shutdown,
+            connections: AtomicUsize::new(0),
+            connections_changed: Notify::new(),
+        });
+        tokio::spawn(pump::run(shared.runtime.subscribe(), shared.events.clone()));
+        Self(shared)
+    }
+
+    /// Tells every connection to send `shutdown` and close.
+    pub fn begin_shutdown(&self, reason: &str) {
+        self.0.shutdown.send_replace(Some(reason.to_owned()));
+    }
+
+    /// Number of open WebSocket connections.
+    pub fn connection_count(&self) -> usize {
+        self.0.connections.load(Ordering::SeqCst)
+    }
+
+    /// Waits until every connection has closed, or `limit` has passed.
+    pub async fn wait_for_connections(&self, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.connection_count() > 0 {
+            let notified = self.0.connections_changed.notified();
+            if self.connection_count() == 0 {
+                break;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                break;
+            }
+        }
+    }
+
+    pub(crate) fn connection_guard(&self) -> ConnectionGuard {
+        self.0.connections.fetch_add(1, Ordering::SeqCst);
+        ConnectionGuard(self.clone())
+    }
+}
+
+/// Counts a live connection for graceful shutdown; decrements on drop.
+pub(crate) struct ConnectionGuard(GatewayState);
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        self.0.0.connections.fetch_sub(1, Ordering::SeqCst);
+        self.0.0.connections_changed.notify_waiters();
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}

