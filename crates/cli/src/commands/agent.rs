@@ -4,9 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use rustyclaw_agent::{
-    AgentRuntime, EventKind, Inbound, Models, Op, RunId, RunOutcome, RunStatus, RuntimeParts,
-};
+use rustyclaw_agent::{EventKind, Inbound, Op, RunId, RunOutcome, RunStatus};
 use rustyclaw_config::LoadedConfig;
 use rustyclaw_protocol::{AgentId, SessionId, SessionKey};
 use rustyclaw_store::Store;
@@ -49,26 +47,7 @@ pub fn run(ctx: &Context, loaded: LoadedConfig, args: &AgentArgs) -> anyhow::Res
     super::runtime()?.block_on(async move {
         let store = ctx.open_store().await?;
         let (session_key, session_id) = session_for(&store, &agent_id, args).await?;
-        let mut models = Models::new(&config, &env).map_err(|e| UserError::new(e.to_string()))?;
-        models.attach_store(store.clone()).await;
-        let tool_services = Arc::new(
-            rustyclaw_tools::ToolServices::for_state_dir(
-                &config.tools,
-                &ctx.locations.state_dir,
-                ctx.env.home_dir(),
-                sandbox,
-            )
-            .map_err(|e| UserError::new(format!("tools could not start: {e}")))?,
-        );
-        let tools = rustyclaw_tools::builtin_registry(&config.tools);
-        let runtime = AgentRuntime::new(RuntimeParts {
-            config: Arc::new(config),
-            store,
-            models,
-            tools,
-            tool_services,
-            host_name: host_name(),
-        });
+        let runtime = super::wiring::runtime(ctx, Arc::new(config), &env, store, sandbox).await?;
         let mut events = runtime.subscribe();
         // A person at the terminal can approve host commands; otherwise askFallback applies.
         let _prompt = super::approval_prompt::start(runtime.approvals());
@@ -135,14 +114,6 @@ async fn session_for(
         return Ok((key, Some(id.clone())));
     }
     Ok((SessionKey::main(agent), None))
-}
-
-fn host_name() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_owned())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".into())
 }
 
 /// Streams reply text to stdout and tool activity to stderr, holding back text that might

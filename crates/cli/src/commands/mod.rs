@@ -16,6 +16,7 @@ mod sessions;
 mod status;
 mod tools;
 mod transcript_view;
+mod wiring;
 
 use std::process::ExitCode;
 

@@ -267,13 +267,16 @@ pub(crate) fn scan(normalized: &str, findings: &mut Vec<Finding>) {
     }
 }
 
-/// Whether an image URL's query looks built to carry data out (placeholders to fill in, or
-/// parameters named after what an attacker wants).
+/// Whether an image URL's query looks built to carry data out: template slots the model is
+/// asked to fill (`{secret}`, `<data>`, `$KEY`, `[here]`), or parameters named after what an
+/// attacker wants. Compared case-insensitively (`%7B` is `%7b`).
 fn carries_data(url: &str) -> bool {
     let Some((_, query)) = url.split_once('?') else {
         return false;
     };
-    let placeholder = query.contains(['{', '}', '<', '>', '$', '[', ']']) || query.contains("%7b");
+    let query = query.to_ascii_lowercase();
+    let template_slot =
+        query.contains(['{', '}', '<', '>', '$', '[', ']']) || query.contains("%7b");
     let named = [
         "secret",
         "token",
@@ -297,12 +300,21 @@ fn carries_data(url: &str) -> bool {
     ]
     .iter()
     .any(|w| query.contains(w));
-    placeholder || named
+    template_slot || named
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn image_queries_with_template_slots_or_telling_names_carry_data() {
+        assert!(carries_data("https://x.example/i.png?q=%7BX%7D"));
+        assert!(carries_data("https://x.example/i.png?q=<DATA>"));
+        assert!(carries_data("https://x.example/i.png?Session=1"));
+        assert!(!carries_data("https://x.example/logo.png?v=2"));
+        assert!(!carries_data("https://x.example/logo.png"));
+    }
     use crate::content::normalize::normalize;
 
     fn rules_of(text: &str) -> Vec<&'static str> {

@@ -3,7 +3,6 @@
 
 mod call;
 mod run;
-mod wiring;
 
 use std::process::ExitCode;
 

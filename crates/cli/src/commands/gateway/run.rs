@@ -53,7 +53,8 @@ pub(super) fn run(
         let store = ctx.open_store().await?;
         let config = Arc::new(config);
         let agent =
-            super::wiring::runtime(ctx, config.clone(), &env, store.clone(), sandbox).await?;
+            super::super::wiring::runtime(ctx, config.clone(), &env, store.clone(), sandbox)
+                .await?;
         let options = GatewayOptions {
             config_path: Some(ctx.locations.config_path.display().to_string()),
             state_dir: Some(ctx.locations.state_dir.display().to_string()),

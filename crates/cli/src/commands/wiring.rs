@@ -1,4 +1,5 @@
-//! Builds the agent runtime the way `rustyclaw agent` does, for a long-running gateway.
+//! Builds the agent runtime from the config: the one wiring shared by `rustyclaw agent` (one
+//! turn in this process) and `rustyclaw gateway run`.
 
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use crate::UserError;
 use crate::context::Context;
 
 /// The runtime over `store`, with the sandbox, tools and models `config` describes.
-pub(super) async fn runtime(
+pub(crate) async fn runtime(
     ctx: &Context,
     config: Arc<Config>,
     env: &Env,
