@@ -10,7 +10,7 @@ use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use rustyclaw_protocol::gateway::{
     ConnectChallenge, EventFrame, Frame, MAX_PREAUTH_PAYLOAD_BYTES, RequestFrame, ResponseFrame,
-    ShutdownEvent, TickEvent,
+    ShutdownEvent, StateVersion, TickEvent,
 };
 use rustyclaw_protocol::gateway::{ErrorCode, ErrorShape};
 use serde_json::Value;
@@ -20,6 +20,7 @@ use tokio::time::MissedTickBehavior;
 
 use crate::handshake::{self, Granted, close};
 use crate::methods;
+use crate::peer::Peer;
 use crate::pump::OutEvent;
 use crate::state::{GatewayState, now_ms};
 
@@ -52,8 +53,9 @@ fn encode(frame: &Frame) -> String {
 }
 
 /// Runs the connection to completion.
-pub(crate) async fn run(socket: WebSocket, state: GatewayState) {
+pub(crate) async fn run(socket: WebSocket, state: GatewayState, peer: Peer) {
     let _guard = state.connection_guard();
+    let conn_id = uuid::Uuid::new_v4().to_string();
     let (sink, mut stream) = socket.split();
     let (tx, rx) = mpsc::channel(state.0.options.send_queue_frames.max(4));
     let writer = tokio::spawn(write(sink, rx));
@@ -67,7 +69,8 @@ pub(crate) async fn run(socket: WebSocket, state: GatewayState) {
         .await;
 
     let timeout = state.0.options.handshake_timeout;
-    let granted = match tokio::time::timeout(timeout, handshake(&state, &mut stream, &tx)).await {
+    let shaking = handshake(&state, &mut stream, &tx, &peer, &conn_id);
+    let granted = match tokio::time::timeout(timeout, shaking).await {
         Ok(Some(granted)) => granted,
         Ok(None) => return finish(writer).await,
         Err(_) => {
@@ -78,7 +81,9 @@ pub(crate) async fn run(socket: WebSocket, state: GatewayState) {
         }
     };
     tracing::debug!(client = %granted.client.id, scopes = ?granted.scopes, "gateway client connected");
+    crate::methods::presence_connected(&state, &granted);
     session(&state, &mut stream, tx, Arc::new(granted)).await;
+    crate::methods::presence_disconnected(&state, &conn_id);
     finish(writer).await;
 }
 
@@ -117,6 +122,8 @@ async fn handshake(
     state: &GatewayState,
     stream: &mut SplitStream<WebSocket>,
     tx: &mpsc::Sender<Out>,
+    peer: &Peer,
+    conn_id: &str,
 ) -> Option<Granted> {
     loop {
         let text = match stream.next().await? {
@@ -164,7 +171,13 @@ async fn handshake(
                 return None;
             }
         };
-        return match handshake::check(request.params.as_ref(), &state.0.config.gateway.auth) {
+        let checked = handshake::check(
+            request.params.as_ref(),
+            &state.0.config.gateway.auth,
+            peer,
+            conn_id,
+        );
+        return match checked {
             Ok(granted) => {
                 let hello = methods::hello(state, &granted).await;
                 let _ = tx
@@ -201,11 +214,20 @@ struct Events {
 impl Events {
     /// Queues an event without waiting; `false` when the client is too slow.
     fn push(&mut self, event: &str, payload: &impl serde::Serialize) -> bool {
+        self.push_versioned(event, payload, None)
+    }
+
+    /// [`Self::push`] with the presence/health versions the event carries.
+    fn push_versioned(
+        &mut self,
+        event: &str,
+        payload: &impl serde::Serialize,
+        state_version: Option<StateVersion>,
+    ) -> bool {
         self.seq += 1;
-        match self
-            .tx
-            .try_send(Out::Text(event_text(event, payload, Some(self.seq))))
-        {
+        let mut frame = event_frame(event, payload, Some(self.seq));
+        frame.state_version = state_version;
+        match self.tx.try_send(Out::Text(encode(&Frame::Event(frame)))) {
             Ok(()) => true,
             Err(TrySendError::Full(_)) => false,
             // The writer is gone: the socket failed, nothing more to do.
@@ -215,13 +237,17 @@ impl Events {
 }
 
 fn event_text(event: &str, payload: &impl serde::Serialize, seq: Option<u64>) -> String {
-    encode(&Frame::Event(EventFrame {
+    encode(&Frame::Event(event_frame(event, payload, seq)))
+}
+
+fn event_frame(event: &str, payload: &impl serde::Serialize, seq: Option<u64>) -> EventFrame {
+    EventFrame {
         event: event.to_owned(),
         payload: Some(serde_json::to_value(payload).unwrap_or(Value::Null)),
         seq,
         state_version: None,
         recipient_profile_id: None,
-    }))
+    }
 }
 
 async fn session(
@@ -237,7 +263,6 @@ async fn session(
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let sender = Sender(tx.clone());
     let mut events = Events { tx, seq: 0 };
-    let reads_events = methods::has_scope(&granted.scopes, "operator.read");
     loop {
         tokio::select! {
             incoming = stream.next() => {
@@ -254,7 +279,7 @@ async fn session(
             }
             received = fanout.recv() => {
                 let ok = match received {
-                    Ok(event) => !reads_events || forward(&mut events, &event),
+                    Ok(event) => !receives(&granted, &event) || forward(&mut events, &event),
                     Err(RecvError::Lagged(_)) => false,
                     Err(RecvError::Closed) => return,
                 };
@@ -284,8 +309,15 @@ async fn session(
     }
 }
 
+/// Whether this client may see `event` (upstream's broadcast gating by scope).
+fn receives(granted: &Granted, event: &OutEvent) -> bool {
+    event
+        .scope
+        .is_none_or(|scope| methods::has_scope(&granted.scopes, scope))
+}
+
 fn forward(events: &mut Events, event: &OutEvent) -> bool {
-    events.push(event.event, &event.payload)
+    events.push_versioned(event.event, &event.payload, event.state_version.clone())
 }
 
 fn spawn_call(

@@ -8,6 +8,8 @@ use rustyclaw_protocol::gateway::{
 };
 use serde_json::{Value, json};
 
+use crate::peer::Peer;
+
 /// WebSocket close codes the gateway uses.
 pub(crate) mod close {
     /// Normal closure.
@@ -25,6 +27,14 @@ pub(crate) mod close {
 /// What a successful handshake grants the connection.
 #[derive(Debug, Clone)]
 pub(crate) struct Granted {
+    /// This connection's id (`hello-ok.server.connId`).
+    pub conn_id: String,
+    /// The remote end.
+    pub peer: Peer,
+    /// The verified device id, when the client proved a device identity.
+    pub device_id: Option<String>,
+    /// Client capabilities from `connect.caps` (e.g. `tool-events`).
+    pub caps: Vec<String>,
     pub client: ClientInfo,
     pub role: String,
     pub scopes: Vec<String>,
@@ -49,7 +59,12 @@ impl Rejection {
 }
 
 /// Checks a `connect` request's parameters against the gateway's auth settings.
-pub(crate) fn check(params: Option<&Value>, auth: &GatewayAuth) -> Result<Granted, Rejection> {
+pub(crate) fn check(
+    params: Option<&Value>,
+    auth: &GatewayAuth,
+    peer: &Peer,
+    conn_id: &str,
+) -> Result<Granted, Rejection> {
     let params: ConnectParams = serde_json::from_value(params.cloned().unwrap_or(Value::Null))
         .map_err(|e| invalid_params(&format!(": {e}")))?;
     if let ClientId::Unknown(_) = params.client.id {
@@ -88,6 +103,10 @@ pub(crate) fn check(params: Option<&Value>, auth: &GatewayAuth) -> Result<Grante
     }
     let method = authenticate(&params, auth)?;
     Ok(Granted {
+        conn_id: conn_id.to_owned(),
+        peer: peer.clone(),
+        device_id: None,
+        caps: params.caps.clone().unwrap_or_default(),
         scopes: params.scopes.clone().unwrap_or_default(),
         client: params.client,
         role,

@@ -2,14 +2,17 @@
 
 use axum::Router;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::{State, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, http::StatusCode};
 use rustyclaw_protocol::gateway::MAX_PAYLOAD_BYTES;
 use serde_json::json;
+use std::net::SocketAddr;
 
 use crate::conn;
+use crate::peer::Peer;
 use crate::state::GatewayState;
 
 pub(crate) fn routes(state: GatewayState) -> Router {
@@ -43,6 +46,8 @@ async fn ready(State(state): State<GatewayState>) -> Response {
 /// Any other path: a WebSocket upgrade, or 404 for plain HTTP.
 async fn upgrade(
     State(state): State<GatewayState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let Ok(ws) = ws else {
@@ -50,5 +55,5 @@ async fn upgrade(
     };
     // The pre-auth cap (64 KiB) is checked by the connection itself before the handshake.
     ws.max_message_size(MAX_PAYLOAD_BYTES)
-        .on_upgrade(move |socket| conn::run(socket, state))
+        .on_upgrade(move |socket| conn::run(socket, state, Peer::new(addr, &headers)))
 }

@@ -14,6 +14,8 @@ mod error;
 mod handshake;
 mod http;
 mod methods;
+mod peer;
+mod presence;
 mod pump;
 mod state;
 
@@ -27,7 +29,8 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 /// The gateway's routes: `GET /healthz`, `/health`, `/readyz`, `/ready`, and a WebSocket upgrade
-/// on any path.
+/// on any path. Serve it with `into_make_service_with_connect_info::<SocketAddr>()` (as [`serve`]
+/// does): the peer address decides loopback trust and rate limits.
 pub fn router(state: GatewayState) -> Router {
     http::routes(state)
 }
@@ -41,13 +44,16 @@ pub async fn serve(
 ) -> Result<(), GatewayError> {
     let app = router(state.clone());
     let stopping = state.clone();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            stopping.begin_shutdown("gateway stopping");
-        })
-        .await
-        .map_err(|source| GatewayError::Serve { source })?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        stopping.begin_shutdown("gateway stopping");
+    })
+    .await
+    .map_err(|source| GatewayError::Serve { source })?;
     // Upgraded sockets are not tracked by axum's graceful shutdown: wait for them here.
     state.wait_for_connections(Duration::from_secs(1)).await;
     Ok(())

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustyclaw_agent::{Event, EventKind, RunId, RunStatus};
-use rustyclaw_protocol::gateway::{AgentEvent, ChatEvent, ChatMessage, ChatState};
+use rustyclaw_protocol::gateway::{AgentEvent, ChatEvent, ChatMessage, ChatState, StateVersion};
 use serde_json::{Map, Value, json};
 use tokio::sync::broadcast::{self, error::RecvError};
 
@@ -20,6 +20,10 @@ pub(crate) struct OutEvent {
     pub event: &'static str,
     /// Payload.
     pub payload: Value,
+    /// The scope a client needs to receive it (`None`: every client).
+    pub scope: Option<&'static str>,
+    /// Versions of presence and health, on `presence` and `health` events.
+    pub state_version: Option<StateVersion>,
 }
 
 /// Least time between two `chat` deltas of a run (upstream throttles to 150 ms): each delta
@@ -202,5 +206,8 @@ fn to_event(event: &'static str, payload: &impl serde::Serialize) -> OutEvent {
     OutEvent {
         event,
         payload: serde_json::to_value(payload).unwrap_or(Value::Null),
+        // Run output is conversation content: readers only (upstream broadcast gating).
+        scope: Some(crate::methods::READ),
+        state_version: None,
     }
 }

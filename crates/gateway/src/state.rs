@@ -12,6 +12,7 @@ use rustyclaw_store::Store;
 use tokio::sync::{Notify, broadcast, watch};
 
 use crate::dedupe::Dedupe;
+use crate::presence::Presence;
 use crate::pump::{self, OutEvent};
 
 /// Events buffered between the runtime mapper and the connections.
@@ -68,6 +69,8 @@ pub(crate) struct Shared {
     pub boot_id: String,
     pub events: broadcast::Sender<Arc<OutEvent>>,
     pub dedupe: Dedupe,
+    /// Connected clients and the presence/health versions.
+    pub presence: Presence,
     /// `Some(reason)` once the gateway is stopping.
     pub shutdown: watch::Sender<Option<String>>,
     connections: AtomicUsize,
@@ -95,12 +98,34 @@ impl GatewayState {
             boot_id: uuid::Uuid::new_v4().to_string(),
             events,
             dedupe: Dedupe::default(),
+            presence: Presence::default(),
             shutdown,
             connections: AtomicUsize::new(0),
             connections_changed: Notify::new(),
         });
         tokio::spawn(pump::run(shared.runtime.subscribe(), shared.events.clone()));
         Self(shared)
+    }
+
+    /// Sends `payload` as event `event` to every connection whose scopes include `scope` (every
+    /// connection when `None`).
+    pub(crate) fn broadcast(
+        &self,
+        event: &'static str,
+        scope: Option<&'static str>,
+        payload: &impl serde::Serialize,
+    ) {
+        self.send_event(OutEvent {
+            event,
+            payload: serde_json::to_value(payload).unwrap_or(serde_json::Value::Null),
+            scope,
+            state_version: None,
+        });
+    }
+
+    /// Sends an event that is already built (no receivers just means no client is connected).
+    pub(crate) fn send_event(&self, event: OutEvent) {
+        let _ = self.0.events.send(Arc::new(event));
     }
 
     /// Tells every connection to send `shutdown` and close.

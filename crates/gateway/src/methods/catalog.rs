@@ -3,7 +3,23 @@
 use rustyclaw_protocol::AgentId;
 use serde_json::{Value, json};
 
-use super::{Reply, unavailable};
+use super::{Call, READ, Reply, unavailable, unhandled};
+
+/// Methods of this module and the scope each needs.
+pub(super) const METHODS: &[(&str, &str)] = &[
+    ("models.list", READ),
+    ("agents.list", READ),
+    ("sessions.list", READ),
+];
+
+pub(super) async fn call(call: &Call<'_>, method: &str, params: &Value) -> Reply {
+    match method {
+        "models.list" => models(call.state),
+        "agents.list" => agents(call.state),
+        "sessions.list" => sessions(call.state, params).await,
+        _ => unhandled(method),
+    }
+}
 use crate::state::{GatewayState, now_ms};
 
 /// Default and largest `sessions.list` page.

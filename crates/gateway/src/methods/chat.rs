@@ -10,7 +10,27 @@ use rustyclaw_protocol::{AgentId, SessionId, SessionKey, TranscriptLine};
 use serde_json::{Value, json};
 use tokio::sync::broadcast::{self, error::RecvError};
 
-use super::{Fail, Reply, invalid, string_param, unavailable};
+use super::{Call, Fail, READ, Reply, WRITE, invalid, string_param, unavailable, unhandled};
+
+/// Methods of this module and the scope each needs.
+pub(super) const METHODS: &[(&str, &str)] = &[
+    ("chat.history", READ),
+    ("chat.send", WRITE),
+    ("chat.abort", WRITE),
+    ("agent", WRITE),
+    ("agent.wait", WRITE),
+];
+
+/// Everything but `agent`, which answers twice and is dispatched to [`agent`] directly.
+pub(super) async fn call(call: &Call<'_>, method: &str, params: &Value) -> Reply {
+    match method {
+        "chat.history" => history(call.state, params).await,
+        "chat.send" => send(call.state, params).await,
+        "chat.abort" => abort(call.state, params),
+        "agent.wait" => wait(call.state, params).await,
+        _ => unhandled(method),
+    }
+}
 use crate::conn::Sender;
 use crate::dedupe::Seen;
 use crate::state::{GatewayState, now_ms};

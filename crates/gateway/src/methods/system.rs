@@ -7,7 +7,105 @@ use rustyclaw_protocol::gateway::{
 use rustyclaw_protocol::{AgentId, SessionKey};
 use serde_json::{Map, Value, json};
 
-use super::{Reply, unavailable};
+use super::{Call, READ, Reply, unavailable, unhandled};
+use crate::handshake::Granted;
+use crate::pump::OutEvent;
+
+/// Methods of this module and the scope each needs.
+pub(super) const METHODS: &[(&str, &str)] = &[
+    ("health", READ),
+    ("status", READ),
+    ("system-presence", READ),
+];
+
+pub(super) async fn call(call: &Call<'_>, method: &str, _params: &Value) -> Reply {
+    match method {
+        "health" => health(call.state).await,
+        "status" => status(call.state).await,
+        "system-presence" => {
+            Ok(serde_json::to_value(presence_rows(call.state)).unwrap_or_default())
+        }
+        _ => unhandled(method),
+    }
+}
+
+/// Records a client that completed the handshake and tells everyone.
+pub(crate) fn presence_connected(state: &GatewayState, granted: &Granted) {
+    let client = &granted.client;
+    let key = granted
+        .device_id
+        .clone()
+        .or_else(|| client.instance_id.clone())
+        .unwrap_or_else(|| granted.conn_id.clone());
+    let mode = client.mode.to_string();
+    let name = client
+        .display_name
+        .clone()
+        .unwrap_or_else(|| client.id.to_string());
+    let mut other = Map::new();
+    if let Some(device_id) = &granted.device_id {
+        other.insert("deviceId".into(), json!(device_id));
+    }
+    other.insert("roles".into(), json!([granted.role]));
+    other.insert("scopes".into(), json!(granted.scopes));
+    let entry = PresenceEntry {
+        ts: now_ms(),
+        host: Some(name.clone()),
+        ip: Some(granted.peer.ip().to_string()),
+        version: Some(client.version.clone()),
+        platform: Some(client.platform.clone()),
+        device_family: client.device_family.clone(),
+        mode: Some(mode.clone()),
+        reason: Some("connect".into()),
+        instance_id: client.instance_id.clone(),
+        text: Some(format!(
+            "{name} · app {} · mode {mode} · reason connect",
+            client.version
+        )),
+        other,
+    };
+    let version = state.0.presence.upsert(&key, &granted.conn_id, entry);
+    broadcast_presence(state, version);
+}
+
+/// Forgets a closed connection and tells everyone if the list changed.
+pub(crate) fn presence_disconnected(state: &GatewayState, conn_id: &str) {
+    if let Some(version) = state.0.presence.remove(conn_id) {
+        broadcast_presence(state, version);
+    }
+}
+
+fn broadcast_presence(state: &GatewayState, version: StateVersion) {
+    state.send_event(OutEvent {
+        event: "presence",
+        payload: json!({"presence": presence_rows(state)}),
+        scope: None,
+        state_version: Some(version),
+    });
+}
+
+/// The gateway's own row, then every connected client.
+fn presence_rows(state: &GatewayState) -> Vec<PresenceEntry> {
+    let options = &state.0.options;
+    let mut rows = vec![PresenceEntry {
+        ts: now_ms(),
+        host: None,
+        ip: None,
+        version: Some(options.version.clone()),
+        platform: Some(std::env::consts::OS.to_owned()),
+        device_family: None,
+        mode: Some("gateway".into()),
+        reason: Some("self".into()),
+        instance_id: Some(state.0.boot_id.clone()),
+        text: Some(format!(
+            "Gateway · app {} · mode gateway · reason self",
+            options.version
+        )),
+        other: Map::new(),
+    }];
+    rows.extend(state.0.presence.list());
+    rows
+}
 use crate::state::{GatewayState, now_ms};
 
 /// Recent sessions listed per agent.
@@ -128,27 +226,9 @@ pub(super) async fn snapshot(state: &GatewayState) -> Snapshot {
     let mut other = Map::new();
     other.insert("suspension".into(), json!({"phase": "accepting"}));
     Snapshot {
-        presence: vec![PresenceEntry {
-            ts: now_ms(),
-            host: None,
-            ip: None,
-            version: Some(options.version.clone()),
-            platform: Some(std::env::consts::OS.to_owned()),
-            device_family: None,
-            mode: Some("gateway".into()),
-            reason: Some("self".into()),
-            instance_id: Some(state.0.boot_id.clone()),
-            text: Some(format!(
-                "Gateway · app {} · mode gateway · reason self",
-                options.version
-            )),
-            other: Map::new(),
-        }],
+        presence: presence_rows(state),
         health,
-        state_version: StateVersion {
-            presence: 1,
-            health: 1,
-        },
+        state_version: state.0.presence.version(),
         uptime_ms: u64::try_from(state.0.started.elapsed().as_millis()).unwrap_or(0),
         config_path: options.config_path.clone(),
         state_dir: options.state_dir.clone(),

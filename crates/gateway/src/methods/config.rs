@@ -1,0 +1,12 @@
+//! `config.get|set|patch|apply|schema|schema.lookup`: reading and writing `openclaw.json` over the protocol.
+
+use serde_json::Value;
+
+use super::{Call, Reply, unhandled};
+
+/// Methods of this module and the scope each needs.
+pub(super) const METHODS: &[(&str, &str)] = &[];
+
+pub(super) async fn call(_call: &Call<'_>, method: &str, _params: &Value) -> Reply {
+    unhandled(method)
+}

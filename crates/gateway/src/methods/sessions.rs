@@ -1,0 +1,12 @@
+//! `sessions.*` beyond `sessions.list`: reading, resolving, patching, resetting, deleting, compacting, creating and driving sessions, and subscribing to their changes.
+
+use serde_json::Value;
+
+use super::{Call, Reply, unhandled};
+
+/// Methods of this module and the scope each needs.
+pub(super) const METHODS: &[(&str, &str)] = &[];
+
+pub(super) async fn call(_call: &Call<'_>, method: &str, _params: &Value) -> Reply {
+    unhandled(method)
+}
