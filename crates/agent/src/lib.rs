@@ -16,11 +16,13 @@
 //!   turns are summarised into a `compaction` entry.
 
 mod approvals;
+mod commands;
 mod compaction;
 mod directives;
 mod error;
 mod event;
 mod guards;
+mod invoke;
 mod models;
 mod op;
 mod prompt;
@@ -35,9 +37,11 @@ mod tool_policy;
 mod transcript;
 mod turn_loop;
 
+pub use commands::{COMMANDS, CommandArg, CommandInfo};
 pub use directives::{Directive, DirectiveError, parse as parse_directive, parse_thinking};
 pub use error::AgentError;
 pub use event::{Event, EventKind, RunId, RunOutcome, RunStatus};
+pub use invoke::ToolInvocation;
 pub use models::{ModelPlan, Models, OpenError, Opened};
 pub use op::{Inbound, Op};
 pub use prompt::{PromptInputs, WorkspaceFile, build as build_system_prompt};

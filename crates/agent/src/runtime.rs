@@ -157,6 +157,36 @@ impl AgentRuntime {
         }
     }
 
+    /// Drops the cached state of `key`'s session so that its next message reloads the entry and
+    /// the transcript from the store. Clients that change a session in the store directly (the
+    /// gateway's `sessions.patch`, `sessions.reset`, `chat.inject`…) call it before and after
+    /// their write; otherwise the lane's cached copy would overwrite the change at its next save.
+    ///
+    /// Returns `false`, and keeps the state, while a turn is running or messages wait: the
+    /// caller must not write behind a running turn's back.
+    pub fn release_session(&self, key: &SessionKey) -> bool {
+        let mut lanes = lock(&self.inner.lanes);
+        match lanes.get(key) {
+            Some(lane) if lane.running.is_some() || !lane.pending.is_empty() => false,
+            Some(_) => {
+                lanes.remove(key);
+                true
+            }
+            None => true,
+        }
+    }
+
+    /// Calls a tool directly, outside any model turn, in a session of an agent (the
+    /// gateway's `POST /tools/invoke`). The tool must pass the same policy chain a turn of that
+    /// session applies (without the per-provider steps, as no model is involved): `Ok(None)` when
+    /// it does not, so callers can answer "not available" without revealing why.
+    pub async fn invoke_tool(
+        &self,
+        call: crate::ToolInvocation,
+    ) -> Result<Option<rustyclaw_tools::ToolResult>, AgentError> {
+        crate::invoke::invoke(&self.inner, call).await
+    }
+
     fn submit_message(&self, mut inbound: Inbound) -> Result<RunId, AgentError> {
         if self
             .inner

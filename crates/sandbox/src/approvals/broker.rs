@@ -234,15 +234,56 @@ impl Drop for ApproverGuard {
     }
 }
 
-/// Withdraws the request if the waiting future is dropped before an answer.
-struct Waiting<'a> {
-    inner: &'a Inner,
-    id: String,
+/// A registered request whose answer has not been awaited yet. Dropping it (or the future of
+/// [`OpenRequest::wait`]) withdraws the request.
+pub struct OpenRequest {
+    inner: Arc<Inner>,
+    request: ApprovalRequest,
+    answer: oneshot::Receiver<Decision>,
+    timeout: Duration,
 }
 
-impl Drop for Waiting<'_> {
+/// A request with this id is already pending.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("approval id already pending")]
+pub struct AlreadyPending {
+    /// The id.
+    pub id: String,
+}
+
+impl std::fmt::Debug for OpenRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenRequest")
+            .field("request", &self.request)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OpenRequest {
+    /// The request as announced.
+    pub fn request(&self) -> &ApprovalRequest {
+        &self.request
+    }
+
+    /// Waits for the decision or the expiry.
+    pub async fn wait(mut self) -> Answer {
+        let answer = std::mem::replace(&mut self.answer, oneshot::channel().1);
+        match tokio::time::timeout(self.timeout, answer).await {
+            Ok(Ok(decision)) => Answer::Decided(decision),
+            // The sender lives in the pending map until resolved or closed; a closed channel
+            // without a decision can only mean the request is gone.
+            Ok(Err(_)) | Err(_) => {
+                self.inner.close(&self.request.id, Outcome::Expired);
+                Answer::Expired
+            }
+        }
+    }
+}
+
+impl Drop for OpenRequest {
     fn drop(&mut self) {
-        self.inner.close(&self.id, Outcome::Withdrawn);
+        // After an answer or expiry the id is no longer pending and this does nothing.
+        self.inner.close(&self.request.id, Outcome::Withdrawn);
     }
 }
 
@@ -302,37 +343,62 @@ impl ApprovalBroker {
         if !self.has_approver() {
             return Answer::NoApprover;
         }
+        match self.open(payload, None, None) {
+            Ok(open) => open.wait().await,
+            // A fresh UUID cannot collide with a pending id.
+            Err(_) => Answer::Expired,
+        }
+    }
+
+    /// Registers a request and announces it, without waiting: the caller can report the id
+    /// before awaiting [`OpenRequest::wait`]. `id` is the requester's own id (refused while one
+    /// with that id is pending), `timeout` overrides the broker's. Unlike [`Self::request`],
+    /// this registers even with no approver (a remote requester decides what that means).
+    pub fn open(
+        &self,
+        payload: ApprovalPayload,
+        id: Option<String>,
+        timeout: Option<Duration>,
+    ) -> Result<OpenRequest, AlreadyPending> {
+        let timeout = timeout.unwrap_or(self.inner.timeout);
         let created_at_ms = now_ms();
-        let timeout_ms = i64::try_from(self.inner.timeout.as_millis()).unwrap_or(i64::MAX);
+        let timeout_ms = i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX);
+        let id = id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let request = ApprovalRequest {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: id.clone(),
             request: payload,
             created_at_ms,
             expires_at_ms: created_at_ms.saturating_add(timeout_ms),
         };
         let (reply, answer) = oneshot::channel();
-        let id = request.id.clone();
-        self.inner.lock().insert(
-            id.clone(),
-            Pending {
-                request: request.clone(),
-                reply,
-            },
-        );
-        let waiting = Waiting {
-            inner: &self.inner,
-            id,
-        };
-        let _ = self.inner.events.send(ApprovalEvent::Requested(request));
-        match tokio::time::timeout(self.inner.timeout, answer).await {
-            Ok(Ok(decision)) => Answer::Decided(decision),
-            // The sender lives in the pending map until resolved or closed; a closed channel
-            // without a decision can only mean the request is gone.
-            Ok(Err(_)) | Err(_) => {
-                self.inner.close(&waiting.id, Outcome::Expired);
-                Answer::Expired
+        {
+            let mut pending = self.inner.lock();
+            if pending.contains_key(&id) {
+                return Err(AlreadyPending { id });
             }
+            pending.insert(
+                id.clone(),
+                Pending {
+                    request: request.clone(),
+                    reply,
+                },
+            );
         }
+        let _ = self
+            .inner
+            .events
+            .send(ApprovalEvent::Requested(request.clone()));
+        Ok(OpenRequest {
+            inner: self.inner.clone(),
+            request,
+            answer,
+            timeout,
+        })
+    }
+
+    /// The pending request with exactly this id.
+    pub fn get(&self, id: &str) -> Option<ApprovalRequest> {
+        self.inner.lock().get(id).map(|p| p.request.clone())
     }
 
     /// Answers the pending request whose id is `id` or starts with it. Unknown, expired and
@@ -472,6 +538,33 @@ mod tests {
             }),
             "an answered request cannot be answered again"
         );
+    }
+
+    #[tokio::test]
+    async fn an_opened_request_keeps_its_id_and_timeout_until_answered() {
+        let broker = ApprovalBroker::default();
+        let open = broker
+            .open(
+                payload("uname"),
+                Some("req-1".into()),
+                Some(Duration::from_secs(5)),
+            )
+            .unwrap();
+        assert_eq!(
+            open.request().expires_at_ms - open.request().created_at_ms,
+            5000
+        );
+        assert_eq!(broker.get("req-1").map(|r| r.id), Some("req-1".to_owned()));
+        assert_eq!(
+            broker
+                .open(payload("id"), Some("req-1".into()), None)
+                .unwrap_err(),
+            AlreadyPending { id: "req-1".into() }
+        );
+        let waiting = tokio::spawn(open.wait());
+        broker.resolve("req-1", Decision::Deny, Some("ui")).unwrap();
+        assert_eq!(waiting.await.unwrap(), Answer::Decided(Decision::Deny));
+        assert!(broker.get("req-1").is_none());
     }
 
     #[tokio::test]

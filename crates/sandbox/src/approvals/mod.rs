@@ -24,8 +24,9 @@ pub mod safe_bins;
 pub mod shell;
 
 pub use broker::{
-    Answer, ApprovalBroker, ApprovalEvent, ApprovalPayload, ApprovalRequest, ApprovalResolved,
-    ApproverGuard, DEFAULT_APPROVAL_TIMEOUT, Decision, Outcome, ResolveError, UnknownDecision,
+    AlreadyPending, Answer, ApprovalBroker, ApprovalEvent, ApprovalPayload, ApprovalRequest,
+    ApprovalResolved, ApproverGuard, DEFAULT_APPROVAL_TIMEOUT, Decision, OpenRequest, Outcome,
+    ResolveError, UnknownDecision,
 };
 pub use evaluate::{
     AllowVia, Coverage, Evaluation, ExecTarget, SegmentCheck, Settlement, Verdict, evaluate,
