@@ -15,8 +15,12 @@ pub mod edit;
 pub mod env_vars;
 pub mod file;
 pub mod include;
+pub mod merge_patch;
+pub mod redact;
 pub mod schema;
+pub mod schema_lookup;
 pub mod secret;
+pub mod snapshot;
 pub mod upstream_keys;
 
 mod env;
