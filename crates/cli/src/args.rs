@@ -75,6 +75,9 @@ pub enum Command {
     /// Exec approvals of host commands: the policy in force and the allowlists.
     #[command(subcommand, alias = "exec-approvals")]
     Approvals(ApprovalsCommand),
+    /// Device pairing: pending requests, paired devices, approve/reject/remove.
+    #[command(subcommand)]
+    Devices(crate::commands::devices::DevicesCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Store API keys and tokens encrypted in the state directory (AES-256-GCM).
@@ -478,6 +481,8 @@ pub enum GatewayCommand {
     Run(GatewayRunArgs),
     /// Call one gateway method and print its result as JSON.
     Call(GatewayCallArgs),
+    /// Probe the running gateway: reachable or not, version, uptime, auth, clients, sessions.
+    Status(GatewayStatusArgs),
 }
 
 /// Interfaces `gateway run` listens on.
@@ -517,6 +522,23 @@ pub struct GatewayCallArgs {
     /// Give up after this many milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 30_000)]
     pub timeout: u64,
+}
+
+/// `rustyclaw gateway status`.
+#[derive(Debug, Args)]
+pub struct GatewayStatusArgs {
+    /// Gateway URL (default ws://127.0.0.1:<gateway.port>).
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Shared gateway token (default: gateway.auth.token / OPENCLAW_GATEWAY_TOKEN).
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// Give up after this many milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    pub timeout: u64,
+    /// Machine-readable JSON output.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `rustyclaw health`.

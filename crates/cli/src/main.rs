@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod context;
+mod gateway_client;
 mod logging;
 mod output;
 mod sandbox;

@@ -53,7 +53,12 @@ fn encode(frame: &Frame) -> String {
 }
 
 /// Runs the connection to completion.
-pub(crate) async fn run(socket: WebSocket, state: GatewayState, peer: Peer) {
+pub(crate) async fn run(
+    socket: WebSocket,
+    state: GatewayState,
+    peer: Peer,
+    admission: crate::limits::Admission,
+) {
     let _guard = state.connection_guard();
     let conn_id = uuid::Uuid::new_v4().to_string();
     let (sink, mut stream) = socket.split();
@@ -69,7 +74,15 @@ pub(crate) async fn run(socket: WebSocket, state: GatewayState, peer: Peer) {
         .await;
 
     let timeout = state.0.options.handshake_timeout;
-    let shaking = handshake(&state, &mut stream, &tx, &peer, &conn_id);
+    let shaking = handshake(
+        &state,
+        &mut stream,
+        &tx,
+        &peer,
+        &conn_id,
+        &challenge.nonce,
+        &admission.key,
+    );
     let granted = match tokio::time::timeout(timeout, shaking).await {
         Ok(Some(granted)) => granted,
         Ok(None) => return finish(writer).await,
@@ -80,10 +93,16 @@ pub(crate) async fn run(socket: WebSocket, state: GatewayState, peer: Peer) {
             return finish(writer).await;
         }
     };
+    // Authenticated: the socket no longer counts against its IP's pre-auth budget.
+    drop(admission.slot);
     tracing::debug!(client = %granted.client.id, scopes = ?granted.scopes, "gateway client connected");
     crate::methods::presence_connected(&state, &granted);
+    // An operator who may approve counts as an approver while connected, so exec requests wait
+    // for them instead of settling by askFallback.
+    let _approver = crate::methods::approver_for(&state, &granted);
     session(&state, &mut stream, tx, Arc::new(granted)).await;
     crate::methods::presence_disconnected(&state, &conn_id);
+    crate::methods::unsubscribe_sessions(&state, &conn_id);
     finish(writer).await;
 }
 
@@ -124,6 +143,8 @@ async fn handshake(
     tx: &mpsc::Sender<Out>,
     peer: &Peer,
     conn_id: &str,
+    nonce: &str,
+    key: &crate::limits::RateKey,
 ) -> Option<Granted> {
     loop {
         let text = match stream.next().await? {
@@ -171,12 +192,12 @@ async fn handshake(
                 return None;
             }
         };
-        let checked = handshake::check(
-            request.params.as_ref(),
-            &state.0.config.gateway.auth,
-            peer,
-            conn_id,
-        );
+        if let Err(rejection) = crate::limits::screen_connect(state, peer, key) {
+            reject(tx, &request.id, *rejection.error, rejection.close_code).await;
+            return None;
+        }
+        let checked = handshake::check(request.params.as_ref(), state, peer, conn_id, nonce).await;
+        crate::limits::record_connect(state, key, checked.as_ref().map(|g| g.method));
         return match checked {
             Ok(granted) => {
                 let hello = methods::hello(state, &granted).await;
@@ -279,7 +300,7 @@ async fn session(
             }
             received = fanout.recv() => {
                 let ok = match received {
-                    Ok(event) => !receives(&granted, &event) || forward(&mut events, &event),
+                    Ok(event) => !receives(state, &granted, &event) || forward(&mut events, &event),
                     Err(RecvError::Lagged(_)) => false,
                     Err(RecvError::Closed) => return,
                 };
@@ -301,7 +322,7 @@ async fn session(
                     Ok(()) => shutdown.borrow().clone().unwrap_or_default(),
                     Err(_) => "gateway stopping".to_owned(),
                 };
-                events.push("shutdown", &ShutdownEvent { reason, restart_expected_ms: None });
+                events.push("shutdown", &ShutdownEvent { reason, restart_expected_ms: state.0.control.restart_expected_ms() });
                 let _ = events.tx.try_send(Out::Close(close::RESTART, "service restart".into()));
                 return;
             }
@@ -309,15 +330,18 @@ async fn session(
     }
 }
 
-/// Whether this client may see `event` (upstream's broadcast gating by scope).
-fn receives(granted: &Granted, event: &OutEvent) -> bool {
+/// Whether this client may see `event` (upstream's broadcast gating by scope; `sessions.changed`
+/// goes only to connections that called `sessions.subscribe`).
+fn receives(state: &GatewayState, granted: &Granted, event: &OutEvent) -> bool {
     event
         .scope
         .is_none_or(|scope| methods::has_scope(&granted.scopes, scope))
+        && (event.event != "sessions.changed"
+            || methods::subscribed_to_sessions(state, &granted.conn_id))
 }
 
 fn forward(events: &mut Events, event: &OutEvent) -> bool {
-    events.push_versioned(event.event, &event.payload, event.state_version.clone())
+    events.push_versioned(event.event, &event.payload, event.state_version)
 }
 
 fn spawn_call(

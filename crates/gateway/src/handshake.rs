@@ -1,6 +1,7 @@
-//! Validation of the `connect` request: parameters, protocol range, role and shared-secret auth.
-//! The error codes, messages and close codes are the ones OpenClaw 2026.9.6 sends (captured in
-//! the conformance data), because clients branch on them.
+//! Validation of the `connect` request: parameters, protocol range, role, shared-secret or
+//! device-token auth, and device identity and pairing (see [`crate::device`]). The error codes,
+//! messages and close codes are the ones OpenClaw 2026.9.6 sends (captured in the conformance
+//! data), because clients branch on them.
 
 use rustyclaw_config::{GatewayAuth, file::GatewayAuthMode};
 use rustyclaw_protocol::gateway::{
@@ -8,7 +9,10 @@ use rustyclaw_protocol::gateway::{
 };
 use serde_json::{Value, json};
 
+use crate::device::connect::{self as device, ProvenDevice, blocking};
+use crate::device::{DeviceError, DeviceToken};
 use crate::peer::Peer;
+use crate::state::{GatewayState, now_ms};
 
 /// WebSocket close codes the gateway uses.
 pub(crate) mod close {
@@ -24,6 +28,10 @@ pub(crate) mod close {
     pub const RESTART: u16 = 1012;
 }
 
+/// The oldest protocol version probes and nodes may still speak (upstream's
+/// `minimumProbeProtocol`).
+pub(crate) const MINIMUM_PROBE_PROTOCOL: u32 = 3;
+
 /// What a successful handshake grants the connection.
 #[derive(Debug, Clone)]
 pub(crate) struct Granted {
@@ -33,13 +41,15 @@ pub(crate) struct Granted {
     pub peer: Peer,
     /// The verified device id, when the client proved a device identity.
     pub device_id: Option<String>,
-    /// Client capabilities from `connect.caps` (e.g. `tool-events`).
-    pub caps: Vec<String>,
     pub client: ClientInfo,
     pub role: String,
     pub scopes: Vec<String>,
-    /// How the client authenticated (`token`, `password`, `none`).
+    /// How the client authenticated (`token`, `password`, `device-token`, `none`).
     pub method: &'static str,
+    /// The negotiated protocol version (4, or 3 for probes and nodes that only speak 3).
+    pub protocol: u32,
+    /// The paired device's token for this role, handed back in `hello-ok.auth`.
+    pub device_token: Option<DeviceToken>,
 }
 
 /// Why a handshake failed: the error response and how the socket is closed.
@@ -50,7 +60,7 @@ pub(crate) struct Rejection {
 }
 
 impl Rejection {
-    fn policy(error: ErrorShape) -> Self {
+    pub(crate) fn policy(error: ErrorShape) -> Self {
         Self {
             error: Box::new(error),
             close_code: close::POLICY,
@@ -58,12 +68,21 @@ impl Rejection {
     }
 }
 
-/// Checks a `connect` request's parameters against the gateway's auth settings.
-pub(crate) fn check(
+/// The outcome of the shared-secret check, kept until the device (if any) is looked at: a
+/// device token can stand in for a missing or wrong secret.
+enum Secret {
+    Accepted(&'static str),
+    Missing(Rejection),
+    Rejected(Rejection),
+}
+
+/// Checks a `connect` request. `nonce` is the challenge this socket was sent.
+pub(crate) async fn check(
     params: Option<&Value>,
-    auth: &GatewayAuth,
+    state: &GatewayState,
     peer: &Peer,
     conn_id: &str,
+    nonce: &str,
 ) -> Result<Granted, Rejection> {
     let params: ConnectParams = serde_json::from_value(params.cloned().unwrap_or(Value::Null))
         .map_err(|e| invalid_params(&format!(": {e}")))?;
@@ -77,7 +96,150 @@ pub(crate) fn check(
             " at /client/mode: must be equal to one of the allowed values",
         ));
     }
-    if params.max_protocol < PROTOCOL_VERSION || params.min_protocol > PROTOCOL_VERSION {
+    let role = params.role.clone().unwrap_or_else(|| "operator".to_owned());
+    if role != "operator" && role != "node" {
+        return Err(Rejection::policy(ErrorShape::new(
+            ErrorCode::InvalidRequest,
+            format!("invalid role: {role}"),
+        )));
+    }
+    let protocol = negotiate(&params, &role)?;
+    let requested = params.scopes.clone().unwrap_or_default();
+    let now = now_ms();
+    let proven = device::prove(
+        &params,
+        &role,
+        &requested,
+        nonce,
+        i64::try_from(now).unwrap_or(i64::MAX),
+    )?;
+    let secret = shared_secret(&params, &state.0.config.gateway.auth, peer);
+    let mut granted = Granted {
+        conn_id: conn_id.to_owned(),
+        peer: peer.clone(),
+        device_id: proven.as_ref().map(|d| d.id.clone()),
+        client: params.client.clone(),
+        role: role.clone(),
+        scopes: requested.clone(),
+        method: "none",
+        protocol,
+        device_token: None,
+    };
+    let Some(proven) = proven else {
+        granted.method = match secret {
+            Secret::Accepted(method) => method,
+            Secret::Missing(_) => return Err(device_identity_required()),
+            Secret::Rejected(rejection) => return Err(rejection),
+        };
+        // Only operators may skip the device identity, and a shared secret alone binds no
+        // scopes unless it is the local CLI or backend (upstream clears them otherwise).
+        if role != "operator" {
+            return Err(device_identity_required());
+        }
+        if matches!(granted.method, "token" | "password") && !keeps_unbound_scopes(&params, peer) {
+            granted.scopes.clear();
+        }
+        return Ok(granted);
+    };
+    let Some(store) = state.0.devices.as_ref() else {
+        // No state directory: the identity is proven but nothing can be paired, so the shared
+        // secret decides alone.
+        granted.method = match secret {
+            Secret::Accepted(method) => method,
+            Secret::Missing(rejection) | Secret::Rejected(rejection) => return Err(rejection),
+        };
+        return Ok(granted);
+    };
+    let auth = params.auth.clone().unwrap_or_default();
+    let explicit_device_token = auth.device_token.clone().filter(|t| !t.is_empty());
+    let method = match secret {
+        Secret::Accepted(method) => method,
+        Secret::Missing(rejection) | Secret::Rejected(rejection) => {
+            // A paired device may present its device token, in `auth.deviceToken` or in place
+            // of the shared secret in `auth.token`.
+            let candidate = explicit_device_token
+                .clone()
+                .or_else(|| auth.token.clone().filter(|t| !t.is_empty()));
+            let Some(candidate) = candidate else {
+                return Err(rejection);
+            };
+            let (id, token_role) = (proven.id.clone(), role.clone());
+            let verified = blocking(store, move |s| {
+                s.verify_token(&id, &token_role, &candidate, now)
+            })
+            .await
+            .map_err(store_failed)?;
+            let Some(token) = verified else {
+                return Err(if explicit_device_token.is_some() {
+                    device_token_mismatch()
+                } else {
+                    rejection
+                });
+            };
+            granted.method = "device-token";
+            granted.scopes = device::clamp_scopes(&requested, &token);
+            granted.device_token = Some(token);
+            return Ok(granted);
+        }
+    };
+    granted.method = method;
+    let ask = device::device_request(&params, &proven, &role, &requested, peer.ip().to_string());
+    granted.device_token = Some(pair(state, store, peer, &proven, ask, now).await?);
+    Ok(granted)
+}
+
+/// Gives a device that passed shared-secret auth its paired access: as paired, paired silently
+/// when the peer is local (upstream auto-approves direct loopback only), or not at all: a
+/// pending request is recorded and announced, and the client is told to wait for approval.
+async fn pair(
+    state: &GatewayState,
+    store: &crate::device::DeviceStore,
+    peer: &Peer,
+    proven: &ProvenDevice,
+    ask: crate::device::DeviceRequest,
+    now: u64,
+) -> Result<DeviceToken, Rejection> {
+    let id = proven.id.clone();
+    let paired = blocking(store, move |s| s.paired(&id, now))
+        .await
+        .map_err(store_failed)?;
+    let Some(upgrade) = device::needed_upgrade(paired.as_ref(), proven, &ask.role, &ask.scopes)
+    else {
+        let (id, role) = (proven.id.clone(), ask.role.clone());
+        return blocking(store, move |s| s.ensure_token(&id, &role, now))
+            .await
+            .map_err(store_failed);
+    };
+    if peer.is_local() {
+        let (device, token) = blocking(store, move |s| s.pair_silently(&ask, now))
+            .await
+            .map_err(store_failed)?;
+        tracing::info!(device = %device.device_id, role = %token.role, "device paired (local auto-approval)");
+        return Ok(token);
+    }
+    let is_repair = paired.is_some();
+    let request = blocking(store, move |s| s.request(&ask, is_repair, now))
+        .await
+        .map_err(store_failed)?;
+    tracing::info!(device = %request.device_id, request = %request.request_id, "device pairing requested");
+    state.broadcast(
+        "device.pair.requested",
+        Some(crate::methods::PAIRING),
+        &request,
+    );
+    Err(device::pairing_required(upgrade, &request, paired.as_ref()))
+}
+
+/// Picks the protocol version: 4, or 3 for probes and nodes whose range stops there.
+fn negotiate(params: &ConnectParams, role: &str) -> Result<u32, Rejection> {
+    let legacy =
+        matches!(params.client.mode, ClientMode::Probe | ClientMode::Node) || role == "node";
+    let lowest = if legacy {
+        MINIMUM_PROBE_PROTOCOL
+    } else {
+        PROTOCOL_VERSION
+    };
+    if params.max_protocol < lowest || params.min_protocol > PROTOCOL_VERSION {
         return Err(Rejection {
             error: Box::new(
                 ErrorShape::new(ErrorCode::InvalidRequest, "protocol mismatch").with_details(
@@ -86,32 +248,26 @@ pub(crate) fn check(
                         "clientMinProtocol": params.min_protocol,
                         "clientMaxProtocol": params.max_protocol,
                         "expectedProtocol": PROTOCOL_VERSION,
-                        "minimumProbeProtocol": 3,
+                        "minimumProbeProtocol": MINIMUM_PROBE_PROTOCOL,
                     }),
                 ),
             ),
             close_code: close::PROTOCOL,
         });
     }
-    let role = params.role.clone().unwrap_or_else(|| "operator".to_owned());
-    if role != "operator" {
-        // Node and worker roles need device pairing, which is not implemented yet.
-        return Err(Rejection::policy(ErrorShape::new(
-            ErrorCode::InvalidRequest,
-            format!("invalid role: {role}"),
-        )));
-    }
-    let method = authenticate(&params, auth)?;
-    Ok(Granted {
-        conn_id: conn_id.to_owned(),
-        peer: peer.clone(),
-        device_id: None,
-        caps: params.caps.clone().unwrap_or_default(),
-        scopes: params.scopes.clone().unwrap_or_default(),
-        client: params.client,
-        role,
-        method,
-    })
+    Ok(params.max_protocol.min(PROTOCOL_VERSION))
+}
+
+/// Whether a device-less shared-secret connect keeps its requested scopes: only the CLI and the
+/// backend client, directly from this machine and not from a browser (upstream
+/// `shouldPreserveLocalCliSharedAuthScopes` / `shouldSkipLocalBackendSelfPairing`).
+fn keeps_unbound_scopes(params: &ConnectParams, peer: &Peer) -> bool {
+    let client = &params.client;
+    let trusted_client = matches!(
+        (&client.id, &client.mode),
+        (ClientId::Cli, ClientMode::Cli) | (ClientId::GatewayClient, ClientMode::Backend)
+    );
+    trusted_client && peer.is_local() && peer.origin.is_none()
 }
 
 fn invalid_params(detail: &str) -> Rejection {
@@ -121,35 +277,65 @@ fn invalid_params(detail: &str) -> Rejection {
     ))
 }
 
-/// The shared-secret check. A client that presents no secret would have to prove a paired device
-/// identity instead; device pairing is not implemented, so it gets upstream's "device identity
-/// required" (or "pairing required" when it sent an identity).
-fn authenticate(params: &ConnectParams, auth: &GatewayAuth) -> Result<&'static str, Rejection> {
+fn device_identity_required() -> Rejection {
+    Rejection::policy(
+        ErrorShape::new(ErrorCode::NotPaired, "device identity required")
+            .with_details(json!({"code": "DEVICE_IDENTITY_REQUIRED"})),
+    )
+}
+
+fn device_token_mismatch() -> Rejection {
+    Rejection::policy(
+        ErrorShape::new(
+            ErrorCode::InvalidRequest,
+            "unauthorized: device token mismatch (rotate/reissue device token)",
+        )
+        .with_details(json!({
+            "code": "AUTH_DEVICE_TOKEN_MISMATCH",
+            "authReason": "device_token_mismatch",
+            "canRetryWithDeviceToken": false,
+            "recommendedNextStep": "update_auth_credentials",
+        })),
+    )
+}
+
+fn store_failed(error: DeviceError) -> Rejection {
+    tracing::warn!(%error, "device pairing store failed");
+    Rejection::policy(ErrorShape::new(
+        ErrorCode::Unavailable,
+        "device pairing store unavailable",
+    ))
+}
+
+/// The shared-secret check (`auth.token` or `auth.password` against the configured one).
+fn shared_secret(params: &ConnectParams, auth: &GatewayAuth, peer: &Peer) -> Secret {
     let given = params.auth.clone().unwrap_or_default();
     let (kind, expected, presented) = match auth.mode {
-        GatewayAuthMode::None => return Ok("none"),
+        GatewayAuthMode::None => return Secret::Accepted("none"),
         GatewayAuthMode::Password => ("password", auth.password.as_ref(), given.password),
         // trusted-proxy is refused by config resolution, so it never gets here as itself.
         GatewayAuthMode::Token | GatewayAuthMode::TrustedProxy => {
             ("token", auth.token.as_ref(), given.token)
         }
     };
+    let hint = credential_hint(kind, &params.client, peer);
+    let upper = kind.to_uppercase();
     let Some(presented) = presented.filter(|p| !p.is_empty()) else {
-        return Err(if params.device.is_some() {
-            Rejection::policy(
-                ErrorShape::new(ErrorCode::NotPaired, "pairing required")
-                    .with_details(json!({"code": "PAIRING_REQUIRED"})),
+        return Secret::Missing(Rejection::policy(
+            ErrorShape::new(
+                ErrorCode::InvalidRequest,
+                format!("unauthorized: gateway {kind} missing ({hint})"),
             )
-        } else {
-            Rejection::policy(
-                ErrorShape::new(ErrorCode::NotPaired, "device identity required")
-                    .with_details(json!({"code": "DEVICE_IDENTITY_REQUIRED"})),
-            )
-        });
+            .with_details(json!({
+                "code": format!("AUTH_{upper}_MISSING"),
+                "authReason": format!("{kind}_missing"),
+                "canRetryWithDeviceToken": false,
+                "recommendedNextStep": "update_auth_configuration",
+            })),
+        ));
     };
     let Some(expected) = expected else {
-        let upper = kind.to_uppercase();
-        return Err(Rejection::policy(
+        return Secret::Rejected(Rejection::policy(
             ErrorShape::new(
                 ErrorCode::InvalidRequest,
                 format!(
@@ -165,15 +351,12 @@ fn authenticate(params: &ConnectParams, auth: &GatewayAuth) -> Result<&'static s
         ));
     };
     if expected.eq_exposed(&presented) {
-        return Ok(kind);
+        return Secret::Accepted(kind);
     }
-    let upper = kind.to_uppercase();
-    Err(Rejection::policy(
+    Secret::Rejected(Rejection::policy(
         ErrorShape::new(
             ErrorCode::InvalidRequest,
-            format!(
-                "unauthorized: gateway {kind} mismatch (use this gateway's gateway.auth.{kind} or pair the device)"
-            ),
+            format!("unauthorized: gateway {kind} mismatch ({hint})"),
         )
         .with_details(json!({
             "code": format!("AUTH_{upper}_MISMATCH"),
@@ -182,4 +365,25 @@ fn authenticate(params: &ConnectParams, auth: &GatewayAuth) -> Result<&'static s
             "recommendedNextStep": "update_auth_credentials",
         })),
     ))
+}
+
+/// Upstream's advice in auth failure messages, by client kind and locality.
+fn credential_hint(kind: &str, client: &ClientInfo, peer: &Peer) -> String {
+    let is_cli = matches!(client.id, ClientId::Cli) || matches!(client.mode, ClientMode::Cli);
+    let is_ui = matches!(
+        client.id,
+        ClientId::ControlUi | ClientId::WebchatUi | ClientId::Webchat
+    );
+    match (kind, is_cli, peer.is_local(), is_ui) {
+        ("token", true, true, _) => {
+            "use this gateway's gateway.auth.token or pair the device".into()
+        }
+        ("password", true, true, _) => "use this gateway's gateway.auth.password".into(),
+        (_, true, false, _) => format!("set gateway.remote.{kind} to match gateway.auth.{kind}"),
+        ("token", _, _, true) => {
+            "open the dashboard URL and paste the token in Control UI settings".into()
+        }
+        ("password", _, _, true) => "enter the password in Control UI settings".into(),
+        _ => format!("provide gateway auth {kind}"),
+    }
 }

@@ -9,16 +9,22 @@
 //! fanned out to every connection, which numbers them with its own `seq`.
 
 mod conn;
+mod control;
 mod dedupe;
+pub mod device;
 mod error;
 mod handshake;
 mod http;
+mod limits;
 mod methods;
+mod origin;
 mod peer;
 mod presence;
 mod pump;
 mod state;
+mod system_events;
 
+pub use control::RestartRequest;
 pub use error::GatewayError;
 pub use state::{GatewayOptions, GatewayState};
 
@@ -28,8 +34,9 @@ use std::time::Duration;
 use axum::Router;
 use tokio::net::TcpListener;
 
-/// The gateway's routes: `GET /healthz`, `/health`, `/readyz`, `/ready`, and a WebSocket upgrade
-/// on any path. Serve it with `into_make_service_with_connect_info::<SocketAddr>()` (as [`serve`]
+/// The gateway's routes: `GET /healthz`, `/health`, `/readyz`, `/ready`, the HTTP API
+/// (`/v1/models`, `/v1/chat/completions` when enabled, `/tools/invoke`), and a WebSocket upgrade
+/// on any other path. Serve it with `into_make_service_with_connect_info::<SocketAddr>()` (as [`serve`]
 /// does): the peer address decides loopback trust and rate limits.
 pub fn router(state: GatewayState) -> Router {
     http::routes(state)

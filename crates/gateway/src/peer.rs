@@ -12,10 +12,6 @@ pub(crate) struct Peer {
     pub addr: SocketAddr,
     /// The browser `Origin` header, when a browser opened the socket.
     pub origin: Option<String>,
-    /// The `Host` header.
-    pub host: Option<String>,
-    /// The `User-Agent` header.
-    pub user_agent: Option<String>,
     /// Whether a proxy forwarded the request (`Forwarded`, `X-Forwarded-For`, `X-Real-IP`).
     pub forwarded: bool,
 }
@@ -32,8 +28,6 @@ impl Peer {
         Self {
             addr,
             origin: header("origin"),
-            host: header("host"),
-            user_agent: header("user-agent"),
             forwarded: ["forwarded", "x-forwarded-for", "x-real-ip"]
                 .iter()
                 .any(|name| headers.contains_key(*name)),

@@ -68,7 +68,7 @@ impl Presence {
     pub fn list(&self) -> Vec<PresenceEntry> {
         let mut rows: Vec<PresenceEntry> =
             self.lock().rows.values().map(|(e, _)| e.clone()).collect();
-        rows.sort_by(|a, b| b.ts.cmp(&a.ts));
+        rows.sort_by_key(|row| std::cmp::Reverse(row.ts));
         rows
     }
 

@@ -14,6 +14,7 @@ use tokio::sync::{Notify, broadcast, watch};
 use crate::dedupe::Dedupe;
 use crate::presence::Presence;
 use crate::pump::{self, OutEvent};
+use crate::system_events::SystemEvents;
 
 /// Events buffered between the runtime mapper and the connections.
 const EVENT_FANOUT: usize = 4096;
@@ -33,6 +34,11 @@ pub struct GatewayOptions {
     pub config_path: Option<String>,
     /// State directory, reported in the snapshot.
     pub state_dir: Option<String>,
+    /// The log file `logs.tail` reads: the configured `logging.file`; when the file rotates
+    /// daily, the newest `<stem>.<date>.<ext>` beside it is read.
+    pub log_file: Option<std::path::PathBuf>,
+    /// Concurrent sockets per client IP that have not finished the handshake (upstream 32).
+    pub max_preauth_sockets_per_ip: usize,
 }
 
 impl Default for GatewayOptions {
@@ -44,6 +50,8 @@ impl Default for GatewayOptions {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             config_path: None,
             state_dir: None,
+            log_file: None,
+            max_preauth_sockets_per_ip: crate::limits::MAX_PREAUTH_SOCKETS_PER_IP,
         }
     }
 }
@@ -71,8 +79,21 @@ pub(crate) struct Shared {
     pub dedupe: Dedupe,
     /// Connected clients and the presence/health versions.
     pub presence: Presence,
+    /// System events waiting for a session's next turn (`wake`).
+    pub system_events: SystemEvents,
     /// `Some(reason)` once the gateway is stopping.
     pub shutdown: watch::Sender<Option<String>>,
+    /// Config write lock, control-plane write budgets and the restart request.
+    pub control: crate::control::Control,
+    /// The device pairing store, in the state directory (none when the options name no state
+    /// directory: devices then cannot pair).
+    pub devices: Option<crate::device::DeviceStore>,
+    /// Failed-auth counters and lockouts, shared by WebSocket connects and HTTP bearer auth.
+    pub limiter: crate::limits::AuthLimiter,
+    /// Unauthenticated sockets per client IP.
+    pub preauth: Arc<crate::limits::PreauthBudget>,
+    /// Connections that called `sessions.subscribe`: only they receive `sessions.changed`.
+    pub session_subscribers: std::sync::Mutex<std::collections::HashSet<String>>,
     connections: AtomicUsize,
     connections_changed: Notify,
 }
@@ -89,6 +110,11 @@ impl GatewayState {
         // between the mapper and the connection tasks.
         let (events, _) = broadcast::channel(EVENT_FANOUT);
         let (shutdown, _) = watch::channel(None);
+        let limiter = crate::limits::AuthLimiter::new(&config.gateway.auth);
+        let devices = options
+            .state_dir
+            .as_deref()
+            .map(|dir| crate::device::DeviceStore::in_state_dir(std::path::Path::new(dir)));
         let shared = Arc::new(Shared {
             config,
             runtime,
@@ -99,12 +125,24 @@ impl GatewayState {
             events,
             dedupe: Dedupe::default(),
             presence: Presence::default(),
+            system_events: SystemEvents::default(),
             shutdown,
+            control: crate::control::Control::default(),
+            devices,
+            limiter,
+            preauth: Arc::default(),
+            session_subscribers: Default::default(),
             connections: AtomicUsize::new(0),
             connections_changed: Notify::new(),
         });
         tokio::spawn(pump::run(shared.runtime.subscribe(), shared.events.clone()));
-        Self(shared)
+        tokio::spawn(crate::methods::watch_sessions(
+            shared.runtime.subscribe(),
+            Arc::downgrade(&shared),
+        ));
+        let state = Self(shared);
+        crate::methods::spawn_forwarders(&state);
+        state
     }
 
     /// Sends `payload` as event `event` to every connection whose scopes include `scope` (every
@@ -130,7 +168,15 @@ impl GatewayState {
 
     /// Tells every connection to send `shutdown` and close.
     pub fn begin_shutdown(&self, reason: &str) {
-        self.0.shutdown.send_replace(Some(reason.to_owned()));
+        // The first reason wins: a restart announced to clients is not renamed by the generic
+        // stop that follows it.
+        self.0.shutdown.send_if_modified(|current| {
+            let first = current.is_none();
+            if first {
+                *current = Some(reason.to_owned());
+            }
+            first
+        });
     }
 
     /// Number of open WebSocket connections.

@@ -1,15 +1,20 @@
-//! `rustyclaw agent`: one agent turn, run in this process, with the reply streamed to stdout.
+//! `rustyclaw agent`: one agent turn with the reply streamed to stdout. The turn runs through
+//! a gateway listening at the configured URL (its `agent` method) when one answers, and in this
+//! process otherwise or with `--local`.
 
-use std::io::Write;
+mod printer;
+mod remote;
+
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use rustyclaw_agent::{EventKind, Inbound, Op, RunId, RunOutcome, RunStatus};
 use rustyclaw_config::LoadedConfig;
-use rustyclaw_protocol::{AgentId, SessionId, SessionKey};
+use rustyclaw_protocol::{AgentId, SessionId, SessionKey, ThinkingLevel};
 use rustyclaw_store::Store;
 use tokio::sync::broadcast::error::RecvError;
 
+use self::printer::Printer;
 use crate::UserError;
 use crate::args::AgentArgs;
 use crate::context::Context;
@@ -18,10 +23,6 @@ use crate::output;
 /// Runs one turn.
 pub fn run(ctx: &Context, loaded: LoadedConfig, args: &AgentArgs) -> anyhow::Result<ExitCode> {
     output::warnings(&loaded.warnings);
-    let mut config = loaded.config;
-    if let Some(seconds) = args.timeout {
-        config.agents.defaults.timeout = std::time::Duration::from_secs(seconds.max(1));
-    }
     let thinking = match &args.thinking {
         Some(word) => Some(rustyclaw_agent::parse_thinking(word).ok_or_else(|| {
             UserError::new(format!("--thinking {word:?} is not a thinking level"))
@@ -29,6 +30,7 @@ pub fn run(ctx: &Context, loaded: LoadedConfig, args: &AgentArgs) -> anyhow::Res
         })?),
         None => None,
     };
+    let config = &loaded.config;
     let agent_id = match &args.agent {
         Some(id) => AgentId::parse(id).map_err(|e| UserError::new(format!("--agent: {e}")))?,
         None => AgentId::normalize(&config.agents.default_agent_id),
@@ -40,6 +42,30 @@ pub fn run(ctx: &Context, loaded: LoadedConfig, args: &AgentArgs) -> anyhow::Res
                 .hint(format!("configured agents: {}", known.join(", ")))
                 .into(),
         );
+    }
+    if !args.local {
+        match remote::run(&loaded, &agent_id, thinking.as_ref(), args)? {
+            remote::Outcome::Done(code) => return Ok(code),
+            remote::Outcome::NoGateway { url } => output::err(&format!(
+                "no gateway at {url}; running the turn in this process (pass --local to skip \
+                 this check)"
+            )),
+        }
+    }
+    local(ctx, loaded, agent_id, thinking, args)
+}
+
+/// Runs the turn in this process, with the agent runtime built here.
+fn local(
+    ctx: &Context,
+    loaded: LoadedConfig,
+    agent_id: AgentId,
+    thinking: Option<ThinkingLevel>,
+    args: &AgentArgs,
+) -> anyhow::Result<ExitCode> {
+    let mut config = loaded.config;
+    if let Some(seconds) = args.timeout {
+        config.agents.defaults.timeout = std::time::Duration::from_secs(seconds.max(1));
     }
     let env = loaded.env.clone();
     // Built before the runtime starts: it runs the helper's self-test, a blocking call.
@@ -114,101 +140,6 @@ async fn session_for(
         return Ok((key, Some(id.clone())));
     }
     Ok((SessionKey::main(agent), None))
-}
-
-/// Streams reply text to stdout and tool activity to stderr, holding back text that might
-/// still turn out to be the silent `NO_REPLY`.
-struct Printer {
-    live: bool,
-    pending: String,
-    wrote_any: bool,
-    at_line_start: bool,
-}
-
-impl Printer {
-    fn new(live: bool) -> Self {
-        Self {
-            live,
-            pending: String::new(),
-            wrote_any: false,
-            at_line_start: true,
-        }
-    }
-
-    fn write(&mut self, text: &str) {
-        if text.is_empty() {
-            return;
-        }
-        let mut stdout = std::io::stdout().lock();
-        let _ = stdout.write_all(text.as_bytes());
-        let _ = stdout.flush();
-        self.wrote_any = true;
-        self.at_line_start = text.ends_with('\n');
-    }
-
-    fn flush_pending(&mut self) {
-        let pending = std::mem::take(&mut self.pending);
-        if pending.trim().eq_ignore_ascii_case("NO_REPLY") {
-            return;
-        }
-        self.write(&pending);
-    }
-
-    fn event(&mut self, kind: &EventKind) {
-        if !self.live {
-            return;
-        }
-        match kind {
-            EventKind::AssistantDelta { delta } => {
-                self.pending.push_str(delta);
-                let candidate = self.pending.trim_start().to_ascii_uppercase();
-                if !"NO_REPLY".starts_with(candidate.as_str()) {
-                    self.flush_pending();
-                }
-            }
-            EventKind::EntryAppended {
-                role: Some(role), ..
-            } if role == "assistant" => {
-                self.flush_pending();
-                if !self.at_line_start {
-                    self.write("\n");
-                }
-            }
-            EventKind::ToolStarted { name, args, .. } => {
-                let args = args.to_string();
-                let shown: String = args.chars().take(160).collect();
-                output::err(&format!("→ {name} {shown}"));
-            }
-            EventKind::ToolFinished {
-                name,
-                is_error: true,
-                output: text,
-                ..
-            } => {
-                let first = text.lines().next().unwrap_or_default();
-                output::err(&format!("✗ {name}: {first}"));
-            }
-            EventKind::Failover { from, to, reason } => {
-                output::err(&format!("(model {from} failed: {reason}; trying {to})"));
-            }
-            EventKind::Compacted { tokens_before } => {
-                output::err(&format!(
-                    "(compacted the conversation; {tokens_before} tokens before)"
-                ));
-            }
-            EventKind::Notice { text } => self.write(&format!("{text}\n")),
-            _ => {}
-        }
-    }
-
-    fn finish(&mut self) {
-        if self.live {
-            self.flush_pending();
-            if self.wrote_any && !self.at_line_start {
-                self.write("\n");
-            }
-        }
-    }
 }
 
 fn report(outcome: &RunOutcome, run_id: &RunId, key: &SessionKey, json: bool) -> ExitCode {

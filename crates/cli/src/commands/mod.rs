@@ -7,6 +7,7 @@ mod audit;
 mod completions;
 mod config;
 mod credentials;
+pub(crate) mod devices;
 mod doctor;
 mod gateway;
 mod models;
@@ -76,6 +77,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Quarantine(cmd) => quarantine::run(&ctx, cmd),
         Command::Tools(args) => tools::run(loaded?, args),
         Command::Approvals(cmd) => approvals::run(&ctx, loaded, cmd),
+        Command::Devices(cmd) => devices::run(&ctx, cmd),
         Command::Completions(args) => completions::run(&args),
         Command::Credentials(cmd) => credentials::run(&ctx, cmd),
         Command::Gateway(cmd) => gateway::run(&ctx, loaded?, cmd),

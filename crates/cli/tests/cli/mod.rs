@@ -1,9 +1,12 @@
 mod agent;
+mod agent_gateway;
 mod approvals;
 mod config_cmd;
 mod credentials;
+mod devices;
 mod doctor;
 mod gateway;
+mod gateway_restart;
 mod guards;
 mod logging;
 mod official_cli;

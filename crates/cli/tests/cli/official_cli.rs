@@ -133,3 +133,239 @@ async fn the_official_cli_drives_the_gateway() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("Agents: main (default)"), "{text}");
 }
+
+/// `rustyclaw gateway run --port 0` over `dir` with the fake LLM; returns the server and its URL.
+async fn serve(
+    dir: &TempStateDir,
+    fake: &FakeLlm,
+) -> (rustyclaw_testkit::bin::RunningChild, String) {
+    std::fs::create_dir_all(dir.workspace()).unwrap();
+    let config = json!({
+        "gateway": {"auth": {"mode": "token", "token": TOKEN}},
+        "models": {"providers": {"fake": {
+            "baseUrl": fake.base_url(),
+            "api": "openai-completions",
+            "apiKey": "sk-fake-conformance",
+            "models": [{"id": "fake-model", "contextWindow": 64000}]
+        }}},
+        "agents": {"defaults": {
+            "workspace": dir.workspace().display().to_string(),
+            "model": {"primary": "fake/fake-model"}
+        }}
+    });
+    dir.write_config(&config.to_string()).unwrap();
+    let server = rc(dir)
+        .args(["gateway", "run", "--port", "0"])
+        .spawn()
+        .unwrap();
+    let line = server
+        .wait_for_line(
+            Stream::Stdout,
+            |l| l.contains("gateway listening on ws://"),
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    let url = line.split_whitespace().last().unwrap().to_owned();
+    (server, url)
+}
+
+/// Text with ANSI escape sequences (CSI and OSC) and carriage returns removed.
+fn strip_ansi(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => match chars.next() {
+                Some('[') => {
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                Some(']') => {
+                    while let Some(c) = chars.next() {
+                        if c == '\u{7}' || (c == '\u{1b}' && chars.peek() == Some(&'\\')) {
+                            chars.next();
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            },
+            '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `openclaw tui … --message …` needs a terminal: it runs under `script` (util-linux) with the
+/// official CLI's isolated environment, and is killed after `timeout` (it never exits by itself).
+async fn tui(cli: &OfficialCli, url: &str, message: &str, timeout: Duration) -> String {
+    let state = TempStateDir::new().unwrap();
+    state
+        .write_config(r#"{ "update": { "checkOnStart": false }, "discovery": { "mdns": { "mode": "off" } } }"#)
+        .unwrap();
+    let official = cli.command(
+        &state,
+        ["tui", "--url", url, "--token", TOKEN, "--message", message],
+    );
+    let std = official.as_std();
+    let line = std::iter::once(std.get_program())
+        .chain(std.get_args())
+        .map(|arg| format!("'{}'", arg.to_string_lossy().replace('\'', r"'\''")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the official TUI needs a pseudo-terminal, which `script` provides"
+    )]
+    let mut command = tokio::process::Command::new("script");
+    command
+        .args(["-q", "-e", "-c", &line, "/dev/null"])
+        .env_clear()
+        .envs(std.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+        .current_dir(state.root())
+        .process_group(0)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = command.spawn().unwrap();
+    // stdin stays open (and empty) so the TUI keeps running until it is killed.
+    let _stdin = child.stdin.take();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = Vec::new();
+    let _ = tokio::time::timeout(timeout, async {
+        let mut buffer = [0_u8; 8192];
+        loop {
+            use tokio::io::AsyncReadExt;
+            match stdout.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => seen.extend_from_slice(&buffer[..n]),
+            }
+            if strip_ansi(&String::from_utf8_lossy(&seen)).contains("TUI reply from the fake") {
+                break;
+            }
+        }
+    })
+    .await;
+    // Killing `script` closes the terminal's master side: the TUI gets SIGHUP and exits.
+    let _ = child.kill().await;
+    strip_ansi(&String::from_utf8_lossy(&seen))
+}
+
+#[tokio::test]
+async fn the_official_cli_runs_turns_lists_models_and_reports_status() {
+    let cli = OfficialCli::from_env().unwrap();
+    let dir = TempStateDir::new().unwrap();
+    let fake = FakeLlm::start().await.unwrap();
+    let (_server, url) = serve(&dir, &fake).await;
+    let env = [
+        ("OPENCLAW_GATEWAY_URL", url.as_str()),
+        ("OPENCLAW_GATEWAY_TOKEN", TOKEN),
+    ];
+    let run = |args: &'static [&'static str]| {
+        let cli = &cli;
+        let env = &env;
+        async move {
+            let out = cli.run(args, env, Duration::from_secs(90)).await.unwrap();
+            let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(
+                out.status.success(),
+                "openclaw {args:?}: {stdout}\n{stderr}"
+            );
+            stdout
+        }
+    };
+
+    // gateway call status --json: our version and uptime.
+    let status: Value =
+        serde_json::from_str(&run(&["gateway", "call", "status", "--json"]).await).unwrap();
+    assert_eq!(
+        status["runtimeVersion"],
+        env!("CARGO_PKG_VERSION"),
+        "{status}"
+    );
+    assert!(status["uptimeMs"].as_u64().is_some(), "{status}");
+    assert_eq!(status["heartbeat"]["defaultAgentId"], "main", "{status}");
+
+    // openclaw agent: one turn through the `agent` method, the reply printed.
+    fake.push(Turn::text_deltas(["Official ", "agent reply."]));
+    let out = run(&[
+        "agent",
+        "--message",
+        "hello from the official agent",
+        "--session-id",
+        "official-1",
+    ])
+    .await;
+    assert!(out.contains("Official agent reply."), "{out}");
+    // The gateway stored the turn under the session id's explicit key.
+    let history = run(&[
+        "gateway",
+        "call",
+        "chat.history",
+        "--json",
+        "--params",
+        r#"{"sessionKey":"agent:main:explicit:official-1"}"#,
+    ])
+    .await;
+    assert!(
+        history.contains("hello from the official agent")
+            && history.contains("Official agent reply."),
+        "{history}"
+    );
+    let sessions = rc(&dir)
+        .args(["sessions", "list", "--json"])
+        .run()
+        .await
+        .unwrap();
+    assert!(
+        sessions
+            .stdout_str()
+            .contains("agent:main:explicit:official-1"),
+        "{}",
+        sessions.stdout_str()
+    );
+
+    // openclaw models list: asks models.list of a gateway announcing `published-model-catalog`.
+    let models = run(&["models", "list"]).await;
+    assert!(
+        models
+            .lines()
+            .any(|l| l.starts_with("fake/fake-model") && l.contains("64k")),
+        "{models}"
+    );
+
+    // openclaw status: the gateway is reachable at our URL with token auth.
+    let status = run(&["status"]).await;
+    let gateway_row = status
+        .lines()
+        .find(|l| l.contains("│ Gateway ") && l.contains(url.as_str()))
+        .unwrap_or_else(|| panic!("{status}"));
+    assert!(
+        gateway_row.contains("reachable") && gateway_row.contains("auth token"),
+        "{status}"
+    );
+    assert!(
+        status
+            .lines()
+            .any(|l| l.contains("│ Agents ") && l.contains("default main")),
+        "{status}"
+    );
+    // openclaw status --json: the agents' session counts come from `status.sessions.byAgent`
+    // (one session so far: the `openclaw agent` turn above).
+    let json: Value = serde_json::from_str(&run(&["status", "--json"]).await).unwrap();
+    let text = json.to_string();
+    assert!(text.contains("\"sessionsCount\":1"), "{json:#}");
+
+    // openclaw tui --message: the fake's reply appears on its screen.
+    fake.push(Turn::text_deltas(["TUI reply ", "from the fake."]));
+    let screen = tui(&cli, &url, "hello from the tui", Duration::from_secs(60)).await;
+    assert!(screen.contains("hello from the tui"), "{screen}");
+    assert!(screen.contains("TUI reply from the fake."), "{screen}");
+}

@@ -1,9 +1,8 @@
-//! `models.list`, `agents.list`, `sessions.list`.
+//! `models.list`, `agents.list`, `sessions.list` (whose rows live with the other session methods).
 
-use rustyclaw_protocol::AgentId;
 use serde_json::{Value, json};
 
-use super::{Call, READ, Reply, unavailable, unhandled};
+use super::{Call, READ, Reply, unhandled};
 
 /// Methods of this module and the scope each needs.
 pub(super) const METHODS: &[(&str, &str)] = &[
@@ -16,15 +15,11 @@ pub(super) async fn call(call: &Call<'_>, method: &str, params: &Value) -> Reply
     match method {
         "models.list" => models(call.state),
         "agents.list" => agents(call.state),
-        "sessions.list" => sessions(call.state, params).await,
+        "sessions.list" => super::sessions::list(call.state, params).await,
         _ => unhandled(method),
     }
 }
-use crate::state::{GatewayState, now_ms};
-
-/// Default and largest `sessions.list` page.
-const SESSIONS_LIMIT: usize = 100;
-const SESSIONS_MAX: usize = 1000;
+use crate::state::GatewayState;
 
 pub(super) fn models(state: &GatewayState) -> Reply {
     let models: Vec<Value> = state
@@ -71,44 +66,5 @@ pub(super) fn agents(state: &GatewayState) -> Reply {
         "mainKey": "main",
         "scope": "per-sender",
         "agents": agents,
-    }))
-}
-
-pub(super) async fn sessions(state: &GatewayState, params: &Value) -> Reply {
-    let limit = params
-        .get("limit")
-        .and_then(Value::as_u64)
-        .map_or(SESSIONS_LIMIT, |n| {
-            usize::try_from(n)
-                .unwrap_or(SESSIONS_MAX)
-                .clamp(1, SESSIONS_MAX)
-        });
-    let agent = params
-        .get("agentId")
-        .and_then(Value::as_str)
-        .map(AgentId::normalize);
-    let stored = state
-        .0
-        .store
-        .list_sessions(agent.as_ref(), limit)
-        .await
-        .map_err(|e| unavailable("sessions.list", &e))?;
-    let rows: Vec<Value> = stored
-        .iter()
-        .map(|s| {
-            let mut row = serde_json::to_value(&s.entry).unwrap_or_else(|_| json!({}));
-            row["key"] = json!(s.key.as_str());
-            row["kind"] = json!("direct");
-            if let Some(agent) = s.key.agent_id() {
-                row["agentId"] = json!(agent.as_str());
-            }
-            row
-        })
-        .collect();
-    Ok(json!({
-        "ts": now_ms(),
-        "path": state.0.options.state_dir.clone().unwrap_or_default(),
-        "count": rows.len(),
-        "sessions": rows,
     }))
 }

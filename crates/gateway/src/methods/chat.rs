@@ -78,6 +78,8 @@ fn start(
     channel: &str,
 ) -> Result<broadcast::Receiver<Event>, Fail> {
     let events = state.0.runtime.subscribe();
+    // System events queued by `wake` lead the session's next turn.
+    let text = state.0.system_events.prepend(key, text);
     let submitted = state.0.runtime.submit(Op::Message(Inbound {
         session_key: key.clone(),
         agent_id,
@@ -93,6 +95,18 @@ fn start(
         return Err(unavailable("starting the run", &error));
     }
     Ok(events)
+}
+
+/// Starts a turn nobody waits on (a `wake`): its output reaches clients as events.
+pub(super) fn start_turn(
+    state: &GatewayState,
+    key: &SessionKey,
+    agent_id: AgentId,
+    text: String,
+    run_id: &RunId,
+    channel: &str,
+) -> Result<(), Fail> {
+    start(state, key, agent_id, text, run_id, None, channel).map(drop)
 }
 
 /// Waits for the run's `Finished` event; `None` if the runtime stopped first.

@@ -11,12 +11,14 @@ mod chat;
 mod config;
 mod devices;
 mod logs;
+mod runtime;
 mod sessions;
 mod system;
+mod tools;
 
 use rustyclaw_protocol::gateway::{
     ErrorCode, ErrorShape, Features, HelloAuth, HelloOk, HelloOkType, MAX_BUFFERED_BYTES,
-    MAX_PAYLOAD_BYTES, PROTOCOL_VERSION, Policy, RequestFrame, ResponseFrame, ServerInfo,
+    MAX_PAYLOAD_BYTES, Policy, RequestFrame, ResponseFrame, ServerInfo,
 };
 use serde_json::{Map, Value, json};
 
@@ -64,6 +66,8 @@ enum Family {
     Logs,
     Approvals,
     Devices,
+    Tools,
+    Runtime,
 }
 
 const FAMILIES: &[(Family, &[(&str, &str)])] = &[
@@ -75,6 +79,8 @@ const FAMILIES: &[(Family, &[(&str, &str)])] = &[
     (Family::Logs, logs::METHODS),
     (Family::Approvals, approvals::METHODS),
     (Family::Devices, devices::METHODS),
+    (Family::Tools, tools::METHODS),
+    (Family::Runtime, runtime::METHODS),
 ];
 
 /// Events this gateway emits.
@@ -169,6 +175,8 @@ pub(crate) async fn dispatch(
         Family::Logs => logs::call(&call, &method, &params).await,
         Family::Approvals => approvals::call(&call, &method, &params).await,
         Family::Devices => devices::call(&call, &method, &params).await,
+        Family::Tools => tools::call(&call, &method, &params).await,
+        Family::Runtime => runtime::call(&call, &method, &params).await,
     };
     let response = match reply {
         Ok(payload) => ResponseFrame::ok(id, payload),
@@ -177,7 +185,16 @@ pub(crate) async fn dispatch(
     sender.respond(response).await;
 }
 
+pub(crate) use approvals::approver_for;
+pub(crate) use sessions::{subscribed_to_sessions, unsubscribe_sessions, watch_sessions};
 pub(crate) use system::{presence_connected, presence_disconnected};
+
+/// Starts the tasks that turn runtime-side events (approvals) and periodic refreshes (health)
+/// into gateway events.
+pub(crate) fn spawn_forwarders(state: &GatewayState) {
+    approvals::spawn_forwarder(state);
+    system::spawn_health_refresh(state);
+}
 
 /// The answer of a family's `call` for a method it lists but does not know (a bug: the table and
 /// the `match` disagree).
@@ -190,7 +207,7 @@ pub(crate) async fn hello(state: &GatewayState, granted: &Granted) -> Value {
     let options = &state.0.options;
     let hello = HelloOk {
         kind: HelloOkType::HelloOk,
-        protocol: PROTOCOL_VERSION,
+        protocol: granted.protocol,
         server: ServerInfo {
             version: options.version.clone(),
             conn_id: granted.conn_id.clone(),
@@ -201,15 +218,21 @@ pub(crate) async fn hello(state: &GatewayState, granted: &Granted) -> Value {
         features: Features {
             methods: methods().map(|(name, _)| name.to_owned()).collect(),
             events: EVENTS.iter().map(|name| (*name).to_owned()).collect(),
-            capabilities: Some(Vec::new()),
+            // `openclaw models list` asks `models.list` only of a gateway announcing this.
+            capabilities: Some(vec!["published-model-catalog".to_owned()]),
         },
         snapshot: system::snapshot(state).await,
         auth: HelloAuth {
             role: granted.role.clone(),
             scopes: granted.scopes.clone(),
             method: Some(granted.method.to_owned()),
-            device_token: None,
-            other: Map::new(),
+            device_token: granted.device_token.as_ref().map(|t| t.token.clone()),
+            // Upstream sends when the device token was issued, so clients can keep the newest.
+            other: granted
+                .device_token
+                .as_ref()
+                .map(|t| Map::from_iter([("issuedAtMs".to_owned(), json!(t.issued_at_ms()))]))
+                .unwrap_or_default(),
         },
         policy: Policy {
             max_payload: MAX_PAYLOAD_BYTES as u64,

@@ -68,6 +68,41 @@ pub(crate) fn presence_connected(state: &GatewayState, granted: &Granted) {
     broadcast_presence(state, version);
 }
 
+/// How often connected clients get a fresh `health` snapshot (upstream
+/// `HEALTH_REFRESH_INTERVAL_MS`).
+const HEALTH_REFRESH: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Broadcasts a `health` event every minute while anyone is connected, for the life of the
+/// gateway; each one bumps the health state version so clients can tell they missed one.
+pub(crate) fn spawn_health_refresh(state: &GatewayState) {
+    let weak = std::sync::Arc::downgrade(&state.0);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(HEALTH_REFRESH);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        every.tick().await;
+        loop {
+            every.tick().await;
+            let Some(shared) = weak.upgrade() else { return };
+            let state = GatewayState(shared);
+            if state.connection_count() == 0 {
+                continue;
+            }
+            match health_snapshot(&state).await {
+                Ok(snapshot) => {
+                    let version = state.0.presence.bump_health();
+                    state.send_event(OutEvent {
+                        event: "health",
+                        payload: serde_json::to_value(snapshot).unwrap_or(Value::Null),
+                        scope: None,
+                        state_version: Some(version),
+                    });
+                }
+                Err(error) => tracing::warn!(%error, "health refresh failed"),
+            }
+        }
+    });
+}
+
 /// Forgets a closed connection and tells everyone if the list changed.
 pub(crate) fn presence_disconnected(state: &GatewayState, conn_id: &str) {
     if let Some(version) = state.0.presence.remove(conn_id) {
@@ -161,7 +196,7 @@ async fn health_snapshot(
             name: Some(agent.name.clone()),
             is_default,
             sessions: Some(sessions),
-            other: Map::new(),
+            other: heartbeat_disabled(),
         });
     }
     Ok(HealthSnapshot {
@@ -179,24 +214,87 @@ async fn health_snapshot(
     })
 }
 
+/// The `heartbeat` summary of an agent: rustyclaw runs no heartbeats, so every agent reports
+/// the shape upstream gives an agent whose heartbeat is disabled (the schema requires it).
+fn heartbeat_disabled() -> Map<String, Value> {
+    let mut other = Map::new();
+    other.insert(
+        "heartbeat".into(),
+        json!({"enabled": false, "every": "disabled", "everyMs": null, "prompt": "",
+               "target": "none", "ackMaxChars": 0}),
+    );
+    other
+}
+
+/// `status`: upstream's status summary (what `openclaw status` renders). Tasks, channels and
+/// queued system events are not part of rustyclaw yet and are reported empty.
 pub(super) async fn status(state: &GatewayState) -> Reply {
     let config = &state.0.config;
+    let health = health_snapshot(state)
+        .await
+        .map_err(|e| unavailable("status", &e))?;
     let sessions = state
         .0
         .store
         .list_sessions(None, RECENT)
         .await
         .map_err(|e| unavailable("status", &e))?;
+    let now = now_ms();
     let recent: Vec<Value> = sessions
         .iter()
-        .map(|s| json!({"key": s.key.as_str(), "sessionId": s.entry.session_id.as_str(), "updatedAt": s.entry.updated_at}))
+        .map(|s| {
+            let updated_at = u64::try_from(s.entry.updated_at).unwrap_or(0);
+            json!({
+                "key": s.key.as_str(),
+                "sessionId": s.entry.session_id.as_str(),
+                "agentId": s.key.agent_id().map(|a| a.as_str().to_owned()),
+                "updatedAt": updated_at,
+                "age": now.saturating_sub(updated_at),
+            })
+        })
         .collect();
+    let by_agent: Vec<Value> = health
+        .agents
+        .iter()
+        .map(|agent| {
+            let sessions = agent.sessions.as_ref();
+            json!({
+                "agentId": agent.agent_id,
+                "path": sessions.map(|s| s.path.clone()).unwrap_or_default(),
+                "count": sessions.map_or(0, |s| s.count),
+                "recent": sessions.map(|s| s.recent.clone()).unwrap_or_default(),
+            })
+        })
+        .collect();
+    let total: u64 = health
+        .agents
+        .iter()
+        .filter_map(|a| a.sessions.as_ref().map(|s| s.count))
+        .sum();
+    let default_agent = config
+        .agents
+        .list
+        .iter()
+        .find(|a| a.id == config.agents.default_agent_id);
+    let default_model = default_agent.and_then(|a| a.model.primary.as_ref().map(|m| m.0.clone()));
+    let context_tokens = default_model
+        .as_deref()
+        .and_then(|r| state.0.runtime.models().resolve(r).ok())
+        .map(|spec| spec.context_window);
+    let path = state.0.options.state_dir.clone().unwrap_or_default();
     Ok(json!({
         "runtimeVersion": state.0.options.version,
-        "uptimeMs": state.0.started.elapsed().as_millis() as u64,
+        "uptimeMs": u64::try_from(state.0.started.elapsed().as_millis()).unwrap_or(u64::MAX),
         "heartbeat": {"defaultAgentId": config.agents.default_agent_id, "agents": []},
         "channelSummary": [],
-        "sessions": {"recent": recent},
+        "queuedSystemEvents": [],
+        "sessions": {
+            "paths": [path],
+            "count": total,
+            "defaults": {"model": default_model, "contextTokens": context_tokens},
+            "recent": recent,
+            "byAgent": by_agent,
+        },
     }))
 }
 

@@ -80,7 +80,7 @@ async fn a_successful_connect_returns_a_v4_hello_with_the_requested_scopes() {
         );
     }
     assert!(
-        !hello.features.methods.iter().any(|m| m == "config.get"),
+        !hello.features.methods.iter().any(|m| m == "wizard.start"),
         "only what is implemented"
     );
     assert_eq!(

@@ -1,7 +1,8 @@
 //! A gateway on a loopback port over a temp state dir, the fake LLM, and a small WS client.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -11,6 +12,7 @@ use rustyclaw_gateway::{GatewayError, GatewayOptions, GatewayState};
 use rustyclaw_providers::{Client as HttpClient, ClientOptions, ModelCatalog, RetryPolicy};
 use rustyclaw_store::Store;
 use rustyclaw_testkit::fake_llm::FakeLlm;
+use rustyclaw_testkit::protocol_schema::ProtocolSchema;
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
@@ -36,12 +38,18 @@ impl Gateway {
     }
 
     pub async fn start_with(tune: impl FnOnce(&mut GatewayOptions)) -> Self {
+        Self::start_configured(json!({}), tune).await
+    }
+
+    /// [`Self::start_with`] with the keys of `gateway` replacing those of the default `gateway`
+    /// config section (e.g. a whole `auth` or `http` object).
+    pub async fn start_configured(gateway: Value, tune: impl FnOnce(&mut GatewayOptions)) -> Self {
         let fake = FakeLlm::start().await.unwrap();
         let dir = tempfile::tempdir().unwrap();
         let workspace = dir.path().join("workspace");
         std::fs::create_dir_all(&workspace).unwrap();
         std::fs::write(workspace.join("AGENTS.md"), "# AGENTS.md\nBe brief.\n").unwrap();
-        let config = json!({
+        let mut config = json!({
             "gateway": {"auth": {"mode": "token", "token": TOKEN}},
             "models": {"mode": "replace", "providers": {"fake": {
                 "baseUrl": fake.base_url(),
@@ -55,6 +63,10 @@ impl Gateway {
             }},
             "messages": {"queue": {"debounceMs": 0}}
         });
+        if let (Some(section), Value::Object(extra)) = (config["gateway"].as_object_mut(), gateway)
+        {
+            section.extend(extra);
+        }
         let config_path = dir.path().join("openclaw.json");
         std::fs::write(&config_path, config.to_string()).unwrap();
         let env = Env::from_pairs([("HOME", dir.path().display().to_string())]);
@@ -100,7 +112,11 @@ impl Gateway {
             tool_services,
             host_name: "testhost".into(),
         }));
-        let mut options = GatewayOptions::default();
+        let mut options = GatewayOptions {
+            state_dir: Some(dir.path().display().to_string()),
+            config_path: Some(dir.path().join("openclaw.json").display().to_string()),
+            ..GatewayOptions::default()
+        };
         tune(&mut options);
         let state = GatewayState::new(config, runtime.clone(), store, options);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -161,6 +177,63 @@ pub struct Client {
     /// Events received while waiting for responses.
     pub events: Vec<Value>,
     next_id: u64,
+    /// The method of every request sent, by id, so responses validate against its result.
+    methods: HashMap<String, String>,
+}
+
+/// Upstream's protocol schema, loaded once per test binary.
+fn schema() -> &'static ProtocolSchema {
+    static SCHEMA: OnceLock<ProtocolSchema> = OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        ProtocolSchema::from_env().unwrap_or_else(|error| {
+            panic!(
+                "every frame the gateway sends is validated against upstream's schema: {error}. \
+                 Run scripts/conformance-deps.sh and `source ~/.cache/rustyclaw-conformance/env`"
+            )
+        })
+    })
+}
+
+/// Fields OpenClaw 2026.9.6 really sends (see the captures in
+/// `shared/conformance/openclaw-2026.9.6/`) that the published 2026.9.1 schema does not list
+/// yet, as (which frames, JSON pointer of the parent object, field). They are removed from a
+/// copy of the frame before validation; nothing else is tolerated.
+const NEWER_FIELDS: &[(&str, &str, &str)] = &[
+    // hello-ok.json: `auth.method` says how the client authenticated ("token").
+    ("hello-ok", "/payload/auth", "method"),
+    // cli-via-proxy.jsonl: every `agent` event names its session and agent; the TUI and
+    // `openclaw agent` route events by `sessionKey`.
+    ("agent", "/payload", "sessionKey"),
+    ("agent", "/payload", "agentId"),
+    ("agent", "/payload", "sessionId"),
+];
+
+/// Panics unless `frame` (a response to `method` when known) validates against the schema.
+fn validate(frame: &Value, method: Option<&str>) {
+    let kind = if frame["type"] == "res" {
+        frame.pointer("/payload/type").and_then(Value::as_str)
+    } else {
+        frame["event"].as_str()
+    };
+    let mut checked = frame.clone();
+    for (which, parent, field) in NEWER_FIELDS {
+        if kind == Some(*which)
+            && let Some(Value::Object(parent)) = checked.pointer_mut(parent)
+        {
+            parent.remove(*field);
+        }
+    }
+    let frame = &checked;
+    let result = match method {
+        Some(method) => schema().validate_response(method, frame),
+        None => schema().validate_frame(frame),
+    };
+    if let Err(errors) = result {
+        panic!(
+            "the gateway sent a frame upstream's schema rejects:\n{frame:#}\nerrors:\n{}",
+            errors.join("\n")
+        );
+    }
 }
 
 /// What a read produced.
@@ -175,14 +248,23 @@ pub enum Read {
 impl Client {
     /// Opens a socket and reads the challenge.
     pub async fn open(gateway: &Gateway) -> Self {
-        let (ws, _) = tokio_tungstenite::connect_async(gateway.url())
-            .await
-            .unwrap();
+        Self::open_with(gateway, &[]).await
+    }
+
+    /// [`Self::open`] with extra request headers (e.g. `X-Forwarded-For`).
+    pub async fn open_with(gateway: &Gateway, headers: &[(&'static str, &str)]) -> Self {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = gateway.url().into_client_request().unwrap();
+        for (name, value) in headers {
+            request.headers_mut().insert(*name, value.parse().unwrap());
+        }
+        let (ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
         let mut client = Self {
             ws,
             challenge: Value::Null,
             events: Vec::new(),
             next_id: 0,
+            methods: HashMap::new(),
         };
         let Read::Frame(challenge) = client.read().await else {
             panic!("no challenge")
@@ -203,6 +285,11 @@ impl Client {
     }
 
     pub async fn send(&mut self, frame: Value) {
+        if frame["type"] == "req"
+            && let (Some(id), Some(method)) = (frame["id"].as_str(), frame["method"].as_str())
+        {
+            self.methods.insert(id.to_owned(), method.to_owned());
+        }
         self.send_text(frame.to_string()).await;
     }
 
@@ -216,7 +303,14 @@ impl Client {
                 .await
                 .expect("no frame within 20 s");
             return match next {
-                Some(Ok(Message::Text(text))) => Read::Frame(serde_json::from_str(&text).unwrap()),
+                Some(Ok(Message::Text(text))) => {
+                    let frame: Value = serde_json::from_str(&text).unwrap();
+                    let method = (frame["type"] == "res")
+                        .then(|| frame["id"].as_str().and_then(|id| self.methods.get(id)))
+                        .flatten();
+                    validate(&frame, method.map(String::as_str));
+                    Read::Frame(frame)
+                }
                 Some(Ok(Message::Close(Some(frame)))) => {
                     Read::Closed(u16::from(frame.code), frame.reason.to_string())
                 }

@@ -1,6 +1,14 @@
 //! Test modules and the shared harness.
 
 mod chat;
+mod config_rpc;
+mod devices;
+mod docs_table;
 mod events;
 mod handshake;
 mod harness;
+mod http_api;
+mod limits;
+mod logs;
+mod operator;
+mod sessions;

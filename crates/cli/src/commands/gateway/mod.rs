@@ -1,8 +1,9 @@
-//! `rustyclaw gateway run|call` and `rustyclaw health`: the OpenClaw-compatible gateway server
+//! `rustyclaw gateway run|call|status` and `rustyclaw health`: the OpenClaw-compatible gateway server
 //! and a small client of it.
 
 mod call;
 mod run;
+mod status;
 
 use std::process::ExitCode;
 
@@ -20,6 +21,7 @@ pub fn run(
     match command {
         GatewayCommand::Run(args) => run::run(ctx, loaded, &args),
         GatewayCommand::Call(args) => call::run(&loaded, &args),
+        GatewayCommand::Status(args) => status::run(&loaded, &args),
     }
 }
 

@@ -1,13 +1,16 @@
-//! `rustyclaw gateway run`: serves the gateway until SIGTERM or Ctrl-C.
+//! `rustyclaw gateway run`: serves the gateway until SIGTERM or Ctrl-C, restarting in-process
+//! when a config write over the protocol asks for it.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
-use rustyclaw_config::LoadedConfig;
 use rustyclaw_config::file::{BindMode, GatewayAuthMode};
-use rustyclaw_gateway::{GatewayOptions, GatewayState};
+use rustyclaw_config::{Config, Env, LoadedConfig};
+use rustyclaw_gateway::{GatewayOptions, GatewayState, RestartRequest};
+use tokio::sync::watch;
 
 use crate::UserError;
 use crate::args::{BindArg, GatewayRunArgs};
@@ -43,38 +46,126 @@ pub(super) fn run(
         .hint("set gateway.auth.token (or OPENCLAW_GATEWAY_TOKEN), or bind to loopback")
         .into());
     }
-    let env = loaded.env.clone();
-    // Built before the async runtime: it runs the sandbox helper's self-test, a blocking call.
-    let sandbox = Arc::new(crate::sandbox::build(ctx, Some(&config)));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let result = runtime.block_on(async move {
-        let store = ctx.open_store().await?;
-        let config = Arc::new(config);
+    let result = runtime.block_on(serve_until_stopped(
+        ctx,
+        Arc::new(config),
+        loaded.env,
+        SocketAddr::new(host, port),
+    ));
+    // Blocking helpers still parked in the runtime's pool must not delay the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    result
+}
+
+/// How long clients are told to expect the gateway back after a restart.
+const RESTART_EXPECTED: Duration = Duration::from_secs(2);
+
+/// Serves until SIGTERM/Ctrl-C. When a config write asks for a restart, the gateway tells its
+/// clients (`shutdown` with `restartExpectedMs`), stops serving, reloads the config, rebuilds
+/// the runtime from it and serves again on the same address. The store stays open across
+/// restarts; a config that fails to load keeps the previous one running (and says why).
+async fn serve_until_stopped(
+    ctx: &Context,
+    mut config: Arc<Config>,
+    mut env: Env,
+    addr: SocketAddr,
+) -> anyhow::Result<ExitCode> {
+    let store = ctx.open_store().await?;
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        stop_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let mut addr = addr;
+    let mut previous: Option<GatewayState> = None;
+    loop {
+        // The sandbox self-test is a blocking call.
+        let sandbox = Arc::new(tokio::task::block_in_place(|| {
+            crate::sandbox::build(ctx, Some(&config))
+        }));
         let agent =
             super::super::wiring::runtime(ctx, config.clone(), &env, store.clone(), sandbox)
                 .await?;
         let options = GatewayOptions {
             config_path: Some(ctx.locations.config_path.display().to_string()),
             state_dir: Some(ctx.locations.state_dir.display().to_string()),
+            log_file: Some(config.logging.file.clone()),
+            // The gateway reports the version of the program serving it, not of its crate.
+            version: env!("CARGO_PKG_VERSION").to_owned(),
             ..GatewayOptions::default()
         };
-        let state = GatewayState::new(config, Arc::new(agent), store, options);
-        let addr = SocketAddr::new(host, port);
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| UserError::new(format!("cannot listen on {addr}: {e}")))?;
+        let state = GatewayState::new(config.clone(), Arc::new(agent), store.clone(), options);
+        if let Some(previous) = previous.take() {
+            state.inherit_control_state(&previous);
+        }
+        let listener = bind(addr).await?;
         let bound = listener.local_addr().context("listening address")?;
+        // A restart binds the port it had, even when `--port 0` picked it.
+        addr = bound;
         output::out(&format!("gateway listening on ws://{bound}"));
         tracing::info!(%bound, "gateway listening");
-        rustyclaw_gateway::serve(listener, state, stop_signal()).await?;
-        tracing::info!("gateway stopped");
-        Ok(ExitCode::SUCCESS)
-    });
-    // Blocking helpers still parked in the runtime's pool must not delay the exit.
-    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
-    result
+        let outcome = Arc::new(std::sync::Mutex::new(None::<RestartRequest>));
+        let stop = {
+            let state = state.clone();
+            let outcome = outcome.clone();
+            let mut stop_rx = stop_rx.clone();
+            async move {
+                tokio::select! {
+                    _ = async { stop_rx.wait_for(|stop| *stop).await.is_ok() } => {}
+                    request = state.restart_requested() => {
+                        // Let the answer to the write that asked for this reach its client.
+                        tokio::time::sleep(request.delay).await;
+                        state.begin_restart(
+                            &format!("restarting to apply the config ({})", request.reason),
+                            RESTART_EXPECTED,
+                        );
+                        if let Ok(mut slot) = outcome.lock() {
+                            *slot = Some(request);
+                        }
+                    }
+                }
+            }
+        };
+        rustyclaw_gateway::serve(listener, state.clone(), stop).await?;
+        let restart = outcome.lock().ok().and_then(|mut slot| slot.take());
+        let Some(request) = restart else {
+            tracing::info!("gateway stopped");
+            return Ok(ExitCode::SUCCESS);
+        };
+        tracing::info!(reason = %request.reason, "gateway restarting with the new config");
+        match tokio::task::block_in_place(|| ctx.load_config()) {
+            Ok(reloaded) => {
+                output::warnings(&reloaded.warnings);
+                config = Arc::new(reloaded.config);
+                env = reloaded.env;
+            }
+            Err(error) => {
+                tracing::error!(%error, "the new config does not load; keeping the previous one");
+                output::err(&format!(
+                    "the new config does not load ({error}); keeping the previous one"
+                ));
+            }
+        }
+        previous = Some(state);
+    }
+}
+
+/// Binds `addr`; on a restart the old socket may linger for a moment, so retry briefly.
+async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    let mut attempts = 0;
+    loop {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(listener) => return Ok(listener),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && attempts < 20 => {
+                attempts += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(UserError::new(format!("cannot listen on {addr}: {e}")).into()),
+        }
+    }
 }
 
 /// Completes on SIGTERM or Ctrl-C (SIGINT).

@@ -1,9 +1,16 @@
-//! HTTP on the gateway port: liveness/readiness probes and the WebSocket upgrade.
+//! HTTP on the gateway port: liveness/readiness probes, the OpenAI-compatible API
+//! (`/v1/models`, `/v1/chat/completions`), `/tools/invoke`, and the WebSocket upgrade on any
+//! other path.
+
+mod auth;
+mod openai;
+mod tools_invoke;
 
 use axum::Router;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::http::HeaderMap;
+use axum::http::header::CONNECTION;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, http::StatusCode};
@@ -12,6 +19,7 @@ use serde_json::json;
 use std::net::SocketAddr;
 
 use crate::conn;
+use crate::limits::{self, RateKey};
 use crate::peer::Peer;
 use crate::state::GatewayState;
 
@@ -21,6 +29,8 @@ pub(crate) fn routes(state: GatewayState) -> Router {
         .route("/healthz", get(live))
         .route("/ready", get(ready))
         .route("/readyz", get(ready))
+        .merge(openai::routes(&state))
+        .merge(tools_invoke::routes())
         .fallback(upgrade)
         .with_state(state)
 }
@@ -53,7 +63,24 @@ async fn upgrade(
     let Ok(ws) = ws else {
         return (StatusCode::NOT_FOUND, "Not Found").into_response();
     };
+    let peer = Peer::new(addr, &headers);
+    let ip = limits::client_ip(addr, &headers, &state.0.config.gateway.trusted_proxies);
+    // Counted from the upgrade until the handshake ends, so one address cannot hold open an
+    // unbounded number of sockets that never authenticate.
+    let max = state.0.options.max_preauth_sockets_per_ip;
+    let Some(slot) = state.0.preauth.acquire(ip, max) else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(CONNECTION, "close")],
+            "Too many unauthenticated sockets",
+        )
+            .into_response();
+    };
+    let admission = limits::Admission {
+        key: RateKey::for_socket(ip, peer.origin.as_deref()),
+        slot,
+    };
     // The pre-auth cap (64 KiB) is checked by the connection itself before the handshake.
     ws.max_message_size(MAX_PAYLOAD_BYTES)
-        .on_upgrade(move |socket| conn::run(socket, state, Peer::new(addr, &headers)))
+        .on_upgrade(move |socket| conn::run(socket, state, peer, admission))
 }

@@ -1,0 +1,141 @@
+//! `rustyclaw gateway run` applies a config written over the protocol: `config.patch` through
+//! `rustyclaw gateway call`, the gateway restarts in-process on the same port, and the next
+//! `models.list` shows the patched model list. `logs.tail` reads the gateway's own log file.
+
+use std::time::{Duration, Instant};
+
+use rustyclaw_testkit::TempStateDir;
+use rustyclaw_testkit::bin::{RunningChild, Stream};
+use rustyclaw_testkit::fake_llm::FakeLlm;
+use serde_json::{Value, json};
+
+use super::rc;
+
+const TOKEN: &str = "e2e-restart-token-456";
+
+async fn call(dir: &TempStateDir, url: &str, method: &str, params: Value) -> Value {
+    let out = rc(dir)
+        .args([
+            "gateway", "call", method, "--url", url, "--token", TOKEN, "--params",
+        ])
+        .arg(params.to_string())
+        .run()
+        .await
+        .unwrap();
+    assert!(out.success(), "{method}: {}", out.stderr_str());
+    serde_json::from_str(&out.stdout_str()).unwrap()
+}
+
+fn model_ids(list: &Value) -> Vec<String> {
+    list["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Waits until stdout holds `n` "listening" lines (one per start).
+async fn wait_for_starts(server: &RunningChild, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while server
+        .stdout()
+        .matches("gateway listening on ws://")
+        .count()
+        < n
+    {
+        assert!(Instant::now() < deadline, "no restart: {}", server.stderr());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn config_patch_restarts_the_gateway_with_the_new_config() {
+    let dir = TempStateDir::new().unwrap();
+    let fake = FakeLlm::start().await.unwrap();
+    std::fs::create_dir_all(dir.workspace()).unwrap();
+    let config = json!({
+        "gateway": {"auth": {"mode": "token", "token": TOKEN}},
+        "models": {"mode": "replace", "providers": {"fake": {
+            "baseUrl": fake.base_url(),
+            "api": "openai-completions",
+            "apiKey": "sk-fake-restart-0000",
+            "models": [{"id": "fake-model", "contextWindow": 64000}]
+        }}},
+        "agents": {"defaults": {
+            "workspace": dir.workspace().display().to_string(),
+            "model": {"primary": "fake/fake-model"}
+        }}
+    });
+    dir.write_config(&config.to_string()).unwrap();
+    let server = rc(&dir)
+        .args(["gateway", "run", "--port", "0"])
+        .spawn()
+        .unwrap();
+    let line = server
+        .wait_for_line(
+            Stream::Stdout,
+            |l| l.contains("gateway listening on ws://"),
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    let url = line.split_whitespace().last().unwrap().to_owned();
+
+    let before = call(&dir, &url, "models.list", json!({})).await;
+    assert!(
+        !model_ids(&before).contains(&"second-model".to_owned()),
+        "{before}"
+    );
+
+    let snapshot = call(&dir, &url, "config.get", json!({})).await;
+    assert!(!snapshot.to_string().contains(TOKEN));
+    // Object arrays merge by `id`: this adds a model and keeps `fake-model`.
+    let patch = json!({"models": {"providers": {"fake": {
+        "models": [{"id": "second-model", "contextWindow": 8000}]
+    }}}});
+    let written = call(
+        &dir,
+        &url,
+        "config.patch",
+        json!({"raw": patch.to_string(), "baseHash": snapshot["hash"]}),
+    )
+    .await;
+    assert_eq!(written["restart"]["reason"], "config.patch", "{written}");
+
+    wait_for_starts(&server, 2).await;
+    let after = call(&dir, &url, "models.list", json!({})).await;
+    let ids = model_ids(&after);
+    assert!(
+        ids.contains(&"second-model".to_owned()) && ids.contains(&"fake-model".to_owned()),
+        "{after}"
+    );
+    let file = std::fs::read_to_string(dir.config_path()).unwrap();
+    assert!(file.contains("sk-fake-restart-0000") && file.contains(TOKEN));
+
+    // The gateway's log file records the restart and `logs.tail` reads it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let tail = call(&dir, &url, "logs.tail", json!({"limit": 200})).await;
+        let file = tail["file"].as_str().unwrap().to_owned();
+        assert!(
+            file.starts_with(&dir.state_dir().join("logs").display().to_string()),
+            "{file}"
+        );
+        let lines = tail["lines"].as_array().unwrap();
+        if lines.iter().any(|l| {
+            l.as_str()
+                .unwrap()
+                .contains("gateway restarting with the new config")
+        }) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no restart in the log: {tail}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    let pid = rustix::process::Pid::from_raw(i32::try_from(server.id().unwrap()).unwrap()).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    let output = server.wait().await.unwrap();
+    assert!(output.success(), "{}", output.stderr_str());
+}

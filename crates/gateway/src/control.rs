@@ -1,0 +1,166 @@
+//! Control-plane writes: the lock that serialises config rewrites, the per-client write budget,
+//! and the restart request that makes a running gateway apply a new config.
+//!
+//! OpenClaw restarts the gateway in-process (SIGUSR1) after `config.apply`/`config.patch`; here
+//! a write asks for a restart through [`GatewayState::request_restart`] and whoever runs the
+//! gateway (`rustyclaw gateway run`) waits on [`GatewayState::restart_requested`], stops
+//! serving, rebuilds everything from the new config and serves again on the same port.
+//! Requests made while one is pending coalesce into it: rebuilding in-process is cheap, so
+//! there is no cooldown beyond that.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use crate::state::GatewayState;
+
+/// Control-plane writes allowed per client and window (OpenClaw's `config.apply|patch` budget).
+pub(crate) const WRITE_BUDGET: u32 = 3;
+/// The budget's window.
+pub(crate) const WRITE_WINDOW: Duration = Duration::from_secs(60);
+
+/// A pending restart: why, and how long to wait before stopping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestartRequest {
+    /// The method that asked for it (`config.patch`, …).
+    pub reason: String,
+    /// Delay the caller asked for before the restart (`restartDelayMs`).
+    pub delay: Duration,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    count: u32,
+    window_start: Instant,
+}
+
+/// Control-plane state shared by the connections of one gateway.
+pub(crate) struct Control {
+    /// Held while a config rewrite reads, checks `baseHash` and writes, so two writers cannot
+    /// both pass the check against the same base.
+    pub write_lock: tokio::sync::Mutex<()>,
+    buckets: Mutex<HashMap<String, Bucket>>,
+    restart: watch::Sender<Option<RestartRequest>>,
+    restart_expected_ms: AtomicU64,
+}
+
+impl Default for Control {
+    fn default() -> Self {
+        Self {
+            write_lock: tokio::sync::Mutex::new(()),
+            buckets: Mutex::new(HashMap::new()),
+            restart: watch::channel(None).0,
+            restart_expected_ms: AtomicU64::new(0),
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Control {
+    /// Charges one write to `key`; `Err(retry_after)` when its budget is spent.
+    pub fn consume_write(&self, key: &str, now: Instant) -> Result<(), Duration> {
+        let mut buckets = lock(&self.buckets);
+        // Expired buckets are dropped as writes come in, so the map stays as small as the set
+        // of recent writers.
+        buckets.retain(|_, b| now.duration_since(b.window_start) < WRITE_WINDOW);
+        let bucket = buckets.entry(key.to_owned()).or_insert(Bucket {
+            count: 0,
+            window_start: now,
+        });
+        if bucket.count >= WRITE_BUDGET {
+            return Err(WRITE_WINDOW.saturating_sub(now.duration_since(bucket.window_start)));
+        }
+        bucket.count += 1;
+        Ok(())
+    }
+
+    /// The `restartExpectedMs` to announce in `shutdown` events (none unless restarting).
+    pub fn restart_expected_ms(&self) -> Option<u64> {
+        match self.restart_expected_ms.load(Ordering::SeqCst) {
+            0 => None,
+            ms => Some(ms),
+        }
+    }
+}
+
+impl GatewayState {
+    /// Asks whoever runs the gateway to restart it with the config on disk. Returns `true` when
+    /// a restart was already pending (this request is coalesced into it).
+    pub fn request_restart(&self, reason: &str, delay: Duration) -> bool {
+        let mut coalesced = false;
+        self.0.control.restart.send_modify(|pending| match pending {
+            Some(_) => coalesced = true,
+            None => {
+                *pending = Some(RestartRequest {
+                    reason: reason.to_owned(),
+                    delay,
+                });
+            }
+        });
+        coalesced
+    }
+
+    /// Completes when a restart has been requested (at once if one is pending).
+    pub async fn restart_requested(&self) -> RestartRequest {
+        let mut rx = self.0.control.restart.subscribe();
+        loop {
+            if let Some(request) = rx.borrow_and_update().clone() {
+                return request;
+            }
+            // The sender lives in `self`, so the channel cannot close while we wait.
+            if rx.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+
+    /// Like [`GatewayState::begin_shutdown`], announcing that the gateway will be back within
+    /// `expected` (the `shutdown` event's `restartExpectedMs`).
+    pub fn begin_restart(&self, reason: &str, expected: Duration) {
+        let ms = u64::try_from(expected.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        self.0
+            .control
+            .restart_expected_ms
+            .store(ms, Ordering::SeqCst);
+        self.begin_shutdown(reason);
+    }
+
+    /// Carries the control-plane write budgets over from the gateway this one replaces, so a
+    /// restart does not refill them.
+    pub fn inherit_control_state(&self, previous: &GatewayState) {
+        let old = lock(&previous.0.control.buckets).clone();
+        lock(&self.0.control.buckets).extend(old);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budget_allows_three_per_window_per_key() {
+        let control = Control::default();
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            assert!(control.consume_write("dev|1.2.3.4", t0).is_ok());
+        }
+        let retry = control
+            .consume_write("dev|1.2.3.4", t0 + Duration::from_secs(10))
+            .unwrap_err();
+        assert_eq!(retry, Duration::from_secs(50));
+        assert!(control.consume_write("other|1.2.3.4", t0).is_ok());
+        assert!(
+            control
+                .consume_write("dev|1.2.3.4", t0 + WRITE_WINDOW)
+                .is_ok()
+        );
+    }
+}

@@ -1,0 +1,116 @@
+//! Bearer auth of the HTTP API: `Authorization: Bearer <token|password>` checked against the
+//! gateway's shared secret, sharing the failed-auth limiter with WebSocket connects.
+
+use axum::Json;
+use axum::http::header::{AUTHORIZATION, RETRY_AFTER};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rustyclaw_config::file::GatewayAuthMode;
+use serde_json::json;
+
+use crate::limits::RateKey;
+use crate::state::GatewayState;
+
+/// The bearer token of a request, if it carries one.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let raw = headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = raw.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// Why a request was turned away.
+#[derive(Debug)]
+pub(crate) enum Denied {
+    /// Missing or wrong secret: 401.
+    Unauthorized,
+    /// The client is locked out for this long: 429 with `Retry-After`.
+    RateLimited(std::time::Duration),
+}
+
+impl IntoResponse for Denied {
+    fn into_response(self) -> Response {
+        match self {
+            Denied::Unauthorized => unauthorized(),
+            Denied::RateLimited(retry_after) => rate_limited(retry_after),
+        }
+    }
+}
+
+/// Lets the request through, or says why not: 401 (missing or wrong secret) / 429 (locked out).
+/// With `gateway.auth.mode: none` every request passes. A wrong secret counts toward the
+/// client's lockout; a missing one does not (upstream).
+pub(crate) fn authorize(
+    state: &GatewayState,
+    headers: &HeaderMap,
+    key: &RateKey,
+) -> Result<(), Denied> {
+    let auth = &state.0.config.gateway.auth;
+    let expected = match auth.mode {
+        GatewayAuthMode::None => return Ok(()),
+        GatewayAuthMode::Password => auth.password.as_ref(),
+        GatewayAuthMode::Token | GatewayAuthMode::TrustedProxy => auth.token.as_ref(),
+    };
+    if let Err(retry_after) = state.0.limiter.check(key) {
+        return Err(Denied::RateLimited(retry_after));
+    }
+    let Some(presented) = bearer(headers) else {
+        return Err(Denied::Unauthorized);
+    };
+    match expected {
+        Some(secret) if secret.eq_exposed(presented) => {
+            state.0.limiter.reset(key);
+            Ok(())
+        }
+        // The failing request itself is answered 401; the lockout applies from the next one.
+        Some(_) => {
+            state.0.limiter.record_failure(key);
+            Err(Denied::Unauthorized)
+        }
+        // No secret configured: nothing can match, and the caller is not guessing.
+        None => Err(Denied::Unauthorized),
+    }
+}
+
+fn unauthorized() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        Json(json!({"error": {"message": "Unauthorized", "type": "unauthorized"}})),
+    )
+        .into_response()
+}
+
+fn rate_limited(retry_after: std::time::Duration) -> Response {
+    let seconds = crate::limits::millis(retry_after).div_ceil(1000).max(1);
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        Json(json!({"error": {
+            "message": "Too many failed authentication attempts. Please try again later.",
+            "type": "rate_limited",
+        }})),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from(seconds));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_bearer_tokens() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(bearer(&headers), None);
+        headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer  abc "));
+        assert_eq!(bearer(&headers), Some("abc"));
+        headers.insert(AUTHORIZATION, HeaderValue::from_static("bearer xyz"));
+        assert_eq!(bearer(&headers), Some("xyz"));
+        headers.insert(AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert_eq!(bearer(&headers), None);
+        headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer "));
+        assert_eq!(bearer(&headers), None);
+    }
+}

@@ -1,0 +1,489 @@
+//! Abuse limits in front of authentication: the failed-auth rate limiter with lockout, and the
+//! per-IP budget of sockets that have not finished the handshake.
+//!
+//! Both are keyed by the client IP as the gateway sees it: the socket's peer address, or the
+//! address a proxy listed in `gateway.trustedProxies` forwarded (`X-Forwarded-For`). Forwarded
+//! headers from anyone else are ignored, so a client cannot pick its own key.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use axum::http::HeaderMap;
+use rustyclaw_config::GatewayAuth;
+use rustyclaw_protocol::gateway::{ErrorCode, ErrorShape};
+use serde_json::json;
+
+use crate::handshake::{Rejection, close};
+use crate::peer::Peer;
+use crate::state::GatewayState;
+
+/// Concurrent unauthenticated sockets allowed per client IP (upstream
+/// `MAX_PREAUTH_CONNECTIONS_PER_IP`).
+pub(crate) const MAX_PREAUTH_SOCKETS_PER_IP: usize = 32;
+
+/// Failure records kept at most; beyond it the oldest unlocked ones are dropped (upstream's cap).
+const MAX_ENTRIES: usize = 10_000;
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Who a failed attempt is charged to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum RateKey {
+    /// A client IP.
+    Ip(IpAddr),
+    /// A browser page on this machine, by its origin: loopback is exempt for local tools, but a
+    /// web page the user happens to visit must not get unlimited guesses at the token
+    /// ("ClawJacked"), so browser-origin sockets from loopback are charged per origin and never
+    /// exempt.
+    BrowserOrigin(String),
+}
+
+impl RateKey {
+    /// The key of a WebSocket client: per origin for a browser on loopback, else per IP.
+    pub fn for_socket(ip: IpAddr, origin: Option<&str>) -> Self {
+        match origin.map(str::trim).filter(|o| !o.is_empty()) {
+            Some(origin) if ip.is_loopback() => {
+                RateKey::BrowserOrigin(crate::origin::normalize(origin).unwrap_or_default())
+            }
+            _ => RateKey::Ip(ip),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Entry {
+    /// Failures inside the window, oldest first.
+    failures: Vec<Instant>,
+    locked_until: Option<Instant>,
+    /// When the entry was created, for evicting the oldest first.
+    created: Instant,
+}
+
+/// Failed-auth counter per client with lockout (`gateway.auth.rateLimit`).
+#[derive(Debug)]
+pub(crate) struct AuthLimiter {
+    max_attempts: usize,
+    window: Duration,
+    lockout: Duration,
+    exempt_loopback: bool,
+    entries: Mutex<HashMap<RateKey, Entry>>,
+}
+
+impl AuthLimiter {
+    /// A limiter with the resolved `gateway.auth.rateLimit` settings.
+    pub fn new(auth: &GatewayAuth) -> Self {
+        Self {
+            max_attempts: usize::try_from(auth.max_attempts.max(1)).unwrap_or(usize::MAX),
+            window: auth.window,
+            lockout: auth.lockout,
+            exempt_loopback: auth.exempt_loopback,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn exempt(&self, key: &RateKey) -> bool {
+        matches!(key, RateKey::Ip(ip) if self.exempt_loopback && ip.is_loopback())
+    }
+
+    /// `Err(retry_after)` while `key` is locked out.
+    pub fn check(&self, key: &RateKey) -> Result<(), Duration> {
+        if self.exempt(key) {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let mut entries = lock(&self.entries);
+        let Some(entry) = entries.get_mut(key) else {
+            return Ok(());
+        };
+        match entry.locked_until {
+            Some(until) if now < until => Err(until - now),
+            Some(_) => {
+                entry.locked_until = None;
+                entry.failures.clear();
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a wrong credential; the `max_attempts`-th inside the window starts the lockout.
+    pub fn record_failure(&self, key: &RateKey) {
+        if self.exempt(key) {
+            return;
+        }
+        let now = Instant::now();
+        let mut entries = lock(&self.entries);
+        if !entries.contains_key(key) && entries.len() >= MAX_ENTRIES {
+            evict_oldest(&mut entries, now);
+        }
+        let entry = entries.entry(key.clone()).or_insert_with(|| Entry {
+            failures: Vec::new(),
+            locked_until: None,
+            created: now,
+        });
+        if entry.locked_until.is_some_and(|until| now < until) {
+            return;
+        }
+        let window = self.window;
+        entry
+            .failures
+            .retain(|at| now.saturating_duration_since(*at) < window);
+        entry.failures.push(now);
+        if entry.failures.len() >= self.max_attempts {
+            entry.locked_until = Some(now + self.lockout);
+        }
+    }
+
+    /// Forgets `key`'s failures after it authenticated (other clients keep theirs).
+    pub fn reset(&self, key: &RateKey) {
+        lock(&self.entries).remove(key);
+    }
+}
+
+/// Drops the oldest entry that is not locked, so a flood of fresh addresses cannot free a
+/// locked-out one by pushing it out.
+fn evict_oldest(entries: &mut HashMap<RateKey, Entry>, now: Instant) {
+    let oldest = entries
+        .iter()
+        .filter(|(_, e)| e.locked_until.is_none_or(|until| now >= until))
+        .min_by_key(|(_, e)| e.created)
+        .map(|(k, _)| k.clone());
+    if let Some(key) = oldest {
+        entries.remove(&key);
+    }
+}
+
+/// Unauthenticated sockets per client IP.
+#[derive(Debug, Default)]
+pub(crate) struct PreauthBudget {
+    open: Mutex<HashMap<IpAddr, usize>>,
+}
+
+impl PreauthBudget {
+    /// A slot for one more unauthenticated socket from `ip`, or `None` when it has `max` open.
+    pub fn acquire(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<PreauthSlot> {
+        let mut open = lock(&self.open);
+        let count = open.entry(ip).or_insert(0);
+        if *count >= max {
+            return None;
+        }
+        *count += 1;
+        Some(PreauthSlot {
+            budget: Arc::clone(self),
+            ip,
+        })
+    }
+
+    #[cfg(test)]
+    fn open(&self, ip: IpAddr) -> usize {
+        lock(&self.open).get(&ip).copied().unwrap_or(0)
+    }
+}
+
+/// One counted unauthenticated socket; dropping it (when the handshake ends either way, or the
+/// upgrade never completes) gives the slot back.
+#[derive(Debug)]
+pub(crate) struct PreauthSlot {
+    budget: Arc<PreauthBudget>,
+    ip: IpAddr,
+}
+
+impl Drop for PreauthSlot {
+    fn drop(&mut self) {
+        let mut open = lock(&self.budget.open);
+        if let Some(count) = open.get_mut(&self.ip) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// What the upgrade handler hands a new socket: who it is charged to and its pre-auth slot,
+/// held until the handshake ends.
+#[derive(Debug)]
+pub(crate) struct Admission {
+    /// The failed-auth key of the socket.
+    pub key: RateKey,
+    /// The socket's unauthenticated-socket slot.
+    pub slot: PreauthSlot,
+}
+
+/// The client IP of a request: the peer address, unless the peer is a trusted proxy, in which
+/// case the nearest `X-Forwarded-For` hop that is not itself a trusted proxy.
+pub(crate) fn client_ip(addr: SocketAddr, headers: &HeaderMap, trusted: &[String]) -> IpAddr {
+    let peer = unmap(addr.ip());
+    if !is_trusted(peer, trusted) {
+        return peer;
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|hop| hop.trim().parse::<IpAddr>().ok())
+        .map(unmap)
+        .collect::<Vec<_>>();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|ip| !is_trusted(*ip, trusted))
+        .unwrap_or(peer)
+}
+
+fn unmap(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        ip => ip,
+    }
+}
+
+/// Whether `ip` matches an entry of `gateway.trustedProxies` (an address or a CIDR block).
+fn is_trusted(ip: IpAddr, trusted: &[String]) -> bool {
+    trusted.iter().any(|entry| {
+        let entry = entry.trim();
+        let (base, bits) = match entry.split_once('/') {
+            Some((base, bits)) => (base, bits.parse::<u32>().ok()),
+            None => (entry, None),
+        };
+        let Ok(base) = base.parse::<IpAddr>().map(unmap) else {
+            return false;
+        };
+        match (ip, base) {
+            (IpAddr::V4(ip), IpAddr::V4(base)) => prefix_match(
+                u128::from(ip.to_bits()),
+                u128::from(base.to_bits()),
+                32,
+                bits,
+            ),
+            (IpAddr::V6(ip), IpAddr::V6(base)) => {
+                prefix_match(ip.to_bits(), base.to_bits(), 128, bits)
+            }
+            _ => false,
+        }
+    })
+}
+
+fn prefix_match(ip: u128, base: u128, width: u32, bits: Option<u32>) -> bool {
+    let bits = bits.unwrap_or(width).min(width);
+    if bits == 0 {
+        return true;
+    }
+    let shift = width - bits;
+    (ip >> shift) == (base >> shift)
+}
+
+/// The checks a WebSocket `connect` passes before its credentials are looked at: the browser
+/// `Origin` allowlist, then the lockout of its client. `Err` is the rejection to send (close
+/// 1008).
+pub(crate) fn screen_connect(
+    state: &GatewayState,
+    peer: &Peer,
+    key: &RateKey,
+) -> Result<(), Rejection> {
+    let gateway = &state.0.config.gateway;
+    if let Some(origin) = peer.origin.as_deref().filter(|o| !o.trim().is_empty())
+        && let Err(reason) = crate::origin::check(origin, &gateway.allowed_origins, peer.is_local())
+    {
+        return Err(policy(
+            ErrorShape::new(
+                ErrorCode::InvalidRequest,
+                "origin not allowed (open the Control UI from the gateway host or allow it in gateway.controlUi.allowedOrigins)",
+            )
+            .with_details(json!({"code": "CONTROL_UI_ORIGIN_NOT_ALLOWED", "reason": reason})),
+        ));
+    }
+    if let Err(retry_after) = state.0.limiter.check(key) {
+        let mut error = ErrorShape::new(
+            ErrorCode::InvalidRequest,
+            "unauthorized: too many failed authentication attempts (retry later)",
+        )
+        .with_details(json!({
+            "code": "AUTH_RATE_LIMITED",
+            "authReason": "rate_limited",
+            "canRetryWithDeviceToken": false,
+            "recommendedNextStep": "wait_then_retry",
+        }));
+        error.retryable = Some(true);
+        error.retry_after_ms = Some(millis(retry_after));
+        return Err(policy(error));
+    }
+    Ok(())
+}
+
+/// Charges a wrong credential to the client, or clears its record once it authenticated with
+/// the shared secret. Missing credentials are not charged (a browser opening the page without
+/// a token yet is not guessing), as upstream.
+pub(crate) fn record_connect(
+    state: &GatewayState,
+    key: &RateKey,
+    outcome: Result<&str, &Rejection>,
+) {
+    match outcome {
+        Ok("token" | "password") => state.0.limiter.reset(key),
+        Ok(_) => {}
+        Err(rejection) => {
+            let code = rejection
+                .error
+                .details
+                .as_ref()
+                .and_then(|d| d.get("code"))
+                .and_then(serde_json::Value::as_str);
+            if code.is_some_and(is_wrong_credential) {
+                state.0.limiter.record_failure(key);
+            }
+        }
+    }
+}
+
+/// Detail codes of a presented but wrong credential.
+fn is_wrong_credential(code: &str) -> bool {
+    matches!(
+        code,
+        "AUTH_TOKEN_MISMATCH"
+            | "AUTH_PASSWORD_MISMATCH"
+            | "AUTH_DEVICE_TOKEN_MISMATCH"
+            | "AUTH_BOOTSTRAP_TOKEN_INVALID"
+    )
+}
+
+fn policy(error: ErrorShape) -> Rejection {
+    Rejection {
+        error: Box::new(error),
+        close_code: close::POLICY,
+    }
+}
+
+/// Whole milliseconds, rounded up so a client never retries a moment too early.
+pub(crate) fn millis(duration: Duration) -> u64 {
+    let ms = duration.as_millis() + u128::from(!duration.subsec_nanos().is_multiple_of(1_000_000));
+    u64::try_from(ms).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn limiter(exempt_loopback: bool) -> AuthLimiter {
+        AuthLimiter {
+            max_attempts: 3,
+            window: Duration::from_secs(60),
+            lockout: Duration::from_millis(200),
+            exempt_loopback,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    #[test]
+    fn locks_after_max_attempts_and_unlocks_after_lockout() {
+        let limiter = limiter(true);
+        let key = RateKey::Ip("203.0.113.7".parse().unwrap());
+        for _ in 0..2 {
+            limiter.record_failure(&key);
+            assert!(limiter.check(&key).is_ok());
+        }
+        limiter.record_failure(&key);
+        let retry = limiter.check(&key).unwrap_err();
+        assert!(retry <= Duration::from_millis(200) && retry > Duration::ZERO);
+        // Another client is unaffected.
+        assert!(
+            limiter
+                .check(&RateKey::Ip("203.0.113.8".parse().unwrap()))
+                .is_ok()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+        assert!(limiter.check(&key).is_ok());
+        // The counter restarted with the lockout's end.
+        limiter.record_failure(&key);
+        assert!(limiter.check(&key).is_ok());
+    }
+
+    #[test]
+    fn loopback_is_exempt_unless_configured_or_a_browser_origin() {
+        let key = RateKey::Ip("127.0.0.1".parse().unwrap());
+        let exempt = limiter(true);
+        for _ in 0..5 {
+            exempt.record_failure(&key);
+        }
+        assert!(exempt.check(&key).is_ok());
+        let browser = RateKey::for_socket(
+            "127.0.0.1".parse().unwrap(),
+            Some("http://evil.example:8080"),
+        );
+        assert_eq!(
+            browser,
+            RateKey::BrowserOrigin("http://evil.example:8080".into())
+        );
+        for _ in 0..3 {
+            exempt.record_failure(&browser);
+        }
+        assert!(exempt.check(&browser).is_err());
+        let strict = limiter(false);
+        for _ in 0..3 {
+            strict.record_failure(&key);
+        }
+        assert!(strict.check(&key).is_err());
+    }
+
+    #[test]
+    fn eviction_keeps_locked_entries() {
+        let limiter = limiter(false);
+        let locked = RateKey::Ip("198.51.100.1".parse().unwrap());
+        for _ in 0..3 {
+            limiter.record_failure(&locked);
+        }
+        let mut entries = lock(&limiter.entries);
+        let now = Instant::now();
+        entries.insert(
+            RateKey::Ip("198.51.100.2".parse().unwrap()),
+            Entry {
+                failures: vec![now],
+                locked_until: None,
+                created: now,
+            },
+        );
+        evict_oldest(&mut entries, now);
+        assert!(entries.contains_key(&locked));
+        assert_eq!(entries.len(), 1);
+    }
+
+    #[test]
+    fn preauth_slots_are_counted_and_released() {
+        let budget = Arc::new(PreauthBudget::default());
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let a = budget.acquire(ip, 2).unwrap();
+        let _b = budget.acquire(ip, 2).unwrap();
+        assert!(budget.acquire(ip, 2).is_none());
+        assert!(budget.acquire("192.0.2.2".parse().unwrap(), 2).is_some());
+        drop(a);
+        assert_eq!(budget.open(ip), 1);
+        assert!(budget.acquire(ip, 2).is_some());
+    }
+
+    #[test]
+    fn forwarded_for_is_used_only_from_trusted_proxies() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("203.0.113.9, 10.0.0.2"),
+        );
+        let proxy: SocketAddr = "10.0.0.1:4000".parse().unwrap();
+        assert_eq!(
+            client_ip(proxy, &headers, &[]),
+            "10.0.0.1".parse::<IpAddr>().unwrap()
+        );
+        let trusted = vec!["10.0.0.0/24".to_owned()];
+        assert_eq!(
+            client_ip(proxy, &headers, &trusted),
+            "203.0.113.9".parse::<IpAddr>().unwrap()
+        );
+        let mapped: SocketAddr = "[::ffff:127.0.0.1]:1".parse().unwrap();
+        assert!(client_ip(mapped, &HeaderMap::new(), &[]).is_loopback());
+    }
+}

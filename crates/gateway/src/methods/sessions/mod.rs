@@ -1,0 +1,176 @@
+//! `sessions.*` beyond the listing: reading, resolving, patching, resetting, deleting,
+//! compacting, creating and driving sessions, `chat.inject`, and the `sessions.changed` events
+//! of subscribed connections.
+//!
+//! The agent runtime caches each session it has run (entry and transcript leaf) between turns,
+//! so every method that changes a session in the store first has the runtime release its copy
+//! ([`quiesce`]) and refuses while a turn is running: a write behind a running turn's back would
+//! be overwritten when the turn saves.
+
+mod changed;
+mod drive;
+mod edit;
+mod list;
+mod read;
+mod text;
+
+use std::time::Duration;
+
+use rustyclaw_protocol::{AgentId, SessionEntry, SessionKey};
+use serde_json::Value;
+
+use super::{ADMIN, Call, Fail, READ, Reply, WRITE, invalid, string_param, unavailable, unhandled};
+use crate::state::GatewayState;
+
+pub(crate) use changed::{subscribed_to_sessions, unsubscribe_sessions, watch_sessions};
+pub(super) use list::list;
+
+/// Methods of this module and the scope each needs.
+pub(super) const METHODS: &[(&str, &str)] = &[
+    ("sessions.get", READ),
+    ("sessions.preview", READ),
+    ("sessions.resolve", READ),
+    ("sessions.subscribe", READ),
+    ("sessions.unsubscribe", READ),
+    ("sessions.create", WRITE),
+    ("sessions.send", WRITE),
+    ("sessions.abort", WRITE),
+    ("sessions.patch", ADMIN),
+    ("sessions.reset", ADMIN),
+    ("sessions.delete", ADMIN),
+    ("sessions.compact", ADMIN),
+    ("chat.inject", ADMIN),
+];
+
+pub(super) async fn call(call: &Call<'_>, method: &str, params: &Value) -> Reply {
+    let state = call.state;
+    match method {
+        "sessions.get" => read::get(state, params).await,
+        "sessions.preview" => read::preview(state, params).await,
+        "sessions.resolve" => read::resolve(state, params).await,
+        "sessions.subscribe" => Ok(changed::subscribe(state, &call.granted.conn_id, true)),
+        "sessions.unsubscribe" => Ok(changed::subscribe(state, &call.granted.conn_id, false)),
+        "sessions.create" => drive::create(state, params).await,
+        "sessions.send" => drive::send(state, params).await,
+        "sessions.abort" => drive::abort(state, params),
+        "sessions.patch" => edit::patch(state, params).await,
+        "sessions.reset" => edit::reset(state, params).await,
+        "sessions.delete" => edit::delete(state, params).await,
+        "sessions.compact" => edit::compact(state, params).await,
+        "chat.inject" => drive::inject(state, params).await,
+        _ => unhandled(method),
+    }
+}
+
+/// Longest wait for a session's run to end after `sessions.reset`/`sessions.delete` abort it
+/// (upstream waits 15 s, then answers that the session is still active).
+const ABORT_WAIT: Duration = Duration::from_secs(15);
+
+/// The session key in `params[name]`.
+fn key_param(params: &Value, name: &str) -> Result<SessionKey, Fail> {
+    let raw = string_param(params, name)?;
+    SessionKey::parse(raw).map_err(|e| invalid(format!("invalid {name}: {e}")))
+}
+
+/// The agent a key belongs to (keys outside any agent belong to the default agent).
+fn agent_of(state: &GatewayState, key: &SessionKey) -> AgentId {
+    key.agent_id()
+        .unwrap_or_else(|| AgentId::normalize(&state.0.config.agents.default_agent_id))
+}
+
+/// The stored entry of `key`.
+async fn entry(state: &GatewayState, key: &SessionKey) -> Result<Option<SessionEntry>, Fail> {
+    state
+        .0
+        .store
+        .get_session(key)
+        .await
+        .map_err(|e| unavailable("reading the session", &e))
+}
+
+/// Has the runtime drop its cached copy of `key`'s session; refuses while a turn runs.
+fn quiesce(state: &GatewayState, key: &SessionKey) -> Result<(), Fail> {
+    if state.0.runtime.release_session(key) {
+        Ok(())
+    } else {
+        Err(Box::new(rustyclaw_protocol::gateway::ErrorShape::new(
+            rustyclaw_protocol::gateway::ErrorCode::Unavailable,
+            format!(
+                "Session {} is busy with a run; try again when it ends.",
+                key.as_str()
+            ),
+        )))
+    }
+}
+
+/// Aborts whatever `key`'s session runs or has queued and waits for its lane to go idle, then
+/// releases the runtime's copy (upstream's reset and delete stop the session's runs first).
+async fn stop_and_quiesce(state: &GatewayState, key: &SessionKey) -> Result<(), Fail> {
+    if state.0.runtime.release_session(key) {
+        return Ok(());
+    }
+    state
+        .0
+        .runtime
+        .submit(rustyclaw_agent::Op::Abort {
+            session_key: key.clone(),
+            run_id: None,
+            clear_queue: true,
+        })
+        .map_err(|e| unavailable("aborting the session's run", &e))?;
+    let deadline = tokio::time::Instant::now() + ABORT_WAIT;
+    while tokio::time::Instant::now() < deadline {
+        if state.0.runtime.release_session(key) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    Err(Box::new(rustyclaw_protocol::gateway::ErrorShape::new(
+        rustyclaw_protocol::gateway::ErrorCode::Unavailable,
+        format!(
+            "Session {} is still active; try again in a moment.",
+            key.as_str()
+        ),
+    )))
+}
+
+/// `true`/`false` parameter `name`, `None` when absent.
+fn bool_param(params: &Value, method: &str, name: &str) -> Result<Option<bool>, Fail> {
+    match params.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(invalid(format!(
+            "invalid {method} params: at /{name}: must be boolean"
+        ))),
+    }
+}
+
+/// Optional non-empty string parameter `name`.
+fn opt_string<'a>(params: &'a Value, method: &str, name: &str) -> Result<Option<&'a str>, Fail> {
+    match params.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if !s.is_empty() => Ok(Some(s)),
+        Some(Value::String(_)) => Err(invalid(format!(
+            "invalid {method} params: at /{name}: must NOT have fewer than 1 characters"
+        ))),
+        Some(_) => Err(invalid(format!(
+            "invalid {method} params: at /{name}: must be string"
+        ))),
+    }
+}
+
+/// Optional positive integer parameter `name`.
+fn opt_count(params: &Value, method: &str, name: &str, min: u64) -> Result<Option<usize>, Fail> {
+    match params.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => match value.as_u64() {
+            Some(n) if n >= min => Ok(Some(usize::try_from(n).unwrap_or(usize::MAX))),
+            Some(_) => Err(invalid(format!(
+                "invalid {method} params: at /{name}: must be >= {min}"
+            ))),
+            None => Err(invalid(format!(
+                "invalid {method} params: at /{name}: must be integer"
+            ))),
+        },
+    }
+}
