@@ -13,7 +13,8 @@ use serde_json::Value;
 use crate::edit::{Edit, edit_text};
 use crate::{ConfigError, JsonPath};
 
-/// OpenClaw's placeholder for a redacted value.
+/// The sentinel OpenClaw writes in place of a redacted secret (and accepts back as "keep the
+/// stored value").
 pub const REDACTED_SENTINEL: &str = "__OPENCLAW_REDACTED__";
 
 /// Whether a key names a credential (tokens, passwords, API keys, private keys, cookies), as

@@ -1,48 +1,19 @@
 //! `rustyclaw agent` through a running `rustyclaw gateway run` (the default), its in-process
 //! fallback when no gateway listens, and `rustyclaw gateway status` both ways.
 
-use std::time::Duration;
-
 use rustyclaw_testkit::TempStateDir;
-use rustyclaw_testkit::bin::{RunningChild, Stream};
 use rustyclaw_testkit::fake_llm::{FakeLlm, Turn};
 use serde_json::{Value, json};
 
-use super::{free_port, rc};
+use super::{fake_llm_config, free_port, rc, start_gateway};
 
 const TOKEN: &str = "agent-gateway-token-777";
 
 /// A config with the fake LLM, a token and the gateway on `port`.
 fn write_config(dir: &TempStateDir, fake: &FakeLlm, port: u16) {
-    std::fs::create_dir_all(dir.workspace()).unwrap();
-    let config = json!({
-        "gateway": {"port": port, "auth": {"mode": "token", "token": TOKEN}},
-        "models": {"providers": {"fake": {
-            "baseUrl": fake.base_url(),
-            "api": "openai-completions",
-            "apiKey": "sk-fake-agent-gateway",
-            "models": [{"id": "fake-model", "contextWindow": 64000}]
-        }}},
-        "agents": {"defaults": {
-            "workspace": dir.workspace().display().to_string(),
-            "model": {"primary": "fake/fake-model"}
-        }}
-    });
+    let mut config = fake_llm_config(dir, fake, TOKEN);
+    config["gateway"]["port"] = json!(port);
     dir.write_config(&config.to_string()).unwrap();
-}
-
-/// `rustyclaw gateway run` on the configured port, once it listens.
-async fn start_gateway(dir: &TempStateDir) -> RunningChild {
-    let server = rc(dir).args(["gateway", "run"]).spawn().unwrap();
-    server
-        .wait_for_line(
-            Stream::Stdout,
-            |l| l.contains("gateway listening on ws://"),
-            Duration::from_secs(20),
-        )
-        .await
-        .unwrap();
-    server
 }
 
 #[tokio::test]
@@ -51,7 +22,7 @@ async fn agent_runs_through_the_gateway_and_the_gateway_stores_the_turn() {
     let fake = FakeLlm::start().await.unwrap();
     let port = free_port();
     write_config(&dir, &fake, port);
-    let mut server = start_gateway(&dir).await;
+    let mut server = start_gateway(&dir, &[]).await.0;
     fake.push(Turn::text_deltas(["Streamed ", "through ", "the gateway."]));
     fake.push(Turn::text_deltas(["Second ", "answer."]));
 

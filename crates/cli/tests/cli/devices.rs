@@ -8,13 +8,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::{Signer, SigningKey};
 use futures_util::{SinkExt, StreamExt};
 use rustyclaw_testkit::TempStateDir;
-use rustyclaw_testkit::bin::Stream;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use super::rc;
+use super::{rc, start_gateway};
 
 const TOKEN: &str = "devices-test-token";
 
@@ -78,19 +77,7 @@ async fn a_pending_device_is_listed_and_approved_from_the_cli() {
     let dir = TempStateDir::new().unwrap();
     dir.write_config(&json!({"gateway": {"auth": {"mode": "token", "token": TOKEN}}}).to_string())
         .unwrap();
-    let server = rc(&dir)
-        .args(["gateway", "run", "--port", "0"])
-        .spawn()
-        .unwrap();
-    let line = server
-        .wait_for_line(
-            Stream::Stdout,
-            |l| l.contains("gateway listening on ws://"),
-            Duration::from_secs(20),
-        )
-        .await
-        .unwrap();
-    let url = line.split_whitespace().last().unwrap().to_owned();
+    let (_server, url) = start_gateway(&dir, &["--port", "0"]).await;
     let key = SigningKey::from_bytes(&[9; 32]);
     let device_id = hex::encode(Sha256::digest(key.verifying_key().as_bytes()));
 

@@ -6,12 +6,11 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use rustyclaw_testkit::TempStateDir;
-use rustyclaw_testkit::bin::Stream;
 use rustyclaw_testkit::fake_llm::{FakeLlm, Turn};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use super::rc;
+use super::{fake_llm_config, rc, start_gateway};
 
 const TOKEN: &str = "e2e-gateway-token-123";
 
@@ -35,36 +34,11 @@ async fn next_json(ws: &mut Socket) -> Value {
 async fn gateway_run_serves_chat_and_stops_on_sigterm() {
     let dir = TempStateDir::new().unwrap();
     let fake = FakeLlm::start().await.unwrap();
-    std::fs::create_dir_all(dir.workspace()).unwrap();
-    let config = json!({
-        "gateway": {"auth": {"mode": "token", "token": TOKEN}},
-        "models": {"providers": {"fake": {
-            "baseUrl": fake.base_url(),
-            "api": "openai-completions",
-            "apiKey": "sk-fake-e2e-0000",
-            "models": [{"id": "fake-model", "contextWindow": 64000}]
-        }}},
-        "agents": {"defaults": {
-            "workspace": dir.workspace().display().to_string(),
-            "model": {"primary": "fake/fake-model"}
-        }}
-    });
+    let config = fake_llm_config(&dir, &fake, TOKEN);
     dir.write_config(&config.to_string()).unwrap();
     fake.push(Turn::text_deltas(["Hello ", "from ", "rustyclaw."]));
 
-    let server = rc(&dir)
-        .args(["gateway", "run", "--port", "0"])
-        .spawn()
-        .unwrap();
-    let line = server
-        .wait_for_line(
-            Stream::Stdout,
-            |l| l.contains("gateway listening on ws://"),
-            Duration::from_secs(20),
-        )
-        .await
-        .unwrap();
-    let url = line.split_whitespace().last().unwrap().to_owned();
+    let (server, url) = start_gateway(&dir, &["--port", "0"]).await;
 
     // The Rust client: handshake as the CLI does, then one chat turn.
     let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str())

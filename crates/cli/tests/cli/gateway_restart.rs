@@ -5,11 +5,11 @@
 use std::time::{Duration, Instant};
 
 use rustyclaw_testkit::TempStateDir;
-use rustyclaw_testkit::bin::{RunningChild, Stream};
+use rustyclaw_testkit::bin::RunningChild;
 use rustyclaw_testkit::fake_llm::FakeLlm;
 use serde_json::{Value, json};
 
-use super::rc;
+use super::{FAKE_API_KEY, fake_llm_config, rc, start_gateway};
 
 const TOKEN: &str = "e2e-restart-token-456";
 
@@ -53,34 +53,10 @@ async fn wait_for_starts(server: &RunningChild, n: usize) {
 async fn config_patch_restarts_the_gateway_with_the_new_config() {
     let dir = TempStateDir::new().unwrap();
     let fake = FakeLlm::start().await.unwrap();
-    std::fs::create_dir_all(dir.workspace()).unwrap();
-    let config = json!({
-        "gateway": {"auth": {"mode": "token", "token": TOKEN}},
-        "models": {"mode": "replace", "providers": {"fake": {
-            "baseUrl": fake.base_url(),
-            "api": "openai-completions",
-            "apiKey": "sk-fake-restart-0000",
-            "models": [{"id": "fake-model", "contextWindow": 64000}]
-        }}},
-        "agents": {"defaults": {
-            "workspace": dir.workspace().display().to_string(),
-            "model": {"primary": "fake/fake-model"}
-        }}
-    });
+    let mut config = fake_llm_config(&dir, &fake, TOKEN);
+    config["models"]["mode"] = json!("replace");
     dir.write_config(&config.to_string()).unwrap();
-    let server = rc(&dir)
-        .args(["gateway", "run", "--port", "0"])
-        .spawn()
-        .unwrap();
-    let line = server
-        .wait_for_line(
-            Stream::Stdout,
-            |l| l.contains("gateway listening on ws://"),
-            Duration::from_secs(20),
-        )
-        .await
-        .unwrap();
-    let url = line.split_whitespace().last().unwrap().to_owned();
+    let (server, url) = start_gateway(&dir, &["--port", "0"]).await;
 
     let before = call(&dir, &url, "models.list", json!({})).await;
     assert!(
@@ -111,7 +87,7 @@ async fn config_patch_restarts_the_gateway_with_the_new_config() {
         "{after}"
     );
     let file = std::fs::read_to_string(dir.config_path()).unwrap();
-    assert!(file.contains("sk-fake-restart-0000") && file.contains(TOKEN));
+    assert!(file.contains(FAKE_API_KEY) && file.contains(TOKEN));
 
     // The gateway's log file records the restart and `logs.tail` reads it.
     let deadline = Instant::now() + Duration::from_secs(10);

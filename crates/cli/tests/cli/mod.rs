@@ -84,3 +84,52 @@ async fn user_mistakes_get_one_line_and_a_hint_not_a_backtrace() {
         "{err}"
     );
 }
+
+/// The API key every fake-LLM config carries (a canary: tests check it never leaks).
+pub const FAKE_API_KEY: &str = "sk-fake-gateway-0000";
+
+/// A config answering with the fake LLM (`fake/fake-model`), token auth with `token`, and the
+/// state dir's workspace (created here); tests adjust the returned JSON before writing it.
+pub fn fake_llm_config(
+    dir: &TempStateDir,
+    fake: &rustyclaw_testkit::fake_llm::FakeLlm,
+    token: &str,
+) -> serde_json::Value {
+    std::fs::create_dir_all(dir.workspace()).unwrap();
+    serde_json::json!({
+        "gateway": {"auth": {"mode": "token", "token": token}},
+        "models": {"providers": {"fake": {
+            "baseUrl": fake.base_url(),
+            "api": "openai-completions",
+            "apiKey": FAKE_API_KEY,
+            "models": [{"id": "fake-model", "contextWindow": 64000}]
+        }}},
+        "agents": {"defaults": {
+            "workspace": dir.workspace().display().to_string(),
+            "model": {"primary": "fake/fake-model"}
+        }}
+    })
+}
+
+/// Starts `rustyclaw gateway run <args>` over `dir` and waits until it listens; returns the
+/// process and its WebSocket URL.
+pub async fn start_gateway(
+    dir: &TempStateDir,
+    args: &[&str],
+) -> (rustyclaw_testkit::bin::RunningChild, String) {
+    let server = rc(dir)
+        .args(["gateway", "run"])
+        .args(args.iter().copied())
+        .spawn()
+        .unwrap();
+    let line = server
+        .wait_for_line(
+            rustyclaw_testkit::bin::Stream::Stdout,
+            |l| l.contains("gateway listening on ws://"),
+            std::time::Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    let url = line.split_whitespace().last().unwrap().to_owned();
+    (server, url)
+}

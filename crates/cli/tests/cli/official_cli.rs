@@ -5,12 +5,11 @@
 use std::time::Duration;
 
 use rustyclaw_testkit::TempStateDir;
-use rustyclaw_testkit::bin::Stream;
 use rustyclaw_testkit::conformance::OfficialCli;
 use rustyclaw_testkit::fake_llm::{FakeLlm, Turn};
 use serde_json::{Value, json};
 
-use super::rc;
+use super::{fake_llm_config, rc, start_gateway};
 
 const TOKEN: &str = "conformance-token-4242";
 
@@ -19,40 +18,8 @@ async fn the_official_cli_drives_the_gateway() {
     let cli = OfficialCli::from_env().unwrap();
     let dir = TempStateDir::new().unwrap();
     let fake = FakeLlm::start().await.unwrap();
-    std::fs::create_dir_all(dir.workspace()).unwrap();
-    let config = json!({
-        "gateway": {"auth": {"mode": "token", "token": TOKEN}},
-        "models": {"providers": {"fake": {
-            "baseUrl": fake.base_url(),
-            "api": "openai-completions",
-            "apiKey": "sk-fake-conformance",
-            "models": [{"id": "fake-model", "contextWindow": 64000}]
-        }}},
-        "agents": {"defaults": {
-            "workspace": dir.workspace().display().to_string(),
-            "model": {"primary": "fake/fake-model"}
-        }}
-    });
-    dir.write_config(&config.to_string()).unwrap();
     fake.push(Turn::text_deltas(["Conformance ", "reply."]));
-
-    let _server_guard;
-    let url = {
-        let server = rc(&dir)
-            .args(["gateway", "run", "--port", "0"])
-            .spawn()
-            .unwrap();
-        let line = server
-            .wait_for_line(
-                Stream::Stdout,
-                |l| l.contains("gateway listening on ws://"),
-                Duration::from_secs(20),
-            )
-            .await
-            .unwrap();
-        _server_guard = server;
-        line.split_whitespace().last().unwrap().to_owned()
-    };
+    let (_server, url) = serve(&dir, &fake).await;
     let env = [
         ("OPENCLAW_GATEWAY_URL", url.as_str()),
         ("OPENCLAW_GATEWAY_TOKEN", TOKEN),
@@ -139,38 +106,11 @@ async fn serve(
     dir: &TempStateDir,
     fake: &FakeLlm,
 ) -> (rustyclaw_testkit::bin::RunningChild, String) {
-    std::fs::create_dir_all(dir.workspace()).unwrap();
-    let config = json!({
-        "gateway": {"auth": {"mode": "token", "token": TOKEN}},
-        "models": {"providers": {"fake": {
-            "baseUrl": fake.base_url(),
-            "api": "openai-completions",
-            "apiKey": "sk-fake-conformance",
-            "models": [{"id": "fake-model", "contextWindow": 64000}]
-        }}},
-        "agents": {"defaults": {
-            "workspace": dir.workspace().display().to_string(),
-            "model": {"primary": "fake/fake-model"}
-        }}
-    });
+    let config = fake_llm_config(dir, fake, TOKEN);
     dir.write_config(&config.to_string()).unwrap();
-    let server = rc(dir)
-        .args(["gateway", "run", "--port", "0"])
-        .spawn()
-        .unwrap();
-    let line = server
-        .wait_for_line(
-            Stream::Stdout,
-            |l| l.contains("gateway listening on ws://"),
-            Duration::from_secs(20),
-        )
-        .await
-        .unwrap();
-    let url = line.split_whitespace().last().unwrap().to_owned();
-    (server, url)
+    start_gateway(dir, &["--port", "0"]).await
 }
 
-/// Text with ANSI escape sequences (CSI and OSC) and carriage returns removed.
 fn strip_ansi(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw.chars().peekable();

@@ -271,11 +271,7 @@ pub(super) async fn status(state: &GatewayState) -> Reply {
         .iter()
         .filter_map(|a| a.sessions.as_ref().map(|s| s.count))
         .sum();
-    let default_agent = config
-        .agents
-        .list
-        .iter()
-        .find(|a| a.id == config.agents.default_agent_id);
+    let default_agent = config.agents.get(&config.agents.default_agent_id);
     let default_model = default_agent.and_then(|a| a.model.primary.as_ref().map(|m| m.0.clone()));
     let context_tokens = default_model
         .as_deref()
