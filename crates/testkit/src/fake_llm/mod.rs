@@ -41,6 +41,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt as _;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -74,6 +75,12 @@ pub struct FakeLlmOptions {
     pub on_violation: OnViolation,
     /// Whether requests must open with a system prompt. Default: [`SystemPrompt::Required`].
     pub system_prompt: SystemPrompt,
+    /// Answers the requests the script has no turn for. Default: `None`, so an exhausted
+    /// script is an error, as a test wants; a benchmark's endless conversation sets one.
+    pub responder: Option<Responder>,
+    /// Whether [`FakeLlm::requests`] keeps every request. Default: `true`. A long benchmark
+    /// turns it off so the server's memory does not grow with the run.
+    pub keep_requests: bool,
 }
 
 impl Default for FakeLlmOptions {
@@ -82,7 +89,37 @@ impl Default for FakeLlmOptions {
             models: vec!["fake-model".to_owned()],
             on_violation: OnViolation::Reject,
             system_prompt: SystemPrompt::Required,
+            responder: None,
+            keep_requests: true,
         }
+    }
+}
+
+/// Picks the turn for a request the script has none for, from the request itself (e.g. a
+/// tool call for one prompt, the final text once the tool result is back).
+#[derive(Clone)]
+pub struct Responder(Arc<dyn Fn(&RecordedRequest) -> Turn + Send + Sync>);
+
+impl Responder {
+    /// A responder that calls `respond` for each unscripted request.
+    pub fn new(respond: impl Fn(&RecordedRequest) -> Turn + Send + Sync + 'static) -> Self {
+        Self(Arc::new(respond))
+    }
+
+    /// A responder that answers every unscripted request with `turn`.
+    pub fn always(turn: impl Into<Turn>) -> Self {
+        let turn = turn.into();
+        Self::new(move |_| turn.clone())
+    }
+
+    pub(crate) fn respond(&self, request: &RecordedRequest) -> Turn {
+        (self.0)(request)
+    }
+}
+
+impl std::fmt::Debug for Responder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Responder(..)")
     }
 }
 
@@ -192,6 +229,11 @@ impl FakeLlm {
             .fallback(server::unknown_path)
             .with_state(Arc::clone(&shared));
         let (stop, stopped) = oneshot::channel::<()>();
+        // A stream's events are small writes: without TCP_NODELAY each waits for the client's
+        // delayed ACK, which would add tens of milliseconds to every streamed reply.
+        let listener = listener.tap_io(|stream| {
+            let _ = stream.set_nodelay(true);
+        });
         let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
             // A dropped sender means the `FakeLlm` is gone: stop as well.
             let _ = stopped.await;
@@ -231,6 +273,12 @@ impl FakeLlm {
     /// How many queued turns have not been served yet.
     pub fn pending_turns(&self) -> usize {
         self.shared.pending_turns()
+    }
+
+    /// How many requests have arrived, whether or not they are kept
+    /// ([`FakeLlmOptions::keep_requests`]).
+    pub fn request_count(&self) -> usize {
+        self.shared.request_count()
     }
 
     /// Every request received so far, in arrival order.

@@ -1,7 +1,7 @@
 //! State shared by the fake server's handlers, whatever wire format they speak: the script,
 //! the request log and the violations found.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use axum::extract::Request;
@@ -34,6 +34,8 @@ pub(crate) struct Shared {
     /// Woken after each recorded request, for tests waiting on a child process's traffic.
     pub(crate) recorded: Notify,
     completions: AtomicU64,
+    /// Requests received, kept or not.
+    received: AtomicUsize,
 }
 
 impl Shared {
@@ -45,6 +47,7 @@ impl Shared {
             violations: Mutex::default(),
             recorded: Notify::new(),
             completions: AtomicU64::new(0),
+            received: AtomicUsize::new(0),
         }
     }
 
@@ -76,14 +79,16 @@ impl Shared {
         let recorded = {
             let mut requests = lock(&self.requests);
             let recorded = RecordedRequest {
-                index: requests.len(),
+                index: self.received.fetch_add(1, Ordering::SeqCst),
                 method: parts.method.as_str().to_owned(),
                 path: parts.uri.path().to_owned(),
                 headers,
                 body,
                 raw_body,
             };
-            requests.push(recorded.clone());
+            if self.options.keep_requests {
+                requests.push(recorded.clone());
+            }
             recorded
         };
         tracing::debug!(
@@ -123,7 +128,7 @@ impl Shared {
     }
 
     pub(crate) fn request_count(&self) -> usize {
-        lock(&self.requests).len()
+        self.received.load(Ordering::SeqCst)
     }
 
     pub(crate) fn violations(&self) -> Vec<Violation> {
@@ -151,7 +156,13 @@ impl Shared {
             );
             return Err(refuse(Refusal::Violations(message)));
         }
-        let Some(turn) = self.next_turn() else {
+        let scripted = self.next_turn().or_else(|| {
+            self.options
+                .responder
+                .as_ref()
+                .map(|responder| responder.respond(&recorded))
+        });
+        let Some(turn) = scripted else {
             self.add_violations(recorded.index, &[ViolationKind::ScriptExhausted]);
             let message = format!(
                 "fake LLM: no turn was scripted for request #{} ({} {}); queue one with FakeLlm::push",

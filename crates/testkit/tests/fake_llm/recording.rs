@@ -274,3 +274,38 @@ async fn waiting_for_requests_returns_once_they_arrived_or_times_out() {
         "waited 50ms for 2 request(s) but the fake LLM received 1"
     );
 }
+
+#[tokio::test]
+async fn a_responder_answers_unscripted_requests_from_their_content() {
+    use rustyclaw_testkit::fake_llm::Responder;
+    let llm = FakeLlm::start_with(FakeLlmOptions {
+        responder: Some(Responder::new(|request| {
+            let last = request.messages().last().cloned().unwrap_or_default();
+            Turn::text(&format!(
+                "echo: {}",
+                last["content"].as_str().unwrap_or("?")
+            ))
+            .into()
+        })),
+        keep_requests: false,
+        ..FakeLlmOptions::default()
+    })
+    .await
+    .unwrap();
+    // A scripted turn still goes first; the responder takes over once the script is empty.
+    llm.push(Turn::text("scripted"));
+    let mut replies = Vec::new();
+    for _ in 0..3 {
+        let response = post_chat(&llm, &super::chat_body(false)).await;
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        replies.push(body["choices"][0]["message"]["content"].clone());
+    }
+    assert_eq!(
+        replies,
+        [json!("scripted"), json!("echo: hi"), json!("echo: hi")]
+    );
+    assert_eq!(llm.request_count(), 3);
+    assert!(llm.requests().is_empty(), "keep_requests: false keeps none");
+    llm.assert_no_violations().unwrap();
+}
