@@ -237,6 +237,9 @@ pub(crate) async fn run_batch(
             turn.outcome_in(session_id, RunStatus::Failed, None, Some(error.to_string()))
         }
     };
+    // Settled before the outcome goes out: a client that answers the reply at once must find
+    // a turn that is over, not one still collecting a burst.
+    inner.settle(&turn.key, &batch.run_id);
     for run_id in &batch.run_ids {
         let _ = inner.events.send(Event {
             run_id: run_id.clone(),

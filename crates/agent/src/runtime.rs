@@ -62,6 +62,10 @@ struct Lane {
     queue_mode: Option<QueueMode>,
     /// When the lane last went idle, for evicting the least recently used cached sessions.
     idle_since: std::time::Instant,
+    /// Everything pending arrived after the running turn had delivered its outcome: the user
+    /// saw the reply and wrote again, which is a new turn to start at once, not a burst to
+    /// collect (no queue debounce).
+    pending_after_settle: bool,
 }
 
 /// Idle sessions whose state (entry and context) stays cached in memory; beyond this the least
@@ -69,6 +73,18 @@ struct Lane {
 const CACHED_IDLE_SESSIONS: usize = 256;
 
 impl Inner {
+    /// Marks `run_id`, the turn holding `key`'s lane, as settled: its outcome is about to be
+    /// announced, so a message arriving from now on is a reply to it, not part of a burst.
+    pub(crate) fn settle(&self, key: &SessionKey, run_id: &RunId) {
+        if let Some(running) = lock(&self.lanes)
+            .get_mut(key)
+            .and_then(|lane| lane.running.as_mut())
+            .filter(|running| running.run_ids.contains(run_id))
+        {
+            running.settled = true;
+        }
+    }
+
     /// The run holding `key`'s lane, if one is running.
     pub(crate) fn running_run(&self, key: &SessionKey) -> Option<RunId> {
         lock(&self.lanes)
@@ -80,6 +96,10 @@ impl Inner {
 /// The turn in progress.
 pub(crate) struct Running {
     pub run_id: RunId,
+    /// Every run the batch answers (a collected batch answers several messages).
+    pub run_ids: Vec<RunId>,
+    /// The turn's outcome has been (or is being) announced; see [`Inner::settle`].
+    pub settled: bool,
     pub cancel: CancellationToken,
     /// Messages to fold into the running turn at its next tool boundary.
     pub steer: Arc<Mutex<Vec<Inbound>>>,
@@ -241,11 +261,23 @@ impl AgentRuntime {
             pending: VecDeque::new(),
             queue_mode: None,
             idle_since: std::time::Instant::now(),
+            pending_after_settle: false,
         });
+        if lane.running.as_ref().is_some_and(|running| running.settled) {
+            // The running turn already announced its outcome: this message answers it and
+            // starts as soon as the lane is free, whatever the queue mode.
+            lane.pending_after_settle = lane.pending.is_empty() || lane.pending_after_settle;
+            lane.pending.push_back(inbound);
+            let position = lane.pending.len();
+            self.emit(&run_id, &key, EventKind::Queued { position });
+            return Ok(run_id);
+        }
         let Some(running) = &lane.running else {
             let batch = Batch::single(inbound);
             let running = Running {
                 run_id: batch.run_id.clone(),
+                run_ids: batch.run_ids.clone(),
+                settled: false,
                 cancel: CancellationToken::new(),
                 steer: Arc::new(Mutex::new(Vec::new())),
             };
@@ -318,6 +350,7 @@ impl AgentRuntime {
                     }
                 }
                 lane.pending.push_back(inbound);
+                lane.pending_after_settle = false;
                 let position = lane.pending.len();
                 self.emit(&run_id, &key, EventKind::Queued { position });
             }
@@ -489,11 +522,20 @@ fn next_batch(
     };
     let cancel = CancellationToken::new();
     let steer = Arc::new(Mutex::new(Vec::new()));
+    let after_settle = std::mem::take(&mut lane.pending_after_settle);
     lane.running = Some(Running {
         run_id: next.run_id.clone(),
+        run_ids: next.run_ids.clone(),
+        settled: false,
         cancel: cancel.clone(),
         steer: Arc::clone(&steer),
     });
+    // A batch of replies to a settled turn starts at once: nothing to collect.
+    let mode = if after_settle && matches!(mode, QueueMode::Collect) {
+        QueueMode::Followup
+    } else {
+        mode
+    };
     Some((next, mode, cancel, steer))
 }
 
@@ -521,12 +563,15 @@ mod tests {
             state: Arc::new(tokio::sync::Mutex::new(None)),
             running: running.then(|| Running {
                 run_id: RunId::random(),
+                run_ids: Vec::new(),
+                settled: false,
                 cancel: CancellationToken::new(),
                 steer: Arc::new(Mutex::new(Vec::new())),
             }),
             pending: VecDeque::new(),
             queue_mode: None,
             idle_since: std::time::Instant::now() - std::time::Duration::from_secs(idle_for_secs),
+            pending_after_settle: false,
         }
     }
 

@@ -138,3 +138,37 @@ async fn sessions_run_concurrently() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_reply_sent_the_moment_a_turn_finishes_starts_without_the_collect_debounce() {
+    let fake = FakeLlm::start().await.unwrap();
+    for i in 0..20 {
+        fake.push(Turn::text(&format!("reply {i}")));
+    }
+    // A debounce long enough that hitting it even once would show.
+    let mut h = Harness::start_with(
+        &fake,
+        json!({"messages": {"queue": {"mode": "collect", "debounceMs": 2000}}}),
+    )
+    .await;
+    let key = Harness::main_key();
+    let started = std::time::Instant::now();
+    for i in 0..20 {
+        // Submitted as soon as the previous turn's outcome is announced: the lane may still
+        // be closing, which must not make this message a "burst" to collect.
+        let inbound = Harness::inbound(&key, &format!("message {i}"));
+        let run = inbound.run_id.clone();
+        h.runtime.submit(Op::Message(inbound)).unwrap();
+        let (outcome, _) = h.wait(&run).await;
+        assert_eq!(outcome.status, RunStatus::Done);
+        assert_eq!(
+            outcome.reply.as_deref(),
+            Some(format!("reply {i}").as_str())
+        );
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "20 back-to-back turns took {:?}: some waited for the collect debounce",
+        started.elapsed()
+    );
+}
