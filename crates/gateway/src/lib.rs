@@ -32,6 +32,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use axum::Router;
+use axum::serve::ListenerExt as _;
 use tokio::net::TcpListener;
 
 /// The gateway's routes: `GET /healthz`, `/health`, `/readyz`, `/ready`, the HTTP API
@@ -51,6 +52,13 @@ pub async fn serve(
 ) -> Result<(), GatewayError> {
     let app = router(state.clone());
     let stopping = state.clone();
+    // Frames are small and often written back to back (a response, then the run's events):
+    // with Nagle's algorithm the second waits for the peer's delayed ACK, ~40 ms per turn.
+    let listener = listener.tap_io(|stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY on a gateway connection");
+        }
+    });
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -1,11 +1,19 @@
-//! Who is connected: one presence row per client instance (keyed by device id, else instance
-//! id, else connection id), the gateway's own row first, and the state versions clients use to
-//! notice missed `presence`/`health` events.
+//! Who is connected: one presence row per long-lived client (keyed by connection, or for
+//! nodes by device id, else instance id), the gateway's own row first, and the state versions
+//! clients use to notice missed `presence`/`health` events.
+//!
+//! As upstream, the list is bounded: at most [`MAX_ROWS`] rows are kept, the least recently
+//! refreshed one is dropped first. Short-lived clients (CLI, backends, probes) are never listed
+//! (see `methods::system::presence_connected`), so a busy gateway does not announce every
+//! scripted call to every UI.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use rustyclaw_protocol::gateway::{PresenceEntry, StateVersion};
+
+/// The most rows the list keeps (upstream `MAX_ENTRIES`).
+pub(crate) const MAX_ROWS: usize = 200;
 
 /// The presence list and the state versions.
 #[derive(Default)]
@@ -16,7 +24,9 @@ pub(crate) struct Presence {
 #[derive(Default)]
 struct Inner {
     /// Rows by presence key, with the connections that hold each.
-    rows: BTreeMap<String, (PresenceEntry, Vec<String>)>,
+    rows: HashMap<String, (PresenceEntry, Vec<String>)>,
+    /// The row each connection holds, so a departure is found without scanning every row.
+    by_conn: HashMap<String, String>,
     presence_version: u64,
     health_version: u64,
 }
@@ -33,6 +43,10 @@ impl Presence {
         if !row.1.iter().any(|c| c == conn_id) {
             row.1.push(conn_id.to_owned());
         }
+        inner.by_conn.insert(conn_id.to_owned(), key.to_owned());
+        if inner.rows.len() > MAX_ROWS {
+            inner.evict_oldest();
+        }
         inner.presence_version += 1;
         inner.version()
     }
@@ -41,15 +55,15 @@ impl Presence {
     /// list changed.
     pub fn remove(&self, conn_id: &str) -> Option<StateVersion> {
         let mut inner = self.lock();
-        let before = inner.rows.len();
-        for (_, conns) in inner.rows.values_mut() {
-            conns.retain(|c| c != conn_id);
+        let key = inner.by_conn.remove(conn_id)?;
+        let (_, conns) = inner.rows.get_mut(&key)?;
+        conns.retain(|c| c != conn_id);
+        if !conns.is_empty() {
+            return None;
         }
-        inner.rows.retain(|_, (_, conns)| !conns.is_empty());
-        (inner.rows.len() != before).then(|| {
-            inner.presence_version += 1;
-            inner.version()
-        })
+        inner.rows.remove(&key);
+        inner.presence_version += 1;
+        Some(inner.version())
     }
 
     /// Records a health change; returns the new version.
@@ -82,6 +96,23 @@ impl Presence {
 }
 
 impl Inner {
+    /// Drops the least recently refreshed row and forgets the connections that held it.
+    fn evict_oldest(&mut self) {
+        let Some(oldest) = self
+            .rows
+            .iter()
+            .min_by_key(|(_, (entry, _))| entry.ts)
+            .map(|(key, _)| key.clone())
+        else {
+            return;
+        };
+        if let Some((_, conns)) = self.rows.remove(&oldest) {
+            for conn in conns {
+                self.by_conn.remove(&conn);
+            }
+        }
+    }
+
     fn version(&self) -> StateVersion {
         StateVersion {
             presence: self.presence_version,
@@ -122,5 +153,25 @@ mod tests {
         assert!(presence.remove("c1").is_none(), "c2 still holds the row");
         assert!(presence.remove("c2").is_some());
         assert!(presence.list().is_empty());
+    }
+
+    #[test]
+    fn the_list_keeps_the_most_recent_rows_up_to_its_bound() {
+        let presence = Presence::default();
+        for i in 0..MAX_ROWS + 5 {
+            let n = u64::try_from(i).unwrap();
+            presence.upsert(&format!("conn-{i}"), &format!("conn-{i}"), entry(n, "row"));
+        }
+        let rows = presence.list();
+        assert_eq!(rows.len(), MAX_ROWS);
+        assert_eq!(
+            rows.last().unwrap().ts,
+            5,
+            "the five oldest rows were dropped"
+        );
+        // A connection whose row was dropped leaves without changing the list.
+        assert!(presence.remove("conn-0").is_none());
+        assert!(presence.remove("conn-5").is_some());
+        assert_eq!(presence.list().len(), MAX_ROWS - 1);
     }
 }

@@ -1,8 +1,8 @@
 //! `health`, `status`, and the connect snapshot built from the same data.
 
 use rustyclaw_protocol::gateway::{
-    HealthAgent, HealthSessions, HealthSnapshot, PresenceEntry, RecentSession, SessionDefaults,
-    Snapshot, StateVersion,
+    ClientMode, HealthAgent, HealthSessions, HealthSnapshot, PresenceEntry, RecentSession,
+    SessionDefaults, Snapshot, StateVersion,
 };
 use rustyclaw_protocol::{AgentId, SessionKey};
 use serde_json::{Map, Value, json};
@@ -29,14 +29,28 @@ pub(super) async fn call(call: &Call<'_>, method: &str, _params: &Value) -> Repl
     }
 }
 
-/// Records a client that completed the handshake and tells everyone.
+/// Records a long-lived client that completed the handshake and tells every reader. CLI
+/// calls, backends and probes come and go in a second and are not listed (upstream
+/// `isEphemeralGatewayClient`): announcing each of them to every connection would cost a
+/// broadcast per scripted call. A node is one row per device (else instance) however many
+/// sockets it opens; anyone else is one row per connection, as upstream.
 pub(crate) fn presence_connected(state: &GatewayState, granted: &Granted) {
     let client = &granted.client;
-    let key = granted
-        .device_id
-        .clone()
-        .or_else(|| client.instance_id.clone())
-        .unwrap_or_else(|| granted.conn_id.clone());
+    if matches!(
+        client.mode,
+        ClientMode::Cli | ClientMode::Backend | ClientMode::Probe
+    ) {
+        return;
+    }
+    let key = if granted.role == "node" || client.mode == ClientMode::Node {
+        granted
+            .device_id
+            .clone()
+            .or_else(|| client.instance_id.clone())
+            .unwrap_or_else(|| granted.conn_id.clone())
+    } else {
+        granted.conn_id.clone()
+    };
     let mode = client.mode.to_string();
     let name = client
         .display_name
@@ -114,7 +128,8 @@ fn broadcast_presence(state: &GatewayState, version: StateVersion) {
     state.send_event(OutEvent {
         event: "presence",
         payload: json!({"presence": presence_rows(state)}),
-        scope: None,
+        // Who is connected is operator information (upstream's event scope guard).
+        scope: Some(READ),
         state_version: Some(version),
     });
 }

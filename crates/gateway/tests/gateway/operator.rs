@@ -253,35 +253,41 @@ async fn tool_catalogue_and_effective_tools_follow_the_policy() {
 async fn presence_lists_connected_clients_and_announces_arrivals_and_departures() {
     let gateway = Gateway::start().await;
     let (mut watcher, hello) = Client::connect(&gateway).await;
-    assert_eq!(hello["snapshot"]["presence"][0]["mode"], "gateway");
-    // Another instance (the harness's default params share one instance id, and one instance
-    // is one presence row however many sockets it opens).
-    let mut other = Client::open(&gateway).await;
+    // The watcher is a CLI client: short-lived, never listed (upstream's ephemeral clients).
+    let rows = hello["snapshot"]["presence"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["mode"], "gateway");
+    // A terminal UI is long-lived: its arrival is announced with a fresh list.
+    let mut tui = Client::open(&gateway).await;
     let mut params = connect_params(TOKEN, &["operator.read"]);
-    params["client"]["instanceId"] = json!("second-instance");
-    assert_eq!(other.request("connect", params).await["ok"], true);
+    params["client"]["id"] = json!("openclaw-tui");
+    params["client"]["mode"] = json!("ui");
+    params["client"]["instanceId"] = json!("tui-instance");
+    assert_eq!(tui.request("connect", params).await["ok"], true);
     let seen = watcher.events_until(|e| e["event"] == "presence").await;
     let event = seen.last().unwrap();
     let rows = event["payload"]["presence"].as_array().unwrap();
-    assert_eq!(rows.len(), 3, "{rows:?}");
-    assert!(event["stateVersion"]["presence"].as_u64().unwrap() >= 2);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(event["stateVersion"]["presence"].as_u64().unwrap() >= 1);
     let listed = watcher.request("system-presence", json!({})).await;
-    assert_eq!(listed["payload"].as_array().unwrap().len(), 3);
-    assert!(
-        listed["payload"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["reason"] == "connect" && r["mode"] == "cli")
-    );
+    let listed = listed["payload"].as_array().unwrap().clone();
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().any(|r| r["reason"] == "connect"
+        && r["mode"] == "ui"
+        && r["instanceId"] == "tui-instance"));
 
-    drop(other);
+    // Another CLI call comes and goes without a presence event; the UI leaving is announced.
+    let (other_cli, _) = Client::connect(&gateway).await;
+    drop(other_cli);
+    drop(tui);
     let seen = watcher.events_until(|e| e["event"] == "presence").await;
     let rows = seen.last().unwrap()["payload"]["presence"]
         .as_array()
         .unwrap()
         .len();
-    assert_eq!(rows, 2);
+    assert_eq!(rows, 1);
+    let presence_events = seen.iter().filter(|e| e["event"] == "presence").count();
+    assert_eq!(presence_events, 1, "the CLI's visit was not announced");
 }
 
 #[tokio::test]
