@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Reproduces every figure of docs/benchmarks.md: builds rustyclaw and the harness in release
+# mode, installs the pinned OpenClaw (Node from PyPI, openclaw from npm, outside the repo), then
+# measures both and rewrites the generated part of docs/benchmarks.md and its chart.
+#
+#   ./bench/run.sh              # everything (about 25 minutes)
+#   ./bench/run.sh --quick      # fewer iterations, shorter settle times (under 5 minutes)
+#   ./bench/run.sh turns tool   # some figures only (printed, docs untouched)
+#   ./bench/run.sh --only rustyclaw all
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+ensure_rust
+command -v bwrap >/dev/null 2>&1 || apt_install bubblewrap
+
+echo "==> building rustyclaw and the benchmark harness (release)"
+cargo build --release --locked -p rustyclaw-cli -p rustyclaw-bench
+
+if [[ " $* " != *" --only rustyclaw "* ]]; then
+  scripts/conformance-deps.sh
+fi
+
+args=("$@")
+figures=0
+for arg in "$@"; do
+  case "$arg" in --*|rustyclaw|openclaw) ;; *) figures=1 ;; esac
+done
+[ "$figures" -eq 1 ] || args+=(all)
+exec target/release/bench --rustyclaw target/release/rustyclaw "${args[@]}"

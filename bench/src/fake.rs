@@ -1,0 +1,106 @@
+//! The fake model both gateways talk to, on loopback: an OpenAI-compatible server (the
+//! testkit's) that answers every request at once, or streams a realistic reply, and turns the
+//! benchmark's tool prompt into one `exec` call of `true`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use rustyclaw_testkit::fake_llm::{
+    FakeLlm, FakeLlmOptions, OnViolation, RecordedRequest, Responder, SystemPrompt, ToolCall, Turn,
+};
+use serde_json::{Value, json};
+
+/// The user message that makes the fake model call `exec` with `true`.
+pub const TOOL_PROMPT: &str = "Benchmark: run the command true with the exec tool.";
+
+/// The instant reply.
+pub const INSTANT_REPLY: &str = "Hello from the fake LLM.";
+
+/// How the model answers a plain message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    /// The whole reply in the first response bytes.
+    Instant,
+    /// [`STREAMED_WORDS`] words, one SSE delta every [`STREAMED_GAP`], like a model writing
+    /// about 100 tokens a second.
+    Streamed,
+}
+
+/// Words in the streamed reply.
+pub const STREAMED_WORDS: usize = 24;
+/// Gap between streamed deltas.
+pub const STREAMED_GAP: Duration = Duration::from_millis(10);
+
+impl Reply {
+    /// How long the model itself takes to answer (what the gateway cannot be faster than).
+    pub fn model_time(self) -> Duration {
+        match self {
+            Self::Instant => Duration::ZERO,
+            Self::Streamed => STREAMED_GAP * u32::try_from(STREAMED_WORDS - 1).unwrap_or(0),
+        }
+    }
+}
+
+/// Starts the fake model on the current runtime.
+pub async fn start(reply: Reply) -> Result<FakeLlm> {
+    let calls = Arc::new(AtomicU64::new(0));
+    let streamed_text = (1..=STREAMED_WORDS)
+        .map(|i| format!("word{i}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let responder = Responder::new(move |request| {
+        if last_is_tool_result(request) {
+            return Turn::text("The command finished.").into();
+        }
+        if last_user_text(request).contains(TOOL_PROMPT) {
+            let n = calls.fetch_add(1, Ordering::Relaxed);
+            let call = ToolCall::new(&format!("call_{n}"), "exec", json!({"command": "true"}));
+            return Turn::tool_calls([call]).into();
+        }
+        match reply {
+            Reply::Instant => Turn::text(INSTANT_REPLY).into(),
+            Reply::Streamed => Turn::text(&streamed_text).chunk_delay(STREAMED_GAP).into(),
+        }
+    });
+    FakeLlm::start_with(FakeLlmOptions {
+        // Both gateways' requests are well formed; a long benchmark should not stop at a
+        // quirk of one of them, and keeps no request log (its memory would grow with the run).
+        on_violation: OnViolation::Record,
+        system_prompt: SystemPrompt::Optional,
+        responder: Some(responder),
+        keep_requests: false,
+        ..FakeLlmOptions::default()
+    })
+    .await
+    .context("starting the fake LLM")
+}
+
+fn last_is_tool_result(request: &RecordedRequest) -> bool {
+    request
+        .messages()
+        .last()
+        .is_some_and(|m| m["role"] == "tool")
+}
+
+/// The text of the user messages since the last assistant message, whether strings or
+/// content parts (OpenClaw sends the prompt, then a second user message with context).
+fn last_user_text(request: &RecordedRequest) -> String {
+    request
+        .messages()
+        .iter()
+        .rev()
+        .take_while(|m| m["role"] != "assistant")
+        .filter(|m| m["role"] == "user")
+        .flat_map(|m| match &m["content"] {
+            Value::String(text) => vec![text.clone()],
+            Value::Array(parts) => parts
+                .iter()
+                .filter_map(|p| p["text"].as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

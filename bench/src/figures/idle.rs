@@ -1,0 +1,55 @@
+//! Idle RSS: a gateway with the default config, some time after it became ready, summed over
+//! every process it started.
+
+use anyhow::Result;
+
+use super::{Bench, mb, progress};
+use crate::fake::Reply;
+use crate::report::{Figure, Goal};
+use crate::target::GatewayOptions;
+
+/// Measures idle RSS. The targets idle side by side (idle processes do not disturb each
+/// other), so the settle time is paid once per run, not once per target.
+pub async fn idle_rss(bench: &mut Bench) -> Result<Figure> {
+    let settle = bench.plan.idle_settle;
+    let mut figure = Figure::new(
+        "idle",
+        "Idle RSS",
+        &format!(
+            "Resident memory (VmRSS summed over the gateway and all its child processes) {} s \
+             after the first `hello-ok`; no client stays connected.",
+            settle.as_secs_f64()
+        ),
+    );
+    let url = bench.base_url(Reply::Instant);
+    let mut samples: Vec<(crate::target::Kind, f64)> = Vec::new();
+    for run in 0..bench.plan.idle_runs {
+        let mut gateways = Vec::new();
+        for target in &bench.targets {
+            let mut gateway = target.start(&url, GatewayOptions::default())?;
+            gateway.wait_ready(super::startup::READY_LIMIT).await?;
+            gateways.push(gateway);
+        }
+        tokio::time::sleep(settle).await;
+        for gateway in gateways {
+            let rss = mb(gateway.rss()?);
+            progress(&format!(
+                "idle run {run}: {} {rss:.1} MB",
+                gateway.kind.name()
+            ));
+            samples.push((gateway.kind, rss));
+            gateway.stop().await;
+        }
+    }
+    for target in &bench.targets {
+        let values: Vec<f64> = samples
+            .iter()
+            .filter(|(kind, _)| *kind == target.kind)
+            .map(|(_, v)| *v)
+            .collect();
+        let row = figure.row("idle RSS", "MB");
+        row.set(target.kind, &values);
+        row.goal = Some(Goal::AtMost(8.0));
+    }
+    Ok(figure)
+}

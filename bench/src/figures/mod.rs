@@ -1,0 +1,212 @@
+//! The figures: each module measures one table of `docs/benchmarks.md` for every target.
+
+pub mod connections;
+pub mod footprint;
+pub mod idle;
+pub mod startup;
+pub mod throughput;
+pub mod tool;
+pub mod turns;
+
+use std::time::Duration;
+
+use anyhow::Result;
+use rustyclaw_testkit::FakeLlm;
+
+use crate::fake::{self, Reply};
+use crate::report::{Figure, Series};
+use crate::target::{Kind, Target};
+
+/// How much of everything to do. [`Plan::full`] is the documented run, [`Plan::quick`] a
+/// short one, [`Plan::smoke`] the few iterations the test suite runs.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// `--version`/`--help` runs for rustyclaw and for OpenClaw.
+    pub cold_runs: (usize, usize),
+    /// Start-to-`hello-ok` runs for rustyclaw and OpenClaw.
+    pub ready_runs: (usize, usize),
+    /// Idle gateways started (both targets at once) and how long each settles.
+    pub idle_runs: usize,
+    /// Settle time before the idle RSS reading.
+    pub idle_settle: Duration,
+    /// Turns in the one-session run; the first reading is taken at `turn_checkpoint`.
+    pub session_turns: u64,
+    /// Turn count of the first RSS reading.
+    pub turn_checkpoint: u64,
+    /// Turns per session in the 100-session run.
+    pub turns_per_session: u64,
+    /// Sessions in the many-session run.
+    pub sessions: u64,
+    /// Repetitions of the message runs for rustyclaw (OpenClaw runs once: minutes each).
+    pub message_runs: usize,
+    /// Turns with the streamed reply.
+    pub streamed_turns: u64,
+    /// Throughput: concurrent sessions, and how long to drive them (rustyclaw, OpenClaw).
+    pub throughput_sessions: u64,
+    /// Throughput measuring window per target.
+    pub throughput_window: (Duration, Duration),
+    /// Throughput repetitions for rustyclaw.
+    pub throughput_runs: usize,
+    /// Idle connections held by rustyclaw and OpenClaw.
+    pub connections: (usize, usize),
+    /// Clients subscribed for the fan-out, and events sent to them.
+    pub fanout_clients: usize,
+    /// Events in the fan-out run.
+    pub fanout_events: usize,
+    /// Tool-call turns per configuration.
+    pub tool_turns: u64,
+}
+
+impl Plan {
+    /// The documented run (about 25 minutes with OpenClaw).
+    pub fn full() -> Self {
+        Self {
+            cold_runs: (50, 5),
+            ready_runs: (10, 3),
+            idle_runs: 3,
+            idle_settle: Duration::from_secs(60),
+            session_turns: 1000,
+            turn_checkpoint: 100,
+            turns_per_session: 10,
+            sessions: 100,
+            message_runs: 3,
+            streamed_turns: 100,
+            throughput_sessions: 100,
+            throughput_window: (Duration::from_secs(10), Duration::from_secs(30)),
+            throughput_runs: 3,
+            connections: (50_000, 2_000),
+            fanout_clients: 1000,
+            fanout_events: 100,
+            tool_turns: 30,
+        }
+    }
+
+    /// A short run (under 5 minutes with OpenClaw).
+    pub fn quick() -> Self {
+        Self {
+            cold_runs: (10, 2),
+            ready_runs: (3, 1),
+            idle_runs: 1,
+            idle_settle: Duration::from_secs(10),
+            session_turns: 200,
+            turn_checkpoint: 100,
+            turns_per_session: 2,
+            sessions: 100,
+            message_runs: 1,
+            streamed_turns: 10,
+            throughput_sessions: 100,
+            throughput_window: (Duration::from_secs(3), Duration::from_secs(10)),
+            throughput_runs: 1,
+            connections: (2_000, 200),
+            fanout_clients: 200,
+            fanout_events: 20,
+            tool_turns: 5,
+        }
+    }
+
+    /// A few iterations of every load generator, for the test suite.
+    pub fn smoke() -> Self {
+        Self {
+            cold_runs: (2, 1),
+            ready_runs: (1, 1),
+            idle_runs: 1,
+            idle_settle: Duration::from_millis(200),
+            session_turns: 6,
+            turn_checkpoint: 3,
+            turns_per_session: 1,
+            sessions: 4,
+            message_runs: 1,
+            streamed_turns: 2,
+            throughput_sessions: 4,
+            throughput_window: (Duration::from_millis(500), Duration::from_secs(2)),
+            throughput_runs: 1,
+            connections: (50, 10),
+            fanout_clients: 10,
+            fanout_events: 3,
+            tool_turns: 1,
+        }
+    }
+}
+
+/// Everything a figure needs: the targets, the plan, and the fake models.
+pub struct Bench {
+    /// Gateways to measure, rustyclaw first.
+    pub targets: Vec<Target>,
+    /// How much to do.
+    pub plan: Plan,
+    /// The model that answers at once.
+    pub instant: FakeLlm,
+    /// The model that streams its reply.
+    pub streamed: FakeLlm,
+    /// RSS samples collected for the chart.
+    pub series: Vec<Series>,
+}
+
+impl Bench {
+    /// Starts both fake models.
+    pub async fn new(targets: Vec<Target>, plan: Plan) -> Result<Self> {
+        Ok(Self {
+            targets,
+            plan,
+            instant: fake::start(Reply::Instant).await?,
+            streamed: fake::start(Reply::Streamed).await?,
+            series: Vec::new(),
+        })
+    }
+
+    /// The base URL of a fake model.
+    pub fn base_url(&self, reply: Reply) -> String {
+        match reply {
+            Reply::Instant => self.instant.base_url(),
+            Reply::Streamed => self.streamed.base_url(),
+        }
+    }
+
+    /// The target of `kind`, if measured.
+    pub fn target(&self, kind: Kind) -> Option<&Target> {
+        self.targets.iter().find(|t| t.kind == kind)
+    }
+
+    /// Measures figure `id`.
+    pub async fn figure(&mut self, id: &str) -> Result<Figure> {
+        match id {
+            "size" => footprint::size(self).await,
+            "startup" => startup::cold_start(self).await,
+            "ready" => startup::ready(self).await,
+            "idle" => idle::idle_rss(self).await,
+            "turns" => turns::turns(self).await,
+            "throughput" => throughput::throughput(self).await,
+            "connections" => connections::connections(self).await,
+            "tool" => tool::tool_call(self).await,
+            other => anyhow::bail!("unknown figure {other:?}; known: {}", FIGURES.join(", ")),
+        }
+    }
+}
+
+/// Every figure, in report order.
+pub const FIGURES: &[&str] = &[
+    "size",
+    "startup",
+    "ready",
+    "idle",
+    "turns",
+    "throughput",
+    "connections",
+    "tool",
+];
+
+/// Bytes to megabytes (10^6, as `ls -l --si` and the targets count).
+pub fn mb(bytes: u64) -> f64 {
+    bytes as f64 / 1_000_000.0
+}
+
+/// A duration in milliseconds.
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Writes a progress line to stderr.
+pub fn progress(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "[bench] {line}");
+}

@@ -1,0 +1,13 @@
+//! Benchmark harness: rustyclaw and the official OpenClaw gateway measured side by side, on
+//! loopback, against the same fake model. See `docs/benchmarks.md` for the figures and
+//! `bench/run.sh` for the one command that reproduces them.
+
+pub mod chart;
+pub mod client;
+pub mod drive;
+pub mod fake;
+pub mod figures;
+pub mod process;
+pub mod report;
+pub mod stats;
+pub mod target;

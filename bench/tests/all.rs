@@ -1,0 +1,3 @@
+//! Integration tests of the benchmark harness.
+
+mod smoke;
