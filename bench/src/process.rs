@@ -155,6 +155,12 @@ impl Running {
         tree_rss(self.pid)
     }
 
+    /// The anonymous part of [`Self::tree_rss`] (`RssAnon`: heap, stacks, private data; not
+    /// the program's own code and libraries mapped from files), in bytes.
+    pub fn tree_anon(&self) -> Result<u64> {
+        tree_sum(self.pid, "RssAnon:")
+    }
+
     /// Whether it has exited.
     pub fn exited(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(Some(_)))
@@ -191,6 +197,11 @@ impl Running {
 
 /// Sum of `VmRSS` over `root` and its descendants, in bytes.
 pub fn tree_rss(root: u32) -> Result<u64> {
+    tree_sum(root, "VmRSS:")
+}
+
+/// Sum of the `/proc/<pid>/status` field `field` (kB) over `root` and its descendants, in bytes.
+fn tree_sum(root: u32, field: &str) -> Result<u64> {
     let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
     for entry in std::fs::read_dir("/proc").context("reading /proc")? {
         let Ok(entry) = entry else { continue };
@@ -210,12 +221,12 @@ pub fn tree_rss(root: u32) -> Result<u64> {
     let mut seen = 0usize;
     while let Some(pid) = stack.pop() {
         seen += 1;
-        total += rss_of(pid).unwrap_or(0);
+        total += status_kib(pid, field).unwrap_or(0) * 1024;
         if let Some(kids) = children.get(&pid) {
             stack.extend(kids);
         }
     }
-    if seen == 0 || rss_of(root).is_none() {
+    if seen == 0 || status_kib(root, field).is_none() {
         bail!("process {root} is gone");
     }
     Ok(total)
@@ -229,16 +240,17 @@ fn parent_of(pid: u32) -> Option<u32> {
     after_name.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// `VmRSS` of one process in bytes; `None` once it is gone (kernel threads have none: 0).
-fn rss_of(pid: u32) -> Option<u64> {
+/// A kB field of `/proc/<pid>/status`; `None` once the process is gone (kernel threads have
+/// no memory fields: 0).
+fn status_kib(pid: u32, field: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let kib = status
         .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .find_map(|line| line.strip_prefix(field))
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|n| n.parse::<u64>().ok())
         .unwrap_or(0);
-    Some(kib * 1024)
+    Some(kib)
 }
 
 /// Raises this process's open-file limit (inherited by the gateways it starts) to at least
@@ -276,6 +288,13 @@ mod tests {
     fn the_tree_of_this_process_has_resident_memory() {
         let rss = tree_rss(std::process::id()).unwrap();
         assert!(rss > 1024 * 1024, "{rss}");
+    }
+
+    #[test]
+    fn the_anonymous_part_is_smaller_than_the_whole() {
+        let rss = tree_sum(std::process::id(), "VmRSS:").unwrap();
+        let anon = tree_sum(std::process::id(), "RssAnon:").unwrap();
+        assert!(anon > 0 && anon < rss, "{anon} of {rss}");
     }
 
     #[test]

@@ -17,6 +17,10 @@ use crate::target::{GatewayOptions, Kind, Target};
 /// The message every turn sends.
 const MESSAGE: &str = "Hello, benchmark turn.";
 
+/// Turns run before timing starts (not counted in latency or turn counts; RSS before them is
+/// the "before the first turn" reading).
+const WARM_UP_TURNS: u64 = 3;
+
 /// How many RSS samples the chart gets per run.
 const CHART_POINTS: u64 = 50;
 
@@ -40,11 +44,12 @@ pub async fn turns(bench: &mut Bench) -> Result<Figure> {
              another on one session, then (fresh gateway) {} sessions × {} turns, all sessions \
              at once over one connection. RSS is the gateway's process tree. Turn latency is \
              `chat.send` sent → the run's `final` chat event received, over all turns of the \
-             one-session run. The streamed rows use the model that writes {} words {} ms apart \
+             one-session run, after {} warm-up turns. The streamed rows use the model that writes {} words {} ms apart \
              (≈{} ms of model time per turn).",
             plan.session_turns,
             plan.sessions,
             plan.turns_per_session,
+            WARM_UP_TURNS,
             crate::fake::STREAMED_WORDS,
             crate::fake::STREAMED_GAP.as_millis(),
             Reply::Streamed.model_time().as_millis()
@@ -191,6 +196,11 @@ async fn one_session(
 ) -> Result<RunOutcome> {
     let (gateway, mut client) = started(bench, target, Reply::Instant).await?;
     let before = mb(gateway.rss()?);
+    // OpenClaw prepares its workspace and caches on the first turns of a session (seconds
+    // each); those turns are not what a turn costs once running, for either gateway.
+    for _ in 0..WARM_UP_TURNS {
+        drive::turn(&mut client, "bench-one", MESSAGE).await?;
+    }
     let every = (turns / CHART_POINTS).max(1);
     let mut series = vec![(0, before)];
     let mut latencies = Vec::new();
@@ -259,6 +269,9 @@ async fn many_sessions(
 /// Latencies (ms) of `turns` sequential turns with the streamed model.
 async fn streamed_turns(bench: &Bench, target: &Target, turns: u64) -> Result<Vec<f64>> {
     let (gateway, mut client) = started(bench, target, Reply::Streamed).await?;
+    for _ in 0..WARM_UP_TURNS {
+        drive::turn(&mut client, "bench-streamed", MESSAGE).await?;
+    }
     let mut latencies = Vec::new();
     for _ in 0..turns {
         latencies.push(ms(
