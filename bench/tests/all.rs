@@ -1,3 +1,4 @@
 //! Integration tests of the benchmark harness.
+#![cfg(test)]
 
 mod smoke;
