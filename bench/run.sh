@@ -14,7 +14,10 @@ ensure_rust
 command -v bwrap >/dev/null 2>&1 || apt_install bubblewrap
 
 echo "==> building rustyclaw and the benchmark harness (release)"
-cargo build --release --locked -p rustyclaw-cli -p rustyclaw-bench
+# Separately: built together, cargo would unify the harness's dependency features into the
+# binary under test, which would then not be the binary users get.
+cargo build --release --locked -p rustyclaw-bench
+cargo build --release --locked -p rustyclaw-cli
 
 if [[ " $* " != *" --only rustyclaw "* ]]; then
   scripts/conformance-deps.sh

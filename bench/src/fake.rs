@@ -11,6 +11,7 @@ use rustyclaw_testkit::fake_llm::{
     FakeLlm, FakeLlmOptions, OnViolation, RecordedRequest, Responder, SystemPrompt, ToolCall, Turn,
 };
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 /// The user message that makes the fake model call `exec` with `true`.
 pub const TOOL_PROMPT: &str = "Benchmark: run the command true with the exec tool.";
@@ -33,14 +34,45 @@ pub const STREAMED_WORDS: usize = 24;
 /// Gap between streamed deltas.
 pub const STREAMED_GAP: Duration = Duration::from_millis(10);
 
-impl Reply {
-    /// How long the model itself takes to answer (what the gateway cannot be faster than).
-    pub fn model_time(self) -> Duration {
-        match self {
-            Self::Instant => Duration::ZERO,
-            Self::Streamed => STREAMED_GAP * u32::try_from(STREAMED_WORDS - 1).unwrap_or(0),
+/// How long the model itself takes to stream a whole reply, measured with a plain HTTP/1.1
+/// request from this process (what no gateway can be faster than): the median of five.
+pub async fn model_time(base_url: &str) -> Result<Duration> {
+    let authority = base_url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split('/').next())
+        .context("the fake model's base URL is not http://host:port/…")?
+        .to_owned();
+    let body = json!({
+        "model": "fake-model", "stream": true,
+        "messages": [{"role": "system", "content": "Benchmark."},
+                     {"role": "user", "content": "Hello"}],
+    })
+    .to_string();
+    let request = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let started = std::time::Instant::now();
+        let mut stream = tokio::net::TcpStream::connect(&authority)
+            .await
+            .with_context(|| format!("connecting to the fake model at {authority}"))?;
+        stream.write_all(request.as_bytes()).await?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await?;
+        let text = String::from_utf8_lossy(&response);
+        if !text.starts_with("HTTP/1.1 200") || !text.contains("[DONE]") {
+            anyhow::bail!(
+                "the fake model answered {}",
+                text.lines().next().unwrap_or("")
+            );
         }
+        times.push(started.elapsed());
     }
+    times.sort();
+    Ok(times[times.len() / 2])
 }
 
 /// Starts the fake model on the current runtime.

@@ -44,15 +44,14 @@ pub async fn turns(bench: &mut Bench) -> Result<Figure> {
              another on one session, then (fresh gateway) {} sessions × {} turns, all sessions \
              at once over one connection. RSS is the gateway's process tree. Turn latency is \
              `chat.send` sent → the run's `final` chat event received, over all turns of the \
-             one-session run, after {} warm-up turns. The streamed rows use the model that writes {} words {} ms apart \
-             (≈{} ms of model time per turn).",
+             one-session run, after {} warm-up turns. The streamed rows use the model that writes {} words {} ms apart; \
+             the model time subtracted is a plain HTTP request for the same reply, made by the harness.",
             plan.session_turns,
             plan.sessions,
             plan.turns_per_session,
             WARM_UP_TURNS,
             crate::fake::STREAMED_WORDS,
             crate::fake::STREAMED_GAP.as_millis(),
-            Reply::Streamed.model_time().as_millis()
         ),
     );
     for target in bench.targets.clone() {
@@ -157,7 +156,7 @@ pub async fn turns(bench: &mut Bench) -> Result<Figure> {
             row.goal = goal;
         }
         let streamed = streamed_turns(bench, &target, plan.streamed_turns).await?;
-        let model = ms(Reply::Streamed.model_time());
+        let model = ms(crate::fake::model_time(&bench.base_url(Reply::Streamed)).await?);
         let p50 = percentile(&streamed, 50.0).unwrap_or(f64::NAN);
         figure
             .row("turn latency p50, streamed model", "ms")
