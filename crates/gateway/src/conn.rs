@@ -341,7 +341,12 @@ fn receives(state: &GatewayState, granted: &Granted, event: &OutEvent) -> bool {
 }
 
 fn forward(events: &mut Events, event: &OutEvent) -> bool {
-    events.push_versioned(event.event, &event.payload, event.state_version)
+    events.seq += 1;
+    match events.tx.try_send(Out::Text(event.frame_text(events.seq))) {
+        Ok(()) => true,
+        // Full: the client is too slow; closed: the socket failed, nothing more to do.
+        Err(TrySendError::Full(_) | TrySendError::Closed(_)) => false,
+    }
 }
 
 fn spawn_call(
@@ -352,4 +357,34 @@ fn spawn_call(
 ) {
     let (state, granted, sender) = (state.clone(), granted.clone(), sender.clone());
     tokio::spawn(async move { methods::dispatch(&state, &granted, &sender, request).await });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shared_event_frame_is_the_frame_serde_writes() {
+        use crate::pump::OutEvent;
+        let event = OutEvent {
+            event: "presence",
+            payload: serde_json::json!({"presence": [{"text": "a \"quoted\" row", "ts": 1}]}),
+            scope: None,
+            state_version: Some(StateVersion {
+                presence: 3,
+                health: 4,
+            }),
+            encoded: Default::default(),
+        };
+        let mut expected = event_frame("presence", &event.payload, Some(7));
+        expected.state_version = event.state_version;
+        let expected: Value = serde_json::from_str(&encode(&Frame::Event(expected))).unwrap();
+        let shared: Value = serde_json::from_str(&event.frame_text(7)).unwrap();
+        assert_eq!(shared, expected);
+        // Every other connection reuses the serialized payload with its own seq.
+        assert!(event.encoded.get().is_some());
+        let again: Value = serde_json::from_str(&event.frame_text(8)).unwrap();
+        assert_eq!(again["seq"], 8);
+        assert_eq!(again["payload"], expected["payload"]);
+    }
 }

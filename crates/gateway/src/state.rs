@@ -158,6 +158,7 @@ impl GatewayState {
             payload: serde_json::to_value(payload).unwrap_or(serde_json::Value::Null),
             scope,
             state_version: None,
+            encoded: Default::default(),
         });
     }
 

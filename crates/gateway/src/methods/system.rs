@@ -109,6 +109,7 @@ pub(crate) fn spawn_health_refresh(state: &GatewayState) {
                         payload: serde_json::to_value(snapshot).unwrap_or(Value::Null),
                         scope: None,
                         state_version: Some(version),
+                        encoded: Default::default(),
                     });
                 }
                 Err(error) => tracing::warn!(%error, "health refresh failed"),
@@ -131,6 +132,7 @@ fn broadcast_presence(state: &GatewayState, version: StateVersion) {
         // Who is connected is operator information (upstream's event scope guard).
         scope: Some(READ),
         state_version: Some(version),
+        encoded: Default::default(),
     });
 }
 

@@ -107,6 +107,7 @@ pub(super) async fn emit_with(state: &GatewayState, key: &SessionKey, reason: &s
         payload,
         scope: Some(READ),
         state_version: None,
+        encoded: Default::default(),
     });
 }
 
