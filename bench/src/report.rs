@@ -46,6 +46,9 @@ pub struct Row {
     pub openclaw: Option<Summary>,
     /// rustyclaw's target, when the issue sets one.
     pub goal: Option<Goal>,
+    /// More is better (rates); the ratio is then rustyclaw ÷ OpenClaw.
+    #[serde(default)]
+    pub higher_is_better: bool,
 }
 
 impl Row {
@@ -57,6 +60,7 @@ impl Row {
             rustyclaw: None,
             openclaw: None,
             goal: None,
+            higher_is_better: false,
         }
     }
 
@@ -208,7 +212,7 @@ pub fn markdown(results: &Results, chart_file: Option<&str>) -> String {
     let _ = writeln!(
         out,
         "Cells are the median over runs, with (min–max, n=runs) when there were several. \
-         Ratio = OpenClaw ÷ rustyclaw (for throughput: rustyclaw ÷ OpenClaw), so larger means \
+         Ratio = OpenClaw ÷ rustyclaw (for rates: rustyclaw ÷ OpenClaw), so larger means \
          rustyclaw is ahead.\n"
     );
     for figure in &results.figures {
@@ -227,7 +231,8 @@ pub fn markdown(results: &Results, chart_file: Option<&str>) -> String {
         for row in &figure.rows {
             let ratio = match (row.rustyclaw, row.openclaw) {
                 (Some(r), Some(o)) if r.median > 0.0 && o.median > 0.0 => {
-                    let higher_is_better = matches!(row.goal, Some(Goal::AtLeast(_)));
+                    let higher_is_better =
+                        row.higher_is_better || matches!(row.goal, Some(Goal::AtLeast(_)));
                     let ratio = if higher_is_better {
                         r.median / o.median
                     } else {
