@@ -16,8 +16,12 @@ use rustyclaw_bench::{chart, process};
 struct Args {
     /// Figures to measure: `all`, or any of size, startup, ready, idle, turns, throughput,
     /// connections, tool.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "render")]
     figures: Vec<String>,
+    /// Measure nothing: rewrite `docs/benchmarks.md` and its chart from a results file that
+    /// an earlier run left in `target/bench/`.
+    #[arg(long, value_name = "RESULTS_JSON", conflicts_with = "figures")]
+    render: Option<PathBuf>,
     /// Fewer iterations and shorter settle times (a few minutes in all).
     #[arg(long)]
     quick: bool,
@@ -46,6 +50,13 @@ fn workspace() -> PathBuf {
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
+    if let Some(path) = &args.render {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("--render {}", path.display()))?;
+        let results: Results = serde_json::from_str(&text)
+            .with_context(|| format!("--render {}: not a results file", path.display()))?;
+        return write_docs(&results);
+    }
     let all = args.figures.iter().any(|f| f == "all");
     let selected: Vec<&str> = if all {
         FIGURES.to_vec()
@@ -96,21 +107,27 @@ async fn main() -> Result<()> {
     std::fs::write(&json, serde_json::to_vec_pretty(&results)?)?;
     progress(&format!("results: {}", json.display()));
 
-    let write_docs = all || args.write_docs;
-    let chart_name = "benchmarks-rss.svg";
-    let svg = chart::rss_svg(&results.series);
-    let markdown = report::markdown(&results, svg.as_ref().map(|_| chart_name));
-    if write_docs {
-        let docs = workspace().join("docs");
-        if let Some(svg) = &svg {
-            std::fs::write(docs.join(chart_name), svg)?;
-        }
-        let path = docs.join("benchmarks.md");
-        let current = std::fs::read_to_string(&path).unwrap_or_default();
-        std::fs::write(&path, report::splice(&current, &markdown))?;
-        progress(&format!("wrote {}", path.display()));
+    if all || args.write_docs {
+        write_docs(&results)?;
     }
+    let markdown = report::markdown(&results, None);
     std::io::stdout().write_all(markdown.as_bytes())?;
+    Ok(())
+}
+
+/// Rewrites the generated part of `docs/benchmarks.md` and the RSS chart beside it.
+fn write_docs(results: &Results) -> Result<()> {
+    let chart_name = "benchmarks-rss.svg";
+    let docs = workspace().join("docs");
+    let svg = chart::rss_svg(&results.series);
+    if let Some(svg) = &svg {
+        std::fs::write(docs.join(chart_name), svg)?;
+    }
+    let markdown = report::markdown(results, svg.as_ref().map(|_| chart_name));
+    let path = docs.join("benchmarks.md");
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    std::fs::write(&path, report::splice(&current, &markdown))?;
+    progress(&format!("wrote {}", path.display()));
     Ok(())
 }
 

@@ -218,11 +218,7 @@ pub fn markdown(results: &Results, chart_file: Option<&str>) -> String {
     for figure in &results.figures {
         let _ = writeln!(out, "### {}\n", figure.title);
         let _ = writeln!(out, "{}\n", figure.how);
-        let _ = writeln!(
-            out,
-            "Reproduce: `cargo run -p rustyclaw-bench --release -- {}`\n",
-            figure.id
-        );
+        let _ = writeln!(out, "Reproduce: `./bench/run.sh {}`\n", figure.id);
         let _ = writeln!(
             out,
             "| metric | rustyclaw | OpenClaw | ratio | rustyclaw target |"
