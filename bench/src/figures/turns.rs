@@ -12,7 +12,7 @@ use crate::drive::{self, Until};
 use crate::fake::Reply;
 use crate::report::{Figure, Goal, Series};
 use crate::stats::percentile;
-use crate::target::{GatewayOptions, Kind, Target};
+use crate::target::{Gateway, GatewayOptions, Kind, Target};
 
 /// The message every turn sends.
 const MESSAGE: &str = "Hello, benchmark turn.";
@@ -187,6 +187,57 @@ async fn started(
     Ok((gateway, client))
 }
 
+/// RSS readings during a message run: one every `every` turns for the chart, and the one at
+/// the checkpoint turn for the table.
+struct Sampler {
+    pid: u32,
+    every: u64,
+    checkpoint: u64,
+    series: Vec<(u64, f64)>,
+    at_checkpoint: f64,
+}
+
+impl Sampler {
+    fn new(gateway: &Gateway, turns: u64, checkpoint: u64) -> Result<Self> {
+        let before = mb(gateway.rss()?);
+        Ok(Self {
+            pid: gateway.running.pid,
+            every: (turns / CHART_POINTS).max(1),
+            checkpoint,
+            series: vec![(0, before)],
+            at_checkpoint: before,
+        })
+    }
+
+    /// After turn number `done` (counted from 1).
+    fn after_turn(&mut self, done: u64) {
+        if done.is_multiple_of(self.every) || done == self.checkpoint {
+            let rss = crate::process::tree_rss(self.pid).map_or(f64::NAN, mb);
+            self.series.push((done, rss));
+            if done == self.checkpoint {
+                self.at_checkpoint = rss;
+            }
+        }
+    }
+
+    /// The final reading; stops the gateway.
+    async fn finish(
+        self,
+        gateway: Gateway,
+        client: Client,
+        latencies: Vec<Duration>,
+    ) -> Result<RunOutcome> {
+        let after = mb(gateway.rss()?);
+        client.close().await;
+        gateway.stop().await;
+        Ok(RunOutcome {
+            rss: (self.series[0].1, self.at_checkpoint, after),
+            latencies,
+            series: self.series,
+        })
+    }
+}
+
 async fn one_session(
     bench: &Bench,
     target: &Target,
@@ -194,34 +245,18 @@ async fn one_session(
     checkpoint: u64,
 ) -> Result<RunOutcome> {
     let (gateway, mut client) = started(bench, target, Reply::Instant).await?;
-    let before = mb(gateway.rss()?);
+    let mut sampler = Sampler::new(&gateway, turns, checkpoint)?;
     // OpenClaw prepares its workspace and caches on the first turns of a session (seconds
     // each); those turns are not what a turn costs once running, for either gateway.
     for _ in 0..WARM_UP_TURNS {
         drive::turn(&mut client, "bench-one", MESSAGE).await?;
     }
-    let every = (turns / CHART_POINTS).max(1);
-    let mut series = vec![(0, before)];
     let mut latencies = Vec::new();
-    let mut at_checkpoint = before;
     for done in 1..=turns {
         latencies.push(drive::turn(&mut client, "bench-one", MESSAGE).await?);
-        if done.is_multiple_of(every) || done == checkpoint {
-            let rss = mb(gateway.rss()?);
-            series.push((done, rss));
-            if done == checkpoint {
-                at_checkpoint = rss;
-            }
-        }
+        sampler.after_turn(done);
     }
-    let after = mb(gateway.rss()?);
-    client.close().await;
-    gateway.stop().await;
-    Ok(RunOutcome {
-        rss: (before, at_checkpoint, after),
-        latencies,
-        series,
-    })
+    sampler.finish(gateway, client, latencies).await
 }
 
 async fn many_sessions(
@@ -231,38 +266,18 @@ async fn many_sessions(
     per_session: u64,
 ) -> Result<RunOutcome> {
     let (gateway, mut client) = started(bench, target, Reply::Instant).await?;
-    let before = mb(gateway.rss()?);
-    let keys: Vec<String> = (0..sessions).map(|i| format!("bench-{i}")).collect();
     let total = sessions * per_session;
-    let every = (total / CHART_POINTS).max(1);
-    let checkpoint = bench.plan.turn_checkpoint.min(total);
-    let mut samples = vec![(0, before)];
-    let mut at_checkpoint = before;
-    let pid = gateway.running.pid;
+    let mut sampler = Sampler::new(&gateway, total, bench.plan.turn_checkpoint.min(total))?;
+    let keys: Vec<String> = (0..sessions).map(|i| format!("bench-{i}")).collect();
     let latencies = drive::concurrent(
         &mut client,
         &keys,
         MESSAGE,
         Until::TurnsPerSession(per_session),
-        |done| {
-            if done.is_multiple_of(every) || done == checkpoint {
-                let rss = crate::process::tree_rss(pid).map(mb).unwrap_or(f64::NAN);
-                samples.push((done, rss));
-                if done == checkpoint {
-                    at_checkpoint = rss;
-                }
-            }
-        },
+        |done| sampler.after_turn(done),
     )
     .await?;
-    let after = mb(gateway.rss()?);
-    client.close().await;
-    gateway.stop().await;
-    Ok(RunOutcome {
-        rss: (before, at_checkpoint, after),
-        latencies,
-        series: samples,
-    })
+    sampler.finish(gateway, client, latencies).await
 }
 
 /// Latencies (ms) of `turns` sequential turns with the streamed model.
