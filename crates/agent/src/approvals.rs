@@ -91,7 +91,7 @@ pub(crate) fn forward(inner: &Arc<Inner>) {
                 continue;
             };
             if let Some(run_id) = inner.running_run(&key) {
-                let _ = inner.events.send(Event {
+                inner.publish(Event {
                     run_id,
                     session_key: key,
                     kind,

@@ -94,7 +94,7 @@ impl Turn<'_> {
     }
 
     pub(crate) fn emit(&self, kind: EventKind) {
-        let _ = self.inner.events.send(Event {
+        self.inner.publish(Event {
             run_id: self.run_id.clone(),
             session_key: self.key.clone(),
             kind,
@@ -241,7 +241,7 @@ pub(crate) async fn run_batch(
     // a turn that is over, not one still collecting a burst.
     inner.settle(&turn.key, &batch.run_id);
     for run_id in &batch.run_ids {
-        let _ = inner.events.send(Event {
+        inner.publish(Event {
             run_id: run_id.clone(),
             session_key: turn.key.clone(),
             kind: EventKind::Finished(Box::new(outcome.clone())),

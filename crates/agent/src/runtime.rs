@@ -10,7 +10,7 @@ use rustyclaw_protocol::session_entry::QueueMode;
 use rustyclaw_store::Store;
 use rustyclaw_tools::approvals::ApprovalBroker;
 use rustyclaw_tools::{ToolRegistry, ToolServices};
-use tokio::sync::{Semaphore, broadcast};
+use tokio::sync::{Semaphore, broadcast, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::AgentError;
@@ -51,6 +51,8 @@ pub(crate) struct Inner {
     pub host_name: String,
     lanes: Mutex<HashMap<SessionKey, Lane>>,
     global: Semaphore,
+    /// Who waits for which run's outcome ([`AgentRuntime::watch_run`]).
+    run_watchers: Mutex<HashMap<RunId, Vec<oneshot::Sender<RunOutcome>>>>,
 }
 
 /// A session's lane: the cached session, the running turn and what waits behind it.
@@ -72,7 +74,24 @@ struct Lane {
 /// recently used are dropped and reloaded from the store on their next message.
 const CACHED_IDLE_SESSIONS: usize = 256;
 
+/// Registered watchers beyond which abandoned ones (their receiver dropped: a caller that timed
+/// out, or watched a run that never started) are swept on the next registration.
+const WATCHERS_BEFORE_SWEEP: usize = 1024;
+
 impl Inner {
+    /// Sends `event` to every subscriber and, when it ends a run, its outcome to whoever
+    /// watches that run. Every event of the runtime goes through here.
+    pub(crate) fn publish(&self, event: Event) {
+        if let EventKind::Finished(outcome) = &event.kind
+            && let Some(watchers) = lock(&self.run_watchers).remove(&event.run_id)
+        {
+            for watcher in watchers {
+                let _ = watcher.send(outcome.as_ref().clone());
+            }
+        }
+        let _ = self.events.send(event);
+    }
+
     /// Marks `run_id`, the turn holding `key`'s lane, as settled: its outcome is about to be
     /// announced, so a message arriving from now on is a reply to it, not part of a burst.
     pub(crate) fn settle(&self, key: &SessionKey, run_id: &RunId) {
@@ -138,6 +157,7 @@ impl AgentRuntime {
                 host_name: parts.host_name,
                 lanes: Mutex::new(HashMap::new()),
                 global: Semaphore::new(permits),
+                run_watchers: Mutex::new(HashMap::new()),
             }),
         };
         crate::approvals::forward(&runtime.inner);
@@ -147,6 +167,24 @@ impl AgentRuntime {
     /// Every event of every run from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.inner.events.subscribe()
+    }
+
+    /// The outcome of run `run_id`, delivered once when it finishes. Register before
+    /// submitting the run so its end cannot be missed. Unlike [`Self::subscribe`], a waiter
+    /// does not see (or clone) the events of every other run, so a gateway with many runs in
+    /// flight does not do work quadratic in their number; and it cannot lag behind and miss
+    /// the end. Dropping the receiver gives up.
+    pub fn watch_run(&self, run_id: &RunId) -> oneshot::Receiver<RunOutcome> {
+        let (tx, rx) = oneshot::channel();
+        let mut watchers = lock(&self.inner.run_watchers);
+        if watchers.len() >= WATCHERS_BEFORE_SWEEP {
+            watchers.retain(|_, waiting| {
+                waiting.retain(|w| !w.is_closed());
+                !waiting.is_empty()
+            });
+        }
+        watchers.entry(run_id.clone()).or_default().push(tx);
+        rx
     }
 
     /// The exec approval broker: pending requests, approvers and their events (also forwarded
@@ -402,7 +440,7 @@ impl AgentRuntime {
     }
 
     fn emit(&self, run_id: &RunId, key: &SessionKey, kind: EventKind) {
-        let _ = self.inner.events.send(Event {
+        self.inner.publish(Event {
             run_id: run_id.clone(),
             session_key: key.clone(),
             kind,

@@ -172,3 +172,27 @@ async fn a_reply_sent_the_moment_a_turn_finishes_starts_without_the_collect_debo
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_watched_run_delivers_its_outcome_to_every_watcher() {
+    let fake = FakeLlm::start().await.unwrap();
+    fake.push(Turn::text("watched reply"));
+    let h = Harness::start(&fake).await;
+    let key = Harness::main_key();
+    let inbound = Harness::inbound(&key, "hello");
+    let run = inbound.run_id.clone();
+    // Registered before the submit, as a caller must, so the end cannot be missed.
+    let first = h.runtime.watch_run(&run);
+    let second = h.runtime.watch_run(&run);
+    let abandoned = h.runtime.watch_run(&rustyclaw_agent::RunId::random());
+    drop(abandoned);
+    h.runtime.submit(Op::Message(inbound)).unwrap();
+    for watcher in [first, second] {
+        let outcome = tokio::time::timeout(Duration::from_secs(10), watcher)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(outcome.status, RunStatus::Done);
+        assert_eq!(outcome.reply.as_deref(), Some("watched reply"));
+    }
+}

@@ -3,12 +3,12 @@
 
 use std::time::Duration;
 
-use rustyclaw_agent::{Event, EventKind, Inbound, Op, RunId, RunOutcome, RunStatus};
+use rustyclaw_agent::{Inbound, Op, RunId, RunOutcome, RunStatus};
 use rustyclaw_protocol::gateway::ResponseFrame;
 use rustyclaw_protocol::transcript::EntryBody;
 use rustyclaw_protocol::{AgentId, SessionId, SessionKey, TranscriptLine};
 use serde_json::{Value, json};
-use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::oneshot;
 
 use super::{Call, Fail, READ, Reply, WRITE, invalid, string_param, unavailable, unhandled};
 
@@ -54,10 +54,10 @@ pub(super) async fn send(state: &GatewayState, params: &Value) -> Reply {
     }
     let run_id = RunId(idempotency_key.clone());
     let agent_id = agent_of(state, &key);
-    let events = start(state, &key, agent_id, message, &run_id, None, "webchat")?;
+    let ended = start(state, &key, agent_id, message, &run_id, None, "webchat")?;
     let state = state.clone();
     tokio::spawn(async move {
-        let outcome = finished(events, &run_id).await;
+        let outcome = finished(ended).await;
         let status = outcome.as_ref().map_or("error", |o| status_word(o.status));
         state
             .0
@@ -67,7 +67,7 @@ pub(super) async fn send(state: &GatewayState, params: &Value) -> Reply {
     Ok(json!({"runId": idempotency_key, "status": "started"}))
 }
 
-/// Subscribes (before submitting, so no event is missed) and submits the turn.
+/// Watches the run (before submitting, so its end is not missed) and submits the turn.
 fn start(
     state: &GatewayState,
     key: &SessionKey,
@@ -76,8 +76,8 @@ fn start(
     run_id: &RunId,
     session_id: Option<String>,
     channel: &str,
-) -> Result<broadcast::Receiver<Event>, Fail> {
-    let events = state.0.runtime.subscribe();
+) -> Result<oneshot::Receiver<RunOutcome>, Fail> {
+    let ended = state.0.runtime.watch_run(run_id);
     // System events queued by `wake` lead the session's next turn.
     let text = state.0.system_events.prepend(key, text);
     let submitted = state.0.runtime.submit(Op::Message(Inbound {
@@ -94,7 +94,7 @@ fn start(
         state.0.dedupe.forget(&run_id.0);
         return Err(unavailable("starting the run", &error));
     }
-    Ok(events)
+    Ok(ended)
 }
 
 /// Starts a turn nobody waits on (a `wake`): its output reaches clients as events.
@@ -110,20 +110,9 @@ pub(super) fn start_turn(
 }
 
 /// Waits for the run's `Finished` event; `None` if the runtime stopped first.
-async fn finished(mut events: broadcast::Receiver<Event>, run_id: &RunId) -> Option<RunOutcome> {
-    loop {
-        match events.recv().await {
-            Ok(Event {
-                run_id: id,
-                kind: EventKind::Finished(outcome),
-                ..
-            }) if id == *run_id => {
-                return Some(*outcome);
-            }
-            Ok(_) | Err(RecvError::Lagged(_)) => {}
-            Err(RecvError::Closed) => return None,
-        }
-    }
+/// The run's outcome; `None` when the runtime went away without finishing it.
+async fn finished(outcome: oneshot::Receiver<RunOutcome>) -> Option<RunOutcome> {
+    outcome.await.ok()
 }
 
 fn status_word(status: RunStatus) -> &'static str {
@@ -221,23 +210,23 @@ pub(super) fn abort(state: &GatewayState, params: &Value) -> Reply {
 /// `agent`: answers twice with the same id, `accepted` at once and the outcome at the end.
 pub(super) async fn agent(state: &GatewayState, id: &str, params: &Value, sender: &Sender) {
     let first = accept_agent(state, params).await;
-    let (run_id, events, key, session_id) = match first {
+    let (run_id, ended, key, session_id) = match first {
         Ok(Accepted::Started {
             run_id,
-            events,
+            ended,
             key,
             session_id,
             payload,
         }) => {
             sender.respond(ResponseFrame::ok(id, payload)).await;
-            (run_id, events, key, session_id)
+            (run_id, ended, key, session_id)
         }
         Ok(Accepted::Replay(payload)) => {
             return sender.respond(ResponseFrame::ok(id, payload)).await;
         }
         Err(error) => return sender.respond(ResponseFrame::err(id, *error)).await,
     };
-    let outcome = finished(events, &run_id).await;
+    let outcome = finished(ended).await;
     let payload = match &outcome {
         Some(outcome) => {
             let status = if outcome.status == RunStatus::Done {
@@ -280,7 +269,7 @@ pub(super) async fn agent(state: &GatewayState, id: &str, params: &Value, sender
 enum Accepted {
     Started {
         run_id: RunId,
-        events: broadcast::Receiver<Event>,
+        ended: oneshot::Receiver<RunOutcome>,
         key: SessionKey,
         session_id: Option<String>,
         payload: Value,
@@ -336,7 +325,7 @@ async fn accept_agent(state: &GatewayState, params: &Value) -> Result<Accepted, 
     }
     let run_id = RunId(idempotency_key);
     let agent_id = key.agent_id().unwrap_or(agent_id);
-    let events = start(
+    let ended = start(
         state,
         &key,
         agent_id.clone(),
@@ -354,7 +343,7 @@ async fn accept_agent(state: &GatewayState, params: &Value) -> Result<Accepted, 
     });
     Ok(Accepted::Started {
         run_id,
-        events,
+        ended,
         key,
         session_id,
         payload,
@@ -370,13 +359,13 @@ pub(super) async fn wait(state: &GatewayState, params: &Value) -> Reply {
             .and_then(Value::as_u64)
             .unwrap_or(WAIT_DEFAULT_MS),
     );
-    // Subscribe before looking at the cache, so a run ending in between is not missed.
-    let events = state.0.runtime.subscribe();
+    // Watch before looking at the cache, so a run ending in between is not missed.
+    let ended = state.0.runtime.watch_run(&run_id);
     if let Some(Seen::Done(result)) = state.0.dedupe.peek(&run_id.0) {
         let status = result.get("status").cloned().unwrap_or(json!("ok"));
         return Ok(json!({"runId": run_id.0, "status": status}));
     }
-    match tokio::time::timeout(timeout, finished(events, &run_id)).await {
+    match tokio::time::timeout(timeout, finished(ended)).await {
         Ok(Some(outcome)) => {
             let mut result = json!({"runId": run_id.0, "status": status_word(outcome.status), "endedAt": now_ms()});
             if let Some(error) = outcome.error {
