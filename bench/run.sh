@@ -3,7 +3,7 @@
 # mode, installs the pinned OpenClaw (Node from PyPI, openclaw from npm, outside the repo), then
 # measures both and rewrites the generated part of docs/benchmarks.md and its chart.
 #
-#   ./bench/run.sh              # everything (about 25 minutes)
+#   ./bench/run.sh              # everything (15–20 minutes on 2 cores)
 #   ./bench/run.sh --quick      # fewer iterations, shorter settle times (under 5 minutes)
 #   ./bench/run.sh turns tool   # some figures only (printed, docs untouched)
 #   ./bench/run.sh --only rustyclaw all

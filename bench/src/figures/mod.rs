@@ -58,7 +58,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The documented run (about 25 minutes with OpenClaw).
+    /// The documented run (15–20 minutes with OpenClaw on 2 cores).
     pub fn full() -> Self {
         Self {
             cold_runs: (50, 5),
