@@ -76,9 +76,6 @@ async fn main() -> Result<()> {
             .collect()
     };
     let targets = targets(&args)?;
-    // The connection benchmark needs tens of thousands of descriptors in this process and in
-    // the gateways it starts (they inherit the limit).
-    process::raise_open_files(120_000);
     let plan = if args.quick {
         Plan::quick()
     } else {

@@ -51,6 +51,7 @@ pub async fn connections(bench: &mut Bench) -> Result<Figure> {
             Kind::RustyClaw => plan.connections.0,
             Kind::OpenClaw => plan.connections.1,
         };
+        // For this process's client sockets and the gateway's, which inherits the limit.
         let limit =
             crate::process::raise_open_files(u64::try_from(n).unwrap_or(u64::MAX) * 2 + 4096);
         let wanted = u64::try_from(n).unwrap_or(u64::MAX) + 1024;

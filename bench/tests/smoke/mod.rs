@@ -51,10 +51,12 @@ async fn every_load_generator_measures_rustyclaw() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openclaw_target_starts_and_answers_turns() {
+    // scripts/test.sh installs OpenClaw and exports these, as the conformance tests need.
     let (Ok(node), Ok(cli)) = (std::env::var("NODE"), std::env::var("OPENCLAW_CLI")) else {
-        // scripts/test.sh always installs OpenClaw; a bare `cargo test` may not have it.
-        eprintln!("NODE/OPENCLAW_CLI not set: run scripts/conformance-deps.sh for this test");
-        return;
+        panic!(
+            "NODE/OPENCLAW_CLI are not set: run scripts/conformance-deps.sh and \
+             `set -a; . ~/.cache/rustyclaw-conformance/env; set +a`, as scripts/test.sh does"
+        );
     };
     let mut bench = Bench::new(vec![Target::openclaw(node, cli)], Plan::smoke())
         .await

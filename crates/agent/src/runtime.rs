@@ -473,7 +473,7 @@ impl AgentRuntime {
                     )
                     .await
                 };
-                let Some((next, mode, next_cancel, next_steer)) =
+                let Some((next, collect_burst, next_cancel, next_steer)) =
                     next_batch(&inner, &key, queue_mode, &steer)
                 else {
                     return;
@@ -482,7 +482,7 @@ impl AgentRuntime {
                 steer = next_steer;
                 let debounce = inner.config.messages.queue_debounce;
                 batch = next;
-                if matches!(mode, QueueMode::Collect) && !debounce.is_zero() {
+                if collect_burst && !debounce.is_zero() {
                     // Let a burst finish arriving before it becomes one turn.
                     tokio::time::sleep(debounce).await;
                     batch.absorb(take_pending(&inner, &key));
@@ -519,12 +519,9 @@ fn evict_idle(lanes: &mut HashMap<SessionKey, Lane>) {
     }
 }
 
-type NextBatch = (
-    Batch,
-    QueueMode,
-    CancellationToken,
-    Arc<Mutex<Vec<Inbound>>>,
-);
+/// The next batch, whether to wait for a burst to finish arriving before running it (collect
+/// mode, messages queued while the previous turn ran), its cancel token and steering queue.
+type NextBatch = (Batch, bool, CancellationToken, Arc<Mutex<Vec<Inbound>>>);
 
 /// After a turn: records the session's queue mode, moves unconsumed steering back into the
 /// queue, and takes the next batch — or closes the lane when nothing waits.
@@ -569,12 +566,8 @@ fn next_batch(
         steer: Arc::clone(&steer),
     });
     // A batch of replies to a settled turn starts at once: nothing to collect.
-    let mode = if after_settle && matches!(mode, QueueMode::Collect) {
-        QueueMode::Followup
-    } else {
-        mode
-    };
-    Some((next, mode, cancel, steer))
+    let collect_burst = matches!(mode, QueueMode::Collect) && !after_settle;
+    Some((next, collect_burst, cancel, steer))
 }
 
 fn configured_mode(config: &Config, channel: Option<&str>) -> QueueMode {
