@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 ensure_rust
-# bubblewrap isolates commands; ca-certificates lets rustls verify model providers over HTTPS.
-apt_install bubblewrap ca-certificates
+# bubblewrap isolates commands and slirp4netns gives them a network that cannot reach the
+# gateway; ca-certificates lets rustls verify model providers over HTTPS.
+apt_install bubblewrap slirp4netns ca-certificates
 
 echo "==> building (release)"
 cargo build --release --locked -p rustyclaw-cli

@@ -16,8 +16,9 @@ scripts/check-boundaries.sh
 command -v python3 >/dev/null 2>&1 || apt_install python3
 scripts/check-licenses.sh
 
-# The sandbox escape tests run real bubblewrap: without it they would only prove the fallback.
-command -v bwrap >/dev/null 2>&1 || apt_install bubblewrap
+# The sandbox escape tests run real bubblewrap and slirp4netns: without them they would only
+# prove the fallback.
+{ command -v bwrap && command -v slirp4netns; } >/dev/null 2>&1 || apt_install bubblewrap slirp4netns
 
 echo "==> tests"
 scripts/conformance-deps.sh; set -a; . "${RUSTYCLAW_CONFORMANCE_DIR:-$HOME/.cache/rustyclaw-conformance}/env"; set +a

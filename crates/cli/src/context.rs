@@ -5,6 +5,10 @@ use anyhow::Context as _;
 use rustyclaw_config::{Env, LoadedConfig, LocationOverrides, Locations};
 use rustyclaw_store::Store;
 
+use std::sync::Arc;
+
+use rustyclaw_sandbox::HelperExecutable;
+
 use crate::args::GlobalArgs;
 
 /// Shared inputs of a command.
@@ -13,18 +17,26 @@ pub struct Context {
     pub env: Env,
     /// State dir and config path.
     pub locations: Locations,
+    /// This executable, opened when the process started: the sandbox re-executes it as its
+    /// helper, and the handle survives an upgrade that replaces the file. `None` when
+    /// `/proc/self/exe` cannot be opened (the sandbox then reports the helper's layers missing).
+    pub helper: Option<Arc<HelperExecutable>>,
 }
 
 impl Context {
     /// Captures the environment and resolves locations from the global flags.
-    pub fn new(global: &GlobalArgs) -> anyhow::Result<Self> {
+    pub fn new(global: &GlobalArgs, helper: Option<Arc<HelperExecutable>>) -> anyhow::Result<Self> {
         let env = Env::from_process();
         let overrides = LocationOverrides {
             state_dir: global.state_dir.clone(),
             config: global.config.clone(),
         };
         let locations = Locations::resolve(&overrides, &env)?;
-        Ok(Context { env, locations })
+        Ok(Context {
+            env,
+            locations,
+            helper,
+        })
     }
 
     /// Loads and resolves the config.

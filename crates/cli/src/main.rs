@@ -59,8 +59,13 @@ fn main() -> ExitCode {
     if raw.next().as_deref() == Some(std::ffi::OsStr::new(rustyclaw_sandbox::helper::HELPER_ARG)) {
         return rustyclaw_sandbox::helper::main_from_args(std::env::args_os().skip(1));
     }
+    // Opened before anything else, so the sandbox's helper is this very binary even if an
+    // upgrade replaces the file while the gateway runs.
+    let helper = rustyclaw_sandbox::HelperExecutable::current()
+        .ok()
+        .map(std::sync::Arc::new);
     let cli = args::Cli::parse();
-    match commands::run(cli) {
+    match commands::run(cli, helper) {
         Ok(code) => code,
         Err(err) => report(&err),
     }

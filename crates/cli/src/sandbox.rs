@@ -15,7 +15,7 @@ pub fn build(ctx: &Context, config: Option<&Config>) -> Sandbox {
     Sandbox::new(SandboxSetup {
         // The running binary re-invoked with the helper argument; without it (an unreadable
         // /proc/self/exe) only bubblewrap can isolate, and the layer report says so.
-        helper: std::env::current_exe().ok(),
+        helper: ctx.helper.clone(),
         capabilities: HostCapabilities::probe(ctx.env.get(env_vars::PATH).map(OsStr::new)),
         state_dir: ctx.locations.state_dir.clone(),
         warn_for: config.map(levels_in_use).unwrap_or_default(),
@@ -23,7 +23,7 @@ pub fn build(ctx: &Context, config: Option<&Config>) -> Sandbox {
 }
 
 /// The isolation levels some agent of `config` runs commands at.
-fn levels_in_use(config: &Config) -> Vec<SandboxLevel> {
+pub fn levels_in_use(config: &Config) -> Vec<SandboxLevel> {
     let mut levels: Vec<SandboxLevel> = config
         .agents
         .list

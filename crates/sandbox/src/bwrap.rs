@@ -1,6 +1,9 @@
-//! bubblewrap's command line for a sandboxed command: new PID, IPC, UTS and cgroup namespaces
-//! (and network in strict mode), no capabilities, an empty root filled with read-only system
-//! directories, a curated `/etc`, the workspace, a private `/tmp`, and the helper.
+//! bubblewrap's command line for a sandboxed command: new PID, IPC, UTS, cgroup and (unless the
+//! configuration shares the host's) network namespaces, no capabilities, an empty root filled with read-only system
+//! directories, a curated `/etc`, the workspace and a private `/tmp`. The helper is not mounted:
+//! bubblewrap inherits it as an open descriptor and executes it as [`HELPER_IN_SANDBOX`], which
+//! works even when the file on disk has been replaced or deleted (bubblewrap cannot bind-mount
+//! a deleted file).
 //!
 //! Paths keep their host names inside the sandbox (the workspace is mounted at its own path),
 //! so what a command prints matches what the file tools see.
@@ -8,25 +11,41 @@
 use std::ffi::OsString;
 use std::path::Path;
 
-use crate::level::{SandboxLevel, WorkspaceMount};
+use crate::level::WorkspaceMount;
 use crate::roots::{RootKind, SystemLayout};
 
-/// Where the helper executable is mounted inside the sandbox.
-pub(crate) const HELPER_MOUNT: &str = "/run/rustyclaw/helper";
+/// How the command inside the sandbox executes the helper: the descriptor the outer helper
+/// passes on ([`HELPER_FD`](crate::helper::HELPER_FD)).
+pub(crate) const HELPER_IN_SANDBOX: &str = "/proc/self/fd/1000";
+
+/// The network a command gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NetworkPlan<'a> {
+    /// The host's network namespace and resolver configuration.
+    Host,
+    /// A namespace of its own that the helper connects through slirp4netns: bubblewrap leaves
+    /// the helper `CAP_NET_ADMIN` to wall off the host's addresses (it drops it before the
+    /// command runs), and the resolver is slirp4netns's (`resolv_conf`), since the host's may
+    /// name a resolver on its loopback.
+    Private {
+        /// The resolver configuration mounted at `/etc/resolv.conf`.
+        resolv_conf: &'a Path,
+    },
+    /// A namespace with only loopback.
+    None,
+}
 
 /// Everything the command line depends on.
 #[derive(Debug, Clone)]
 pub(crate) struct BwrapPlan<'a> {
-    /// The level (strict adds a network namespace and drops the resolver configuration).
-    pub level: SandboxLevel,
+    /// The network.
+    pub network: NetworkPlan<'a>,
     /// The workspace (canonical), mounted at the same path.
     pub workspace: &'a Path,
     /// Read-write or read-only.
     pub workspace_mount: WorkspaceMount,
     /// The working directory (canonical, inside the workspace).
     pub cwd: &'a Path,
-    /// The helper executable on the host, mounted at [`HELPER_MOUNT`].
-    pub helper: Option<&'a Path>,
     /// Size of the private `/tmp` in bytes.
     pub tmp_size: u64,
 }
@@ -45,32 +64,35 @@ pub(crate) fn args(plan: &BwrapPlan<'_>, layout: &SystemLayout) -> Vec<OsString>
         &"--unshare-uts",
         &"--unshare-cgroup-try",
     ]);
-    if plan.level.denies_network() {
+    if plan.network != NetworkPlan::Host {
         push(&[&"--unshare-net"]);
     }
     push(&[&"--hostname", &"rustyclaw-sandbox", &"--cap-drop", &"ALL"]);
+    if let NetworkPlan::Private { .. } = plan.network {
+        push(&[&"--cap-add", &"CAP_NET_ADMIN"]);
+    }
     for (path, kind) in &layout.roots {
         match kind {
             RootKind::Dir => push(&[&"--ro-bind", path, path]),
             RootKind::Symlink(target) => push(&[&"--symlink", target, path]),
         }
     }
-    let network = !plan.level.denies_network();
+    let host_network = plan.network == NetworkPlan::Host;
     let etc = layout
         .etc
         .iter()
-        .chain(layout.etc_network.iter().filter(|_| network));
+        .chain(layout.etc_network.iter().filter(|_| host_network));
     for entry in etc {
         push(&[&"--ro-bind-try", entry, entry]);
+    }
+    if let NetworkPlan::Private { resolv_conf } = plan.network {
+        push(&[&"--ro-bind", &resolv_conf, &"/etc/resolv.conf"]);
     }
     push(&[&"--proc", &"/proc", &"--dev", &"/dev"]);
     // The private /tmp comes before the workspace: a workspace under /tmp is mounted on top of
     // it rather than hidden by it.
     let tmp_size = plan.tmp_size.to_string();
     push(&[&"--size", &tmp_size, &"--tmpfs", &"/tmp"]);
-    if let Some(helper) = plan.helper {
-        push(&[&"--ro-bind", &helper, &HELPER_MOUNT]);
-    }
     let bind = match plan.workspace_mount {
         WorkspaceMount::ReadWrite => "--bind",
         WorkspaceMount::ReadOnly => "--ro-bind",
@@ -87,7 +109,7 @@ pub(crate) fn landlock_paths(
 ) -> (Vec<std::path::PathBuf>, Vec<std::path::PathBuf>) {
     let mut read_only: Vec<std::path::PathBuf> =
         layout.roots.iter().map(|(p, _)| p.clone()).collect();
-    read_only.extend(["/etc", "/proc", "/run/rustyclaw"].map(std::path::PathBuf::from));
+    read_only.extend(["/etc", "/proc"].map(std::path::PathBuf::from));
     let mut read_write = vec![
         std::path::PathBuf::from("/tmp"),
         std::path::PathBuf::from("/dev"),
@@ -119,13 +141,12 @@ mod tests {
         }
     }
 
-    fn render(level: SandboxLevel, mount: WorkspaceMount) -> String {
+    fn render(network: NetworkPlan<'_>, mount: WorkspaceMount) -> String {
         let plan = BwrapPlan {
-            level,
+            network,
             workspace: Path::new("/tmp/ws"),
             workspace_mount: mount,
             cwd: Path::new("/tmp/ws/src"),
-            helper: Some(Path::new("/opt/rustyclaw/bin/rustyclaw")),
             tmp_size: 1024,
         };
         args(&plan, &layout())
@@ -136,23 +157,43 @@ mod tests {
     }
 
     #[test]
-    fn workspace_write_shares_the_network_and_binds_the_workspace_writable() {
+    fn the_host_network_is_shared_only_when_asked_and_the_workspace_is_writable() {
         assert_eq!(
-            render(SandboxLevel::WorkspaceWrite, WorkspaceMount::ReadWrite),
+            render(NetworkPlan::Host, WorkspaceMount::ReadWrite),
             "--die-with-parent --new-session --unshare-pid --unshare-ipc --unshare-uts \
              --unshare-cgroup-try --hostname rustyclaw-sandbox --cap-drop ALL \
              --ro-bind /usr /usr --symlink usr/bin /bin \
              --ro-bind-try /etc/passwd /etc/passwd --ro-bind-try /etc/resolv.conf /etc/resolv.conf \
              --proc /proc --dev /dev --size 1024 --tmpfs /tmp \
-             --ro-bind /opt/rustyclaw/bin/rustyclaw /run/rustyclaw/helper \
              --bind /tmp/ws /tmp/ws --chdir /tmp/ws/src --"
         );
     }
 
     #[test]
+    fn a_private_network_keeps_net_admin_for_the_helper_and_uses_slirps_resolver() {
+        let line = render(
+            NetworkPlan::Private {
+                resolv_conf: Path::new("/state/sandboxes/.net/resolv.conf"),
+            },
+            WorkspaceMount::ReadWrite,
+        );
+        assert!(line.contains("--unshare-net"), "{line}");
+        assert!(
+            line.contains("--cap-drop ALL --cap-add CAP_NET_ADMIN"),
+            "{line}"
+        );
+        assert!(
+            line.contains("--ro-bind /state/sandboxes/.net/resolv.conf /etc/resolv.conf"),
+            "{line}"
+        );
+        assert!(!line.contains("--ro-bind-try /etc/resolv.conf"), "{line}");
+    }
+
+    #[test]
     fn strict_unshares_the_network_and_drops_the_resolver() {
-        let line = render(SandboxLevel::Strict, WorkspaceMount::ReadOnly);
+        let line = render(NetworkPlan::None, WorkspaceMount::ReadOnly);
         assert!(line.contains("--unshare-net"));
+        assert!(!line.contains("CAP_NET_ADMIN"));
         assert!(!line.contains("resolv.conf"));
         assert!(line.contains("--ro-bind /tmp/ws /tmp/ws"));
         for never in ["/root", "/home", "/var", "shadow", "docker.sock"] {
@@ -163,11 +204,10 @@ mod tests {
     #[test]
     fn landlock_follows_the_mounts() {
         let plan = BwrapPlan {
-            level: SandboxLevel::Strict,
+            network: NetworkPlan::None,
             workspace: Path::new("/w"),
             workspace_mount: WorkspaceMount::ReadOnly,
             cwd: Path::new("/w"),
-            helper: None,
             tmp_size: 1,
         };
         let (ro, rw) = landlock_paths(&plan, &layout());

@@ -16,7 +16,9 @@ pub enum Layer {
     Bubblewrap,
     /// A PID namespace (through bubblewrap): host processes are invisible and unreachable.
     PidNamespace,
-    /// A network namespace with only loopback (through bubblewrap; strict only).
+    /// A network namespace of the command's own (through bubblewrap): only loopback at
+    /// `strict`; at `workspace-write` a user-mode network (slirp4netns) that reaches the outside
+    /// but neither the host's loopback nor its addresses.
     NetNamespace,
     /// Landlock filesystem rules applied by the helper.
     LandlockFs,
@@ -65,9 +67,7 @@ impl Layer {
     pub fn used_by(self, level: SandboxLevel) -> bool {
         match level {
             SandboxLevel::Off => false,
-            SandboxLevel::WorkspaceWrite => {
-                !matches!(self, Layer::NetNamespace | Layer::LandlockNet)
-            }
+            SandboxLevel::WorkspaceWrite => self != Layer::LandlockNet,
             SandboxLevel::Strict => true,
         }
     }
@@ -119,6 +119,16 @@ impl LayerReport {
         self.active().contains(&layer)
     }
 
+    /// The report with `layer` not used (a configuration that opts out of it).
+    pub fn without(mut self, layer: Layer) -> Self {
+        for (l, state) in &mut self.layers {
+            if *l == layer {
+                *state = LayerState::NotUsed;
+            }
+        }
+        self
+    }
+
     /// `label, label, …` of the missing layers, for messages.
     pub fn missing_summary(&self) -> String {
         self.missing()
@@ -140,6 +150,8 @@ pub(crate) struct HostFacts {
     pub landlock: Result<u32, String>,
     /// Whether a seccomp filter can be installed.
     pub seccomp: Result<(), String>,
+    /// slirp4netns's path, or why the private network cannot be set up.
+    pub user_net: Result<PathBuf, String>,
     /// Where command cgroups are created, per controller.
     pub cgroup_pids: Result<PathBuf, String>,
     /// As above.
@@ -153,7 +165,7 @@ impl HostFacts {
             .into_iter()
             .map(|layer| {
                 let state = if layer.used_by(level) {
-                    match self.state(layer) {
+                    match self.state(layer, level) {
                         Ok(detail) => LayerState::Active(detail),
                         Err(why) => LayerState::Missing(why),
                     }
@@ -166,7 +178,7 @@ impl HostFacts {
         LayerReport { level, layers }
     }
 
-    fn state(&self, layer: Layer) -> Result<String, String> {
+    fn state(&self, layer: Layer, level: SandboxLevel) -> Result<String, String> {
         let via_bwrap = |what: &str| match &self.bubblewrap {
             Ok(_) => Ok(format!("bubblewrap {what}")),
             Err(_) => Err("needs bubblewrap".to_owned()),
@@ -182,7 +194,20 @@ impl HostFacts {
                 .map(|p| p.display().to_string())
                 .map_err(Clone::clone),
             Layer::PidNamespace => via_bwrap("--unshare-pid"),
-            Layer::NetNamespace => via_bwrap("--unshare-net"),
+            Layer::NetNamespace if level.denies_network() => via_bwrap("--unshare-net"),
+            Layer::NetNamespace => {
+                via_bwrap("--unshare-net")?;
+                let slirp = self.user_net.as_ref().map_err(|why| {
+                    format!(
+                        "{why}; without it commands share the host's network, and services on \
+                         the host's loopback (the gateway among them) are reachable"
+                    )
+                })?;
+                via_helper(Ok(format!(
+                    "bubblewrap --unshare-net with {} (host loopback and addresses unreachable)",
+                    slirp.display()
+                )))
+            }
             Layer::LandlockFs => via_helper(
                 self.landlock
                     .as_ref()
@@ -229,6 +254,7 @@ mod tests {
             helper: Ok(()),
             landlock: Ok(3),
             seccomp: Ok(()),
+            user_net: Ok(PathBuf::from("/usr/bin/slirp4netns")),
             cgroup_pids: Ok(PathBuf::from("/sys/fs/cgroup/pids/rustyclaw")),
             cgroup_memory: Err("not writable".to_owned()),
         }
@@ -241,7 +267,11 @@ mod tests {
         assert!(facts.report(SandboxLevel::Off).missing().is_empty());
         let ww = facts.report(SandboxLevel::WorkspaceWrite);
         assert_eq!(ww.missing(), vec![(Layer::CgroupMemory, "not writable")]);
-        assert!(!ww.is_active(Layer::NetNamespace));
+        assert!(ww.is_active(Layer::NetNamespace));
+        assert!(!ww.is_active(Layer::LandlockNet));
+        let shared = ww.clone().without(Layer::NetNamespace);
+        assert!(!shared.is_active(Layer::NetNamespace));
+        assert_eq!(shared.missing(), ww.missing());
         let strict = facts.report(SandboxLevel::Strict);
         assert!(strict.is_active(Layer::NetNamespace));
         let missing: Vec<Layer> = strict.missing().iter().map(|(l, _)| *l).collect();
@@ -250,6 +280,24 @@ mod tests {
             strict
                 .missing_summary()
                 .contains("needs Landlock ABI 4, the kernel has 3")
+        );
+    }
+
+    #[test]
+    fn without_slirp4netns_only_workspace_write_loses_its_network_namespace() {
+        let mut facts = facts();
+        facts.user_net = Err("slirp4netns not found".to_owned());
+        let ww = facts.report(SandboxLevel::WorkspaceWrite);
+        let missing = ww.missing_summary();
+        assert!(
+            missing.contains("net-namespace (slirp4netns not found"),
+            "{missing}"
+        );
+        assert!(missing.contains("the gateway among them"), "{missing}");
+        assert!(
+            facts
+                .report(SandboxLevel::Strict)
+                .is_active(Layer::NetNamespace)
         );
     }
 

@@ -14,7 +14,8 @@ pub enum SandboxLevel {
     /// group, timeout, output cap, minimal environment) still apply.
     Off,
     /// Writes only to the workspace and a private `/tmp`; system directories read-only; no view
-    /// of host processes or of files outside the allowed roots; network allowed; resource limits.
+    /// of host processes or of files outside the allowed roots; outbound network through a
+    /// private network namespace that cannot reach the host's own services; resource limits.
     WorkspaceWrite,
     /// `workspace-write` without any network (no TCP, no `AF_INET`/`AF_INET6` sockets, a private
     /// network namespace with only loopback).
@@ -129,6 +130,10 @@ pub struct Isolation {
     /// Refuse to run when a layer the level needs is missing on this host, instead of running
     /// with the layers that are available.
     pub require: bool,
+    /// At `workspace-write`, share the host's network namespace instead of a private one: the
+    /// command can then reach services on the host's loopback and addresses, the gateway
+    /// among them. Off unless the configuration asks (`sandbox.hostNetwork`).
+    pub host_network: bool,
 }
 
 impl Isolation {
@@ -140,6 +145,7 @@ impl Isolation {
             workspace_mount: WorkspaceMount::ReadWrite,
             limits: ResourceLimits::default(),
             require: false,
+            host_network: false,
         }
     }
 }

@@ -27,6 +27,7 @@ pub mod helper;
 mod layers;
 mod level;
 pub mod macos;
+mod netlink;
 pub mod probe;
 mod roots;
 mod sandbox;
@@ -36,8 +37,9 @@ pub use exec::{
     ExecEnv, ExecError, ExecSpec, ExitInfo, ExitReason, OutputRead, OutputSnapshot,
     SandboxedProcess, StdinError, StdinMode,
 };
+pub use helper::HelperExecutable;
 pub use layers::{Layer, LayerReport, LayerState};
 pub use level::{Isolation, ParseLevelError, ResourceLimits, SandboxLevel, WorkspaceMount};
 pub use probe::{HostCapabilities, LayerStatus};
-pub use sandbox::{Sandbox, SandboxSetup};
+pub use sandbox::{Sandbox, SandboxSetup, host_ipv4_addresses};
 pub use trusted::{TrustedCommand, TrustedError, TrustedOutput};

@@ -53,6 +53,9 @@ pub struct HostCapabilities {
     pub user_namespaces: LayerStatus,
     /// A writable cgroup hierarchy for memory and process-count limits.
     pub cgroups: LayerStatus,
+    /// The `slirp4netns` executable: user-mode networking for a private network namespace
+    /// that reaches the outside but not the host's own services.
+    pub user_net: LayerStatus,
 }
 
 impl HostCapabilities {
@@ -70,17 +73,19 @@ impl HostCapabilities {
             seccomp: probe_seccomp(root),
             user_namespaces: probe_user_namespaces(root),
             cgroups: probe_cgroups(root),
+            user_net: probe_user_net(path_var),
         }
     }
 
     /// Every layer with its name, in a stable order, for reports.
-    pub fn layers(&self) -> [(&'static str, &LayerStatus); 5] {
+    pub fn layers(&self) -> [(&'static str, &LayerStatus); 6] {
         [
             ("bubblewrap", &self.bubblewrap),
             ("landlock", &self.landlock),
             ("seccomp", &self.seccomp),
             ("user-namespaces", &self.user_namespaces),
             ("cgroups", &self.cgroups),
+            ("slirp4netns", &self.user_net),
         ]
     }
 }
@@ -103,6 +108,16 @@ fn probe_bubblewrap(path_var: Option<&OsStr>) -> LayerStatus {
         Some(path) => LayerStatus::Available(path.display().to_string()),
         None => LayerStatus::Missing(
             "bwrap not found on PATH; install it with `apt-get install bubblewrap`".to_owned(),
+        ),
+    }
+}
+
+fn probe_user_net(path_var: Option<&OsStr>) -> LayerStatus {
+    match find_in_path("slirp4netns", path_var) {
+        Some(path) => LayerStatus::Available(path.display().to_string()),
+        None => LayerStatus::Missing(
+            "slirp4netns not found on PATH; install it with `apt-get install slirp4netns`"
+                .to_owned(),
         ),
     }
 }

@@ -3,13 +3,14 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::bwrap::{self, BwrapPlan, HELPER_MOUNT};
+use crate::bwrap::{self, BwrapPlan, HELPER_IN_SANDBOX, NetworkPlan};
 use crate::cgroup::{self, CommandCgroups, Controller};
 use crate::exec::{self, Cleanup, ExecError, ExecSpec, Launch, SandboxedProcess};
-use crate::helper::{HelperPlan, LandlockPlan, ProbeReport, RlimitKind};
+use crate::helper::{HelperExecutable, HelperPlan, LandlockPlan, ProbeReport, RlimitKind};
 use crate::layers::{HostFacts, Layer, LayerReport};
 use crate::level::{Isolation, SandboxLevel, WorkspaceMount};
 use crate::probe::{HostCapabilities, LayerStatus};
@@ -30,9 +31,9 @@ static COMMANDS: AtomicU64 = AtomicU64::new(0);
 pub struct SandboxSetup {
     /// The helper executable: the running `rustyclaw` binary (which dispatches
     /// [`HELPER_ARG`](crate::helper::HELPER_ARG) before parsing its command line), or this
-    /// crate's `rustyclaw-sandbox-helper` in its tests. `None` leaves bubblewrap as the only
-    /// possible layer.
-    pub helper: Option<PathBuf>,
+    /// crate's `rustyclaw-sandbox-helper` in its tests, held open so that replacing the file
+    /// (an upgrade) cannot take it away. `None` leaves bubblewrap as the only possible layer.
+    pub helper: Option<Arc<HelperExecutable>>,
     /// The probed host (tests adjust it to force a layer missing).
     pub capabilities: HostCapabilities,
     /// The gateway's state directory: never visible to a command; scratch workspaces and
@@ -46,7 +47,7 @@ impl SandboxSetup {
     /// This host as probed (bubblewrap searched in `path_var`, the `PATH` the caller read),
     /// with `helper`, state in `state_dir`, and no start-up warning.
     pub fn for_host(
-        helper: Option<PathBuf>,
+        helper: Option<Arc<HelperExecutable>>,
         state_dir: PathBuf,
         path_var: Option<&std::ffi::OsStr>,
     ) -> Self {
@@ -62,7 +63,7 @@ impl SandboxSetup {
 /// The sandbox of one gateway: host facts found once, and the spawn of agent commands.
 #[derive(Debug)]
 pub struct Sandbox {
-    helper: Option<PathBuf>,
+    helper: Option<Arc<HelperExecutable>>,
     capabilities: HostCapabilities,
     facts: HostFacts,
     layout: SystemLayout,
@@ -85,7 +86,7 @@ impl Sandbox {
                 Err("no sandbox helper executable is configured".to_owned()),
                 ProbeReport::default(),
             ),
-            Some(path) => match run_probe(path) {
+            Some(helper) => match run_probe(helper.path()) {
                 Ok(report) => (Ok(()), report),
                 Err(why) => (Err(why), ProbeReport::default()),
             },
@@ -102,11 +103,16 @@ impl Sandbox {
                 Ok(dir)
             })
         };
+        let user_net = match &setup.capabilities.user_net {
+            LayerStatus::Available(path) => Ok(PathBuf::from(path)),
+            other => Err(other.detail().to_owned()),
+        };
         let facts = HostFacts {
             bubblewrap,
             helper,
             landlock,
             seccomp,
+            user_net,
             cgroup_pids: locate(Controller::Pids),
             cgroup_memory: locate(Controller::Memory),
         };
@@ -125,8 +131,15 @@ impl Sandbox {
             state_dir: setup.state_dir,
             cgroup_parents,
         };
-        for level in setup.warn_for {
-            let report = sandbox.layers(level);
+        sandbox.warn_missing(&setup.warn_for);
+        sandbox
+    }
+
+    /// Warns once per level in `levels` whose layers are not all available here (at start-up,
+    /// and again when a reloaded configuration uses other levels).
+    pub fn warn_missing(&self, levels: &[SandboxLevel]) {
+        for level in levels {
+            let report = self.layers(*level);
             if !report.missing().is_empty() {
                 tracing::warn!(
                     level = level.label(),
@@ -135,7 +148,6 @@ impl Sandbox {
                 );
             }
         }
-        sandbox
     }
 
     /// The layers that implement `level` on this host.
@@ -149,7 +161,7 @@ impl Sandbox {
     }
 
     /// The helper executable, if one is configured.
-    pub fn helper(&self) -> Option<&Path> {
+    pub fn helper(&self) -> Option<&HelperExecutable> {
         self.helper.as_deref()
     }
 
@@ -171,7 +183,10 @@ impl Sandbox {
             let launch = exec::direct(&spec);
             return exec::start(&spec, launch);
         }
-        let report = self.layers(level);
+        let mut report = self.layers(level);
+        if spec.isolation.host_network && level == SandboxLevel::WorkspaceWrite {
+            report = report.without(Layer::NetNamespace);
+        }
         if spec.isolation.require && !report.missing().is_empty() {
             return Err(ExecError::LayersMissing {
                 level,
@@ -204,18 +219,21 @@ impl Sandbox {
             std::process::id(),
             COMMANDS.fetch_add(1, Ordering::Relaxed)
         );
-        let helper = self.helper.as_ref().filter(|_| self.facts.helper.is_ok());
+        let helper = self
+            .helper
+            .as_ref()
+            .filter(|_| self.facts.helper.is_ok())
+            .map(|h| h.path());
         let mut cleanup = Cleanup::default();
         if helper.is_some() && !self.cgroup_parents.is_empty() {
             let (cgroups, errors) =
                 CommandCgroups::create(&self.cgroup_parents, &name, &isolation.limits);
+            // These cgroups worked when the sandbox was set up: a command never silently runs
+            // with fewer layers than the report promises, `require` or not.
             if !errors.is_empty() {
-                if isolation.require {
-                    return Err(ExecError::Setup {
-                        reason: errors.join("; "),
-                    });
-                }
-                tracing::warn!(errors = %errors.join("; "), "running without some cgroup limits");
+                return Err(ExecError::LayerLost {
+                    reason: errors.join("; "),
+                });
             }
             if !cgroups.is_empty() {
                 cleanup.cgroups = Some(cgroups);
@@ -252,7 +270,10 @@ impl Sandbox {
                 .map(CommandCgroups::procs_files)
                 .unwrap_or_default(),
             rlimits,
-            require: isolation.require,
+            // The helper is only asked for layers the self-test found working; one that then
+            // fails has been lost (the host changed under the gateway), and the command is
+            // refused rather than run with less than its report says.
+            require: true,
             ..HelperPlan::default()
         };
         let level = isolation.level;
@@ -273,12 +294,29 @@ impl Sandbox {
             .collect();
 
         if let Ok(bwrap_path) = &self.facts.bubblewrap {
+            let resolv_conf;
+            let mut outer = outer;
+            let mut prohibit_routes = Vec::new();
+            let network = if level.denies_network() {
+                NetworkPlan::None
+            } else if let (true, Ok(slirp)) = (
+                report.is_active(Layer::NetNamespace),
+                self.facts.user_net.as_ref(),
+            ) {
+                resolv_conf = self.private_resolv_conf()?;
+                prohibit_routes = host_addresses()?;
+                outer.user_net = Some(slirp.clone());
+                NetworkPlan::Private {
+                    resolv_conf: &resolv_conf,
+                }
+            } else {
+                NetworkPlan::Host
+            };
             let plan = BwrapPlan {
-                level,
+                network,
                 workspace: &workspace,
                 workspace_mount: isolation.workspace_mount,
                 cwd: &cwd,
-                helper: helper.map(PathBuf::as_path),
                 tmp_size: limits.memory_mb.saturating_mul(MIB),
             };
             let mut line: Vec<OsString> = vec![bwrap_path.into()];
@@ -297,6 +335,7 @@ impl Sandbox {
             };
             let (read_only, read_write) = bwrap::landlock_paths(&plan, &self.layout);
             let inner = HelperPlan {
+                prohibit_routes,
                 drop_caps: true,
                 landlock: landlock_abi.map(|abi| LandlockPlan {
                     abi,
@@ -307,10 +346,11 @@ impl Sandbox {
                 }),
                 seccomp,
                 deny_inet: seccomp && level.denies_network(),
-                require: isolation.require,
+                require: true,
                 ..HelperPlan::default()
             };
-            line.push(HELPER_MOUNT.into());
+            line.push(HELPER_IN_SANDBOX.into());
+            outer.pass_self = true;
             line.extend(inner.to_args(&shell));
             let mut args = outer.to_args(&line);
             args.insert(0, helper.into());
@@ -369,6 +409,23 @@ impl Sandbox {
         })
     }
 
+    /// The resolver configuration of a private network: slirp4netns's DNS forwarder. Written
+    /// once under the state directory (which commands never see; this one file is mounted).
+    fn private_resolv_conf(&self) -> Result<PathBuf, ExecError> {
+        let dir = self.state_dir.join("sandboxes").join(".net");
+        let path = dir.join("resolv.conf");
+        let content = format!("nameserver {SLIRP_DNS}\n");
+        if std::fs::read_to_string(&path).is_ok_and(|c| c == content) {
+            return Ok(path);
+        }
+        std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(&path, content))
+            .map_err(|e| ExecError::Setup {
+                reason: format!("cannot write {}: {e}", path.display()),
+            })?;
+        Ok(path)
+    }
+
     /// The canonical workspace, refused when it would expose the gateway's state or the whole
     /// system.
     fn checked_workspace(&self, isolation: &Isolation) -> Result<PathBuf, ExecError> {
@@ -408,6 +465,30 @@ impl Drop for Sandbox {
             let _ = std::fs::remove_dir(parent);
         }
     }
+}
+
+/// The address of slirp4netns's DNS forwarder in its default network (10.0.2.0/24).
+const SLIRP_DNS: &str = "10.0.2.3";
+
+/// The host's IPv4 addresses that a private network must wall off: every address of every
+/// interface but loopback (inside the namespace, loopback is the namespace's own). Read at each
+/// command's start, since addresses come and go (DHCP, VPNs). Failing to read them refuses the
+/// command: running it could leave the host reachable.
+fn host_addresses() -> Result<Vec<std::net::Ipv4Addr>, ExecError> {
+    host_ipv4_addresses()
+        .map(|all| all.into_iter().filter(|a| !a.is_loopback()).collect())
+        .map_err(|reason| ExecError::Setup {
+            reason: format!("cannot list the host's addresses to wall them off: {reason}"),
+        })
+}
+
+/// The IPv4 addresses of this host's interfaces (loopback included), as the private network
+/// of `workspace-write` walls them off.
+pub fn host_ipv4_addresses() -> Result<Vec<std::net::Ipv4Addr>, String> {
+    #[cfg(target_os = "linux")]
+    return crate::netlink::ipv4_addresses();
+    #[cfg(not(target_os = "linux"))]
+    return Ok(Vec::new());
 }
 
 /// Splits a program line into program and arguments.

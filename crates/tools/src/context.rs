@@ -26,6 +26,8 @@ pub struct SessionSandbox {
     pub limits: ResourceLimits,
     /// Refuse commands when a layer of the level is missing on the host.
     pub require: bool,
+    /// Share the host's network at `workspace-write` (`sandbox.hostNetwork`).
+    pub host_network: bool,
 }
 
 impl SessionSandbox {
@@ -36,6 +38,7 @@ impl SessionSandbox {
             workspace_access: WorkspaceAccess::Rw,
             limits: ResourceLimits::default(),
             require: false,
+            host_network: false,
         }
     }
 
@@ -60,6 +63,7 @@ impl SessionSandbox {
             workspace_access: policy.workspace_access,
             limits: policy.limits,
             require: policy.require,
+            host_network: policy.host_network,
         };
         let workspace = match policy.workspace_access {
             WorkspaceAccess::Rw | WorkspaceAccess::Ro => agent_workspace.to_path_buf(),

@@ -20,22 +20,24 @@ mod transcript_view;
 mod wiring;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use rustyclaw_config::file::LogLevel;
+use rustyclaw_sandbox::HelperExecutable;
 
 use crate::args::{Cli, Command, ConfigCommand};
 use crate::context::Context;
 use crate::logging;
 
 /// Runs the parsed command line.
-pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+pub fn run(cli: Cli, helper: Option<Arc<HelperExecutable>>) -> anyhow::Result<ExitCode> {
     // Commands that only print something fixed need neither the config nor logging; loading the
     // config could run secret resolver programs, which `config file` has no business doing.
     match &cli.command {
         Command::Completions(args) => return completions::run(args),
         Command::Config(ConfigCommand::Schema) => return Ok(config::print_schema()),
         Command::Config(ConfigCommand::File) => {
-            let ctx = Context::new(&cli.global)?;
+            let ctx = Context::new(&cli.global, helper)?;
             return Ok(config::print_file(&ctx));
         }
         _ => {}
@@ -43,7 +45,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // The vault never loads the config: resolving the config may run `credentials resolve`, and
     // `credentials set` must work while the config's secrets do not resolve yet.
     if let Command::Credentials(cmd) = cli.command {
-        let ctx = Context::new(&cli.global)?;
+        let ctx = Context::new(&cli.global, helper)?;
         let _guard = logging::init(
             None,
             &ctx.env,
@@ -53,7 +55,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         );
         return credentials::run(&ctx, cmd);
     }
-    let ctx = Context::new(&cli.global)?;
+    let ctx = Context::new(&cli.global, helper)?;
     // Logging follows the config when it loads; commands that report config errors themselves
     // (doctor, validate) still get console logging with defaults.
     let loaded = ctx.load_config();

@@ -12,6 +12,7 @@ mod logging;
 mod official_cli;
 mod onboard;
 mod sandbox;
+mod sandbox_gateway;
 mod secrets_leak;
 mod sessions;
 mod tools;

@@ -177,6 +177,11 @@ pub struct SandboxSection {
     /// instead of running with the layers available (default false).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub require: Option<bool>,
+    /// rustyclaw: at `workspace-write`, share the host's network instead of a private one, so
+    /// commands can reach services on the host's loopback and addresses — the gateway among
+    /// them (default false: outbound network only, through slirp4netns).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_network: Option<bool>,
     /// rustyclaw: resource limits of each sandboxed command.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limits: Option<SandboxLimitsSection>,

@@ -28,6 +28,8 @@ pub struct SandboxPolicy {
     pub level: IsolationLevel,
     /// Refuse commands when a layer of the level is missing on the host (default false).
     pub require: bool,
+    /// Share the host's network at `workspace-write` (default false).
+    pub host_network: bool,
     /// Resource limits of each command (defaults: 600 CPU s, 4096 MiB, 256 processes,
     /// 1024 MiB files).
     pub limits: ResourceLimits,
@@ -41,6 +43,7 @@ impl Default for SandboxPolicy {
             scope: SandboxScope::Agent,
             level: IsolationLevel::WorkspaceWrite,
             require: false,
+            host_network: false,
             limits: ResourceLimits::default(),
         }
     }
@@ -71,6 +74,7 @@ pub(crate) fn resolve_sandbox(
         scope: s.scope.unwrap_or(base.scope),
         level: s.level.unwrap_or(base.level),
         require: s.require.unwrap_or(base.require),
+        host_network: s.host_network.unwrap_or(base.host_network),
         limits: limits(s.limits.as_ref(), base.limits, &at.key("limits"), ctx),
     }
 }

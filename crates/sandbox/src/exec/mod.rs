@@ -184,10 +184,19 @@ pub enum ExecError {
         /// The workspace.
         workspace: PathBuf,
     },
-    /// Setting up the sandbox (cgroups, scratch directories) failed, and the isolation
-    /// requires every layer.
+    /// Setting up the sandbox (scratch directories, the private network) failed.
     #[error("cannot set up the sandbox: {reason}")]
     Setup {
+        /// What failed.
+        reason: String,
+    },
+    /// A layer that was active when the sandbox was set up could not be applied to this
+    /// command: it is refused rather than run with less isolation than reported.
+    #[error(
+        "refused: a sandbox layer this host had is no longer available ({reason}); restart the \
+         gateway and check `rustyclaw doctor`"
+    )]
+    LayerLost {
         /// What failed.
         reason: String,
     },

@@ -29,6 +29,14 @@ pub(super) fn apply(plan: &HelperPlan) -> Result<(), String> {
     for (kind, value) in &plan.rlimits {
         outcome(set_rlimit(*kind, *value))?;
     }
+    if plan.pass_self {
+        pass_self()?;
+    }
+    // The host's addresses are walled off before the capability to change routes goes; a
+    // route that cannot be added would leave the host reachable, so it is never a warning.
+    for address in &plan.prohibit_routes {
+        crate::netlink::prohibit(*address)?;
+    }
     if plan.drop_caps {
         outcome(drop_capabilities())?;
     }
@@ -93,6 +101,31 @@ fn drop_capabilities() -> Result<(), String> {
         },
     )
     .map_err(|e| format!("cannot drop capabilities: {e}"))
+}
+
+/// Opens this executable (`/proc/self/exe` reaches it even after the file was replaced or
+/// deleted) as descriptor [`HELPER_FD`], inherited by the program executed next.
+fn pass_self() -> Result<(), String> {
+    use rustix::fs::{Mode, OFlags};
+    let exe = rustix::fs::open(
+        "/proc/self/exe",
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| format!("cannot open the helper executable: {e}"))?;
+    let passed = rustix::io::fcntl_dupfd_cloexec(&exe, super::HELPER_FD)
+        .map_err(|e| format!("cannot pass the helper executable on: {e}"))?;
+    if std::os::fd::AsRawFd::as_raw_fd(&passed) != super::HELPER_FD {
+        return Err(format!("descriptor {} is taken", super::HELPER_FD));
+    }
+    rustix::io::fcntl_setfd(&passed, rustix::io::FdFlags::empty())
+        .map_err(|e| format!("cannot pass the helper executable on: {e}"))?;
+    // Stays open until `exec`: bubblewrap inherits it and executes the inner helper through it.
+    // The command inherits it in turn, read-only: the program's own bytes, which it could run
+    // only with the restrictions it already has (`unsafe` being forbidden, the inner helper
+    // cannot close a descriptor it does not own).
+    std::mem::forget(passed);
+    Ok(())
 }
 
 /// Replaces this process with `program`. Returns only when that fails.

@@ -16,10 +16,17 @@
 //! set-up needs the mount system calls Landlock and seccomp would deny, and inside a cgroup
 //! namespace the cgroup files are out of reach), and inside it for steps 3–5.
 //!
+//! On the private network (`workspace-write`), the outer helper does not become bubblewrap but
+//! supervises it ([`usernet`]): it starts bubblewrap paused, attaches `slirp4netns` to the new
+//! network namespace, and lets the command go once the network is up; the inner helper first
+//! adds a `prohibit` route for each of the host's addresses (bubblewrap leaves it
+//! `CAP_NET_ADMIN` for that), then drops every capability.
+//!
 //! A layer that cannot be applied is a warning on standard error (the command's merged output)
 //! unless `--require` was given, then the helper exits with [`EXIT_REFUSED`] before running
 //! anything. Linux only: elsewhere the helper refuses to run.
 
+mod executable;
 mod plan;
 
 #[cfg(target_os = "linux")]
@@ -28,12 +35,15 @@ mod apply;
 mod landlock;
 #[cfg(target_os = "linux")]
 mod seccomp;
+#[cfg(target_os = "linux")]
+mod usernet;
 
 use std::ffi::OsString;
 use std::io::Write;
 use std::process::ExitCode;
 
-pub use plan::{HELPER_ARG, HelperPlan, LandlockPlan, RlimitKind};
+pub use executable::HelperExecutable;
+pub use plan::{HELPER_ARG, HELPER_FD, HelperPlan, LandlockPlan, RlimitKind};
 
 /// Exit code of the helper when it refuses to run the command (a required layer failed or its
 /// arguments were malformed).
@@ -122,7 +132,10 @@ fn run(plan: &HelperPlan, program: &[OsString]) -> ExitCode {
     if let Err(failure) = apply::apply(plan) {
         return refuse(&failure);
     }
-    apply::exec(program)
+    match &plan.user_net {
+        Some(slirp) => usernet::supervise(slirp, program),
+        None => apply::exec(program),
+    }
 }
 
 #[cfg(not(target_os = "linux"))]

@@ -2,7 +2,9 @@
 //! command. Both sides live here so the format has one definition.
 //!
 //! ```text
-//! <helper> __rustyclaw-sandbox-helper [--cgroup PROCS]… [--rlimit NAME=N]… [--drop-caps]
+//! <helper> __rustyclaw-sandbox-helper [--cgroup PROCS]… [--rlimit NAME=N]… [--pass-self]
+//!          [--user-net SLIRP]
+//!          [--prohibit-route IPV4]… [--drop-caps]
 //!          [--landlock-abi N [--ro PATH]… [--rw PATH]… [--deny-tcp] [--scope]]
 //!          [--seccomp [--deny-inet]] [--require] [--probe] -- PROGRAM [ARG]…
 //! ```
@@ -12,10 +14,15 @@
 //! environment.
 
 use std::ffi::{OsStr, OsString};
+use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
 /// The first argument that switches an executable into helper mode.
 pub const HELPER_ARG: &str = "__rustyclaw-sandbox-helper";
+
+/// The descriptor number the outer helper passes itself on as (`--pass-self`); high enough to
+/// be free in a freshly started helper, below the usual 1024 descriptor limit.
+pub const HELPER_FD: i32 = 1000;
 
 /// A resource limit the helper sets (soft and hard) before executing the command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +83,16 @@ pub struct HelperPlan {
     pub cgroups: Vec<PathBuf>,
     /// Resource limits.
     pub rlimits: Vec<(RlimitKind, u64)>,
+    /// Open this executable as descriptor [`HELPER_FD`] and let the program inherit it: the
+    /// program is bubblewrap, which executes the inner helper as `/proc/self/fd/1000`.
+    pub pass_self: bool,
+    /// The program is bubblewrap with `--unshare-net`: start it, attach this `slirp4netns` to
+    /// its network namespace (outbound only, host loopback unreachable), let it continue and
+    /// wait for it, instead of executing it directly.
+    pub user_net: Option<PathBuf>,
+    /// Addresses the command's network must not reach (the host's own): a `prohibit` route for
+    /// each, added before the capabilities are dropped. Failing to add one is always fatal.
+    pub prohibit_routes: Vec<Ipv4Addr>,
     /// Drop every capability (bounding, ambient, effective, permitted, inheritable).
     pub drop_caps: bool,
     /// Landlock rules.
@@ -101,6 +118,17 @@ impl HelperPlan {
         for (kind, value) in &self.rlimits {
             args.push("--rlimit".into());
             args.push(format!("{}={value}", kind.name()).into());
+        }
+        if self.pass_self {
+            args.push("--pass-self".into());
+        }
+        if let Some(slirp) = &self.user_net {
+            args.push("--user-net".into());
+            args.push(slirp.into());
+        }
+        for address in &self.prohibit_routes {
+            args.push("--prohibit-route".into());
+            args.push(address.to_string().into());
         }
         if self.drop_caps {
             args.push("--drop-caps".into());
@@ -170,6 +198,16 @@ impl HelperPlan {
                         .map_err(|_| format!("--rlimit {text:?}: not a number"))?;
                     plan.rlimits.push((kind, n));
                 }
+                "--pass-self" => plan.pass_self = true,
+                "--user-net" => plan.user_net = Some(value(flag)?.into()),
+                "--prohibit-route" => {
+                    let text = value(flag)?;
+                    let address = text
+                        .to_str()
+                        .and_then(|t| t.parse::<Ipv4Addr>().ok())
+                        .ok_or_else(|| format!("--prohibit-route {text:?}: not an IPv4 address"))?;
+                    plan.prohibit_routes.push(address);
+                }
                 "--drop-caps" => plan.drop_caps = true,
                 "--landlock-abi" => {
                     let text = value(flag)?;
@@ -220,6 +258,9 @@ mod tests {
         let plan = HelperPlan {
             cgroups: vec!["/sys/fs/cgroup/pids/x/cgroup.procs".into()],
             rlimits: vec![(RlimitKind::Cpu, 60), (RlimitKind::Processes, 256)],
+            pass_self: true,
+            user_net: Some("/usr/bin/slirp4netns".into()),
+            prohibit_routes: vec![Ipv4Addr::new(192, 0, 2, 2), Ipv4Addr::new(10, 1, 2, 3)],
             drop_caps: true,
             landlock: Some(LandlockPlan {
                 abi: 6,
@@ -257,6 +298,11 @@ mod tests {
         assert!(parse(&["--rlimit", "stack=1", "--", "x"]).is_err());
         assert!(parse(&["--seccomp"]).unwrap_err().contains("no program"));
         assert!(parse(&["--bogus", "--", "x"]).is_err());
+        assert!(
+            parse(&["--prohibit-route", "::1", "--", "x"])
+                .unwrap_err()
+                .contains("IPv4")
+        );
         assert!(parse(&["--probe"]).is_ok());
     }
 }

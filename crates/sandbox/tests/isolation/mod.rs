@@ -66,7 +66,8 @@ async fn this_host_provides_every_layer_with_bubblewrap() {
     );
     assert_eq!(strict.active(), Layer::ALL.to_vec());
     let ww = sandbox.layers(SandboxLevel::WorkspaceWrite);
-    assert!(!ww.is_active(Layer::NetNamespace) && !ww.is_active(Layer::LandlockNet));
+    assert!(ww.missing().is_empty(), "{}", ww.missing_summary());
+    assert!(ww.is_active(Layer::NetNamespace) && !ww.is_active(Layer::LandlockNet));
     assert!(sandbox.layers(SandboxLevel::Off).active().is_empty());
 }
 
@@ -135,22 +136,100 @@ async fn secrets_outside_the_allowed_roots_are_unreadable_unless_off() {
     }
 }
 
+/// A script that tries every address of this host (and slirp4netns's alias for the host's
+/// loopback) on `port` and says which it reached, and whether a routed network is up.
+fn reach_script(port: u16) -> (String, Vec<String>) {
+    let mut targets = vec!["127.0.0.1".to_owned(), "10.0.2.2".to_owned()];
+    targets.extend(
+        rustyclaw_sandbox::host_ipv4_addresses()
+            .unwrap()
+            .into_iter()
+            .filter(|a| !a.is_loopback())
+            .map(|a| a.to_string()),
+    );
+    let script = targets
+        .iter()
+        .map(|a| {
+            format!(
+                "(exec 3<>/dev/tcp/{a}/{port}) 2>/dev/null && echo reached-{a} || echo blocked-{a}; "
+            )
+        })
+        .collect::<String>()
+        + "grep -q '^tap0' /proc/net/route && echo routed || echo not-routed";
+    (script, targets)
+}
+
 #[tokio::test]
-async fn strict_cannot_open_tcp_connections_and_workspace_write_can() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let script = format!("exec 3<>/dev/tcp/127.0.0.1/{port} && echo connected");
-    for (host, caps) in hosts() {
-        let f = Fixture::new(caps);
-        let (exit, out) = run(&f.sandbox, spec(f.ws(), SandboxLevel::Strict, &script)).await;
-        assert_ne!(exit.code, Some(0), "{host}: {out}");
-        assert!(!out.contains("connected"), "{host}: {out}");
-        for level in [SandboxLevel::WorkspaceWrite, SandboxLevel::Off] {
-            let (exit, out) = run(&f.sandbox, spec(f.ws(), level, &script)).await;
-            assert_eq!(exit.code, Some(0), "{host}/{level}: {out}");
-            assert!(out.contains("connected"));
+async fn no_level_but_off_reaches_the_hosts_own_services() {
+    // Every address of the host, as a gateway bound to the LAN listens.
+    let listener = TcpListener::bind("0.0.0.0:0").unwrap();
+    let (script, targets) = reach_script(listener.local_addr().unwrap().port());
+    assert!(
+        targets.len() > 2,
+        "this host has a non-loopback address: {targets:?}"
+    );
+    let f = Fixture::new(host());
+    for level in SANDBOXED {
+        let (_, out) = run(&f.sandbox, spec(f.ws(), level, &script)).await;
+        for target in &targets {
+            assert!(out.contains(&format!("blocked-{target}")), "{level}: {out}");
         }
+        let network = if level == SandboxLevel::Strict {
+            "not-routed"
+        } else {
+            "routed"
+        };
+        assert!(out.contains(&format!("\n{network}")), "{level}: {out}");
     }
+    let (_, out) = run(&f.sandbox, spec(f.ws(), SandboxLevel::Off, &script)).await;
+    assert!(
+        out.contains("reached-127.0.0.1") && out.contains(&format!("reached-{}", targets[2])),
+        "{out}"
+    );
+
+    // Opting into the host's network (sandbox.hostNetwork) brings loopback back.
+    let mut shared = spec(f.ws(), SandboxLevel::WorkspaceWrite, &script);
+    shared.isolation.host_network = true;
+    let (_, out) = run(&f.sandbox, shared).await;
+    assert!(out.contains("reached-127.0.0.1"), "{out}");
+    assert!(out.contains("not-routed"), "{out}");
+
+    // Without bubblewrap there is no namespace to give: the report says so, and `require`
+    // refuses instead of running on the host's network.
+    let f = Fixture::new(without_bubblewrap());
+    let report = f.sandbox.layers(SandboxLevel::WorkspaceWrite);
+    assert!(!report.is_active(Layer::NetNamespace));
+    let (_, out) = run(
+        &f.sandbox,
+        spec(f.ws(), SandboxLevel::WorkspaceWrite, &script),
+    )
+    .await;
+    assert!(out.contains("reached-127.0.0.1"), "degraded: {out}");
+    let (_, out) = run(&f.sandbox, spec(f.ws(), SandboxLevel::Strict, &script)).await;
+    assert!(
+        out.contains("blocked-127.0.0.1"),
+        "strict without bubblewrap: {out}"
+    );
+}
+
+#[tokio::test]
+async fn without_slirp4netns_workspace_write_reports_the_shared_network() {
+    let mut caps = host();
+    caps.user_net =
+        rustyclaw_sandbox::LayerStatus::Missing("forced missing by the test".to_owned());
+    let f = Fixture::new(caps);
+    let report = f.sandbox.layers(SandboxLevel::WorkspaceWrite);
+    let missing = report.missing_summary();
+    assert!(
+        missing.contains("net-namespace (forced missing by the test"),
+        "{missing}"
+    );
+    let mut required = spec(f.ws(), SandboxLevel::WorkspaceWrite, "echo ran");
+    required.isolation.require = true;
+    assert!(matches!(
+        f.sandbox.spawn(required),
+        Err(ExecError::LayersMissing { .. })
+    ));
 }
 
 #[tokio::test]
@@ -297,7 +376,10 @@ async fn require_refuses_when_a_layer_is_missing_and_degrades_otherwise() {
     };
     assert_eq!(*level, SandboxLevel::WorkspaceWrite);
     let missing: Vec<Layer> = missing.iter().map(|(l, _)| *l).collect();
-    assert_eq!(missing, vec![Layer::Bubblewrap, Layer::PidNamespace]);
+    assert_eq!(
+        missing,
+        vec![Layer::Bubblewrap, Layer::PidNamespace, Layer::NetNamespace]
+    );
     let message = err.to_string();
     assert!(
         message.contains("bubblewrap (forced missing by the test)"),

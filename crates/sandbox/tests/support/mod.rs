@@ -30,7 +30,9 @@ pub fn sandbox(state: &Path) -> Sandbox {
 /// A sandbox on an adjusted host.
 pub fn sandbox_with(state: &Path, capabilities: HostCapabilities) -> Sandbox {
     Sandbox::new(SandboxSetup {
-        helper: Some(helper()),
+        helper: Some(std::sync::Arc::new(
+            rustyclaw_sandbox::HelperExecutable::open(&helper()).expect("helper"),
+        )),
         capabilities,
         state_dir: state.to_path_buf(),
         warn_for: Vec::new(),
@@ -61,6 +63,7 @@ pub fn spec(workspace: &Path, level: SandboxLevel, script: &str) -> ExecSpec {
             workspace_mount: WorkspaceMount::ReadWrite,
             limits: ResourceLimits::default(),
             require: false,
+            host_network: false,
         },
     }
 }

@@ -169,6 +169,7 @@ impl Tool for ExecTool {
                 workspace_mount: cx.sandbox.workspace_mount(),
                 limits: cx.sandbox.limits,
                 require: cx.sandbox.require,
+                host_network: cx.sandbox.host_network,
             }
         };
         let script = match host {

@@ -21,6 +21,7 @@ fn session(level: SandboxLevel, workspace_access: WorkspaceAccess) -> SessionSan
         workspace_access,
         limits: ResourceLimits::default(),
         require: false,
+        host_network: false,
     }
 }
 

@@ -81,14 +81,21 @@ async fn serve_until_stopped(
     });
     let mut addr = addr;
     let mut previous: Option<GatewayState> = None;
+    // The sandbox is set up once per process: its self-test at start decides the layers every
+    // command gets, and a restart must not find fewer (after an in-place upgrade the binary on
+    // disk is another program; the helper stays the one this process opened).
+    let sandbox = Arc::new(tokio::task::block_in_place(|| {
+        crate::sandbox::build(ctx, Some(&config))
+    }));
     loop {
-        // The sandbox self-test is a blocking call.
-        let sandbox = Arc::new(tokio::task::block_in_place(|| {
-            crate::sandbox::build(ctx, Some(&config))
-        }));
-        let agent =
-            super::super::wiring::runtime(ctx, config.clone(), &env, store.clone(), sandbox)
-                .await?;
+        let agent = super::super::wiring::runtime(
+            ctx,
+            config.clone(),
+            &env,
+            store.clone(),
+            sandbox.clone(),
+        )
+        .await?;
         let options = GatewayOptions {
             config_path: Some(ctx.locations.config_path.display().to_string()),
             state_dir: Some(ctx.locations.state_dir.display().to_string()),
@@ -139,6 +146,7 @@ async fn serve_until_stopped(
         match tokio::task::block_in_place(|| ctx.load_config()) {
             Ok(reloaded) => {
                 output::warnings(&reloaded.warnings);
+                sandbox.warn_missing(&crate::sandbox::levels_in_use(&reloaded.config));
                 config = Arc::new(reloaded.config);
                 env = reloaded.env;
             }
