@@ -2,7 +2,10 @@
 //!
 //! The file layer is only installed when the log directory's parent (the state dir) already
 //! exists, so a read-only command on a fresh machine does not create `~/.rustyclaw` behind the
-//! user's back. `RUSTYCLAW_LOG` overrides both levels with `tracing` filter directives.
+//! user's back. The files are private to the user ([`daily_file`]). `RUSTYCLAW_LOG` overrides
+//! both levels with `tracing` filter directives.
+
+mod daily_file;
 
 use std::path::Path;
 
@@ -16,11 +19,14 @@ use tracing_subscriber::{EnvFilter, Layer as _};
 /// Keeps the background log writer alive; drop it last so buffered lines reach the file.
 pub struct LogGuard(#[expect(dead_code, reason = "held only for its Drop")] Option<WorkerGuard>);
 
-/// Installs the global subscriber. `console_default` is the stderr level when neither
-/// `-v` nor `logging.consoleLevel` says otherwise.
 /// Log lines queued for the file writer thread before new ones are dropped.
 const LOG_QUEUE_LINES: usize = 4096;
 
+/// Daily log files kept, today's included.
+const LOG_FILES_KEPT: usize = 14;
+
+/// Installs the global subscriber. `console_default` is the stderr level when neither
+/// `-v` nor `logging.consoleLevel` says otherwise.
 pub fn init(
     config: Option<&LoggingConfig>,
     env: &Env,
@@ -54,20 +60,13 @@ pub fn init(
     let mut guard = None;
     let file_layer = config.filter(|_| state_dir.is_dir()).and_then(|c| {
         let dir = c.file.parent()?;
-        std::fs::create_dir_all(dir).ok()?;
         let stem = c.file.file_stem()?.to_string_lossy().into_owned();
         let ext = c
             .file
             .extension()
             .map(|e| e.to_string_lossy().into_owned())
             .unwrap_or_else(|| "jsonl".to_owned());
-        let appender = tracing_appender::rolling::Builder::new()
-            .rotation(tracing_appender::rolling::Rotation::DAILY)
-            .filename_prefix(stem)
-            .filename_suffix(ext)
-            .max_log_files(14)
-            .build(dir)
-            .ok()?;
+        let appender = daily_file::DailyFile::open(dir, &stem, &ext, LOG_FILES_KEPT).ok()?;
         // The queue to the writer thread is allocated whole up front: the default 128,000
         // lines cost 4 MB of resident memory from the first second. 4,096 lines (128 KB) ride
         // out any burst a disk keeps up with; beyond that lines are dropped (lossy, as the

@@ -6,11 +6,16 @@
 //! on disk is not touched. The write itself goes to a temporary file in the same directory,
 //! is flushed to disk, then renamed over the original, after copying the original to `.bak`:
 //! at every instant the path holds either the old or the new file, never a partial one.
+//!
+//! A key given twice in one object counts with its last copy (as when loading), so edits
+//! address the last copy, and `unset` removes every copy.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use jsonc_parser::cst::{CstContainerNode, CstInputValue, CstNode, CstObject, CstRootNode};
+use jsonc_parser::cst::{
+    CstContainerNode, CstInputValue, CstNode, CstObject, CstObjectProp, CstRootNode,
+};
 use serde_json::Value;
 
 use crate::{ConfigError, Issue, JsonPath, Segment, json5, load};
@@ -58,15 +63,17 @@ pub fn edit_text(text: &str, path: &JsonPath, edit: &Edit) -> Result<String, Con
         let create =
             matches!(edit, Edit::Set(_)) && matches!(segments.get(i + 1), Some(Segment::Key(_)));
         container = match (container, seg) {
-            (Container::Object(o), Segment::Key(k)) => match o.get(k).and_then(|p| p.value()) {
-                Some(node) => Container::from_node(node)
-                    .ok_or_else(|| err(format!("{k:?} is not an object or array")))?,
-                None if create => Container::Object(
-                    o.object_value_or_create(k)
-                        .ok_or_else(|| err(format!("cannot create {k:?}")))?,
-                ),
-                None => return Ok(text.to_owned()),
-            },
+            (Container::Object(o), Segment::Key(k)) => {
+                match last_prop(&o, k).and_then(|p| p.value()) {
+                    Some(node) => Container::from_node(node)
+                        .ok_or_else(|| err(format!("{k:?} is not an object or array")))?,
+                    None if create => Container::Object(
+                        o.object_value_or_create(k)
+                            .ok_or_else(|| err(format!("cannot create {k:?}")))?,
+                    ),
+                    None => return Ok(text.to_owned()),
+                }
+            }
             (Container::Array(a), Segment::Index(n)) => match a.elements().get(*n) {
                 Some(node) => Container::from_node(node.clone())
                     .ok_or_else(|| err(format!("element {n} is not an object or array")))?,
@@ -81,15 +88,17 @@ pub fn edit_text(text: &str, path: &JsonPath, edit: &Edit) -> Result<String, Con
         };
     }
     match (container, last, edit) {
-        (Container::Object(o), Segment::Key(k), Edit::Set(v)) => match o.get(k) {
+        (Container::Object(o), Segment::Key(k), Edit::Set(v)) => match last_prop(&o, k) {
             Some(prop) => prop.set_value(to_input(v)),
             None => {
                 o.append(k, to_input(v));
             }
         },
         (Container::Object(o), Segment::Key(k), Edit::Unset) => {
-            if let Some(prop) = o.get(k) {
-                prop.remove();
+            for prop in o.properties() {
+                if prop.decoded_name().as_deref() == Some(k.as_str()) {
+                    prop.remove();
+                }
             }
         }
         (Container::Array(a), Segment::Index(n), Edit::Set(v)) => {
@@ -120,6 +129,15 @@ pub fn edit_text(text: &str, path: &JsonPath, edit: &Edit) -> Result<String, Con
         out.push('\n');
     }
     Ok(out)
+}
+
+/// The last property named `name`: the one whose value the parsed document holds.
+fn last_prop(object: &CstObject, name: &str) -> Option<CstObjectProp> {
+    object
+        .properties()
+        .into_iter()
+        .rev()
+        .find(|prop| prop.decoded_name().as_deref() == Some(name))
 }
 
 enum Container {
@@ -188,18 +206,17 @@ fn write_validated(
             changed: false,
         });
     }
+    // The backup is private whatever the config's mode: it holds the credentials the config
+    // held, and nobody reviews who may read an old copy.
     let backup = match old {
-        Some(_) => {
+        Some(old) => {
             let bak = sibling(target, ".bak");
-            std::fs::copy(target, &bak).map_err(|source| ConfigError::Write {
-                path: bak.clone(),
-                source,
-            })?;
+            atomic_write(&bak, old.as_bytes(), FileMode::Private)?;
             Some(bak)
         }
         None => None,
     };
-    atomic_write(target, new.as_bytes())?;
+    atomic_write(target, new.as_bytes(), FileMode::KeepExisting)?;
     Ok(WriteOutcome {
         path: target.to_path_buf(),
         backup,
@@ -217,19 +234,35 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// Writes `bytes` to `path` atomically (temp file + fsync + rename + directory fsync). New files
-/// get mode 0600 (configs hold tokens); an existing file keeps its permissions.
-pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), ConfigError> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+/// The permissions [`atomic_write`] gives the file it writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileMode {
+    /// The mode of the file being replaced (the user may have chosen it); 0600 for a new file.
+    KeepExisting,
+    /// Always 0600: only the owner may read or write it.
+    Private,
+}
+
+/// Writes `bytes` to `path` atomically (temp file + fsync + rename + directory fsync), with the
+/// permissions `mode` says. Configs hold tokens, so a missing directory is created 0700.
+pub fn atomic_write(path: &Path, bytes: &[u8], mode: FileMode) -> Result<(), ConfigError> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
     let io = |source| ConfigError::Write {
         path: path.to_path_buf(),
         source,
     };
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let mode = std::fs::metadata(path)
-        .map(|m| m.permissions().mode() & 0o7777)
-        .unwrap_or(0o600);
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(io)?;
+    let mode = match mode {
+        FileMode::Private => 0o600,
+        FileMode::KeepExisting => std::fs::metadata(path)
+            .map(|m| m.permissions().mode() & 0o7777)
+            .unwrap_or(0o600),
+    };
     let tmp = sibling(path, &format!(".tmp-{}", std::process::id()));
     let result = (|| {
         let mut file = std::fs::OpenOptions::new()
@@ -343,6 +376,53 @@ mod tests {
             assert!(matches!(err, ConfigError::Write { .. }), "{err}");
             assert_eq!(std::fs::read_to_string(&cfg).unwrap(), TEXT);
         }
+    }
+
+    fn mode_of(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn the_backup_is_private_and_the_config_keeps_its_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("openclaw.json");
+        std::fs::write(&cfg, TEXT).unwrap();
+        std::fs::set_permissions(&cfg, std::fs::Permissions::from_mode(0o644)).unwrap();
+        // An earlier backup left readable by everyone is replaced, not reused.
+        let bak = dir.path().join("openclaw.json.bak");
+        std::fs::write(&bak, "old").unwrap();
+        std::fs::set_permissions(&bak, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let outcome = edit_file(&cfg, &p("gateway.port"), &Edit::Set(json!(20001))).unwrap();
+        assert_eq!(outcome.backup.as_deref(), Some(bak.as_path()));
+        assert_eq!(std::fs::read_to_string(&bak).unwrap(), TEXT);
+        assert_eq!(mode_of(&bak), 0o600);
+        assert_eq!(mode_of(&cfg), 0o644);
+    }
+
+    #[test]
+    fn a_new_config_is_private_in_a_private_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state").join("nested");
+        let cfg = state.join("openclaw.json");
+        edit_file(&cfg, &p("gateway.port"), &Edit::Set(json!(1))).unwrap();
+        assert_eq!(mode_of(&cfg), 0o600);
+        assert_eq!(mode_of(&state), 0o700);
+        assert_eq!(mode_of(state.parent().unwrap()), 0o700);
+    }
+
+    #[test]
+    fn edits_address_the_copy_of_a_repeated_key_that_counts() {
+        let text = "{\n  gateway: { port: 1 },\n  gateway: { port: 2, bind: 'lan' },\n}\n";
+        let parse = |t: &str| -> Value {
+            jsonc_parser::parse_to_serde_value(t, &json5::parse_options()).unwrap()
+        };
+        let out = edit_text(text, &p("gateway.port"), &Edit::Set(json!(3))).unwrap();
+        assert_eq!(parse(&out)["gateway"], json!({"port": 3, "bind": "lan"}));
+        let text = "{ a: 1, b: 2, a: 3 }";
+        let out = edit_text(text, &p("a"), &Edit::Unset).unwrap();
+        assert_eq!(parse(&out), json!({"b": 2}));
     }
 
     #[test]

@@ -123,6 +123,29 @@ pub enum ConfigError {
         /// What is wrong.
         reason: String,
     },
+    /// An `$include` names a file that cannot be used (missing, unreadable, not a regular
+    /// file, too large, not text).
+    #[error("{path}: {json_path}: cannot include {}: {source}", include.display())]
+    IncludeUnreadable {
+        /// The including file.
+        path: PathBuf,
+        /// Where the `$include` is.
+        json_path: JsonPath,
+        /// The file it names.
+        include: PathBuf,
+        /// Why it cannot be used.
+        source: crate::regular_file::ReadFileError,
+    },
+    /// The files pulled in by `$include` are together larger than allowed.
+    #[error("{path}: {json_path}: the $include files together exceed {max_bytes} bytes")]
+    IncludesTooLarge {
+        /// The including file.
+        path: PathBuf,
+        /// The `$include` at which the limit was reached.
+        json_path: JsonPath,
+        /// The limit.
+        max_bytes: u64,
+    },
     /// `$include` files include each other.
     #[error("$include cycle: {}", chain.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" -> "))]
     IncludeCycle {
@@ -200,6 +223,9 @@ impl ConfigError {
             ConfigError::IncludeCycle { .. } | ConfigError::IncludeTooDeep { .. } => {
                 Some("$include files must form a tree at most 10 levels deep")
             }
+            ConfigError::IncludeUnreadable { .. } | ConfigError::IncludesTooLarge { .. } => Some(
+                "$include must name a regular JSON5 file (not a device, pipe or directory) of at most 2 MiB, and all included files together may hold at most 8 MiB",
+            ),
             ConfigError::Read { .. }
             | ConfigError::Write { .. }
             | ConfigError::NotAnObject { .. }

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use jsonc_parser::ParseOptions;
+use jsonc_parser::{CollectOptions, ParseOptions};
 use serde_json::Value;
 
 use crate::ConfigError;
@@ -41,6 +41,15 @@ pub(crate) fn parse_document_any(text: &str, path: &Path) -> Result<Value, Confi
         column: e.column_display(),
         message: e.kind().to_string(),
     })
+}
+
+/// The syntax tree of `text`, with the byte range of every node; `Ok(None)` for an empty
+/// text. Used where the parsed value is not enough: it keeps every copy of a repeated key.
+pub(crate) fn parse_ast(
+    text: &str,
+) -> Result<Option<jsonc_parser::ast::Value<'_>>, jsonc_parser::errors::ParseError> {
+    jsonc_parser::parse_to_ast(text, &CollectOptions::default(), &parse_options())
+        .map(|result| result.value)
 }
 
 #[cfg(test)]

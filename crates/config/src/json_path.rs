@@ -46,6 +46,13 @@ impl JsonPath {
         JsonPath(v)
     }
 
+    /// This path followed by `tail` (`tail` read relative to this path).
+    pub fn join(&self, tail: &JsonPath) -> Self {
+        let mut v = self.0.clone();
+        v.extend(tail.0.iter().cloned());
+        JsonPath(v)
+    }
+
     /// The segments, root first.
     pub fn segments(&self) -> &[Segment] {
         &self.0

@@ -17,12 +17,14 @@ pub mod file;
 pub mod include;
 pub mod merge_patch;
 pub mod redact;
+pub mod regular_file;
 pub mod schema;
 pub mod schema_lookup;
 pub mod secret;
 pub mod snapshot;
 pub mod upstream_keys;
 
+mod duplicate_keys;
 mod env;
 mod error;
 mod json5;
@@ -42,5 +44,5 @@ pub use paths::{
     CONFIG_FILE_NAME, DATABASE_FILE_NAME, DEFAULT_STATE_DIR_NAME, LocationOverrides, Locations,
 };
 pub use resolve::*;
-pub use secret::{ExposeSecret, Secret, SecretError};
+pub use secret::{ExposeSecret, Scrubber, Secret, SecretError};
 pub use substitute::substitute_str;

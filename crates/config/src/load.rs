@@ -8,8 +8,8 @@ use sha2::{Digest, Sha256};
 
 use crate::file::ConfigFile;
 use crate::{
-    Config, ConfigError, Env, Issue, JsonPath, Locations, include, json5, resolve, schema,
-    substitute, validate,
+    Config, ConfigError, Env, Issue, JsonPath, Locations, duplicate_keys, include, json5, resolve,
+    schema, substitute, validate,
 };
 
 /// A successfully loaded config.
@@ -21,7 +21,7 @@ pub struct LoadedConfig {
     pub file: ConfigFile,
     /// The whole document after includes and substitution, OpenClaw-only keys included.
     pub document: Value,
-    /// Warnings: keys without effect, unsupported features.
+    /// Warnings: keys given twice, keys without effect, unsupported features.
     pub warnings: Vec<Issue>,
     /// The config file path.
     pub path: PathBuf,
@@ -43,11 +43,18 @@ pub fn load(locations: &Locations, env: &Env) -> Result<LoadedConfig, ConfigErro
     let raw = read_optional(&path)?;
     let exists = raw.is_some();
     let hash = raw.as_deref().map(hash_text);
-    let doc = match &raw {
-        Some(text) => json5::parse_document(text, &path)?,
-        None => Map::new(),
+    let include::Resolved {
+        document: doc,
+        files: included_files,
+        warnings: text_warnings,
+    } = match &raw {
+        Some(text) => parse_with_includes(text, &path)?,
+        None => include::Resolved {
+            document: Map::new(),
+            files: Vec::new(),
+            warnings: Vec::new(),
+        },
     };
-    let (doc, included_files) = include::resolve_includes(doc, &path)?;
     let mut env = env.clone();
     env.load_dotenv(&locations.state_dotenv())?;
     add_config_env(&doc, &mut env);
@@ -77,7 +84,8 @@ pub fn load(locations: &Locations, env: &Env) -> Result<LoadedConfig, ConfigErro
     let document = value.clone();
     let (file, warnings) = check_and_parse(value, &schema, &path)?;
     let resolved = resolve::resolve(&file, &env, locations, &path)?;
-    let mut all_warnings = warnings;
+    let mut all_warnings = text_warnings;
+    all_warnings.extend(warnings);
     all_warnings.extend(resolved.warnings);
     Ok(LoadedConfig {
         config: resolved.config,
@@ -95,10 +103,26 @@ pub fn load(locations: &Locations, env: &Env) -> Result<LoadedConfig, ConfigErro
 /// Validates a document's keys and types without resolving secrets or variables; used before
 /// every write so that a bad edit is refused and the file on disk stays as it was.
 pub fn validate_text(text: &str, path: &Path) -> Result<Vec<Issue>, ConfigError> {
+    let resolved = parse_with_includes(text, path)?;
+    let mut warnings = resolved.warnings;
+    let (_, key_warnings) = check_and_parse(
+        Value::Object(resolved.document),
+        &schema::config_schema(),
+        path,
+    )?;
+    warnings.extend(key_warnings);
+    Ok(warnings)
+}
+
+/// Parses the config text at `path` and resolves its `$include`s; the warnings about the texts
+/// (keys given twice) start with the config file's own.
+fn parse_with_includes(text: &str, path: &Path) -> Result<include::Resolved, ConfigError> {
     let doc = json5::parse_document(text, path)?;
-    let (doc, _) = include::resolve_includes(doc, path)?;
-    check_and_parse(Value::Object(doc), &schema::config_schema(), path)
-        .map(|(_, warnings)| warnings)
+    let mut warnings = duplicate_keys::warnings(text, &JsonPath::root(), None);
+    let mut resolved = include::resolve_includes(doc, path)?;
+    warnings.append(&mut resolved.warnings);
+    resolved.warnings = warnings;
+    Ok(resolved)
 }
 
 /// Checks keys (removing OpenClaw-only ones) and deserialises the typed file.

@@ -8,10 +8,10 @@
 //! written to the file. References to secrets (`${VAR}` strings, SecretRef objects) are not
 //! secrets themselves and are shown as written: the operator needs them to edit the config.
 
+use jsonc_parser::ast;
 use serde_json::Value;
 
-use crate::edit::{Edit, edit_text};
-use crate::{ConfigError, JsonPath};
+use crate::{JsonPath, json5};
 
 /// The sentinel OpenClaw writes in place of a redacted secret (and accepts back as "keep the
 /// stored value").
@@ -98,18 +98,61 @@ pub fn redact_value(doc: &mut Value) {
     }
 }
 
-/// The raw config text with every credential of `parsed` (the text's own document) replaced by
-/// the sentinel, comments and layout kept.
-pub fn redact_text(raw: &str, parsed: &Value) -> Result<String, ConfigError> {
-    let mut text = raw.to_owned();
-    for path in sensitive_paths(parsed) {
-        text = edit_text(
-            &text,
-            &path,
-            &Edit::Set(Value::String(REDACTED_SENTINEL.to_owned())),
-        )?;
+/// The raw config text with every credential replaced by the sentinel, comments and layout
+/// kept; `None` when the text does not parse (then it cannot be searched for credentials).
+///
+/// The text's syntax tree is searched rather than its parsed document, because a key given
+/// twice keeps only its last value in the document: an earlier copy, or a whole earlier copy of
+/// an object, would otherwise be shown with its credential in the clear.
+pub fn redact_text(raw: &str) -> Option<String> {
+    let Some(root) = json5::parse_ast(raw).ok()? else {
+        return Some(raw.to_owned());
+    };
+    let mut ranges = Vec::new();
+    secret_ranges(&root, &JsonPath::root(), None, &mut ranges);
+    ranges.sort_unstable_by_key(|r| r.start);
+    let quoted = format!("\"{REDACTED_SENTINEL}\"");
+    let mut out = String::with_capacity(raw.len());
+    let mut copied = 0;
+    for range in ranges {
+        out.push_str(raw.get(copied..range.start)?);
+        out.push_str(&quoted);
+        copied = range.end;
     }
-    Ok(text)
+    out.push_str(raw.get(copied..)?);
+    Some(out)
+}
+
+/// The byte ranges of every credential string literal in `value`, found at `at`.
+fn secret_ranges(
+    value: &ast::Value<'_>,
+    at: &JsonPath,
+    key: Option<&str>,
+    out: &mut Vec<jsonc_parser::common::Range>,
+) {
+    match value {
+        ast::Value::Object(object) => {
+            for prop in &object.properties {
+                let name = prop.name.as_str();
+                secret_ranges(&prop.value, &at.key(name), Some(name), out);
+            }
+        }
+        ast::Value::Array(array) => {
+            for (i, element) in array.elements.iter().enumerate() {
+                // Array elements inherit the key of their array (`apiKeys: ["…"]`).
+                secret_ranges(element, &at.index(i), key, out);
+            }
+        }
+        ast::Value::StringLit(literal) => {
+            let value = Value::String(literal.value.to_string());
+            if let Some(key) = key
+                && is_secret_at(at, key, &value)
+            {
+                out.push(literal.range);
+            }
+        }
+        ast::Value::NumberLit(_) | ast::Value::BooleanLit(_) | ast::Value::NullKeyword(_) => {}
+    }
 }
 
 /// A sentinel in an incoming document that has no stored value to stand for.
@@ -199,12 +242,31 @@ mod tests {
     #[test]
     fn redacts_raw_text_keeping_comments() {
         let raw = "// mine\n{\n  gateway: { auth: { token: 'super-secret-1' } }, // auth\n}\n";
-        let parsed = Value::Object(crate::parse_document(raw, "x".as_ref()).unwrap());
-        let out = redact_text(raw, &parsed).unwrap();
-        assert!(!out.contains("super-secret-1"), "{out}");
-        assert!(
-            out.contains(REDACTED_SENTINEL) && out.contains("// mine") && out.contains("// auth")
+        let out = redact_text(raw).unwrap();
+        assert_eq!(
+            out,
+            format!(
+                "// mine\n{{\n  gateway: {{ auth: {{ token: \"{REDACTED_SENTINEL}\" }} }}, // auth\n}}\n"
+            )
         );
+        assert_eq!(redact_text("").as_deref(), Some(""));
+        assert_eq!(redact_text("{ token: 'x' "), None);
+    }
+
+    #[test]
+    fn redacts_every_copy_of_a_repeated_key() {
+        let raw = "{\n  gateway: { auth: { token: 'first-secret', token: 'second-secret' } },\n  models: { providers: { p: { apiKey: 'dropped-secret' } } },\n  models: { providers: { p: { apiKeys: ['k-one', 'k-two'] } } },\n}\n";
+        let out = redact_text(raw).unwrap();
+        for secret in [
+            "first-secret",
+            "second-secret",
+            "dropped-secret",
+            "k-one",
+            "k-two",
+        ] {
+            assert!(!out.contains(secret), "{secret} shown in {out}");
+        }
+        assert_eq!(out.matches(REDACTED_SENTINEL).count(), 5, "{out}");
     }
 
     #[test]

@@ -17,8 +17,11 @@ use crate::file::{
     SecretFileMode, SecretInput, SecretProviderSection, SecretRef, SecretSource, SecretsSection,
 };
 
+mod file_source;
+mod scrub;
 mod value;
 
+pub use scrub::{MIN_SCRUBBED_CHARS, Scrubber};
 pub use secrecy::ExposeSecret;
 pub use value::{REDACTED, Secret};
 
@@ -188,7 +191,7 @@ impl<'a> SecretResolver<'a> {
                 }) => {
                     let path = self.env.expand_tilde(Path::new(path));
                     let mode = mode.unwrap_or(SecretFileMode::Json);
-                    read_file_secret(
+                    file_source::read(
                         &alias,
                         &path,
                         mode,
@@ -385,94 +388,6 @@ fn check_exec_id(id: &str) -> Result<(), SecretError> {
     Ok(())
 }
 
-/// Checks that a secret file is a private regular file with a single link.
-fn check_private_file(path: &Path) -> Result<std::fs::Metadata, SecretError> {
-    let unsafe_file = |reason: &str| SecretError::Unsafe {
-        path: path.to_path_buf(),
-        reason: reason.to_owned(),
-    };
-    let meta = std::fs::symlink_metadata(path).map_err(|e| SecretError::Read {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    if meta.file_type().is_symlink() {
-        return Err(unsafe_file(
-            "is a symlink; point the provider at the real file",
-        ));
-    }
-    if !meta.is_file() {
-        return Err(unsafe_file("is not a regular file"));
-    }
-    if meta.nlink() != 1 {
-        return Err(unsafe_file(
-            "must not be hardlinked; copy it to a new private file",
-        ));
-    }
-    if meta.permissions().mode() & 0o077 != 0 {
-        return Err(unsafe_file(
-            "is readable or writable by group/others; run chmod 600 on it",
-        ));
-    }
-    Ok(meta)
-}
-
-fn read_file_secret(
-    provider: &str,
-    path: &Path,
-    mode: SecretFileMode,
-    max_bytes: u64,
-    id: &str,
-) -> Result<Secret, SecretError> {
-    let meta = check_private_file(path)?;
-    if meta.len() > max_bytes {
-        return Err(SecretError::Unsafe {
-            path: path.to_path_buf(),
-            reason: format!("is larger than maxBytes ({max_bytes})"),
-        });
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| SecretError::Read {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    let bad = |reason: &str| SecretError::BadData {
-        provider: provider.to_owned(),
-        reason: reason.to_owned(),
-    };
-    match mode {
-        SecretFileMode::SingleValue => {
-            if id != "value" {
-                return Err(SecretError::InvalidId {
-                    id: id.to_owned(),
-                    source_kind: "file",
-                    reason: "singleValue providers take the id \"value\"",
-                });
-            }
-            let value = text.strip_suffix('\n').unwrap_or(&text);
-            let value = value.strip_suffix('\r').unwrap_or(value);
-            Ok(Secret::from(value.to_owned()))
-        }
-        SecretFileMode::Json => {
-            if !id.starts_with('/') {
-                return Err(SecretError::InvalidId {
-                    id: id.to_owned(),
-                    source_kind: "file",
-                    reason: "must be an absolute JSON pointer such as /providers/openai/apiKey",
-                });
-            }
-            let doc: serde_json::Value =
-                serde_json::from_str(&text).map_err(|_| bad("file is not valid JSON"))?;
-            match doc.pointer(id) {
-                Some(serde_json::Value::String(s)) => Ok(Secret::from(s.clone())),
-                Some(_) => Err(bad("the value at the pointer is not a string")),
-                None => Err(SecretError::NotFound {
-                    provider: provider.to_owned(),
-                    id: id.to_owned(),
-                }),
-            }
-        }
-    }
-}
-
 /// Checks an exec provider's program: absolute, not a symlink, owned by us, not writable by others.
 fn check_program(
     program: &Path,
@@ -652,6 +567,30 @@ mod tests {
             .resolve(&r("file", Some("f"), "/a"))
             .unwrap_err();
         assert!(err.to_string().contains("symlink"), "{err}");
+    }
+
+    #[test]
+    fn file_provider_reads_at_most_max_bytes_of_a_regular_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = private_file(dir.path(), "token", "12345");
+        let env = Env::default();
+        let s = section(
+            json!({"providers": {"f": {"source": "file", "path": p, "mode": "singleValue", "maxBytes": 4}}}),
+        );
+        let err = SecretResolver::new(&env, Some(&s))
+            .resolve(&r("file", Some("f"), "value"))
+            .unwrap_err();
+        assert!(
+            err.to_string().ends_with("is larger than maxBytes (4)"),
+            "{err}"
+        );
+        let s = section(
+            json!({"providers": {"f": {"source": "file", "path": "/dev/zero", "mode": "singleValue"}}}),
+        );
+        let err = SecretResolver::new(&env, Some(&s))
+            .resolve(&r("file", Some("f"), "value"))
+            .unwrap_err();
+        assert_eq!(err.to_string(), "/dev/zero: is not a regular file");
     }
 
     fn script(dir: &Path, body: &str) -> PathBuf {

@@ -56,7 +56,7 @@ impl Snapshot {
             Ok(doc) => {
                 snapshot.parsed = Value::Object(doc.clone());
                 match include::resolve_includes(doc, path) {
-                    Ok((resolved, _)) => snapshot.resolved = Value::Object(resolved),
+                    Ok(resolved) => snapshot.resolved = Value::Object(resolved.document),
                     Err(e) => snapshot.issues = issues_of(e),
                 }
             }
@@ -92,7 +92,7 @@ impl Snapshot {
             .raw
             .as_deref()
             .filter(|raw| json5::parse_document(raw, &self.path).is_ok())
-            .and_then(|raw| redact_text(raw, &self.parsed).ok());
+            .and_then(redact_text);
         json!({
             "path": self.path.display().to_string(),
             "exists": self.exists(),

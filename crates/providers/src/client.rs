@@ -8,13 +8,14 @@ use std::time::Duration;
 use futures_core::Stream;
 use futures_util::StreamExt;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use rustyclaw_config::ExposeSecret;
+use rustyclaw_config::{ExposeSecret, Scrubber};
 
 use crate::error::ProviderError;
 use crate::event::StreamEvent;
 use crate::formats::{self, WireDecoder};
 use crate::framing::{Frame, Framing, NdJsonParser, SseParser};
 use crate::model::{AuthStyle, Target};
+use crate::redact;
 use crate::request::ModelRequest;
 
 /// A response in progress. Dropping it closes the connection, which is how a call is
@@ -70,16 +71,44 @@ impl Client {
     /// Sends `request` to `target` once and returns the event stream once the response
     /// headers say it succeeded. HTTP errors come back as [`ProviderError::Status`] with the
     /// provider's message; nothing is retried here.
+    ///
+    /// The target's key (and any credential in its configured headers) never appears in what
+    /// comes back: a provider that quotes it in an error body or in its output has it replaced
+    /// by `[REDACTED]` (see the `redact` module).
     pub async fn stream(
         &self,
         target: &Target,
         request: &ModelRequest,
     ) -> Result<EventStream, ProviderError> {
+        let scrubber = redact::target_scrubber(target);
+        self.stream_scrubbed(target, request, &scrubber).await
+    }
+
+    /// [`Client::stream`] with the secrets of `scrubber` (which must hold the target's) removed
+    /// from every error and event.
+    pub(crate) async fn stream_scrubbed(
+        &self,
+        target: &Target,
+        request: &ModelRequest,
+        scrubber: &Scrubber,
+    ) -> Result<EventStream, ProviderError> {
+        match self.send(target, request, scrubber).await {
+            Ok(stream) => Ok(redact::stream(stream, scrubber.clone())),
+            Err(error) => Err(redact::error(error, scrubber)),
+        }
+    }
+
+    async fn send(
+        &self,
+        target: &Target,
+        request: &ModelRequest,
+        scrubber: &Scrubber,
+    ) -> Result<EventStream, ProviderError> {
         let provider = target.model.provider.clone();
         let wire = formats::build(target, request)?;
         let headers = headers(target, &wire.headers)?;
         let url_for_errors = wire.url.split('?').next().unwrap_or_default().to_owned();
-        tracing::debug!(provider = %provider, model = %target.model.id, url = %url_for_errors, "model request");
+        tracing::debug!(provider = %provider, model = %target.model.id, url = %scrubber.scrub(&url_for_errors), "model request");
         let send = self
             .http
             .post(&wire.url)

@@ -6,11 +6,13 @@ mod cooldown;
 use std::borrow::Cow;
 use std::fmt;
 
+use rustyclaw_config::Scrubber;
 use tokio_util::sync::CancellationToken;
 
 use crate::client::{Client, EventStream};
 use crate::error::{FailureClass, ProviderError};
 use crate::model::{Credential, Target};
+use crate::redact;
 use crate::request::ModelRequest;
 use crate::resolve::Candidate;
 use crate::retry::{RetryPolicy, abortable, sleep_or_abort};
@@ -25,7 +27,7 @@ pub struct Attempt {
     /// The auth profile used; `None` when no request could be sent (no key, every profile
     /// cooling down).
     pub profile_id: Option<String>,
-    /// What went wrong, one line, without secrets.
+    /// What went wrong, one line, with every key of the chain scrubbed out.
     pub error_summary: String,
     /// The failure's class.
     pub class: FailureClass,
@@ -181,6 +183,9 @@ struct Log {
 ///
 /// Only the part before the first event is covered: once [`Client::stream`] returned a
 /// stream, errors inside it belong to the caller.
+///
+/// No key of any candidate appears in what comes back (errors, attempt summaries, the
+/// stream's events and errors): a provider that quotes one has it replaced by `[REDACTED]`.
 pub async fn stream_with_failover(
     client: &Client,
     chain: &[Candidate],
@@ -191,6 +196,7 @@ pub async fn stream_with_failover(
 ) -> Result<FailoverOutcome, FailoverError> {
     let mut log = Log::default();
     let now = cooldown::now_ms();
+    let scrubber = redact::chain_scrubber(chain);
     for candidate in chain {
         let model_ref = candidate.reference();
         if candidate.profiles.is_empty() {
@@ -233,6 +239,7 @@ pub async fn stream_with_failover(
             cooldowns,
             cancel,
             request: &request,
+            scrubber: &scrubber,
         };
         for (i, credential) in usable.iter().enumerate() {
             let more_profiles = i + 1 < usable.len();
@@ -262,6 +269,7 @@ pub async fn stream_with_failover(
             cooldowns,
             cancel,
             request: &request,
+            scrubber: &scrubber,
         };
         match step
             .try_profile(candidate, credential, false, &mut log)
@@ -354,6 +362,8 @@ struct Step<'a> {
     cooldowns: &'a Cooldowns,
     cancel: &'a CancellationToken,
     request: &'a ModelRequest,
+    /// Every key of the chain.
+    scrubber: &'a Scrubber,
 }
 
 impl Step<'_> {
@@ -403,7 +413,7 @@ impl Step<'_> {
         log.attempts.push(Attempt {
             model_ref,
             profile_id: Some(profile_id),
-            error_summary: error.to_string(),
+            error_summary: self.scrubber.scrub(&error.to_string()).into_owned(),
             class,
             tries,
         });
@@ -426,8 +436,10 @@ impl Step<'_> {
         loop {
             tries += 1;
             log.sent = true;
-            let error = match abortable(self.client.stream(target, self.request), self.cancel).await
-            {
+            let attempt = self
+                .client
+                .stream_scrubbed(target, self.request, self.scrubber);
+            let error = match abortable(attempt, self.cancel).await {
                 Ok(stream) => return Ok(stream),
                 Err(error) => error,
             };

@@ -21,6 +21,7 @@ mod failover;
 mod formats;
 mod framing;
 mod model;
+mod redact;
 mod request;
 mod resolve;
 mod retry;

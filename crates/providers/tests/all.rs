@@ -1,5 +1,6 @@
 //! The crate's single integration test binary: one module per area.
 
+mod echoed_keys;
 mod every_format;
 mod failover;
 mod native;

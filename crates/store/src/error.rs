@@ -24,6 +24,15 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// The database file could not be created with owner-only permissions.
+    #[error("cannot create the database file {path} readable by its owner only (mode 0600)")]
+    CreateFile {
+        /// The database file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
     /// The database engine failed.
     #[error("database operation failed: {operation}")]
     Sqlite {

@@ -47,6 +47,7 @@ mod error;
 mod handle;
 mod integrity;
 mod jsonl;
+mod private_files;
 mod quarantine;
 mod schema;
 mod sessions;

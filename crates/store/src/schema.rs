@@ -13,6 +13,7 @@ use std::time::Duration;
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{DatabaseError, SqliteContext, StoreError};
+use crate::private_files;
 
 /// How long a connection waits for another connection's write lock before failing.
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -137,15 +138,7 @@ pub(crate) const LATEST_VERSION: u32 = MIGRATIONS.len() as u32;
 /// Opens (creating if needed) the database at `path`, sets the connection's pragmas and migrates
 /// the schema up to `target` (at most [`LATEST_VERSION`]).
 pub(crate) fn open_connection(path: &Path, target: u32) -> Result<Connection, StoreError> {
-    if let Some(parent) = path
-        .parent()
-        .filter(|parent| !parent.as_os_str().is_empty())
-    {
-        std::fs::create_dir_all(parent).map_err(|source| StoreError::CreateDir {
-            path: parent.to_owned(),
-            source,
-        })?;
-    }
+    private_files::prepare(path)?;
     let mut conn = Connection::open(path).during("open the database")?;
     conn.busy_timeout(BUSY_TIMEOUT)
         .during("set the busy timeout")?;

@@ -10,6 +10,7 @@ mod cooldowns;
 mod jsonl;
 mod kill9;
 mod migrations;
+mod permissions;
 mod quarantine;
 mod sessions;
 mod support;

@@ -1,12 +1,16 @@
 //! The leak test: a unique canary API key, configured three ways (plain config value, env
 //! SecretRef, vault exec SecretRef), goes through full turns with trace logging — a successful
-//! turn with tool calls, a 401 and a 500 — and must then appear nowhere except in the auth header
-//! the fake provider received: not in stdout or stderr of any command, not in any file of the
-//! state directory (database, WAL, logs, workspace, vault), not in the exported transcript, and
-//! not in any other byte the client sent.
+//! turn with tool calls, a 401 and a 403 whose bodies quote the key back (as some
+//! OpenAI-compatible proxies do, also Base64-encoded in a Basic credential), and a 500 quoting it
+//! too — and must then appear nowhere except in the auth header the fake provider received: not
+//! in stdout or stderr of any command, not in any file of the state directory (database, WAL,
+//! logs, workspace, vault), not in the exported transcript, and not in any other byte the client
+//! sent.
 
 use std::path::Path;
 use std::time::Duration;
+
+use base64::Engine;
 
 use rustyclaw_testkit::TempStateDir;
 use rustyclaw_testkit::fake_llm::{FakeLlm, ToolCall, Turn};
@@ -33,13 +37,19 @@ fn canary(prefix: &str) -> (String, String) {
     (format!("{prefix}-{random}"), random)
 }
 
-/// Every form in which a canary could leak: whole, its random part, and a 16-character piece
-/// (a truncated or partially masked key is still a leak).
+/// A proxy's Basic credential for the key: Base64 of `user:<key>`.
+fn basic(key: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(format!("user:{key}"))
+}
+
+/// Every form in which a canary could leak: whole, its random part, a 16-character piece
+/// (a truncated or partially masked key is still a leak), and a piece of its Basic credential.
 fn needles(canary: &str, random: &str) -> Vec<String> {
     vec![
         canary.to_owned(),
         random.to_owned(),
         random[8..24].to_owned(),
+        basic(canary)[12..32].to_owned(),
     ]
 }
 
@@ -147,22 +157,47 @@ async fn leak_check(setup: Setup) {
     outputs.push(("turn stdout".into(), out.stdout));
     outputs.push(("turn stderr".into(), out.stderr));
 
-    // 2. The provider rejects the key.
-    fake.push(Turn::error(401).message("invalid api key"));
+    // 2. The provider rejects the key, quoting it back.
+    fake.push(Turn::error(401).message(&format!(
+        "invalid api key: Incorrect API key provided: {key}"
+    )));
     let out = run(&["agent", "--local", "-m", "again"])
         .run()
         .await
         .unwrap();
     assert_eq!(out.code(), Some(1), "{setup:?}: {}", out.stderr_str());
-    assert!(out.stderr_str().contains("invalid api key"));
+    assert!(
+        out.stderr_str()
+            .contains("invalid api key: Incorrect API key provided: [REDACTED]"),
+        "{setup:?}: {}",
+        out.stderr_str()
+    );
     outputs.push(("401 stdout".into(), out.stdout));
     outputs.push(("401 stderr".into(), out.stderr));
 
-    // 3. The provider fails (three times: the first try and two retries).
+    // 2b. A proxy refuses with a body of its own shape, quoting the header it got.
+    fake.push(Turn::error(403).body(json!(format!(
+        "forbidden: Authorization: Bearer {key} (as Basic {})",
+        basic(&key)
+    ))));
+    let out = run(&["agent", "--local", "-m", "once more"])
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(out.code(), Some(1), "{setup:?}: {}", out.stderr_str());
+    assert!(
+        out.stderr_str().contains("Bearer [REDACTED]"),
+        "{setup:?}: {}",
+        out.stderr_str()
+    );
+    outputs.push(("403 stdout".into(), out.stdout));
+    outputs.push(("403 stderr".into(), out.stderr));
+
+    // 3. The provider fails (three times: the first try and two retries), naming the key.
     for _ in 0..3 {
         fake.push(
             Turn::error(500)
-                .message("upstream exploded")
+                .message(&format!("upstream exploded handling {key}"))
                 .retry_after(Duration::ZERO),
         );
     }
@@ -183,6 +218,13 @@ async fn leak_check(setup: Setup) {
     assert!(
         export.stdout_str().contains("All done."),
         "the export holds the transcript"
+    );
+    assert!(
+        export
+            .stdout_str()
+            .contains("Incorrect API key provided: [REDACTED]"),
+        "the export holds the failed turn, scrubbed: {}",
+        export.stdout_str()
     );
     outputs.push(("sessions export stdout".into(), export.stdout));
     outputs.push(("sessions export stderr".into(), export.stderr));
@@ -225,7 +267,7 @@ async fn leak_check(setup: Setup) {
 
     // What the provider saw: the key in the auth header of every request, and nowhere else.
     let requests = fake.requests();
-    assert_eq!(requests.len(), 6, "{setup:?}");
+    assert_eq!(requests.len(), 7, "{setup:?}");
     for request in &requests {
         assert_eq!(
             request.header("authorization"),
