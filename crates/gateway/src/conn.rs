@@ -1,6 +1,8 @@
 //! One WebSocket connection: challenge, handshake, then requests, fanned-out events, ticks and
-//! shutdown. A reader (this task) and a writer task share a bounded queue; when a client reads
-//! too slowly for events to fit in it, the connection is dropped.
+//! shutdown. A reader (this task) and a writer task share an [`Outbox`] bounded in bytes: a
+//! client that reads too slowly for its backlog to fit is closed as a slow consumer. A frame the
+//! WebSocket layer refuses (too large, not UTF-8, a protocol violation) is answered with the
+//! close code for it (see [`crate::read_error`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,42 +11,32 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use rustyclaw_protocol::gateway::{
-    ConnectChallenge, EventFrame, Frame, MAX_PREAUTH_PAYLOAD_BYTES, RequestFrame, ResponseFrame,
-    ShutdownEvent, StateVersion, TickEvent,
+    ConnectChallenge, EventFrame, Frame, RequestFrame, ResponseFrame, ShutdownEvent, TickEvent,
 };
 use rustyclaw_protocol::gateway::{ErrorCode, ErrorShape};
 use serde_json::Value;
 use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio::time::MissedTickBehavior;
 
+use crate::event::OutEvent;
+use crate::first_frame::{self, First};
 use crate::handshake::{self, Granted, close};
+use crate::limits::MAX_PREAUTH_PAYLOAD_BYTES;
 use crate::methods;
+use crate::outbox::{Item, Outbox};
 use crate::peer::Peer;
-use crate::pump::OutEvent;
 use crate::state::{GatewayState, now_ms};
-
-/// Something for the writer task to put on the socket.
-#[derive(Debug)]
-pub(crate) enum Out {
-    /// A JSON text frame.
-    Text(String),
-    /// A close frame; the writer stops after it.
-    Close(u16, String),
-}
 
 /// The sending side handed to method handlers.
 #[derive(Clone)]
-pub(crate) struct Sender(mpsc::Sender<Out>);
+pub(crate) struct Sender(Arc<Outbox>);
 
 impl Sender {
-    /// Queues a response, waiting for room (a response is never dropped for a slow client; the
-    /// handler waits instead).
+    /// Queues a response. It counts against the client's buffer budget like any frame: a client
+    /// too slow to take it is closed as a slow consumer, as upstream, and the response goes with
+    /// the connection.
     pub async fn respond(&self, response: ResponseFrame) {
-        let _ = self
-            .0
-            .send(Out::Text(encode(&Frame::Response(response))))
-            .await;
+        self.0.push_text(encode(&Frame::Response(response)));
     }
 }
 
@@ -62,66 +54,88 @@ pub(crate) async fn run(
     let _guard = state.connection_guard();
     let conn_id = uuid::Uuid::new_v4().to_string();
     let (sink, mut stream) = socket.split();
-    let (tx, rx) = mpsc::channel(state.0.options.send_queue_frames.max(4));
-    let writer = tokio::spawn(write(sink, rx));
+    let options = &state.0.options;
+    let outbox = Outbox::open(&state.0.outbound, options.max_buffered_bytes);
+    let writer = tokio::spawn(write(sink, Arc::clone(&outbox)));
+    let grace = options.close_grace;
     let challenge = ConnectChallenge {
         nonce: uuid::Uuid::new_v4().to_string(),
         ts: now_ms(),
         capabilities: None,
     };
-    let _ = tx
-        .send(Out::Text(event_text("connect.challenge", &challenge, None)))
-        .await;
+    outbox.push_text(encode(&Frame::Event(event_frame(
+        "connect.challenge",
+        &challenge,
+    ))));
 
-    let timeout = state.0.options.handshake_timeout;
     let shaking = handshake(
         &state,
         &mut stream,
-        &tx,
+        &outbox,
         &peer,
         &conn_id,
         &challenge.nonce,
         &admission.key,
     );
-    let granted = match tokio::time::timeout(timeout, shaking).await {
-        Ok(Some(granted)) => granted,
-        Ok(None) => return finish(writer).await,
-        Err(_) => {
-            let _ = tx
-                .send(Out::Close(close::POLICY, "handshake timeout".into()))
-                .await;
-            return finish(writer).await;
+    let evicted = async {
+        match &admission.ticket {
+            Some(ticket) => ticket.evicted().await,
+            None => std::future::pending().await,
         }
     };
-    // Authenticated: the socket no longer counts against its IP's pre-auth budget.
-    drop(admission.slot);
+    let granted = tokio::select! {
+        shaken = tokio::time::timeout(options.handshake_timeout, shaking) => match shaken {
+            Ok(Some(granted)) => granted,
+            Ok(None) => return finish(&outbox, writer, grace).await,
+            Err(_) => {
+                outbox.close(close::POLICY, "handshake timeout");
+                return finish(&outbox, writer, grace).await;
+            }
+        },
+        () = evicted => {
+            outbox.close(close::TRY_AGAIN_LATER, "too many unauthenticated connections");
+            return finish(&outbox, writer, grace).await;
+        }
+    };
+    // Authenticated: the socket leaves the unauthenticated table and its IP's pre-auth budget.
+    let crate::limits::Admission { slot, ticket, .. } = admission;
+    if let Some(ticket) = ticket {
+        ticket.authenticated();
+    }
+    drop(slot);
     tracing::debug!(client = %granted.client.id, scopes = ?granted.scopes, "gateway client connected");
     crate::methods::presence_connected(&state, &granted);
     // An operator who may approve counts as an approver while connected, so exec requests wait
     // for them instead of settling by askFallback.
     let _approver = crate::methods::approver_for(&state, &granted);
-    session(&state, &mut stream, tx, Arc::new(granted)).await;
+    session(&state, &mut stream, &outbox, Arc::new(granted)).await;
     crate::methods::presence_disconnected(&state, &conn_id);
     crate::methods::unsubscribe_sessions(&state, &conn_id);
-    finish(writer).await;
+    finish(&outbox, writer, grace).await;
 }
 
-/// Lets the writer flush what is queued (a close frame last), but not for ever.
-async fn finish(writer: tokio::task::JoinHandle<()>) {
+/// Lets the writer flush what is queued (a close frame last), but not for longer than `grace`.
+async fn finish(outbox: &Outbox, writer: tokio::task::JoinHandle<()>, grace: Duration) {
+    outbox.finish();
     let abort = writer.abort_handle();
-    if tokio::time::timeout(Duration::from_secs(1), writer)
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(grace, writer).await.is_err() {
         abort.abort();
     }
 }
 
-async fn write(mut sink: SplitSink<WebSocket, Message>, mut rx: mpsc::Receiver<Out>) {
-    while let Some(out) = rx.recv().await {
-        let (message, last) = match out {
-            Out::Text(text) => (Message::Text(Utf8Bytes::from(text)), false),
-            Out::Close(code, reason) => (
+async fn write(mut sink: SplitSink<WebSocket, Message>, outbox: Arc<Outbox>) {
+    // Events are numbered here, as they are written, so one that replaced an older queued
+    // event (see `outbox`) leaves no hole in the client's `seq`.
+    let mut seq = 0;
+    while let Some((item, bytes)) = outbox.next().await {
+        let (message, last) = match item {
+            Item::Text(text) => (Message::Text(Utf8Bytes::from(text)), false),
+            Item::Event { event, earlier } => {
+                seq += 1;
+                let text = event.frame_text_after(&earlier, seq);
+                (Message::Text(Utf8Bytes::from(text)), false)
+            }
+            Item::Close(code, reason) => (
                 Message::Close(Some(CloseFrame {
                     code,
                     reason: Utf8Bytes::from(reason),
@@ -129,71 +143,79 @@ async fn write(mut sink: SplitSink<WebSocket, Message>, mut rx: mpsc::Receiver<O
                 true,
             ),
         };
-        if sink.send(message).await.is_err() || last {
+        let sent = sink.send(message).await;
+        outbox.sent(bytes);
+        if sent.is_err() {
+            outbox.fail();
+            break;
+        }
+        if last {
             break;
         }
     }
     let _ = sink.close().await;
 }
 
-/// Reads the first frame and answers it; `Some` when the client may proceed.
+/// Answers a frame the WebSocket layer refused, or lets the connection go when the peer is gone.
+fn refuse(outbox: &Outbox, error: axum::Error) {
+    match crate::read_error::close_for(error) {
+        Some((code, reason)) => outbox.close(code, reason),
+        None => outbox.fail(),
+    }
+}
+
+/// Reads the first frame and answers it; `Some` when the client may proceed. On `None` the
+/// outbox is closing.
 async fn handshake(
     state: &GatewayState,
     stream: &mut SplitStream<WebSocket>,
-    tx: &mpsc::Sender<Out>,
+    outbox: &Outbox,
     peer: &Peer,
     conn_id: &str,
     nonce: &str,
     key: &crate::limits::RateKey,
 ) -> Option<Granted> {
     loop {
-        let text = match stream.next().await? {
-            Ok(Message::Text(text)) => text,
-            Ok(Message::Binary(_)) | Err(_) => {
-                let _ = tx.send(Out::Close(close::NORMAL, String::new())).await;
+        let text = match stream.next().await {
+            Some(Ok(Message::Text(text))) => text,
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            // Upstream reads a binary frame as text, and one that is not JSON closes normally.
+            Some(Ok(Message::Binary(_))) => {
+                outbox.close(close::NORMAL, "");
                 return None;
             }
-            Ok(Message::Close(_)) => return None,
-            Ok(Message::Ping(_) | Message::Pong(_)) => continue,
+            Some(Ok(Message::Close(_))) | None => {
+                outbox.finish();
+                return None;
+            }
+            Some(Err(error)) => {
+                refuse(outbox, error);
+                return None;
+            }
         };
         if text.len() > MAX_PREAUTH_PAYLOAD_BYTES {
-            let _ = tx
-                .send(Out::Close(
-                    close::TOO_BIG,
-                    "preauth payload too large".into(),
-                ))
-                .await;
+            outbox.close(close::TOO_BIG, "preauth payload too large");
             return None;
         }
-        // Upstream closes normally, without a response, on a frame that is not JSON.
-        let Ok(frame) = serde_json::from_str::<Value>(&text) else {
-            let _ = tx.send(Out::Close(close::NORMAL, String::new())).await;
-            return None;
-        };
-        let request = match serde_json::from_value::<Frame>(frame.clone()) {
-            Ok(Frame::Request(request)) if request.method == "connect" => request,
-            other => {
-                let id = match other {
-                    Ok(Frame::Request(request)) => request.id,
-                    _ => frame
-                        .get("id")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned(),
-                };
+        let request = match first_frame::judge(&text) {
+            First::Connect(request) => request,
+            First::NotConnect(id) => {
                 let message = "invalid handshake: first request must be connect";
-                reject(
-                    tx,
-                    &id,
-                    ErrorShape::new(ErrorCode::InvalidRequest, message),
-                    close::POLICY,
-                )
-                .await;
+                let error = ErrorShape::new(ErrorCode::InvalidRequest, message);
+                reject(outbox, &id, error, close::POLICY);
+                return None;
+            }
+            First::NotARequest => {
+                outbox.close(close::POLICY, "invalid request frame");
+                return None;
+            }
+            First::NotJson => {
+                outbox.close(close::NORMAL, "");
                 return None;
             }
         };
         if let Err(rejection) = crate::limits::screen_connect(state, peer, key) {
-            reject(tx, &request.id, *rejection.error, rejection.close_code).await;
+            reject(outbox, &request.id, *rejection.error, rejection.close_code);
             return None;
         }
         let checked = handshake::check(request.params.as_ref(), state, peer, conn_id, nonce).await;
@@ -201,71 +223,30 @@ async fn handshake(
         return match checked {
             Ok(granted) => {
                 let hello = methods::hello(state, &granted).await;
-                let _ = tx
-                    .send(Out::Text(encode(&Frame::Response(ResponseFrame::ok(
-                        request.id, hello,
-                    )))))
-                    .await;
+                outbox.push_text(encode(&Frame::Response(ResponseFrame::ok(
+                    request.id, hello,
+                ))));
                 Some(granted)
             }
             Err(rejection) => {
-                reject(tx, &request.id, *rejection.error, rejection.close_code).await;
+                reject(outbox, &request.id, *rejection.error, rejection.close_code);
                 None
             }
         };
     }
 }
 
-async fn reject(tx: &mpsc::Sender<Out>, id: &str, error: ErrorShape, code: u16) {
+fn reject(outbox: &Outbox, id: &str, error: ErrorShape, code: u16) {
     let reason = error.message.clone();
-    let _ = tx
-        .send(Out::Text(encode(&Frame::Response(ResponseFrame::err(
-            id, error,
-        )))))
-        .await;
-    let _ = tx.send(Out::Close(code, reason)).await;
+    outbox.push_text(encode(&Frame::Response(ResponseFrame::err(id, error))));
+    outbox.close(code, &reason);
 }
 
-/// Per-connection event numbering.
-struct Events {
-    tx: mpsc::Sender<Out>,
-    seq: u64,
-}
-
-impl Events {
-    /// Queues an event without waiting; `false` when the client is too slow.
-    fn push(&mut self, event: &str, payload: &impl serde::Serialize) -> bool {
-        self.push_versioned(event, payload, None)
-    }
-
-    /// [`Self::push`] with the presence/health versions the event carries.
-    fn push_versioned(
-        &mut self,
-        event: &str,
-        payload: &impl serde::Serialize,
-        state_version: Option<StateVersion>,
-    ) -> bool {
-        self.seq += 1;
-        let mut frame = event_frame(event, payload, Some(self.seq));
-        frame.state_version = state_version;
-        match self.tx.try_send(Out::Text(encode(&Frame::Event(frame)))) {
-            Ok(()) => true,
-            Err(TrySendError::Full(_)) => false,
-            // The writer is gone: the socket failed, nothing more to do.
-            Err(TrySendError::Closed(_)) => false,
-        }
-    }
-}
-
-fn event_text(event: &str, payload: &impl serde::Serialize, seq: Option<u64>) -> String {
-    encode(&Frame::Event(event_frame(event, payload, seq)))
-}
-
-fn event_frame(event: &str, payload: &impl serde::Serialize, seq: Option<u64>) -> EventFrame {
+fn event_frame(event: &str, payload: &impl serde::Serialize) -> EventFrame {
     EventFrame {
         event: event.to_owned(),
         payload: Some(serde_json::to_value(payload).unwrap_or(Value::Null)),
-        seq,
+        seq: None,
         state_version: None,
         recipient_profile_id: None,
     }
@@ -274,7 +255,7 @@ fn event_frame(event: &str, payload: &impl serde::Serialize, seq: Option<u64>) -
 async fn session(
     state: &GatewayState,
     stream: &mut SplitStream<WebSocket>,
-    tx: mpsc::Sender<Out>,
+    outbox: &Arc<Outbox>,
     granted: Arc<Granted>,
 ) {
     let mut fanout = state.0.events.subscribe();
@@ -282,15 +263,15 @@ async fn session(
     let period = state.0.options.tick_interval;
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let sender = Sender(tx.clone());
-    let mut events = Events { tx, seq: 0 };
+    let sender = Sender(Arc::clone(outbox));
     loop {
         tokio::select! {
             incoming = stream.next() => {
                 let text = match incoming {
                     Some(Ok(Message::Text(text))) => text,
                     Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Binary(_))) => continue,
-                    Some(Ok(Message::Close(_)) | Err(_)) | None => return,
+                    Some(Ok(Message::Close(_))) | None => return,
+                    Some(Err(error)) => return refuse(outbox, error),
                 };
                 match serde_json::from_str::<Frame>(&text) {
                     Ok(Frame::Request(request)) => spawn_call(state, &granted, &sender, request),
@@ -298,32 +279,30 @@ async fn session(
                     Ok(_) | Err(_) => tracing::debug!("ignored a frame that is not a request"),
                 }
             }
-            received = fanout.recv() => {
-                let ok = match received {
-                    Ok(event) => !receives(state, &granted, &event) || forward(&mut events, &event),
-                    Err(RecvError::Lagged(_)) => false,
-                    Err(RecvError::Closed) => return,
-                };
-                if !ok {
-                    tracing::warn!(client = %granted.client.id, "gateway client too slow; disconnecting");
-                    // The queue is full, so a close frame cannot be queued; dropping the socket
-                    // (when this task and the writer end) closes the connection.
-                    return;
-                }
-            }
+            received = fanout.recv() => match received {
+                // A push refused for slowness closes the outbox; the branch below then ends.
+                Ok(event) => if receives(state, &granted, &event) {
+                    outbox.push_event(event);
+                },
+                // This task fell behind the fan-out itself: the client would miss events.
+                Err(RecvError::Lagged(_)) => return outbox.close_slow_consumer(),
+                Err(RecvError::Closed) => return,
+            },
             _ = tick.tick() => {
-                if !events.push("tick", &TickEvent { ts: now_ms() }) {
-                    tracing::warn!(client = %granted.client.id, "gateway client too slow; disconnecting");
-                    return;
-                }
+                outbox.push_event(Arc::new(OutEvent::unscoped("tick", &TickEvent { ts: now_ms() })));
+            }
+            () = outbox.closed() => {
+                tracing::debug!(client = %granted.client.id, "gateway connection closing");
+                return;
             }
             changed = shutdown.changed() => {
                 let reason = match changed {
                     Ok(()) => shutdown.borrow().clone().unwrap_or_default(),
                     Err(_) => "gateway stopping".to_owned(),
                 };
-                events.push("shutdown", &ShutdownEvent { reason, restart_expected_ms: state.0.control.restart_expected_ms() });
-                let _ = events.tx.try_send(Out::Close(close::RESTART, "service restart".into()));
+                let event = ShutdownEvent { reason, restart_expected_ms: state.0.control.restart_expected_ms() };
+                outbox.push_event(Arc::new(OutEvent::unscoped("shutdown", &event)));
+                outbox.close(close::RESTART, "service restart");
                 return;
             }
         }
@@ -340,15 +319,6 @@ fn receives(state: &GatewayState, granted: &Granted, event: &OutEvent) -> bool {
             || methods::subscribed_to_sessions(state, &granted.conn_id))
 }
 
-fn forward(events: &mut Events, event: &OutEvent) -> bool {
-    events.seq += 1;
-    match events.tx.try_send(Out::Text(event.frame_text(events.seq))) {
-        Ok(()) => true,
-        // Full: the client is too slow; closed: the socket failed, nothing more to do.
-        Err(TrySendError::Full(_) | TrySendError::Closed(_)) => false,
-    }
-}
-
 fn spawn_call(
     state: &GatewayState,
     granted: &Arc<Granted>,
@@ -362,10 +332,10 @@ fn spawn_call(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rustyclaw_protocol::gateway::StateVersion;
 
     #[test]
     fn a_shared_event_frame_is_the_frame_serde_writes() {
-        use crate::pump::OutEvent;
         let event = OutEvent {
             event: "presence",
             payload: serde_json::json!({"presence": [{"text": "a \"quoted\" row", "ts": 1}]}),
@@ -376,7 +346,8 @@ mod tests {
             }),
             encoded: Default::default(),
         };
-        let mut expected = event_frame("presence", &event.payload, Some(7));
+        let mut expected = event_frame("presence", &event.payload);
+        expected.seq = Some(7);
         expected.state_version = event.state_version;
         let expected: Value = serde_json::from_str(&encode(&Frame::Event(expected))).unwrap();
         let shared: Value = serde_json::from_str(&event.frame_text(7)).unwrap();

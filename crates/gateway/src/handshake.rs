@@ -18,14 +18,18 @@ use crate::state::{GatewayState, now_ms};
 pub(crate) mod close {
     /// Normal closure.
     pub const NORMAL: u16 = 1000;
-    /// Protocol error (protocol version mismatch).
+    /// Protocol error (protocol version mismatch, a malformed WebSocket frame).
     pub const PROTOCOL: u16 = 1002;
+    /// Invalid frame payload data (a text frame that is not UTF-8).
+    pub const INVALID_PAYLOAD: u16 = 1007;
     /// Policy violation (bad handshake, auth failure, slow consumer).
     pub const POLICY: u16 = 1008;
-    /// Message too big (pre-auth payload cap).
+    /// Message too big (pre-auth payload cap, `maxPayload`).
     pub const TOO_BIG: u16 = 1009;
     /// Server restart or shutdown.
     pub const RESTART: u16 = 1012;
+    /// Try again later (too many unauthenticated connections: this one waited longest).
+    pub const TRY_AGAIN_LATER: u16 = 1013;
 }
 
 /// The oldest protocol version probes and nodes may still speak (upstream's

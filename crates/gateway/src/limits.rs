@@ -1,9 +1,11 @@
-//! Abuse limits in front of authentication: the failed-auth rate limiter with lockout, and the
-//! per-IP budget of sockets that have not finished the handshake.
+//! The gateway's limits: one table of the per-ingress limits (sizes, budgets and timeouts, most
+//! of them upstream's), then the abuse limits in front of authentication: the failed-auth rate
+//! limiter with lockout, and the per-IP budget of sockets that have not finished the handshake.
 //!
-//! Both are keyed by the client IP as the gateway sees it: the socket's peer address, or the
-//! address a proxy listed in `gateway.trustedProxies` forwarded (`X-Forwarded-For`). Forwarded
-//! headers from anyone else are ignored, so a client cannot pick its own key.
+//! The abuse limits are keyed by the client IP as the gateway sees it: the socket's peer
+//! address, or the address a proxy listed in `gateway.trustedProxies` forwarded
+//! (`X-Forwarded-For`). Forwarded headers from anyone else are ignored, so a client cannot pick
+//! its own key.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -19,9 +21,56 @@ use crate::handshake::{Rejection, close};
 use crate::peer::Peer;
 use crate::state::GatewayState;
 
-/// Concurrent unauthenticated sockets allowed per client IP (upstream
-/// `MAX_PREAUTH_CONNECTIONS_PER_IP`).
+// The per-ingress limits. `GatewayOptions` defaults to these; tests shrink them.
+
+/// Largest WebSocket frame, and message, after the handshake (upstream `MAX_PAYLOAD_BYTES`,
+/// 25 MiB), announced as `hello-ok.policy.maxPayload`. A larger one is closed with 1009, as
+/// upstream's `ws` library does; the library's own 16 MiB frame default is raised to it.
+pub(crate) const MAX_PAYLOAD_BYTES: usize = rustyclaw_protocol::gateway::MAX_PAYLOAD_BYTES;
+
+/// Largest frame before the handshake completed (upstream `MAX_PREAUTH_PAYLOAD_BYTES`, 64 KiB):
+/// a larger one is closed with 1009 "preauth payload too large".
+pub(crate) const MAX_PREAUTH_PAYLOAD_BYTES: usize =
+    rustyclaw_protocol::gateway::MAX_PREAUTH_PAYLOAD_BYTES;
+
+/// Bytes waiting to be written to one client (upstream `MAX_BUFFERED_BYTES`, 50 MiB), announced
+/// as `hello-ok.policy.maxBufferedBytes`. A client whose backlog would pass it is closed with
+/// 1008 "slow consumer", upstream's code and reason.
+pub(crate) const MAX_BUFFERED_BYTES: usize = rustyclaw_protocol::gateway::MAX_BUFFERED_BYTES;
+
+/// Bytes waiting to be written to all clients together (ours: upstream's Node process has no
+/// such bound). Past it, the client with the largest backlog is closed as a slow consumer until
+/// the total fits, so a crowd of clients that stop reading cannot add up to gigabytes even
+/// though each stays under its own budget.
+pub(crate) const MAX_BUFFERED_BYTES_TOTAL: usize = 256 * 1024 * 1024;
+
+/// Time from the WebSocket upgrade to a successful `connect` (upstream
+/// `DEFAULT_PREAUTH_HANDSHAKE_TIMEOUT_MS`, 15 s). A socket still silent then is closed.
+pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Time a client has to send a request's headers, counted from the connection's first read or
+/// the end of its previous request (ours; Node's `headersTimeout` is 60 s). A connection that
+/// sends half a request and stalls, or idles between keep-alive requests, is closed after it.
+pub(crate) const HTTP_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Time a closing socket gets to write what is queued and its close frame before it is dropped
+/// (upstream `WEBSOCKET_CLOSE_GRACE_MS`, 1 s).
+pub(crate) const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// Connections that have not authenticated, from all clients together (ours). Each costs a
+/// file descriptor, so the cap is also held to a quarter of the process's descriptor limit;
+/// when it is reached, the connection that has waited longest is closed to admit the new one.
+pub(crate) const MAX_UNAUTHENTICATED_CONNECTIONS: usize = 512;
+
+/// Concurrent WebSocket sockets per client IP that have not finished the handshake (upstream
+/// `MAX_PREAUTH_CONNECTIONS_PER_IP`); the next upgrade is refused with 503.
 pub(crate) const MAX_PREAUTH_SOCKETS_PER_IP: usize = 32;
+
+/// Largest `POST /v1/chat/completions` body (upstream 20 MiB); a larger one gets 413.
+pub(crate) const CHAT_COMPLETIONS_MAX_BODY_BYTES: usize = 20 * 1024 * 1024;
+
+/// Largest `POST /tools/invoke` body (upstream 2 MB); a larger one gets 413.
+pub(crate) const TOOLS_INVOKE_MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 /// Failure records kept at most; beyond it the oldest unlocked ones are dropped (upstream's cap).
 const MAX_ENTRIES: usize = 10_000;
@@ -204,14 +253,17 @@ impl Drop for PreauthSlot {
     }
 }
 
-/// What the upgrade handler hands a new socket: who it is charged to and its pre-auth slot,
-/// held until the handshake ends.
+/// What the upgrade handler hands a new socket: who it is charged to, its pre-auth slot and its
+/// place among the unauthenticated connections, held until the handshake ends.
 #[derive(Debug)]
 pub(crate) struct Admission {
     /// The failed-auth key of the socket.
     pub key: RateKey,
     /// The socket's unauthenticated-socket slot.
     pub slot: PreauthSlot,
+    /// The connection's entry in the unauthenticated table (`None` when the router is not
+    /// driven by [`crate::serve`]).
+    pub ticket: Option<Arc<crate::admission::Ticket>>,
 }
 
 /// The client IP of a request: the peer address, unless the peer is a trusted proxy, in which

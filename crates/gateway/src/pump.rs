@@ -7,52 +7,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustyclaw_agent::{Event, EventKind, RunId, RunStatus};
-use rustyclaw_protocol::gateway::{AgentEvent, ChatEvent, ChatMessage, ChatState, StateVersion};
+use rustyclaw_protocol::gateway::{AgentEvent, ChatEvent, ChatMessage, ChatState};
 use serde_json::{Map, Value, json};
 use tokio::sync::broadcast::{self, error::RecvError};
 
+use crate::event::OutEvent;
 use crate::state::now_ms;
-
-/// An event ready to be numbered and sent to each client.
-#[derive(Debug, Clone)]
-pub(crate) struct OutEvent {
-    /// Event name.
-    pub event: &'static str,
-    /// Payload.
-    pub payload: Value,
-    /// The scope a client needs to receive it (`None`: every client).
-    pub scope: Option<&'static str>,
-    /// Versions of presence and health, on `presence` and `health` events.
-    pub state_version: Option<StateVersion>,
-    /// The payload as JSON, serialized by the first connection that sends the event and
-    /// shared by all the others (a chat event to 1,000 clients is serialized once, not 1,000
-    /// times).
-    pub encoded: std::sync::OnceLock<String>,
-}
-
-impl OutEvent {
-    /// The event frame for one connection: the shared payload JSON in a per-connection
-    /// envelope (its own `seq`), the same text `serde_json` writes for an `EventFrame`.
-    pub(crate) fn frame_text(&self, seq: u64) -> String {
-        let payload = self
-            .encoded
-            .get_or_init(|| serde_json::to_string(&self.payload).unwrap_or_else(|_| "null".into()));
-        let name = serde_json::to_string(self.event).unwrap_or_default();
-        let mut text = String::with_capacity(payload.len() + name.len() + 96);
-        text.push_str(r#"{"type":"event","event":"#);
-        text.push_str(&name);
-        text.push_str(r#","payload":"#);
-        text.push_str(payload);
-        text.push_str(r#","seq":"#);
-        text.push_str(&seq.to_string());
-        if let Some(version) = &self.state_version {
-            text.push_str(r#","stateVersion":"#);
-            text.push_str(&serde_json::to_string(version).unwrap_or_else(|_| "null".into()));
-        }
-        text.push('}');
-        text
-    }
-}
 
 /// Least time between two `chat` deltas of a run (upstream throttles to 150 ms): each delta
 /// carries the whole text so far, so one per model token would be quadratic in the reply length.

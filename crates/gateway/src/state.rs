@@ -12,22 +12,33 @@ use rustyclaw_store::Store;
 use tokio::sync::{Notify, broadcast, watch};
 
 use crate::dedupe::Dedupe;
+use crate::event::OutEvent;
 use crate::presence::Presence;
-use crate::pump::{self, OutEvent};
+use crate::pump;
 use crate::system_events::SystemEvents;
 
 /// Events buffered between the runtime mapper and the connections.
 const EVENT_FANOUT: usize = 4096;
 
-/// Tunables of the gateway (the defaults are upstream's).
+/// Tunables of the gateway. The defaults are the limits of [`crate::limits`] (upstream's where
+/// upstream has one); tests shrink them.
 #[derive(Debug, Clone)]
 pub struct GatewayOptions {
     /// Interval between `tick` events (upstream 30 s).
     pub tick_interval: Duration,
-    /// Time a client has to complete the handshake (upstream 10 s).
+    /// Time from the WebSocket upgrade to a successful `connect` (upstream 15 s).
     pub handshake_timeout: Duration,
-    /// Frames queued per client before it counts as too slow and is disconnected.
-    pub send_queue_frames: usize,
+    /// Time a client has to send an HTTP request's headers, and the longest a keep-alive
+    /// connection idles between requests (10 s).
+    pub header_read_timeout: Duration,
+    /// Bytes waiting to be written to one client before it is closed as a slow consumer
+    /// (upstream 50 MiB); announced as `hello-ok.policy.maxBufferedBytes`.
+    pub max_buffered_bytes: usize,
+    /// Bytes waiting to be written to all clients together (256 MiB); past it the largest
+    /// backlog is closed as a slow consumer.
+    pub max_buffered_bytes_total: usize,
+    /// Time a closing socket gets to write its queue and close frame (upstream 1 s).
+    pub close_grace: Duration,
     /// Version reported in `hello-ok.server.version`.
     pub version: String,
     /// Path of the config file, reported in the snapshot.
@@ -39,19 +50,27 @@ pub struct GatewayOptions {
     pub log_file: Option<std::path::PathBuf>,
     /// Concurrent sockets per client IP that have not finished the handshake (upstream 32).
     pub max_preauth_sockets_per_ip: usize,
+    /// Connections that have not authenticated, from all clients together (512, and at most a
+    /// quarter of the open-file limit); the one waiting longest is closed to admit a new one.
+    pub max_unauthenticated_connections: usize,
 }
 
 impl Default for GatewayOptions {
     fn default() -> Self {
+        use crate::limits;
         Self {
             tick_interval: Duration::from_millis(TICK_INTERVAL_MS),
-            handshake_timeout: Duration::from_secs(10),
-            send_queue_frames: 1024,
+            handshake_timeout: limits::HANDSHAKE_TIMEOUT,
+            header_read_timeout: limits::HTTP_HEADER_READ_TIMEOUT,
+            max_buffered_bytes: limits::MAX_BUFFERED_BYTES,
+            max_buffered_bytes_total: limits::MAX_BUFFERED_BYTES_TOTAL,
+            close_grace: limits::CLOSE_GRACE,
             version: env!("CARGO_PKG_VERSION").to_owned(),
             config_path: None,
             state_dir: None,
             log_file: None,
-            max_preauth_sockets_per_ip: crate::limits::MAX_PREAUTH_SOCKETS_PER_IP,
+            max_preauth_sockets_per_ip: limits::MAX_PREAUTH_SOCKETS_PER_IP,
+            max_unauthenticated_connections: limits::MAX_UNAUTHENTICATED_CONNECTIONS,
         }
     }
 }
@@ -92,6 +111,8 @@ pub(crate) struct Shared {
     pub limiter: crate::limits::AuthLimiter,
     /// Unauthenticated sockets per client IP.
     pub preauth: Arc<crate::limits::PreauthBudget>,
+    /// The byte budget all connections' outgoing queues share.
+    pub outbound: Arc<crate::outbox::OutboundBudget>,
     /// Connections that called `sessions.subscribe`: only they receive `sessions.changed`.
     pub session_subscribers: std::sync::Mutex<std::collections::HashSet<String>>,
     connections: AtomicUsize,
@@ -115,6 +136,7 @@ impl GatewayState {
             .state_dir
             .as_deref()
             .map(|dir| crate::device::DeviceStore::in_state_dir(std::path::Path::new(dir)));
+        let outbound = crate::outbox::OutboundBudget::new(options.max_buffered_bytes_total);
         let shared = Arc::new(Shared {
             config,
             runtime,
@@ -131,6 +153,7 @@ impl GatewayState {
             devices,
             limiter,
             preauth: Arc::default(),
+            outbound,
             session_subscribers: Default::default(),
             connections: AtomicUsize::new(0),
             connections_changed: Notify::new(),
@@ -178,6 +201,12 @@ impl GatewayState {
             }
             first
         });
+    }
+
+    /// What waits to be written to the clients: bytes queued now, the most ever queued at once,
+    /// and how many clients were closed as slow consumers.
+    pub fn outbound(&self) -> crate::outbox::OutboundStats {
+        self.0.outbound.stats()
     }
 
     /// Number of open WebSocket connections.

@@ -1,13 +1,19 @@
 //! Bearer auth of the HTTP API: `Authorization: Bearer <token|password>` checked against the
 //! gateway's shared secret, sharing the failed-auth limiter with WebSocket connects.
 
+use std::convert::Infallible;
+use std::sync::Arc;
+
 use axum::Json;
+use axum::extract::FromRequestParts;
 use axum::http::header::{AUTHORIZATION, RETRY_AFTER};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rustyclaw_config::file::GatewayAuthMode;
 use serde_json::json;
 
+use crate::admission::Ticket;
 use crate::limits::RateKey;
 use crate::state::GatewayState;
 
@@ -37,14 +43,40 @@ impl IntoResponse for Denied {
     }
 }
 
+/// The connection a request arrived on: its entry in the table of unauthenticated connections
+/// (see [`crate::admission`]), which [`authorize`] clears once the request's secret is accepted.
+/// `None` when the router is not driven by [`crate::serve`] (e.g. a test's `oneshot`).
+pub(crate) struct Conn(pub Option<Arc<Ticket>>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Conn {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Infallible> {
+        Ok(Self(parts.extensions.get::<Arc<Ticket>>().cloned()))
+    }
+}
+
 /// Lets the request through, or says why not: 401 (missing or wrong secret) / 429 (locked out).
 /// With `gateway.auth.mode: none` every request passes. A wrong secret counts toward the
-/// client's lockout; a missing one does not (upstream).
+/// client's lockout; a missing one does not (upstream). A request let through takes its
+/// connection out of the unauthenticated table, so a long answer (a streamed completion) is
+/// never closed to make room for strangers.
 pub(crate) fn authorize(
     state: &GatewayState,
     headers: &HeaderMap,
     key: &RateKey,
+    conn: &Conn,
 ) -> Result<(), Denied> {
+    let allowed = check(state, headers, key);
+    if allowed.is_ok()
+        && let Some(ticket) = &conn.0
+    {
+        ticket.authenticated();
+    }
+    allowed
+}
+
+fn check(state: &GatewayState, headers: &HeaderMap, key: &RateKey) -> Result<(), Denied> {
     let auth = &state.0.config.gateway.auth;
     let expected = match auth.mode {
         GatewayAuthMode::None => return Ok(()),

@@ -14,14 +14,14 @@ use axum::http::header::CONNECTION;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, http::StatusCode};
-use rustyclaw_protocol::gateway::MAX_PAYLOAD_BYTES;
 use serde_json::json;
 use std::net::SocketAddr;
 
 use crate::conn;
-use crate::limits::{self, RateKey};
+use crate::limits::{self, MAX_PAYLOAD_BYTES, RateKey};
 use crate::peer::Peer;
 use crate::state::GatewayState;
+use auth::Conn;
 
 pub(crate) fn routes(state: GatewayState) -> Router {
     Router::new()
@@ -60,6 +60,7 @@ const WS_READ_BUFFER_BYTES: usize = 4096;
 async fn upgrade(
     State(state): State<GatewayState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Conn(ticket): Conn,
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
@@ -82,12 +83,16 @@ async fn upgrade(
     let admission = limits::Admission {
         key: RateKey::for_socket(ip, peer.origin.as_deref()),
         slot,
+        ticket,
     };
     // The pre-auth cap (64 KiB) is checked by the connection itself before the handshake.
+    // Frames are limited like messages: the library's own frame limit (16 MiB) is below the
+    // announced `maxPayload` and would drop a 20 MiB frame the gateway promised to take.
     // The WebSocket library's default 128 KiB read buffer is allocated and zeroed per socket:
     // 146 KB of resident memory for every idle client (the connections benchmark). Frames here
     // are small, and a large one is read in several chunks.
     ws.max_message_size(MAX_PAYLOAD_BYTES)
+        .max_frame_size(MAX_PAYLOAD_BYTES)
         .read_buffer_size(WS_READ_BUFFER_BYTES)
         .on_upgrade(move |socket| conn::run(socket, state, peer, admission))
 }

@@ -22,12 +22,10 @@ use rustyclaw_protocol::{AgentId, SessionKey};
 use serde_json::{Value, json};
 use tokio::sync::broadcast::{self, error::RecvError};
 
-use super::auth::authorize;
+use super::auth::{Conn, authorize};
 use crate::limits::{RateKey, client_ip};
 use crate::state::GatewayState;
 
-/// Largest `/v1/chat/completions` body (upstream 20 MiB).
-const MAX_BODY_BYTES: usize = 20 * 1024 * 1024;
 /// The reply when a run produced no text (upstream's wording).
 const NO_RESPONSE: &str = "No response from OpenClaw.";
 
@@ -86,9 +84,10 @@ fn model_object(id: &str) -> Value {
 async fn list_models(
     State(state): State<GatewayState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    conn: Conn,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(denied) = authorize(&state, &headers, &rate_key(&state, addr, &headers)) {
+    if let Err(denied) = authorize(&state, &headers, &rate_key(&state, addr, &headers), &conn) {
         return denied.into_response();
     }
     let data: Vec<Value> = model_ids(&state)
@@ -101,10 +100,11 @@ async fn list_models(
 async fn get_model(
     State(state): State<GatewayState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    conn: Conn,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(denied) = authorize(&state, &headers, &rate_key(&state, addr, &headers)) {
+    if let Err(denied) = authorize(&state, &headers, &rate_key(&state, addr, &headers), &conn) {
         return denied.into_response();
     }
     if model_ids(&state).contains(&id) {
@@ -234,13 +234,16 @@ fn prompt_of(messages: &[Value]) -> String {
 async fn chat_completions(
     State(state): State<GatewayState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    conn: Conn,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if let Err(denied) = authorize(&state, &headers, &rate_key(&state, addr, &headers)) {
+    if let Err(denied) = authorize(&state, &headers, &rate_key(&state, addr, &headers), &conn) {
         return denied.into_response();
     }
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+    let Ok(bytes) =
+        axum::body::to_bytes(body, crate::limits::CHAT_COMPLETIONS_MAX_BODY_BYTES).await
+    else {
         return error(
             StatusCode::PAYLOAD_TOO_LARGE,
             "invalid_request_error",

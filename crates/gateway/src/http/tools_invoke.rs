@@ -16,12 +16,9 @@ use rustyclaw_agent::ToolInvocation;
 use rustyclaw_protocol::{AgentId, SessionKey};
 use serde_json::{Value, json};
 
-use super::auth::authorize;
+use super::auth::{Conn, authorize};
 use crate::limits::{RateKey, client_ip};
 use crate::state::GatewayState;
-
-/// Largest request body (upstream 2 MB).
-const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 /// Tools never invoked over HTTP unless `gateway.tools.allow` names them (upstream's list).
 const DEFAULT_HTTP_DENY: &[&str] = &[
@@ -70,6 +67,7 @@ fn http_denied(state: &GatewayState, tool: &str) -> bool {
 async fn invoke(
     State(state): State<GatewayState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    conn: Conn,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -78,10 +76,11 @@ async fn invoke(
         &headers,
         &state.0.config.gateway.trusted_proxies,
     ));
-    if let Err(denied) = authorize(&state, &headers, &key) {
+    if let Err(denied) = authorize(&state, &headers, &key, &conn) {
         return denied.into_response();
     }
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+    let Ok(bytes) = axum::body::to_bytes(body, crate::limits::TOOLS_INVOKE_MAX_BODY_BYTES).await
+    else {
         return reply(
             StatusCode::PAYLOAD_TOO_LARGE,
             json!({"error": {"message": "Payload too large", "type": "invalid_request_error"}}),

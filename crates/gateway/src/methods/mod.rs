@@ -17,8 +17,8 @@ mod system;
 mod tools;
 
 use rustyclaw_protocol::gateway::{
-    ErrorCode, ErrorShape, Features, HelloAuth, HelloOk, HelloOkType, MAX_BUFFERED_BYTES,
-    MAX_PAYLOAD_BYTES, Policy, RequestFrame, ResponseFrame, ServerInfo,
+    ErrorCode, ErrorShape, Features, HelloAuth, HelloOk, HelloOkType, Policy, RequestFrame,
+    ResponseFrame, ServerInfo,
 };
 use serde_json::{Map, Value, json};
 
@@ -235,8 +235,9 @@ pub(crate) async fn hello(state: &GatewayState, granted: &Granted) -> Value {
                 .unwrap_or_default(),
         },
         policy: Policy {
-            max_payload: MAX_PAYLOAD_BYTES as u64,
-            max_buffered_bytes: MAX_BUFFERED_BYTES as u64,
+            max_payload: u64::try_from(crate::limits::MAX_PAYLOAD_BYTES).unwrap_or(u64::MAX),
+            // The budget this gateway enforces (see `outbox`), which is upstream's by default.
+            max_buffered_bytes: u64::try_from(options.max_buffered_bytes).unwrap_or(u64::MAX),
             tick_interval_ms: u64::try_from(options.tick_interval.as_millis()).unwrap_or(u64::MAX),
             other: Map::new(),
         },

@@ -8,8 +8,8 @@ use rustyclaw_protocol::{AgentId, SessionKey};
 use serde_json::{Map, Value, json};
 
 use super::{Call, READ, Reply, unavailable, unhandled};
+use crate::event::OutEvent;
 use crate::handshake::Granted;
-use crate::pump::OutEvent;
 
 /// Methods of this module and the scope each needs.
 pub(super) const METHODS: &[(&str, &str)] = &[

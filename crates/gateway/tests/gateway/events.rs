@@ -1,11 +1,8 @@
-//! Ticks, graceful shutdown and the slow-client bound.
+//! Ticks and graceful shutdown (slow clients: `slow_clients.rs`).
 
 use std::time::Duration;
 
 use pretty_assertions::assert_eq;
-use rustyclaw_agent::{Inbound, Op, RunId};
-use rustyclaw_protocol::{AgentId, SessionKey};
-use rustyclaw_testkit::fake_llm::Turn;
 
 use super::harness::{Client, Gateway, Read};
 
@@ -51,51 +48,4 @@ async fn stopping_sends_shutdown_then_closes_and_returns_promptly() {
     );
     assert!(took < Duration::from_secs(2), "{took:?}");
     assert_eq!(gateway.state.connection_count(), 0);
-}
-
-#[tokio::test]
-async fn a_client_that_stops_reading_is_disconnected() {
-    let gateway = Gateway::start_with(|o| o.send_queue_frames = 8).await;
-    let (mut client, _) = Client::connect(&gateway).await;
-    // A long reply in many pieces: the cumulative chat deltas add up to far more than the
-    // socket buffers hold, so the connection's queue fills while the client is not reading.
-    let piece = "x".repeat(4096);
-    gateway
-        .fake
-        .push(Turn::text_deltas(std::iter::repeat_n(piece.as_str(), 400)));
-    let run_id = RunId("slow-run".into());
-    let mut events = gateway.runtime.subscribe();
-    gateway
-        .runtime
-        .submit(Op::Message(Inbound {
-            session_key: SessionKey::parse("agent:main:slow").unwrap(),
-            agent_id: AgentId::main(),
-            text: "go".into(),
-            run_id: run_id.clone(),
-            thinking: None,
-            queue_mode: None,
-            channel: Some("test".into()),
-            session_id: None,
-        }))
-        .unwrap();
-    loop {
-        let event = events.recv().await.unwrap();
-        if event.run_id == run_id && matches!(event.kind, rustyclaw_agent::EventKind::Finished(_)) {
-            break;
-        }
-    }
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while gateway.state.connection_count() > 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the slow client was not dropped"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    // What the client still receives ends without the final event.
-    let mut saw_final = false;
-    while let Read::Frame(frame) = client.read().await {
-        saw_final |= frame["payload"]["state"] == "final";
-    }
-    assert!(!saw_final);
 }

@@ -168,6 +168,23 @@ async fn an_oversized_pre_auth_frame_closes_with_1009() {
 }
 
 #[tokio::test]
+async fn a_first_frame_that_is_json_but_no_request_is_closed_with_a_reason() {
+    let gateway = Gateway::start().await;
+    // Upstream parses any depth and finds no request frame; ours stops at 128 levels and must
+    // not mistake such a frame for one that is not JSON (closed 1000 without a reason).
+    let deep = format!("{}{}", "[".repeat(1000), "]".repeat(1000));
+    for text in [r#"{"hello":1}"#.to_owned(), deep] {
+        let mut client = Client::open(&gateway).await;
+        client.send_text(text).await;
+        // No response: upstream answers only a request.
+        assert_eq!(
+            client.read().await,
+            Read::Closed(1008, "invalid request frame".into())
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_silent_client_is_closed_after_the_handshake_timeout() {
     let gateway = Gateway::start_with(|o| o.handshake_timeout = Duration::from_millis(200)).await;
     let mut client = Client::open(&gateway).await;

@@ -11,7 +11,7 @@ use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::super::READ;
 use super::agent_of;
-use crate::pump::OutEvent;
+use crate::event::OutEvent;
 use crate::state::{GatewayState, Shared, now_ms};
 
 /// Fields of the session row copied into the event, so a client need not re-list (upstream's).
