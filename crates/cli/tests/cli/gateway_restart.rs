@@ -5,11 +5,10 @@
 use std::time::{Duration, Instant};
 
 use rustyclaw_testkit::TempStateDir;
-use rustyclaw_testkit::bin::RunningChild;
 use rustyclaw_testkit::fake_llm::FakeLlm;
 use serde_json::{Value, json};
 
-use super::{FAKE_API_KEY, fake_llm_config, rc, start_gateway};
+use super::{FAKE_API_KEY, fake_llm_config, rc, start_gateway, wait_for_starts};
 
 const TOKEN: &str = "e2e-restart-token-456";
 
@@ -33,20 +32,6 @@ fn model_ids(list: &Value) -> Vec<String> {
         .iter()
         .map(|m| m["id"].as_str().unwrap().to_owned())
         .collect()
-}
-
-/// Waits until stdout holds `n` "listening" lines (one per start).
-async fn wait_for_starts(server: &RunningChild, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while server
-        .stdout()
-        .matches("gateway listening on ws://")
-        .count()
-        < n
-    {
-        assert!(Instant::now() < deadline, "no restart: {}", server.stderr());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test]

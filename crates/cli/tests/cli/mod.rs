@@ -136,3 +136,21 @@ pub async fn start_gateway(
     let url = line.split_whitespace().last().unwrap().to_owned();
     (server, url)
 }
+
+/// Waits until stdout holds `n` "listening" lines (one per start).
+pub async fn wait_for_starts(server: &rustyclaw_testkit::bin::RunningChild, n: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while server
+        .stdout()
+        .matches("gateway listening on ws://")
+        .count()
+        < n
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no restart: {}",
+            server.stderr()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -2,14 +2,14 @@
 //! cannot reach the gateway (loopback, the LAN address it binds, slirp4netns's host alias), and
 //! an in-place upgrade followed by a config-triggered restart leaves every layer in place.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rustyclaw_testkit::bin::RunningChild;
 use rustyclaw_testkit::fake_llm::{FakeLlm, ToolCall, Turn};
 use rustyclaw_testkit::{RustyClaw, TempStateDir};
 use serde_json::{Value, json};
 
-use super::{fake_llm_config, free_port, rc};
+use super::{fake_llm_config, free_port, rc, wait_for_starts};
 
 const TOKEN: &str = "sandbox-gateway-token-31337";
 
@@ -132,20 +132,6 @@ async fn sandbox_host_network_opts_back_into_the_hosts_loopback() {
     .await;
     assert!(result.contains("reached"), "{result}");
     server.kill().await.unwrap();
-}
-
-/// Waits until stdout holds `n` "listening" lines (one per start).
-async fn wait_for_starts(server: &RunningChild, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while server
-        .stdout()
-        .matches("gateway listening on ws://")
-        .count()
-        < n
-    {
-        assert!(Instant::now() < deadline, "no restart: {}", server.stderr());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test]
