@@ -27,6 +27,7 @@ mod models;
 mod op;
 mod prompt;
 mod run;
+mod run_ledger;
 mod runtime;
 mod session;
 mod settings;

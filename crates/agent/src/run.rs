@@ -82,6 +82,8 @@ pub(crate) struct Turn<'a> {
     pub(crate) key: SessionKey,
     pub(crate) cancel: CancellationToken,
     pub(crate) steer: Arc<Mutex<Vec<Inbound>>>,
+    /// Runs of messages steered into this turn: they end when it ends, with its outcome.
+    pub(crate) steered: Vec<RunId>,
     started: Instant,
     pub(crate) usage: Usage,
     pub(crate) last_model: Option<String>,
@@ -213,6 +215,7 @@ pub(crate) async fn run_batch(
         key: first.session_key.clone(),
         cancel,
         steer,
+        steered: Vec::new(),
         started: Instant::now(),
         usage: Usage::default(),
         last_model: None,
@@ -240,7 +243,7 @@ pub(crate) async fn run_batch(
     // Settled before the outcome goes out: a client that answers the reply at once must find
     // a turn that is over, not one still collecting a burst.
     inner.settle(&turn.key, &batch.run_id);
-    for run_id in &batch.run_ids {
+    for run_id in batch.run_ids.iter().chain(&turn.steered) {
         inner.publish(Event {
             run_id: run_id.clone(),
             session_key: turn.key.clone(),

@@ -18,7 +18,9 @@ use crate::event::{Event, EventKind, RunId, RunOutcome, RunStatus};
 use crate::models::Models;
 use crate::op::{Inbound, Op};
 use crate::run::{self, Batch};
+use crate::run_ledger;
 use crate::session::SessionState;
+use crate::transcript::now_ms;
 
 /// Events buffered per subscriber before a slow one starts losing them (it is told how many
 /// it missed by `broadcast`'s `Lagged`).
@@ -53,6 +55,8 @@ pub(crate) struct Inner {
     global: Semaphore,
     /// Who waits for which run's outcome ([`AgentRuntime::watch_run`]).
     run_watchers: Mutex<HashMap<RunId, Vec<oneshot::Sender<RunOutcome>>>>,
+    /// This process as the owner of the runs it records in the store's run ledger.
+    ledger_owner: String,
 }
 
 /// A session's lane: the cached session, the running turn and what waits behind it.
@@ -82,11 +86,20 @@ impl Inner {
     /// Sends `event` to every subscriber and, when it ends a run, its outcome to whoever
     /// watches that run. Every event of the runtime goes through here.
     pub(crate) fn publish(&self, event: Event) {
-        if let EventKind::Finished(outcome) = &event.kind
-            && let Some(watchers) = lock(&self.run_watchers).remove(&event.run_id)
-        {
-            for watcher in watchers {
-                let _ = watcher.send(outcome.as_ref().clone());
+        if let EventKind::Finished(outcome) = &event.kind {
+            self.store.record_run_ended(
+                &event.run_id.0,
+                event.session_key.as_str(),
+                &self.ledger_owner,
+                run_ledger::state_of(outcome.status),
+                outcome.error.as_deref(),
+                outcome.reply.as_deref(),
+                now_ms(),
+            );
+            if let Some(watchers) = lock(&self.run_watchers).remove(&event.run_id) {
+                for watcher in watchers {
+                    let _ = watcher.send(outcome.as_ref().clone());
+                }
             }
         }
         let _ = self.events.send(event);
@@ -158,10 +171,31 @@ impl AgentRuntime {
                 lanes: Mutex::new(HashMap::new()),
                 global: Semaphore::new(permits),
                 run_watchers: Mutex::new(HashMap::new()),
+                ledger_owner: run_ledger::this_process(),
             }),
         };
         crate::approvals::forward(&runtime.inner);
         runtime
+    }
+
+    /// Marks the runs of processes that died before their runs ended (a killed gateway, a
+    /// crashed `agent --local`) as interrupted in the store's run ledger, so whoever asks for
+    /// them by id learns they ended without a reply. Returns how many were marked. Runs of
+    /// processes still alive (another gateway or CLI on the same state) are left alone.
+    pub async fn interrupt_orphaned_runs(&self) -> Result<u64, AgentError> {
+        let marked = self
+            .inner
+            .store
+            .interrupt_orphaned_runs(run_ledger::is_alive, run_ledger::INTERRUPTED, now_ms())
+            .await
+            .map_err(|source| AgentError::Store { source })?;
+        if marked > 0 {
+            tracing::warn!(
+                runs = marked,
+                "runs were in flight when their process stopped; marked interrupted (no reply was sent)"
+            );
+        }
+        Ok(marked)
     }
 
     /// Every event of every run from now on.
@@ -292,6 +326,12 @@ impl AgentRuntime {
             );
             return Ok(run_id);
         }
+        self.inner.store.record_run_accepted(
+            &run_id.0,
+            key.as_str(),
+            &self.inner.ledger_owner,
+            now_ms(),
+        );
         let mut lanes = lock(&self.inner.lanes);
         let lane = lanes.entry(key.clone()).or_insert_with(|| Lane {
             state: Arc::new(tokio::sync::Mutex::new(None)),

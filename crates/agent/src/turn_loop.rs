@@ -130,6 +130,8 @@ pub(crate) async fn model_loop(
         let steered: Vec<Inbound> =
             std::mem::take(&mut *turn.steer.lock().unwrap_or_else(PoisonError::into_inner));
         if !steered.is_empty() {
+            turn.steered
+                .extend(steered.iter().map(|m| m.run_id.clone()));
             let bodies = steered.into_iter().map(|m| user_message(m.text)).collect();
             turn.append(state, bodies).await?;
         }

@@ -102,12 +102,19 @@ impl From<OpenError> for anyhow::Error {
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// The gateway's tick interval when `hello-ok` does not name one (upstream's default).
+const DEFAULT_TICK_MS: u64 = 30_000;
+
 /// An open, authenticated connection.
 pub struct Connection {
     ws: Socket,
     next_id: u64,
     /// The gateway's `hello-ok` payload.
     pub hello: Value,
+    url: String,
+    /// Silence after which the gateway counts as hung: two of its tick intervals (a live
+    /// gateway sends a `tick` event every interval, whatever else it is doing).
+    silence_limit: Duration,
 }
 
 impl Connection {
@@ -153,6 +160,9 @@ impl Connection {
             ws,
             next_id: 0,
             hello: Value::Null,
+            url: target.url.clone(),
+            // Until hello-ok names the interval, the target's timeout bounds the handshake.
+            silence_limit: Duration::from_millis(2 * DEFAULT_TICK_MS),
         };
         let auth = serde_json::to_value(&target.auth).map_err(|e| OpenError::Failed(e.into()))?;
         let params = json!({
@@ -169,6 +179,12 @@ impl Connection {
             .request("connect", params)
             .await
             .map_err(OpenError::Failed)?;
+        let tick_ms = hello
+            .pointer("/policy/tickIntervalMs")
+            .and_then(Value::as_u64)
+            .filter(|ms| *ms > 0)
+            .unwrap_or(DEFAULT_TICK_MS);
+        connection.silence_limit = Duration::from_millis(tick_ms.saturating_mul(2));
         connection.hello = hello;
         Ok(connection)
     }
@@ -194,7 +210,21 @@ impl Connection {
         id: &str,
         mut on_event: impl FnMut(&EventFrame),
     ) -> anyhow::Result<ResponseFrame> {
-        while let Some(message) = self.ws.next().await {
+        loop {
+            let Ok(message) = tokio::time::timeout(self.silence_limit, self.ws.next()).await else {
+                return Err(UserError::new(format!(
+                    "the gateway at {} stopped answering: nothing arrived for {} s, although a \
+                     live gateway sends a tick every {} s",
+                    self.url,
+                    self.silence_limit.as_secs_f32(),
+                    self.silence_limit.as_secs_f32() / 2.0,
+                ))
+                .hint("it may be hung or overloaded; `rustyclaw gateway status` checks it")
+                .into());
+            };
+            let Some(message) = message else {
+                return Err(UserError::new("the gateway closed the connection").into());
+            };
             match message? {
                 Message::Text(text) => match serde_json::from_str::<Frame>(&text) {
                     Ok(Frame::Response(response)) if response.id == id => return Ok(response),
@@ -213,7 +243,6 @@ impl Connection {
                 _ => {}
             }
         }
-        Err(UserError::new("the gateway closed the connection").into())
     }
 
     /// Closes the connection politely.

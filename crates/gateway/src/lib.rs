@@ -11,6 +11,7 @@
 //! limits, most of them upstream's, are tabled in `limits`.
 
 mod admission;
+mod chat_input;
 mod conn;
 mod control;
 mod dedupe;

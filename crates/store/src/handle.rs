@@ -69,6 +69,22 @@ impl Store {
         self.jobs.send(job).map_err(|_| StoreError::Closed)?;
         reply_rx.await.map_err(|_| StoreError::Closed)?
     }
+
+    /// Queues `operation` on the database thread without waiting for it: it runs after every
+    /// operation queued before it, and a failure is logged as `what` (nobody waits to hear).
+    pub(crate) fn submit<F>(&self, what: &'static str, operation: F)
+    where
+        F: FnOnce(&mut Connection) -> Result<(), StoreError> + Send + 'static,
+    {
+        let job: Job = Box::new(move |conn| {
+            if let Err(error) = operation(conn) {
+                tracing::warn!(%error, "could not {what}");
+            }
+        });
+        if self.jobs.send(job).is_err() {
+            tracing::warn!("could not {what}: the database thread has stopped");
+        }
+    }
 }
 
 /// Body of the database thread: open, report readiness, then run jobs until every handle is gone.

@@ -1,5 +1,6 @@
-//! rustyclaw's state database: sessions, transcripts, the audit log and the guards' quarantine
-//! in one SQLite file (`state.sqlite`), plus import and export of OpenClaw JSONL transcripts.
+//! rustyclaw's state database: sessions, transcripts, the run ledger, the audit log and the
+//! guards' quarantine in one SQLite file (`state.sqlite`), plus import and export of OpenClaw
+//! JSONL transcripts.
 //!
 //! This is the only crate that touches SQLite. Its API speaks in domain operations on domain
 //! types ([`SessionKey`](rustyclaw_protocol::SessionKey),
@@ -49,6 +50,7 @@ mod integrity;
 mod jsonl;
 mod private_files;
 mod quarantine;
+mod runs;
 mod schema;
 mod sessions;
 mod transcripts;
@@ -63,6 +65,7 @@ pub use quarantine::{
     MAX_QUARANTINE_PAYLOAD_BYTES, QuarantineKind, QuarantineRecord, QuarantineSummary,
     StoredQuarantine,
 };
+pub use runs::{LEDGER_RETENTION_MS, MAX_LEDGER_REPLY_BYTES, RunRecord, RunState};
 pub use sessions::{StoredSession, TranscriptRetention};
 pub use transcripts::StoredLine;
 

@@ -130,6 +130,27 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
             CREATE INDEX quarantine_by_session ON quarantine (session_key, id);
         ",
     },
+    Migration {
+        version: 5,
+        name: "run ledger",
+        sql: "
+            -- Every accepted run and how it ended, so a client that lost its connection can
+            -- ask for the outcome by run id. owner is the process that ran it (pid and start
+            -- time): a run left 'accepted' by a process that is gone was interrupted.
+            CREATE TABLE runs (
+                run_id      TEXT PRIMARY KEY NOT NULL,
+                session_key TEXT NOT NULL,
+                state       TEXT NOT NULL CHECK (state IN
+                    ('accepted', 'done', 'failed', 'aborted', 'timeout', 'interrupted')),
+                error       TEXT,
+                reply       TEXT,
+                accepted_ms INTEGER NOT NULL,
+                ended_ms    INTEGER,
+                owner       TEXT NOT NULL
+            ) STRICT;
+            CREATE INDEX runs_unfinished ON runs (state) WHERE state = 'accepted';
+        ",
+    },
 ];
 
 /// The schema version this binary creates and understands.

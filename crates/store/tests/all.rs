@@ -12,6 +12,7 @@ mod kill9;
 mod migrations;
 mod permissions;
 mod quarantine;
+mod runs;
 mod sessions;
 mod support;
 mod transcripts;

@@ -78,12 +78,26 @@ async fn steer_injects_at_the_next_tool_boundary() {
         .unwrap();
     let mut steer = Harness::inbound(&key, "actually, use blue");
     steer.queue_mode = Some(QueueMode::Steer);
+    let steered = steer.run_id.clone();
+    let steered_end = h.runtime.watch_run(&steered);
     h.runtime.submit(Op::Message(steer)).unwrap();
     let (o1, _) = h.wait(&r1).await;
     assert_eq!(o1.status, RunStatus::Done);
     assert_eq!(fake.requests().len(), 2);
     let second = fake.requests()[1].body.clone().unwrap();
     assert_eq!(last_user_text(&second), "actually, use blue");
+    // The steered message's run ends with the turn that took it in, for whoever waits on it
+    // and in the run ledger.
+    let o2 = tokio::time::timeout(Duration::from_secs(5), steered_end)
+        .await
+        .expect("the steered run never ended")
+        .unwrap();
+    assert_eq!(
+        (o2.status, o2.reply.as_deref()),
+        (RunStatus::Done, Some("Adjusted."))
+    );
+    let record = h.store.run_record(&steered.0).await.unwrap().unwrap();
+    assert_eq!(record.state, rustyclaw_store::RunState::Done);
     fake.assert_no_violations().unwrap();
 }
 

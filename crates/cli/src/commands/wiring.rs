@@ -30,14 +30,20 @@ pub(crate) async fn runtime(
         .map_err(|e| UserError::new(format!("tools could not start: {e}")))?,
     );
     let tools = rustyclaw_tools::builtin_registry(&config.tools);
-    Ok(AgentRuntime::new(RuntimeParts {
+    let runtime = AgentRuntime::new(RuntimeParts {
         config,
         store,
         models,
         tools,
         tool_services,
         host_name: host_name(),
-    }))
+    });
+    // Runs left in flight by a process that died (a killed gateway) get their outcome:
+    // interrupted, so a client asking for them by id learns that no reply was sent.
+    if let Err(error) = runtime.interrupt_orphaned_runs().await {
+        tracing::warn!(%error, "could not mark interrupted runs in the run ledger");
+    }
+    Ok(runtime)
 }
 
 fn host_name() -> String {

@@ -11,6 +11,7 @@ mod gateway;
 mod gateway_restart;
 mod guards;
 mod logging;
+mod lost_runs;
 mod official_cli;
 mod onboard;
 mod sandbox;

@@ -10,7 +10,9 @@ use rustyclaw_protocol::{AgentId, SessionId, SessionKey, TranscriptLine};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
-use super::{Call, Fail, READ, Reply, WRITE, invalid, string_param, unavailable, unhandled};
+use super::{
+    Call, Fail, READ, Reply, WRITE, invalid, ledger, string_param, unavailable, unhandled,
+};
 
 /// Methods of this module and the scope each needs.
 pub(super) const METHODS: &[(&str, &str)] = &[
@@ -43,7 +45,7 @@ const WAIT_DEFAULT_MS: u64 = 30_000;
 
 pub(super) async fn send(state: &GatewayState, params: &Value) -> Reply {
     let key = session_key(params, "sessionKey")?;
-    let message = string_param(params, "message")?.to_owned();
+    let message = crate::chat_input::sanitize(string_param(params, "message")?).map_err(invalid)?;
     let idempotency_key = string_param(params, "idempotencyKey")?.to_owned();
     match state.0.dedupe.begin(&idempotency_key) {
         Some(Seen::InFlight) => {
@@ -51,6 +53,13 @@ pub(super) async fn send(state: &GatewayState, params: &Value) -> Reply {
         }
         Some(Seen::Done(result)) => return Ok(result),
         None => {}
+    }
+    if let ledger::Replay::Answer(answer) = ledger::for_send(state, &idempotency_key)
+        .await
+        .inspect_err(|_| state.0.dedupe.forget(&idempotency_key))?
+    {
+        state.0.dedupe.forget(&idempotency_key);
+        return Ok(answer);
     }
     let run_id = RunId(idempotency_key.clone());
     let agent_id = agent_of(state, &key);
@@ -323,6 +332,13 @@ async fn accept_agent(state: &GatewayState, params: &Value) -> Result<Accepted, 
         Some(Seen::Done(result)) => return Ok(Accepted::Replay(result)),
         None => {}
     }
+    if let ledger::Replay::Answer(answer) = ledger::for_agent(state, &idempotency_key)
+        .await
+        .inspect_err(|_| state.0.dedupe.forget(&idempotency_key))?
+    {
+        state.0.dedupe.forget(&idempotency_key);
+        return Ok(Accepted::Replay(answer));
+    }
     let run_id = RunId(idempotency_key);
     let agent_id = key.agent_id().unwrap_or(agent_id);
     let ended = start(
@@ -364,6 +380,10 @@ pub(super) async fn wait(state: &GatewayState, params: &Value) -> Reply {
     if let Some(Seen::Done(result)) = state.0.dedupe.peek(&run_id.0) {
         let status = result.get("status").cloned().unwrap_or(json!("ok"));
         return Ok(json!({"runId": run_id.0, "status": status}));
+    }
+    // Ended before this gateway started (or forgotten by the cache): the ledger knows.
+    if let Some(answer) = ledger::ended(state, &run_id.0).await? {
+        return Ok(answer);
     }
     match tokio::time::timeout(timeout, finished(ended)).await {
         Ok(Some(outcome)) => {

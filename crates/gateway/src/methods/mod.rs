@@ -10,6 +10,7 @@ mod catalog;
 mod chat;
 mod config;
 mod devices;
+mod ledger;
 mod logs;
 mod runtime;
 mod sessions;

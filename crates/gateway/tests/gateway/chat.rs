@@ -243,3 +243,47 @@ async fn chat_abort_stops_a_streaming_run() {
         .count();
     assert!(deltas <= agent_deltas, "{deltas} {agent_deltas}");
 }
+
+#[tokio::test]
+async fn chat_input_is_normalised_and_a_null_byte_refused_as_upstream() {
+    let gateway = Gateway::start().await;
+    gateway.fake.push(Turn::text("Noted."));
+    let (mut client, _) = Client::connect(&gateway).await;
+    let refused = client
+        .request(
+            "chat.send",
+            json!({"sessionKey": "agent:main:main", "message": "a\u{0}b", "idempotencyKey": "nul"}),
+        )
+        .await;
+    assert_eq!(refused["ok"], false, "{refused}");
+    assert_eq!(refused["error"]["code"], "INVALID_REQUEST", "{refused}");
+    assert_eq!(
+        refused["error"]["message"], "message must not contain null bytes",
+        "{refused}"
+    );
+
+    // Decomposed accents are composed; terminal escapes and other controls are dropped; tabs
+    // and line breaks stay. The model and the transcript see the cleaned text.
+    let ack = client
+        .request(
+            "chat.send",
+            json!({"sessionKey": "agent:main:main",
+                   "message": "cafe\u{301}\tok\n\u{1b}[2Jcleared\u{7}",
+                   "idempotencyKey": "clean"}),
+        )
+        .await;
+    assert_eq!(ack["payload"]["status"], "started", "{ack}");
+    client.events_until(|f| is_terminal_chat(f, "clean")).await;
+    let history = client
+        .request("chat.history", json!({"sessionKey": "agent:main:main"}))
+        .await;
+    let sent = &history["payload"]["messages"][0]["content"];
+    let text = sent
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| sent[0]["text"].as_str().unwrap().to_owned());
+    assert_eq!(text, "caf\u{e9}\tok\n[2Jcleared");
+    let asked = gateway.fake.requests()[0].body.clone().unwrap().to_string();
+    assert!(!asked.contains("\\u001b"), "{asked}");
+    assert_eq!(gateway.fake.request_count(), 1, "the refused message ran");
+}

@@ -11,6 +11,7 @@ use rustyclaw_protocol::{AgentId, ThinkingLevel};
 use serde_json::{Value, json};
 
 use super::printer::Printer;
+use crate::UserError;
 use crate::args::AgentArgs;
 use crate::gateway_client::{Connection, OpenError, Target, block_on, payload_of};
 use crate::output;
@@ -74,7 +75,11 @@ async fn turn(
     let id = connection.send("agent", params).await?;
     let mut printer = Printer::new(!args.json);
     let mut on_event = |event: &EventFrame| show(&mut printer, &run_id, event);
-    let accepted = payload_of(connection.response(&id, &mut on_event).await?, "agent")?;
+    let response = connection
+        .response(&id, &mut on_event)
+        .await
+        .map_err(|error| lost(&error, &run_id, ""))?;
+    let accepted = payload_of(response, "agent")?;
     let session_key = accepted["sessionKey"]
         .as_str()
         .unwrap_or_default()
@@ -103,7 +108,8 @@ async fn turn(
         };
         tokio::select! {
             response = connection.response(&id, &mut on_event) => {
-                outcome = payload_of(response?, "agent")?;
+                let response = response.map_err(|error| lost(&error, &run_id, &session_key))?;
+                outcome = payload_of(response, "agent")?;
             }
             () = stop => {
                 // Ctrl-C or --timeout: ask the gateway to abort the run and wait for its outcome.
@@ -122,6 +128,28 @@ async fn turn(
         args.json,
         printer.wrote_any(),
     ))
+}
+
+/// The connection failed while the run was in flight: say which run, and how to learn how it
+/// ended (the gateway's run ledger answers `agent.wait` for it, after a restart too).
+fn lost(error: &anyhow::Error, run_id: &str, session_key: &str) -> anyhow::Error {
+    let params = json!({"runId": run_id});
+    let mut hint = format!(
+        "once the gateway answers again, `rustyclaw gateway call agent.wait --params '{params}'` \
+         tells how the run ended (\"interrupted\" if the gateway stopped before it finished: \
+         no reply was sent)"
+    );
+    if !session_key.is_empty() {
+        hint.push_str(&format!(
+            "; the conversation so far: rustyclaw sessions show {session_key}"
+        ));
+    }
+    UserError::new(format!(
+        "lost the gateway while run {run_id} was in flight: {error}"
+    ))
+    .hint(hint)
+    .code(1)
+    .into()
 }
 
 /// Shows one event if it belongs to this run's reply stream.
