@@ -7,6 +7,8 @@
 
 use std::path::Path;
 
+use rustyclaw_config::regular_file::{ReadFileError, ReadLimits};
+
 /// Workspace files injected as Project Context, in order. The first five are always
 /// expected (a missing one gets a marker); the rest are injected only when present.
 const BOOTSTRAP_FILES: [(&str, bool); 8] = [
@@ -60,6 +62,15 @@ pub struct PromptInputs<'a> {
     pub sandboxed: bool,
 }
 
+/// What a bootstrap file may be: a regular file (a symlink to one is fine: workspaces are
+/// often assembled from links) of at most 8 MiB. Only the first `bootstrapMaxChars` reach the
+/// prompt, but the whole file is read to keep its head and tail, so a link to `/dev/zero` or a
+/// FIFO, or a runaway log, must not be read without bound on every turn.
+const BOOTSTRAP_READ_LIMITS: ReadLimits = ReadLimits {
+    max_bytes: 8 * 1024 * 1024,
+    follow_symlinks: true,
+};
+
 /// Reads the bootstrap files of `workspace` (missing ones as `None`; unreadable ones as a
 /// marker so the model knows). Optional files that do not exist are left out.
 pub async fn read_workspace_files(workspace: &Path, main_session: bool) -> Vec<WorkspaceFile> {
@@ -69,9 +80,15 @@ pub async fn read_workspace_files(workspace: &Path, main_session: bool) -> Vec<W
         if name == "MEMORY.md" && !main_session {
             continue;
         }
-        let content = match tokio::fs::read_to_string(workspace.join(name)).await {
-            Ok(text) => Some(text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        let path = workspace.join(name);
+        let read = tokio::task::spawn_blocking(move || {
+            rustyclaw_config::regular_file::read_text(&path, BOOTSTRAP_READ_LIMITS)
+        })
+        .await;
+        let content = match read {
+            Ok(Ok(text)) => Some(text),
+            Ok(Err(ReadFileError::Io(e))) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Ok(Err(e)) => Some(format!("[{name} could not be read: {e}]")),
             Err(e) => Some(format!("[{name} could not be read: {e}]")),
         };
         if content.is_some() || required {
@@ -269,5 +286,39 @@ mod tests {
     fn summaries_take_the_first_sentence() {
         assert_eq!(summary_of("Read a file. Supports paging."), "Read a file");
         assert_eq!(summary_of("Run a command.\nMore."), "Run a command");
+    }
+
+    #[tokio::test]
+    async fn bootstrap_files_that_are_devices_or_fifos_are_marked_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("AGENTS.md")).unwrap();
+        let fifo = std::process::Command::new("mkfifo")
+            .arg(dir.path().join("SOUL.md"))
+            .status()
+            .unwrap();
+        assert!(fifo.success());
+        std::fs::write(dir.path().join("USER.md"), "Name: Ada").unwrap();
+        let files = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            read_workspace_files(dir.path(), true),
+        )
+        .await
+        .expect("reading the workspace hung");
+        let content = |name: &str| {
+            files
+                .iter()
+                .find(|f| f.name == name)
+                .and_then(|f| f.content.clone())
+        };
+        assert!(
+            content("AGENTS.md").unwrap().contains("not a regular file"),
+            "{files:?}"
+        );
+        assert!(
+            content("SOUL.md").unwrap().contains("not a regular file"),
+            "{files:?}"
+        );
+        assert_eq!(content("USER.md").as_deref(), Some("Name: Ada"));
+        assert_eq!(content("TOOLS.md"), None);
     }
 }
