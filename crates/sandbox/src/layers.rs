@@ -28,9 +28,10 @@ pub enum Layer {
     Seccomp,
     /// `setrlimit` limits applied by the helper (CPU, file size, processes, address space).
     Rlimits,
-    /// A cgroup `pids` limit (the fork-bomb guard) and kill list.
+    /// cgroup `pids` limits, per command and per agent (the fork-bomb guard), and the kill
+    /// list.
     CgroupPids,
-    /// A cgroup `memory` limit.
+    /// cgroup `memory` limits, per command and per agent.
     CgroupMemory,
 }
 
@@ -152,10 +153,10 @@ pub(crate) struct HostFacts {
     pub seccomp: Result<(), String>,
     /// slirp4netns's path, or why the private network cannot be set up.
     pub user_net: Result<PathBuf, String>,
-    /// Where command cgroups are created, per controller.
-    pub cgroup_pids: Result<PathBuf, String>,
+    /// Where command cgroups are created (version and directory), per controller.
+    pub cgroup_pids: Result<String, String>,
     /// As above.
-    pub cgroup_memory: Result<PathBuf, String>,
+    pub cgroup_memory: Result<String, String>,
 }
 
 impl HostFacts {
@@ -228,18 +229,8 @@ impl HostFacts {
             Layer::Rlimits => via_helper(Ok(
                 "cpu, file size, processes; address space without a memory cgroup".to_owned(),
             )),
-            Layer::CgroupPids => via_helper(
-                self.cgroup_pids
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .map_err(Clone::clone),
-            ),
-            Layer::CgroupMemory => via_helper(
-                self.cgroup_memory
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .map_err(Clone::clone),
-            ),
+            Layer::CgroupPids => via_helper(self.cgroup_pids.clone()),
+            Layer::CgroupMemory => via_helper(self.cgroup_memory.clone()),
         }
     }
 }
@@ -255,7 +246,7 @@ mod tests {
             landlock: Ok(3),
             seccomp: Ok(()),
             user_net: Ok(PathBuf::from("/usr/bin/slirp4netns")),
-            cgroup_pids: Ok(PathBuf::from("/sys/fs/cgroup/pids/rustyclaw")),
+            cgroup_pids: Ok("cgroup v1 /sys/fs/cgroup/pids/rustyclaw/gateway-1-0".to_owned()),
             cgroup_memory: Err("not writable".to_owned()),
         }
     }

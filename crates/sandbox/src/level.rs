@@ -87,7 +87,8 @@ pub enum WorkspaceMount {
     ReadOnly,
 }
 
-/// Resource limits of one sandboxed command (and everything it starts).
+/// Resource limits of one sandboxed command (and everything it starts), and the share of its
+/// agent it draws from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResourceLimits {
     /// CPU seconds (`RLIMIT_CPU`, per process); the wall-clock timeout is the main time limit.
@@ -101,17 +102,113 @@ pub struct ResourceLimits {
     pub max_processes: u64,
     /// Largest file a process may write, in MiB (`RLIMIT_FSIZE`).
     pub file_size_mb: u64,
+    /// What every running command of the same agent shares: the cgroup that holds all their
+    /// cgroups. A command never exceeds it, whatever its own limits say.
+    pub agent: AgentLimits,
 }
 
 impl Default for ResourceLimits {
-    /// 600 CPU seconds, 4096 MiB, 256 processes, 1024 MiB files.
+    /// 600 CPU seconds, 4096 MiB, 256 processes, 1024 MiB files; the agent `main` with its
+    /// default [`AgentLimits`].
     fn default() -> Self {
         ResourceLimits {
             cpu_seconds: 600,
             memory_mb: 4096,
             max_processes: 256,
             file_size_mb: 1024,
+            agent: AgentLimits::default(),
         }
+    }
+}
+
+/// The limits all running sandboxed commands of one agent share (one cgroup per agent, which
+/// holds one cgroup per command). Without them, each command's own limits multiply by the
+/// number of commands the model starts in the background.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AgentLimits {
+    /// The agent whose commands share these limits.
+    pub agent: AgentKey,
+    /// Processes and threads of all the agent's commands together (cgroup `pids.max`).
+    pub max_processes: u64,
+    /// Memory of all the agent's commands together, in MiB (cgroup memory limit, swap
+    /// included). `None`: half the memory of the host, or of the gateway's own cgroup when
+    /// that is limited to less, as found when the sandbox is set up.
+    pub memory_mb: Option<u64>,
+}
+
+impl AgentLimits {
+    /// Default for [`max_processes`](Self::max_processes): room for a few builds or servers
+    /// at once (twice a command's default), small enough that a fork bomb in several
+    /// background commands cannot exhaust a small host's process table.
+    pub const DEFAULT_MAX_PROCESSES: u64 = 512;
+}
+
+impl Default for AgentLimits {
+    /// The agent `main`, 512 processes, half the memory.
+    fn default() -> Self {
+        AgentLimits {
+            agent: AgentKey::MAIN,
+            max_processes: Self::DEFAULT_MAX_PROCESSES,
+            memory_mb: None,
+        }
+    }
+}
+
+/// An agent id as the sandbox names the agent's cgroup after it: 1 to 64 bytes of `a-z`,
+/// `0-9`, `_` and `-`, starting with a letter or a digit (the agent-id grammar, so it is a
+/// safe path component). Held inline so that limits stay `Copy`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AgentKey {
+    len: u8,
+    bytes: [u8; AgentKey::MAX_LEN],
+}
+
+impl AgentKey {
+    /// Longest agent id.
+    pub const MAX_LEN: usize = 64;
+
+    /// The default agent, `main`.
+    pub const MAIN: AgentKey = {
+        let mut bytes = [0u8; AgentKey::MAX_LEN];
+        bytes[0] = b'm';
+        bytes[1] = b'a';
+        bytes[2] = b'i';
+        bytes[3] = b'n';
+        AgentKey { len: 4, bytes }
+    };
+
+    /// `id` as a key, or `None` when it is not a valid agent id.
+    pub fn new(id: &str) -> Option<AgentKey> {
+        let valid = id.bytes().enumerate().all(|(i, b)| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || (i > 0 && (b == b'_' || b == b'-'))
+        });
+        if id.is_empty() || id.len() > Self::MAX_LEN || !valid {
+            return None;
+        }
+        let mut bytes = [0u8; Self::MAX_LEN];
+        bytes[..id.len()].copy_from_slice(id.as_bytes());
+        Some(AgentKey {
+            len: u8::try_from(id.len()).ok()?,
+            bytes,
+        })
+    }
+
+    /// The agent id.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII is ever stored, so this cannot fail.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for AgentKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AgentKey({:?})", self.as_str())
+    }
+}
+
+impl std::fmt::Display for AgentKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -165,5 +262,17 @@ mod tests {
         assert!(SandboxLevel::Strict.denies_network());
         assert!(!SandboxLevel::WorkspaceWrite.denies_network());
         assert!(!SandboxLevel::Off.is_sandboxed());
+    }
+
+    #[test]
+    fn agent_keys_accept_exactly_the_agent_id_grammar() {
+        assert_eq!(AgentKey::MAIN.as_str(), "main");
+        assert_eq!(AgentKey::new("main"), Some(AgentKey::MAIN));
+        let long = "a".repeat(64);
+        assert_eq!(AgentKey::new(&long).unwrap().as_str(), long);
+        assert_eq!(AgentKey::new("ops_2-b").unwrap().to_string(), "ops_2-b");
+        for bad in ["", "-x", "_x", "Main", "a/b", "..", "a.b", &"a".repeat(65)] {
+            assert_eq!(AgentKey::new(bad), None, "{bad:?}");
+        }
     }
 }

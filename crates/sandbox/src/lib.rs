@@ -14,8 +14,8 @@
 //!   output, writable standard input, a timeout and a kill that reaches everything the command
 //!   started. Agent commands never use [`trusted`]. On Linux the levels are built from
 //!   bubblewrap (namespaces, mounts), and — applied by the [`helper`] inside the child — Landlock,
-//!   seccomp, `setrlimit` and cgroup v1 limits; a missing layer is reported ([`LayerReport`]) and
-//!   can be required. [`macos`] renders a `sandbox-exec` profile that nothing executes yet.
+//!   seccomp, `setrlimit` and cgroup (v1 or v2) limits per command and per agent; a missing
+//!   layer is reported ([`LayerReport`]) and can be required. [`macos`] renders a `sandbox-exec` profile that nothing executes yet.
 //! - [`approvals`]: whether a host command may run — the approvals file, command analysis,
 //!   allowlists, safe bins and the broker that asks a human. Pure logic; it starts nothing.
 
@@ -33,13 +33,16 @@ mod roots;
 mod sandbox;
 pub mod trusted;
 
+pub use cgroup::{AgentCgroups, CgroupVersion};
 pub use exec::{
     ExecEnv, ExecError, ExecSpec, ExitInfo, ExitReason, OutputRead, OutputSnapshot,
     SandboxedProcess, StdinError, StdinMode,
 };
 pub use helper::HelperExecutable;
 pub use layers::{Layer, LayerReport, LayerState};
-pub use level::{Isolation, ParseLevelError, ResourceLimits, SandboxLevel, WorkspaceMount};
+pub use level::{
+    AgentKey, AgentLimits, Isolation, ParseLevelError, ResourceLimits, SandboxLevel, WorkspaceMount,
+};
 pub use probe::{HostCapabilities, LayerStatus};
 pub use sandbox::{Sandbox, SandboxSetup, host_ipv4_addresses};
 pub use trusted::{TrustedCommand, TrustedError, TrustedOutput};

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::bwrap::{self, BwrapPlan, HELPER_IN_SANDBOX, NetworkPlan};
-use crate::cgroup::{self, CommandCgroups, Controller};
+use crate::cgroup::{AgentCgroups, CommandCgroups, Controller, GatewayCgroups};
 use crate::exec::{self, Cleanup, ExecError, ExecSpec, Launch, SandboxedProcess};
 use crate::helper::{HelperExecutable, HelperPlan, LandlockPlan, ProbeReport, RlimitKind};
 use crate::layers::{HostFacts, Layer, LayerReport};
@@ -25,6 +25,8 @@ const MIB: u64 = 1024 * 1024;
 /// Numbers the commands of this process, so their cgroups and scratch directories have unique
 /// names even when one process holds several sandboxes (tests do).
 static COMMANDS: AtomicU64 = AtomicU64::new(0);
+/// Numbers the sandboxes of this process, so each owns its own cgroup directory.
+static SANDBOXES: AtomicU64 = AtomicU64::new(0);
 
 /// What [`Sandbox::new`] starts from.
 #[derive(Debug, Clone)]
@@ -68,13 +70,17 @@ pub struct Sandbox {
     facts: HostFacts,
     layout: SystemLayout,
     state_dir: PathBuf,
-    cgroup_parents: Vec<(Controller, PathBuf)>,
+    cgroups: GatewayCgroups,
 }
 
 impl Sandbox {
     /// Establishes what this host offers: runs the helper's self-test (a few milliseconds; the
-    /// only process started here), prepares the cgroup directories, removes cgroups left by
-    /// gateways that died, and warns once about layers missing for `setup.warn_for`.
+    /// only process started here), prepares the cgroup directories (under cgroup v2 this may
+    /// move the process into a leaf cgroup of its own; see [`AgentCgroups`]), removes cgroups
+    /// left by gateways that died, and warns once about layers missing for `setup.warn_for`.
+    ///
+    /// Dropping the sandbox kills every sandboxed command it started that still runs, and
+    /// removes their cgroups.
     pub fn new(setup: SandboxSetup) -> Sandbox {
         let bubblewrap = bubblewrap_usable(&setup.capabilities);
         let (helper, probe) = match &setup.helper {
@@ -95,13 +101,24 @@ impl Sandbox {
             .landlock_abi
             .ok_or_else(|| probe.landlock_detail.clone());
         let seccomp = probe.seccomp.clone();
-        let locate = |controller| {
-            cgroup::locate(Path::new("/"), controller).and_then(|dir| {
-                std::fs::create_dir_all(&dir)
-                    .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-                cgroup::sweep_stale(&dir);
-                Ok(dir)
-            })
+        let cgroups = GatewayCgroups::set_up(
+            Path::new("/"),
+            &format!(
+                "gateway-{}-{}",
+                std::process::id(),
+                SANDBOXES.fetch_add(1, Ordering::Relaxed)
+            ),
+        );
+        let cgroup_detail = |dir: &Result<PathBuf, String>| {
+            let version = cgroups.report().version.map_or("", |v| v.label());
+            dir.as_ref()
+                .map(|d| {
+                    format!(
+                        "cgroup {version} {} (per command and per agent)",
+                        d.display()
+                    )
+                })
+                .map_err(Clone::clone)
         };
         let user_net = match &setup.capabilities.user_net {
             LayerStatus::Available(path) => Ok(PathBuf::from(path)),
@@ -113,23 +130,16 @@ impl Sandbox {
             landlock,
             seccomp,
             user_net,
-            cgroup_pids: locate(Controller::Pids),
-            cgroup_memory: locate(Controller::Memory),
+            cgroup_pids: cgroup_detail(&cgroups.report().pids),
+            cgroup_memory: cgroup_detail(&cgroups.report().memory),
         };
-        let cgroup_parents = [
-            (Controller::Pids, &facts.cgroup_pids),
-            (Controller::Memory, &facts.cgroup_memory),
-        ]
-        .into_iter()
-        .filter_map(|(c, dir)| dir.as_ref().ok().map(|d| (c, d.clone())))
-        .collect();
         let sandbox = Sandbox {
             helper: setup.helper,
             capabilities: setup.capabilities,
             facts,
             layout: SystemLayout::detect(),
             state_dir: setup.state_dir,
-            cgroup_parents,
+            cgroups,
         };
         sandbox.warn_missing(&setup.warn_for);
         sandbox
@@ -158,6 +168,14 @@ impl Sandbox {
     /// The host probe this sandbox was built from.
     pub fn capabilities(&self) -> &HostCapabilities {
         &self.capabilities
+    }
+
+    /// The cgroups that cap all commands of one agent together: where they are, under which
+    /// hierarchy, or why this host has none (then each command only gets its rlimits, and
+    /// `RLIMIT_NPROC` does not bind a root gateway: nothing caps processes or memory across
+    /// commands).
+    pub fn agent_cgroups(&self) -> &AgentCgroups {
+        self.cgroups.report()
     }
 
     /// The helper executable, if one is configured.
@@ -214,20 +232,16 @@ impl Sandbox {
         if !cwd.starts_with(&workspace) {
             return Err(ExecError::CwdOutsideWorkspace { cwd, workspace });
         }
-        let name = format!(
-            "{}-{}",
-            std::process::id(),
-            COMMANDS.fetch_add(1, Ordering::Relaxed)
-        );
+        let number = COMMANDS.fetch_add(1, Ordering::Relaxed);
+        let name = format!("{}-{number}", std::process::id());
         let helper = self
             .helper
             .as_ref()
             .filter(|_| self.facts.helper.is_ok())
             .map(|h| h.path());
         let mut cleanup = Cleanup::default();
-        if helper.is_some() && !self.cgroup_parents.is_empty() {
-            let (cgroups, errors) =
-                CommandCgroups::create(&self.cgroup_parents, &name, &isolation.limits);
+        if helper.is_some() && self.cgroups.is_usable() {
+            let (cgroups, errors) = self.cgroups.command(&isolation.limits, &number.to_string());
             // These cgroups worked when the sandbox was set up: a command never silently runs
             // with fewer layers than the report promises, `require` or not.
             if !errors.is_empty() {
@@ -454,16 +468,6 @@ impl Sandbox {
             });
         }
         Ok(workspace)
-    }
-}
-
-impl Drop for Sandbox {
-    /// Removes the `rustyclaw` cgroup directories when no command's cgroup is left in them (the
-    /// kernel refuses to remove a cgroup with children, so a busy one simply stays).
-    fn drop(&mut self) {
-        for (_, parent) in &self.cgroup_parents {
-            let _ = std::fs::remove_dir(parent);
-        }
     }
 }
 

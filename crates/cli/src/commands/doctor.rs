@@ -7,9 +7,10 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::os::unix::fs::PermissionsExt;
 use std::process::ExitCode;
 
+use rustyclaw_config::file::SandboxMode;
 use rustyclaw_config::file::{BindMode, GatewayAuthMode};
-use rustyclaw_config::{ConfigError, LoadedConfig, env_vars};
-use rustyclaw_sandbox::{Layer, SandboxLevel};
+use rustyclaw_config::{Config, ConfigError, LoadedConfig, env_vars};
+use rustyclaw_sandbox::{AgentCgroups, Layer, ResourceLimits, SandboxLevel};
 use serde::Serialize;
 
 use crate::context::Context;
@@ -78,7 +79,7 @@ pub fn run(
     }
     checks.push(state_dir_check(ctx));
     checks.push(database_check(ctx));
-    checks.push(sandbox_check(ctx));
+    checks.push(sandbox_check(ctx, loaded.as_ref().ok().map(|l| &l.config)));
     if let Ok(l) = &loaded {
         checks.push(port_check(l));
         checks.push(auth_check(l));
@@ -285,8 +286,11 @@ fn database_check(ctx: &Context) -> Check {
     }
 }
 
-fn sandbox_check(ctx: &Context) -> Check {
-    // No configuration: the check reports every level itself, so no start-up warning.
+/// What a host without writable cgroups gets instead of the agent-wide caps.
+const WITHOUT_CGROUPS: &str = "only per-command rlimits apply: RLIMIT_NPROC is not enforced for a root gateway (the kernel ignores it for root) and RLIMIT_AS limits each process alone, so there is no fork-bomb or memory cap across commands";
+
+fn sandbox_check(ctx: &Context, config: Option<&Config>) -> Check {
+    // No warn_for levels: the check reports every level itself, so no start-up warning.
     let sandbox = crate::sandbox::build(ctx, None);
     let mut details: Vec<String> = sandbox
         .capabilities()
@@ -318,6 +322,9 @@ fn sandbox_check(ctx: &Context) -> Check {
             }
         }
     }
+    let agents = agent_cap_details(sandbox.agent_cgroups(), config);
+    let caps_missing = agents.iter().any(|(missing, _)| *missing);
+    details.extend(agents.into_iter().map(|(_, line)| line));
     if missing.is_empty() {
         return check(
             "sandbox",
@@ -326,17 +333,25 @@ fn sandbox_check(ctx: &Context) -> Check {
         )
         .details(details);
     }
-    let hint = if missing.contains(&Layer::Bubblewrap.label()) {
-        "apt-get install bubblewrap; to refuse commands instead of running them with fewer layers, set agents.defaults.sandbox.require to true"
+    let mut hint = if missing.contains(&Layer::Bubblewrap.label()) {
+        "apt-get install bubblewrap; to refuse commands instead of running them with fewer layers, set agents.defaults.sandbox.require to true".to_owned()
     } else {
-        "to refuse commands instead of running them with fewer layers, set agents.defaults.sandbox.require to true"
+        "to refuse commands instead of running them with fewer layers, set agents.defaults.sandbox.require to true".to_owned()
     };
+    if caps_missing {
+        hint.push_str("; for cgroups, run the gateway as root or in a cgroup delegated to it (a systemd service with Delegate=yes)");
+    }
     check(
         "sandbox",
         Status::Warn,
         format!(
-            "sandboxed commands run with reduced isolation (missing: {})",
-            missing.join(", ")
+            "sandboxed commands run with reduced isolation (missing: {}){}",
+            missing.join(", "),
+            if caps_missing {
+                format!("; without a writable cgroup {WITHOUT_CGROUPS}")
+            } else {
+                String::new()
+            }
         ),
     )
     .details(details)
@@ -455,5 +470,108 @@ fn model_check(l: &LoadedConfig) -> Check {
             Status::Warn,
             format!("{:?} is not of the form provider/model", primary.0),
         ),
+    }
+}
+
+/// Lines on the cgroups that cap each agent's commands together, each flagged when a cap is
+/// missing: the hierarchy and directory, then one line per sandboxed agent of `config` (the
+/// default agent without one) with its caps beside a command's own limits.
+fn agent_cap_details(cgroups: &AgentCgroups, config: Option<&Config>) -> Vec<(bool, String)> {
+    let version = cgroups.version.map_or("", |v| v.label());
+    let mut lines = Vec::new();
+    for (what, dir) in [("process", &cgroups.pids), ("memory", &cgroups.memory)] {
+        lines.push(match dir {
+            // The directory is this check's own; a gateway's has its pid instead.
+            Ok(dir) => (
+                false,
+                format!(
+                    "agent-wide {what} cap: cgroup {version}, {}/gateway-<pid>-<n>/agent-<id>",
+                    dir.parent().unwrap_or(dir).display()
+                ),
+            ),
+            Err(why) => (true, format!("agent-wide {what} cap: missing ({why})")),
+        });
+    }
+    let (pids, memory) = (cgroups.pids.is_ok(), cgroups.memory.is_ok());
+    if !pids || !memory {
+        lines.push((true, format!("without a writable cgroup {WITHOUT_CGROUPS}")));
+    }
+    let agents: Vec<(&str, ResourceLimits)> = match config {
+        Some(config) => config
+            .agents
+            .list
+            .iter()
+            .filter(|a| a.sandbox.mode != SandboxMode::Off)
+            .map(|a| (a.id.as_str(), a.sandbox.limits))
+            .collect(),
+        None => vec![("main", ResourceLimits::default())],
+    };
+    for (id, limits) in agents {
+        let processes = if pids {
+            format!("{} processes", limits.agent.max_processes)
+        } else {
+            "no process cap".to_owned()
+        };
+        let memory = if memory {
+            format!("{} MiB", cgroups.memory_mb(&limits.agent))
+        } else {
+            "no memory cap".to_owned()
+        };
+        lines.push((
+            false,
+            format!(
+                "agent {id}: its commands together: {processes}, {memory}; each command: {} processes, {} MiB",
+                limits.max_processes, limits.memory_mb
+            ),
+        ));
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use rustyclaw_sandbox::CgroupVersion;
+
+    use super::*;
+
+    #[test]
+    fn without_writable_cgroups_doctor_says_what_the_host_gets_instead() {
+        let cgroups = AgentCgroups {
+            version: Some(CgroupVersion::V2),
+            pids: Err("/sys/fs/cgroup/user.slice is not writable".to_owned()),
+            memory: Err("/sys/fs/cgroup/user.slice is not writable".to_owned()),
+            default_memory_mb: 2048,
+        };
+        let lines = agent_cap_details(&cgroups, None);
+        let text: Vec<&str> = lines.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            text,
+            [
+                "agent-wide process cap: missing (/sys/fs/cgroup/user.slice is not writable)",
+                "agent-wide memory cap: missing (/sys/fs/cgroup/user.slice is not writable)",
+                "without a writable cgroup only per-command rlimits apply: RLIMIT_NPROC is not enforced for a root gateway (the kernel ignores it for root) and RLIMIT_AS limits each process alone, so there is no fork-bomb or memory cap across commands",
+                "agent main: its commands together: no process cap, no memory cap; each command: 256 processes, 4096 MiB",
+            ]
+        );
+        assert!(lines[0].0 && lines[2].0 && !lines[3].0);
+
+        let half = AgentCgroups {
+            version: Some(CgroupVersion::V2),
+            pids: Ok(PathBuf::from("/sys/fs/cgroup/svc/rustyclaw/gateway-1-0")),
+            memory: Err("cgroup v2: the memory controller is not delegated".to_owned()),
+            default_memory_mb: 2048,
+        };
+        let lines = agent_cap_details(&half, None);
+        assert_eq!(
+            lines[0].1,
+            "agent-wide process cap: cgroup v2, /sys/fs/cgroup/svc/rustyclaw/gateway-<pid>-<n>/agent-<id>"
+        );
+        assert!(!lines[0].0 && lines[1].0);
+        assert_eq!(
+            lines[3].1,
+            "agent main: its commands together: 512 processes, no memory cap; each command: 256 processes, 4096 MiB"
+        );
     }
 }

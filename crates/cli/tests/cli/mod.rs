@@ -15,6 +15,7 @@ mod lost_runs;
 mod official_cli;
 mod onboard;
 mod sandbox;
+mod sandbox_cgroups;
 mod sandbox_gateway;
 mod secrets_leak;
 mod sessions;

@@ -185,6 +185,9 @@ pub struct SandboxSection {
     /// rustyclaw: resource limits of each sandboxed command.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limits: Option<SandboxLimitsSection>,
+    /// rustyclaw: resource limits all running sandboxed commands of the agent share.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent_limits: Option<SandboxAgentLimitsSection>,
 }
 
 /// Isolation levels of sandboxed commands (rustyclaw).
@@ -213,6 +216,21 @@ pub struct SandboxLimitsSection {
     /// Largest file written, in MiB (default 1024).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file_size_mb: Option<u64>,
+}
+
+/// `sandbox.agentLimits`: resource limits of all running sandboxed commands of one agent
+/// together (one cgroup holding each command's), so background commands cannot multiply the
+/// per-command limits.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SandboxAgentLimitsSection {
+    /// Processes and threads of all the agent's commands together (default 512).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_processes: Option<u64>,
+    /// Memory of all the agent's commands together in MiB (default: half the host's memory,
+    /// or of the gateway's cgroup limit when lower).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_mb: Option<u64>,
 }
 
 /// Sandbox modes.

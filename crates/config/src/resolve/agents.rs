@@ -255,7 +255,8 @@ pub(crate) fn resolve_agents(section: Option<&AgentsSection>, ctx: &mut Ctx<'_>)
                 defaults.sandbox,
                 &p.key("sandbox"),
                 ctx,
-            ),
+            )
+            .for_agent(&id),
             tools: entry.tools.clone(),
             skills: entry.skills.clone(),
             id,

@@ -4,13 +4,17 @@
 //! unset every session's commands run at `workspace-write`; `mode: "off"` turns the sandbox
 //! off and `non-main` leaves the agent's main session (`agent:<id>:main`) unsandboxed. An
 //! agent's own `sandbox` section overrides the defaults field by field (limits too).
+//!
+//! The agent-wide limits (`agentLimits`) travel inside [`ResourceLimits::agent`], named after
+//! the agent they belong to, because that is the value every command's isolation is built
+//! from: the sandbox puts each command into its agent's cgroup without any other plumbing.
 
-use rustyclaw_sandbox::ResourceLimits;
+use rustyclaw_sandbox::{AgentKey, AgentLimits, ResourceLimits};
 
 use super::Ctx;
 use crate::file::{
-    IsolationLevel, SandboxLimitsSection, SandboxMode, SandboxScope, SandboxSection,
-    WorkspaceAccess,
+    IsolationLevel, SandboxAgentLimitsSection, SandboxLimitsSection, SandboxMode, SandboxScope,
+    SandboxSection, WorkspaceAccess,
 };
 use crate::{Issue, JsonPath};
 
@@ -31,7 +35,8 @@ pub struct SandboxPolicy {
     /// Share the host's network at `workspace-write` (default false).
     pub host_network: bool,
     /// Resource limits of each command (defaults: 600 CPU s, 4096 MiB, 256 processes,
-    /// 1024 MiB files).
+    /// 1024 MiB files), and in `limits.agent` those all the agent's commands share (defaults:
+    /// 512 processes, half the host's memory), named after the agent.
     pub limits: ResourceLimits,
 }
 
@@ -50,6 +55,15 @@ impl Default for SandboxPolicy {
 }
 
 impl SandboxPolicy {
+    /// The policy of agent `agent_id` (a valid agent id): its commands share that agent's
+    /// limits.
+    pub(crate) fn for_agent(mut self, agent_id: &str) -> Self {
+        if let Some(key) = AgentKey::new(agent_id) {
+            self.limits.agent.agent = key;
+        }
+        self
+    }
+
     /// Whether commands of the session `session_key` of agent `agent_id` are sandboxed.
     pub fn sandboxes(&self, agent_id: &str, session_key: &str) -> bool {
         match self.mode {
@@ -75,7 +89,47 @@ pub(crate) fn resolve_sandbox(
         level: s.level.unwrap_or(base.level),
         require: s.require.unwrap_or(base.require),
         host_network: s.host_network.unwrap_or(base.host_network),
-        limits: limits(s.limits.as_ref(), base.limits, &at.key("limits"), ctx),
+        limits: ResourceLimits {
+            agent: agent_limits(
+                s.agent_limits.as_ref(),
+                base.limits.agent,
+                &at.key("agentLimits"),
+                ctx,
+            ),
+            ..limits(s.limits.as_ref(), base.limits, &at.key("limits"), ctx)
+        },
+    }
+}
+
+/// A value of a limit: at least 1 (0 is reported at `at.key`), `fallback` when unset.
+fn positive(value: Option<u64>, key: &str, fallback: u64, at: &JsonPath, ctx: &mut Ctx<'_>) -> u64 {
+    match value {
+        Some(0) => {
+            ctx.errors.push(Issue::error(
+                at.key(key),
+                format!("{key} must be at least 1"),
+            ));
+            fallback
+        }
+        Some(n) => n,
+        None => fallback,
+    }
+}
+
+fn agent_limits(
+    section: Option<&SandboxAgentLimitsSection>,
+    base: AgentLimits,
+    at: &JsonPath,
+    ctx: &mut Ctx<'_>,
+) -> AgentLimits {
+    let Some(l) = section else { return base };
+    AgentLimits {
+        agent: base.agent,
+        max_processes: positive(l.max_processes, "maxProcesses", base.max_processes, at, ctx),
+        memory_mb: match l.memory_mb {
+            Some(mb) => Some(positive(Some(mb), "memoryMb", 1, at, ctx)),
+            None => base.memory_mb,
+        },
     }
 }
 
@@ -86,22 +140,12 @@ fn limits(
     ctx: &mut Ctx<'_>,
 ) -> ResourceLimits {
     let Some(l) = section else { return base };
-    let mut positive = |value: Option<u64>, key: &str, fallback: u64| match value {
-        Some(0) => {
-            ctx.errors.push(Issue::error(
-                at.key(key),
-                format!("{key} must be at least 1"),
-            ));
-            fallback
-        }
-        Some(n) => n,
-        None => fallback,
-    };
     ResourceLimits {
-        cpu_seconds: positive(l.cpu_seconds, "cpuSeconds", base.cpu_seconds),
-        memory_mb: positive(l.memory_mb, "memoryMb", base.memory_mb),
-        max_processes: positive(l.max_processes, "maxProcesses", base.max_processes),
-        file_size_mb: positive(l.file_size_mb, "fileSizeMb", base.file_size_mb),
+        cpu_seconds: positive(l.cpu_seconds, "cpuSeconds", base.cpu_seconds, at, ctx),
+        memory_mb: positive(l.memory_mb, "memoryMb", base.memory_mb, at, ctx),
+        max_processes: positive(l.max_processes, "maxProcesses", base.max_processes, at, ctx),
+        file_size_mb: positive(l.file_size_mb, "fileSizeMb", base.file_size_mb, at, ctx),
+        agent: base.agent,
     }
 }
 
