@@ -68,6 +68,20 @@ pub(crate) async fn run(
         &challenge,
     ))));
 
+    let crate::limits::Admission { key, slot, ticket } = admission;
+    // Closed to make room for newer sockets: from the table of all unauthenticated
+    // connections, or from this address's pre-auth budget (loopback only).
+    let slot_evicted = slot.evicted();
+    let evicted = async {
+        match &ticket {
+            Some(ticket) => tokio::select! {
+                () = ticket.evicted() => {}
+                () = slot_evicted => {}
+            },
+            None => slot_evicted.await,
+        }
+    };
+    let mut slot = Some(slot);
     let shaking = handshake(
         &state,
         &mut stream,
@@ -75,14 +89,11 @@ pub(crate) async fn run(
         &peer,
         &conn_id,
         &challenge.nonce,
-        &admission.key,
+        Preauth {
+            key: &key,
+            slot: &mut slot,
+        },
     );
-    let evicted = async {
-        match &admission.ticket {
-            Some(ticket) => ticket.evicted().await,
-            None => std::future::pending().await,
-        }
-    };
     let granted = tokio::select! {
         shaken = tokio::time::timeout(options.handshake_timeout, shaking) => match shaken {
             Ok(Some(granted)) => granted,
@@ -98,7 +109,6 @@ pub(crate) async fn run(
         }
     };
     // Authenticated: the socket leaves the unauthenticated table and its IP's pre-auth budget.
-    let crate::limits::Admission { slot, ticket, .. } = admission;
     if let Some(ticket) = ticket {
         ticket.authenticated();
     }
@@ -108,6 +118,12 @@ pub(crate) async fn run(
     // An operator who may approve counts as an approver while connected, so exec requests wait
     // for them instead of settling by askFallback.
     let _approver = crate::methods::approver_for(&state, &granted);
+    // A config weakening announced before a restart is repeated to operators coming back.
+    for notice in state.held_notices() {
+        if receives(&state, &granted, &notice) {
+            outbox.push_event(notice);
+        }
+    }
     session(&state, &mut stream, &outbox, Arc::new(granted)).await;
     crate::methods::presence_disconnected(&state, &conn_id);
     crate::methods::unsubscribe_sessions(&state, &conn_id);
@@ -164,6 +180,14 @@ fn refuse(outbox: &Outbox, error: axum::Error) {
     }
 }
 
+/// What the pre-auth limits know of a socket still shaking hands.
+struct Preauth<'a> {
+    /// Who its failures are charged to.
+    key: &'a crate::limits::RateKey,
+    /// Its place in its address's budget, given back while a wrong secret waits for its answer.
+    slot: &'a mut Option<crate::limits::PreauthSlot>,
+}
+
 /// Reads the first frame and answers it; `Some` when the client may proceed. On `None` the
 /// outbox is closing.
 async fn handshake(
@@ -173,8 +197,9 @@ async fn handshake(
     peer: &Peer,
     conn_id: &str,
     nonce: &str,
-    key: &crate::limits::RateKey,
+    limits: Preauth<'_>,
 ) -> Option<Granted> {
+    let Preauth { key, slot } = limits;
     loop {
         let text = match stream.next().await {
             Some(Ok(Message::Text(text))) => text,
@@ -219,7 +244,15 @@ async fn handshake(
             return None;
         }
         let checked = handshake::check(request.params.as_ref(), state, peer, conn_id, nonce).await;
-        crate::limits::record_connect(state, key, checked.as_ref().map(|g| g.method));
+        let wait = crate::limits::record_connect(state, key, checked.as_ref().map(|g| g.method));
+        if checked.is_err() && !wait.is_zero() {
+            // An exempt loopback client's wrong secret is answered when the shared budget
+            // allows (the handshake timeout may close the socket first). Waiting does not hold
+            // the address's pre-auth slot, so a guesser's waiting sockets cannot fill the
+            // owner's budget.
+            slot.take();
+            tokio::time::sleep(wait).await;
+        }
         return match checked {
             Ok(granted) => {
                 let hello = methods::hello(state, &granted).await;
@@ -296,6 +329,13 @@ async fn session(
                 return;
             }
             changed = shutdown.changed() => {
+                // Events sent before the shutdown began (a restart's announcement) go first:
+                // `select!` may have picked this branch while they were waiting.
+                while let Ok(event) = fanout.try_recv() {
+                    if receives(state, &granted, &event) {
+                        outbox.push_event(event);
+                    }
+                }
                 let reason = match changed {
                     Ok(()) => shutdown.borrow().clone().unwrap_or_default(),
                     Err(_) => "gateway stopping".to_owned(),

@@ -22,11 +22,14 @@ pub(crate) const WRITE_BUDGET: u32 = 3;
 /// The budget's window.
 pub(crate) const WRITE_WINDOW: Duration = Duration::from_secs(60);
 
-/// A pending restart: why, and how long to wait before stopping.
+/// A pending restart: why, who asked, and how long to wait before stopping.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RestartRequest {
     /// The method that asked for it (`config.patch`, …).
     pub reason: String,
+    /// Who asked, as the audit log names them (`device:<id>`, `gateway:<client id>`): the
+    /// writer of the request and of every write coalesced into it, in order, without repeats.
+    pub actors: Vec<String>,
     /// Delay the caller asked for before the restart (`restartDelayMs`).
     pub delay: Duration,
 }
@@ -45,6 +48,9 @@ pub(crate) struct Control {
     buckets: Mutex<HashMap<String, Bucket>>,
     restart: watch::Sender<Option<RestartRequest>>,
     restart_expected_ms: AtomicU64,
+    /// Announcements of config weakenings repeated to operators that connect (see
+    /// [`crate::notice`]).
+    notices: Mutex<Vec<crate::notice::Held>>,
 }
 
 impl Default for Control {
@@ -54,6 +60,7 @@ impl Default for Control {
             buckets: Mutex::new(HashMap::new()),
             restart: watch::channel(None).0,
             restart_expected_ms: AtomicU64::new(0),
+            notices: Mutex::new(Vec::new()),
         }
     }
 }
@@ -80,6 +87,11 @@ impl Control {
         Ok(())
     }
 
+    /// The held announcements (locked: keep the guard short).
+    pub(crate) fn held_notices(&self) -> MutexGuard<'_, Vec<crate::notice::Held>> {
+        lock(&self.notices)
+    }
+
     /// The `restartExpectedMs` to announce in `shutdown` events (none unless restarting).
     pub fn restart_expected_ms(&self) -> Option<u64> {
         match self.restart_expected_ms.load(Ordering::SeqCst) {
@@ -90,15 +102,22 @@ impl Control {
 }
 
 impl GatewayState {
-    /// Asks whoever runs the gateway to restart it with the config on disk. Returns `true` when
-    /// a restart was already pending (this request is coalesced into it).
-    pub fn request_restart(&self, reason: &str, delay: Duration) -> bool {
+    /// Asks whoever runs the gateway to restart it with the config on disk, on behalf of
+    /// `actor`. Returns `true` when a restart was already pending (this request is coalesced
+    /// into it, and `actor` added to its actors).
+    pub fn request_restart(&self, reason: &str, actor: &str, delay: Duration) -> bool {
         let mut coalesced = false;
         self.0.control.restart.send_modify(|pending| match pending {
-            Some(_) => coalesced = true,
+            Some(request) => {
+                coalesced = true;
+                if !request.actors.iter().any(|a| a == actor) {
+                    request.actors.push(actor.to_owned());
+                }
+            }
             None => {
                 *pending = Some(RestartRequest {
                     reason: reason.to_owned(),
+                    actors: vec![actor.to_owned()],
                     delay,
                 });
             }
@@ -133,11 +152,18 @@ impl GatewayState {
         self.begin_shutdown(reason);
     }
 
-    /// Carries the control-plane write budgets over from the gateway this one replaces, so a
-    /// restart does not refill them.
+    /// Carries over from the gateway this one replaces what a restart must not reset: the
+    /// control-plane write budgets, the loopback failure budget, and the announcements of
+    /// config weakenings, repeated from now on as applied.
     pub fn inherit_control_state(&self, previous: &GatewayState) {
         let old = lock(&previous.0.control.buckets).clone();
         lock(&self.0.control.buckets).extend(old);
+        self.0.limiter.inherit(&previous.0.limiter);
+        let notices: Vec<_> = lock(&previous.0.control.notices)
+            .iter()
+            .map(crate::notice::Held::applied)
+            .collect();
+        lock(&self.0.control.notices).extend(notices);
     }
 }
 

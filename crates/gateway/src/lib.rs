@@ -22,7 +22,9 @@ mod first_frame;
 mod handshake;
 mod http;
 mod limits;
+mod loopback_budget;
 mod methods;
+mod notice;
 mod origin;
 mod outbox;
 mod peer;
@@ -32,6 +34,7 @@ mod read_error;
 mod serve;
 mod state;
 mod system_events;
+pub mod weakening;
 
 pub use control::RestartRequest;
 pub use error::GatewayError;

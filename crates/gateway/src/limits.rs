@@ -1,13 +1,15 @@
 //! The gateway's limits: one table of the per-ingress limits (sizes, budgets and timeouts, most
 //! of them upstream's), then the abuse limits in front of authentication: the failed-auth rate
-//! limiter with lockout, and the per-IP budget of sockets that have not finished the handshake.
+//! limiter with lockout (and, for the loopback clients it exempts, the shared failure budget of
+//! [`crate::loopback_budget`]), and the per-IP budget of sockets that have not finished the
+//! handshake.
 //!
 //! The abuse limits are keyed by the client IP as the gateway sees it: the socket's peer
 //! address, or the address a proxy listed in `gateway.trustedProxies` forwarded
 //! (`X-Forwarded-For`). Forwarded headers from anyone else are ignored, so a client cannot pick
 //! its own key.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -16,6 +18,7 @@ use axum::http::HeaderMap;
 use rustyclaw_config::GatewayAuth;
 use rustyclaw_protocol::gateway::{ErrorCode, ErrorShape};
 use serde_json::json;
+use tokio::sync::watch;
 
 use crate::handshake::{Rejection, close};
 use crate::peer::Peer;
@@ -63,8 +66,26 @@ pub(crate) const CLOSE_GRACE: Duration = Duration::from_secs(1);
 pub(crate) const MAX_UNAUTHENTICATED_CONNECTIONS: usize = 512;
 
 /// Concurrent WebSocket sockets per client IP that have not finished the handshake (upstream
-/// `MAX_PREAUTH_CONNECTIONS_PER_IP`); the next upgrade is refused with 503.
+/// `MAX_PREAUTH_CONNECTIONS_PER_IP`); the next upgrade is refused with 503. On loopback (while
+/// loopback is exempt from the lockout) the socket of that address that has waited longest is
+/// closed instead, so no local process can keep the owner's CLI out by holding 32 silent
+/// sockets.
 pub(crate) const MAX_PREAUTH_SOCKETS_PER_IP: usize = 32;
+
+/// Wrong secrets from loopback clients exempt from the lockout that are answered at once,
+/// before the shared failure budget spaces them out (ours; see [`crate::loopback_budget`]).
+pub(crate) const LOOPBACK_FAILURE_BURST: u32 = 10;
+
+/// Spacing of the answers to wrong secrets from exempt loopback clients once the burst is
+/// spent, for all of them together (ours).
+pub(crate) const LOOPBACK_FAILURE_SPACING: Duration = Duration::from_secs(1);
+
+/// Failures after which that spacing doubles (ours).
+pub(crate) const LOOPBACK_FAILURE_DOUBLING: u32 = 100;
+
+/// The longest spacing (ours): under sustained guessing, one answer per 30 s, about 2,900 a
+/// day. The slowdown drains by one failure per this interval.
+pub(crate) const LOOPBACK_FAILURE_MAX_SPACING: Duration = Duration::from_secs(30);
 
 /// Largest `POST /v1/chat/completions` body (upstream 20 MiB); a larger one gets 413.
 pub(crate) const CHAT_COMPLETIONS_MAX_BODY_BYTES: usize = 20 * 1024 * 1024;
@@ -120,6 +141,8 @@ pub(crate) struct AuthLimiter {
     lockout: Duration,
     exempt_loopback: bool,
     entries: Mutex<HashMap<RateKey, Entry>>,
+    /// The failure budget the exempt loopback clients share.
+    loopback: crate::loopback_budget::LoopbackBudget,
 }
 
 impl AuthLimiter {
@@ -131,11 +154,19 @@ impl AuthLimiter {
             lockout: auth.lockout,
             exempt_loopback: auth.exempt_loopback,
             entries: Mutex::new(HashMap::new()),
+            loopback: crate::loopback_budget::LoopbackBudget::default(),
         }
     }
 
+    /// Whether `key` is exempt from the lockout: a loopback client that is not a browser page,
+    /// while `exemptLoopback` is on. Its failures draw on the shared loopback budget instead.
     fn exempt(&self, key: &RateKey) -> bool {
-        matches!(key, RateKey::Ip(ip) if self.exempt_loopback && ip.is_loopback())
+        matches!(key, RateKey::Ip(ip) if self.exempts_loopback(*ip))
+    }
+
+    /// Whether `ip` is a loopback address exempt from the lockout (`exemptLoopback`).
+    pub fn exempts_loopback(&self, ip: IpAddr) -> bool {
+        self.exempt_loopback && ip.is_loopback()
     }
 
     /// `Err(retry_after)` while `key` is locked out.
@@ -160,9 +191,12 @@ impl AuthLimiter {
     }
 
     /// Counts a wrong credential; the `max_attempts`-th inside the window starts the lockout.
-    pub fn record_failure(&self, key: &RateKey) {
+    /// Returns how long the answer to it must wait: zero, except for an exempt loopback client,
+    /// which is never locked out but is answered only when the shared loopback budget allows.
+    #[must_use = "the answer to an exempt client's failure must wait for the budget"]
+    pub fn record_failure(&self, key: &RateKey) -> Duration {
         if self.exempt(key) {
-            return;
+            return self.loopback.charge(Instant::now());
         }
         let now = Instant::now();
         let mut entries = lock(&self.entries);
@@ -175,7 +209,7 @@ impl AuthLimiter {
             created: now,
         });
         if entry.locked_until.is_some_and(|until| now < until) {
-            return;
+            return Duration::ZERO;
         }
         let window = self.window;
         entry
@@ -185,6 +219,13 @@ impl AuthLimiter {
         if entry.failures.len() >= self.max_attempts {
             entry.locked_until = Some(now + self.lockout);
         }
+        Duration::ZERO
+    }
+
+    /// Takes over the loopback failure budget of the limiter this one replaces (in-process
+    /// restart), so a restart does not hand a guesser a fresh burst.
+    pub fn inherit(&self, previous: &AuthLimiter) {
+        self.loopback.inherit(&previous.loopback);
     }
 
     /// Forgets `key`'s failures after it authenticated (other clients keep theirs).
@@ -209,45 +250,96 @@ fn evict_oldest(entries: &mut HashMap<RateKey, Entry>, now: Instant) {
 /// Unauthenticated sockets per client IP.
 #[derive(Debug, Default)]
 pub(crate) struct PreauthBudget {
-    open: Mutex<HashMap<IpAddr, usize>>,
+    open: Mutex<PreauthTable>,
+}
+
+#[derive(Debug, Default)]
+struct PreauthTable {
+    next_id: u64,
+    /// Per address, the open sockets by admission order; the value tells a socket it was
+    /// closed to make room.
+    by_ip: HashMap<IpAddr, BTreeMap<u64, watch::Sender<bool>>>,
+}
+
+/// What to do when an address already has its budget of unauthenticated sockets open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WhenFull {
+    /// Refuse the newcomer (upstream: HTTP 503).
+    Refuse,
+    /// Close that address's socket that has waited longest and admit the newcomer: for
+    /// loopback, where every local process shares the owner's address.
+    EvictOldest,
 }
 
 impl PreauthBudget {
-    /// A slot for one more unauthenticated socket from `ip`, or `None` when it has `max` open.
-    pub fn acquire(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<PreauthSlot> {
-        let mut open = lock(&self.open);
-        let count = open.entry(ip).or_insert(0);
-        if *count >= max {
-            return None;
+    /// A slot for one more unauthenticated socket from `ip`, or `None` when it has `max` open
+    /// and `when_full` is [`WhenFull::Refuse`].
+    pub fn acquire(
+        self: &Arc<Self>,
+        ip: IpAddr,
+        max: usize,
+        when_full: WhenFull,
+    ) -> Option<PreauthSlot> {
+        let mut table = lock(&self.open);
+        let id = table.next_id;
+        table.next_id += 1;
+        let open = table.by_ip.entry(ip).or_default();
+        while open.len() >= max.max(1) {
+            if when_full == WhenFull::Refuse {
+                return None;
+            }
+            if let Some((_, oldest)) = open.pop_first() {
+                oldest.send_replace(true);
+                tracing::debug!(%ip, max, "too many unauthenticated sockets from one loopback address; closed the oldest");
+            }
         }
-        *count += 1;
+        let (evict, evicted) = watch::channel(false);
+        open.insert(id, evict);
         Some(PreauthSlot {
             budget: Arc::clone(self),
             ip,
+            id,
+            evicted,
         })
     }
 
     #[cfg(test)]
     fn open(&self, ip: IpAddr) -> usize {
-        lock(&self.open).get(&ip).copied().unwrap_or(0)
+        lock(&self.open).by_ip.get(&ip).map_or(0, BTreeMap::len)
     }
 }
 
-/// One counted unauthenticated socket; dropping it (when the handshake ends either way, or the
-/// upgrade never completes) gives the slot back.
+/// One counted unauthenticated socket; dropping it (when the handshake ends either way, when a
+/// wrong secret waits for its answer, or when the upgrade never completes) gives the slot back.
 #[derive(Debug)]
 pub(crate) struct PreauthSlot {
     budget: Arc<PreauthBudget>,
     ip: IpAddr,
+    id: u64,
+    evicted: watch::Receiver<bool>,
+}
+
+impl PreauthSlot {
+    /// Completes when the slot was taken back to admit a newer socket from the same loopback
+    /// address; never once the slot was given back.
+    pub fn evicted(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut evicted = self.evicted.clone();
+        async move {
+            // `Err`: the slot was given back without an eviction, so none will come.
+            if evicted.wait_for(|evicted| *evicted).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
 }
 
 impl Drop for PreauthSlot {
     fn drop(&mut self) {
-        let mut open = lock(&self.budget.open);
-        if let Some(count) = open.get_mut(&self.ip) {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
-                open.remove(&self.ip);
+        let mut table = lock(&self.budget.open);
+        if let Some(open) = table.by_ip.get_mut(&self.ip) {
+            open.remove(&self.id);
+            if open.is_empty() {
+                table.by_ip.remove(&self.ip);
             }
         }
     }
@@ -370,15 +462,20 @@ pub(crate) fn screen_connect(
 
 /// Charges a wrong credential to the client, or clears its record once it authenticated with
 /// the shared secret. Missing credentials are not charged (a browser opening the page without
-/// a token yet is not guessing), as upstream.
+/// a token yet is not guessing), as upstream. Returns how long the rejection must wait before
+/// it is sent (see [`AuthLimiter::record_failure`]); zero for everything else.
+#[must_use = "the rejection of an exempt client's wrong secret must wait for the budget"]
 pub(crate) fn record_connect(
     state: &GatewayState,
     key: &RateKey,
     outcome: Result<&str, &Rejection>,
-) {
+) -> Duration {
     match outcome {
-        Ok("token" | "password") => state.0.limiter.reset(key),
-        Ok(_) => {}
+        Ok("token" | "password") => {
+            state.0.limiter.reset(key);
+            Duration::ZERO
+        }
+        Ok(_) => Duration::ZERO,
         Err(rejection) => {
             let code = rejection
                 .error
@@ -387,7 +484,9 @@ pub(crate) fn record_connect(
                 .and_then(|d| d.get("code"))
                 .and_then(serde_json::Value::as_str);
             if code.is_some_and(is_wrong_credential) {
-                state.0.limiter.record_failure(key);
+                state.0.limiter.record_failure(key)
+            } else {
+                Duration::ZERO
             }
         }
     }
@@ -429,6 +528,7 @@ mod tests {
             lockout: Duration::from_millis(200),
             exempt_loopback,
             entries: Mutex::new(HashMap::new()),
+            loopback: crate::loopback_budget::LoopbackBudget::default(),
         }
     }
 
@@ -437,10 +537,10 @@ mod tests {
         let limiter = limiter(true);
         let key = RateKey::Ip("203.0.113.7".parse().unwrap());
         for _ in 0..2 {
-            limiter.record_failure(&key);
+            let _ = limiter.record_failure(&key);
             assert!(limiter.check(&key).is_ok());
         }
-        limiter.record_failure(&key);
+        let _ = limiter.record_failure(&key);
         let retry = limiter.check(&key).unwrap_err();
         assert!(retry <= Duration::from_millis(200) && retry > Duration::ZERO);
         // Another client is unaffected.
@@ -452,7 +552,7 @@ mod tests {
         std::thread::sleep(Duration::from_millis(250));
         assert!(limiter.check(&key).is_ok());
         // The counter restarted with the lockout's end.
-        limiter.record_failure(&key);
+        let _ = limiter.record_failure(&key);
         assert!(limiter.check(&key).is_ok());
     }
 
@@ -461,7 +561,7 @@ mod tests {
         let key = RateKey::Ip("127.0.0.1".parse().unwrap());
         let exempt = limiter(true);
         for _ in 0..5 {
-            exempt.record_failure(&key);
+            let _ = exempt.record_failure(&key);
         }
         assert!(exempt.check(&key).is_ok());
         let browser = RateKey::for_socket(
@@ -473,12 +573,12 @@ mod tests {
             RateKey::BrowserOrigin("http://evil.example:8080".into())
         );
         for _ in 0..3 {
-            exempt.record_failure(&browser);
+            let _ = exempt.record_failure(&browser);
         }
         assert!(exempt.check(&browser).is_err());
         let strict = limiter(false);
         for _ in 0..3 {
-            strict.record_failure(&key);
+            let _ = strict.record_failure(&key);
         }
         assert!(strict.check(&key).is_err());
     }
@@ -488,7 +588,7 @@ mod tests {
         let limiter = limiter(false);
         let locked = RateKey::Ip("198.51.100.1".parse().unwrap());
         for _ in 0..3 {
-            limiter.record_failure(&locked);
+            let _ = limiter.record_failure(&locked);
         }
         let mut entries = lock(&limiter.entries);
         let now = Instant::now();
@@ -509,13 +609,42 @@ mod tests {
     fn preauth_slots_are_counted_and_released() {
         let budget = Arc::new(PreauthBudget::default());
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
-        let a = budget.acquire(ip, 2).unwrap();
-        let _b = budget.acquire(ip, 2).unwrap();
-        assert!(budget.acquire(ip, 2).is_none());
-        assert!(budget.acquire("192.0.2.2".parse().unwrap(), 2).is_some());
+        let refuse = WhenFull::Refuse;
+        let a = budget.acquire(ip, 2, refuse).unwrap();
+        let _b = budget.acquire(ip, 2, refuse).unwrap();
+        assert!(budget.acquire(ip, 2, refuse).is_none());
+        assert!(
+            budget
+                .acquire("192.0.2.2".parse().unwrap(), 2, refuse)
+                .is_some()
+        );
         drop(a);
         assert_eq!(budget.open(ip), 1);
-        assert!(budget.acquire(ip, 2).is_some());
+        assert!(budget.acquire(ip, 2, refuse).is_some());
+    }
+
+    #[tokio::test]
+    async fn a_full_loopback_address_evicts_its_oldest_socket() {
+        let budget = Arc::new(PreauthBudget::default());
+        let ip: IpAddr = "127.0.0.1".parse().unwrap();
+        let evict = WhenFull::EvictOldest;
+        let first = budget.acquire(ip, 2, evict).unwrap();
+        let second = budget.acquire(ip, 2, evict).unwrap();
+        let third = budget.acquire(ip, 2, evict).unwrap();
+        assert_eq!(budget.open(ip), 2);
+        tokio::time::timeout(Duration::from_secs(5), first.evicted())
+            .await
+            .unwrap();
+        let quiet = Duration::from_millis(50);
+        assert!(tokio::time::timeout(quiet, second.evicted()).await.is_err());
+        // A slot given back is never evicted, and dropping the evicted one changes nothing.
+        let waiting = second.evicted();
+        drop(second);
+        assert!(tokio::time::timeout(quiet, waiting).await.is_err());
+        drop(first);
+        assert_eq!(budget.open(ip), 1);
+        drop(third);
+        assert_eq!(budget.open(ip), 0);
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod devices;
 mod doctor;
 mod file_modes;
 mod gateway;
+mod gateway_hardening;
 mod gateway_restart;
 mod guards;
 mod logging;

@@ -3,6 +3,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Json;
 use axum::extract::FromRequestParts;
@@ -58,49 +59,61 @@ impl<S: Send + Sync> FromRequestParts<S> for Conn {
 
 /// Lets the request through, or says why not: 401 (missing or wrong secret) / 429 (locked out).
 /// With `gateway.auth.mode: none` every request passes. A wrong secret counts toward the
-/// client's lockout; a missing one does not (upstream). A request let through takes its
-/// connection out of the unauthenticated table, so a long answer (a streamed completion) is
-/// never closed to make room for strangers.
-pub(crate) fn authorize(
+/// client's lockout; a missing one does not (upstream). A loopback client exempt from the
+/// lockout gets its 401 for a wrong secret only when the shared loopback failure budget allows
+/// (see [`crate::loopback_budget`]); a right secret is never held up. A request let through
+/// takes its connection out of the unauthenticated table, so a long answer (a streamed
+/// completion) is never closed to make room for strangers.
+pub(crate) async fn authorize(
     state: &GatewayState,
     headers: &HeaderMap,
     key: &RateKey,
     conn: &Conn,
 ) -> Result<(), Denied> {
-    let allowed = check(state, headers, key);
+    let (allowed, wait) = check(state, headers, key);
     if allowed.is_ok()
         && let Some(ticket) = &conn.0
     {
         ticket.authenticated();
     }
+    if !wait.is_zero() {
+        // The connection stays in the unauthenticated table while it waits, so a crowd of
+        // waiting guesses is closed oldest first rather than crowding out the owner.
+        tokio::time::sleep(wait).await;
+    }
     allowed
 }
 
-fn check(state: &GatewayState, headers: &HeaderMap, key: &RateKey) -> Result<(), Denied> {
+/// The verdict, and how long a wrong secret's answer must wait.
+fn check(
+    state: &GatewayState,
+    headers: &HeaderMap,
+    key: &RateKey,
+) -> (Result<(), Denied>, Duration) {
     let auth = &state.0.config.gateway.auth;
     let expected = match auth.mode {
-        GatewayAuthMode::None => return Ok(()),
+        GatewayAuthMode::None => return (Ok(()), Duration::ZERO),
         GatewayAuthMode::Password => auth.password.as_ref(),
         GatewayAuthMode::Token | GatewayAuthMode::TrustedProxy => auth.token.as_ref(),
     };
     if let Err(retry_after) = state.0.limiter.check(key) {
-        return Err(Denied::RateLimited(retry_after));
+        return (Err(Denied::RateLimited(retry_after)), Duration::ZERO);
     }
     let Some(presented) = bearer(headers) else {
-        return Err(Denied::Unauthorized);
+        return (Err(Denied::Unauthorized), Duration::ZERO);
     };
     match expected {
         Some(secret) if secret.eq_exposed(presented) => {
             state.0.limiter.reset(key);
-            Ok(())
+            (Ok(()), Duration::ZERO)
         }
         // The failing request itself is answered 401; the lockout applies from the next one.
-        Some(_) => {
-            state.0.limiter.record_failure(key);
-            Err(Denied::Unauthorized)
-        }
+        Some(_) => (
+            Err(Denied::Unauthorized),
+            state.0.limiter.record_failure(key),
+        ),
         // No secret configured: nothing can match, and the caller is not guessing.
-        None => Err(Denied::Unauthorized),
+        None => (Err(Denied::Unauthorized), Duration::ZERO),
     }
 }
 

@@ -70,9 +70,16 @@ async fn upgrade(
     let peer = Peer::new(addr, &headers);
     let ip = limits::client_ip(addr, &headers, &state.0.config.gateway.trusted_proxies);
     // Counted from the upgrade until the handshake ends, so one address cannot hold open an
-    // unbounded number of sockets that never authenticate.
+    // unbounded number of sockets that never authenticate. Every local process shares the
+    // owner's loopback address, so there a full budget closes that address's oldest socket
+    // rather than refusing the newcomer, which may be the owner's CLI.
     let max = state.0.options.max_preauth_sockets_per_ip;
-    let Some(slot) = state.0.preauth.acquire(ip, max) else {
+    let when_full = if state.0.limiter.exempts_loopback(ip) {
+        limits::WhenFull::EvictOldest
+    } else {
+        limits::WhenFull::Refuse
+    };
+    let Some(slot) = state.0.preauth.acquire(ip, max, when_full) else {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             [(CONNECTION, "close")],

@@ -87,7 +87,8 @@ async fn list_models(
     conn: Conn,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(denied) = authorize(&state, &headers, &rate_key(&state, addr, &headers), &conn) {
+    if let Err(denied) = authorize(&state, &headers, &rate_key(&state, addr, &headers), &conn).await
+    {
         return denied.into_response();
     }
     let data: Vec<Value> = model_ids(&state)
@@ -104,7 +105,8 @@ async fn get_model(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(denied) = authorize(&state, &headers, &rate_key(&state, addr, &headers), &conn) {
+    if let Err(denied) = authorize(&state, &headers, &rate_key(&state, addr, &headers), &conn).await
+    {
         return denied.into_response();
     }
     if model_ids(&state).contains(&id) {
@@ -238,7 +240,8 @@ async fn chat_completions(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if let Err(denied) = authorize(&state, &headers, &rate_key(&state, addr, &headers), &conn) {
+    if let Err(denied) = authorize(&state, &headers, &rate_key(&state, addr, &headers), &conn).await
+    {
         return denied.into_response();
     }
     let Ok(bytes) =

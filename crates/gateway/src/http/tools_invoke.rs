@@ -76,7 +76,7 @@ async fn invoke(
         &headers,
         &state.0.config.gateway.trusted_proxies,
     ));
-    if let Err(denied) = authorize(&state, &headers, &key, &conn) {
+    if let Err(denied) = authorize(&state, &headers, &key, &conn).await {
         return denied.into_response();
     }
     let Ok(bytes) = axum::body::to_bytes(body, crate::limits::TOOLS_INVOKE_MAX_BODY_BYTES).await

@@ -98,6 +98,7 @@ const EVENTS: &[&str] = &[
     "exec.approval.resolved",
     "device.pair.requested",
     "device.pair.resolved",
+    crate::notice::EVENT,
 ];
 
 /// Every advertised method with the scope it needs.

@@ -27,6 +27,8 @@ pub struct Gateway {
     pub fake: FakeLlm,
     pub state: GatewayState,
     pub runtime: Arc<AgentRuntime>,
+    /// The gateway's database (audit log, sessions).
+    pub store: Store,
     pub addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<Result<(), GatewayError>>>,
@@ -118,7 +120,7 @@ impl Gateway {
             ..GatewayOptions::default()
         };
         tune(&mut options);
-        let state = GatewayState::new(config, runtime.clone(), store, options);
+        let state = GatewayState::new(config, runtime.clone(), store.clone(), options);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -134,6 +136,7 @@ impl Gateway {
             fake,
             state,
             runtime,
+            store,
             addr,
             stop: Some(stop),
             task: Some(task),

@@ -1,7 +1,8 @@
-//! Abuse protections of the handshake: the failed-auth lockout (shared with HTTP), the per-IP
-//! budget of unauthenticated sockets, and the browser `Origin` allowlist.
+//! Abuse protections of the handshake: the failed-auth lockout (shared with HTTP), the shared
+//! failure budget of the loopback clients it exempts, the per-IP budget of unauthenticated
+//! sockets, and the browser `Origin` allowlist.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use pretty_assertions::assert_eq;
@@ -198,7 +199,11 @@ async fn browser_pages_on_loopback_are_throttled_even_when_loopback_is_exempt() 
 
 #[tokio::test]
 async fn unauthenticated_sockets_per_ip_are_capped() {
-    let gateway = Gateway::start_with(|o| o.max_preauth_sockets_per_ip = 3).await;
+    // Loopback counts as any address once it is not exempt (a remote client's budget).
+    let gateway = Gateway::start_configured(rate_limit(10, 60000, false), |o| {
+        o.max_preauth_sockets_per_ip = 3;
+    })
+    .await;
     let mut waiting = Vec::new();
     for _ in 0..3 {
         waiting.push(Client::open(&gateway).await);
@@ -226,4 +231,132 @@ async fn unauthenticated_sockets_per_ip_are_capped() {
         matches!(refused, Err(tokio_tungstenite::tungstenite::Error::Http(ref r)) if r.status() == 503),
         "the budget is full again"
     );
+}
+
+/// Wrong secrets from loopback answered at once before the shared budget spaces them out.
+const LOOPBACK_BURST: usize = 10;
+
+#[tokio::test]
+async fn loopback_failures_share_one_budget_and_the_right_secret_is_never_held_up() {
+    let gateway = Gateway::start().await;
+    // One client for every request (building one loads the TLS roots, which takes a while on
+    // the test's single thread), and one handshake first, which loads the schema frames are
+    // checked against: neither belongs in the owner's time below.
+    let http = reqwest::Client::new();
+    let (response, _) = try_connect(&gateway, TOKEN).await;
+    assert_eq!(response["ok"], true, "{response}");
+    let guess_over_http = |token: String| {
+        let (http, addr) = (http.clone(), gateway.addr);
+        tokio::spawn(async move {
+            let status = bearer_status(&http, addr, &token).await;
+            (status, Instant::now())
+        })
+    };
+    // The burst, over HTTP, in parallel: every one answered 401 at once.
+    let started = Instant::now();
+    let burst: Vec<_> = (0..LOOPBACK_BURST)
+        .map(|i| guess_over_http(format!("guess-{i}")))
+        .collect();
+    for answer in burst {
+        assert_eq!(answer.await.unwrap().0, 401);
+    }
+    // Then the budget is spent for WebSocket and HTTP alike: three more guesses, in parallel,
+    // are answered one per second (not all at once, and never locked out: no 429).
+    let waiting: Vec<_> = (0..3)
+        .map(|i| guess_over_http(format!("late-{i}")))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Meanwhile the owner gets in at once, over HTTP and WebSocket.
+    let owner = Instant::now();
+    assert_eq!(bearer_status(&http, gateway.addr, TOKEN).await, 200);
+    let (response, _) = try_connect(&gateway, TOKEN).await;
+    assert_eq!(response["ok"], true, "{response}");
+    assert!(
+        owner.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        owner.elapsed()
+    );
+    let mut answered_at = Vec::new();
+    for answer in waiting {
+        let (status, at) = answer.await.unwrap();
+        assert_eq!(status, 401);
+        answered_at.push(at.duration_since(started));
+    }
+    answered_at.sort();
+    // One second apart: the last of the three no sooner than 3 s after the burst (minus the
+    // timer's slack), however many connections asked at once.
+    assert!(
+        answered_at[2] >= Duration::from_millis(2900),
+        "{answered_at:?}"
+    );
+    // A WebSocket guess now waits its turn too (the fourth after the burst), and gets its
+    // answer, not a lockout.
+    let (response, closed) = try_connect(&gateway, "ws-guess").await;
+    assert_eq!(response["error"]["details"]["code"], "AUTH_TOKEN_MISMATCH");
+    assert_eq!(closed.map(|c| c.0), Some(1008));
+    assert!(
+        started.elapsed() >= Duration::from_millis(3900),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// The status of `GET /v1/models` with bearer `token`.
+async fn bearer_status(http: &reqwest::Client, addr: std::net::SocketAddr, token: &str) -> u16 {
+    http.get(format!("http://{addr}/v1/models"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Sends `connect` with a wrong token on a fresh socket without waiting for the answer.
+async fn guess(gateway: &Gateway, token: &str) -> Client {
+    let mut client = Client::open(gateway).await;
+    client
+        .send(json!({"type": "req", "id": "c", "method": "connect",
+                     "params": connect_params(token, &["operator.read"])}))
+        .await;
+    client
+}
+
+#[tokio::test]
+async fn waiting_guesses_do_not_hold_the_loopback_budget_and_silent_sockets_are_evicted() {
+    let gateway = Gateway::start_with(|o| o.max_preauth_sockets_per_ip = 3).await;
+    for attempt in 0..LOOPBACK_BURST {
+        let (response, _) = try_connect(&gateway, &format!("guess-{attempt}")).await;
+        assert_eq!(response["error"]["details"]["code"], "AUTH_TOKEN_MISMATCH");
+    }
+    // Five guesses wait for their answers: more than the address's budget of three.
+    let mut waiting = Vec::new();
+    for attempt in 0..5 {
+        waiting.push(guess(&gateway, &format!("waiting-{attempt}")).await);
+    }
+    // Let the gateway judge them (a socket still unjudged holds its slot).
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Three silent sockets fill the budget; a fourth evicts the oldest silent one (loopback:
+    // no 503), and the owner's CLI, newest of all, connects.
+    let mut silent = Vec::new();
+    for _ in 0..4 {
+        silent.push(Client::open(&gateway).await);
+    }
+    assert_eq!(
+        silent[0].read().await,
+        Read::Closed(1013, "too many unauthenticated connections".into())
+    );
+    let (response, _) = try_connect(&gateway, TOKEN).await;
+    assert_eq!(response["ok"], true, "{response}");
+    // The waiting guesses were never evicted: each gets its answer.
+    for mut client in waiting {
+        let answer = loop {
+            match client.read().await {
+                Read::Frame(frame) if frame["type"] == "res" => break frame,
+                Read::Frame(_) => {}
+                other => panic!("a waiting guess was closed without its answer: {other:?}"),
+            }
+        };
+        assert_eq!(answer["error"]["details"]["code"], "AUTH_TOKEN_MISMATCH");
+    }
 }

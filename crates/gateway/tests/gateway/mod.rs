@@ -15,3 +15,4 @@ mod logs;
 mod operator;
 mod sessions;
 mod slow_clients;
+mod weakening;

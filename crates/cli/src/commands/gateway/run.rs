@@ -1,5 +1,11 @@
 //! `rustyclaw gateway run`: serves the gateway until SIGTERM or Ctrl-C, restarting in-process
 //! when a config write over the protocol asks for it.
+//!
+//! A restart reloads the config file as it is on disk, so it applies the write that asked for
+//! it and any edit made to the file directly since the last start (the file is not watched:
+//! such an edit waits for the next restart). Before stopping, the new config is compared with
+//! the running one, and a change that lowers isolation or widens the tool policy is logged,
+//! audited and announced to the connected operators (`GatewayState::announce_weakening`).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
@@ -9,7 +15,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use rustyclaw_config::file::{BindMode, GatewayAuthMode};
 use rustyclaw_config::{Config, Env, LoadedConfig};
-use rustyclaw_gateway::{GatewayOptions, GatewayState, RestartRequest};
+use rustyclaw_gateway::{GatewayOptions, GatewayState};
 use tokio::sync::watch;
 
 use crate::UserError;
@@ -63,10 +69,11 @@ pub(super) fn run(
 /// How long clients are told to expect the gateway back after a restart.
 const RESTART_EXPECTED: Duration = Duration::from_secs(2);
 
-/// Serves until SIGTERM/Ctrl-C. When a config write asks for a restart, the gateway tells its
-/// clients (`shutdown` with `restartExpectedMs`), stops serving, reloads the config, rebuilds
-/// the runtime from it and serves again on the same address. The store stays open across
-/// restarts; a config that fails to load keeps the previous one running (and says why).
+/// Serves until SIGTERM/Ctrl-C. When a config write asks for a restart, the gateway reloads
+/// the config, announces a weakening in it, tells its clients (`shutdown` with
+/// `restartExpectedMs`), stops serving, rebuilds the runtime from the new config and serves
+/// again on the same address. The store stays open across restarts; a config that fails to
+/// load keeps the previous one running (and says why).
 async fn serve_until_stopped(
     ctx: &Context,
     mut config: Arc<Config>,
@@ -114,36 +121,50 @@ async fn serve_until_stopped(
         addr = bound;
         output::out(&format!("gateway listening on ws://{bound}"));
         tracing::info!(%bound, "gateway listening");
-        let outcome = Arc::new(std::sync::Mutex::new(None::<RestartRequest>));
-        let stop = {
-            let state = state.clone();
-            let outcome = outcome.clone();
-            let mut stop_rx = stop_rx.clone();
+        // The server runs on its own task, so that a restart can be prepared (the new config
+        // loaded, and announced when it loosens security) while it still serves.
+        let (stop_serving, serving_stopped) = watch::channel(false);
+        let serving = tokio::spawn(rustyclaw_gateway::serve(
+            listener,
+            state.clone(),
             async move {
-                tokio::select! {
-                    _ = async { stop_rx.wait_for(|stop| *stop).await.is_ok() } => {}
-                    request = state.restart_requested() => {
-                        // Let the answer to the write that asked for this reach its client.
-                        tokio::time::sleep(request.delay).await;
-                        state.begin_restart(
-                            &format!("restarting to apply the config ({})", request.reason),
-                            RESTART_EXPECTED,
-                        );
-                        if let Ok(mut slot) = outcome.lock() {
-                            *slot = Some(request);
-                        }
-                    }
+                let mut serving_stopped = serving_stopped;
+                let _ = serving_stopped.wait_for(|stop| *stop).await;
+            },
+        ));
+        let mut stop_rx = stop_rx.clone();
+        let restart = tokio::select! {
+            _ = async { stop_rx.wait_for(|stop| *stop).await.is_ok() } => None,
+            request = state.restart_requested() => Some(request),
+        };
+        let reloaded = match &restart {
+            None => None,
+            Some(request) => {
+                // Let the answer to the write that asked for this reach its client.
+                tokio::time::sleep(request.delay).await;
+                let reloaded = tokio::task::block_in_place(|| ctx.load_config());
+                if let Ok(new) = &reloaded {
+                    // Clients hear of a change that lowers isolation or widens the tool policy
+                    // before the `shutdown` that restarts them, and again when they come back.
+                    state
+                        .announce_weakening(&config, &new.config, request)
+                        .await;
                 }
+                state.begin_restart(
+                    &format!("restarting to apply the config ({})", request.reason),
+                    RESTART_EXPECTED,
+                );
+                Some(reloaded)
             }
         };
-        rustyclaw_gateway::serve(listener, state.clone(), stop).await?;
-        let restart = outcome.lock().ok().and_then(|mut slot| slot.take());
-        let Some(request) = restart else {
+        let _ = stop_serving.send(true);
+        serving.await.context("the gateway task failed")??;
+        let (Some(request), Some(reloaded)) = (restart, reloaded) else {
             tracing::info!("gateway stopped");
             return Ok(ExitCode::SUCCESS);
         };
         tracing::info!(reason = %request.reason, "gateway restarting with the new config");
-        match tokio::task::block_in_place(|| ctx.load_config()) {
+        match reloaded {
             Ok(reloaded) => {
                 output::warnings(&reloaded.warnings);
                 sandbox.warn_missing(&crate::sandbox::levels_in_use(&reloaded.config));

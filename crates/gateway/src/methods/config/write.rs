@@ -165,8 +165,9 @@ pub(super) async fn rewrite(call: &Call<'_>, method: &str, params: &Value) -> Re
         changed = %changed_paths.join(","),
         "config rewritten over the protocol; restarting"
     );
-    audit(call, method, &snapshot.path, &changed_paths).await;
-    let coalesced = call.state.request_restart(method, delay);
+    let actor = actor(call);
+    audit(call, &actor, method, &snapshot.path, &changed_paths).await;
+    let coalesced = call.state.request_restart(method, &actor, delay);
     result["backup"] = json!(outcome.backup.map(|b| b.display().to_string()));
     result["restart"] = json!({
         "ok": true,
@@ -201,14 +202,18 @@ fn changed_paths(old: &Value, new: &Value) -> Vec<String> {
         .collect()
 }
 
-async fn audit(call: &Call<'_>, method: &str, path: &Path, changed: &[String]) {
-    let actor = match &call.granted.device_id {
+/// The writer as the audit log names it.
+fn actor(call: &Call<'_>) -> String {
+    match &call.granted.device_id {
         Some(device) => format!("device:{device}"),
         None => format!("gateway:{}", call.granted.client.id),
-    };
+    }
+}
+
+async fn audit(call: &Call<'_>, actor: &str, method: &str, path: &Path, changed: &[String]) {
     let record = rustyclaw_store::AuditRecord {
         ts_ms: i64::try_from(now_ms()).unwrap_or(i64::MAX),
-        actor,
+        actor: actor.to_owned(),
         action: method.to_owned(),
         target: Some(path.display().to_string()),
         detail: json!({"changedPaths": changed}),
