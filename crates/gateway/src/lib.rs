@@ -22,6 +22,7 @@ mod first_frame;
 mod handshake;
 mod http;
 mod limits;
+mod local_peer;
 mod loopback_budget;
 mod methods;
 mod notice;

@@ -110,18 +110,46 @@ pub(crate) enum RateKey {
     /// ("ClawJacked"), so browser-origin sockets from loopback are charged per origin and never
     /// exempt.
     BrowserOrigin(String),
+    /// A direct loopback socket (no browser origin, no proxy), by its full address, so that
+    /// the local user behind it can be looked up when it presents a wrong secret. Never a key
+    /// of the failure table: it is charged as [`RateKey::LocalUser`] (another user),
+    /// [`RateKey::Ip`] (loopback not exempt), or to the shared loopback budget.
+    Local(SocketAddr),
+    /// Another local user than the gateway's, on loopback: locked out like a remote client.
+    /// Loopback is exempt so that no local process can lock the *owner* out; a process of
+    /// another user locks out only that user.
+    LocalUser(u32),
 }
 
 impl RateKey {
-    /// The key of a WebSocket client: per origin for a browser on loopback, else per IP.
-    pub fn for_socket(ip: IpAddr, origin: Option<&str>) -> Self {
+    /// The key of a client at `addr` (the socket's peer) whose client IP is `ip` (`addr`'s, or
+    /// the one a trusted proxy forwarded): per origin for a browser on loopback,
+    /// [`RateKey::Local`] for a direct loopback socket, else per IP.
+    pub fn for_socket(addr: SocketAddr, ip: IpAddr, origin: Option<&str>) -> Self {
         match origin.map(str::trim).filter(|o| !o.is_empty()) {
             Some(origin) if ip.is_loopback() => {
                 RateKey::BrowserOrigin(crate::origin::normalize(origin).unwrap_or_default())
             }
+            _ if ip.is_loopback() && ip == unmapped(addr.ip()) => RateKey::Local(addr),
             _ => RateKey::Ip(ip),
         }
     }
+}
+
+/// `ip` with an IPv4-mapped IPv6 address unwrapped.
+fn unmapped(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        ip => ip,
+    }
+}
+
+/// Whom a failure of a key is charged to.
+enum Charge {
+    /// The shared loopback budget: never locked out, answered when the budget allows.
+    LoopbackBudget,
+    /// This entry of the failure table.
+    Entry(RateKey),
 }
 
 #[derive(Debug)]
@@ -140,6 +168,8 @@ pub(crate) struct AuthLimiter {
     window: Duration,
     lockout: Duration,
     exempt_loopback: bool,
+    /// The gateway's effective uid: loopback clients of this user are the owner's.
+    own_uid: u32,
     entries: Mutex<HashMap<RateKey, Entry>>,
     /// The failure budget the exempt loopback clients share.
     loopback: crate::loopback_budget::LoopbackBudget,
@@ -153,15 +183,40 @@ impl AuthLimiter {
             window: auth.window,
             lockout: auth.lockout,
             exempt_loopback: auth.exempt_loopback,
+            own_uid: crate::local_peer::own_uid(),
             entries: Mutex::new(HashMap::new()),
             loopback: crate::loopback_budget::LoopbackBudget::default(),
         }
     }
 
-    /// Whether `key` is exempt from the lockout: a loopback client that is not a browser page,
-    /// while `exemptLoopback` is on. Its failures draw on the shared loopback budget instead.
-    fn exempt(&self, key: &RateKey) -> bool {
-        matches!(key, RateKey::Ip(ip) if self.exempts_loopback(*ip))
+    /// Whom `key`'s failures are charged to. A loopback client that is not a browser page is
+    /// exempt from the lockout while `exemptLoopback` is on, and draws on the shared loopback
+    /// budget instead — unless it belongs to another local user than the gateway's (looked up
+    /// only when `resolve_users` is set: it reads the kernel's socket tables), which is locked
+    /// out on its own.
+    fn charge(&self, key: &RateKey, resolve_users: bool) -> Charge {
+        match key {
+            RateKey::Local(addr) if !self.exempts_loopback(unmapped(addr.ip())) => {
+                Charge::Entry(RateKey::Ip(unmapped(addr.ip())))
+            }
+            RateKey::Local(addr) => match resolve_users
+                .then(|| crate::local_peer::uid_of(*addr))
+                .flatten()
+            {
+                Some(uid) if uid != self.own_uid => Charge::Entry(RateKey::LocalUser(uid)),
+                _ => Charge::LoopbackBudget,
+            },
+            RateKey::Ip(ip) if self.exempts_loopback(*ip) => Charge::LoopbackBudget,
+            key => Charge::Entry(key.clone()),
+        }
+    }
+
+    /// Whether any local user other than the gateway's has a failure record, so that a
+    /// loopback client must be looked up to know whether it is locked out.
+    fn has_local_users(&self) -> bool {
+        lock(&self.entries)
+            .keys()
+            .any(|key| matches!(key, RateKey::LocalUser(_)))
     }
 
     /// Whether `ip` is a loopback address exempt from the lockout (`exemptLoopback`).
@@ -171,12 +226,13 @@ impl AuthLimiter {
 
     /// `Err(retry_after)` while `key` is locked out.
     pub fn check(&self, key: &RateKey) -> Result<(), Duration> {
-        if self.exempt(key) {
+        let resolve = matches!(key, RateKey::Local(_)) && self.has_local_users();
+        let Charge::Entry(key) = self.charge(key, resolve) else {
             return Ok(());
-        }
+        };
         let now = Instant::now();
         let mut entries = lock(&self.entries);
-        let Some(entry) = entries.get_mut(key) else {
+        let Some(entry) = entries.get_mut(&key) else {
             return Ok(());
         };
         match entry.locked_until {
@@ -195,15 +251,16 @@ impl AuthLimiter {
     /// which is never locked out but is answered only when the shared loopback budget allows.
     #[must_use = "the answer to an exempt client's failure must wait for the budget"]
     pub fn record_failure(&self, key: &RateKey) -> Duration {
-        if self.exempt(key) {
-            return self.loopback.charge(Instant::now());
-        }
+        let key = match self.charge(key, true) {
+            Charge::LoopbackBudget => return self.loopback.charge(Instant::now()),
+            Charge::Entry(key) => key,
+        };
         let now = Instant::now();
         let mut entries = lock(&self.entries);
-        if !entries.contains_key(key) && entries.len() >= MAX_ENTRIES {
+        if !entries.contains_key(&key) && entries.len() >= MAX_ENTRIES {
             evict_oldest(&mut entries, now);
         }
-        let entry = entries.entry(key.clone()).or_insert_with(|| Entry {
+        let entry = entries.entry(key).or_insert_with(|| Entry {
             failures: Vec::new(),
             locked_until: None,
             created: now,
@@ -230,7 +287,10 @@ impl AuthLimiter {
 
     /// Forgets `key`'s failures after it authenticated (other clients keep theirs).
     pub fn reset(&self, key: &RateKey) {
-        lock(&self.entries).remove(key);
+        let resolve = matches!(key, RateKey::Local(_)) && self.has_local_users();
+        if let Charge::Entry(key) = self.charge(key, resolve) {
+            lock(&self.entries).remove(&key);
+        }
     }
 }
 
@@ -527,9 +587,57 @@ mod tests {
             window: Duration::from_secs(60),
             lockout: Duration::from_millis(200),
             exempt_loopback,
+            own_uid: crate::local_peer::own_uid(),
             entries: Mutex::new(HashMap::new()),
             loopback: crate::loopback_budget::LoopbackBudget::default(),
         }
+    }
+
+    #[test]
+    fn another_local_user_is_locked_out_on_its_own_and_the_owner_stays_exempt() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let _client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (_server_end, peer) = listener.accept().unwrap();
+        let key = RateKey::for_socket(peer, peer.ip(), None);
+        assert_eq!(key, RateKey::Local(peer));
+
+        // The socket is this process's: the owner's, exempt, charged to the budget.
+        let owner = limiter(true);
+        for _ in 0..5 {
+            let _ = owner.record_failure(&key);
+        }
+        assert!(owner.check(&key).is_ok());
+        assert!(lock(&owner.entries).is_empty());
+
+        // Seen from a gateway running as another user, the same socket is a stranger's.
+        let mut other = limiter(true);
+        other.own_uid = crate::local_peer::own_uid().wrapping_add(1);
+        for _ in 0..3 {
+            assert_eq!(other.record_failure(&key), Duration::ZERO);
+        }
+        assert!(
+            other.check(&key).is_err(),
+            "another user was not locked out"
+        );
+        let uid = crate::local_peer::own_uid();
+        assert!(lock(&other.entries).contains_key(&RateKey::LocalUser(uid)));
+        // A socket of the gateway's own user is not caught by that lockout.
+        assert!(
+            other
+                .check(&RateKey::Ip("127.0.0.1".parse().unwrap()))
+                .is_ok()
+        );
+
+        // With loopback not exempt, a loopback socket is locked out by address as before.
+        let strict = limiter(false);
+        for _ in 0..3 {
+            let _ = strict.record_failure(&key);
+        }
+        assert!(
+            strict
+                .check(&RateKey::Ip("127.0.0.1".parse().unwrap()))
+                .is_err()
+        );
     }
 
     #[test]
@@ -565,6 +673,7 @@ mod tests {
         }
         assert!(exempt.check(&key).is_ok());
         let browser = RateKey::for_socket(
+            "127.0.0.1:5000".parse().unwrap(),
             "127.0.0.1".parse().unwrap(),
             Some("http://evil.example:8080"),
         );

@@ -333,3 +333,64 @@ async fn turning_the_sandbox_off_is_announced_to_operators_and_audited() {
     );
     stop(server).await;
 }
+
+/// `rustyclaw gateway call health` with `token`, run as the unprivileged user `nobody` (uid
+/// 65534) in a home of its own; returns whether it succeeded and its stderr.
+async fn call_as_nobody(home: &std::path::Path, url: &str, token: &str) -> (bool, String) {
+    let out = tokio::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(env!("CARGO_BIN_EXE_rustyclaw"))
+        .args(["gateway", "call", "health", "--url", url, "--token", token])
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .await
+        .expect("setpriv runs (the tests run as root)");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn another_local_user_guessing_is_locked_out_without_touching_the_owner() {
+    let dir = TempStateDir::new().unwrap();
+    let (server, url, _fake) = start(&dir).await;
+    let home = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        home.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
+
+    // Another user's wrong tokens are answered at once and lock that user out after
+    // gateway.auth.rateLimit.maxAttempts (10): no budget to wait for, no way to go on.
+    let started = Instant::now();
+    for attempt in 0..10 {
+        let (ok, stderr) = call_as_nobody(home.path(), &url, &format!("guess-{attempt}")).await;
+        assert!(!ok, "a wrong token was accepted: {stderr}");
+        assert!(
+            stderr.contains("token") && !stderr.contains("too many failed"),
+            "{stderr}"
+        );
+    }
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let (ok, stderr) = call_as_nobody(home.path(), &url, TOKEN).await;
+    assert!(
+        !ok && stderr.contains("too many failed authentication attempts"),
+        "the locked-out user got in with the right token: {stderr}"
+    );
+
+    // The owner (the gateway's user) is neither locked out nor slowed down.
+    let owner_started = Instant::now();
+    let (hello, _owner) = connect(&url).await;
+    assert!(owner_started.elapsed() < Duration::from_secs(3), "{hello}");
+    let out = rc(&dir)
+        .args(["gateway", "call", "health", "--url", &url, "--token", TOKEN])
+        .run()
+        .await
+        .unwrap();
+    assert!(out.success(), "{}", out.stderr_str());
+    stop(server).await;
+}

@@ -88,7 +88,7 @@ async fn upgrade(
             .into_response();
     };
     let admission = limits::Admission {
-        key: RateKey::for_socket(ip, peer.origin.as_deref()),
+        key: RateKey::for_socket(addr, ip, peer.origin.as_deref()),
         slot,
         ticket,
     };

@@ -55,11 +55,8 @@ fn invalid(message: &str) -> Response {
 }
 
 fn rate_key(state: &GatewayState, addr: SocketAddr, headers: &HeaderMap) -> RateKey {
-    RateKey::Ip(client_ip(
-        addr,
-        headers,
-        &state.0.config.gateway.trusted_proxies,
-    ))
+    let ip = client_ip(addr, headers, &state.0.config.gateway.trusted_proxies);
+    RateKey::for_socket(addr, ip, None)
 }
 
 /// The model ids: the generic ones, then one per configured agent.

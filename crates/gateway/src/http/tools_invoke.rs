@@ -71,11 +71,8 @@ async fn invoke(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let key = RateKey::Ip(client_ip(
-        addr,
-        &headers,
-        &state.0.config.gateway.trusted_proxies,
-    ));
+    let ip = client_ip(addr, &headers, &state.0.config.gateway.trusted_proxies);
+    let key = RateKey::for_socket(addr, ip, None);
     if let Err(denied) = authorize(&state, &headers, &key, &conn).await {
         return denied.into_response();
     }
