@@ -100,3 +100,61 @@ async fn config_patch_restarts_the_gateway_with_the_new_config() {
     let output = server.wait().await.unwrap();
     assert!(output.success(), "{}", output.stderr_str());
 }
+
+#[tokio::test]
+async fn an_edit_of_the_config_file_is_applied_and_a_loosening_announced() {
+    let dir = TempStateDir::new().unwrap();
+    let fake = FakeLlm::start().await.unwrap();
+    let mut config = fake_llm_config(&dir, &fake, TOKEN);
+    config["models"]["mode"] = json!("replace");
+    config["gateway"]["reload"] = json!({"debounceMs": 50});
+    dir.write_config(&config.to_string()).unwrap();
+    let (server, url) = start_gateway(&dir, &["--port", "0"]).await;
+
+    // Saved the way editors do: a new file renamed over the old one.
+    config["models"]["providers"]["fake"]["models"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": "edited-model", "contextWindow": 8000}));
+    config["agents"]["defaults"]["sandbox"] = json!({"mode": "off"});
+    let staged = dir.config_path().with_extension("json.tmp");
+    std::fs::write(&staged, config.to_string()).unwrap();
+    std::fs::rename(&staged, dir.config_path()).unwrap();
+
+    wait_for_starts(&server, 2).await;
+    let after = call(&dir, &url, "models.list", json!({})).await;
+    assert!(
+        model_ids(&after).contains(&"edited-model".to_owned()),
+        "{after}"
+    );
+    let out = rc(&dir).args(["audit", "--json"]).run().await.unwrap();
+    assert!(
+        out.stdout_str().contains("config.weakened") && out.stdout_str().contains("file"),
+        "{}",
+        out.stdout_str()
+    );
+
+    // gateway.reload.mode "off" leaves edits for the next start.
+    config["gateway"]["reload"] = json!({"mode": "off"});
+    std::fs::write(dir.config_path(), config.to_string()).unwrap();
+    wait_for_starts(&server, 3).await;
+    config["models"]["providers"]["fake"]["models"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": "ignored-model", "contextWindow": 8000}));
+    std::fs::write(dir.config_path(), config.to_string()).unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        server
+            .stdout()
+            .matches("gateway listening on ws://")
+            .count(),
+        3,
+        "restarted with reload off"
+    );
+
+    let pid = rustix::process::Pid::from_raw(i32::try_from(server.id().unwrap()).unwrap()).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    let output = server.wait().await.unwrap();
+    assert!(output.success(), "{}", output.stderr_str());
+}

@@ -2,6 +2,7 @@
 //! and a small client of it.
 
 mod call;
+mod config_watch;
 mod run;
 mod status;
 

@@ -132,6 +132,21 @@ async fn serve_until_stopped(
                 let _ = serving_stopped.wait_for(|stop| *stop).await;
             },
         ));
+        // `gateway.reload`: an edit of the file on disk restarts the gateway as a write over
+        // the protocol does (and is announced the same way when it loosens security).
+        let watcher = super::config_watch::ConfigWatch::start(
+            &ctx.locations.config_path,
+            config.gateway.reload_mode,
+            config.gateway.reload_debounce,
+        )
+        .map(|mut watch| {
+            let state = state.clone();
+            tokio::spawn(async move {
+                watch.changed().await;
+                tracing::info!("the config file changed on disk; applying it");
+                state.request_restart("config file changed", "file", Duration::ZERO);
+            })
+        });
         let mut stop_rx = stop_rx.clone();
         let restart = tokio::select! {
             _ = async { stop_rx.wait_for(|stop| *stop).await.is_ok() } => None,
@@ -157,6 +172,9 @@ async fn serve_until_stopped(
                 Some(reloaded)
             }
         };
+        if let Some(watcher) = watcher {
+            watcher.abort();
+        }
         let _ = stop_serving.send(true);
         serving.await.context("the gateway task failed")??;
         let (Some(request), Some(reloaded)) = (restart, reloaded) else {

@@ -1,0 +1,125 @@
+//! `gateway.reload`: noticing that `openclaw.json` was edited on disk, so the gateway applies
+//! the edit as OpenClaw's does, without being asked through the protocol.
+//!
+//! The file is polled once a second (its size, modification time and inode, which a text
+//! editor's save-by-rename changes too); when they change, the watcher waits
+//! `gateway.reload.debounceMs` for the editor to finish and compares the content with what the
+//! running config was loaded from, so a `touch`, or a write that puts back the same text, does
+//! nothing. Only the main file is watched, not the files it `$include`s.
+//!
+//! Every mode but `off` applies a change by the gateway's in-process restart (OpenClaw's `hot`
+//! and `hybrid` apply some changes without one; here clients reconnect, as after
+//! `config.patch`).
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rustyclaw_config::file::ReloadMode;
+
+/// How often the file's metadata is looked at.
+const POLL: Duration = Duration::from_secs(1);
+
+/// The largest config file compared (larger ones are not loaded either).
+const MAX_BYTES: u64 = 8 * 1024 * 1024;
+
+/// The config file as the running config was loaded from it.
+pub(super) struct ConfigWatch {
+    path: PathBuf,
+    content: Option<Vec<u8>>,
+    stamp: Option<Stamp>,
+    debounce: Duration,
+}
+
+/// What cheaply tells that a file may have changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified_ns: i128,
+    inode: u64,
+}
+
+impl ConfigWatch {
+    /// A watch of `path` as it is now, or `None` when `mode` is `off`.
+    pub fn start(path: &Path, mode: ReloadMode, debounce: Duration) -> Option<Self> {
+        if mode == ReloadMode::Off {
+            return None;
+        }
+        Some(Self {
+            path: path.to_owned(),
+            content: read(path),
+            stamp: stamp(path),
+            debounce,
+        })
+    }
+
+    /// Completes once the file's content differs from the snapshot (or the file appeared or
+    /// went away), after the debounce.
+    pub async fn changed(&mut self) {
+        let mut ticks = tokio::time::interval(POLL);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let now = stamp(&self.path);
+            if now == self.stamp {
+                continue;
+            }
+            tokio::time::sleep(self.debounce).await;
+            self.stamp = stamp(&self.path);
+            let content = read(&self.path);
+            if content != self.content {
+                self.content = content;
+                return;
+            }
+        }
+    }
+}
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some(Stamp {
+        len: meta.len(),
+        modified_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
+        inode: meta.ino(),
+    })
+}
+
+fn read(path: &Path) -> Option<Vec<u8>> {
+    let limits = rustyclaw_config::regular_file::ReadLimits {
+        max_bytes: MAX_BYTES,
+        follow_symlinks: true,
+    };
+    rustyclaw_config::regular_file::read_text(path, limits)
+        .ok()
+        .map(String::into_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_edit_is_noticed_and_a_touch_or_the_same_text_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("openclaw.json");
+        std::fs::write(&path, "{}").unwrap();
+        assert!(ConfigWatch::start(&path, ReloadMode::Off, Duration::ZERO).is_none());
+        let mut watch = ConfigWatch::start(&path, ReloadMode::Hybrid, Duration::ZERO).unwrap();
+
+        // The same text written again changes the stamp, not the content.
+        std::fs::write(&path, "{}").unwrap();
+        let quiet = tokio::time::timeout(Duration::from_millis(2500), watch.changed()).await;
+        assert!(
+            quiet.is_err(),
+            "rewriting the same text counted as a change"
+        );
+
+        // An editor's save by rename.
+        let staged = dir.path().join("openclaw.json.tmp");
+        std::fs::write(&staged, r#"{"gateway":{"port":1}}"#).unwrap();
+        std::fs::rename(&staged, &path).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), watch.changed())
+            .await
+            .expect("the edit was not noticed");
+    }
+}
