@@ -19,6 +19,7 @@ use crate::models::Models;
 use crate::op::{Inbound, Op};
 use crate::run::{self, Batch};
 use crate::run_ledger;
+use crate::run_watch::{RunEvents, RunWatchers};
 use crate::session::SessionState;
 use crate::transcript::now_ms;
 
@@ -53,8 +54,8 @@ pub(crate) struct Inner {
     pub host_name: String,
     lanes: Mutex<HashMap<SessionKey, Lane>>,
     global: Semaphore,
-    /// Who waits for which run's outcome ([`AgentRuntime::watch_run`]).
-    run_watchers: Mutex<HashMap<RunId, Vec<oneshot::Sender<RunOutcome>>>>,
+    /// Who waits for which run ([`AgentRuntime::watch_run`], [`AgentRuntime::follow_run`]).
+    run_watchers: RunWatchers,
     /// This process as the owner of the runs it records in the store's run ledger.
     ledger_owner: String,
 }
@@ -78,10 +79,6 @@ struct Lane {
 /// recently used are dropped and reloaded from the store on their next message.
 const CACHED_IDLE_SESSIONS: usize = 256;
 
-/// Registered watchers beyond which abandoned ones (their receiver dropped: a caller that timed
-/// out, or watched a run that never started) are swept on the next registration.
-const WATCHERS_BEFORE_SWEEP: usize = 1024;
-
 impl Inner {
     /// Sends `event` to every subscriber and, when it ends a run, its outcome to whoever
     /// watches that run. Every event of the runtime goes through here.
@@ -96,12 +93,8 @@ impl Inner {
                 outcome.reply.as_deref(),
                 now_ms(),
             );
-            if let Some(watchers) = lock(&self.run_watchers).remove(&event.run_id) {
-                for watcher in watchers {
-                    let _ = watcher.send(outcome.as_ref().clone());
-                }
-            }
         }
+        self.run_watchers.deliver(&event.run_id, &event.kind);
         let _ = self.events.send(event);
     }
 
@@ -170,7 +163,7 @@ impl AgentRuntime {
                 host_name: parts.host_name,
                 lanes: Mutex::new(HashMap::new()),
                 global: Semaphore::new(permits),
-                run_watchers: Mutex::new(HashMap::new()),
+                run_watchers: RunWatchers::default(),
                 ledger_owner: run_ledger::this_process(),
             }),
         };
@@ -209,16 +202,15 @@ impl AgentRuntime {
     /// flight does not do work quadratic in their number; and it cannot lag behind and miss
     /// the end. Dropping the receiver gives up.
     pub fn watch_run(&self, run_id: &RunId) -> oneshot::Receiver<RunOutcome> {
-        let (tx, rx) = oneshot::channel();
-        let mut watchers = lock(&self.inner.run_watchers);
-        if watchers.len() >= WATCHERS_BEFORE_SWEEP {
-            watchers.retain(|_, waiting| {
-                waiting.retain(|w| !w.is_closed());
-                !waiting.is_empty()
-            });
-        }
-        watchers.entry(run_id.clone()).or_default().push(tx);
-        rx
+        self.inner.run_watchers.outcome(run_id)
+    }
+
+    /// Every event of run `run_id`, in order, ending with its [`EventKind::Finished`]: for a
+    /// waiter that shows the run as it goes (a streamed HTTP reply, the CLI). Register before
+    /// submitting. It sees no other run and never lags: the queue holds whatever the reader
+    /// has not taken yet, for this run only.
+    pub fn follow_run(&self, run_id: &RunId) -> RunEvents {
+        self.inner.run_watchers.events(run_id)
     }
 
     /// The exec approval broker: pending requests, approvers and their events (also forwarded

@@ -11,3 +11,4 @@ mod sandbox;
 mod tool_loop;
 mod tool_policy;
 mod transcript;
+mod waiting;

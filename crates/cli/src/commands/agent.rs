@@ -12,7 +12,6 @@ use rustyclaw_agent::{EventKind, Inbound, Op, RunId, RunOutcome, RunStatus};
 use rustyclaw_config::LoadedConfig;
 use rustyclaw_protocol::{AgentId, SessionId, SessionKey, ThinkingLevel};
 use rustyclaw_store::Store;
-use tokio::sync::broadcast::error::RecvError;
 
 use self::printer::Printer;
 use crate::UserError;
@@ -74,10 +73,10 @@ fn local(
         let store = ctx.open_store().await?;
         let (session_key, session_id) = session_for(&store, &agent_id, args).await?;
         let runtime = super::wiring::runtime(ctx, Arc::new(config), &env, store, sandbox).await?;
-        let mut events = runtime.subscribe();
         // A person at the terminal can approve host commands; otherwise askFallback applies.
         let _prompt = super::approval_prompt::start(runtime.approvals());
         let run_id = RunId::random();
+        let mut events = runtime.follow_run(&run_id);
         runtime
             .submit(Op::Message(Inbound {
                 session_key: session_key.clone(),
@@ -93,26 +92,16 @@ fn local(
         let mut printer = Printer::new(!args.json);
         let outcome = loop {
             let event = tokio::select! {
-                event = events.recv() => event,
+                event = events.next() => event,
                 _ = tokio::signal::ctrl_c() => {
                     let _ = runtime.submit(Op::Abort { session_key: session_key.clone(), run_id: Some(run_id.clone()), clear_queue: true });
                     continue;
                 }
             };
-            let event = match event {
-                Ok(event) => event,
-                Err(RecvError::Lagged(missed)) => {
-                    output::err(&format!("(display fell behind; {missed} event(s) not shown)"));
-                    continue;
-                }
-                Err(RecvError::Closed) => {
-                    return Err(anyhow::anyhow!("the agent runtime stopped unexpectedly"));
-                }
+            let Some(kind) = event else {
+                return Err(anyhow::anyhow!("the agent runtime stopped unexpectedly"));
             };
-            if event.run_id != run_id {
-                continue;
-            }
-            match event.kind {
+            match kind {
                 EventKind::Finished(outcome) => break *outcome,
                 other => printer.event(&other),
             }

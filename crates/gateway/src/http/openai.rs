@@ -17,10 +17,9 @@ use axum::response::sse::{Event as SseEvent, Sse};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
 use futures_util::Stream;
-use rustyclaw_agent::{Event, EventKind, Inbound, Op, RunId, RunOutcome, RunStatus};
+use rustyclaw_agent::{EventKind, Inbound, Op, RunEvents, RunId, RunOutcome, RunStatus};
 use rustyclaw_protocol::{AgentId, SessionKey};
 use serde_json::{Value, json};
-use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::auth::{Conn, authorize};
 use crate::limits::{RateKey, client_ip};
@@ -290,8 +289,8 @@ async fn chat_completions(
         .unwrap_or("webchat")
         .to_owned();
     let run_id = RunId(format!("chatcmpl_{}", uuid::Uuid::new_v4()));
-    // Subscribe before submitting so no event of the run is missed.
-    let events = state.0.runtime.subscribe();
+    // Follow the run before submitting it, so none of its events is missed.
+    let events = state.0.runtime.follow_run(&run_id);
     let submitted = state.0.runtime.submit(Op::Message(Inbound {
         session_key: key,
         agent_id: AgentId::normalize(&agent),
@@ -313,7 +312,7 @@ async fn chat_completions(
     if stream {
         Sse::new(chunks(events, run_id, model)).into_response()
     } else {
-        complete(events, &run_id, &model).await
+        complete(events.outcome().await, &run_id, &model)
     }
 }
 
@@ -321,8 +320,8 @@ fn now_secs() -> u64 {
     crate::state::now_ms() / 1000
 }
 
-async fn complete(events: broadcast::Receiver<Event>, run_id: &RunId, model: &str) -> Response {
-    let Some(outcome) = finished(events, run_id).await else {
+fn complete(outcome: Option<RunOutcome>, run_id: &RunId, model: &str) -> Response {
+    let Some(outcome) = outcome else {
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
             "api_error",
@@ -366,21 +365,6 @@ fn reply_text(outcome: &RunOutcome) -> String {
         .unwrap_or_else(|| NO_RESPONSE.to_owned())
 }
 
-/// Waits for the run's `Finished` event; `None` if the runtime stopped first.
-async fn finished(mut events: broadcast::Receiver<Event>, run_id: &RunId) -> Option<RunOutcome> {
-    loop {
-        match events.recv().await {
-            Ok(Event {
-                run_id: id,
-                kind: EventKind::Finished(outcome),
-                ..
-            }) if id == *run_id => return Some(*outcome),
-            Ok(_) | Err(RecvError::Lagged(_)) => {}
-            Err(RecvError::Closed) => return None,
-        }
-    }
-}
-
 fn chunk(run_id: &RunId, model: &str, delta: Value, finish: Option<&str>) -> SseEvent {
     let body = json!({
         "id": run_id.0,
@@ -395,7 +379,7 @@ fn chunk(run_id: &RunId, model: &str, delta: Value, finish: Option<&str>) -> Sse
 /// The SSE stream of a run: a role chunk, one chunk per assistant delta, a final chunk with
 /// `finish_reason: "stop"`, then `[DONE]`.
 fn chunks(
-    events: broadcast::Receiver<Event>,
+    events: RunEvents,
     run_id: RunId,
     model: String,
 ) -> impl Stream<Item = Result<SseEvent, Infallible>> {
@@ -422,17 +406,13 @@ fn chunks(
                 Phase::Running => {}
             }
             loop {
-                let event = match events.recv().await {
-                    Ok(event) if event.run_id == run_id => event,
-                    Ok(_) | Err(RecvError::Lagged(_)) => continue,
-                    Err(RecvError::Closed) => {
-                        return Some((
-                            Ok(SseEvent::default().data("[DONE]")),
-                            (events, Phase::Done, streamed),
-                        ));
-                    }
+                let Some(kind) = events.next().await else {
+                    return Some((
+                        Ok(SseEvent::default().data("[DONE]")),
+                        (events, Phase::Done, streamed),
+                    ));
                 };
-                match event.kind {
+                match kind {
                     EventKind::AssistantDelta { delta } if !delta.is_empty() => {
                         let item = chunk(&run_id, &model, json!({"content": delta}), None);
                         return Some((Ok(item), (events, Phase::Running, true)));

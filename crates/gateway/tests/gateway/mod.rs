@@ -15,4 +15,5 @@ mod logs;
 mod operator;
 mod sessions;
 mod slow_clients;
+mod waiting;
 mod weakening;

@@ -1,11 +1,10 @@
 //! `sessions.patch`, `sessions.reset`, `sessions.delete`, `sessions.compact`: owner-only changes
 //! to a session's entry and transcript.
 
-use rustyclaw_agent::{EventKind, Inbound, Op, RunId};
+use rustyclaw_agent::{Inbound, Op, RunId};
 use rustyclaw_protocol::{SessionEntry, SessionId, SessionKey, SessionKeyKind};
 use rustyclaw_store::TranscriptRetention;
 use serde_json::{Map, Value, json};
-use tokio::sync::broadcast::error::RecvError;
 
 use super::super::{Fail, Reply, invalid, unavailable};
 use super::{agent_of, bool_param, changed, entry, key_param, quiesce, stop_and_quiesce};
@@ -336,7 +335,7 @@ pub(super) async fn compact(state: &GatewayState, params: &Value) -> Reply {
         );
     };
     let run_id = RunId::random();
-    let mut events = state.0.runtime.subscribe();
+    let ended = state.0.runtime.watch_run(&run_id);
     state
         .0
         .runtime
@@ -351,22 +350,9 @@ pub(super) async fn compact(state: &GatewayState, params: &Value) -> Reply {
             session_id: None,
         }))
         .map_err(|e| unavailable("sessions.compact", &e))?;
-    let outcome = loop {
-        match events.recv().await {
-            Ok(event) if event.run_id == run_id => {
-                if let EventKind::Finished(outcome) = event.kind {
-                    break outcome;
-                }
-            }
-            Ok(_) | Err(RecvError::Lagged(_)) => {}
-            Err(RecvError::Closed) => {
-                return Err(unavailable(
-                    "sessions.compact",
-                    &"the agent runtime stopped",
-                ));
-            }
-        }
-    };
+    let outcome = ended
+        .await
+        .map_err(|_| unavailable("sessions.compact", &"the agent runtime stopped"))?;
     let after = entry(state, &key).await?;
     let count = |e: &SessionEntry| e.compaction_count.unwrap_or(0);
     let compacted = after.as_ref().is_some_and(|a| count(a) > count(&before));
