@@ -122,12 +122,9 @@ pub(crate) async fn invoke(
     // A tool's session changes (the model override of `session_status`) are applied by a turn
     // that owns the session; outside one they would be lost, so the call says so instead.
     Ok(Some(match result {
-        Ok(output) if !output.effects.is_empty() => Err(ToolError::Failed {
-            message: format!(
-                "{name} can change the session's model only inside a run; use sessions.patch"
-            ),
-            details: None,
-        }),
+        Ok(output) if !output.effects.is_empty() => Err(ToolError::failed(format!(
+            "{name} can change the session's model only inside a run; use sessions.patch"
+        ))),
         other => other,
     }))
 }

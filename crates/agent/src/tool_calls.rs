@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 use rustyclaw_protocol::transcript::{ContentBlock, ToolCall, ToolResultMessage};
-use rustyclaw_tools::{ToolContext, ToolEffect, ToolError, ToolRegistry};
+use rustyclaw_tools::{Provenance, ToolContext, ToolEffect, ToolError, ToolRegistry};
 use serde_json::{Value, json};
 
 use crate::guards::GuardScope;
@@ -28,6 +28,9 @@ pub(crate) struct PlannedCall {
 pub(crate) struct CallResult {
     pub message: ToolResultMessage,
     pub effects: Vec<ToolEffect>,
+    /// Where the message's text comes from, as the tool said: what the guards score. Not
+    /// sent to the model, and not stored (the guard's decision is, in the details).
+    pub provenance: Provenance,
     /// A fatal error that must end the run.
     pub fatal: Option<String>,
 }
@@ -87,6 +90,7 @@ pub(crate) fn error_result(call: &ToolCall, text: String, details: Option<Value>
     CallResult {
         message,
         effects: Vec::new(),
+        provenance: Provenance::Trusted,
         fatal: None,
     }
 }
@@ -163,6 +167,7 @@ async fn invoke(
             CallResult {
                 message,
                 effects: output.effects,
+                provenance: output.provenance,
                 fatal: None,
             }
         }
@@ -178,6 +183,7 @@ async fn invoke(
                 details,
             );
             result.fatal = fatal;
+            result.provenance = error.provenance();
             result
         }
     }

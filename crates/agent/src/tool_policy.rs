@@ -56,11 +56,12 @@ pub fn effective_tools(
     key: &SessionKey,
     model: Option<(&str, &str)>,
 ) -> Vec<EffectiveTool> {
-    chain_for(config, agent, key, model).effective(tools.names())
+    chain_for(config, agent, key, model).effective(tools.policy_tools())
 }
 
 /// The registry holding only the tools `chain` lets through: the model sees these and can call
-/// nothing else.
+/// nothing else. Tools registered at run time go through the same chain, by name and by the
+/// plugin that owns them.
 pub(crate) fn turn_tools(inner: &Inner, chain: &PolicyChain) -> ToolRegistry {
-    inner.tools.filtered(|name| chain.allows(name))
+    inner.tools.filtered(|tool| chain.allows(tool))
 }

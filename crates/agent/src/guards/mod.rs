@@ -1,12 +1,14 @@
 //! The risk guards around tool calls.
 //!
 //! Before a command runs (`exec`, or shell input typed through `process`), the command-risk
-//! guard scores it; after `web_fetch`, `exec`, `process` or `read` returns, the prompt-injection
-//! guard scores what the model is about to read. Under `tools.guards.mode: enforce` a blocked
-//! command does not run and the model gets an error saying why, and blocked content is replaced
-//! by a notice; a reviewed command runs and reviewed content reaches the model behind a warning
-//! line, the user being told through a [`EventKind::Notice`]. Review does not (yet) wait for a
-//! human: it is the band an approval flow can take over. In `audit` mode nothing is changed but
+//! guard scores it; after any tool returns content its provenance marks as coming from outside
+//! (a web page, a file, a command's output, an MCP server's answer — from a built-in tool or one
+//! registered at run time), the prompt-injection guard scores what the model is about to read.
+//! Under `tools.guards.mode: enforce` a blocked command does not run and the model gets an error
+//! saying why, and blocked content is replaced by a notice; a reviewed command runs and
+//! reviewed content reaches the model behind a warning line, the user being told through a
+//! [`EventKind::Notice`]. Review does not (yet) wait for a human: it is the band an approval
+//! flow can take over. In `audit` mode nothing is changed but
 //! everything is recorded. Every review and block is appended to the audit log, and every
 //! block's payload is kept in the store's quarantine.
 
@@ -152,7 +154,7 @@ impl<'t, 'a> GuardScope<'t, 'a> {
         if mode == GuardMode::Off {
             return result;
         }
-        let Some(content) = content_of(call, &result.message) else {
+        let Some(content) = content_of(&result.provenance, &result.message) else {
             return result;
         };
         let hidden = content.hidden.clone().unwrap_or_default();
@@ -214,7 +216,8 @@ impl<'t, 'a> GuardScope<'t, 'a> {
                 );
                 result.message.content = vec![ContentBlock::text(text)];
                 result.message.is_error = true;
-                // The details held the page too (web_fetch repeats it there): replace them.
+                // The details may hold the content too (web_fetch repeats the page there):
+                // replace them.
                 result.message.details = Some(json!({
                     "status": "withheld",
                     "guard": {

@@ -12,6 +12,7 @@ use rustyclaw_protocol::{AgentId, SessionKey, TranscriptLine};
 use rustyclaw_providers::{Client, ClientOptions, ModelCatalog, RetryPolicy};
 use rustyclaw_store::Store;
 use rustyclaw_testkit::fake_llm::FakeLlm;
+use rustyclaw_tools::ToolRegistry;
 use serde_json::Value;
 use tokio::sync::broadcast;
 
@@ -76,6 +77,16 @@ impl Harness {
     }
 
     pub async fn start_with(fake: &FakeLlm, extra: Value) -> Self {
+        Self::start_with_tools(fake, extra, |_| {}).await
+    }
+
+    /// Like [`Harness::start_with`], with `add_tools` registering tools beside the built-in ones
+    /// (the way tools learnt at run time, an MCP server's, reach the runtime).
+    pub async fn start_with_tools(
+        fake: &FakeLlm,
+        extra: Value,
+        add_tools: impl FnOnce(&mut ToolRegistry),
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let workspace = workspace_of(dir.path());
         std::fs::create_dir_all(&workspace).unwrap();
@@ -85,16 +96,16 @@ impl Harness {
             config_text(fake, &workspace, extra),
         )
         .unwrap();
-        Self::build(dir).await
+        Self::build(dir, add_tools).await
     }
 
     /// A second runtime over the same state dir and database (a restart).
     pub async fn reopen(self) -> Self {
         let Harness { dir, .. } = self;
-        Self::build(dir).await
+        Self::build(dir, |_| {}).await
     }
 
-    async fn build(dir: tempfile::TempDir) -> Self {
+    async fn build(dir: tempfile::TempDir, add_tools: impl FnOnce(&mut ToolRegistry)) -> Self {
         let config_path = dir.path().join("openclaw.json");
         let env = Env::from_pairs([("HOME", dir.path().display().to_string())]);
         let locations = Locations::resolve(
@@ -132,7 +143,8 @@ impl Harness {
         ));
         let tool_services =
             Arc::new(rustyclaw_tools::ToolServices::new(&config.tools, sandbox).unwrap());
-        let tools = rustyclaw_tools::builtin_registry(&config.tools);
+        let mut tools = rustyclaw_tools::builtin_registry(&config.tools);
+        add_tools(&mut tools);
         let runtime = AgentRuntime::new(RuntimeParts {
             config: Arc::new(config),
             store: store.clone(),
@@ -240,5 +252,77 @@ impl Harness {
                 _ => None,
             })
             .collect()
+    }
+}
+
+/// A tool of an MCP server named `notes`, as an MCP client would register it at run time: its
+/// name and schema are data, and what it returns is the server's text, from outside.
+pub struct NotesTool {
+    /// The tool's name (`notes__search`).
+    pub name: String,
+    /// The server's answer to a query.
+    pub answer: fn(&str) -> String,
+    /// Calls so far.
+    pub calls: std::sync::atomic::AtomicUsize,
+}
+
+impl NotesTool {
+    pub fn new(name: &str, answer: fn(&str) -> String) -> Arc<Self> {
+        Arc::new(NotesTool {
+            name: name.to_owned(),
+            answer,
+            calls: std::sync::atomic::AtomicUsize::new(0),
+        })
+    }
+
+    pub fn calls(&self) -> usize {
+        self.calls.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Registers `tool` as an MCP server's tool.
+    pub fn register(tool: &Arc<Self>, registry: &mut ToolRegistry) {
+        registry
+            .register_dyn(
+                rustyclaw_tools::policy::MCP_PLUGIN_ID,
+                Arc::clone(tool) as Arc<dyn rustyclaw_tools::DynTool>,
+                rustyclaw_tools::Shadowing::Refuse,
+            )
+            .unwrap();
+    }
+}
+
+impl rustyclaw_tools::DynTool for NotesTool {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn description(&self) -> String {
+        "Search the user's notes server.".to_owned()
+    }
+
+    fn parameters(&self) -> Value {
+        serde_json::json!({
+            "type": "object",
+            "properties": { "query": { "type": "string", "description": "What to look for." } },
+            "required": ["query"]
+        })
+    }
+
+    fn call_json<'a>(
+        &'a self,
+        args: Value,
+        _cx: &'a rustyclaw_tools::ToolContext,
+    ) -> rustyclaw_tools::ToolFuture<'a> {
+        Box::pin(async move {
+            self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let query = args.get("query").and_then(Value::as_str).unwrap_or("");
+            Ok(
+                rustyclaw_tools::ToolOutput::text((self.answer)(query)).untrusted(
+                    rustyclaw_tools::ExternalSource::Mcp {
+                        server: "notes".to_owned(),
+                    },
+                ),
+            )
+        })
     }
 }

@@ -6,7 +6,7 @@ use rustyclaw_protocol::SessionKey;
 use rustyclaw_testkit::fake_llm::{FakeLlm, RecordedRequest, ToolCall, Turn};
 use serde_json::json;
 
-use super::harness::Harness;
+use super::harness::{Harness, NotesTool};
 
 /// The tool names offered in a recorded chat-completions request.
 fn offered(request: &RecordedRequest) -> Vec<String> {
@@ -113,4 +113,60 @@ async fn the_sandbox_policy_applies_to_sandboxed_sessions_only() {
         "{other_tools:?}"
     );
     assert!(other_tools.iter().any(|t| t == "exec"), "{other_tools:?}");
+}
+
+#[tokio::test]
+async fn a_run_time_tool_is_hidden_and_refused_by_the_policy_like_a_built_in_one() {
+    let notes = NotesTool::new("notes__search", |_| "a note".to_owned());
+    let fake = FakeLlm::start().await.unwrap();
+    // The model calls the tool although it was not offered; the call must not run.
+    fake.push(Turn::tool_calls([ToolCall::new(
+        "c1",
+        "notes__search",
+        json!({"query": "x"}),
+    )]));
+    fake.push(Turn::text("done"));
+    let mut h =
+        Harness::start_with_tools(&fake, json!({"tools": {"deny": ["notes__*"]}}), |tools| {
+            NotesTool::register(&notes, tools)
+        })
+        .await;
+    let (outcome, _) = h.send("go").await;
+    assert_eq!(outcome.status, RunStatus::Done, "{:?}", outcome.error);
+
+    let requests = fake.requests();
+    let tools = offered(&requests[0]);
+    assert!(!tools.iter().any(|t| t == "notes__search"), "{tools:?}");
+    assert!(tools.iter().any(|t| t == "read"), "{tools:?}");
+    assert!(!system_prompt(&requests[0]).contains("notes__search"));
+    assert_eq!(notes.calls(), 0, "a denied tool never runs");
+    let tool_message = requests[1].body.as_ref().unwrap()["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["role"] == "tool")
+        .unwrap()
+        .clone();
+    assert!(
+        tool_message["content"]
+            .as_str()
+            .unwrap()
+            .contains("does not exist"),
+        "{tool_message}"
+    );
+
+    // The plugin group covers it for one agent only.
+    let fake = FakeLlm::start().await.unwrap();
+    fake.push(Turn::text("ok"));
+    let mut h = Harness::start_with_tools(
+        &fake,
+        json!({"agents": {"list": [{"id": "main", "tools": {"deny": ["group:plugins"]}}]}}),
+        |tools| NotesTool::register(&notes, tools),
+    )
+    .await;
+    let (outcome, _) = h.send("go").await;
+    assert_eq!(outcome.status, RunStatus::Done, "{:?}", outcome.error);
+    let tools = offered(&fake.requests()[0]);
+    assert!(!tools.iter().any(|t| t == "notes__search"), "{tools:?}");
+    assert!(tools.iter().any(|t| t == "exec"), "{tools:?}");
 }

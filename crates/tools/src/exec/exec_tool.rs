@@ -27,6 +27,7 @@ use super::table::RunInfo;
 use crate::args::opt_number;
 use crate::context::ToolContext;
 use crate::fs::paths::{self, FinalLink};
+use crate::provenance::{ExternalSource, Provenance};
 use crate::services::ExecSettings;
 use crate::tool::{Tool, ToolError, ToolOutput};
 
@@ -368,6 +369,7 @@ fn backgrounded(cx: &ToolContext, info: RunInfo) -> ToolOutput {
         "Command still running (session {id}, pid {pid}). Use process (list/poll/log/write/kill/clear/remove) for follow-up."
     ))
     .with_details(details)
+    .untrusted(ExternalSource::CommandOutput)
 }
 
 /// The level a command ran under and the isolation layers that implemented it.
@@ -412,7 +414,9 @@ fn finished(info: &RunInfo, exit: ExitInfo) -> Result<ToolOutput, ToolError> {
             } else {
                 format!("\n\n(Command exited with code {code})")
             };
-            Ok(ToolOutput::text(format!("{note}{body}{suffix}")).with_details(details))
+            Ok(ToolOutput::text(format!("{note}{body}{suffix}"))
+                .with_details(details)
+                .untrusted(ExternalSource::CommandOutput))
         }
         (reason, _) => {
             let why = match reason {
@@ -433,6 +437,7 @@ fn finished(info: &RunInfo, exit: ExitInfo) -> Result<ToolOutput, ToolError> {
             Err(ToolError::Failed {
                 message,
                 details: Some(details),
+                provenance: Box::new(Provenance::Untrusted(ExternalSource::CommandOutput)),
             })
         }
     }

@@ -16,6 +16,7 @@ use super::output::{
 use super::table::RunInfo;
 use crate::args::{count, opt_number};
 use crate::context::ToolContext;
+use crate::provenance::ExternalSource;
 use crate::text::{format_duration, truncate_middle, utf8_complete_len};
 use crate::tool::{Tool, ToolError, ToolOutput};
 
@@ -129,73 +130,82 @@ impl Tool for ProcessTool {
     }
 
     async fn call(&self, args: ProcessArgs, cx: &ToolContext) -> Result<ToolOutput, ToolError> {
-        if args.action == ProcessAction::List {
-            return Ok(list(cx));
+        // What the sessions printed (and the commands they run) is outside text; the errors
+        // are ours.
+        act(args, cx)
+            .await
+            .map(|output| output.untrusted(ExternalSource::CommandOutput))
+    }
+}
+
+/// Runs one `process` action.
+async fn act(args: ProcessArgs, cx: &ToolContext) -> Result<ToolOutput, ToolError> {
+    if args.action == ProcessAction::List {
+        return Ok(list(cx));
+    }
+    let Some(id) = args
+        .session_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    else {
+        return Err(ToolError::failed("sessionId is required for this action."));
+    };
+    let table = cx.services.processes();
+    let found = table.get(&cx.session_key, id);
+    match args.action {
+        ProcessAction::List => Ok(list(cx)),
+        ProcessAction::Poll => {
+            let (run, cursor) = found.ok_or_else(|| no_session(id))?;
+            poll(cx, &run, cursor, args.timeout).await
         }
-        let Some(id) = args
-            .session_id
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        else {
-            return Err(ToolError::failed("sessionId is required for this action."));
-        };
-        let table = cx.services.processes();
-        let found = table.get(&cx.session_key, id);
-        match args.action {
-            ProcessAction::List => Ok(list(cx)),
-            ProcessAction::Poll => {
-                let (run, cursor) = found.ok_or_else(|| no_session(id))?;
-                poll(cx, &run, cursor, args.timeout).await
-            }
-            ProcessAction::Log => {
-                let (run, _) = found.ok_or_else(|| no_session(id))?;
-                Ok(log(&run, args.offset, args.limit))
-            }
-            ProcessAction::Write => {
-                let run = running(found, id)?;
-                write(
-                    &run,
-                    args.data.as_deref().unwrap_or(""),
-                    args.eof == Some(true),
-                )
-                .await
-            }
-            ProcessAction::SendKeys | ProcessAction::Submit | ProcessAction::Paste => {
-                Err(ToolError::failed(format!(
-                    "process {} is not supported: exec sessions run without a terminal (no pty). Use process write (with eof=true to close stdin) instead.",
-                    action_name(args.action)
-                )))
-            }
-            ProcessAction::Kill => {
-                let run = running(found, id)?;
-                run.process.kill();
-                Ok(
-                    ToolOutput::text(format!("Termination requested for session {id}."))
-                        .with_details(json!({ "status": "completed", "sessionId": id })),
-                )
-            }
-            ProcessAction::Clear => match found {
-                Some((run, _)) if run.process.exit().is_some() => {
-                    table.remove(&cx.session_key, id);
-                    Ok(ToolOutput::text(format!("Cleared session {id}."))
-                        .with_details(json!({ "status": "completed" })))
-                }
-                _ => Err(ToolError::failed(format!(
-                    "No finished session found for {id}"
-                ))),
-            },
-            ProcessAction::Remove => {
-                let (run, _) = found.ok_or_else(|| no_session(id))?;
-                let killed = run.process.exit().is_none() && run.process.kill();
+        ProcessAction::Log => {
+            let (run, _) = found.ok_or_else(|| no_session(id))?;
+            Ok(log(&run, args.offset, args.limit))
+        }
+        ProcessAction::Write => {
+            let run = running(found, id)?;
+            write(
+                &run,
+                args.data.as_deref().unwrap_or(""),
+                args.eof == Some(true),
+            )
+            .await
+        }
+        ProcessAction::SendKeys | ProcessAction::Submit | ProcessAction::Paste => {
+            Err(ToolError::failed(format!(
+                "process {} is not supported: exec sessions run without a terminal (no pty). Use process write (with eof=true to close stdin) instead.",
+                action_name(args.action)
+            )))
+        }
+        ProcessAction::Kill => {
+            let run = running(found, id)?;
+            run.process.kill();
+            Ok(
+                ToolOutput::text(format!("Termination requested for session {id}."))
+                    .with_details(json!({ "status": "completed", "sessionId": id })),
+            )
+        }
+        ProcessAction::Clear => match found {
+            Some((run, _)) if run.process.exit().is_some() => {
                 table.remove(&cx.session_key, id);
-                let text = if killed {
-                    format!("Removed session {id} (termination requested).")
-                } else {
-                    format!("Removed session {id}.")
-                };
-                Ok(ToolOutput::text(text).with_details(json!({ "status": "completed" })))
+                Ok(ToolOutput::text(format!("Cleared session {id}."))
+                    .with_details(json!({ "status": "completed" })))
             }
+            _ => Err(ToolError::failed(format!(
+                "No finished session found for {id}"
+            ))),
+        },
+        ProcessAction::Remove => {
+            let (run, _) = found.ok_or_else(|| no_session(id))?;
+            let killed = run.process.exit().is_none() && run.process.kill();
+            table.remove(&cx.session_key, id);
+            let text = if killed {
+                format!("Removed session {id} (termination requested).")
+            } else {
+                format!("Removed session {id}.")
+            };
+            Ok(ToolOutput::text(text).with_details(json!({ "status": "completed" })))
         }
     }
 }

@@ -17,6 +17,7 @@ use super::atomic::blocking;
 use super::paths::{self, FinalLink};
 use crate::args::{count, opt_number};
 use crate::context::ToolContext;
+use crate::provenance::{ExternalSource, Provenance};
 use crate::text::format_size;
 use crate::tool::{Tool, ToolError, ToolOutput};
 
@@ -80,11 +81,14 @@ impl Tool for ReadTool {
             .map_err(|e| ToolError::failed(e.to_string()))?;
         let request = Request {
             given: args.path.trim().to_owned(),
-            path,
+            path: path.clone(),
             offset: count(args.offset).unwrap_or(1).max(1),
             limit: count(args.limit).map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
         };
-        blocking("read", move || read_file(&request)).await?
+        // The file's content is outside text (a cloned repository, a downloaded page); the
+        // errors are ours.
+        let output = blocking("read", move || read_file(&request)).await??;
+        Ok(output.untrusted(ExternalSource::File { path }))
     }
 }
 
@@ -175,6 +179,7 @@ fn read_image(
         ],
         details: None,
         effects: Vec::new(),
+        provenance: Provenance::Trusted,
     })
 }
 

@@ -3,7 +3,7 @@
 use rustyclaw_config::ToolsConfig;
 use rustyclaw_config::file::{AgentToolsSection, ToolPolicySection, ToolProfile};
 
-use super::matching::{AllowDeny, normalize_tool_name};
+use super::matching::{AllowDeny, PolicyTool, normalize_tool_name};
 
 /// Tools a sandboxed session does not get unless `tools.sandbox.tools.deny` says otherwise:
 /// they act outside the sandbox (the host browser and canvas, paired devices, the scheduler, the
@@ -212,8 +212,10 @@ impl PolicyChain {
         &self.steps
     }
 
-    /// Whether `tool` survives every step, and if not, which step removed it.
-    pub fn verdict(&self, tool: &str) -> Verdict {
+    /// Whether `tool` (a built-in tool's name, or a [`PolicyTool`]) survives every step, and
+    /// if not, which step removed it.
+    pub fn verdict<'t>(&self, tool: impl Into<PolicyTool<'t>>) -> Verdict {
+        let tool = tool.into();
         match self.steps.iter().find(|s| !s.filter.allows(tool)) {
             None => Verdict::Allowed,
             Some(step) => Verdict::Denied {
@@ -223,17 +225,23 @@ impl PolicyChain {
     }
 
     /// Whether `tool` survives every step.
-    pub fn allows(&self, tool: &str) -> bool {
+    pub fn allows<'t>(&self, tool: impl Into<PolicyTool<'t>>) -> bool {
         self.verdict(tool) == Verdict::Allowed
     }
 
     /// The verdict on each of `tools`.
-    pub fn effective<'t>(&self, tools: impl IntoIterator<Item = &'t str>) -> Vec<EffectiveTool> {
+    pub fn effective<'t, T: Into<PolicyTool<'t>>>(
+        &self,
+        tools: impl IntoIterator<Item = T>,
+    ) -> Vec<EffectiveTool> {
         tools
             .into_iter()
-            .map(|name| EffectiveTool {
-                name: name.to_owned(),
-                verdict: self.verdict(name),
+            .map(|tool| {
+                let tool = tool.into();
+                EffectiveTool {
+                    name: tool.name.to_owned(),
+                    verdict: self.verdict(tool),
+                }
             })
             .collect()
     }
@@ -338,7 +346,7 @@ mod tests {
     ];
 
     fn allowed(chain: &PolicyChain) -> Vec<&'static str> {
-        ALL.iter().copied().filter(|t| chain.allows(t)).collect()
+        ALL.iter().copied().filter(|t| chain.allows(*t)).collect()
     }
 
     #[test]

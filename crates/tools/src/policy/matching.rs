@@ -1,5 +1,5 @@
-//! Tool-name patterns: names, `*` wildcards and `group:<name>` shorthands, as OpenClaw reads
-//! them in every allow and deny list.
+//! Tool-name patterns: names, `*` wildcards, `group:<name>` shorthands and plugin ids, as
+//! OpenClaw reads them in every allow and deny list.
 
 use rustyclaw_config::file::{ToolAllowDeny, ToolPolicySection, ToolProfile};
 
@@ -82,16 +82,65 @@ pub fn normalize_tool_name(name: &str) -> String {
     }
 }
 
-/// Whether `pattern` (a name, a `*` glob or `group:<name>`) covers the normalized `tool`.
-fn covers(pattern: &str, tool: &str) -> bool {
+/// The plugin id OpenClaw gives the tools of configured MCP servers: a policy entry
+/// `bundle-mcp` stands for all of them, and the `coding` and `messaging` profiles include it.
+pub const MCP_PLUGIN_ID: &str = "bundle-mcp";
+
+/// A tool as the policy sees it: its name and, for a tool registered at run time, the id of the
+/// plugin that owns it ([`MCP_PLUGIN_ID`] for MCP servers). A plain `&str` is a built-in tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PolicyTool<'a> {
+    /// The tool's name.
+    pub name: &'a str,
+    /// The owning plugin's id; `None` for a built-in tool.
+    pub plugin: Option<&'a str>,
+}
+
+impl<'a> From<&'a str> for PolicyTool<'a> {
+    fn from(name: &'a str) -> Self {
+        PolicyTool { name, plugin: None }
+    }
+}
+
+impl<'a> From<&'a String> for PolicyTool<'a> {
+    fn from(name: &'a String) -> Self {
+        PolicyTool {
+            name: name.as_str(),
+            plugin: None,
+        }
+    }
+}
+
+/// A tool's normalized name and plugin id, compared against patterns.
+struct Subject {
+    name: String,
+    plugin: Option<String>,
+}
+
+impl Subject {
+    fn of(tool: PolicyTool<'_>) -> Self {
+        Subject {
+            name: normalize_tool_name(tool.name),
+            plugin: tool.plugin.map(|p| p.trim().to_ascii_lowercase()),
+        }
+    }
+}
+
+/// Whether `pattern` (a name, a `*` glob, `group:<name>`, `group:plugins` or a plugin id)
+/// covers the tool, as OpenClaw expands plugin groups: `group:plugins` is every plugin-owned
+/// tool, a plugin's id is each of its tools.
+fn covers(pattern: &str, tool: &Subject) -> bool {
     let pattern = normalize_tool_name(pattern);
     if pattern.is_empty() {
         return false;
     }
-    if let Some(group) = pattern.strip_prefix("group:") {
-        return group_members(group).contains(&tool);
+    if pattern == "group:plugins" {
+        return tool.plugin.is_some();
     }
-    glob(&pattern, tool)
+    if let Some(group) = pattern.strip_prefix("group:") {
+        return group_members(group).contains(&tool.name.as_str());
+    }
+    glob(&pattern, &tool.name) || tool.plugin.as_deref() == Some(pattern.as_str())
 }
 
 /// `*` matches any run of characters; everything else literally.
@@ -131,17 +180,23 @@ pub struct AllowDeny {
 }
 
 impl AllowDeny {
-    /// Whether the filter lets `tool` through.
-    pub fn allows(&self, tool: &str) -> bool {
-        let tool = normalize_tool_name(tool);
+    /// Whether the filter lets `tool` (a built-in tool's name, or a [`PolicyTool`]) through.
+    pub fn allows<'t>(&self, tool: impl Into<PolicyTool<'t>>) -> bool {
+        let tool = Subject::of(tool.into());
         if self.deny.iter().any(|p| covers(p, &tool)) {
             return false;
         }
         let Some(allow) = self.allow.as_ref().filter(|a| !a.is_empty()) else {
             return true;
         };
+        let exec = Subject {
+            name: "exec".to_owned(),
+            plugin: None,
+        };
         allow.iter().any(|p| covers(p, &tool))
-            || (tool == "apply_patch" && allow.iter().any(|p| covers(p, "exec")))
+            || (tool.name == "apply_patch"
+                && tool.plugin.is_none()
+                && allow.iter().any(|p| covers(p, &exec)))
     }
 
     /// The filter of a plain allow/deny list.
@@ -172,6 +227,7 @@ impl AllowDeny {
     }
 
     /// The filter of a profile widened by `alsoAllow`; `None` for `full` (no restriction).
+    /// `coding` and `messaging` include the MCP servers' tools ([`MCP_PLUGIN_ID`]), as upstream.
     pub fn from_profile(profile: ToolProfile, also_allow: &[String]) -> Option<Self> {
         let base: &[&str] = match profile {
             ToolProfile::Full => return None,
@@ -188,6 +244,7 @@ impl AllowDeny {
                 "music_generate",
                 "video_generate",
                 "update_plan",
+                MCP_PLUGIN_ID,
             ],
             ToolProfile::Messaging => &[
                 "group:messaging",
@@ -195,6 +252,7 @@ impl AllowDeny {
                 "sessions_history",
                 "sessions_send",
                 "session_status",
+                MCP_PLUGIN_ID,
             ],
         };
         let base: Vec<String> = base.iter().map(|s| (*s).to_owned()).collect();
@@ -300,6 +358,51 @@ mod tests {
         }
         assert!(!coding.allows("gateway"));
         assert!(AllowDeny::from_profile(ToolProfile::Full, &[]).is_none());
+    }
+
+    #[test]
+    fn plugin_ids_and_group_plugins_cover_run_time_tools_only() {
+        let mcp = PolicyTool {
+            name: "notes__search",
+            plugin: Some(MCP_PLUGIN_ID),
+        };
+        let calendar = PolicyTool {
+            name: "calendar_add",
+            plugin: Some("Calendar"),
+        };
+        let deny = |pattern: &str| AllowDeny {
+            allow: None,
+            deny: vec![pattern.to_owned()],
+        };
+        assert!(!deny("group:plugins").allows(mcp));
+        assert!(!deny("group:plugins").allows(calendar));
+        assert!(deny("group:plugins").allows("read"));
+        assert!(!deny("BUNDLE-MCP").allows(mcp));
+        assert!(deny("bundle-mcp").allows(calendar));
+        assert!(
+            !deny("calendar").allows(calendar),
+            "plugin ids are case-insensitive"
+        );
+        assert!(!deny("notes__*").allows(mcp));
+        assert!(
+            deny("notes__*").allows("notes"),
+            "a built-in name is not a plugin"
+        );
+        // A plugin's tool does not inherit apply_patch's pass from an allowed `exec`.
+        let exec_only = AllowDeny {
+            allow: Some(vec!["exec".into()]),
+            deny: vec![],
+        };
+        assert!(!exec_only.allows(PolicyTool {
+            name: "apply_patch",
+            plugin: Some("patcher"),
+        }));
+        let coding = AllowDeny::from_profile(ToolProfile::Coding, &[]).unwrap();
+        assert!(coding.allows(mcp) && !coding.allows(calendar));
+        let messaging = AllowDeny::from_profile(ToolProfile::Messaging, &[]).unwrap();
+        assert!(messaging.allows(mcp));
+        let minimal = AllowDeny::from_profile(ToolProfile::Minimal, &[]).unwrap();
+        assert!(!minimal.allows(mcp));
     }
 
     #[test]

@@ -17,10 +17,12 @@
 //! 8. `tools.exec.applyPatch.allowModels` for `apply_patch`.
 //!
 //! Names match case-insensitively, `*` is a wildcard, `group:<name>` stands for a group of tools,
-//! and `deny` always wins. See [`matching`] for the pattern rules and [`chain`] for the steps.
+//! `group:plugins` for every tool registered at run time and a plugin's id (`bundle-mcp` for MCP
+//! servers) for that plugin's tools; `deny` always wins. A run-time tool goes through the same
+//! steps as a built-in one. See [`matching`] for the pattern rules and [`chain`] for the steps.
 
 pub mod chain;
 pub mod matching;
 
 pub use chain::{EffectiveTool, PolicyChain, PolicyScope, PolicyStep, Verdict};
-pub use matching::{AllowDeny, group_members, normalize_tool_name};
+pub use matching::{AllowDeny, MCP_PLUGIN_ID, PolicyTool, group_members, normalize_tool_name};

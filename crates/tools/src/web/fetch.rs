@@ -5,7 +5,9 @@
 //! checked by the client's resolver). The body is read up to a byte cap, HTML is reduced to its
 //! main content as markdown or text, JSON is pretty-printed, other text passes through and binary
 //! content is refused. The result is upstream's JSON payload, with the content wrapped as
-//! external, untrusted text and cut to `maxChars` including the wrapper.
+//! external, untrusted text and cut to `maxChars` including the wrapper. Its provenance is the
+//! page (final URL, and the hidden-text findings of the raw HTML for the guard), for an error
+//! page too.
 
 use std::time::Instant;
 
@@ -20,6 +22,7 @@ use super::ssrf::{classify, is_blocked_hostname};
 use super::wrap::{overhead, wrap};
 use crate::args::opt_number;
 use crate::context::ToolContext;
+use crate::provenance::ExternalSource;
 use crate::services::WebFetchSettings;
 use crate::text::truncate_chars;
 use crate::tool::{Tool, ToolError, ToolOutput};
@@ -235,11 +238,17 @@ async fn fetch(
             detail
         };
         let (detail, _) = truncate_chars(&detail, ERROR_MAX_CHARS);
-        return Err(ToolError::failed(format!(
-            "Web fetch failed ({}): {}",
-            status.as_u16(),
-            wrap(detail, SOURCE, false)
-        )));
+        return Err(ToolError::failed_untrusted(
+            format!(
+                "Web fetch failed ({}): {}",
+                status.as_u16(),
+                wrap(detail, SOURCE, false)
+            ),
+            ExternalSource::WebPage {
+                url: url.to_string(),
+                hidden: None,
+            },
+        ));
     }
 
     let (body, body_truncated) = read_body(&mut response, settings.max_response_bytes).await?;
@@ -293,15 +302,14 @@ async fn fetch(
     });
     let rendered = serde_json::to_string_pretty(&payload)
         .map_err(|e| ToolError::failed(format!("Cannot render the result: {e}")))?;
-    // Hidden-text findings go to the details only: the model never sees them, the agent's
+    // Hidden-text findings go to the provenance only: the model never sees them, the agent's
     // prompt-injection guard does.
-    let mut details = payload;
-    if let Some(hidden) = hidden.filter(|h| !h.is_clean())
-        && let Ok(hidden) = serde_json::to_value(&hidden)
-    {
-        details["guard"] = json!({ "hiddenHtml": hidden });
-    }
-    Ok(ToolOutput::text(rendered).with_details(details))
+    Ok(ToolOutput::text(rendered)
+        .with_details(payload)
+        .untrusted(ExternalSource::WebPage {
+            url: url.to_string(),
+            hidden: hidden.filter(|h| !h.is_clean()).map(Box::new),
+        }))
 }
 
 /// Hidden-text findings of an HTML body: instructions inside invisible elements or comments.

@@ -5,7 +5,7 @@ pub(crate) mod client;
 mod fetch;
 pub mod html;
 pub mod ssrf;
-mod wrap;
+pub(crate) mod wrap;
 
 pub use client::{BlockedHostname, BlockedTarget};
 pub use fetch::{ExtractMode, WebFetchArgs, WebFetchTool};

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use pretty_assertions::assert_eq;
-use rustyclaw_tools::ToolError;
+use rustyclaw_tools::{ExternalSource, Provenance, ToolError};
 use serde_json::{Value, json};
 
 use crate::support::Harness;
@@ -221,7 +221,12 @@ async fn timeouts_kill_the_command() {
         .await
         .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(10));
-    let ToolError::Failed { message, details } = err else {
+    let ToolError::Failed {
+        message,
+        details,
+        provenance,
+    } = err
+    else {
         panic!("expected a failure, got {err:?}");
     };
     assert!(
@@ -233,6 +238,11 @@ async fn timeouts_kill_the_command() {
     let details = details.unwrap();
     assert_eq!(details["timedOut"], true);
     assert_eq!(details["status"], "failed");
+    assert_eq!(
+        *provenance,
+        Provenance::Untrusted(ExternalSource::CommandOutput),
+        "the output inside the error is the command's"
+    );
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use std::os::unix::fs::symlink;
 use base64::Engine;
 use pretty_assertions::assert_eq;
 use rustyclaw_protocol::transcript::ContentBlock;
-use rustyclaw_tools::ToolError;
+use rustyclaw_tools::{ExternalSource, Provenance, ToolError};
 use serde_json::json;
 
 use crate::support::Harness;
@@ -52,6 +52,26 @@ async fn write_then_read_with_paging() {
         )
         .await;
     assert_eq!(text, "row 29\nrow 30");
+
+    // What read returns is the file's text, from outside; what write says is ours.
+    let read = h
+        .call("read", json!({ "path": "notes/log.txt" }))
+        .await
+        .unwrap();
+    match read.provenance {
+        Provenance::Untrusted(ExternalSource::File { path }) => {
+            assert!(
+                path.is_absolute() && path.ends_with("notes/log.txt"),
+                "{path:?}"
+            );
+        }
+        other => panic!("read's content is a file: {other:?}"),
+    }
+    let wrote = h
+        .call("write", json!({ "path": "b.txt", "content": "x" }))
+        .await
+        .unwrap();
+    assert_eq!(wrote.provenance, Provenance::Trusted);
 }
 
 #[tokio::test]

@@ -107,7 +107,8 @@ fn the_builtin_registry_follows_the_config() {
     let mut config = tools_config();
     config.exec.apply_patch = false;
     config.web_fetch.enabled = false;
-    let names = builtin_registry(&config).names();
+    let registry = builtin_registry(&config);
+    let names = registry.names();
     assert!(!names.contains(&"apply_patch") && !names.contains(&"web_fetch"));
 }
 

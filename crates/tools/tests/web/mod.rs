@@ -10,7 +10,9 @@ use axum::routing::get;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 
-use crate::support::Harness;
+use rustyclaw_tools::{ExternalSource, Provenance};
+
+use crate::support::{Harness, text};
 
 const PAGE: &str = r#"<!doctype html><html><head><title>Test Page</title>
 <script>document.write("tracking")</script></head><body>
@@ -240,39 +242,48 @@ async fn private_targets_are_refused_unless_allowed() {
 }
 
 #[tokio::test]
-async fn hidden_html_findings_go_to_the_details_not_the_text() {
+async fn hidden_html_findings_go_to_the_provenance_not_the_text() {
     let addr = serve().await;
     let h = open();
-    let (text, details) = h
-        .ok(
-            "web_fetch",
-            json!({ "url": format!("http://{addr}/hidden") }),
-        )
-        .await;
+    let url = format!("http://{addr}/hidden");
+    let out = h.call("web_fetch", json!({ "url": url })).await.unwrap();
+    let text = text(&out);
     assert!(text.contains("Pancakes need flour."), "{text}");
     assert!(
         !text.contains("Ignore all previous"),
         "the hidden div is not extracted: {text}"
     );
     assert!(
-        !text.contains("hiddenHtml"),
-        "the model does not see the findings"
+        out.details.unwrap().get("guard").is_none(),
+        "the transcript's details do not carry the findings"
     );
-    let hidden = &details.unwrap()["guard"]["hiddenHtml"];
-    let rules: Vec<&str> = hidden["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap())
-        .collect();
-    assert!(rules.contains(&"hidden-html-instructions"), "{rules:?}");
-    assert!(hidden["score"].as_u64().unwrap() >= 70, "{hidden}");
-
-    let (_, details) = h
-        .ok("web_fetch", json!({ "url": format!("http://{addr}/page") }))
-        .await;
+    let Provenance::Untrusted(ExternalSource::WebPage {
+        url: final_url,
+        hidden: Some(hidden),
+    }) = out.provenance
+    else {
+        panic!("a web page with findings: {:?}", out.provenance);
+    };
+    assert_eq!(final_url, url);
     assert!(
-        details.unwrap().get("guard").is_none(),
-        "clean pages carry no findings"
+        hidden.rules().contains(&"hidden-html-instructions"),
+        "{hidden:?}"
+    );
+    assert!(hidden.score >= 70, "{hidden:?}");
+
+    // A redirect's provenance is where it ended; a clean page carries no findings.
+    let out = h
+        .call(
+            "web_fetch",
+            json!({ "url": format!("http://{addr}/redirect") }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        out.provenance,
+        Provenance::Untrusted(ExternalSource::WebPage {
+            url: format!("http://{addr}/page"),
+            hidden: None
+        })
     );
 }
