@@ -317,7 +317,7 @@ async fn drive(
             match directive {
                 Directive::New => {
                     state.start_over(&cwd)?;
-                    state.save(&inner.store).await?;
+                    state.save(&inner.store, &inner.patches).await?;
                     if parsed.text.trim().is_empty() {
                         let notice = "Started a new session.".to_owned();
                         turn.emit(EventKind::Notice {
@@ -330,7 +330,7 @@ async fn drive(
                     turn.append(state, vec![EntryBody::Reset(ResetEntry::new(None))])
                         .await?;
                     state.entry.total_tokens = Some(0);
-                    state.save(&inner.store).await?;
+                    state.save(&inner.store, &inner.patches).await?;
                     if parsed.text.trim().is_empty() {
                         let notice = "Session reset; the conversation starts fresh.".to_owned();
                         turn.emit(EventKind::Notice {
@@ -358,7 +358,7 @@ async fn drive(
                         Ok(None) => "Nothing to compact yet.".to_owned(),
                         Err(e) => format!("Compaction failed: {e}"),
                     };
-                    state.save(&inner.store).await?;
+                    state.save(&inner.store, &inner.patches).await?;
                     turn.emit(EventKind::Notice {
                         text: notice.clone(),
                     });
@@ -366,7 +366,7 @@ async fn drive(
                 }
                 other => {
                     let notice = settings::apply(turn, state, agent, other).await?;
-                    state.save(&inner.store).await?;
+                    state.save(&inner.store, &inner.patches).await?;
                     turn.emit(EventKind::Notice {
                         text: notice.clone(),
                     });
@@ -405,7 +405,7 @@ async fn drive(
     state.entry.status = Some(EntryRunStatus::Running);
     state.entry.started_at = Some(now_ms());
     turn.append(state, bodies).await?;
-    state.save(&inner.store).await?;
+    state.save(&inner.store, &inner.patches).await?;
 
     let timeout = inner.config.agents.defaults.timeout;
     let deadline = tokio::time::Instant::now() + timeout;
@@ -428,7 +428,7 @@ async fn drive(
         ));
     }
     finish_entry(state, &outcome);
-    state.save(&inner.store).await?;
+    state.save(&inner.store, &inner.patches).await?;
     Ok(outcome)
 }
 

@@ -5,8 +5,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use rustyclaw_config::Config;
-use rustyclaw_protocol::SessionKey;
 use rustyclaw_protocol::session_entry::QueueMode;
+use rustyclaw_protocol::{SessionEntry, SessionKey};
 use rustyclaw_store::Store;
 use rustyclaw_tools::approvals::ApprovalBroker;
 use rustyclaw_tools::{ToolRegistry, ToolServices};
@@ -21,6 +21,7 @@ use crate::run::{self, Batch};
 use crate::run_ledger;
 use crate::run_watch::{RunEvents, RunWatchers};
 use crate::session::SessionState;
+use crate::session_patch::{PendingPatches, SessionPatch};
 use crate::transcript::now_ms;
 
 /// Events buffered per subscriber before a slow one starts losing them (it is told how many
@@ -58,6 +59,8 @@ pub(crate) struct Inner {
     run_watchers: RunWatchers,
     /// This process as the owner of the runs it records in the store's run ledger.
     ledger_owner: String,
+    /// Changes to session entries made from outside their turns, waiting for their lanes.
+    pub patches: PendingPatches,
 }
 
 /// A session's lane: the cached session, the running turn and what waits behind it.
@@ -73,6 +76,20 @@ struct Lane {
     /// saw the reply and wrote again, which is a new turn to start at once, not a burst to
     /// collect (no queue debounce).
     pending_after_settle: bool,
+}
+
+impl Lane {
+    /// A lane with nothing loaded, running or waiting.
+    fn idle() -> Self {
+        Lane {
+            state: Arc::new(tokio::sync::Mutex::new(None)),
+            running: None,
+            pending: VecDeque::new(),
+            queue_mode: None,
+            idle_since: std::time::Instant::now(),
+            pending_after_settle: false,
+        }
+    }
 }
 
 /// Idle sessions whose state (entry and context) stays cached in memory; beyond this the least
@@ -165,6 +182,7 @@ impl AgentRuntime {
                 global: Semaphore::new(permits),
                 run_watchers: RunWatchers::default(),
                 ledger_owner: run_ledger::this_process(),
+                patches: PendingPatches::default(),
             }),
         };
         crate::approvals::forward(&runtime.inner);
@@ -260,6 +278,71 @@ impl AgentRuntime {
         }
     }
 
+    /// Changes `key`'s session entry from outside its turns (the gateway's `sessions.patch`),
+    /// through the session's lane, which owns the entry. When no turn holds the session, the
+    /// patch is applied (to the lane's cached copy too) and stored before this returns:
+    /// [`Patched::Stored`]. While a turn runs, it is handed to the lane and this returns at
+    /// once with the entry as it will read ([`Patched::Deferred`]): the turn applies the patch
+    /// to its own copy at its next save, or the lane applies it as soon as the turn lets go of
+    /// the session, so the turn can never save over it. `new_entry` makes the entry of a
+    /// session that does not exist yet (a patch creates it).
+    pub async fn patch_session(
+        &self,
+        key: &SessionKey,
+        patch: SessionPatch,
+        new_entry: impl FnOnce() -> SessionEntry,
+    ) -> Result<Patched, AgentError> {
+        // Registered before looking at the lane: whoever holds the session when it is free
+        // again finds it.
+        self.inner.patches.push(key, Arc::clone(&patch));
+        let state = lock(&self.inner.lanes)
+            .entry(key.clone())
+            .or_insert_with(Lane::idle)
+            .state
+            .clone();
+        let store = &self.inner.store;
+        let Ok(mut guard) = state.clone().try_lock_owned() else {
+            // A turn holds the session. Apply what waits once it lets go, in case its last
+            // save came before the patch.
+            let inner = Arc::clone(&self.inner);
+            let key_for_lane = key.clone();
+            tokio::spawn(async move {
+                let mut guard = state.lock().await;
+                if inner.patches.waiting(&key_for_lane) {
+                    let _ = apply_waiting(&inner, &key_for_lane, &mut guard).await;
+                }
+            });
+            let mut view = store
+                .get_session(key)
+                .await
+                .map_err(|source| AgentError::Store { source })?
+                .unwrap_or_else(new_entry);
+            patch(&mut view);
+            return Ok(Patched::Deferred(view));
+        };
+        if guard.is_none() {
+            let entry = store
+                .get_session(key)
+                .await
+                .map_err(|source| AgentError::Store { source })?
+                .unwrap_or_else(new_entry);
+            let mut entry = entry;
+            self.inner.patches.apply(key, &mut entry);
+            entry.updated_at = crate::transcript::now_ms();
+            store
+                .upsert_session(key, &entry)
+                .await
+                .map_err(|source| AgentError::Store { source })?;
+            return Ok(Patched::Stored(entry));
+        }
+        apply_waiting(&self.inner, key, &mut guard).await?;
+        let entry = guard
+            .as_ref()
+            .map(|session| session.entry.clone())
+            .unwrap_or_else(new_entry);
+        Ok(Patched::Stored(entry))
+    }
+
     /// Calls a tool directly, outside any model turn, in a session of an agent (the
     /// gateway's `POST /tools/invoke`). The tool must pass the same policy chain a turn of that
     /// session applies (without the per-provider steps, as no model is involved): `Ok(None)` when
@@ -325,14 +408,7 @@ impl AgentRuntime {
             now_ms(),
         );
         let mut lanes = lock(&self.inner.lanes);
-        let lane = lanes.entry(key.clone()).or_insert_with(|| Lane {
-            state: Arc::new(tokio::sync::Mutex::new(None)),
-            running: None,
-            pending: VecDeque::new(),
-            queue_mode: None,
-            idle_since: std::time::Instant::now(),
-            pending_after_settle: false,
-        });
+        let lane = lanes.entry(key.clone()).or_insert_with(Lane::idle);
         if lane.running.as_ref().is_some_and(|running| running.settled) {
             // The running turn already announced its outcome: this message answers it and
             // starts as soon as the lane is free, whatever the queue mode.
@@ -496,14 +572,21 @@ impl AgentRuntime {
                 let queue_mode = {
                     let _permit = inner.global.acquire().await;
                     let mut guard = state.lock().await;
-                    run::run_batch(
+                    let queue_mode = run::run_batch(
                         &inner,
                         &mut guard,
                         batch,
                         cancel.clone(),
                         Arc::clone(&steer),
                     )
-                    .await
+                    .await;
+                    // Patches made while the turn ran and after its last save.
+                    if inner.patches.waiting(&key)
+                        && let Err(error) = apply_waiting(&inner, &key, &mut guard).await
+                    {
+                        tracing::error!(session = %key.as_str(), %error, "could not save a patched session");
+                    }
+                    queue_mode
                 };
                 let Some((next, collect_burst, next_cancel, next_steer)) =
                     next_batch(&inner, &key, queue_mode, &steer)
@@ -614,6 +697,54 @@ fn configured_mode(config: &Config, channel: Option<&str>) -> QueueMode {
         Configured::Followup => QueueMode::Followup,
         Configured::SteerBacklog => QueueMode::SteerBacklog,
         Configured::Interrupt => QueueMode::Interrupt,
+    }
+}
+
+/// What [`AgentRuntime::patch_session`] did.
+#[derive(Debug, Clone)]
+pub enum Patched {
+    /// The patched entry is stored.
+    Stored(SessionEntry),
+    /// A turn holds the session; it (or the lane right after it) stores the patch. The entry as
+    /// it will read.
+    Deferred(SessionEntry),
+}
+
+impl Patched {
+    /// The entry as it reads (or will read) with the patch.
+    pub fn entry(&self) -> &SessionEntry {
+        match self {
+            Patched::Stored(entry) | Patched::Deferred(entry) => entry,
+        }
+    }
+}
+
+/// Applies the patches waiting for `key` to the lane's cached session and stores it; with no
+/// cached session, to the stored entry.
+async fn apply_waiting(
+    inner: &Inner,
+    key: &SessionKey,
+    slot: &mut Option<SessionState>,
+) -> Result<(), AgentError> {
+    match slot {
+        Some(session) => session.save(&inner.store, &inner.patches).await,
+        None => {
+            let Some(mut entry) = inner
+                .store
+                .get_session(key)
+                .await
+                .map_err(|source| AgentError::Store { source })?
+            else {
+                return Ok(());
+            };
+            inner.patches.apply(key, &mut entry);
+            entry.updated_at = crate::transcript::now_ms();
+            inner
+                .store
+                .upsert_session(key, &entry)
+                .await
+                .map_err(|source| AgentError::Store { source })
+        }
     }
 }
 

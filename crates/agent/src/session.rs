@@ -5,6 +5,7 @@ use rustyclaw_protocol::{AgentId, SessionEntry, SessionId, SessionKey};
 use rustyclaw_store::Store;
 
 use crate::error::AgentError;
+use crate::session_patch::PendingPatches;
 use crate::transcript::{self, Context, TranscriptWriter, now_ms};
 
 /// A loaded session.
@@ -105,8 +106,14 @@ impl SessionState {
         Ok(())
     }
 
-    /// Stores the entry.
-    pub async fn save(&mut self, store: &Store) -> Result<(), AgentError> {
+    /// Stores the entry, with the patches made to the session from outside since the last save
+    /// applied first (they win over the lane's copy: see [`crate::session_patch`]).
+    pub async fn save(
+        &mut self,
+        store: &Store,
+        patches: &PendingPatches,
+    ) -> Result<(), AgentError> {
+        patches.apply(&self.key, &mut self.entry);
         self.entry.updated_at = now_ms();
         store
             .upsert_session(&self.key, &self.entry)

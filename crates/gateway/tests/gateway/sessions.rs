@@ -495,3 +495,80 @@ async fn read_only_clients_can_read_but_not_change_sessions() {
         .await;
     assert_eq!(denied["error"]["details"]["missingScope"], "operator.write");
 }
+
+#[tokio::test]
+async fn a_session_patched_while_a_turn_runs_keeps_the_patch() {
+    let gateway = Gateway::start().await;
+    let deltas: Vec<String> = (0..20).map(|i| format!("w{i} ")).collect();
+    gateway.fake.push(
+        Turn::text_deltas(deltas)
+            .chunk_delay(std::time::Duration::from_millis(40))
+            .with_usage(rustyclaw_testkit::fake_llm::Usage::new(1234, 56)),
+    );
+    let (mut client, _) = Client::connect(&gateway).await;
+    let key = "agent:main:busy";
+    let ack = client
+        .request(
+            "chat.send",
+            json!({"sessionKey": key, "message": "talk for a while", "idempotencyKey": "busy-run"}),
+        )
+        .await;
+    assert_eq!(ack["ok"], true, "{ack}");
+    gateway
+        .fake
+        .wait_for_requests(1, std::time::Duration::from_secs(10))
+        .await
+        .unwrap();
+
+    // Mid-turn: accepted (not "busy"), and answered with the entry as it will read.
+    let patched = client
+        .request(
+            "sessions.patch",
+            json!({"key": key, "label": "Patched mid-turn", "thinkingLevel": "high"}),
+        )
+        .await;
+    let patched = ok(&patched);
+    assert_eq!(patched["entry"]["label"], "Patched mid-turn");
+
+    client.events_until(|f| is_final(f, "busy-run")).await;
+    // The turn's own saves (its usage, its status) did not undo the patch, nor the patch
+    // theirs.
+    let mut row = Value::Null;
+    for _ in 0..50 {
+        let listed = client.request("sessions.list", json!({})).await;
+        row = ok(&listed)["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["key"] == key)
+            .cloned()
+            .unwrap();
+        if row["status"] == "done" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(row["label"], "Patched mid-turn", "{row}");
+    assert_eq!(row["thinkingLevel"], "high", "{row}");
+    assert!(row["inputTokens"].as_u64().unwrap_or(0) >= 1234, "{row}");
+
+    // And the next turn runs with it: the model is asked with high thinking.
+    gateway.fake.push(Turn::text("Again."));
+    let ack = client
+        .request(
+            "chat.send",
+            json!({"sessionKey": key, "message": "again", "idempotencyKey": "busy-run-2"}),
+        )
+        .await;
+    assert_eq!(ack["ok"], true, "{ack}");
+    client.events_until(|f| is_final(f, "busy-run-2")).await;
+    let listed = client.request("sessions.list", json!({})).await;
+    let row = ok(&listed)["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == key)
+        .cloned()
+        .unwrap();
+    assert_eq!(row["label"], "Patched mid-turn", "{row}");
+}

@@ -1,13 +1,15 @@
 //! `sessions.patch`, `sessions.reset`, `sessions.delete`, `sessions.compact`: owner-only changes
 //! to a session's entry and transcript.
 
+use std::sync::Arc;
+
 use rustyclaw_agent::{Inbound, Op, RunId};
 use rustyclaw_protocol::{SessionEntry, SessionId, SessionKey, SessionKeyKind};
 use rustyclaw_store::TranscriptRetention;
 use serde_json::{Map, Value, json};
 
 use super::super::{Fail, Reply, invalid, unavailable};
-use super::{agent_of, bool_param, changed, entry, key_param, quiesce, stop_and_quiesce};
+use super::{agent_of, bool_param, changed, entry, key_param, stop_and_quiesce};
 use crate::state::{GatewayState, now_ms};
 
 /// Longest label (upstream).
@@ -182,37 +184,28 @@ pub(super) async fn patch(state: &GatewayState, params: &Value) -> Reply {
             }
         }
     }
-    quiesce(state, &key)?;
-    let current = match entry(state, &key).await? {
-        Some(current) => current,
-        None => fresh_entry()?,
-    };
-    let mut json = match serde_json::to_value(&current) {
-        Ok(Value::Object(map)) => map,
-        _ => return Err(unavailable(METHOD, &"the session entry is not an object")),
-    };
-    for (name, value) in changes {
-        if value.is_null() {
-            json.remove(&name);
-        } else {
-            json.insert(name, value);
-        }
+    // Applied by the session's lane, which owns the entry: at once when no turn runs, else
+    // by the turn itself, so neither overwrites the other.
+    let fields = Arc::new(Fields { changes, model });
+    if let Err(error) = fields.applied_to(&fresh_entry()?) {
+        return Err(invalid(format!("invalid {METHOD} params: {error}")));
     }
-    match model {
-        Some(Some((provider, id))) => {
-            json.insert("providerOverride".into(), json!(provider));
-            json.insert("modelOverride".into(), json!(id));
-        }
-        Some(None) => {
-            json.remove("providerOverride");
-            json.remove("modelOverride");
-        }
-        None => {}
-    }
-    json.insert("updatedAt".into(), json!(now()));
-    let patched: SessionEntry = serde_json::from_value(Value::Object(json))
-        .map_err(|e| invalid(format!("invalid {METHOD} params: {e}")))?;
-    save(state, &key, &patched).await?;
+    let apply = Arc::clone(&fields);
+    let patch: rustyclaw_agent::SessionPatch = Arc::new(
+        move |entry: &mut SessionEntry| match apply.applied_to(entry) {
+            Ok(patched) => *entry = patched,
+            Err(error) => tracing::error!(%error, "a validated session patch did not apply"),
+        },
+    );
+    let fallback = fresh_entry()?;
+    let patched = state
+        .0
+        .runtime
+        .patch_session(&key, patch, move || fallback)
+        .await
+        .map_err(|e| unavailable("saving the session", &e))?
+        .entry()
+        .clone();
     changed::emit(state, &key, "patch").await;
     let mut result = json!({
         "ok": true,
@@ -228,6 +221,44 @@ pub(super) async fn patch(state: &GatewayState, params: &Value) -> Reply {
             json!({"modelProvider": plan.primary.provider, "model": plan.primary.id});
     }
     Ok(result)
+}
+
+/// The validated fields of a `sessions.patch`.
+struct Fields {
+    /// Entry fields to set (`null` removes).
+    changes: Map<String, Value>,
+    /// `Some(Some((provider, model)))` sets the model override, `Some(None)` clears it.
+    model: Option<Option<(String, String)>>,
+}
+
+impl Fields {
+    /// `entry` with the fields set.
+    fn applied_to(&self, entry: &SessionEntry) -> Result<SessionEntry, String> {
+        let mut json = match serde_json::to_value(entry) {
+            Ok(Value::Object(map)) => map,
+            _ => return Err("the session entry is not an object".to_owned()),
+        };
+        for (name, value) in &self.changes {
+            if value.is_null() {
+                json.remove(name);
+            } else {
+                json.insert(name.clone(), value.clone());
+            }
+        }
+        match &self.model {
+            Some(Some((provider, id))) => {
+                json.insert("providerOverride".into(), json!(provider));
+                json.insert("modelOverride".into(), json!(id));
+            }
+            Some(None) => {
+                json.remove("providerOverride");
+                json.remove("modelOverride");
+            }
+            None => {}
+        }
+        json.insert("updatedAt".into(), json!(now()));
+        serde_json::from_value(Value::Object(json)).map_err(|e| e.to_string())
+    }
 }
 
 fn type_error(method: &str, name: &str, expected: &str) -> Fail {
