@@ -292,11 +292,14 @@ mod tests {
     async fn bootstrap_files_that_are_devices_or_fifos_are_marked_not_read() {
         let dir = tempfile::tempdir().unwrap();
         std::os::unix::fs::symlink("/dev/zero", dir.path().join("AGENTS.md")).unwrap();
-        let fifo = std::process::Command::new("mkfifo")
-            .arg(dir.path().join("SOUL.md"))
-            .status()
-            .unwrap();
-        assert!(fifo.success());
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &dir.path().join("SOUL.md"),
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
         std::fs::write(dir.path().join("USER.md"), "Name: Ada").unwrap();
         let files = tokio::time::timeout(
             std::time::Duration::from_secs(10),

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use rustyclaw_agent::{EventKind, Op, RunStatus};
 use rustyclaw_testkit::fake_llm::{FakeLlm, ToolCall, Turn, Usage};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::harness::Harness;
 
@@ -138,28 +138,53 @@ async fn a_tool_round_trip_writes_reads_and_runs() {
 #[tokio::test]
 async fn parallel_calls_all_run_and_are_answered_in_order() {
     let fake = FakeLlm::start().await.unwrap();
+    // Each command prints when it started and ended (ns); overlapping spans prove the calls
+    // ran at the same time, however loaded the machine is.
+    let span =
+        |name: &str| format!("echo {name} $(date +%s%N); sleep 0.3; echo {name} $(date +%s%N)");
     fake.push(Turn::tool_calls([
-        ToolCall::new("call_a", "exec", json!({"command": "sleep 0.3; echo A"})),
-        ToolCall::new("call_b", "exec", json!({"command": "sleep 0.3; echo B"})),
+        ToolCall::new("call_a", "exec", json!({"command": span("A")})),
+        ToolCall::new("call_b", "exec", json!({"command": span("B")})),
     ]));
     fake.push(Turn::text("Both done."));
     let mut h = Harness::start(&fake).await;
-    let started = std::time::Instant::now();
     let (outcome, _) = h.send("run both").await;
     assert_eq!(outcome.status, RunStatus::Done, "{:?}", outcome.error);
-    assert!(
-        started.elapsed() < Duration::from_millis(550),
-        "calls ran concurrently: {:?}",
-        started.elapsed()
-    );
     let second = fake.requests()[1].body.clone().unwrap();
     let messages = second["messages"].as_array().unwrap();
-    let results: Vec<&str> = messages
+    let tool_messages: Vec<&Value> = messages.iter().filter(|m| m["role"] == "tool").collect();
+    let results: Vec<&str> = tool_messages
         .iter()
-        .filter(|m| m["role"] == "tool")
         .map(|m| m["tool_call_id"].as_str().unwrap())
         .collect();
     assert_eq!(results, ["call_a", "call_b"]);
+    let span_of = |message: &Value, name: &str| -> (u128, u128) {
+        let text = match &message["content"] {
+            Value::String(text) => text.clone(),
+            blocks => blocks
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|b| b["text"].as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        };
+        let stamps: Vec<u128> = text
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .collect::<Vec<_>>()
+            .windows(2)
+            .filter(|pair| pair[0] == name)
+            .filter_map(|pair| pair[1].parse().ok())
+            .collect();
+        assert_eq!(stamps.len(), 2, "{text}");
+        (stamps[0], stamps[1])
+    };
+    let (a_start, a_end) = span_of(tool_messages[0], "A");
+    let (b_start, b_end) = span_of(tool_messages[1], "B");
+    assert!(
+        a_start < b_end && b_start < a_end,
+        "the calls ran one after the other: A {a_start}..{a_end}, B {b_start}..{b_end}"
+    );
     fake.assert_no_violations().unwrap();
 }
 

@@ -337,20 +337,17 @@ async fn turning_the_sandbox_off_is_announced_to_operators_and_audited() {
 /// `rustyclaw gateway call health` with `token`, run as the unprivileged user `nobody` (uid
 /// 65534) in a home of its own; returns whether it succeeded and its stderr.
 async fn call_as_nobody(home: &std::path::Path, url: &str, token: &str) -> (bool, String) {
-    let out = tokio::process::Command::new("setpriv")
+    let out = rustyclaw_testkit::RustyClaw::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
         .arg(env!("CARGO_BIN_EXE_rustyclaw"))
         .args(["gateway", "call", "health", "--url", url, "--token", token])
-        .env_clear()
         .env("HOME", home)
-        .env("PATH", "/usr/bin:/bin")
-        .output()
+        .env("OPENCLAW_STATE_DIR", home.join(".openclaw"))
+        .current_dir(home)
+        .run()
         .await
         .expect("setpriv runs (the tests run as root)");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    (out.success(), out.stderr_str().into_owned())
 }
 
 #[tokio::test]
