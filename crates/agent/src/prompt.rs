@@ -294,7 +294,7 @@ mod tests {
         std::os::unix::fs::symlink("/dev/zero", dir.path().join("AGENTS.md")).unwrap();
         rustix::fs::mknodat(
             rustix::fs::CWD,
-            &dir.path().join("SOUL.md"),
+            dir.path().join("SOUL.md"),
             rustix::fs::FileType::Fifo,
             rustix::fs::Mode::from_raw_mode(0o600),
             0,
