@@ -4,16 +4,15 @@
 //! `/approve` is handled the moment it is submitted instead of waiting in the session's queue:
 //! the turn it would answer is the one holding the lane, blocked on that very approval.
 
-use std::sync::{Arc, Weak};
+use std::ops::ControlFlow;
 
 use rustyclaw_protocol::SessionKey;
 use rustyclaw_tools::approvals::{ApprovalBroker, ApprovalEvent, Decision};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::directives::{self, Directive, DirectiveError};
-use crate::event::{Event, EventKind};
+use crate::event::EventKind;
 use crate::op::Inbound;
-use crate::runtime::Inner;
 
 /// Resolves a request for `/approve` and says what happened, in upstream's words.
 pub(crate) fn answer(
@@ -55,15 +54,18 @@ fn resolver(inbound: &Inbound) -> String {
     )
 }
 
-/// Forwards broker events to the runtime's event stream as events of the run that is waiting
-/// in the request's session, until the runtime is gone.
-pub(crate) fn forward(inner: &Arc<Inner>) {
+/// Forwards `broker`'s events to `deliver` as event kinds with the request's session (`None`
+/// when it names none), until `deliver` breaks (the runtime is gone) or the broker closes. The
+/// runtime's `deliver` hands each to the run waiting in that session.
+pub(crate) fn forward<F>(broker: &ApprovalBroker, mut deliver: F)
+where
+    F: FnMut(Option<SessionKey>, EventKind) -> ControlFlow<()> + Send + 'static,
+{
     let Ok(handle) = tokio::runtime::Handle::try_current() else {
         tracing::warn!("no Tokio runtime: approval requests will not appear as run events");
         return;
     };
-    let mut events = inner.tool_services.approvals().broker.subscribe();
-    let weak: Weak<Inner> = Arc::downgrade(inner);
+    let mut events = broker.subscribe();
     handle.spawn(async move {
         loop {
             let event = match events.recv().await {
@@ -73,9 +75,6 @@ pub(crate) fn forward(inner: &Arc<Inner>) {
                     continue;
                 }
                 Err(RecvError::Closed) => return,
-            };
-            let Some(inner) = weak.upgrade() else {
-                return;
             };
             let (session, kind) = match event {
                 ApprovalEvent::Requested(r) => (
@@ -87,15 +86,9 @@ pub(crate) fn forward(inner: &Arc<Inner>) {
                     EventKind::ApprovalResolved(Box::new(r)),
                 ),
             };
-            let Some(key) = session.and_then(|k| SessionKey::parse(&k).ok()) else {
-                continue;
-            };
-            if let Some(run_id) = inner.running_run(&key) {
-                inner.publish(Event {
-                    run_id,
-                    session_key: key,
-                    kind,
-                });
+            let key = session.and_then(|k| SessionKey::parse(&k).ok());
+            if deliver(key, kind).is_break() {
+                return;
             }
         }
     });

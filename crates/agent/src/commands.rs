@@ -2,6 +2,8 @@
 //! data behind the gateway's `commands.list`. The parser is [`crate::directives`]; a test keeps
 //! the two in step.
 
+use crate::thinking::THINKING_LEVELS;
+
 /// One argument of a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CommandArg {
@@ -30,7 +32,6 @@ pub struct CommandInfo {
     pub args: &'static [CommandArg],
 }
 
-const THINKING: &[&str] = &["off", "minimal", "low", "medium", "high", "xhigh"];
 const QUEUE: &[&str] = &["collect", "followup", "steer", "steer-backlog", "interrupt"];
 const VERBOSE: &[&str] = &["on", "off", "full"];
 const DECISIONS: &[&str] = &["allow-once", "allow-always", "deny"];
@@ -72,7 +73,7 @@ pub const COMMANDS: &[CommandInfo] = &[
             name: "level",
             description: "Thinking level.",
             required: false,
-            choices: THINKING,
+            choices: THINKING_LEVELS,
         }],
     },
     CommandInfo {

@@ -11,12 +11,12 @@ use rustyclaw_protocol::transcript::{
 };
 use rustyclaw_providers::{ModelRequest, ModelSpec, ProviderError};
 
+use crate::clock::now_ms;
 use crate::error::AgentError;
 use crate::event::EventKind;
 use crate::models::{ModelPlan, OpenError};
-use crate::run::Turn;
 use crate::session::SessionState;
-use crate::transcript::now_ms;
+use crate::turn::{Turn, read_stream, reply_text};
 
 /// Tokens kept free for the reply and tool results (capped at a quarter of the window).
 const RESERVE_TOKENS: u64 = 16_384;
@@ -169,7 +169,7 @@ pub(crate) async fn compact(
         ))],
     );
     let opened = match turn
-        .inner
+        .services
         .models
         .open(plan, &request, &turn.cancel, &|kind| turn.emit(kind))
         .await
@@ -182,7 +182,7 @@ pub(crate) async fn compact(
             });
         }
     };
-    let (collected, failure) = crate::turn_loop::read_stream(turn, opened.stream, false).await;
+    let (collected, failure) = read_stream(turn, opened.stream, false).await;
     match failure {
         None => {}
         Some(ProviderError::Aborted) => return Ok(None),
@@ -193,7 +193,7 @@ pub(crate) async fn compact(
         }
     }
     let (message, _) = collected.finish(&opened.spec, now_ms(), None);
-    let summary = crate::run::reply_text(&message).unwrap_or_default();
+    let summary = reply_text(&message).unwrap_or_default();
     if summary.is_empty() {
         return Err(AgentError::Model {
             detail: "compaction failed: the model returned an empty summary".into(),
@@ -202,7 +202,7 @@ pub(crate) async fn compact(
     let body = EntryBody::Compaction(CompactionEntry::new(summary, first_kept, tokens_before));
     let ids = state
         .writer
-        .append(&turn.inner.store, vec![body.clone()])
+        .append(&turn.services.store, vec![body.clone()])
         .await?;
     if let Some(id) = ids.first() {
         state.context.apply(id, &body);

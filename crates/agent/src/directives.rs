@@ -9,6 +9,8 @@ use rustyclaw_protocol::session_entry::QueueMode;
 use rustyclaw_protocol::{ThinkingLevel, VerboseLevel};
 use rustyclaw_tools::approvals::Decision;
 
+use crate::thinking::parse_thinking;
+
 /// A parsed directive.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Directive {
@@ -51,7 +53,7 @@ pub struct Parsed {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DirectiveError {
     /// `/think` with an unknown level.
-    #[error("unknown thinking level {0:?}; use off, minimal, low, medium, high or xhigh")]
+    #[error("unknown thinking level {0:?}; use {levels}", levels = crate::thinking::level_list())]
     ThinkingLevel(String),
     /// `/queue` with an unknown mode.
     #[error("unknown queue mode {0:?}; use collect, followup, steer, steer-backlog or interrupt")]
@@ -62,19 +64,6 @@ pub enum DirectiveError {
     /// `/approve` without an id and a decision.
     #[error("Usage: /approve <id> allow-once|allow-always|deny")]
     ApproveUsage,
-}
-
-/// Parses a thinking level with OpenClaw's aliases.
-pub fn parse_thinking(word: &str) -> Option<ThinkingLevel> {
-    Some(match word.to_ascii_lowercase().as_str() {
-        "off" | "none" => ThinkingLevel::Off,
-        "minimal" | "min" => ThinkingLevel::Minimal,
-        "low" => ThinkingLevel::Low,
-        "medium" | "med" | "on" => ThinkingLevel::Medium,
-        "high" | "highest" => ThinkingLevel::High,
-        "xhigh" | "x-high" | "max" => ThinkingLevel::Xhigh,
-        _ => return None,
-    })
 }
 
 fn parse_queue(word: &str) -> Option<QueueMode> {

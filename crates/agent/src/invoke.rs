@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::AgentError;
-use crate::runtime::Inner;
+use crate::services::Services;
 use crate::session::SessionState;
 use crate::{status, tool_policy};
 
@@ -40,7 +40,7 @@ pub struct ToolInvocation {
 /// Runs the invocation; `Ok(None)` when the session's tool policy does not offer that tool (or
 /// no such tool exists).
 pub(crate) async fn invoke(
-    inner: &Inner,
+    services: &Services,
     call: ToolInvocation,
 ) -> Result<Option<ToolResult>, AgentError> {
     let ToolInvocation {
@@ -52,7 +52,7 @@ pub(crate) async fn invoke(
         dry_run,
     } = call;
     let (agent_id, key, name) = (&agent_id, &key, name.as_str());
-    let agents = &inner.config.agents;
+    let agents = &services.config.agents;
     let Some(agent) = agents.get(agent_id.as_str()) else {
         return Err(AgentError::UnknownAgent {
             agent: agent_id.as_str().to_owned(),
@@ -65,13 +65,13 @@ pub(crate) async fn invoke(
         });
     };
     // No model answers a direct call, so the per-provider steps of the chain are skipped.
-    let allowed = tool_policy::effective_tools(&inner.config, &inner.tools, agent, key, None)
+    let allowed = tool_policy::effective_tools(&services.config, &services.tools, agent, key, None)
         .into_iter()
         .any(|t| t.name == name && t.verdict == Verdict::Allowed);
     if !allowed {
         return Ok(None);
     }
-    let schema = inner
+    let schema = services
         .tools
         .specs()
         .into_iter()
@@ -91,18 +91,19 @@ pub(crate) async fn invoke(
         .with_details(json!({"dryRun": true, "tool": name, "args": args})))));
     }
     let cwd = agent.workspace.display().to_string();
-    let state = SessionState::load_or_create(&inner.store, key, agent_id, None, None, &cwd).await?;
+    let state =
+        SessionState::load_or_create(&services.store, key, agent_id, None, None, &cwd).await?;
     let (sandbox, workspace) = SessionSandbox::for_session(
         &agent.sandbox,
         &agent.id,
         key.as_str(),
         &agent.workspace,
-        inner.tool_services.sandbox(),
+        services.tool_services.sandbox(),
     )
     .map_err(|e| AgentError::Internal {
         detail: format!("cannot create the sandbox's scratch workspace: {e}"),
     })?;
-    let model = inner
+    let model = services
         .models
         .plan(agent, &state.entry)
         .ok()
@@ -113,10 +114,10 @@ pub(crate) async fn invoke(
         sandbox,
         agent_id: agent_id.clone(),
         cancel: CancellationToken::new(),
-        services: Arc::clone(&inner.tool_services),
-        status: status::snapshot(&inner.config, &state, model.as_ref()),
+        services: Arc::clone(&services.tool_services),
+        status: status::snapshot(&services.config, &state, model.as_ref()),
     };
-    let Some(result) = inner.tools.call(name, args, &cx).await else {
+    let Some(result) = services.tools.call(name, args, &cx).await else {
         return Ok(None);
     };
     // A tool's session changes (the model override of `session_status`) are applied by a turn

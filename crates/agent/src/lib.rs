@@ -16,6 +16,7 @@
 //!   turns are summarised into a `compaction` entry.
 
 mod approvals;
+mod clock;
 mod commands;
 mod compaction;
 mod directives;
@@ -26,22 +27,26 @@ mod invoke;
 mod models;
 mod op;
 mod prompt;
+mod publish;
 mod run;
 mod run_ledger;
 mod run_watch;
 mod runtime;
+mod services;
 mod session;
 mod session_patch;
 mod settings;
 mod status;
 mod text;
+mod thinking;
 mod tool_calls;
 mod tool_policy;
 mod transcript;
+mod turn;
 mod turn_loop;
 
 pub use commands::{COMMANDS, CommandArg, CommandInfo};
-pub use directives::{Directive, DirectiveError, parse as parse_directive, parse_thinking};
+pub use directives::{Directive, DirectiveError, parse as parse_directive};
 pub use error::AgentError;
 pub use event::{Event, EventKind, RunId, RunOutcome, RunStatus};
 pub use invoke::ToolInvocation;
@@ -51,4 +56,5 @@ pub use prompt::{PromptInputs, WorkspaceFile, build as build_system_prompt};
 pub use run_watch::RunEvents;
 pub use runtime::{AgentRuntime, Patched, RuntimeParts};
 pub use session_patch::SessionPatch;
+pub use thinking::{THINKING_LEVELS, parse_thinking};
 pub use tool_policy::effective_tools;

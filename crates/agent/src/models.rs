@@ -181,7 +181,7 @@ impl Models {
 
     /// Loads cooldowns recorded by earlier processes, and remembers the store for new ones.
     pub async fn attach_store(&mut self, store: Store) {
-        let now = u64::try_from(crate::transcript::now_ms()).unwrap_or(0);
+        let now = u64::try_from(crate::clock::now_ms()).unwrap_or(0);
         match store.active_cooldowns(now).await {
             Ok(rows) => {
                 self.cooldowns = Cooldowns::restore(

@@ -1,25 +1,26 @@
 //! One turn of a session: directives, the model ↔ tools loop, persistence, the outcome.
+//!
+//! A session's lane (in the runtime) calls [`run_batch`] and announces the outcome it
+//! returns; nothing here reaches back into the runtime.
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use rustyclaw_protocol::session_entry::{QueueMode, RunStatus as EntryRunStatus};
 use rustyclaw_protocol::transcript::{
-    AgentMessage, AssistantMessage, EntryBody, MessageContent, MessageEntry, ModelChangeEntry,
-    ResetEntry, ThinkingLevelChangeEntry, Usage, UserMessage,
+    EntryBody, ModelChangeEntry, ResetEntry, ThinkingLevelChangeEntry,
 };
-use rustyclaw_protocol::{SessionKey, ThinkingLevel};
 use tokio_util::sync::CancellationToken;
 
+use crate::clock::now_ms;
 use crate::compaction;
 use crate::directives::{self, Directive};
 use crate::error::AgentError;
-use crate::event::{Event, EventKind, RunId, RunOutcome, RunStatus};
+use crate::event::{EventKind, RunId, RunOutcome, RunStatus};
 use crate::op::Inbound;
-use crate::runtime::Inner;
+use crate::services::Services;
 use crate::session::SessionState;
-use crate::transcript::now_ms;
-use crate::{settings, turn_loop};
+use crate::turn::{Turn, user_message};
+use crate::{settings, thinking, turn_loop};
 
 /// Messages handled as one turn (several when `collect` coalesced a burst).
 pub(crate) struct Batch {
@@ -75,151 +76,32 @@ impl Batch {
     }
 }
 
-/// Everything a turn needs, bundled so helpers take one argument.
-pub(crate) struct Turn<'a> {
-    pub(crate) inner: &'a Inner,
-    run_id: RunId,
-    pub(crate) key: SessionKey,
-    pub(crate) cancel: CancellationToken,
-    pub(crate) steer: Arc<Mutex<Vec<Inbound>>>,
-    /// Runs of messages steered into this turn: they end when it ends, with its outcome.
-    pub(crate) steered: Vec<RunId>,
-    started: Instant,
-    pub(crate) usage: Usage,
-    pub(crate) last_model: Option<String>,
+/// How a batch ended: the outcome every run it answered gets, for the lane to announce once it
+/// has marked its turn settled, and the session's queue mode afterwards so the lane can
+/// schedule what waits.
+pub(crate) struct Ended {
+    pub outcome: RunOutcome,
+    /// Every run the turn answered: the batch's, then those steered into it.
+    pub run_ids: Vec<RunId>,
+    pub queue_mode: Option<QueueMode>,
 }
 
-impl Turn<'_> {
-    /// The run this turn answers.
-    pub(crate) fn run_id(&self) -> &RunId {
-        &self.run_id
-    }
-
-    pub(crate) fn emit(&self, kind: EventKind) {
-        self.inner.publish(Event {
-            run_id: self.run_id.clone(),
-            session_key: self.key.clone(),
-            kind,
-        });
-    }
-
-    /// Appends entries and announces them, in that order.
-    pub(crate) async fn append(
-        &self,
-        state: &mut SessionState,
-        bodies: Vec<EntryBody>,
-    ) -> Result<(), AgentError> {
-        let described: Vec<(&'static str, Option<String>)> = bodies
-            .iter()
-            .map(|b| {
-                let role = match b {
-                    EntryBody::Message(m) => Some(m.message.role().to_owned()),
-                    _ => None,
-                };
-                (b.type_name(), role)
-            })
-            .collect();
-        let ids = state
-            .writer
-            .append(&self.inner.store, bodies.clone())
-            .await?;
-        for ((id, body), (entry_type, role)) in ids.iter().zip(bodies.iter()).zip(described) {
-            state.context.apply(id, body);
-            self.emit(EventKind::EntryAppended {
-                entry_id: id.as_str().to_owned(),
-                entry_type,
-                role,
-            });
-        }
-        Ok(())
-    }
-
-    pub(crate) fn outcome(
-        &self,
-        state: &SessionState,
-        status: RunStatus,
-        reply: Option<String>,
-        error: Option<String>,
-    ) -> RunOutcome {
-        self.outcome_in(state.entry.session_id.as_str(), status, reply, error)
-    }
-
-    /// The outcome of a turn stopped by an abort (or its time limit, decided by the caller).
-    pub(crate) fn aborted(&self, state: &SessionState, reply: Option<String>) -> RunOutcome {
-        self.outcome(state, RunStatus::Aborted, reply, Some("aborted".into()))
-    }
-
-    fn outcome_in(
-        &self,
-        session_id: &str,
-        status: RunStatus,
-        reply: Option<String>,
-        error: Option<String>,
-    ) -> RunOutcome {
-        RunOutcome {
-            status,
-            reply,
-            error,
-            usage: self.usage.clone(),
-            model: self.last_model.clone(),
-            session_id: session_id.to_owned(),
-            duration_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        }
-    }
-}
-
-pub(crate) fn add_usage(total: &mut Usage, more: &Usage) {
-    total.input += more.input;
-    total.output += more.output;
-    total.cache_read += more.cache_read;
-    total.cache_write += more.cache_write;
-    total.total_tokens += more.total_tokens;
-    total.cost.input += more.cost.input;
-    total.cost.output += more.cost.output;
-    total.cost.cache_read += more.cost.cache_read;
-    total.cost.cache_write += more.cost.cache_write;
-    total.cost.total += more.cost.total;
-}
-
-/// The reply text of an assistant message; `None` for `NO_REPLY` or no text.
-pub(crate) fn reply_text(message: &AssistantMessage) -> Option<String> {
-    let text = crate::text::text_blocks(&message.content, "");
-    let trimmed = text.trim();
-    if trimmed.is_empty() || trimmed.eq_ignore_ascii_case("NO_REPLY") {
-        None
-    } else {
-        Some(trimmed.to_owned())
-    }
-}
-
-pub(crate) fn user_message(text: String) -> EntryBody {
-    EntryBody::Message(MessageEntry::new(AgentMessage::User(UserMessage::new(
-        MessageContent::Text(text),
-        now_ms(),
-    ))))
-}
-
-/// Runs one batch on a locked lane; returns the session's queue mode afterwards so the lane
-/// can schedule what waits.
+/// Runs one batch on a locked lane.
 pub(crate) async fn run_batch(
-    inner: &Inner,
+    services: &Services,
     slot: &mut Option<SessionState>,
     batch: Batch,
     cancel: CancellationToken,
     steer: Arc<Mutex<Vec<Inbound>>>,
-) -> Option<QueueMode> {
+) -> Option<Ended> {
     let first = batch.first().cloned()?;
-    let mut turn = Turn {
-        inner,
-        run_id: batch.run_id.clone(),
-        key: first.session_key.clone(),
+    let mut turn = Turn::new(
+        services,
+        batch.run_id.clone(),
+        first.session_key.clone(),
         cancel,
         steer,
-        steered: Vec::new(),
-        started: Instant::now(),
-        usage: Usage::default(),
-        last_model: None,
-    };
+    );
     let outcome = match drive(&mut turn, slot, &batch, &first).await {
         Ok(outcome) => outcome,
         Err(error) => {
@@ -240,17 +122,13 @@ pub(crate) async fn run_batch(
             turn.outcome_in(session_id, RunStatus::Failed, None, Some(error.to_string()))
         }
     };
-    // Settled before the outcome goes out: a client that answers the reply at once must find
-    // a turn that is over, not one still collecting a burst.
-    inner.settle(&turn.key, &batch.run_id);
-    for run_id in batch.run_ids.iter().chain(&turn.steered) {
-        inner.publish(Event {
-            run_id: run_id.clone(),
-            session_key: turn.key.clone(),
-            kind: EventKind::Finished(Box::new(outcome.clone())),
-        });
-    }
-    slot.as_ref().and_then(|s| s.entry.queue_mode.clone())
+    let mut run_ids = batch.run_ids;
+    run_ids.append(&mut turn.steered);
+    Some(Ended {
+        outcome,
+        run_ids,
+        queue_mode: slot.as_ref().and_then(|s| s.entry.queue_mode.clone()),
+    })
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {
@@ -270,8 +148,8 @@ async fn drive(
     batch: &Batch,
     first: &Inbound,
 ) -> Result<RunOutcome, AgentError> {
-    let inner = turn.inner;
-    let agent = inner
+    let services = turn.services;
+    let agent = services
         .config
         .agents
         .get(first.agent_id.as_str())
@@ -283,7 +161,7 @@ async fn drive(
     if slot.is_none() {
         *slot = Some(
             SessionState::load_or_create(
-                &inner.store,
+                &services.store,
                 &first.session_key,
                 &first.agent_id,
                 first.session_id.as_deref(),
@@ -317,7 +195,7 @@ async fn drive(
             match directive {
                 Directive::New => {
                     state.start_over(&cwd)?;
-                    state.save(&inner.store, &inner.patches).await?;
+                    state.save(&services.store, &services.patches).await?;
                     if parsed.text.trim().is_empty() {
                         let notice = "Started a new session.".to_owned();
                         turn.emit(EventKind::Notice {
@@ -330,7 +208,7 @@ async fn drive(
                     turn.append(state, vec![EntryBody::Reset(ResetEntry::new(None))])
                         .await?;
                     state.entry.total_tokens = Some(0);
-                    state.save(&inner.store, &inner.patches).await?;
+                    state.save(&services.store, &services.patches).await?;
                     if parsed.text.trim().is_empty() {
                         let notice = "Session reset; the conversation starts fresh.".to_owned();
                         turn.emit(EventKind::Notice {
@@ -343,7 +221,7 @@ async fn drive(
                     thinking_once = Some(level);
                 }
                 Directive::Compact(instructions) => {
-                    let plan = inner.models.plan(agent, &state.entry)?;
+                    let plan = services.models.plan(agent, &state.entry)?;
                     let notice = match compaction::compact(
                         turn,
                         state,
@@ -358,7 +236,7 @@ async fn drive(
                         Ok(None) => "Nothing to compact yet.".to_owned(),
                         Err(e) => format!("Compaction failed: {e}"),
                     };
-                    state.save(&inner.store, &inner.patches).await?;
+                    state.save(&services.store, &services.patches).await?;
                     turn.emit(EventKind::Notice {
                         text: notice.clone(),
                     });
@@ -366,7 +244,7 @@ async fn drive(
                 }
                 other => {
                     let notice = settings::apply(turn, state, agent, other).await?;
-                    state.save(&inner.store, &inner.patches).await?;
+                    state.save(&services.store, &services.patches).await?;
                     turn.emit(EventKind::Notice {
                         text: notice.clone(),
                     });
@@ -377,10 +255,10 @@ async fn drive(
         }
     }
 
-    let plan = inner.models.plan(agent, &state.entry)?;
+    let plan = services.models.plan(agent, &state.entry)?;
     let thinking = thinking_once
         .or_else(|| state.entry.thinking_level.clone())
-        .unwrap_or_else(|| config_thinking(&inner.config));
+        .unwrap_or_else(|| thinking::configured(&services.config));
     turn.emit(EventKind::Started {
         session_id: state.entry.session_id.as_str().to_owned(),
         model: plan.primary.reference(),
@@ -405,9 +283,9 @@ async fn drive(
     state.entry.status = Some(EntryRunStatus::Running);
     state.entry.started_at = Some(now_ms());
     turn.append(state, bodies).await?;
-    state.save(&inner.store, &inner.patches).await?;
+    state.save(&services.store, &services.patches).await?;
 
-    let timeout = inner.config.agents.defaults.timeout;
+    let timeout = services.config.agents.defaults.timeout;
     let deadline = tokio::time::Instant::now() + timeout;
     let timer_cancel = turn.cancel.clone();
     let timed_out = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -428,16 +306,8 @@ async fn drive(
         ));
     }
     finish_entry(state, &outcome);
-    state.save(&inner.store, &inner.patches).await?;
+    state.save(&services.store, &services.patches).await?;
     Ok(outcome)
-}
-
-pub(crate) fn config_thinking(config: &rustyclaw_config::Config) -> ThinkingLevel {
-    // Both enums serialise to OpenClaw's level names.
-    serde_json::to_value(config.agents.defaults.thinking_default)
-        .ok()
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or(ThinkingLevel::Off)
 }
 
 fn finish_entry(state: &mut SessionState, outcome: &RunOutcome) {

@@ -2,6 +2,7 @@
 //! [`Event`]s. Per-session lanes run one turn at a time; a semaphore caps runs across sessions.
 
 use std::collections::{HashMap, VecDeque};
+use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use rustyclaw_config::Config;
@@ -13,20 +14,18 @@ use rustyclaw_tools::{ToolRegistry, ToolServices};
 use tokio::sync::{Semaphore, broadcast, oneshot};
 use tokio_util::sync::CancellationToken;
 
+use crate::clock::now_ms;
 use crate::error::AgentError;
 use crate::event::{Event, EventKind, RunId, RunOutcome, RunStatus};
 use crate::models::Models;
 use crate::op::{Inbound, Op};
+use crate::publish::Publisher;
 use crate::run::{self, Batch};
 use crate::run_ledger;
-use crate::run_watch::{RunEvents, RunWatchers};
+use crate::run_watch::RunEvents;
+use crate::services::Services;
 use crate::session::SessionState;
 use crate::session_patch::{PendingPatches, SessionPatch};
-use crate::transcript::now_ms;
-
-/// Events buffered per subscriber before a slow one starts losing them (it is told how many
-/// it missed by `broadcast`'s `Lagged`).
-const EVENT_BUFFER: usize = 8_192;
 
 /// What the runtime is built from.
 pub struct RuntimeParts {
@@ -44,23 +43,11 @@ pub struct RuntimeParts {
     pub host_name: String,
 }
 
-pub(crate) struct Inner {
-    pub config: Arc<Config>,
-    pub store: Store,
-    pub models: Models,
-    pub tools: ToolRegistry,
-    pub tool_services: Arc<ToolServices>,
-    pub events: broadcast::Sender<Event>,
-    /// Host name for the prompt's runtime line.
-    pub host_name: String,
+/// The runtime's state: the services it lends to turns, and the lanes only it sees.
+struct Inner {
+    services: Services,
     lanes: Mutex<HashMap<SessionKey, Lane>>,
     global: Semaphore,
-    /// Who waits for which run ([`AgentRuntime::watch_run`], [`AgentRuntime::follow_run`]).
-    run_watchers: RunWatchers,
-    /// This process as the owner of the runs it records in the store's run ledger.
-    ledger_owner: String,
-    /// Changes to session entries made from outside their turns, waiting for their lanes.
-    pub patches: PendingPatches,
 }
 
 /// A session's lane: the cached session, the running turn and what waits behind it.
@@ -97,27 +84,14 @@ impl Lane {
 const CACHED_IDLE_SESSIONS: usize = 256;
 
 impl Inner {
-    /// Sends `event` to every subscriber and, when it ends a run, its outcome to whoever
-    /// watches that run. Every event of the runtime goes through here.
-    pub(crate) fn publish(&self, event: Event) {
-        if let EventKind::Finished(outcome) = &event.kind {
-            self.store.record_run_ended(
-                &event.run_id.0,
-                event.session_key.as_str(),
-                &self.ledger_owner,
-                run_ledger::state_of(outcome.status),
-                outcome.error.as_deref(),
-                outcome.reply.as_deref(),
-                now_ms(),
-            );
-        }
-        self.run_watchers.deliver(&event.run_id, &event.kind);
-        let _ = self.events.send(event);
+    /// Sends `event` out (see [`Publisher::publish`]).
+    fn publish(&self, event: Event) {
+        self.services.events.publish(event);
     }
 
     /// Marks `run_id`, the turn holding `key`'s lane, as settled: its outcome is about to be
     /// announced, so a message arriving from now on is a reply to it, not part of a burst.
-    pub(crate) fn settle(&self, key: &SessionKey, run_id: &RunId) {
+    fn settle(&self, key: &SessionKey, run_id: &RunId) {
         if let Some(running) = lock(&self.lanes)
             .get_mut(key)
             .and_then(|lane| lane.running.as_mut())
@@ -127,8 +101,29 @@ impl Inner {
         }
     }
 
+    /// Announces how the turn of `batch_run` on `key`'s lane ended, to every run it answered,
+    /// and returns the session's queue mode afterwards.
+    fn announce(
+        &self,
+        key: &SessionKey,
+        batch_run: &RunId,
+        ended: run::Ended,
+    ) -> Option<QueueMode> {
+        // Settled before the outcome goes out: a client that answers the reply at once must
+        // find a turn that is over, not one still collecting a burst.
+        self.settle(key, batch_run);
+        for run_id in ended.run_ids {
+            self.publish(Event {
+                run_id,
+                session_key: key.clone(),
+                kind: EventKind::Finished(Box::new(ended.outcome.clone())),
+            });
+        }
+        ended.queue_mode
+    }
+
     /// The run holding `key`'s lane, if one is running.
-    pub(crate) fn running_run(&self, key: &SessionKey) -> Option<RunId> {
+    fn running_run(&self, key: &SessionKey) -> Option<RunId> {
         lock(&self.lanes)
             .get(key)
             .and_then(|lane| lane.running.as_ref().map(|r| r.run_id.clone()))
@@ -136,15 +131,15 @@ impl Inner {
 }
 
 /// The turn in progress.
-pub(crate) struct Running {
-    pub run_id: RunId,
+struct Running {
+    run_id: RunId,
     /// Every run the batch answers (a collected batch answers several messages).
-    pub run_ids: Vec<RunId>,
+    run_ids: Vec<RunId>,
     /// The turn's outcome has been (or is being) announced; see [`Inner::settle`].
-    pub settled: bool,
-    pub cancel: CancellationToken,
+    settled: bool,
+    cancel: CancellationToken,
     /// Messages to fold into the running turn at its next tool boundary.
-    pub steer: Arc<Mutex<Vec<Inbound>>>,
+    steer: Arc<Mutex<Vec<Inbound>>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -168,25 +163,45 @@ impl AgentRuntime {
     pub fn new(parts: RuntimeParts) -> Self {
         let permits =
             usize::try_from(parts.config.agents.defaults.max_concurrent.max(1)).unwrap_or(1);
-        let (events, _) = broadcast::channel(EVENT_BUFFER);
         let runtime = Self {
             inner: Arc::new(Inner {
-                config: parts.config,
-                store: parts.store,
-                models: parts.models,
-                tools: parts.tools,
-                tool_services: parts.tool_services,
-                events,
-                host_name: parts.host_name,
+                services: Services {
+                    config: parts.config,
+                    events: Publisher::new(parts.store.clone()),
+                    store: parts.store,
+                    models: parts.models,
+                    tools: parts.tools,
+                    tool_services: parts.tool_services,
+                    host_name: parts.host_name,
+                    patches: PendingPatches::default(),
+                },
                 lanes: Mutex::new(HashMap::new()),
                 global: Semaphore::new(permits),
-                run_watchers: RunWatchers::default(),
-                ledger_owner: run_ledger::this_process(),
-                patches: PendingPatches::default(),
             }),
         };
-        crate::approvals::forward(&runtime.inner);
+        runtime.forward_approvals();
         runtime
+    }
+
+    /// Forwards the approval broker's events to the run waiting in the request's session, for
+    /// as long as this runtime lives.
+    fn forward_approvals(&self) {
+        let weak = Arc::downgrade(&self.inner);
+        crate::approvals::forward(self.approvals(), move |key, kind| {
+            let Some(inner) = weak.upgrade() else {
+                return ControlFlow::Break(());
+            };
+            if let Some(key) = key
+                && let Some(run_id) = inner.running_run(&key)
+            {
+                inner.publish(Event {
+                    run_id,
+                    session_key: key,
+                    kind,
+                });
+            }
+            ControlFlow::Continue(())
+        });
     }
 
     /// Marks the runs of processes that died before their runs ended (a killed gateway, a
@@ -196,6 +211,7 @@ impl AgentRuntime {
     pub async fn interrupt_orphaned_runs(&self) -> Result<u64, AgentError> {
         let marked = self
             .inner
+            .services
             .store
             .interrupt_orphaned_runs(run_ledger::is_alive, run_ledger::INTERRUPTED, now_ms())
             .await
@@ -211,7 +227,7 @@ impl AgentRuntime {
 
     /// Every event of every run from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.inner.events.subscribe()
+        self.inner.services.events.subscribe()
     }
 
     /// The outcome of run `run_id`, delivered once when it finishes. Register before
@@ -220,7 +236,7 @@ impl AgentRuntime {
     /// flight does not do work quadratic in their number; and it cannot lag behind and miss
     /// the end. Dropping the receiver gives up.
     pub fn watch_run(&self, run_id: &RunId) -> oneshot::Receiver<RunOutcome> {
-        self.inner.run_watchers.outcome(run_id)
+        self.inner.services.events.watchers().outcome(run_id)
     }
 
     /// Every event of run `run_id`, in order, ending with its [`EventKind::Finished`]: for a
@@ -228,19 +244,19 @@ impl AgentRuntime {
     /// submitting. It sees no other run and never lags: the queue holds whatever the reader
     /// has not taken yet, for this run only.
     pub fn follow_run(&self, run_id: &RunId) -> RunEvents {
-        self.inner.run_watchers.events(run_id)
+        self.inner.services.events.watchers().events(run_id)
     }
 
     /// The exec approval broker: pending requests, approvers and their events (also forwarded
     /// as [`EventKind::ApprovalRequested`] / [`EventKind::ApprovalResolved`] of the waiting
     /// run). The gateway resolves `exec.approval.resolve` through it.
     pub fn approvals(&self) -> &ApprovalBroker {
-        &self.inner.tool_services.approvals().broker
+        &self.inner.services.tool_services.approvals().broker
     }
 
     /// The model catalog and client.
     pub fn models(&self) -> &Models {
-        &self.inner.models
+        &self.inner.services.models
     }
 
     /// Submits an operation. For a message, returns its run id at once; the run's events
@@ -294,13 +310,13 @@ impl AgentRuntime {
     ) -> Result<Patched, AgentError> {
         // Registered before looking at the lane: whoever holds the session when it is free
         // again finds it.
-        self.inner.patches.push(key, Arc::clone(&patch));
+        self.inner.services.patches.push(key, Arc::clone(&patch));
         let state = lock(&self.inner.lanes)
             .entry(key.clone())
             .or_insert_with(Lane::idle)
             .state
             .clone();
-        let store = &self.inner.store;
+        let store = &self.inner.services.store;
         let Ok(mut guard) = state.clone().try_lock_owned() else {
             // A turn holds the session. Apply what waits once it lets go, in case its last
             // save came before the patch.
@@ -308,8 +324,8 @@ impl AgentRuntime {
             let key_for_lane = key.clone();
             tokio::spawn(async move {
                 let mut guard = state.lock().await;
-                if inner.patches.waiting(&key_for_lane) {
-                    let _ = apply_waiting(&inner, &key_for_lane, &mut guard).await;
+                if inner.services.patches.waiting(&key_for_lane) {
+                    let _ = apply_waiting(&inner.services, &key_for_lane, &mut guard).await;
                 }
             });
             let mut view = store
@@ -327,15 +343,15 @@ impl AgentRuntime {
                 .map_err(|source| AgentError::Store { source })?
                 .unwrap_or_else(new_entry);
             let mut entry = entry;
-            self.inner.patches.apply(key, &mut entry);
-            entry.updated_at = crate::transcript::now_ms();
+            self.inner.services.patches.apply(key, &mut entry);
+            entry.updated_at = now_ms();
             store
                 .upsert_session(key, &entry)
                 .await
                 .map_err(|source| AgentError::Store { source })?;
             return Ok(Patched::Stored(entry));
         }
-        apply_waiting(&self.inner, key, &mut guard).await?;
+        apply_waiting(&self.inner.services, key, &mut guard).await?;
         let entry = guard
             .as_ref()
             .map(|session| session.entry.clone())
@@ -351,25 +367,13 @@ impl AgentRuntime {
         &self,
         call: crate::ToolInvocation,
     ) -> Result<Option<rustyclaw_tools::ToolResult>, AgentError> {
-        crate::invoke::invoke(&self.inner, call).await
+        crate::invoke::invoke(&self.inner.services, call).await
     }
 
     fn submit_message(&self, mut inbound: Inbound) -> Result<RunId, AgentError> {
-        if self
-            .inner
-            .config
-            .agents
-            .get(inbound.agent_id.as_str())
-            .is_none()
-        {
-            let known: Vec<&str> = self
-                .inner
-                .config
-                .agents
-                .list
-                .iter()
-                .map(|a| a.id.as_str())
-                .collect();
+        let config = &self.inner.services.config;
+        if config.agents.get(inbound.agent_id.as_str()).is_none() {
+            let known: Vec<&str> = config.agents.list.iter().map(|a| a.id.as_str()).collect();
             return Err(AgentError::UnknownAgent {
                 agent: inbound.agent_id.as_str().to_owned(),
                 known: known.join(", "),
@@ -401,12 +405,7 @@ impl AgentRuntime {
             );
             return Ok(run_id);
         }
-        self.inner.store.record_run_accepted(
-            &run_id.0,
-            key.as_str(),
-            &self.inner.ledger_owner,
-            now_ms(),
-        );
+        self.inner.services.events.record_accepted(&run_id, &key);
         let mut lanes = lock(&self.inner.lanes);
         let lane = lanes.entry(key.clone()).or_insert_with(Lane::idle);
         if lane.running.as_ref().is_some_and(|running| running.settled) {
@@ -441,7 +440,7 @@ impl AgentRuntime {
             .queue_mode
             .clone()
             .or_else(|| lane.queue_mode.clone())
-            .unwrap_or_else(|| configured_mode(&self.inner.config, inbound.channel.as_deref()));
+            .unwrap_or_else(|| configured_mode(config, inbound.channel.as_deref()));
         match mode {
             QueueMode::Steer | QueueMode::SteerBacklog => {
                 lock(&running.steer).push(inbound);
@@ -462,23 +461,19 @@ impl AgentRuntime {
                 self.emit(&run_id, &key, EventKind::Queued { position: 1 });
             }
             _ => {
-                let cap = usize::try_from(self.inner.config.messages.queue_cap.max(1))
-                    .unwrap_or(usize::MAX);
+                let cap = usize::try_from(config.messages.queue_cap.max(1)).unwrap_or(usize::MAX);
                 if lane.pending.len() >= cap {
                     use rustyclaw_config::file::QueueDrop;
-                    match self.inner.config.messages.queue_drop {
+                    match config.messages.queue_drop {
                         QueueDrop::New => {
                             return Err(AgentError::QueueFull {
                                 session: key.as_str().to_owned(),
-                                cap: self.inner.config.messages.queue_cap,
+                                cap: config.messages.queue_cap,
                             });
                         }
                         QueueDrop::Old | QueueDrop::Summarize => {
                             if let Some(old) = lane.pending.pop_front() {
-                                if matches!(
-                                    self.inner.config.messages.queue_drop,
-                                    QueueDrop::Summarize
-                                ) {
+                                if matches!(config.messages.queue_drop, QueueDrop::Summarize) {
                                     // The newest message carries a note of what was dropped.
                                     inbound.text = format!(
                                         "[An earlier queued message was dropped because the queue is full: {}]\n\n{}",
@@ -572,17 +567,20 @@ impl AgentRuntime {
                 let queue_mode = {
                     let _permit = inner.global.acquire().await;
                     let mut guard = state.lock().await;
-                    let queue_mode = run::run_batch(
-                        &inner,
+                    let batch_run = batch.run_id.clone();
+                    let ended = run::run_batch(
+                        &inner.services,
                         &mut guard,
                         batch,
                         cancel.clone(),
                         Arc::clone(&steer),
                     )
                     .await;
+                    let queue_mode =
+                        ended.and_then(|ended| inner.announce(&key, &batch_run, ended));
                     // Patches made while the turn ran and after its last save.
-                    if inner.patches.waiting(&key)
-                        && let Err(error) = apply_waiting(&inner, &key, &mut guard).await
+                    if inner.services.patches.waiting(&key)
+                        && let Err(error) = apply_waiting(&inner.services, &key, &mut guard).await
                     {
                         tracing::error!(session = %key.as_str(), %error, "could not save a patched session");
                     }
@@ -595,7 +593,7 @@ impl AgentRuntime {
                 };
                 cancel = next_cancel;
                 steer = next_steer;
-                let debounce = inner.config.messages.queue_debounce;
+                let debounce = inner.services.config.messages.queue_debounce;
                 batch = next;
                 if collect_burst && !debounce.is_zero() {
                     // Let a burst finish arriving before it becomes one turn.
@@ -659,7 +657,7 @@ fn next_batch(
     let mode = lane
         .queue_mode
         .clone()
-        .unwrap_or_else(|| configured_mode(&inner.config, None));
+        .unwrap_or_else(|| configured_mode(&inner.services.config, None));
     let next = match mode {
         QueueMode::Followup | QueueMode::Queue => lane.pending.pop_front().map(Batch::single),
         _ => Batch::collect(lane.pending.drain(..).collect()),
@@ -722,14 +720,14 @@ impl Patched {
 /// Applies the patches waiting for `key` to the lane's cached session and stores it; with no
 /// cached session, to the stored entry.
 async fn apply_waiting(
-    inner: &Inner,
+    services: &Services,
     key: &SessionKey,
     slot: &mut Option<SessionState>,
 ) -> Result<(), AgentError> {
     match slot {
-        Some(session) => session.save(&inner.store, &inner.patches).await,
+        Some(session) => session.save(&services.store, &services.patches).await,
         None => {
-            let Some(mut entry) = inner
+            let Some(mut entry) = services
                 .store
                 .get_session(key)
                 .await
@@ -737,9 +735,9 @@ async fn apply_waiting(
             else {
                 return Ok(());
             };
-            inner.patches.apply(key, &mut entry);
-            entry.updated_at = crate::transcript::now_ms();
-            inner
+            services.patches.apply(key, &mut entry);
+            entry.updated_at = now_ms();
+            services
                 .store
                 .upsert_session(key, &entry)
                 .await

@@ -4,9 +4,10 @@
 use rustyclaw_protocol::{AgentId, SessionEntry, SessionId, SessionKey};
 use rustyclaw_store::Store;
 
+use crate::clock::now_ms;
 use crate::error::AgentError;
 use crate::session_patch::PendingPatches;
-use crate::transcript::{self, Context, TranscriptWriter, now_ms};
+use crate::transcript::{self, Context, TranscriptWriter};
 
 /// A loaded session.
 pub(crate) struct SessionState {

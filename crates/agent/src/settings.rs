@@ -5,9 +5,9 @@ use rustyclaw_protocol::transcript::{EntryBody, ModelChangeEntry, ThinkingLevelC
 
 use crate::directives::Directive;
 use crate::error::AgentError;
-use crate::run::{Turn, config_thinking};
 use crate::session::SessionState;
-use crate::status;
+use crate::turn::Turn;
+use crate::{status, thinking};
 
 /// Applies `directive` and returns the confirmation shown to the user.
 pub(crate) async fn apply(
@@ -16,14 +16,14 @@ pub(crate) async fn apply(
     agent: &rustyclaw_config::AgentConfig,
     directive: Directive,
 ) -> Result<String, AgentError> {
-    let inner = turn.inner;
+    let services = turn.services;
     Ok(match directive {
         Directive::Think(None) => {
             let level = state
                 .entry
                 .thinking_level
                 .clone()
-                .unwrap_or_else(|| config_thinking(&inner.config));
+                .unwrap_or_else(|| thinking::configured(&services.config));
             format!("Thinking level is {}.", level.as_str())
         }
         Directive::Think(Some(level)) => {
@@ -38,17 +38,17 @@ pub(crate) async fn apply(
             format!("Thinking level set to {}.", level.as_str())
         }
         Directive::Model(None) => {
-            let plan = inner.models.plan(agent, &state.entry)?;
+            let plan = services.models.plan(agent, &state.entry)?;
             format!("Current model: {}.", plan.primary.reference())
         }
         Directive::Model(Some(choice)) => {
             if choice.eq_ignore_ascii_case("default") {
                 state.entry.model_override = None;
                 state.entry.provider_override = None;
-                let plan = inner.models.plan(agent, &state.entry)?;
+                let plan = services.models.plan(agent, &state.entry)?;
                 format!("Model reset to the default, {}.", plan.primary.reference())
             } else {
-                match inner.models.resolve(&choice) {
+                match services.models.resolve(&choice) {
                     Ok(spec) => {
                         state.entry.provider_override = Some(spec.provider.clone());
                         state.entry.model_override = Some(spec.id.clone());
@@ -89,9 +89,9 @@ pub(crate) async fn apply(
             format!("Verbose set to {}.", next.as_str())
         }
         Directive::Status => {
-            let plan = inner.models.plan(agent, &state.entry).ok();
+            let plan = services.models.plan(agent, &state.entry).ok();
             status::render(&status::snapshot(
-                &inner.config,
+                &services.config,
                 state,
                 plan.as_ref().map(|p| &p.primary),
             ))
@@ -99,7 +99,7 @@ pub(crate) async fn apply(
         // Normally answered at submission (see `crate::approvals`); kept here so a directive
         // that reaches a turn is still honoured.
         Directive::Approve { id, decision } => crate::approvals::answer(
-            &inner.tool_services.approvals().broker,
+            &services.tool_services.approvals().broker,
             &id,
             decision,
             &format!("chat:{}", state.key.as_str()),

@@ -51,7 +51,7 @@ pub(crate) fn snapshot(
             .thinking_level
             .as_ref()
             .map(|t| t.as_str().to_owned())
-            .unwrap_or_else(|| crate::run::config_thinking(config).as_str().to_owned()),
+            .unwrap_or_else(|| crate::thinking::configured(config).as_str().to_owned()),
         verbose: entry
             .verbose_level
             .as_ref()

@@ -8,8 +8,8 @@ use rustyclaw_protocol::transcript::{ContentBlock, ToolCall, ToolResultMessage};
 use rustyclaw_tools::{Provenance, ToolContext, ToolEffect, ToolError, ToolRegistry};
 use serde_json::{Value, json};
 
+use crate::clock::now_ms;
 use crate::guards::GuardScope;
-use crate::transcript::now_ms;
 
 /// Largest tool result text sent to the model, in characters. Larger output is cut in the
 /// middle so both the start and the end (usually the error) survive.
@@ -78,7 +78,8 @@ fn cap_content(content: Vec<ContentBlock>) -> Vec<ContentBlock> {
         .collect()
 }
 
-pub(crate) fn error_result(call: &ToolCall, text: String, details: Option<Value>) -> CallResult {
+/// A result that is an error the model reads (`text`), from no outside source.
+fn error_result(call: &ToolCall, text: String, details: Option<Value>) -> CallResult {
     let mut message = ToolResultMessage::new(
         call.id.clone(),
         call.name.clone(),
@@ -106,15 +107,16 @@ async fn run_one(
 ) -> CallResult {
     let runs = planned.refusal.is_none() && registry.contains(&planned.call.name);
     if runs && let Some(blocked) = guards.before(&planned.call).await {
-        return blocked;
+        return error_result(&planned.call, blocked.text, Some(blocked.details));
     }
     let call = planned.call.clone();
-    let result = invoke(registry, planned, cx, timeout).await;
+    let mut result = invoke(registry, planned, cx, timeout).await;
     if runs {
-        guards.after(&call, result).await
-    } else {
-        result
+        guards
+            .after(&call, &mut result.message, &result.provenance)
+            .await;
     }
+    result
 }
 
 async fn invoke(

@@ -7,8 +7,6 @@ use rustyclaw_providers::ModelSpec;
 use rustyclaw_tools::ToolRegistry;
 use rustyclaw_tools::policy::{EffectiveTool, PolicyChain, PolicyScope};
 
-use crate::runtime::Inner;
-
 /// Whether commands of `key` run sandboxed under the agent's `sandbox.mode`.
 pub(crate) fn session_sandboxed(agent: &AgentConfig, key: &SessionKey) -> bool {
     agent.sandbox.sandboxes(&agent.id, key.as_str())
@@ -16,17 +14,12 @@ pub(crate) fn session_sandboxed(agent: &AgentConfig, key: &SessionKey) -> bool {
 
 /// The policy chain of a turn.
 pub(crate) fn chain(
-    inner: &Inner,
+    config: &Config,
     agent: &AgentConfig,
     key: &SessionKey,
     model: &ModelSpec,
 ) -> PolicyChain {
-    chain_for(
-        &inner.config,
-        agent,
-        key,
-        Some((&model.provider, &model.id)),
-    )
+    chain_for(config, agent, key, Some((&model.provider, &model.id)))
 }
 
 fn chain_for(
@@ -59,9 +52,9 @@ pub fn effective_tools(
     chain_for(config, agent, key, model).effective(tools.policy_tools())
 }
 
-/// The registry holding only the tools `chain` lets through: the model sees these and can call
+/// `tools` holding only those `chain` lets through: the model sees these and can call
 /// nothing else. Tools registered at run time go through the same chain, by name and by the
 /// plugin that owns them.
-pub(crate) fn turn_tools(inner: &Inner, chain: &PolicyChain) -> ToolRegistry {
-    inner.tools.filtered(|tool| chain.allows(tool))
+pub(crate) fn turn_tools(tools: &ToolRegistry, chain: &PolicyChain) -> ToolRegistry {
+    tools.filtered(|tool| chain.allows(tool))
 }

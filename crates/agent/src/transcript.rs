@@ -9,6 +9,7 @@ use rustyclaw_protocol::transcript::{
 use rustyclaw_protocol::{EntryId, SessionId};
 use rustyclaw_store::Store;
 
+use crate::clock::now_ms;
 use crate::error::AgentError;
 
 /// Lines read per store call when loading a transcript.
@@ -22,14 +23,6 @@ pub(crate) struct TranscriptWriter {
     /// Whether the `session` header is stored.
     has_header: bool,
     cwd: String,
-}
-
-/// Milliseconds since the Unix epoch.
-pub(crate) fn now_ms() -> i64 {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
 }
 
 fn new_entry_id() -> Result<EntryId, AgentError> {

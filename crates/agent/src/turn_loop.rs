@@ -3,31 +3,28 @@
 
 use std::sync::{Arc, PoisonError};
 
-use futures_util::StreamExt;
 use rustyclaw_protocol::ThinkingLevel;
 use rustyclaw_protocol::transcript::{
     AgentMessage, AssistantMessage, ContentBlock, EntryBody, MessageEntry, StopReason, ToolCall,
     ToolResultMessage, Usage,
 };
-use rustyclaw_providers::{
-    Collected, MalformedCall, ModelRequest, ModelSpec, ProviderError, StreamEvent, ToolSpec,
-};
+use rustyclaw_providers::{MalformedCall, ModelRequest, ModelSpec, ProviderError, ToolSpec};
 use rustyclaw_tools::{SessionSandbox, ToolContext, ToolEffect, ToolRegistry};
 
+use crate::clock::now_ms;
 use crate::compaction;
 use crate::error::AgentError;
 use crate::event::{EventKind, RunOutcome, RunStatus};
 use crate::guards::GuardScope;
-use crate::models::{ModelPlan, OpenError, Opened};
+use crate::models::{ModelPlan, Models, OpenError, Opened};
 use crate::op::Inbound;
 use crate::prompt;
-use crate::run::{Turn, add_usage, reply_text, user_message};
-use crate::runtime::Inner;
+use crate::services::Services;
 use crate::session::SessionState;
 use crate::status;
 use crate::tool_calls::{self, LoopGuard, PlannedCall};
 use crate::tool_policy;
-use crate::transcript::now_ms;
+use crate::turn::{Turn, add_usage, read_stream, reply_text, user_message};
 
 /// Model calls in one turn before the run is stopped as runaway.
 pub(crate) const MAX_MODEL_CALLS: usize = 48;
@@ -47,14 +44,14 @@ fn tool_specs(tools: &ToolRegistry) -> (Vec<ToolSpec>, Vec<(String, String)>) {
 }
 
 async fn system_prompt(
-    inner: &Inner,
+    services: &Services,
     state: &SessionState,
     agent: &rustyclaw_config::AgentConfig,
     model: &str,
     thinking: &ThinkingLevel,
     tool_summaries: &[(String, String)],
 ) -> String {
-    let defaults = &inner.config.agents.defaults;
+    let defaults = &services.config.agents.defaults;
     let main_session = state.key.as_str().ends_with(":main");
     let files = if defaults.skip_bootstrap {
         Vec::new()
@@ -67,7 +64,7 @@ async fn system_prompt(
         .user_timezone
         .clone()
         .unwrap_or_else(|| "UTC".to_owned());
-    let host = inner.host_name.clone();
+    let host = services.host_name.clone();
     let os = format!("{} ({})", std::env::consts::OS, std::env::consts::ARCH);
     prompt::build(&prompt::PromptInputs {
         agent_id: &agent.id,
@@ -93,16 +90,16 @@ pub(crate) async fn model_loop(
     mut plan: ModelPlan,
     thinking: ThinkingLevel,
 ) -> Result<RunOutcome, AgentError> {
-    let inner = turn.inner;
-    let chain = tool_policy::chain(inner, agent, &state.key, &plan.primary);
-    let tools = tool_policy::turn_tools(inner, &chain);
+    let services = turn.services;
+    let chain = tool_policy::chain(&services.config, agent, &state.key, &plan.primary);
+    let tools = tool_policy::turn_tools(&services.tools, &chain);
     let (specs, summaries) = tool_specs(&tools);
     let mut guard = LoopGuard::default();
     let max_repeats =
-        usize::try_from(inner.config.tools.loop_detection_max_repeats.max(1)).unwrap_or(3);
+        usize::try_from(services.config.tools.loop_detection_max_repeats.max(1)).unwrap_or(3);
     let mut compacted_for_overflow = false;
     let mut last_reply: Option<String> = None;
-    let tool_timeout = inner.config.agents.defaults.timeout;
+    let tool_timeout = services.config.agents.defaults.timeout;
     // How this session's commands are isolated, and the workspace its tools use (a scratch
     // one when the sandbox may not see the agent's). Decided before any model call, so a
     // failure cannot leave tool calls unanswered.
@@ -111,7 +108,7 @@ pub(crate) async fn model_loop(
         &agent.id,
         state.key.as_str(),
         &agent.workspace,
-        inner.tool_services.sandbox(),
+        services.tool_services.sandbox(),
     )
     .map_err(|e| AgentError::Internal {
         detail: format!("cannot create the sandbox's scratch workspace: {e}"),
@@ -137,7 +134,7 @@ pub(crate) async fn model_loop(
         }
 
         let system = system_prompt(
-            inner,
+            services,
             state,
             agent,
             &plan.primary.reference(),
@@ -150,7 +147,7 @@ pub(crate) async fn model_loop(
         request.thinking = thinking.clone();
         request.cache_key = Some(state.entry.session_id.as_str().to_owned());
 
-        let opened = match inner
+        let opened = match services
             .models
             .open(&plan, &request, &turn.cancel, &|kind| turn.emit(kind))
             .await
@@ -256,15 +253,15 @@ pub(crate) async fn model_loop(
             sandbox: session_sandbox,
             agent_id: state.agent_id.clone(),
             cancel: turn.cancel.child_token(),
-            services: Arc::clone(&inner.tool_services),
-            status: status::tool_status(&inner.config, state, &plan.primary),
+            services: Arc::clone(&services.tool_services),
+            status: status::tool_status(&services.config, state, &plan.primary),
         };
         let guards = GuardScope::new(turn, state);
         let results = tool_calls::run_all(&tools, planned, &cx, tool_timeout, &guards).await;
         let mut fatal = None;
         let mut messages = Vec::with_capacity(results.len());
         for result in results {
-            apply_effects(inner, state, &result.effects);
+            apply_effects(&services.models, state, &result.effects);
             if fatal.is_none() {
                 fatal = result.fatal;
             }
@@ -286,7 +283,7 @@ pub(crate) async fn model_loop(
             ));
         }
         // A model override set by a tool applies from the next call.
-        plan = inner.models.plan(agent, &state.entry)?;
+        plan = services.models.plan(agent, &state.entry)?;
         // Compact between calls when the context nears the window.
         if compaction::should_compact(state, &plan.primary) {
             compaction::compact(turn, state, &plan, None).await?;
@@ -365,48 +362,6 @@ async fn fail_with_message(
     Ok(turn.outcome(state, RunStatus::Failed, None, Some(message)))
 }
 
-/// Reads a response to its end (or the turn's cancellation), forwarding text and thinking
-/// deltas as events when `announce` is set. A stream that ends without the model saying it is
-/// done counts as cut.
-pub(crate) async fn read_stream(
-    turn: &Turn<'_>,
-    mut stream: rustyclaw_providers::EventStream,
-    announce: bool,
-) -> (Collected, Option<ProviderError>) {
-    let mut collected = Collected::new();
-    let mut error = None;
-    loop {
-        tokio::select! {
-            biased;
-            () = turn.cancel.cancelled() => {
-                error = Some(ProviderError::Aborted);
-                break;
-            }
-            item = stream.next() => match item {
-                Some(Ok(event)) => {
-                    if announce {
-                        match &event {
-                            StreamEvent::TextDelta(delta) => turn.emit(EventKind::AssistantDelta { delta: delta.clone() }),
-                            StreamEvent::ThinkingDelta(delta) => turn.emit(EventKind::ThinkingDelta { delta: delta.clone() }),
-                            _ => {}
-                        }
-                    }
-                    collected.push(&event);
-                }
-                Some(Err(e)) => {
-                    error = Some(e);
-                    break;
-                }
-                None => break,
-            }
-        }
-    }
-    if error.is_none() && !collected.is_complete() {
-        error = Some(ProviderError::StreamEnded);
-    }
-    (collected, error)
-}
-
 /// Records a call's usage and model on the session entry.
 fn record_call(state: &mut SessionState, message: &AssistantMessage, spec: &ModelSpec) {
     let usage = &message.usage;
@@ -456,14 +411,14 @@ fn plan_calls(
 }
 
 /// Applies what tools asked of the runtime (a model override from `session_status`).
-fn apply_effects(inner: &Inner, state: &mut SessionState, effects: &[ToolEffect]) {
+fn apply_effects(models: &Models, state: &mut SessionState, effects: &[ToolEffect]) {
     for effect in effects {
         match effect {
             ToolEffect::SetModelOverride(None) => {
                 state.entry.model_override = None;
                 state.entry.provider_override = None;
             }
-            ToolEffect::SetModelOverride(Some(choice)) => match inner.models.resolve(choice) {
+            ToolEffect::SetModelOverride(Some(choice)) => match models.resolve(choice) {
                 Ok(spec) => {
                     state.entry.provider_override = Some(spec.provider.clone());
                     state.entry.model_override = Some(spec.id.clone());

@@ -5,7 +5,7 @@ use rustyclaw_protocol::{AgentId, SessionKey};
 use rustyclaw_store::{AuditRecord, QuarantineKind, QuarantineRecord, Store};
 use serde_json::{Value, json};
 
-use crate::transcript::now_ms;
+use crate::clock::now_ms;
 
 /// Who acted, where, in which call.
 pub(super) struct Context<'a> {
