@@ -23,7 +23,26 @@ const POLL: Duration = Duration::from_secs(1);
 /// The largest config file compared (larger ones are not loaded either).
 const MAX_BYTES: u64 = 8 * 1024 * 1024;
 
-/// The config file as the running config was loaded from it.
+/// The config file as it was just before the running config was loaded from it: an edit
+/// made after this, even while the gateway was still starting, is seen as a change.
+pub(super) struct ConfigSnapshot {
+    path: PathBuf,
+    content: Option<Vec<u8>>,
+    stamp: Option<Stamp>,
+}
+
+impl ConfigSnapshot {
+    /// The file at `path` now; take it *before* loading the config.
+    pub fn take(path: &Path) -> Self {
+        Self {
+            path: path.to_owned(),
+            stamp: stamp(path),
+            content: read(path),
+        }
+    }
+}
+
+/// A watch of the config file from a snapshot.
 pub(super) struct ConfigWatch {
     path: PathBuf,
     content: Option<Vec<u8>>,
@@ -40,15 +59,15 @@ struct Stamp {
 }
 
 impl ConfigWatch {
-    /// A watch of `path` as it is now, or `None` when `mode` is `off`.
-    pub fn start(path: &Path, mode: ReloadMode, debounce: Duration) -> Option<Self> {
+    /// A watch for changes since `snapshot`, or `None` when `mode` is `off`.
+    pub fn start(snapshot: ConfigSnapshot, mode: ReloadMode, debounce: Duration) -> Option<Self> {
         if mode == ReloadMode::Off {
             return None;
         }
         Some(Self {
-            path: path.to_owned(),
-            content: read(path),
-            stamp: stamp(path),
+            path: snapshot.path,
+            content: snapshot.content,
+            stamp: snapshot.stamp,
             debounce,
         })
     }
@@ -103,8 +122,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("openclaw.json");
         std::fs::write(&path, "{}").unwrap();
-        assert!(ConfigWatch::start(&path, ReloadMode::Off, Duration::ZERO).is_none());
-        let mut watch = ConfigWatch::start(&path, ReloadMode::Hybrid, Duration::ZERO).unwrap();
+        assert!(
+            ConfigWatch::start(ConfigSnapshot::take(&path), ReloadMode::Off, Duration::ZERO)
+                .is_none()
+        );
+        let snapshot = ConfigSnapshot::take(&path);
+        let mut watch = ConfigWatch::start(snapshot, ReloadMode::Hybrid, Duration::ZERO).unwrap();
 
         // The same text written again changes the stamp, not the content.
         std::fs::write(&path, "{}").unwrap();
@@ -121,5 +144,19 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(5), watch.changed())
             .await
             .expect("the edit was not noticed");
+    }
+
+    #[tokio::test]
+    async fn an_edit_made_before_the_watch_starts_is_still_seen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("openclaw.json");
+        std::fs::write(&path, "{}").unwrap();
+        let snapshot = ConfigSnapshot::take(&path);
+        // The gateway is still starting when the file changes.
+        std::fs::write(&path, r#"{"gateway":{"port":2}}"#).unwrap();
+        let mut watch = ConfigWatch::start(snapshot, ReloadMode::Hybrid, Duration::ZERO).unwrap();
+        tokio::time::timeout(Duration::from_secs(5), watch.changed())
+            .await
+            .expect("an edit made during start-up was lost");
     }
 }

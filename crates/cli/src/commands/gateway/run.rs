@@ -18,6 +18,7 @@ use rustyclaw_config::{Config, Env, LoadedConfig};
 use rustyclaw_gateway::{GatewayOptions, GatewayState};
 use tokio::sync::watch;
 
+use super::config_watch::ConfigSnapshot;
 use crate::UserError;
 use crate::args::{BindArg, GatewayRunArgs};
 use crate::context::Context;
@@ -88,6 +89,8 @@ async fn serve_until_stopped(
     });
     let mut addr = addr;
     let mut previous: Option<GatewayState> = None;
+    // The config was loaded moments ago, by the caller; edits from now on are changes.
+    let mut snapshot = Some(ConfigSnapshot::take(&ctx.locations.config_path));
     // The sandbox is set up once per process: its self-test at start decides the layers every
     // command gets, and a restart must not find fewer (after an in-place upgrade the binary on
     // disk is another program; the helper stays the one this process opened).
@@ -135,7 +138,9 @@ async fn serve_until_stopped(
         // `gateway.reload`: an edit of the file on disk restarts the gateway as a write over
         // the protocol does (and is announced the same way when it loosens security).
         let watcher = super::config_watch::ConfigWatch::start(
-            &ctx.locations.config_path,
+            snapshot
+                .take()
+                .unwrap_or_else(|| ConfigSnapshot::take(&ctx.locations.config_path)),
             config.gateway.reload_mode,
             config.gateway.reload_debounce,
         )
@@ -157,6 +162,8 @@ async fn serve_until_stopped(
             Some(request) => {
                 // Let the answer to the write that asked for this reach its client.
                 tokio::time::sleep(request.delay).await;
+                // Taken before the file is read, so an edit made while restarting is seen.
+                snapshot = Some(ConfigSnapshot::take(&ctx.locations.config_path));
                 let reloaded = tokio::task::block_in_place(|| ctx.load_config());
                 if let Ok(new) = &reloaded {
                     // Clients hear of a change that lowers isolation or widens the tool policy
