@@ -18,39 +18,21 @@ use serde_json::Value;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::MissedTickBehavior;
 
+use crate::auth_limiter::RateKey;
+use crate::clock::now_ms;
 use crate::event::OutEvent;
 use crate::first_frame::{self, First};
-use crate::handshake::{self, Granted, close};
-use crate::limits::MAX_PREAUTH_PAYLOAD_BYTES;
+use crate::handshake::{self, Granted};
+use crate::limits::{MAX_PREAUTH_PAYLOAD_BYTES, close};
 use crate::methods;
-use crate::outbox::{Item, Outbox};
+use crate::outbox::{Item, Outbox, Sender, encode};
 use crate::peer::Peer;
-use crate::state::{GatewayState, now_ms};
-
-/// The sending side handed to method handlers.
-#[derive(Clone)]
-pub(crate) struct Sender(Arc<Outbox>);
-
-impl Sender {
-    /// Queues a response. It counts against the client's buffer budget like any frame: a client
-    /// too slow to take it is closed as a slow consumer, as upstream, and the response goes with
-    /// the connection.
-    pub async fn respond(&self, response: ResponseFrame) {
-        self.0.push_text(encode(&Frame::Response(response)));
-    }
-}
-
-fn encode(frame: &Frame) -> String {
-    serde_json::to_string(frame).unwrap_or_default()
-}
+use crate::preauth::{Admission, PreauthSlot};
+use crate::scope::has_scope;
+use crate::state::GatewayState;
 
 /// Runs the connection to completion.
-pub(crate) async fn run(
-    socket: WebSocket,
-    state: GatewayState,
-    peer: Peer,
-    admission: crate::limits::Admission,
-) {
+pub(crate) async fn run(socket: WebSocket, state: GatewayState, peer: Peer, admission: Admission) {
     let _guard = state.connection_guard();
     let conn_id = uuid::Uuid::new_v4().to_string();
     let (sink, mut stream) = socket.split();
@@ -68,7 +50,7 @@ pub(crate) async fn run(
         &challenge,
     ))));
 
-    let crate::limits::Admission { key, slot, ticket } = admission;
+    let Admission { key, slot, ticket } = admission;
     // Closed to make room for newer sockets: from the table of all unauthenticated
     // connections, or from this address's pre-auth budget (loopback only).
     let slot_evicted = slot.evicted();
@@ -183,9 +165,9 @@ fn refuse(outbox: &Outbox, error: axum::Error) {
 /// What the pre-auth limits know of a socket still shaking hands.
 struct Preauth<'a> {
     /// Who its failures are charged to.
-    key: &'a crate::limits::RateKey,
+    key: &'a RateKey,
     /// Its place in its address's budget, given back while a wrong secret waits for its answer.
-    slot: &'a mut Option<crate::limits::PreauthSlot>,
+    slot: &'a mut Option<PreauthSlot>,
 }
 
 /// Reads the first frame and answers it; `Some` when the client may proceed. On `None` the
@@ -239,12 +221,14 @@ async fn handshake(
                 return None;
             }
         };
-        if let Err(rejection) = crate::limits::screen_connect(state, peer, key) {
+        let limiter = &state.0.limiter;
+        let allowed_origins = &state.0.config.gateway.allowed_origins;
+        if let Err(rejection) = handshake::screen_connect(limiter, allowed_origins, peer, key) {
             reject(outbox, &request.id, *rejection.error, rejection.close_code);
             return None;
         }
         let checked = handshake::check(request.params.as_ref(), state, peer, conn_id, nonce).await;
-        let wait = crate::limits::record_connect(state, key, checked.as_ref().map(|g| g.method));
+        let wait = handshake::record_connect(limiter, key, checked.as_ref().map(|g| g.method));
         if checked.is_err() && !wait.is_zero() {
             // An exempt loopback client's wrong secret is answered when the shared budget
             // allows (the handshake timeout may close the socket first). Waiting does not hold
@@ -296,7 +280,7 @@ async fn session(
     let period = state.0.options.tick_interval;
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let sender = Sender(Arc::clone(outbox));
+    let sender = Sender::new(Arc::clone(outbox));
     loop {
         tokio::select! {
             incoming = stream.next() => {
@@ -354,7 +338,7 @@ async fn session(
 fn receives(state: &GatewayState, granted: &Granted, event: &OutEvent) -> bool {
     event
         .scope
-        .is_none_or(|scope| methods::has_scope(&granted.scopes, scope))
+        .is_none_or(|scope| has_scope(&granted.scopes, scope))
         && (event.event != "sessions.changed"
             || methods::subscribed_to_sessions(state, &granted.conn_id))
 }

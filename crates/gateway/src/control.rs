@@ -1,21 +1,24 @@
 //! Control-plane writes: the lock that serialises config rewrites, the per-client write budget,
-//! and the restart request that makes a running gateway apply a new config.
+//! the restart request that makes a running gateway apply a new config, and the announcements
+//! of config weakenings held for operators that reconnect.
 //!
 //! OpenClaw restarts the gateway in-process (SIGUSR1) after `config.apply`/`config.patch`; here
-//! a write asks for a restart through [`GatewayState::request_restart`] and whoever runs the
-//! gateway (`rustyclaw gateway run`) waits on [`GatewayState::restart_requested`], stops
-//! serving, rebuilds everything from the new config and serves again on the same port.
+//! a write asks for a restart through [`crate::GatewayState::request_restart`] and whoever runs
+//! the gateway (`rustyclaw gateway run`) waits on [`crate::GatewayState::restart_requested`],
+//! stops serving, rebuilds everything from the new config and serves again on the same port.
 //! Requests made while one is pending coalesce into it: rebuilding in-process is cheap, so
 //! there is no cooldown beyond that.
+//!
+//! The state lives here, below the gateway state that holds it; `GatewayState`'s methods of the
+//! same names reach it.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
 use tokio::sync::watch;
-
-use crate::state::GatewayState;
 
 /// Control-plane writes allowed per client and window (OpenClaw's `config.apply|patch` budget).
 pub(crate) const WRITE_BUDGET: u32 = 3;
@@ -40,6 +43,28 @@ struct Bucket {
     window_start: Instant,
 }
 
+/// An announcement of a config weakening waiting for operators that connect (see
+/// [`crate::notice`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Held {
+    /// The `config.weakened` event's payload.
+    pub payload: Value,
+    /// Until when it is repeated.
+    pub until: Instant,
+}
+
+impl Held {
+    /// The notice as the gateway that replaces the announcing one repeats it: applied.
+    pub(crate) fn applied(&self) -> Self {
+        let mut payload = self.payload.clone();
+        payload["applied"] = Value::Bool(true);
+        Self {
+            payload,
+            until: self.until,
+        }
+    }
+}
+
 /// Control-plane state shared by the connections of one gateway.
 pub(crate) struct Control {
     /// Held while a config rewrite reads, checks `baseHash` and writes, so two writers cannot
@@ -50,7 +75,7 @@ pub(crate) struct Control {
     restart_expected_ms: AtomicU64,
     /// Announcements of config weakenings repeated to operators that connect (see
     /// [`crate::notice`]).
-    notices: Mutex<Vec<crate::notice::Held>>,
+    notices: Mutex<Vec<Held>>,
 }
 
 impl Default for Control {
@@ -88,7 +113,7 @@ impl Control {
     }
 
     /// The held announcements (locked: keep the guard short).
-    pub(crate) fn held_notices(&self) -> MutexGuard<'_, Vec<crate::notice::Held>> {
+    pub(crate) fn held_notices(&self) -> MutexGuard<'_, Vec<Held>> {
         lock(&self.notices)
     }
 
@@ -99,15 +124,13 @@ impl Control {
             ms => Some(ms),
         }
     }
-}
 
-impl GatewayState {
     /// Asks whoever runs the gateway to restart it with the config on disk, on behalf of
     /// `actor`. Returns `true` when a restart was already pending (this request is coalesced
     /// into it, and `actor` added to its actors).
     pub fn request_restart(&self, reason: &str, actor: &str, delay: Duration) -> bool {
         let mut coalesced = false;
-        self.0.control.restart.send_modify(|pending| match pending {
+        self.restart.send_modify(|pending| match pending {
             Some(request) => {
                 coalesced = true;
                 if !request.actors.iter().any(|a| a == actor) {
@@ -127,7 +150,7 @@ impl GatewayState {
 
     /// Completes when a restart has been requested (at once if one is pending).
     pub async fn restart_requested(&self) -> RestartRequest {
-        let mut rx = self.0.control.restart.subscribe();
+        let mut rx = self.restart.subscribe();
         loop {
             if let Some(request) = rx.borrow_and_update().clone() {
                 return request;
@@ -139,31 +162,22 @@ impl GatewayState {
         }
     }
 
-    /// Like [`GatewayState::begin_shutdown`], announcing that the gateway will be back within
-    /// `expected` (the `shutdown` event's `restartExpectedMs`).
-    pub fn begin_restart(&self, reason: &str, expected: Duration) {
+    /// Records that the gateway will be back within `expected`, for the `shutdown` events'
+    /// `restartExpectedMs`.
+    pub fn expect_restart(&self, expected: Duration) {
         let ms = u64::try_from(expected.as_millis())
             .unwrap_or(u64::MAX)
             .max(1);
-        self.0
-            .control
-            .restart_expected_ms
-            .store(ms, Ordering::SeqCst);
-        self.begin_shutdown(reason);
+        self.restart_expected_ms.store(ms, Ordering::SeqCst);
     }
 
-    /// Carries over from the gateway this one replaces what a restart must not reset: the
-    /// control-plane write budgets, the loopback failure budget, and the announcements of
-    /// config weakenings, repeated from now on as applied.
-    pub fn inherit_control_state(&self, previous: &GatewayState) {
-        let old = lock(&previous.0.control.buckets).clone();
-        lock(&self.0.control.buckets).extend(old);
-        self.0.limiter.inherit(&previous.0.limiter);
-        let notices: Vec<_> = lock(&previous.0.control.notices)
-            .iter()
-            .map(crate::notice::Held::applied)
-            .collect();
-        lock(&self.0.control.notices).extend(notices);
+    /// Carries over from the control state this one replaces what a restart must not reset:
+    /// the write budgets, and the held announcements, repeated from now on as applied.
+    pub fn inherit(&self, previous: &Control) {
+        let old = lock(&previous.buckets).clone();
+        lock(&self.buckets).extend(old);
+        let notices: Vec<_> = lock(&previous.notices).iter().map(Held::applied).collect();
+        lock(&self.notices).extend(notices);
     }
 }
 

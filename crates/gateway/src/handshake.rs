@@ -3,34 +3,23 @@
 //! messages and close codes are the ones OpenClaw 2026.9.6 sends (captured in the conformance
 //! data), because clients branch on them.
 
+use std::time::Duration;
+
 use rustyclaw_config::{GatewayAuth, file::GatewayAuthMode};
 use rustyclaw_protocol::gateway::{
     ClientId, ClientInfo, ClientMode, ConnectParams, ErrorCode, ErrorShape, PROTOCOL_VERSION,
 };
 use serde_json::{Value, json};
 
+use crate::auth_limiter::{AuthLimiter, RateKey, millis};
+use crate::clock::now_ms;
 use crate::device::connect::{self as device, ProvenDevice, blocking};
-use crate::device::{DeviceError, DeviceToken};
+use crate::device::{DeviceError, DeviceRequest, DeviceStore, DeviceToken};
+use crate::limits::close;
 use crate::peer::Peer;
-use crate::state::{GatewayState, now_ms};
-
-/// WebSocket close codes the gateway uses.
-pub(crate) mod close {
-    /// Normal closure.
-    pub const NORMAL: u16 = 1000;
-    /// Protocol error (protocol version mismatch, a malformed WebSocket frame).
-    pub const PROTOCOL: u16 = 1002;
-    /// Invalid frame payload data (a text frame that is not UTF-8).
-    pub const INVALID_PAYLOAD: u16 = 1007;
-    /// Policy violation (bad handshake, auth failure, slow consumer).
-    pub const POLICY: u16 = 1008;
-    /// Message too big (pre-auth payload cap, `maxPayload`).
-    pub const TOO_BIG: u16 = 1009;
-    /// Server restart or shutdown.
-    pub const RESTART: u16 = 1012;
-    /// Try again later (too many unauthenticated connections: this one waited longest).
-    pub const TRY_AGAIN_LATER: u16 = 1013;
-}
+use crate::rejection::Rejection;
+use crate::scope::PAIRING;
+use crate::state::GatewayState;
 
 /// The oldest protocol version probes and nodes may still speak (upstream's
 /// `minimumProbeProtocol`).
@@ -56,28 +45,93 @@ pub(crate) struct Granted {
     pub device_token: Option<DeviceToken>,
 }
 
-/// Why a handshake failed: the error response and how the socket is closed.
-#[derive(Debug, Clone)]
-pub(crate) struct Rejection {
-    pub error: Box<ErrorShape>,
-    pub close_code: u16,
-}
-
-impl Rejection {
-    pub(crate) fn policy(error: ErrorShape) -> Self {
-        Self {
-            error: Box::new(error),
-            close_code: close::POLICY,
-        }
-    }
-}
-
 /// The outcome of the shared-secret check, kept until the device (if any) is looked at: a
 /// device token can stand in for a missing or wrong secret.
 enum Secret {
     Accepted(&'static str),
     Missing(Rejection),
     Rejected(Rejection),
+}
+
+/// The checks a WebSocket `connect` passes before its credentials are looked at: the browser
+/// `Origin` against `allowed_origins` (`gateway.controlUi.allowedOrigins`), then the lockout of
+/// its client in `limiter`. `Err` is the rejection to send (close 1008).
+pub(crate) fn screen_connect(
+    limiter: &AuthLimiter,
+    allowed_origins: &[String],
+    peer: &Peer,
+    key: &RateKey,
+) -> Result<(), Rejection> {
+    if let Some(origin) = peer.origin.as_deref().filter(|o| !o.trim().is_empty())
+        && let Err(reason) = crate::origin::check(origin, allowed_origins, peer.is_local())
+    {
+        return Err(Rejection::policy(
+            ErrorShape::new(
+                ErrorCode::InvalidRequest,
+                "origin not allowed (open the Control UI from the gateway host or allow it in gateway.controlUi.allowedOrigins)",
+            )
+            .with_details(json!({"code": "CONTROL_UI_ORIGIN_NOT_ALLOWED", "reason": reason})),
+        ));
+    }
+    if let Err(retry_after) = limiter.check(key) {
+        let mut error = ErrorShape::new(
+            ErrorCode::InvalidRequest,
+            "unauthorized: too many failed authentication attempts (retry later)",
+        )
+        .with_details(json!({
+            "code": "AUTH_RATE_LIMITED",
+            "authReason": "rate_limited",
+            "canRetryWithDeviceToken": false,
+            "recommendedNextStep": "wait_then_retry",
+        }));
+        error.retryable = Some(true);
+        error.retry_after_ms = Some(millis(retry_after));
+        return Err(Rejection::policy(error));
+    }
+    Ok(())
+}
+
+/// Charges a wrong credential to the client in `limiter`, or clears its record once it
+/// authenticated with the shared secret. Missing credentials are not charged (a browser opening
+/// the page without a token yet is not guessing), as upstream. Returns how long the rejection
+/// must wait before it is sent (see [`AuthLimiter::record_failure`]); zero for everything else.
+#[must_use = "the rejection of an exempt client's wrong secret must wait for the budget"]
+pub(crate) fn record_connect(
+    limiter: &AuthLimiter,
+    key: &RateKey,
+    outcome: Result<&str, &Rejection>,
+) -> Duration {
+    match outcome {
+        Ok("token" | "password") => {
+            limiter.reset(key);
+            Duration::ZERO
+        }
+        Ok(_) => Duration::ZERO,
+        Err(rejection) => {
+            let code = rejection
+                .error
+                .details
+                .as_ref()
+                .and_then(|d| d.get("code"))
+                .and_then(Value::as_str);
+            if code.is_some_and(is_wrong_credential) {
+                limiter.record_failure(key)
+            } else {
+                Duration::ZERO
+            }
+        }
+    }
+}
+
+/// Detail codes of a presented but wrong credential.
+fn is_wrong_credential(code: &str) -> bool {
+    matches!(
+        code,
+        "AUTH_TOKEN_MISMATCH"
+            | "AUTH_PASSWORD_MISMATCH"
+            | "AUTH_DEVICE_TOKEN_MISMATCH"
+            | "AUTH_BOOTSTRAP_TOKEN_INVALID"
+    )
 }
 
 /// Checks a `connect` request. `nonce` is the challenge this socket was sent.
@@ -197,10 +251,10 @@ pub(crate) async fn check(
 /// pending request is recorded and announced, and the client is told to wait for approval.
 async fn pair(
     state: &GatewayState,
-    store: &crate::device::DeviceStore,
+    store: &DeviceStore,
     peer: &Peer,
     proven: &ProvenDevice,
-    ask: crate::device::DeviceRequest,
+    ask: DeviceRequest,
     now: u64,
 ) -> Result<DeviceToken, Rejection> {
     let id = proven.id.clone();
@@ -226,11 +280,7 @@ async fn pair(
         .await
         .map_err(store_failed)?;
     tracing::info!(device = %request.device_id, request = %request.request_id, "device pairing requested");
-    state.broadcast(
-        "device.pair.requested",
-        Some(crate::methods::PAIRING),
-        &request,
-    );
+    state.broadcast("device.pair.requested", Some(PAIRING), &request);
     Err(device::pairing_required(upgrade, &request, paired.as_ref()))
 }
 

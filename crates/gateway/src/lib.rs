@@ -11,7 +11,9 @@
 //! limits, most of them upstream's, are tabled in `limits`.
 
 mod admission;
+mod auth_limiter;
 mod chat_input;
+mod clock;
 mod conn;
 mod control;
 mod dedupe;
@@ -29,10 +31,14 @@ mod notice;
 mod origin;
 mod outbox;
 mod peer;
+mod preauth;
 mod presence;
 mod pump;
 mod read_error;
+mod rejection;
+mod scope;
 mod serve;
+mod start;
 mod state;
 mod system_events;
 pub mod weakening;

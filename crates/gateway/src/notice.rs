@@ -13,12 +13,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustyclaw_config::Config;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::control::RestartRequest;
+use crate::clock::{now_ms, now_ms_i64};
+use crate::control::{Held, RestartRequest};
 use crate::event::OutEvent;
-use crate::methods::READ;
-use crate::state::{GatewayState, now_ms};
+use crate::scope::READ;
+use crate::state::GatewayState;
 use crate::weakening::{Weakening, weakenings};
 
 /// The event's name.
@@ -30,25 +31,6 @@ pub(crate) const REPEAT_FOR: Duration = Duration::from_secs(10 * 60);
 
 /// Notices held at most (older ones are dropped first).
 const MAX_HELD: usize = 16;
-
-/// An announcement waiting for operators that connect.
-#[derive(Debug, Clone)]
-pub(crate) struct Held {
-    payload: Value,
-    until: Instant,
-}
-
-impl Held {
-    /// The notice as the gateway that replaces the announcing one repeats it: applied.
-    pub(crate) fn applied(&self) -> Self {
-        let mut payload = self.payload.clone();
-        payload["applied"] = Value::Bool(true);
-        Self {
-            payload,
-            until: self.until,
-        }
-    }
-}
 
 impl GatewayState {
     /// Compares the running config `old` with `new`, which a restart asked for by `cause` is
@@ -88,7 +70,7 @@ impl GatewayState {
         );
         let config_path = self.0.options.config_path.clone();
         let record = rustyclaw_store::AuditRecord {
-            ts_ms: i64::try_from(now_ms()).unwrap_or(i64::MAX),
+            ts_ms: now_ms_i64(),
             actor: actors.clone(),
             action: EVENT.to_owned(),
             target: config_path.clone(),

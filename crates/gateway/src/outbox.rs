@@ -18,10 +18,11 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
+use rustyclaw_protocol::gateway::{Frame, ResponseFrame};
 use tokio::sync::{Notify, watch};
 
 use crate::event::OutEvent;
-use crate::handshake::close;
+use crate::limits::close;
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
@@ -309,6 +310,29 @@ impl Drop for Outbox {
         drop(queue);
         lock(&self.budget.open).remove(&self.id);
     }
+}
+
+/// The sending side of a connection handed to method handlers.
+#[derive(Clone)]
+pub(crate) struct Sender(Arc<Outbox>);
+
+impl Sender {
+    /// A sender queueing on `outbox`.
+    pub fn new(outbox: Arc<Outbox>) -> Self {
+        Self(outbox)
+    }
+
+    /// Queues a response. It counts against the client's buffer budget like any frame: a client
+    /// too slow to take it is closed as a slow consumer, as upstream, and the response goes with
+    /// the connection.
+    pub async fn respond(&self, response: ResponseFrame) {
+        self.0.push_text(encode(&Frame::Response(response)));
+    }
+}
+
+/// A frame as the text written to the socket.
+pub(crate) fn encode(frame: &Frame) -> String {
+    serde_json::to_string(frame).unwrap_or_default()
 }
 
 /// Takes the queued live-text event `item` replaces out of `items`, if any; returns the item to

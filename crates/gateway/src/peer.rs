@@ -1,5 +1,6 @@
 //! Who is on the other end of a connection: the socket address and the request headers that
-//! matter for trust decisions (loopback auto-approval, rate limits, the browser `Origin` check).
+//! matter for trust decisions (loopback auto-approval, rate limits, the browser `Origin` check),
+//! and the client IP a request is charged to when a trusted proxy forwarded it.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -36,10 +37,7 @@ impl Peer {
 
     /// The peer's IP address, with IPv4-mapped IPv6 addresses unwrapped.
     pub fn ip(&self) -> IpAddr {
-        match self.addr.ip() {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
-            ip => ip,
-        }
+        unmap(self.addr.ip())
     }
 
     /// A direct connection from this machine: a loopback address and no proxy in between (a
@@ -47,6 +45,71 @@ impl Peer {
     pub fn is_local(&self) -> bool {
         self.ip().is_loopback() && !self.forwarded
     }
+}
+
+/// The client IP of a request: the peer address, unless the peer is a trusted proxy, in which
+/// case the nearest `X-Forwarded-For` hop that is not itself a trusted proxy.
+pub(crate) fn client_ip(addr: SocketAddr, headers: &HeaderMap, trusted: &[String]) -> IpAddr {
+    let peer = unmap(addr.ip());
+    if !is_trusted(peer, trusted) {
+        return peer;
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|hop| hop.trim().parse::<IpAddr>().ok())
+        .map(unmap)
+        .collect::<Vec<_>>();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|ip| !is_trusted(*ip, trusted))
+        .unwrap_or(peer)
+}
+
+/// `ip` with an IPv4-mapped IPv6 address unwrapped.
+pub(crate) fn unmap(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        ip => ip,
+    }
+}
+
+/// Whether `ip` matches an entry of `gateway.trustedProxies` (an address or a CIDR block).
+fn is_trusted(ip: IpAddr, trusted: &[String]) -> bool {
+    trusted.iter().any(|entry| {
+        let entry = entry.trim();
+        let (base, bits) = match entry.split_once('/') {
+            Some((base, bits)) => (base, bits.parse::<u32>().ok()),
+            None => (entry, None),
+        };
+        let Ok(base) = base.parse::<IpAddr>().map(unmap) else {
+            return false;
+        };
+        match (ip, base) {
+            (IpAddr::V4(ip), IpAddr::V4(base)) => prefix_match(
+                u128::from(ip.to_bits()),
+                u128::from(base.to_bits()),
+                32,
+                bits,
+            ),
+            (IpAddr::V6(ip), IpAddr::V6(base)) => {
+                prefix_match(ip.to_bits(), base.to_bits(), 128, bits)
+            }
+            _ => false,
+        }
+    })
+}
+
+fn prefix_match(ip: u128, base: u128, width: u32, bits: Option<u32>) -> bool {
+    let bits = bits.unwrap_or(width).min(width);
+    if bits == 0 {
+        return true;
+    }
+    let shift = width - bits;
+    (ip >> shift) == (base >> shift)
 }
 
 #[cfg(test)]
@@ -75,5 +138,26 @@ mod tests {
         assert!(!peer("192.168.1.20:5000", &[]).is_local());
         let browser = peer("127.0.0.1:1", &[("origin", "http://evil.example")]);
         assert_eq!(browser.origin.as_deref(), Some("http://evil.example"));
+    }
+
+    #[test]
+    fn forwarded_for_is_used_only_from_trusted_proxies() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("203.0.113.9, 10.0.0.2"),
+        );
+        let proxy: SocketAddr = "10.0.0.1:4000".parse().unwrap();
+        assert_eq!(
+            client_ip(proxy, &headers, &[]),
+            "10.0.0.1".parse::<IpAddr>().unwrap()
+        );
+        let trusted = vec!["10.0.0.0/24".to_owned()];
+        assert_eq!(
+            client_ip(proxy, &headers, &trusted),
+            "203.0.113.9".parse::<IpAddr>().unwrap()
+        );
+        let mapped: SocketAddr = "[::ffff:127.0.0.1]:1".parse().unwrap();
+        assert!(client_ip(mapped, &HeaderMap::new(), &[]).is_loopback());
     }
 }

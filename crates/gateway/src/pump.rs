@@ -11,8 +11,8 @@ use rustyclaw_protocol::gateway::{AgentEvent, ChatEvent, ChatMessage, ChatState}
 use serde_json::{Map, Value, json};
 use tokio::sync::broadcast::{self, error::RecvError};
 
+use crate::clock::now_ms;
 use crate::event::OutEvent;
-use crate::state::now_ms;
 
 /// Least time between two `chat` deltas of a run (upstream throttles to 150 ms): each delta
 /// carries the whole text so far, so one per model token would be quadratic in the reply length.
@@ -195,7 +195,7 @@ fn to_event(event: &'static str, payload: &impl serde::Serialize) -> OutEvent {
         event,
         payload: serde_json::to_value(payload).unwrap_or(Value::Null),
         // Run output is conversation content: readers only (upstream broadcast gating).
-        scope: Some(crate::methods::READ),
+        scope: Some(crate::scope::READ),
         state_version: None,
         encoded: Default::default(),
     }

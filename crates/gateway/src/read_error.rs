@@ -6,7 +6,7 @@
 use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
 
-use crate::handshake::close;
+use crate::limits::close;
 
 /// The close code and reason answering a failed read, or `None` when the peer is gone and
 /// there is nobody to tell.

@@ -1,9 +1,14 @@
 //! State shared by every connection: configuration, runtime handles, the event fan-out, the
 //! idempotency cache and the shutdown signal.
+//!
+//! This module sits below everything that uses the state (connections, the handshake, method
+//! families, HTTP) and imports none of them: what it holds are leaf types (limits, budgets,
+//! presence, the control-plane state). The tasks that feed it (the runtime event mapper and the
+//! forwarders) are started from above, by [`GatewayState::new`] in `start.rs`.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use rustyclaw_agent::AgentRuntime;
 use rustyclaw_config::Config;
@@ -11,10 +16,14 @@ use rustyclaw_protocol::gateway::TICK_INTERVAL_MS;
 use rustyclaw_store::Store;
 use tokio::sync::{Notify, broadcast, watch};
 
+use crate::auth_limiter::AuthLimiter;
+use crate::control::{Control, RestartRequest};
 use crate::dedupe::Dedupe;
+use crate::device::DeviceStore;
 use crate::event::OutEvent;
+use crate::outbox::{OutboundBudget, OutboundStats};
+use crate::preauth::PreauthBudget;
 use crate::presence::Presence;
-use crate::pump;
 use crate::system_events::SystemEvents;
 
 /// Events buffered between the runtime mapper and the connections.
@@ -103,16 +112,16 @@ pub(crate) struct Shared {
     /// `Some(reason)` once the gateway is stopping.
     pub shutdown: watch::Sender<Option<String>>,
     /// Config write lock, control-plane write budgets and the restart request.
-    pub control: crate::control::Control,
+    pub control: Control,
     /// The device pairing store, in the state directory (none when the options name no state
     /// directory: devices then cannot pair).
-    pub devices: Option<crate::device::DeviceStore>,
+    pub devices: Option<DeviceStore>,
     /// Failed-auth counters and lockouts, shared by WebSocket connects and HTTP bearer auth.
-    pub limiter: crate::limits::AuthLimiter,
+    pub limiter: AuthLimiter,
     /// Unauthenticated sockets per client IP.
-    pub preauth: Arc<crate::limits::PreauthBudget>,
+    pub preauth: Arc<PreauthBudget>,
     /// The byte budget all connections' outgoing queues share.
-    pub outbound: Arc<crate::outbox::OutboundBudget>,
+    pub outbound: Arc<OutboundBudget>,
     /// Connections that called `sessions.subscribe`: only they receive `sessions.changed`.
     pub session_subscribers: std::sync::Mutex<std::collections::HashSet<String>>,
     connections: AtomicUsize,
@@ -120,8 +129,8 @@ pub(crate) struct Shared {
 }
 
 impl GatewayState {
-    /// Builds the state and starts mapping the runtime's events; call inside a tokio runtime.
-    pub fn new(
+    /// Builds the state alone, without the tasks that feed it (see [`GatewayState::new`]).
+    pub(crate) fn assemble(
         config: Arc<Config>,
         runtime: Arc<AgentRuntime>,
         store: Store,
@@ -131,13 +140,13 @@ impl GatewayState {
         // between the mapper and the connection tasks.
         let (events, _) = broadcast::channel(EVENT_FANOUT);
         let (shutdown, _) = watch::channel(None);
-        let limiter = crate::limits::AuthLimiter::new(&config.gateway.auth);
+        let limiter = AuthLimiter::new(&config.gateway.auth);
         let devices = options
             .state_dir
             .as_deref()
-            .map(|dir| crate::device::DeviceStore::in_state_dir(std::path::Path::new(dir)));
-        let outbound = crate::outbox::OutboundBudget::new(options.max_buffered_bytes_total);
-        let shared = Arc::new(Shared {
+            .map(|dir| DeviceStore::in_state_dir(std::path::Path::new(dir)));
+        let outbound = OutboundBudget::new(options.max_buffered_bytes_total);
+        Self(Arc::new(Shared {
             config,
             runtime,
             store,
@@ -149,7 +158,7 @@ impl GatewayState {
             presence: Presence::default(),
             system_events: SystemEvents::default(),
             shutdown,
-            control: crate::control::Control::default(),
+            control: Control::default(),
             devices,
             limiter,
             preauth: Arc::default(),
@@ -157,15 +166,7 @@ impl GatewayState {
             session_subscribers: Default::default(),
             connections: AtomicUsize::new(0),
             connections_changed: Notify::new(),
-        });
-        tokio::spawn(pump::run(shared.runtime.subscribe(), shared.events.clone()));
-        tokio::spawn(crate::methods::watch_sessions(
-            shared.runtime.subscribe(),
-            Arc::downgrade(&shared),
-        ));
-        let state = Self(shared);
-        crate::methods::spawn_forwarders(&state);
-        state
+        }))
     }
 
     /// Sends `payload` as event `event` to every connection whose scopes include `scope` (every
@@ -205,7 +206,7 @@ impl GatewayState {
 
     /// What waits to be written to the clients: bytes queued now, the most ever queued at once,
     /// and how many clients were closed as slow consumers.
-    pub fn outbound(&self) -> crate::outbox::OutboundStats {
+    pub fn outbound(&self) -> OutboundStats {
         self.0.outbound.stats()
     }
 
@@ -228,6 +229,33 @@ impl GatewayState {
         }
     }
 
+    /// Asks whoever runs the gateway to restart it with the config on disk, on behalf of
+    /// `actor`. Returns `true` when a restart was already pending (this request is coalesced
+    /// into it, and `actor` added to its actors).
+    pub fn request_restart(&self, reason: &str, actor: &str, delay: Duration) -> bool {
+        self.0.control.request_restart(reason, actor, delay)
+    }
+
+    /// Completes when a restart has been requested (at once if one is pending).
+    pub async fn restart_requested(&self) -> RestartRequest {
+        self.0.control.restart_requested().await
+    }
+
+    /// Like [`GatewayState::begin_shutdown`], announcing that the gateway will be back within
+    /// `expected` (the `shutdown` event's `restartExpectedMs`).
+    pub fn begin_restart(&self, reason: &str, expected: Duration) {
+        self.0.control.expect_restart(expected);
+        self.begin_shutdown(reason);
+    }
+
+    /// Carries over from the gateway this one replaces what a restart must not reset: the
+    /// control-plane write budgets, the loopback failure budget, and the announcements of
+    /// config weakenings, repeated from now on as applied.
+    pub fn inherit_control_state(&self, previous: &GatewayState) {
+        self.0.control.inherit(&previous.0.control);
+        self.0.limiter.inherit(&previous.0.limiter);
+    }
+
     pub(crate) fn connection_guard(&self) -> ConnectionGuard {
         self.0.connections.fetch_add(1, Ordering::SeqCst);
         ConnectionGuard(self.clone())
@@ -242,12 +270,4 @@ impl Drop for ConnectionGuard {
         self.0.0.connections.fetch_sub(1, Ordering::SeqCst);
         self.0.0.connections_changed.notify_waiters();
     }
-}
-
-/// Milliseconds since the Unix epoch.
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
 }

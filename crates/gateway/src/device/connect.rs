@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 
 use super::identity::{self, SignedFields};
 use super::{DeviceError, DeviceRequest, DeviceStore, DeviceToken, PairedDevice, PendingRequest};
-use crate::handshake::Rejection;
+use crate::rejection::Rejection;
+use crate::scope::has_scope;
 
 /// How far `device.signedAt` may be from the gateway's clock (upstream `DEVICE_SIGNATURE_SKEW_MS`).
 pub(crate) const SIGNATURE_SKEW_MS: i64 = 120_000;
@@ -192,10 +193,7 @@ pub(crate) fn needed_upgrade(
         return Some(Upgrade::Role);
     }
     let approved = device.approved_scope_list();
-    if scopes
-        .iter()
-        .any(|s| !crate::methods::has_scope(&approved, s))
-    {
+    if scopes.iter().any(|s| !has_scope(&approved, s)) {
         return Some(Upgrade::Scope);
     }
     None
@@ -254,7 +252,7 @@ pub(crate) fn clamp_scopes(requested: &[String], token: &DeviceToken) -> Vec<Str
     }
     requested
         .iter()
-        .filter(|s| crate::methods::has_scope(&token.scopes, s))
+        .filter(|s| has_scope(&token.scopes, s))
         .cloned()
         .collect()
 }

@@ -279,7 +279,7 @@ impl DeviceStore {
                 .unwrap_or(approved.clone());
             if let Some(scope) = scopes
                 .iter()
-                .find(|s| !crate::methods::has_scope(&approved, s))
+                .find(|s| !crate::scope::has_scope(&approved, s))
             {
                 return Err(DeviceError::ScopeNotApproved(scope.clone()));
             }

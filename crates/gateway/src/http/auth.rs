@@ -15,7 +15,7 @@ use rustyclaw_config::file::GatewayAuthMode;
 use serde_json::json;
 
 use crate::admission::Ticket;
-use crate::limits::RateKey;
+use crate::auth_limiter::{RateKey, millis};
 use crate::state::GatewayState;
 
 /// The bearer token of a request, if it carries one.
@@ -126,7 +126,7 @@ fn unauthorized() -> Response {
 }
 
 fn rate_limited(retry_after: std::time::Duration) -> Response {
-    let seconds = crate::limits::millis(retry_after).div_ceil(1000).max(1);
+    let seconds = millis(retry_after).div_ceil(1000).max(1);
     let mut response = (
         StatusCode::TOO_MANY_REQUESTS,
         Json(json!({"error": {

@@ -17,9 +17,11 @@ use axum::{Json, http::StatusCode};
 use serde_json::json;
 use std::net::SocketAddr;
 
+use crate::auth_limiter::RateKey;
 use crate::conn;
-use crate::limits::{self, MAX_PAYLOAD_BYTES, RateKey};
-use crate::peer::Peer;
+use crate::limits::MAX_PAYLOAD_BYTES;
+use crate::peer::{Peer, client_ip};
+use crate::preauth::{Admission, WhenFull};
 use crate::state::GatewayState;
 use auth::Conn;
 
@@ -68,16 +70,16 @@ async fn upgrade(
         return (StatusCode::NOT_FOUND, "Not Found").into_response();
     };
     let peer = Peer::new(addr, &headers);
-    let ip = limits::client_ip(addr, &headers, &state.0.config.gateway.trusted_proxies);
+    let ip = client_ip(addr, &headers, &state.0.config.gateway.trusted_proxies);
     // Counted from the upgrade until the handshake ends, so one address cannot hold open an
     // unbounded number of sockets that never authenticate. Every local process shares the
     // owner's loopback address, so there a full budget closes that address's oldest socket
     // rather than refusing the newcomer, which may be the owner's CLI.
     let max = state.0.options.max_preauth_sockets_per_ip;
     let when_full = if state.0.limiter.exempts_loopback(ip) {
-        limits::WhenFull::EvictOldest
+        WhenFull::EvictOldest
     } else {
-        limits::WhenFull::Refuse
+        WhenFull::Refuse
     };
     let Some(slot) = state.0.preauth.acquire(ip, max, when_full) else {
         return (
@@ -87,7 +89,7 @@ async fn upgrade(
         )
             .into_response();
     };
-    let admission = limits::Admission {
+    let admission = Admission {
         key: RateKey::for_socket(addr, ip, peer.origin.as_deref()),
         slot,
         ticket,

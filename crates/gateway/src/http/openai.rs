@@ -22,7 +22,8 @@ use rustyclaw_protocol::{AgentId, SessionKey};
 use serde_json::{Value, json};
 
 use super::auth::{Conn, authorize};
-use crate::limits::{RateKey, client_ip};
+use crate::auth_limiter::RateKey;
+use crate::peer::client_ip;
 use crate::state::GatewayState;
 
 /// The reply when a run produced no text (upstream's wording).
@@ -317,7 +318,7 @@ async fn chat_completions(
 }
 
 fn now_secs() -> u64 {
-    crate::state::now_ms() / 1000
+    crate::clock::now_ms() / 1000
 }
 
 fn complete(outcome: Option<RunOutcome>, run_id: &RunId, model: &str) -> Response {

@@ -17,7 +17,8 @@ use rustyclaw_protocol::{AgentId, SessionKey};
 use serde_json::{Value, json};
 
 use super::auth::{Conn, authorize};
-use crate::limits::{RateKey, client_ip};
+use crate::auth_limiter::RateKey;
+use crate::peer::client_ip;
 use crate::state::GatewayState;
 
 /// Tools never invoked over HTTP unless `gateway.tools.allow` names them (upstream's list).

@@ -21,8 +21,8 @@ use tokio::sync::broadcast::error::RecvError;
 use super::{
     ADMIN, APPROVALS, Call, Fail, Reply, has_scope, invalid, string_param, unavailable, unhandled,
 };
-use crate::conn::Sender;
 use crate::handshake::Granted;
+use crate::outbox::Sender;
 use crate::state::GatewayState;
 
 /// Methods of this module and the scope each needs.

@@ -33,9 +33,10 @@ pub(super) async fn call(call: &Call<'_>, method: &str, params: &Value) -> Reply
         _ => unhandled(method),
     }
 }
-use crate::conn::Sender;
+use crate::clock::now_ms;
 use crate::dedupe::Seen;
-use crate::state::{GatewayState, now_ms};
+use crate::outbox::Sender;
+use crate::state::GatewayState;
 
 /// Default and largest `chat.history` page (upstream).
 const HISTORY_LIMIT: usize = 200;

@@ -6,9 +6,9 @@ use rustyclaw_protocol::gateway::{ErrorCode, ErrorShape};
 use serde_json::{Value, json};
 
 use super::{Call, Fail, PAIRING, READ, Reply, invalid, string_param, unavailable, unhandled};
+use crate::clock::now_ms;
 use crate::device::connect::blocking;
 use crate::device::{DeviceError, DeviceStore, load_or_create_identity};
-use crate::state::now_ms;
 
 /// Methods of this module and the scope each needs.
 pub(super) const METHODS: &[(&str, &str)] = &[

@@ -12,8 +12,9 @@ use rustyclaw_store::{RunRecord, RunState};
 use serde_json::{Value, json};
 
 use super::{Fail, unavailable};
+use crate::clock::now_ms_i64;
 use crate::dedupe::DEDUPE_TTL;
-use crate::state::{GatewayState, now_ms};
+use crate::state::GatewayState;
 
 /// What to do with an idempotency key the cache does not know.
 pub(super) enum Replay {
@@ -79,7 +80,7 @@ async fn replayable(
         .await
         .map_err(|e| unavailable(method, &e))?;
     let window = i64::try_from(DEDUPE_TTL.as_millis()).unwrap_or(i64::MAX);
-    let now = i64::try_from(now_ms()).unwrap_or(i64::MAX);
+    let now = now_ms_i64();
     Ok(record.filter(|record| match record.state {
         RunState::Accepted => true,
         RunState::Interrupted => false,

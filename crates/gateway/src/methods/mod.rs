@@ -23,8 +23,10 @@ use rustyclaw_protocol::gateway::{
 };
 use serde_json::{Map, Value, json};
 
-use crate::conn::Sender;
 use crate::handshake::Granted;
+use crate::outbox::Sender;
+// The families name the scopes of their tables through this module.
+pub(crate) use crate::scope::{ADMIN, APPROVALS, PAIRING, READ, WRITE, has_scope};
 use crate::state::GatewayState;
 
 /// A method's error for the response (boxed: it is large and the success path is the common one).
@@ -32,17 +34,6 @@ pub(crate) type Fail = Box<ErrorShape>;
 
 /// The result of a method: a payload, or an error for the response.
 pub(crate) type Reply = Result<Value, Fail>;
-
-/// The scopes a method can require.
-pub(crate) const READ: &str = "operator.read";
-/// Scope of methods that change state or start runs.
-pub(crate) const WRITE: &str = "operator.write";
-/// Scope of configuration, session surgery and other owner-only methods.
-pub(crate) const ADMIN: &str = "operator.admin";
-/// Scope of approval decisions.
-pub(crate) const APPROVALS: &str = "operator.approvals";
-/// Scope of device pairing.
-pub(crate) const PAIRING: &str = "operator.pairing";
 
 /// One request being answered: who asked, and where the answer goes.
 pub(crate) struct Call<'a> {
@@ -115,13 +106,6 @@ fn lookup(method: &str) -> Option<(Family, &'static str)> {
             .find(|(name, _)| *name == method)
             .map(|(_, scope)| (*family, *scope))
     })
-}
-
-/// Whether `granted` satisfies `needed`: admin satisfies everything, write satisfies read.
-pub(crate) fn has_scope(granted: &[String], needed: &str) -> bool {
-    granted
-        .iter()
-        .any(|s| s == needed || s == ADMIN || (needed == READ && s == WRITE))
 }
 
 /// `FORBIDDEN` with upstream's `MISSING_SCOPE` details.

@@ -10,7 +10,7 @@ use rustyclaw_protocol::{AgentId, SessionKey};
 use serde_json::{Value, json};
 
 use super::{Call, READ, Reply, WRITE, invalid, string_param, unhandled};
-use crate::state::now_ms;
+use crate::clock::now_ms;
 
 /// Methods of this module and the scope each needs.
 pub(super) const METHODS: &[(&str, &str)] = &[

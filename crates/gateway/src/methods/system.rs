@@ -158,7 +158,8 @@ fn presence_rows(state: &GatewayState) -> Vec<PresenceEntry> {
     rows.extend(state.0.presence.list());
     rows
 }
-use crate::state::{GatewayState, now_ms};
+use crate::clock::now_ms;
+use crate::state::GatewayState;
 
 /// Recent sessions listed per agent.
 const RECENT: usize = 5;

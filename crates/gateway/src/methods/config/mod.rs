@@ -76,10 +76,7 @@ fn schema_response() -> Value {
 /// When the schema was generated (RFC 3339, UTC): it is built from the code at run time, so
 /// "now" is accurate (upstream reports its build time).
 fn generated_at() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let secs = crate::clock::now_ms() / 1000;
     let (days, rem) = (secs / 86_400, secs % 86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = i64::try_from(days).unwrap_or(0) + 719_468;

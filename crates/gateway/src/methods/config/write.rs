@@ -11,8 +11,8 @@ use rustyclaw_protocol::gateway::{ErrorCode, ErrorShape};
 use serde_json::{Value, json};
 
 use super::params::{check_keys, optional_integer, optional_string, required_string};
+use crate::clock::now_ms_i64;
 use crate::methods::{Call, Fail, Reply, invalid, unavailable};
-use crate::state::now_ms;
 
 /// Params every rewrite accepts.
 const SET_KEYS: &[&str] = &["raw", "baseHash"];
@@ -212,7 +212,7 @@ fn actor(call: &Call<'_>) -> String {
 
 async fn audit(call: &Call<'_>, actor: &str, method: &str, path: &Path, changed: &[String]) {
     let record = rustyclaw_store::AuditRecord {
-        ts_ms: i64::try_from(now_ms()).unwrap_or(i64::MAX),
+        ts_ms: now_ms_i64(),
         actor: actor.to_owned(),
         action: method.to_owned(),
         target: Some(path.display().to_string()),

@@ -11,8 +11,9 @@ use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::super::READ;
 use super::agent_of;
+use crate::clock::now_ms;
 use crate::event::OutEvent;
-use crate::state::{GatewayState, Shared, now_ms};
+use crate::state::{GatewayState, Shared};
 
 /// Fields of the session row copied into the event, so a client need not re-list (upstream's).
 const ROW_FIELDS: &[&str] = &[

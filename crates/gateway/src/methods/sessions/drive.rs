@@ -1,6 +1,7 @@
 //! `sessions.create`, `sessions.send`, `sessions.abort` (the session-keyed twins of `chat.send`
 //! and `chat.abort`) and `chat.inject`.
 
+use rustyclaw_agent::THINKING_LEVELS;
 use rustyclaw_protocol::transcript::{
     AgentMessage, AssistantMessage, ContentBlock, EntryBody, MessageEntry, SessionHeader,
     StopReason, Usage, format_timestamp,
@@ -11,17 +12,11 @@ use serde_json::{Value, json};
 use super::super::{Fail, READ, Reply, chat, invalid, string_param, unavailable};
 use super::edit::{check_label_free, fresh_entry, label_value, resolve_model};
 use super::{agent_of, changed, entry, key_param, opt_string, quiesce};
-use crate::state::{GatewayState, now_ms};
+use crate::clock::now_ms_i64;
+use crate::state::GatewayState;
 
 /// Longest `chat.inject` label (upstream).
 const INJECT_LABEL_MAX: usize = 100;
-
-/// Thinking levels `sessions.send` accepts.
-const THINKING: &[&str] = &["off", "minimal", "low", "medium", "high", "xhigh"];
-
-fn now() -> i64 {
-    i64::try_from(now_ms()).unwrap_or(i64::MAX)
-}
 
 /// `sessions.create {key?, agentId?, label?, model?, parentSessionKey?, task?, message?,
 /// idempotencyKey?}`: creates the session's entry (or adopts an existing key) and, with a task
@@ -94,7 +89,7 @@ pub(super) async fn create(state: &GatewayState, params: &Value) -> Reply {
     if parent.is_some() {
         created.parent_session_key = parent;
     }
-    created.updated_at = now();
+    created.updated_at = now_ms_i64();
     state
         .0
         .store
@@ -131,13 +126,13 @@ pub(super) async fn send(state: &GatewayState, params: &Value) -> Reply {
     let key = key_param(params, "key")?;
     let message = string_param(params, "message")?;
     let message = match opt_string(params, METHOD, "thinking")? {
-        Some(level) if THINKING.contains(&level.trim().to_lowercase().as_str()) => {
+        Some(level) if THINKING_LEVELS.contains(&level.trim().to_lowercase().as_str()) => {
             format!("/think {} {message}", level.trim().to_lowercase())
         }
         Some(_) => {
             return Err(invalid(format!(
                 "invalid thinking (use {})",
-                THINKING.join("|")
+                THINKING_LEVELS.join("|")
             )));
         }
         None => message.to_owned(),
@@ -192,7 +187,7 @@ pub(super) async fn inject(state: &GatewayState, params: &Value) -> Reply {
         Some(label) => format!("[{label}]\n\n{message}"),
         None => message.to_owned(),
     };
-    let now = now();
+    let now = now_ms_i64();
     let reply = AssistantMessage::new(
         vec![ContentBlock::text(text)],
         "openai-responses".to_owned(),

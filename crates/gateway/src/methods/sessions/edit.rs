@@ -3,24 +3,22 @@
 
 use std::sync::Arc;
 
-use rustyclaw_agent::{Inbound, Op, RunId};
+use rustyclaw_agent::{Inbound, Op, RunId, THINKING_LEVELS};
 use rustyclaw_protocol::{SessionEntry, SessionId, SessionKey, SessionKeyKind};
 use rustyclaw_store::TranscriptRetention;
 use serde_json::{Map, Value, json};
 
 use super::super::{Fail, Reply, invalid, unavailable};
 use super::{agent_of, bool_param, changed, entry, key_param, stop_and_quiesce};
-use crate::state::{GatewayState, now_ms};
+use crate::clock::now_ms_i64;
+use crate::state::GatewayState;
 
 /// Longest label (upstream).
 const LABEL_MAX: usize = 512;
 
 /// Patchable fields whose value is one of a few words (`null` clears them).
 const WORD_FIELDS: &[(&str, &[&str])] = &[
-    (
-        "thinkingLevel",
-        &["off", "minimal", "low", "medium", "high", "xhigh"],
-    ),
+    ("thinkingLevel", THINKING_LEVELS),
     ("verboseLevel", &["off", "on", "full"]),
     ("reasoningLevel", &["off", "on", "stream"]),
     ("elevatedLevel", &["off", "on", "ask", "full"]),
@@ -29,10 +27,6 @@ const WORD_FIELDS: &[(&str, &[&str])] = &[
     ("groupActivation", &["mention", "always"]),
 ];
 
-fn now() -> i64 {
-    i64::try_from(now_ms()).unwrap_or(i64::MAX)
-}
-
 fn new_session_id() -> Result<SessionId, Fail> {
     SessionId::new(uuid::Uuid::new_v4().to_string())
         .map_err(|e| unavailable("creating a session id", &e))
@@ -40,7 +34,7 @@ fn new_session_id() -> Result<SessionId, Fail> {
 
 /// A new entry for `key`, as the runtime creates one on a session's first message.
 pub(super) fn fresh_entry() -> Result<SessionEntry, Fail> {
-    let now = now();
+    let now = now_ms_i64();
     let mut entry = SessionEntry::new(new_session_id()?, now);
     entry.created_at = Some(now);
     entry.session_started_at = Some(now);
@@ -256,7 +250,7 @@ impl Fields {
             }
             None => {}
         }
-        json.insert("updatedAt".into(), json!(now()));
+        json.insert("updatedAt".into(), json!(now_ms_i64()));
         serde_json::from_value(Value::Object(json)).map_err(|e| e.to_string())
     }
 }

@@ -7,7 +7,8 @@ use serde_json::{Map, Value, json};
 
 use super::super::{Fail, Reply, unavailable};
 use super::{agent_of, bool_param, opt_count, opt_string, text};
-use crate::state::{GatewayState, now_ms};
+use crate::clock::{now_ms, now_ms_i64};
+use crate::state::GatewayState;
 
 /// Default and largest `sessions.list` page.
 const LIST_LIMIT: usize = 100;
@@ -176,9 +177,7 @@ pub(in crate::methods) async fn list(state: &GatewayState, params: &Value) -> Re
     let filters = Filters {
         active_since: active_minutes.map(|m| {
             let window = i64::try_from(m).unwrap_or(i64::MAX).saturating_mul(60_000);
-            i64::try_from(now_ms())
-                .unwrap_or(i64::MAX)
-                .saturating_sub(window)
+            now_ms_i64().saturating_sub(window)
         }),
         label: opt_string(params, METHOD, "label")?,
         search: params

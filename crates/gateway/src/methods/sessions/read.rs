@@ -5,7 +5,8 @@ use serde_json::{Value, json};
 
 use super::super::{Reply, invalid, unavailable};
 use super::{agent_of, bool_param, entry, key_param, opt_count, opt_string, text};
-use crate::state::{GatewayState, now_ms};
+use crate::clock::now_ms;
+use crate::state::GatewayState;
 
 /// Default `sessions.get` page (upstream).
 const GET_LIMIT: usize = 200;
