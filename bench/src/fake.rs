@@ -27,7 +27,15 @@ pub enum Reply {
     /// [`STREAMED_WORDS`] words, one SSE delta every [`STREAMED_GAP`], like a model writing
     /// about 100 tokens a second.
     Streamed,
+    /// A long reply ([`LARGE_DELTAS`] deltas of [`LARGE_DELTA_BYTES`], about 100 KB) sent as
+    /// fast as the socket takes it: what makes a slow client's backlog grow.
+    Large,
 }
+
+/// Deltas in the large reply.
+pub const LARGE_DELTAS: usize = 100;
+/// Bytes per delta of the large reply.
+pub const LARGE_DELTA_BYTES: usize = 1000;
 
 /// Words in the streamed reply.
 pub const STREAMED_WORDS: usize = 24;
@@ -82,6 +90,8 @@ pub async fn start(reply: Reply) -> Result<FakeLlm> {
         .map(|i| format!("word{i}"))
         .collect::<Vec<_>>()
         .join(" ");
+    // Words of ten characters, so the deltas split like model tokens would.
+    let large_piece = "lorem ips ".repeat(LARGE_DELTA_BYTES / 10);
     let responder = Responder::new(move |request| {
         if last_is_tool_result(request) {
             return Turn::text("The command finished.").into();
@@ -94,6 +104,9 @@ pub async fn start(reply: Reply) -> Result<FakeLlm> {
         match reply {
             Reply::Instant => Turn::text(INSTANT_REPLY).into(),
             Reply::Streamed => Turn::text(&streamed_text).chunk_delay(STREAMED_GAP).into(),
+            Reply::Large => {
+                Turn::text_deltas(std::iter::repeat_n(large_piece.as_str(), LARGE_DELTAS)).into()
+            }
         }
     });
     FakeLlm::start_with(FakeLlmOptions {

@@ -15,7 +15,7 @@ use rustyclaw_bench::{chart, process};
 #[command(name = "bench", version)]
 struct Args {
     /// Figures to measure: `all`, or any of size, startup, ready, idle, turns, throughput,
-    /// connections, tool.
+    /// connections, slowclients, burst, tool.
     #[arg(required_unless_present = "render")]
     figures: Vec<String>,
     /// Measure nothing: rewrite `docs/benchmarks.md` and its chart from a results file that

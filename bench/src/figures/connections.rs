@@ -126,14 +126,18 @@ struct Idle {
 }
 
 /// Source address `i` of the spread: 127.0.0.1, 127.0.0.2, …
-fn source(i: usize) -> IpAddr {
+pub(super) fn source(i: usize) -> IpAddr {
     let last = 1 + u8::try_from(i % usize::from(SOURCE_ADDRESSES)).unwrap_or(0);
     IpAddr::V4(Ipv4Addr::new(127, 0, 0, last))
 }
 
 /// Connects `count` clients to `endpoint`, `CONNECT_CONCURRENCY` at a time; each then reads
 /// (and drops) whatever the gateway sends until `closed` is dropped. Returns the readers.
-async fn connect_many<F, Fut>(endpoint: &Endpoint, count: usize, reader: F) -> Result<JoinSet<()>>
+pub(super) async fn connect_many<F, Fut>(
+    endpoint: &Endpoint,
+    count: usize,
+    reader: F,
+) -> Result<JoinSet<()>>
 where
     F: Fn(Client) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,

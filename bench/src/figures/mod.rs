@@ -1,8 +1,10 @@
 //! The figures: each module measures one table of `docs/benchmarks.md` for every target.
 
+pub mod burst;
 pub mod connections;
 pub mod footprint;
 pub mod idle;
+pub mod slow_clients;
 pub mod startup;
 pub mod throughput;
 pub mod tool;
@@ -55,6 +57,18 @@ pub struct Plan {
     pub fanout_events: usize,
     /// Tool-call turns per configuration.
     pub tool_turns: u64,
+    /// The slow-client attack: clients that never read, and turns with the large reply.
+    pub attack_clients: usize,
+    /// Turns of the large reply during the attack.
+    pub attack_turns: u64,
+    /// How long after the clients left the last RSS reading is taken.
+    pub attack_after: Duration,
+    /// The burst of large messages: senders, each sending one message of `burst_bytes`.
+    pub burst_clients: usize,
+    /// Bytes of each message of the burst.
+    pub burst_bytes: usize,
+    /// How long after the burst the last RSS reading is taken.
+    pub burst_after: Duration,
 }
 
 impl Plan {
@@ -78,6 +92,12 @@ impl Plan {
             fanout_clients: 1000,
             fanout_events: 100,
             tool_turns: 30,
+            attack_clients: 500,
+            attack_turns: 7,
+            attack_after: Duration::from_secs(60),
+            burst_clients: 19,
+            burst_bytes: 16 << 20,
+            burst_after: Duration::from_secs(60),
         }
     }
 
@@ -101,6 +121,12 @@ impl Plan {
             fanout_clients: 200,
             fanout_events: 20,
             tool_turns: 5,
+            attack_clients: 500,
+            attack_turns: 7,
+            attack_after: Duration::from_secs(20),
+            burst_clients: 19,
+            burst_bytes: 16 << 20,
+            burst_after: Duration::from_secs(20),
         }
     }
 
@@ -124,6 +150,12 @@ impl Plan {
             fanout_clients: 10,
             fanout_events: 3,
             tool_turns: 1,
+            attack_clients: 10,
+            attack_turns: 1,
+            attack_after: Duration::from_millis(500),
+            burst_clients: 2,
+            burst_bytes: 1 << 20,
+            burst_after: Duration::from_millis(500),
         }
     }
 }
@@ -138,6 +170,8 @@ pub struct Bench {
     pub instant: FakeLlm,
     /// The model that streams its reply.
     pub streamed: FakeLlm,
+    /// The model that sends a long reply as fast as it can.
+    pub large: FakeLlm,
     /// RSS samples collected for the chart.
     pub series: Vec<Series>,
 }
@@ -150,6 +184,7 @@ impl Bench {
             plan,
             instant: fake::start(Reply::Instant).await?,
             streamed: fake::start(Reply::Streamed).await?,
+            large: fake::start(Reply::Large).await?,
             series: Vec::new(),
         })
     }
@@ -159,6 +194,7 @@ impl Bench {
         match reply {
             Reply::Instant => self.instant.base_url(),
             Reply::Streamed => self.streamed.base_url(),
+            Reply::Large => self.large.base_url(),
         }
     }
 
@@ -177,6 +213,8 @@ impl Bench {
             "turns" => turns::turns(self).await,
             "throughput" => throughput::throughput(self).await,
             "connections" => connections::connections(self).await,
+            "slowclients" => slow_clients::slow_clients(self).await,
+            "burst" => burst::burst(self).await,
             "tool" => tool::tool_call(self).await,
             other => anyhow::bail!("unknown figure {other:?}; known: {}", FIGURES.join(", ")),
         }
@@ -192,6 +230,8 @@ pub const FIGURES: &[&str] = &[
     "turns",
     "throughput",
     "connections",
+    "slowclients",
+    "burst",
     "tool",
 ];
 

@@ -13,6 +13,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// jemalloc instead of glibc's allocator: after a burst (hundreds of slow clients, megabytes of
+/// messages) glibc keeps the freed memory in its arenas for good, jemalloc's background threads
+/// give it back within seconds (measured in docs/benchmarks.md, "Allocator").
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// An error meant for the user: a one-line message, an optional hint, an exit code.
 #[derive(Debug)]
 pub struct UserError {
