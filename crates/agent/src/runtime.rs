@@ -63,6 +63,8 @@ struct Lane {
     /// saw the reply and wrote again, which is a new turn to start at once, not a burst to
     /// collect (no queue debounce).
     pending_after_settle: bool,
+    /// About how many bytes the cached session's context held when the lane went idle.
+    cached_bytes: usize,
 }
 
 impl Lane {
@@ -75,6 +77,7 @@ impl Lane {
             queue_mode: None,
             idle_since: std::time::Instant::now(),
             pending_after_settle: false,
+            cached_bytes: 0,
         }
     }
 }
@@ -82,6 +85,13 @@ impl Lane {
 /// Idle sessions whose state (entry and context) stays cached in memory; beyond this the least
 /// recently used are dropped and reloaded from the store on their next message.
 const CACHED_IDLE_SESSIONS: usize = 256;
+
+/// Bytes of context the idle cached sessions hold together (as JSON, about what they take in
+/// memory); beyond this the least recently used are dropped too. A typical session holds well
+/// under a megabyte, so the count above is the usual bound; this one keeps a few sessions fed
+/// with pasted documents of megabytes (upstream accepts 25 MiB a message) from staying in
+/// memory for good once they are idle.
+const CACHED_IDLE_BYTES: usize = 16 * 1024 * 1024;
 
 impl Inner {
     /// Sends `event` out (see [`Publisher::publish`]).
@@ -564,7 +574,7 @@ impl AgentRuntime {
             let mut cancel = cancel;
             let mut steer = steer;
             loop {
-                let queue_mode = {
+                let (queue_mode, cached_bytes) = {
                     let _permit = inner.global.acquire().await;
                     let mut guard = state.lock().await;
                     let batch_run = batch.run_id.clone();
@@ -584,10 +594,11 @@ impl AgentRuntime {
                     {
                         tracing::error!(session = %key.as_str(), %error, "could not save a patched session");
                     }
-                    queue_mode
+                    let cached = guard.as_ref().map_or(0, |s| s.context.approx_bytes());
+                    (queue_mode, cached)
                 };
                 let Some((next, collect_burst, next_cancel, next_steer)) =
-                    next_batch(&inner, &key, queue_mode, &steer)
+                    next_batch(&inner, &key, queue_mode, &steer, cached_bytes)
                 else {
                     return;
                 };
@@ -614,21 +625,28 @@ fn take_pending(inner: &Inner, key: &SessionKey) -> Vec<Inbound> {
         .unwrap_or_default()
 }
 
-/// Drops the least recently used idle lanes past [`CACHED_IDLE_SESSIONS`]. A lane whose turn
-/// is running or whose queue is not empty is never dropped.
+/// Drops the least recently used idle lanes past [`CACHED_IDLE_SESSIONS`] or
+/// [`CACHED_IDLE_BYTES`]. A lane whose turn is running or whose queue is not empty is never
+/// dropped.
 fn evict_idle(lanes: &mut HashMap<SessionKey, Lane>) {
-    let mut idle: Vec<(std::time::Instant, SessionKey)> = lanes
+    let mut idle: Vec<(std::time::Instant, SessionKey, usize)> = lanes
         .iter()
         .filter(|(_, lane)| lane.running.is_none() && lane.pending.is_empty())
-        .map(|(key, lane)| (lane.idle_since, key.clone()))
+        .map(|(key, lane)| (lane.idle_since, key.clone(), lane.cached_bytes))
         .collect();
-    if idle.len() <= CACHED_IDLE_SESSIONS {
+    let mut count = idle.len();
+    let mut bytes: usize = idle.iter().map(|(_, _, bytes)| bytes).sum();
+    if count <= CACHED_IDLE_SESSIONS && bytes <= CACHED_IDLE_BYTES {
         return;
     }
     idle.sort();
-    let excess = idle.len() - CACHED_IDLE_SESSIONS;
-    for (_, key) in idle.into_iter().take(excess) {
+    for (_, key, size) in idle {
+        if count <= CACHED_IDLE_SESSIONS && bytes <= CACHED_IDLE_BYTES {
+            break;
+        }
         lanes.remove(&key);
+        count -= 1;
+        bytes -= size;
     }
 }
 
@@ -643,6 +661,7 @@ fn next_batch(
     key: &SessionKey,
     queue_mode: Option<QueueMode>,
     steer: &Arc<Mutex<Vec<Inbound>>>,
+    cached_bytes: usize,
 ) -> Option<NextBatch> {
     let mut lanes = lock(&inner.lanes);
     let lane = lanes.get_mut(key)?;
@@ -665,6 +684,7 @@ fn next_batch(
     let Some(next) = next else {
         lane.running = None;
         lane.idle_since = std::time::Instant::now();
+        lane.cached_bytes = cached_bytes;
         evict_idle(&mut lanes);
         return None;
     };
@@ -764,11 +784,39 @@ mod tests {
             queue_mode: None,
             idle_since: std::time::Instant::now() - std::time::Duration::from_secs(idle_for_secs),
             pending_after_settle: false,
+            cached_bytes: 0,
         }
     }
 
     fn key(i: usize) -> SessionKey {
         SessionKey::parse(&format!("agent:main:direct:{i}")).unwrap()
+    }
+
+    #[test]
+    fn idle_sessions_holding_more_than_the_byte_budget_are_dropped_oldest_first() {
+        let mut lanes = HashMap::new();
+        let sixth = CACHED_IDLE_BYTES / 6;
+        // Ten idle sessions of a sixth of the budget each: the six newest fit, and the
+        // running one counts for nothing (it is never dropped).
+        for i in 0..10 {
+            let mut idle = lane(i as u64, false);
+            idle.cached_bytes = sixth;
+            lanes.insert(key(i), idle);
+        }
+        let mut busy = lane(1_000, true);
+        busy.cached_bytes = CACHED_IDLE_BYTES;
+        lanes.insert(key(100_000), busy);
+        evict_idle(&mut lanes);
+        let mut kept: Vec<usize> = (0..10).filter(|i| lanes.contains_key(&key(*i))).collect();
+        kept.sort();
+        assert_eq!(kept, vec![0, 1, 2, 3, 4, 5]);
+        assert!(lanes.contains_key(&key(100_000)));
+        // One session alone larger than the budget is not kept once idle.
+        let mut huge = lane(0, false);
+        huge.cached_bytes = CACHED_IDLE_BYTES + 1;
+        let mut lanes = HashMap::from([(key(7), huge)]);
+        evict_idle(&mut lanes);
+        assert!(lanes.is_empty());
     }
 
     #[test]

@@ -147,6 +147,18 @@ impl Context {
         }
     }
 
+    /// About how many bytes the context holds: its messages as JSON, counted without building
+    /// the text (what the runtime weighs against its cache budget).
+    pub fn approx_bytes(&self) -> usize {
+        let mut counter = ByteCounter(0);
+        for item in &self.items {
+            // Writing to a counter cannot fail; a message that cannot be serialized counts
+            // for what was written of it.
+            let _ = serde_json::to_writer(&mut counter, &item.message);
+        }
+        counter.0 + self.summary.as_ref().map_or(0, String::len)
+    }
+
     /// Drops items before `first_kept` (all of them when it is `None` or unknown).
     fn keep_from(&mut self, first_kept: Option<&EntryId>) {
         match first_kept.and_then(|id| self.items.iter().position(|i| &i.entry_id == id)) {
@@ -155,6 +167,20 @@ impl Context {
             }
             None => self.items.clear(),
         }
+    }
+}
+
+/// An `io::Write` that only counts the bytes written to it.
+struct ByteCounter(usize);
+
+impl std::io::Write for ByteCounter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -2,7 +2,8 @@
 //! shutdown. A reader (this task) and a writer task share an [`Outbox`] bounded in bytes: a
 //! client that reads too slowly for its backlog to fit is closed as a slow consumer. A frame the
 //! WebSocket layer refuses (too large, not UTF-8, a protocol violation) is answered with the
-//! close code for it (see [`crate::read_error`]).
+//! close code for it (see [`crate::read_error`]). A large request first waits for its share of
+//! the large-request budget, and the socket is not read until it has it (see [`crate::inbound`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use rustyclaw_protocol::gateway::{
-    ConnectChallenge, EventFrame, Frame, RequestFrame, ResponseFrame, ShutdownEvent, TickEvent,
+    ConnectChallenge, EventFrame, Frame, ResponseFrame, ShutdownEvent, TickEvent,
 };
 use rustyclaw_protocol::gateway::{ErrorCode, ErrorShape};
 use serde_json::Value;
@@ -23,6 +24,7 @@ use crate::clock::now_ms;
 use crate::event::OutEvent;
 use crate::first_frame::{self, First};
 use crate::handshake::{self, Granted};
+use crate::inbound::InboundPermit;
 use crate::limits::{MAX_PREAUTH_PAYLOAD_BYTES, close};
 use crate::methods;
 use crate::outbox::{Item, Outbox, Sender, encode};
@@ -281,19 +283,34 @@ async fn session(
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let sender = Sender::new(Arc::clone(outbox));
+    let large = state.0.options.large_request_bytes;
+    // A large request waiting for its share of the large-request budget (see `inbound`); the
+    // socket is not read meanwhile.
+    let mut waiting: Option<(Utf8Bytes, Waiting<'_>)> = None;
     loop {
         tokio::select! {
-            incoming = stream.next() => {
+            incoming = stream.next(), if waiting.is_none() => {
                 let text = match incoming {
                     Some(Ok(Message::Text(text))) => text,
                     Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Binary(_))) => continue,
                     Some(Ok(Message::Close(_))) | None => return,
                     Some(Err(error)) => return refuse(outbox, error),
                 };
-                match serde_json::from_str::<Frame>(&text) {
-                    Ok(Frame::Request(request)) => spawn_call(state, &granted, &sender, request),
-                    // Upstream ignores frames it cannot use after the handshake.
-                    Ok(_) | Err(_) => tracing::debug!("ignored a frame that is not a request"),
+                if text.len() >= large {
+                    let admission = Box::pin(state.0.inbound.admit(text.len()));
+                    waiting = Some((text, admission));
+                    continue;
+                }
+                handle_request(state, &granted, &sender, &text, None);
+            }
+            permit = async {
+                match waiting.as_mut() {
+                    Some((_, admitted)) => admitted.as_mut().await,
+                    None => std::future::pending().await,
+                }
+            }, if waiting.is_some() => {
+                if let Some((text, _)) = waiting.take() {
+                    handle_request(state, &granted, &sender, &text, Some(permit));
                 }
             }
             received = fanout.recv() => match received {
@@ -343,14 +360,28 @@ fn receives(state: &GatewayState, granted: &Granted, event: &OutEvent) -> bool {
             || methods::subscribed_to_sessions(state, &granted.conn_id))
 }
 
-fn spawn_call(
+/// A large request's wait for its share of the large-request budget.
+type Waiting<'a> = std::pin::Pin<Box<dyn Future<Output = InboundPermit> + Send + 'a>>;
+
+/// Parses a text frame and answers it on its own task; `permit` (a large request's share of
+/// the large-request budget) goes with the call, which holds it as long as its work runs.
+fn handle_request(
     state: &GatewayState,
     granted: &Arc<Granted>,
     sender: &Sender,
-    request: RequestFrame,
+    text: &str,
+    permit: Option<InboundPermit>,
 ) {
-    let (state, granted, sender) = (state.clone(), granted.clone(), sender.clone());
-    tokio::spawn(async move { methods::dispatch(&state, &granted, &sender, request).await });
+    match serde_json::from_str::<Frame>(text) {
+        Ok(Frame::Request(request)) => {
+            let (state, granted, sender) = (state.clone(), granted.clone(), sender.clone());
+            tokio::spawn(async move {
+                methods::dispatch(&state, &granted, &sender, request, permit).await;
+            });
+        }
+        // Upstream ignores frames it cannot use after the handshake.
+        Ok(_) | Err(_) => tracing::debug!("ignored a frame that is not a request"),
+    }
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ mod event;
 mod first_frame;
 mod handshake;
 mod http;
+mod inbound;
 mod limits;
 mod local_peer;
 mod loopback_budget;

@@ -74,6 +74,17 @@ pub(crate) const LOOPBACK_FAILURE_MAX_SPACING: Duration = Duration::from_secs(30
 /// are dropped (upstream's cap).
 pub(crate) const MAX_AUTH_FAILURE_RECORDS: usize = 10_000;
 
+/// Requests from this size up are large (ours): each takes its size from the budget below
+/// before it is parsed, and its connection reads nothing more until it got it (see
+/// [`crate::inbound`]). A typed chat message is far below it.
+pub(crate) const LARGE_REQUEST_BYTES: usize = 1024 * 1024;
+
+/// Bytes of large requests handled at once, from all connections together (ours: upstream's
+/// Node process has no such bound). It is one `maxPayload`, so the largest frame upstream
+/// accepts still goes through, alone; a burst of them is handled a few at a time instead of
+/// all at once, each one's bytes held until the work it started (a `chat.send`'s run) is over.
+pub(crate) const MAX_LARGE_REQUEST_BYTES_IN_FLIGHT: usize = MAX_PAYLOAD_BYTES;
+
 /// Largest `POST /v1/chat/completions` body (upstream 20 MiB); a larger one gets 413.
 pub(crate) const CHAT_COMPLETIONS_MAX_BODY_BYTES: usize = 20 * 1024 * 1024;
 

@@ -21,6 +21,7 @@ use crate::control::{Control, RestartRequest};
 use crate::dedupe::Dedupe;
 use crate::device::DeviceStore;
 use crate::event::OutEvent;
+use crate::inbound::InboundBudget;
 use crate::outbox::{OutboundBudget, OutboundStats};
 use crate::preauth::PreauthBudget;
 use crate::presence::Presence;
@@ -62,6 +63,11 @@ pub struct GatewayOptions {
     /// Connections that have not authenticated, from all clients together (512, and at most a
     /// quarter of the open-file limit); the one waiting longest is closed to admit a new one.
     pub max_unauthenticated_connections: usize,
+    /// Requests from this size up take their size from the large-request budget before they
+    /// are parsed (1 MiB).
+    pub large_request_bytes: usize,
+    /// Bytes of large requests handled at once, from all connections together (25 MiB).
+    pub max_large_request_bytes_in_flight: usize,
 }
 
 impl Default for GatewayOptions {
@@ -80,6 +86,8 @@ impl Default for GatewayOptions {
             log_file: None,
             max_preauth_sockets_per_ip: limits::MAX_PREAUTH_SOCKETS_PER_IP,
             max_unauthenticated_connections: limits::MAX_UNAUTHENTICATED_CONNECTIONS,
+            large_request_bytes: limits::LARGE_REQUEST_BYTES,
+            max_large_request_bytes_in_flight: limits::MAX_LARGE_REQUEST_BYTES_IN_FLIGHT,
         }
     }
 }
@@ -122,6 +130,8 @@ pub(crate) struct Shared {
     pub preauth: Arc<PreauthBudget>,
     /// The byte budget all connections' outgoing queues share.
     pub outbound: Arc<OutboundBudget>,
+    /// The byte budget of large requests being handled, shared by all connections.
+    pub inbound: InboundBudget,
     /// Connections that called `sessions.subscribe`: only they receive `sessions.changed`.
     pub session_subscribers: std::sync::Mutex<std::collections::HashSet<String>>,
     connections: AtomicUsize,
@@ -146,6 +156,7 @@ impl GatewayState {
             .as_deref()
             .map(|dir| DeviceStore::in_state_dir(std::path::Path::new(dir)));
         let outbound = OutboundBudget::new(options.max_buffered_bytes_total);
+        let inbound = InboundBudget::new(options.max_large_request_bytes_in_flight);
         Self(Arc::new(Shared {
             config,
             runtime,
@@ -163,6 +174,7 @@ impl GatewayState {
             limiter,
             preauth: Arc::default(),
             outbound,
+            inbound,
             session_subscribers: Default::default(),
             connections: AtomicUsize::new(0),
             connections_changed: Notify::new(),

@@ -13,6 +13,7 @@ mod gateway_restart;
 mod guards;
 mod logging;
 mod lost_runs;
+mod memory;
 mod official_cli;
 mod onboard;
 mod sandbox;

@@ -27,7 +27,7 @@ pub(super) const METHODS: &[(&str, &str)] = &[
 pub(super) async fn call(call: &Call<'_>, method: &str, params: &Value) -> Reply {
     match method {
         "chat.history" => history(call.state, params).await,
-        "chat.send" => send(call.state, params).await,
+        "chat.send" => send(call.state, params, call.take_inbound()).await,
         "chat.abort" => abort(call.state, params),
         "agent.wait" => wait(call.state, params).await,
         _ => unhandled(method),
@@ -35,6 +35,7 @@ pub(super) async fn call(call: &Call<'_>, method: &str, params: &Value) -> Reply
 }
 use crate::clock::now_ms;
 use crate::dedupe::Seen;
+use crate::inbound::InboundPermit;
 use crate::outbox::Sender;
 use crate::state::GatewayState;
 
@@ -44,7 +45,13 @@ const HISTORY_MAX: usize = 1000;
 /// Default `agent.wait` timeout (upstream).
 const WAIT_DEFAULT_MS: u64 = 30_000;
 
-pub(super) async fn send(state: &GatewayState, params: &Value) -> Reply {
+/// `chat.send`. `inbound`, a large message's share of the large-request budget, is held until
+/// the run ends: the run keeps copies of the message until then.
+pub(super) async fn send(
+    state: &GatewayState,
+    params: &Value,
+    inbound: Option<InboundPermit>,
+) -> Reply {
     let key = session_key(params, "sessionKey")?;
     let message = crate::chat_input::sanitize(string_param(params, "message")?).map_err(invalid)?;
     let idempotency_key = string_param(params, "idempotencyKey")?.to_owned();
@@ -68,6 +75,8 @@ pub(super) async fn send(state: &GatewayState, params: &Value) -> Reply {
     let state = state.clone();
     tokio::spawn(async move {
         let outcome = finished(ended).await;
+        // The run held copies of a large message until now: its share of the budget goes back.
+        drop(inbound);
         let status = outcome.as_ref().map_or("error", |o| status_word(o.status));
         state
             .0

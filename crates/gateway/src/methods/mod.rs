@@ -24,6 +24,7 @@ use rustyclaw_protocol::gateway::{
 use serde_json::{Map, Value, json};
 
 use crate::handshake::Granted;
+use crate::inbound::InboundPermit;
 use crate::outbox::Sender;
 // The families name the scopes of their tables through this module.
 pub(crate) use crate::scope::{ADMIN, APPROVALS, PAIRING, READ, WRITE, has_scope};
@@ -45,6 +46,20 @@ pub(crate) struct Call<'a> {
     pub sender: &'a Sender,
     /// The request id.
     pub id: &'a str,
+    /// A large request's share of the large-request budget (see [`crate::inbound`]), held as
+    /// long as the call runs unless a method takes it for work that outlives the answer.
+    pub inbound: std::sync::Mutex<Option<InboundPermit>>,
+}
+
+impl Call<'_> {
+    /// Takes the request's share of the large-request budget, for a method whose work goes on
+    /// after it answers (`chat.send` hands it to the run it starts).
+    pub fn take_inbound(&self) -> Option<InboundPermit> {
+        self.inbound
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
 }
 
 /// The method families, in the order their methods are advertised.
@@ -121,12 +136,15 @@ pub(crate) fn missing_scope(scope: &str) -> Fail {
     )
 }
 
-/// Answers one request (and, for `agent`, its second response).
+/// Answers one request (and, for `agent`, its second response). `inbound`, a large request's
+/// share of the large-request budget, is held until the request's work is over: the answer, or
+/// for `chat.send` and `agent` the end of the run it started.
 pub(crate) async fn dispatch(
     state: &GatewayState,
     granted: &Granted,
     sender: &Sender,
     request: RequestFrame,
+    inbound: Option<InboundPermit>,
 ) {
     let RequestFrame {
         id, method, params, ..
@@ -149,6 +167,7 @@ pub(crate) async fn dispatch(
         granted,
         sender,
         id: &id,
+        inbound: std::sync::Mutex::new(inbound),
     };
     let reply = match family {
         Family::System => system::call(&call, &method, &params).await,

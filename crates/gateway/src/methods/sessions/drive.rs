@@ -13,6 +13,7 @@ use super::super::{Fail, READ, Reply, chat, invalid, string_param, unavailable};
 use super::edit::{check_label_free, fresh_entry, label_value, resolve_model};
 use super::{agent_of, changed, entry, key_param, opt_string, quiesce};
 use crate::clock::now_ms_i64;
+use crate::inbound::InboundPermit;
 use crate::state::GatewayState;
 
 /// Longest `chat.inject` label (upstream).
@@ -21,7 +22,12 @@ const INJECT_LABEL_MAX: usize = 100;
 /// `sessions.create {key?, agentId?, label?, model?, parentSessionKey?, task?, message?,
 /// idempotencyKey?}`: creates the session's entry (or adopts an existing key) and, with a task
 /// or message, starts its first run as `chat.send` does.
-pub(super) async fn create(state: &GatewayState, params: &Value) -> Reply {
+/// `inbound`, a large first message's share of the large-request budget, goes to its run.
+pub(super) async fn create(
+    state: &GatewayState,
+    params: &Value,
+    inbound: Option<InboundPermit>,
+) -> Reply {
     const METHOD: &str = "sessions.create";
     let config = &state.0.config;
     let agent = match opt_string(params, METHOD, "agentId")? {
@@ -111,6 +117,7 @@ pub(super) async fn create(state: &GatewayState, params: &Value) -> Reply {
         let started = chat::send(
             state,
             &json!({"sessionKey": key.as_str(), "message": message, "idempotencyKey": idempotency_key}),
+            inbound,
         )
         .await?;
         result["runStarted"] = json!(true);
@@ -121,7 +128,11 @@ pub(super) async fn create(state: &GatewayState, params: &Value) -> Reply {
 
 /// `sessions.send {key, message, thinking?, idempotencyKey?}`: `chat.send` by session key. A
 /// `thinking` level applies to this message only (as a leading `/think` directive would).
-pub(super) async fn send(state: &GatewayState, params: &Value) -> Reply {
+pub(super) async fn send(
+    state: &GatewayState,
+    params: &Value,
+    inbound: Option<InboundPermit>,
+) -> Reply {
     const METHOD: &str = "sessions.send";
     let key = key_param(params, "key")?;
     let message = string_param(params, "message")?;
@@ -142,6 +153,7 @@ pub(super) async fn send(state: &GatewayState, params: &Value) -> Reply {
     chat::send(
         state,
         &json!({"sessionKey": key.as_str(), "message": message, "idempotencyKey": idempotency_key}),
+        inbound,
     )
     .await
 }
