@@ -264,6 +264,12 @@ impl AgentRuntime {
         &self.inner.services.tool_services.approvals().broker
     }
 
+    /// Every tool this runtime has, built-in and registered at run time (before the per-turn
+    /// policy), for listings such as the gateway's `tools.catalog`.
+    pub fn tools(&self) -> &rustyclaw_tools::ToolRegistry {
+        &self.inner.services.tools
+    }
+
     /// The model catalog and client.
     pub fn models(&self) -> &Models {
         &self.inner.services.models

@@ -9,8 +9,8 @@ use rustyclaw_agent::{COMMANDS, CommandInfo, effective_tools};
 use rustyclaw_config::AgentConfig;
 use rustyclaw_config::file::ToolProfile;
 use rustyclaw_protocol::{AgentId, SessionKey};
-use rustyclaw_tools::ToolRegistry;
 use rustyclaw_tools::policy::{AllowDeny, Verdict, group_members};
+use rustyclaw_tools::{ToolOrigin, ToolRegistry};
 use serde_json::{Value, json};
 
 use super::{Call, Fail, READ, Reply, invalid, unavailable, unhandled};
@@ -68,8 +68,9 @@ fn agent<'a>(state: &'a GatewayState, id: Option<&str>) -> Result<&'a AgentConfi
         .ok_or_else(|| invalid(format!("unknown agent id \"{}\"", wanted.as_str())))
 }
 
+/// The runtime's tools: the built-in ones and those registered at run time (MCP servers).
 fn registry(state: &GatewayState) -> ToolRegistry {
-    rustyclaw_tools::builtin_registry(&state.0.config.tools)
+    state.0.runtime.tools().clone()
 }
 
 /// A tool's display label: its name with words capitalised (`web_fetch` → `Web Fetch`).
@@ -90,7 +91,10 @@ fn label(name: &str) -> String {
 fn catalog(state: &GatewayState, params: &Value) -> Reply {
     let agent = agent(state, params.get("agentId").and_then(Value::as_str))?;
     let registry = registry(state);
-    let specs = registry.specs();
+    let (specs, plugin_specs): (Vec<_>, Vec<_>) =
+        registry.specs().into_iter().partition(|(name, _, _)| {
+            !matches!(registry.origin(name), Some(ToolOrigin::Plugin { .. }))
+        });
     let mut placed: Vec<&str> = Vec::new();
     let mut groups = Vec::new();
     let tool_row = |name: &str, description: &str| {
@@ -134,6 +138,28 @@ fn catalog(state: &GatewayState, params: &Value) -> Reply {
         .collect();
     if !rest.is_empty() {
         groups.push(json!({"id": "other", "label": "Other", "source": "core", "tools": rest}));
+    }
+    // Tools registered at run time, one group per plugin, as upstream lists plugin tools.
+    let mut plugins: Vec<(&str, Vec<Value>)> = Vec::new();
+    for (name, description, _) in &plugin_specs {
+        let Some(ToolOrigin::Plugin { id }) = registry.origin(name) else {
+            continue;
+        };
+        let row = json!({
+            "id": name, "label": name, "description": description,
+            "source": "plugin", "pluginId": id.as_ref(), "defaultProfiles": [],
+        });
+        match plugins
+            .iter_mut()
+            .find(|(plugin, _)| *plugin == id.as_ref())
+        {
+            Some((_, rows)) => rows.push(row),
+            None => plugins.push((id.as_ref(), vec![row])),
+        }
+    }
+    for (plugin, tools) in plugins {
+        groups.push(json!({"id": format!("plugin:{plugin}"), "label": plugin,
+            "source": "plugin", "pluginId": plugin, "tools": tools}));
     }
     let profiles: Vec<Value> = PROFILES
         .iter()

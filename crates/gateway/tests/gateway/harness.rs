@@ -46,6 +46,16 @@ impl Gateway {
     /// [`Self::start_with`] with the keys of `gateway` replacing those of the default `gateway`
     /// config section (e.g. a whole `auth` or `http` object).
     pub async fn start_configured(gateway: Value, tune: impl FnOnce(&mut GatewayOptions)) -> Self {
+        Self::start_with_tools(gateway, tune, |_| {}).await
+    }
+
+    /// [`Self::start_configured`] with `add_tools` registering run-time tools (as an MCP
+    /// client will) beside the built-in ones.
+    pub async fn start_with_tools(
+        gateway: Value,
+        tune: impl FnOnce(&mut GatewayOptions),
+        add_tools: impl FnOnce(&mut rustyclaw_tools::ToolRegistry),
+    ) -> Self {
         let fake = FakeLlm::start().await.unwrap();
         let dir = tempfile::tempdir().unwrap();
         let workspace = dir.path().join("workspace");
@@ -104,7 +114,8 @@ impl Gateway {
         ));
         let tool_services =
             Arc::new(rustyclaw_tools::ToolServices::new(&config.tools, sandbox).unwrap());
-        let tools = rustyclaw_tools::builtin_registry(&config.tools);
+        let mut tools = rustyclaw_tools::builtin_registry(&config.tools);
+        add_tools(&mut tools);
         let config = Arc::new(config);
         let runtime = Arc::new(AgentRuntime::new(RuntimeParts {
             config: config.clone(),

@@ -359,3 +359,80 @@ async fn wake_now_runs_a_turn_with_the_system_event() {
     let usage = client.request("usage.status", json!({})).await;
     assert_eq!(usage["payload"]["providers"], json!([]));
 }
+
+/// An MCP server's tool as the MCP client will register it: known only at run time.
+struct CalendarTool;
+
+impl rustyclaw_tools::DynTool for CalendarTool {
+    fn name(&self) -> &str {
+        "calendar__next"
+    }
+
+    fn description(&self) -> String {
+        "The next event in the user's calendar.".to_owned()
+    }
+
+    fn parameters(&self) -> Value {
+        json!({"type": "object", "properties": {}})
+    }
+
+    fn call_json<'a>(
+        &'a self,
+        _args: Value,
+        _cx: &'a rustyclaw_tools::ToolContext,
+    ) -> rustyclaw_tools::ToolFuture<'a> {
+        Box::pin(async { Ok(rustyclaw_tools::ToolOutput::text("Dentist at 9.")) })
+    }
+}
+
+#[tokio::test]
+async fn tools_registered_at_run_time_are_in_the_catalogue_and_offered() {
+    let gateway = Gateway::start_with_tools(
+        json!({}),
+        |_| {},
+        |tools| {
+            tools
+                .register_dyn(
+                    rustyclaw_tools::policy::MCP_PLUGIN_ID,
+                    std::sync::Arc::new(CalendarTool),
+                    rustyclaw_tools::Shadowing::Refuse,
+                )
+                .unwrap();
+        },
+    )
+    .await;
+    let (mut client, _) = Client::connect(&gateway).await;
+    let catalog = client.request("tools.catalog", json!({})).await;
+    let groups = catalog["payload"]["groups"].as_array().unwrap();
+    let plugin = groups
+        .iter()
+        .find(|g| g["id"] == format!("plugin:{}", rustyclaw_tools::policy::MCP_PLUGIN_ID))
+        .unwrap_or_else(|| panic!("no plugin group: {catalog}"));
+    assert_eq!(plugin["source"], "plugin");
+    assert_eq!(plugin["tools"][0]["id"], "calendar__next");
+    assert_eq!(
+        plugin["tools"][0]["description"],
+        "The next event in the user's calendar."
+    );
+    // Not listed again among the core tools.
+    let core_ids: Vec<&str> = groups
+        .iter()
+        .filter(|g| g["source"] == "core")
+        .flat_map(|g| g["tools"].as_array().unwrap())
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert!(!core_ids.contains(&"calendar__next"), "{core_ids:?}");
+
+    // The default (coding) profile offers MCP tools, as upstream's does.
+    let effective = client
+        .request("tools.effective", json!({"sessionKey": "agent:main:main"}))
+        .await;
+    let offered: Vec<&str> = effective["payload"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["tools"].as_array().unwrap())
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert!(offered.contains(&"calendar__next"), "{offered:?}");
+}
