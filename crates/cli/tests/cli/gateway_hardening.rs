@@ -250,16 +250,7 @@ async fn next_event(ws: &mut Socket, name: &str, seen: &mut Vec<String>) -> Opti
 }
 
 async fn call(dir: &TempStateDir, url: &str, method: &str, params: Value) -> Value {
-    let out = rc(dir)
-        .args([
-            "gateway", "call", method, "--url", url, "--token", TOKEN, "--params",
-        ])
-        .arg(params.to_string())
-        .run()
-        .await
-        .unwrap();
-    assert!(out.success(), "{method}: {}", out.stderr_str());
-    serde_json::from_str(&out.stdout_str()).unwrap()
+    super::gateway_call(dir, url, TOKEN, method, params).await
 }
 
 #[tokio::test]

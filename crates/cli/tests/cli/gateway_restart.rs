@@ -13,16 +13,7 @@ use super::{FAKE_API_KEY, fake_llm_config, rc, start_gateway, wait_for_starts};
 const TOKEN: &str = "e2e-restart-token-456";
 
 async fn call(dir: &TempStateDir, url: &str, method: &str, params: Value) -> Value {
-    let out = rc(dir)
-        .args([
-            "gateway", "call", method, "--url", url, "--token", TOKEN, "--params",
-        ])
-        .arg(params.to_string())
-        .run()
-        .await
-        .unwrap();
-    assert!(out.success(), "{method}: {}", out.stderr_str());
-    serde_json::from_str(&out.stdout_str()).unwrap()
+    super::gateway_call(dir, url, TOKEN, method, params).await
 }
 
 fn model_ids(list: &Value) -> Vec<String> {

@@ -158,3 +158,24 @@ pub async fn wait_for_starts(server: &rustyclaw_testkit::bin::RunningChild, n: u
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// `rustyclaw gateway call <method>` against the gateway at `url` with `token`; the parsed
+/// payload (the call must succeed).
+pub async fn gateway_call(
+    dir: &TempStateDir,
+    url: &str,
+    token: &str,
+    method: &str,
+    params: serde_json::Value,
+) -> serde_json::Value {
+    let out = rc(dir)
+        .args([
+            "gateway", "call", method, "--url", url, "--token", token, "--params",
+        ])
+        .arg(params.to_string())
+        .run()
+        .await
+        .unwrap();
+    assert!(out.success(), "{method}: {}", out.stderr_str());
+    serde_json::from_str(&out.stdout_str()).unwrap()
+}
