@@ -382,3 +382,51 @@ async fn another_local_user_guessing_is_locked_out_without_touching_the_owner() 
     assert!(out.success(), "{}", out.stderr_str());
     stop(server).await;
 }
+
+#[tokio::test]
+async fn stalled_requests_are_timed_out_and_oversized_frames_closed_with_1009_by_the_binary() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = TempStateDir::new().unwrap();
+    let (server, url, _fake) = start(&dir).await;
+    let addr = url.trim_start_matches("ws://").to_owned();
+
+    // Half a request, then silence: closed by the header deadline (10 s), not held for ever.
+    let mut stalled = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    stalled
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    // Meanwhile the gateway answers others.
+    let out = rc(&dir)
+        .args(["gateway", "call", "health", "--url", &url, "--token", TOKEN])
+        .run()
+        .await
+        .unwrap();
+    assert!(out.success(), "{}", out.stderr_str());
+    let mut rest = Vec::new();
+    // Ends (EOF, or a reset) instead of waiting for the rest of the request.
+    let _ended = tokio::time::timeout(Duration::from_secs(30), stalled.read_to_end(&mut rest))
+        .await
+        .expect("a stalled request was held open for 30 s");
+    assert!(
+        started.elapsed() >= Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // A first frame over the pre-auth cap (64 KiB) is closed with 1009, as upstream.
+    let mut ws = open(&url).await.expect("refused");
+    ws.send(Message::text("x".repeat(100 * 1024)))
+        .await
+        .unwrap();
+    let code = loop {
+        match ws.next().await {
+            Some(Ok(Message::Close(frame))) => break frame.map(|f| u16::from(f.code)),
+            Some(Ok(_)) => {}
+            Some(Err(_)) | None => break None,
+        }
+    };
+    assert_eq!(code, Some(1009));
+    stop(server).await;
+}
