@@ -80,6 +80,32 @@ pub struct RunOutcome {
     pub duration_ms: u64,
 }
 
+impl RunOutcome {
+    /// The outcome of a message that never reached the model: answered at once by the runtime
+    /// (`/approve`), with `reply`.
+    pub(crate) fn answered(reply: String) -> Self {
+        Self::without_turn(RunStatus::Done, Some(reply), None)
+    }
+
+    /// The outcome of a message that never ran (aborted, dropped from a full queue), with
+    /// `why` as its error.
+    pub(crate) fn unrun(status: RunStatus, why: &str) -> Self {
+        Self::without_turn(status, None, Some(why.to_owned()))
+    }
+
+    fn without_turn(status: RunStatus, reply: Option<String>, error: Option<String>) -> Self {
+        RunOutcome {
+            status,
+            reply,
+            error,
+            usage: Usage::default(),
+            model: None,
+            session_id: String::new(),
+            duration_ms: 0,
+        }
+    }
+}
+
 /// What happened in a run.
 #[derive(Debug, Clone)]
 pub enum EventKind {

@@ -409,15 +409,7 @@ impl AgentRuntime {
             self.emit(
                 &run_id,
                 &key,
-                EventKind::Finished(Box::new(RunOutcome {
-                    status: RunStatus::Done,
-                    reply: Some(reply),
-                    error: None,
-                    usage: Default::default(),
-                    model: None,
-                    session_id: String::new(),
-                    duration_ms: 0,
-                })),
+                EventKind::Finished(Box::new(RunOutcome::answered(reply))),
             );
             return Ok(run_id);
         }
@@ -546,15 +538,7 @@ impl AgentRuntime {
         self.emit(
             &inbound.run_id,
             &inbound.session_key,
-            EventKind::Finished(Box::new(RunOutcome {
-                status,
-                reply: None,
-                error: Some(why.to_owned()),
-                usage: Default::default(),
-                model: None,
-                session_id: String::new(),
-                duration_ms: 0,
-            })),
+            EventKind::Finished(Box::new(RunOutcome::unrun(status, why))),
         );
     }
 
