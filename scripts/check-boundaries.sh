@@ -17,4 +17,4 @@ echo "rustyclaw-protocol: $(echo "$tree" | sort -u | wc -l) crates, no I/O depen
 command -v python3 >/dev/null 2>&1 || apt_install python3
 python3 scripts/check-module-cycles.py --self-test
 # Crates whose modules form no import cycle, kept that way.
-python3 scripts/check-module-cycles.py crates/agent/src crates/gateway/src
+python3 scripts/check-module-cycles.py crates/agent/src crates/gateway/src crates/host/src

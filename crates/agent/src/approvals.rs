@@ -49,7 +49,7 @@ pub(crate) fn directive_reply(inbound: &Inbound, broker: &ApprovalBroker) -> Opt
 fn resolver(inbound: &Inbound) -> String {
     format!(
         "{}:{}",
-        inbound.channel.as_deref().unwrap_or("chat"),
+        inbound.origin.channel_id().unwrap_or("chat"),
         inbound.session_key.as_str()
     )
 }

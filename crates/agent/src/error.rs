@@ -35,6 +35,18 @@ pub enum AgentError {
         /// The cap (`messages.queue.cap`).
         cap: u32,
     },
+    /// The tool services could not be set up for a new configuration (the previous ones stay).
+    #[error("tools could not be set up with the new configuration: {reason}")]
+    Tools {
+        /// What failed.
+        reason: String,
+    },
+    /// A turn of the session kept it longer than a change from outside could wait.
+    #[error("session {session} is still busy with a run; try again in a moment")]
+    SessionBusy {
+        /// The session key.
+        session: String,
+    },
     /// The runtime is shutting down.
     #[error("the agent runtime is shutting down")]
     ShuttingDown,

@@ -8,6 +8,9 @@ use rustyclaw_protocol::transcript::Usage;
 use rustyclaw_tools::approvals::{ApprovalRequest, ApprovalResolved};
 use serde_json::Value;
 
+use crate::origin::MessageOrigin;
+use crate::reply::{self, ReplyPayload};
+
 /// A run id (OpenClaw's `runId`; the gateway uses the request's idempotency key).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RunId(pub String);
@@ -66,8 +69,11 @@ impl RunStatus {
 pub struct RunOutcome {
     /// How it ended.
     pub status: RunStatus,
-    /// The reply text; `None` when the model answered `NO_REPLY` or produced no text.
-    pub reply: Option<String>,
+    /// What to send back; empty when the model answered `NO_REPLY` or produced no text.
+    pub payloads: Vec<ReplyPayload>,
+    /// Where the reply goes: the origin of the message answered (of a batch's last message, or
+    /// of the last message steered into the turn).
+    pub origin: MessageOrigin,
     /// The error shown to the user, for failed runs.
     pub error: Option<String>,
     /// Usage summed over the run's model calls.
@@ -81,22 +87,35 @@ pub struct RunOutcome {
 }
 
 impl RunOutcome {
+    /// The reply as one text, for callers that show a single string (`chat.send`, `agent`,
+    /// the OpenAI-compatible endpoint, the run ledger); `None` when there is no text.
+    pub fn reply_text(&self) -> Option<String> {
+        reply::joined_text(&self.payloads)
+    }
+
     /// The outcome of a message that never reached the model: answered at once by the runtime
     /// (`/approve`), with `reply`.
-    pub(crate) fn answered(reply: String) -> Self {
-        Self::without_turn(RunStatus::Done, Some(reply), None)
+    pub(crate) fn answered(reply: String, answering: &MessageOrigin) -> Self {
+        let payload = ReplyPayload::text(reply, answering.message_id.clone());
+        Self::without_turn(RunStatus::Done, vec![payload], None, answering)
     }
 
     /// The outcome of a message that never ran (aborted, dropped from a full queue), with
     /// `why` as its error.
-    pub(crate) fn unrun(status: RunStatus, why: &str) -> Self {
-        Self::without_turn(status, None, Some(why.to_owned()))
+    pub(crate) fn unrun(status: RunStatus, why: &str, origin: &MessageOrigin) -> Self {
+        Self::without_turn(status, Vec::new(), Some(why.to_owned()), origin)
     }
 
-    fn without_turn(status: RunStatus, reply: Option<String>, error: Option<String>) -> Self {
+    fn without_turn(
+        status: RunStatus,
+        payloads: Vec<ReplyPayload>,
+        error: Option<String>,
+        origin: &MessageOrigin,
+    ) -> Self {
         RunOutcome {
             status,
-            reply,
+            payloads,
+            origin: origin.clone(),
             error,
             usage: Usage::default(),
             model: None,

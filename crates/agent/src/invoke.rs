@@ -91,8 +91,7 @@ pub(crate) async fn invoke(
         .with_details(json!({"dryRun": true, "tool": name, "args": args})))));
     }
     let cwd = agent.workspace.display().to_string();
-    let state =
-        SessionState::load_or_create(&services.store, key, agent_id, None, None, &cwd).await?;
+    let state = SessionState::load_or_create(&services.store, key, agent_id, None, &cwd).await?;
     let (sandbox, workspace) = SessionSandbox::for_session(
         &agent.sandbox,
         &agent.id,

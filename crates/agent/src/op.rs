@@ -4,6 +4,7 @@ use rustyclaw_protocol::session_entry::QueueMode;
 use rustyclaw_protocol::{AgentId, SessionKey, ThinkingLevel};
 
 use crate::event::RunId;
+use crate::origin::MessageOrigin;
 
 /// A message for the agent.
 #[derive(Debug, Clone)]
@@ -20,8 +21,10 @@ pub struct Inbound {
     pub thinking: Option<ThinkingLevel>,
     /// Queue mode for this message only (overrides the session's).
     pub queue_mode: Option<QueueMode>,
-    /// Where the message came from (`cli`, `webchat`, `telegram`, …), recorded on the session.
-    pub channel: Option<String>,
+    /// Where the message came from: the channel (`cli`, `webchat`, `telegram`, …), the chat and
+    /// the platform message. Recorded on the session (its delivery route) and handed back with
+    /// the run's outcome, so the reply finds its way back.
+    pub origin: MessageOrigin,
     /// When set, the session is created with this session id if it does not exist yet
     /// (`openclaw agent --session-id`).
     pub session_id: Option<String>,
@@ -29,6 +32,10 @@ pub struct Inbound {
 
 /// An operation submitted to the runtime.
 #[derive(Debug, Clone)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "an Op is moved once, into `submit`, which queues the message as an `Inbound`: boxing it would add an allocation per message and save nothing"
+)]
 pub enum Op {
     /// Run (or queue) a message.
     Message(Inbound),

@@ -47,7 +47,7 @@ impl Publisher {
                 &self.ledger_owner,
                 run_ledger::state_of(outcome.status),
                 outcome.error.as_deref(),
-                outcome.reply.as_deref(),
+                outcome.reply_text().as_deref(),
                 now_ms(),
             );
         }

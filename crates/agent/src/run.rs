@@ -17,6 +17,8 @@ use crate::directives::{self, Directive};
 use crate::error::AgentError;
 use crate::event::{EventKind, RunId, RunOutcome, RunStatus};
 use crate::op::Inbound;
+use crate::origin::MessageOrigin;
+use crate::route;
 use crate::services::Services;
 use crate::session::SessionState;
 use crate::turn::{Turn, user_message};
@@ -60,6 +62,14 @@ impl Batch {
         self.messages.first()
     }
 
+    /// Where the reply goes: the last message's origin, as it is the one the turn answers last.
+    fn reply_origin(&self) -> MessageOrigin {
+        self.messages
+            .last()
+            .map(|m| m.origin.clone())
+            .unwrap_or_default()
+    }
+
     /// The text of the turn: one message as is; several as a numbered list, as OpenClaw's
     /// `collect` mode presents them.
     fn text(&self) -> String {
@@ -99,6 +109,7 @@ pub(crate) async fn run_batch(
         services,
         batch.run_id.clone(),
         first.session_key.clone(),
+        batch.reply_origin(),
         cancel,
         steer,
     );
@@ -165,7 +176,6 @@ async fn drive(
                 &first.session_key,
                 &first.agent_id,
                 first.session_id.as_deref(),
-                first.channel.as_deref(),
                 &cwd,
             )
             .await?,
@@ -176,6 +186,11 @@ async fn drive(
             detail: "session state missing after load".into(),
         });
     };
+    // Every message of the batch is an inbound message of the session, in order: the last
+    // deliverable one sets the route.
+    for message in &batch.messages {
+        route::record(&mut state.entry, &state.key, &message.origin);
+    }
 
     // Directives (only for a single message; a coalesced burst is plain text).
     let mut text = batch.text();

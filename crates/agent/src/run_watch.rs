@@ -145,7 +145,8 @@ mod tests {
     fn finished() -> EventKind {
         EventKind::Finished(Box::new(RunOutcome {
             status: RunStatus::Done,
-            reply: Some("ok".into()),
+            payloads: vec![crate::reply::ReplyPayload::text("ok".into(), None)],
+            origin: Default::default(),
             error: None,
             usage: Default::default(),
             model: None,
@@ -179,7 +180,7 @@ mod tests {
             }
         }
         assert_eq!(seen, 100);
-        assert_eq!(outcome.await.unwrap().reply.as_deref(), Some("ok"));
+        assert_eq!(outcome.await.unwrap().reply_text().as_deref(), Some("ok"));
         assert_eq!(watchers.runs.load(Ordering::Acquire), 0);
     }
 

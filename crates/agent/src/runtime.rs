@@ -25,7 +25,7 @@ use crate::run_ledger;
 use crate::run_watch::RunEvents;
 use crate::services::Services;
 use crate::session::SessionState;
-use crate::session_patch::{PendingPatches, SessionPatch};
+use crate::session_patch::SessionPatch;
 
 /// What the runtime is built from.
 pub struct RuntimeParts {
@@ -43,11 +43,25 @@ pub struct RuntimeParts {
     pub host_name: String,
 }
 
+/// What [`AgentRuntime::reconfigure`] replaces: the parts of a runtime that follow the config.
+pub struct RuntimeUpdate {
+    /// The new resolved configuration.
+    pub config: Arc<Config>,
+    /// Model access built from it.
+    pub models: Models,
+    /// The tools built from it (built-in, and those registered at run time).
+    pub tools: ToolRegistry,
+}
+
 /// The runtime's state: the services it lends to turns, and the lanes only it sees.
 struct Inner {
-    services: Services,
+    /// What turns work with; replaced whole by [`AgentRuntime::reconfigure`]. A turn takes the
+    /// services current when it starts and keeps them to its end.
+    services: std::sync::RwLock<Arc<Services>>,
     lanes: Mutex<HashMap<SessionKey, Lane>>,
     global: Semaphore,
+    /// Permits `global` was given (`agents.defaults.maxConcurrent`), for reconfiguring it.
+    permits: Mutex<usize>,
 }
 
 /// A session's lane: the cached session, the running turn and what waits behind it.
@@ -94,9 +108,14 @@ const CACHED_IDLE_SESSIONS: usize = 256;
 const CACHED_IDLE_BYTES: usize = 16 * 1024 * 1024;
 
 impl Inner {
+    /// The services turns starting now work with.
+    fn services(&self) -> Arc<Services> {
+        Arc::clone(&self.services.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
     /// Sends `event` out (see [`Publisher::publish`]).
     fn publish(&self, event: Event) {
-        self.services.events.publish(event);
+        self.services().events.publish(event);
     }
 
     /// Marks `run_id`, the turn holding `key`'s lane, as settled: its outcome is about to be
@@ -175,18 +194,19 @@ impl AgentRuntime {
             usize::try_from(parts.config.agents.defaults.max_concurrent.max(1)).unwrap_or(1);
         let runtime = Self {
             inner: Arc::new(Inner {
-                services: Services {
+                services: std::sync::RwLock::new(Arc::new(Services {
                     config: parts.config,
-                    events: Publisher::new(parts.store.clone()),
+                    events: Arc::new(Publisher::new(parts.store.clone())),
                     store: parts.store,
-                    models: parts.models,
-                    tools: parts.tools,
+                    models: Arc::new(parts.models),
+                    tools: Arc::new(parts.tools),
                     tool_services: parts.tool_services,
                     host_name: parts.host_name,
-                    patches: PendingPatches::default(),
-                },
+                    patches: Arc::default(),
+                })),
                 lanes: Mutex::new(HashMap::new()),
                 global: Semaphore::new(permits),
+                permits: Mutex::new(permits),
             }),
         };
         runtime.forward_approvals();
@@ -197,7 +217,7 @@ impl AgentRuntime {
     /// as long as this runtime lives.
     fn forward_approvals(&self) {
         let weak = Arc::downgrade(&self.inner);
-        crate::approvals::forward(self.approvals(), move |key, kind| {
+        crate::approvals::forward(&self.approvals(), move |key, kind| {
             let Some(inner) = weak.upgrade() else {
                 return ControlFlow::Break(());
             };
@@ -221,7 +241,7 @@ impl AgentRuntime {
     pub async fn interrupt_orphaned_runs(&self) -> Result<u64, AgentError> {
         let marked = self
             .inner
-            .services
+            .services()
             .store
             .interrupt_orphaned_runs(run_ledger::is_alive, run_ledger::INTERRUPTED, now_ms())
             .await
@@ -237,7 +257,7 @@ impl AgentRuntime {
 
     /// Every event of every run from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.inner.services.events.subscribe()
+        self.inner.services().events.subscribe()
     }
 
     /// The outcome of run `run_id`, delivered once when it finishes. Register before
@@ -246,7 +266,7 @@ impl AgentRuntime {
     /// flight does not do work quadratic in their number; and it cannot lag behind and miss
     /// the end. Dropping the receiver gives up.
     pub fn watch_run(&self, run_id: &RunId) -> oneshot::Receiver<RunOutcome> {
-        self.inner.services.events.watchers().outcome(run_id)
+        self.inner.services().events.watchers().outcome(run_id)
     }
 
     /// Every event of run `run_id`, in order, ending with its [`EventKind::Finished`]: for a
@@ -254,25 +274,86 @@ impl AgentRuntime {
     /// submitting. It sees no other run and never lags: the queue holds whatever the reader
     /// has not taken yet, for this run only.
     pub fn follow_run(&self, run_id: &RunId) -> RunEvents {
-        self.inner.services.events.watchers().events(run_id)
+        self.inner.services().events.watchers().events(run_id)
     }
 
     /// The exec approval broker: pending requests, approvers and their events (also forwarded
     /// as [`EventKind::ApprovalRequested`] / [`EventKind::ApprovalResolved`] of the waiting
     /// run). The gateway resolves `exec.approval.resolve` through it.
-    pub fn approvals(&self) -> &ApprovalBroker {
-        &self.inner.services.tool_services.approvals().broker
+    pub fn approvals(&self) -> ApprovalBroker {
+        self.inner
+            .services()
+            .tool_services
+            .approvals()
+            .broker
+            .clone()
     }
 
     /// Every tool this runtime has, built-in and registered at run time (before the per-turn
     /// policy), for listings such as the gateway's `tools.catalog`.
-    pub fn tools(&self) -> &rustyclaw_tools::ToolRegistry {
-        &self.inner.services.tools
+    pub fn tools(&self) -> Arc<ToolRegistry> {
+        Arc::clone(&self.inner.services().tools)
     }
 
     /// The model catalog and client.
-    pub fn models(&self) -> &Models {
-        &self.inner.services.models
+    pub fn models(&self) -> Arc<Models> {
+        Arc::clone(&self.inner.services().models)
+    }
+
+    /// The configuration turns starting now run with.
+    pub fn config(&self) -> Arc<Config> {
+        Arc::clone(&self.inner.services().config)
+    }
+
+    /// Applies a new configuration without stopping anything: turns that start from now on use
+    /// `update`'s config, models and tools; turns already running finish with what they started
+    /// with. Sessions, queues, events and their watchers, pending session patches, background
+    /// processes and exec approvals (with their pending requests) carry over, and so does the
+    /// sandbox. The cap on concurrent turns follows `agents.defaults.maxConcurrent`.
+    pub fn reconfigure(&self, update: RuntimeUpdate) -> Result<(), AgentError> {
+        let mut slot = self
+            .inner
+            .services
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let tool_services = slot
+            .tool_services
+            .reconfigured(&update.config.tools)
+            .map_err(|source| AgentError::Tools {
+                reason: source.to_string(),
+            })?;
+        let permits =
+            usize::try_from(update.config.agents.defaults.max_concurrent.max(1)).unwrap_or(1);
+        *slot = Arc::new(Services {
+            config: update.config,
+            store: slot.store.clone(),
+            models: Arc::new(update.models),
+            tools: Arc::new(update.tools),
+            tool_services: Arc::new(tool_services),
+            host_name: slot.host_name.clone(),
+            patches: Arc::clone(&slot.patches),
+            events: Arc::clone(&slot.events),
+        });
+        drop(slot);
+        let mut current = lock(&self.inner.permits);
+        if permits > *current {
+            self.inner.global.add_permits(permits - *current);
+        } else if permits < *current {
+            // Permits held by running turns are given back as they end; the cap is reached
+            // once enough of them have.
+            let forgotten = self.inner.global.forget_permits(*current - permits);
+            if forgotten < *current - permits {
+                let inner = Arc::clone(&self.inner);
+                let rest = u32::try_from(*current - permits - forgotten).unwrap_or(u32::MAX);
+                tokio::spawn(async move {
+                    if let Ok(held) = inner.global.acquire_many(rest).await {
+                        held.forget();
+                    }
+                });
+            }
+        }
+        *current = permits;
+        Ok(())
     }
 
     /// Submits an operation. For a message, returns its run id at once; the run's events
@@ -291,23 +372,41 @@ impl AgentRuntime {
         }
     }
 
-    /// Drops the cached state of `key`'s session so that its next message reloads the entry and
-    /// the transcript from the store. Clients that change a session in the store directly (the
-    /// gateway's `sessions.patch`, `sessions.reset`, `chat.inject`…) call it before and after
-    /// their write; otherwise the lane's cached copy would overwrite the change at its next save.
+    /// Takes `key`'s session for a change made from outside its turns (the gateway's
+    /// `sessions.reset`, `sessions.delete`, `sessions.create`, `chat.inject`): the lock the
+    /// session's turns hold, so the change comes after the turn in progress and before the
+    /// next one, in order with them. Patches handed to the lane before are stored first. While
+    /// the returned [`SessionLock`] lives, no turn of the session runs or saves; the caller
+    /// changes the session in the store, and when the lock is dropped the lane forgets its
+    /// cached copy, so the next turn starts from what was stored.
     ///
-    /// Returns `false`, and keeps the state, while a turn is running or messages wait: the
-    /// caller must not write behind a running turn's back.
-    pub fn release_session(&self, key: &SessionKey) -> bool {
-        let mut lanes = lock(&self.inner.lanes);
-        match lanes.get(key) {
-            Some(lane) if lane.running.is_some() || !lane.pending.is_empty() => false,
-            Some(_) => {
-                lanes.remove(key);
-                true
-            }
-            None => true,
+    /// Fails with [`AgentError::SessionBusy`] when the turn in progress still holds the
+    /// session after `wait` (abort it first to take the session sooner).
+    pub async fn lock_session(
+        &self,
+        key: &SessionKey,
+        wait: std::time::Duration,
+    ) -> Result<SessionLock, AgentError> {
+        let state = lock(&self.inner.lanes)
+            .entry(key.clone())
+            .or_insert_with(Lane::idle)
+            .state
+            .clone();
+        let Ok(mut guard) = tokio::time::timeout(wait, state.lock_owned()).await else {
+            return Err(AgentError::SessionBusy {
+                session: key.as_str().to_owned(),
+            });
+        };
+        let services = self.inner.services();
+        if services.patches.waiting(key) {
+            apply_waiting(&services, key, &mut guard).await?;
         }
+        *guard = None;
+        Ok(SessionLock {
+            guard: Some(guard),
+            inner: Arc::clone(&self.inner),
+            key: key.clone(),
+        })
     }
 
     /// Changes `key`'s session entry from outside its turns (the gateway's `sessions.patch`),
@@ -326,13 +425,14 @@ impl AgentRuntime {
     ) -> Result<Patched, AgentError> {
         // Registered before looking at the lane: whoever holds the session when it is free
         // again finds it.
-        self.inner.services.patches.push(key, Arc::clone(&patch));
+        self.inner.services().patches.push(key, Arc::clone(&patch));
         let state = lock(&self.inner.lanes)
             .entry(key.clone())
             .or_insert_with(Lane::idle)
             .state
             .clone();
-        let store = &self.inner.services.store;
+        let services = self.inner.services();
+        let store = &services.store;
         let Ok(mut guard) = state.clone().try_lock_owned() else {
             // A turn holds the session. Apply what waits once it lets go, in case its last
             // save came before the patch.
@@ -340,8 +440,9 @@ impl AgentRuntime {
             let key_for_lane = key.clone();
             tokio::spawn(async move {
                 let mut guard = state.lock().await;
-                if inner.services.patches.waiting(&key_for_lane) {
-                    let _ = apply_waiting(&inner.services, &key_for_lane, &mut guard).await;
+                let services = inner.services();
+                if services.patches.waiting(&key_for_lane) {
+                    let _ = apply_waiting(&services, &key_for_lane, &mut guard).await;
                 }
             });
             let mut view = store
@@ -359,7 +460,7 @@ impl AgentRuntime {
                 .map_err(|source| AgentError::Store { source })?
                 .unwrap_or_else(new_entry);
             let mut entry = entry;
-            self.inner.services.patches.apply(key, &mut entry);
+            services.patches.apply(key, &mut entry);
             entry.updated_at = now_ms();
             store
                 .upsert_session(key, &entry)
@@ -367,7 +468,7 @@ impl AgentRuntime {
                 .map_err(|source| AgentError::Store { source })?;
             return Ok(Patched::Stored(entry));
         }
-        apply_waiting(&self.inner.services, key, &mut guard).await?;
+        apply_waiting(&services, key, &mut guard).await?;
         let entry = guard
             .as_ref()
             .map(|session| session.entry.clone())
@@ -383,11 +484,12 @@ impl AgentRuntime {
         &self,
         call: crate::ToolInvocation,
     ) -> Result<Option<rustyclaw_tools::ToolResult>, AgentError> {
-        crate::invoke::invoke(&self.inner.services, call).await
+        crate::invoke::invoke(&self.inner.services(), call).await
     }
 
     fn submit_message(&self, mut inbound: Inbound) -> Result<RunId, AgentError> {
-        let config = &self.inner.services.config;
+        let services = self.inner.services();
+        let config = &services.config;
         if config.agents.get(inbound.agent_id.as_str()).is_none() {
             let known: Vec<&str> = config.agents.list.iter().map(|a| a.id.as_str()).collect();
             return Err(AgentError::UnknownAgent {
@@ -398,7 +500,7 @@ impl AgentRuntime {
         let run_id = inbound.run_id.clone();
         let key = inbound.session_key.clone();
         // `/approve` answers the turn that holds the lane, so it cannot wait behind it.
-        if let Some(reply) = crate::approvals::directive_reply(&inbound, self.approvals()) {
+        if let Some(reply) = crate::approvals::directive_reply(&inbound, &self.approvals()) {
             self.emit(
                 &run_id,
                 &key,
@@ -409,11 +511,11 @@ impl AgentRuntime {
             self.emit(
                 &run_id,
                 &key,
-                EventKind::Finished(Box::new(RunOutcome::answered(reply))),
+                EventKind::Finished(Box::new(RunOutcome::answered(reply, &inbound.origin))),
             );
             return Ok(run_id);
         }
-        self.inner.services.events.record_accepted(&run_id, &key);
+        self.inner.services().events.record_accepted(&run_id, &key);
         let mut lanes = lock(&self.inner.lanes);
         let lane = lanes.entry(key.clone()).or_insert_with(Lane::idle);
         if lane.running.as_ref().is_some_and(|running| running.settled) {
@@ -448,7 +550,7 @@ impl AgentRuntime {
             .queue_mode
             .clone()
             .or_else(|| lane.queue_mode.clone())
-            .unwrap_or_else(|| configured_mode(config, inbound.channel.as_deref()));
+            .unwrap_or_else(|| configured_mode(config, inbound.origin.channel_id()));
         match mode {
             QueueMode::Steer | QueueMode::SteerBacklog => {
                 lock(&running.steer).push(inbound);
@@ -538,7 +640,7 @@ impl AgentRuntime {
         self.emit(
             &inbound.run_id,
             &inbound.session_key,
-            EventKind::Finished(Box::new(RunOutcome::unrun(status, why))),
+            EventKind::Finished(Box::new(RunOutcome::unrun(status, why, &inbound.origin))),
         );
     }
 
@@ -567,9 +669,10 @@ impl AgentRuntime {
                 let (queue_mode, cached_bytes) = {
                     let _permit = inner.global.acquire().await;
                     let mut guard = state.lock().await;
+                    let services = inner.services();
                     let batch_run = batch.run_id.clone();
                     let ended = run::run_batch(
-                        &inner.services,
+                        &services,
                         &mut guard,
                         batch,
                         cancel.clone(),
@@ -579,8 +682,8 @@ impl AgentRuntime {
                     let queue_mode =
                         ended.and_then(|ended| inner.announce(&key, &batch_run, ended));
                     // Patches made while the turn ran and after its last save.
-                    if inner.services.patches.waiting(&key)
-                        && let Err(error) = apply_waiting(&inner.services, &key, &mut guard).await
+                    if services.patches.waiting(&key)
+                        && let Err(error) = apply_waiting(&services, &key, &mut guard).await
                     {
                         tracing::error!(session = %key.as_str(), %error, "could not save a patched session");
                     }
@@ -594,7 +697,7 @@ impl AgentRuntime {
                 };
                 cancel = next_cancel;
                 steer = next_steer;
-                let debounce = inner.services.config.messages.queue_debounce;
+                let debounce = inner.services().config.messages.queue_debounce;
                 batch = next;
                 if collect_burst && !debounce.is_zero() {
                     // Let a burst finish arriving before it becomes one turn.
@@ -666,7 +769,7 @@ fn next_batch(
     let mode = lane
         .queue_mode
         .clone()
-        .unwrap_or_else(|| configured_mode(&inner.services.config, None));
+        .unwrap_or_else(|| configured_mode(&inner.services().config, None));
     let next = match mode {
         QueueMode::Followup | QueueMode::Queue => lane.pending.pop_front().map(Batch::single),
         _ => Batch::collect(lane.pending.drain(..).collect()),
@@ -723,6 +826,42 @@ impl Patched {
     pub fn entry(&self) -> &SessionEntry {
         match self {
             Patched::Stored(entry) | Patched::Deferred(entry) => entry,
+        }
+    }
+}
+
+/// `key`'s session held for a change from outside its turns (see
+/// [`AgentRuntime::lock_session`]). Dropping it lets the session's turns go on, from what the
+/// store holds then.
+pub struct SessionLock {
+    guard: Option<tokio::sync::OwnedMutexGuard<Option<SessionState>>>,
+    inner: Arc<Inner>,
+    key: SessionKey,
+}
+
+impl std::fmt::Debug for SessionLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionLock")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for SessionLock {
+    fn drop(&mut self) {
+        let Some(mut guard) = self.guard.take() else {
+            return;
+        };
+        // Whatever was loaded is stale now: the next turn reloads from the store.
+        *guard = None;
+        drop(guard);
+        // A lane that nothing uses any more is forgotten (a deleted session keeps none).
+        let mut lanes = lock(&self.inner.lanes);
+        if lanes
+            .get(&self.key)
+            .is_some_and(|lane| lane.running.is_none() && lane.pending.is_empty())
+        {
+            lanes.remove(&self.key);
         }
     }
 }

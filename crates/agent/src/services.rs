@@ -1,6 +1,7 @@
 //! What a turn works with, apart from its session: the configuration, the store, the models,
-//! the tools and where its events go. The runtime owns one [`Services`] beside its lanes and
-//! lends it to every turn and direct tool call, so the modules of a turn depend on this leaf
+//! the tools and where its events go. The runtime holds the current [`Services`] beside its
+//! lanes and lends them to every turn and direct tool call (a config change replaces them for
+//! the turns that start after it; where events go and the pending patches stay the same), so the modules of a turn depend on this leaf
 //! and never on the runtime that schedules them.
 
 use std::sync::Arc;
@@ -20,16 +21,16 @@ pub(crate) struct Services {
     /// The store.
     pub store: Store,
     /// Model access (catalog, HTTP client, failover).
-    pub models: Models,
+    pub models: Arc<Models>,
     /// The built-in tools (before per-turn filtering).
-    pub tools: ToolRegistry,
+    pub tools: Arc<ToolRegistry>,
     /// Shared tool services (sandbox, approvals, processes).
     pub tool_services: Arc<ToolServices>,
     /// Host name for the prompt's runtime line.
     pub host_name: String,
     /// Changes to session entries made from outside their turns, waiting for their lanes;
     /// a turn applies them at each save.
-    pub patches: PendingPatches,
+    pub patches: Arc<PendingPatches>,
     /// Where events go.
-    pub events: Publisher,
+    pub events: Arc<Publisher>,
 }

@@ -35,7 +35,6 @@ impl SessionState {
         key: &SessionKey,
         agent_id: &AgentId,
         requested_id: Option<&str>,
-        channel: Option<&str>,
         cwd: &str,
     ) -> Result<Self, AgentError> {
         let existing = store
@@ -57,25 +56,16 @@ impl SessionState {
                 key,
                 agent_id,
                 new_session_id(requested_id)?,
-                channel,
                 cwd,
             )),
         }
     }
 
-    fn fresh(
-        key: &SessionKey,
-        agent_id: &AgentId,
-        session_id: SessionId,
-        channel: Option<&str>,
-        cwd: &str,
-    ) -> Self {
+    fn fresh(key: &SessionKey, agent_id: &AgentId, session_id: SessionId, cwd: &str) -> Self {
         let now = now_ms();
         let mut entry = SessionEntry::new(session_id.clone(), now);
         entry.created_at = Some(now);
         entry.session_started_at = Some(now);
-        entry.channel = channel.map(str::to_owned);
-        entry.last_channel = channel.map(str::to_owned);
         Self {
             key: key.clone(),
             agent_id: agent_id.clone(),
@@ -86,17 +76,22 @@ impl SessionState {
     }
 
     /// `/new`: a new session id and an empty transcript; settings (thinking, verbose, queue,
-    /// model override) carry over as upstream does. The old transcript stays in the store.
+    /// model override) and the conversation's delivery route (`origin`, `deliveryContext`,
+    /// `last*`) carry over as upstream's reset keeps them. The old transcript stays in the store.
     pub fn start_over(&mut self, cwd: &str) -> Result<(), AgentError> {
         let previous = self.entry.clone();
         let session_id = new_session_id(None)?;
-        let mut fresh = Self::fresh(
-            &self.key,
-            &self.agent_id,
-            session_id,
-            previous.channel.as_deref(),
-            cwd,
-        );
+        let mut fresh = Self::fresh(&self.key, &self.agent_id, session_id, cwd);
+        fresh.entry.channel = previous.channel;
+        fresh.entry.chat_type = previous.chat_type;
+        fresh.entry.group_id = previous.group_id;
+        fresh.entry.subject = previous.subject;
+        fresh.entry.origin = previous.origin;
+        fresh.entry.delivery_context = previous.delivery_context;
+        fresh.entry.last_channel = previous.last_channel;
+        fresh.entry.last_to = previous.last_to;
+        fresh.entry.last_account_id = previous.last_account_id;
+        fresh.entry.last_thread_id = previous.last_thread_id;
         fresh.entry.thinking_level = previous.thinking_level;
         fresh.entry.verbose_level = previous.verbose_level;
         fresh.entry.queue_mode = previous.queue_mode;

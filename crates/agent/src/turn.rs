@@ -17,6 +17,8 @@ use crate::clock::now_ms;
 use crate::error::AgentError;
 use crate::event::{Event, EventKind, RunId, RunOutcome, RunStatus};
 use crate::op::Inbound;
+use crate::origin::MessageOrigin;
+use crate::reply::ReplyPayload;
 use crate::services::Services;
 use crate::session::SessionState;
 
@@ -30,17 +32,21 @@ pub(crate) struct Turn<'a> {
     pub(crate) steer: Arc<Mutex<Vec<Inbound>>>,
     /// Runs of messages steered into this turn: they end when it ends, with its outcome.
     pub(crate) steered: Vec<RunId>,
+    /// Where the reply goes: the origin of the latest message the turn answers (the batch's
+    /// last, then each message steered into it).
+    pub(crate) origin: MessageOrigin,
     started: Instant,
     pub(crate) usage: Usage,
     pub(crate) last_model: Option<String>,
 }
 
 impl<'a> Turn<'a> {
-    /// A turn answering `run_id` in `key`'s session, starting now.
+    /// A turn answering `run_id` in `key`'s session, replying to `origin`, starting now.
     pub(crate) fn new(
         services: &'a Services,
         run_id: RunId,
         key: SessionKey,
+        origin: MessageOrigin,
         cancel: CancellationToken,
         steer: Arc<Mutex<Vec<Inbound>>>,
     ) -> Self {
@@ -51,6 +57,7 @@ impl<'a> Turn<'a> {
             cancel,
             steer,
             steered: Vec::new(),
+            origin,
             started: Instant::now(),
             usage: Usage::default(),
             last_model: None,
@@ -118,7 +125,7 @@ impl<'a> Turn<'a> {
     }
 
     /// The outcome of this turn in session `session_id` (empty when the turn stopped before
-    /// it had a session).
+    /// it had a session), with `reply` as its one payload, threaded under the message answered.
     pub(crate) fn outcome_in(
         &self,
         session_id: &str,
@@ -126,9 +133,14 @@ impl<'a> Turn<'a> {
         reply: Option<String>,
         error: Option<String>,
     ) -> RunOutcome {
+        let reply_to = self.origin.message_id.clone();
         RunOutcome {
             status,
-            reply,
+            payloads: reply
+                .map(|text| ReplyPayload::text(text, reply_to))
+                .into_iter()
+                .collect(),
+            origin: self.origin.clone(),
             error,
             usage: self.usage.clone(),
             model: self.last_model.clone(),

@@ -19,6 +19,7 @@ use crate::guards::GuardScope;
 use crate::models::{ModelPlan, Models, OpenError, Opened};
 use crate::op::Inbound;
 use crate::prompt;
+use crate::route;
 use crate::services::Services;
 use crate::session::SessionState;
 use crate::status;
@@ -129,6 +130,12 @@ pub(crate) async fn model_loop(
         if !steered.is_empty() {
             turn.steered
                 .extend(steered.iter().map(|m| m.run_id.clone()));
+            for message in &steered {
+                route::record(&mut state.entry, &state.key, &message.origin);
+            }
+            if let Some(last) = steered.last() {
+                turn.origin = last.origin.clone();
+            }
             let bodies = steered.into_iter().map(|m| user_message(m.text)).collect();
             turn.append(state, bodies).await?;
         }

@@ -39,6 +39,17 @@ impl Context {
         })
     }
 
+    /// What the host (the runtime and the gateway of this process) starts from.
+    pub fn host(&self) -> rustyclaw_host::HostSetup {
+        rustyclaw_host::HostSetup {
+            env: self.env.clone(),
+            locations: self.locations.clone(),
+            helper: self.helper.clone(),
+            // Clients are told the version of the program serving them, not of a crate.
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+
     /// Loads and resolves the config.
     pub fn load_config(&self) -> Result<LoadedConfig, rustyclaw_config::ConfigError> {
         rustyclaw_config::load(&self.locations, &self.env)

@@ -7,7 +7,6 @@ mod context;
 mod gateway_client;
 mod logging;
 mod output;
-mod sandbox;
 
 use std::process::ExitCode;
 

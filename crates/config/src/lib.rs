@@ -18,6 +18,7 @@ pub mod include;
 pub mod merge_patch;
 pub mod redact;
 pub mod regular_file;
+pub mod reload_plan;
 pub mod schema;
 pub mod schema_lookup;
 pub mod secret;

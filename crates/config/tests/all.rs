@@ -205,3 +205,27 @@ fn agents_list_and_entries_resolve_with_defaults() {
     assert_eq!(work.model.fallbacks[0].0, "b/n", "fallbacks inherited");
     assert_eq!(work.workspace, dir.path().join("workspace-work"));
 }
+
+#[test]
+fn retired_reload_modes_warn_and_apply_as_hybrid() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "openclaw.json",
+        r#"{"gateway": {"reload": {"mode": "restart"}}}"#,
+    );
+    let loaded = load(&locations(dir.path()), &Env::default()).unwrap();
+    let warning = loaded
+        .warnings
+        .iter()
+        .find(|w| w.path.to_string() == "gateway.reload.mode")
+        .unwrap_or_else(|| panic!("no warning: {:?}", loaded.warnings));
+    assert!(warning.message.contains("retired"), "{warning:?}");
+    write(
+        dir.path(),
+        "openclaw.json",
+        r#"{"gateway": {"reload": {"mode": "hybrid"}}}"#,
+    );
+    let loaded = load(&locations(dir.path()), &Env::default()).unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+}

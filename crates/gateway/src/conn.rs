@@ -224,7 +224,7 @@ async fn handshake(
             }
         };
         let limiter = &state.0.limiter;
-        let allowed_origins = &state.0.config.gateway.allowed_origins;
+        let allowed_origins = &state.config().gateway.allowed_origins;
         if let Err(rejection) = handshake::screen_connect(limiter, allowed_origins, peer, key) {
             reject(outbox, &request.id, *rejection.error, rejection.close_code);
             return None;

@@ -54,7 +54,7 @@ pub(crate) struct Held {
 }
 
 impl Held {
-    /// The notice as the gateway that replaces the announcing one repeats it: applied.
+    /// The notice as it is repeated once its config is in force: applied.
     pub(crate) fn applied(&self) -> Self {
         let mut payload = self.payload.clone();
         payload["applied"] = Value::Bool(true);
@@ -125,9 +125,9 @@ impl Control {
         }
     }
 
-    /// Asks whoever runs the gateway to restart it with the config on disk, on behalf of
-    /// `actor`. Returns `true` when a restart was already pending (this request is coalesced
-    /// into it, and `actor` added to its actors).
+    /// Asks whoever runs the gateway to apply the config on disk (restarting the gateway when
+    /// the change needs it), on behalf of `actor`. Returns `true` when a request was already
+    /// pending (this one is coalesced into it, and `actor` added to its actors).
     pub fn request_restart(&self, reason: &str, actor: &str, delay: Duration) -> bool {
         let mut coalesced = false;
         self.restart.send_modify(|pending| match pending {
@@ -162,6 +162,17 @@ impl Control {
         }
     }
 
+    /// Takes the pending request, if any: whoever runs the gateway applied the config without
+    /// restarting it, and the next write asks anew.
+    pub fn take_restart_request(&self) -> Option<RestartRequest> {
+        let mut taken = None;
+        self.restart.send_if_modified(|pending| {
+            taken = pending.take();
+            taken.is_some()
+        });
+        taken
+    }
+
     /// Records that the gateway will be back within `expected`, for the `shutdown` events'
     /// `restartExpectedMs`.
     pub fn expect_restart(&self, expected: Duration) {
@@ -169,6 +180,14 @@ impl Control {
             .unwrap_or(u64::MAX)
             .max(1);
         self.restart_expected_ms.store(ms, Ordering::SeqCst);
+    }
+
+    /// Marks the held announcements as applied: the config they announce is in force without a
+    /// restart, and operators that connect from now on are told so.
+    pub fn mark_notices_applied(&self) {
+        let mut held = lock(&self.notices);
+        let applied: Vec<Held> = held.iter().map(Held::applied).collect();
+        *held = applied;
     }
 
     /// Carries over from the control state this one replaces what a restart must not reset:

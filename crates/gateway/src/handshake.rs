@@ -171,7 +171,7 @@ pub(crate) async fn check(
         nonce,
         i64::try_from(now).unwrap_or(i64::MAX),
     )?;
-    let secret = shared_secret(&params, &state.0.config.gateway.auth, peer);
+    let secret = shared_secret(&params, &state.config().gateway.auth, peer);
     let mut granted = Granted {
         conn_id: conn_id.to_owned(),
         peer: peer.clone(),

@@ -1,11 +1,12 @@
 //! Announcing a config change that lowers isolation or widens the tool policy.
 //!
-//! When a restart is about to apply such a change ([`crate::weakening`]), the gateway logs a
-//! warning (which also reaches the log file `logs.tail` reads, OpenClaw's Logs tab), appends a
-//! `config.weakened` record to the audit log, and sends the `config.weakened` event to every
-//! operator client with `operator.read` before the `shutdown` event. Those clients reconnect
-//! to the restarted gateway, so the notice is held for [`REPEAT_FOR`] and sent again, marked
-//! `applied`, to each operator that connects in that time. OpenClaw has no event for this (its
+//! Before such a change applies ([`crate::weakening`]) — in place, or by a restart — the
+//! gateway logs a warning (which also reaches the log file `logs.tail` reads, OpenClaw's Logs
+//! tab), appends a `config.weakened` record to the audit log, and sends the `config.weakened`
+//! event (`applied: false`) to every operator client with `operator.read`, before any
+//! `shutdown` event. Operators that connect later (those reconnecting after a restart among
+//! them) are told too: the notice is held for [`REPEAT_FOR`] and sent again, marked `applied`
+//! once the change is in force, to each operator that connects in that time. OpenClaw has no event for this (its
 //! `config.changed` carries only a hash, by design never content), so the event is ours; its
 //! payload has a ready-made `message` for clients that show it as a line.
 

@@ -107,7 +107,7 @@ fn map(runs: &mut HashMap<RunId, Run>, event: Event) -> Vec<OutEvent> {
                 data["error"] = json!(error);
             }
             let mut chat = chat(&run_id, &key, &run, state.clone());
-            let text = outcome.reply.clone().unwrap_or_else(|| run.text.clone());
+            let text = outcome.reply_text().unwrap_or_else(|| run.text.clone());
             match state {
                 ChatState::Final => {
                     chat.stop_reason = Some("stop".into());

@@ -105,7 +105,8 @@ impl std::fmt::Debug for GatewayState {
 }
 
 pub(crate) struct Shared {
-    pub config: Arc<Config>,
+    /// The configuration now in force; see [`GatewayState::config`].
+    config: std::sync::RwLock<Arc<Config>>,
     pub runtime: Arc<AgentRuntime>,
     pub store: Store,
     pub options: GatewayOptions,
@@ -158,7 +159,7 @@ impl GatewayState {
         let outbound = OutboundBudget::new(options.max_buffered_bytes_total);
         let inbound = InboundBudget::new(options.max_large_request_bytes_in_flight);
         Self(Arc::new(Shared {
-            config,
+            config: std::sync::RwLock::new(config),
             runtime,
             store,
             options,
@@ -179,6 +180,31 @@ impl GatewayState {
             connections: AtomicUsize::new(0),
             connections_changed: Notify::new(),
         }))
+    }
+
+    /// The configuration now in force. Read it where it is used, not once per connection: a
+    /// config change applied without a restart ([`GatewayState::apply_config`]) reaches the
+    /// next request, handshake and HTTP call of every client already connected.
+    pub fn config(&self) -> Arc<Config> {
+        Arc::clone(
+            &self
+                .0
+                .config
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
+    /// Puts `config` in force for the gateway itself (the runtime is reconfigured apart, by
+    /// whoever owns both): what reads [`GatewayState::config`] sees it from now on. A config
+    /// weakening announced for it is from now on repeated as applied.
+    pub fn apply_config(&self, config: Arc<Config>) {
+        *self
+            .0
+            .config
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = config;
+        self.0.control.mark_notices_applied();
     }
 
     /// Sends `payload` as event `event` to every connection whose scopes include `scope` (every
@@ -241,14 +267,19 @@ impl GatewayState {
         }
     }
 
-    /// Asks whoever runs the gateway to restart it with the config on disk, on behalf of
-    /// `actor`. Returns `true` when a restart was already pending (this request is coalesced
-    /// into it, and `actor` added to its actors).
+    /// Asks whoever runs the gateway to apply the config on disk (restarting the gateway when
+    /// the change needs it), on behalf of `actor`. Returns `true` when a request was already
+    /// pending (this one is coalesced into it, and `actor` added to its actors).
     pub fn request_restart(&self, reason: &str, actor: &str, delay: Duration) -> bool {
         self.0.control.request_restart(reason, actor, delay)
     }
 
-    /// Completes when a restart has been requested (at once if one is pending).
+    /// Takes the pending request to apply the config, once it was applied without a restart.
+    pub fn take_restart_request(&self) -> Option<RestartRequest> {
+        self.0.control.take_restart_request()
+    }
+
+    /// Completes when the config is to be applied (at once if a request is pending).
     pub async fn restart_requested(&self) -> RestartRequest {
         self.0.control.restart_requested().await
     }

@@ -162,7 +162,7 @@ pub enum ServicesError {
 pub struct ToolServices {
     exec: ExecSettings,
     web_fetch: WebFetchSettings,
-    processes: ProcessTable,
+    processes: Arc<ProcessTable>,
     approvals: ExecApprovals,
     http: reqwest::Client,
 }
@@ -208,10 +208,32 @@ impl ToolServices {
     ) -> Result<Self, ServicesError> {
         let http = client::build(&web_fetch)?;
         Ok(ToolServices {
-            processes: ProcessTable::new(exec.cleanup_after),
+            processes: Arc::new(ProcessTable::new(exec.cleanup_after)),
             exec,
             web_fetch,
             approvals,
+            http,
+        })
+    }
+
+    /// These services with the settings of `config` (a config change applied without a
+    /// restart): what runs and waits stays — the background processes (and the cleanup delay
+    /// their table was made with), the approvals file and broker with their pending requests,
+    /// the sandbox, and the command environment set by whoever built them — while the `exec`
+    /// and `web_fetch` settings and the HTTP client follow the new config.
+    pub fn reconfigured(&self, config: &ToolsConfig) -> Result<Self, ServicesError> {
+        let mut exec = ExecSettings::from_config(&config.exec, Arc::clone(&self.exec.sandbox));
+        exec.shell.clone_from(&self.exec.shell);
+        exec.path.clone_from(&self.exec.path);
+        exec.home.clone_from(&self.exec.home);
+        exec.output_cap = self.exec.output_cap;
+        let web_fetch = WebFetchSettings::from_config(&config.web_fetch);
+        let http = client::build(&web_fetch)?;
+        Ok(ToolServices {
+            exec,
+            web_fetch,
+            processes: Arc::clone(&self.processes),
+            approvals: self.approvals.clone(),
             http,
         })
     }
@@ -244,5 +266,32 @@ impl ToolServices {
     /// The HTTP client of `web_fetch` (its DNS resolver enforces the private-network guard).
     pub(crate) fn http(&self) -> &reqwest::Client {
         &self.http
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reconfigured_services_follow_the_new_settings_and_keep_what_runs() {
+        let state = std::env::temp_dir();
+        let sandbox = Arc::new(Sandbox::new(rustyclaw_sandbox::SandboxSetup::for_host(
+            None,
+            state,
+            Some(std::ffi::OsStr::new(DEFAULT_PATH)),
+        )));
+        let mut config = ToolsConfig::default();
+        let before = ToolServices::new(&config, sandbox).unwrap();
+        config.web_fetch.max_chars = 1234;
+        config.exec.timeout = Duration::from_secs(7);
+        let after = before.reconfigured(&config).unwrap();
+        assert_eq!(after.web_fetch().max_chars, 1234);
+        assert_eq!(after.exec().timeout, Duration::from_secs(7));
+        assert!(Arc::ptr_eq(&before.processes, &after.processes));
+        assert!(Arc::ptr_eq(&before.exec.sandbox, &after.exec.sandbox));
+        // One broker: an approver that registered before the change answers requests after it.
+        let _approver = before.approvals().broker.register_approver();
+        assert!(after.approvals().broker.has_approver());
     }
 }

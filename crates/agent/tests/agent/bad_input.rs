@@ -35,7 +35,7 @@ async fn a_malformed_response_fails_the_run_but_not_the_session() {
     );
     let (outcome, _) = h.send("again").await;
     assert_eq!(outcome.status, RunStatus::Done, "{:?}", outcome.error);
-    assert_eq!(outcome.reply.as_deref(), Some("Back to normal."));
+    assert_eq!(outcome.reply_text().as_deref(), Some("Back to normal."));
     // user, assistant(error), user, assistant
     assert_eq!(h.roles().await, ["user", "assistant", "user", "assistant"]);
     fake.assert_no_violations().unwrap();

@@ -102,7 +102,10 @@ async fn an_overflow_error_compacts_and_retries() {
         .await;
     let (outcome, _) = h.send("question").await;
     assert_eq!(outcome.status, RunStatus::Done, "{:?}", outcome.error);
-    assert_eq!(outcome.reply.as_deref(), Some("Answer after compaction."));
+    assert_eq!(
+        outcome.reply_text().as_deref(),
+        Some("Answer after compaction.")
+    );
     assert_eq!(compaction_entries(&h).await.len(), 1);
     fake.assert_script_consumed().unwrap();
 }

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rustyclaw_agent::{
-    AgentRuntime, Event, EventKind, Inbound, Models, Op, RunId, RunOutcome, RuntimeParts,
+    AgentRuntime, ChannelId, Event, EventKind, Inbound, MessageOrigin, Models, Op, RunId,
+    RunOutcome, RuntimeParts,
 };
 use rustyclaw_config::{Env, LocationOverrides, Locations};
 use rustyclaw_protocol::{AgentId, SessionKey, TranscriptLine};
@@ -179,7 +180,7 @@ impl Harness {
             run_id: RunId::random(),
             thinking: None,
             queue_mode: None,
-            channel: Some("test".into()),
+            origin: MessageOrigin::from_channel(ChannelId::new("test")),
             session_id: None,
         }
     }

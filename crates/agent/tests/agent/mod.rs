@@ -6,6 +6,7 @@ mod compaction;
 mod directives;
 mod guards;
 mod harness;
+mod origin;
 mod queue;
 mod sandbox;
 mod tool_loop;

@@ -42,12 +42,12 @@ async fn collect_coalesces_messages_that_arrive_during_a_run() {
     h.runtime.submit(Op::Message(second)).unwrap();
     h.runtime.submit(Op::Message(third)).unwrap();
     let (o1, _) = h.wait(&r1).await;
-    assert_eq!(o1.reply.as_deref(), Some("slow reply"));
+    assert_eq!(o1.reply_text().as_deref(), Some("slow reply"));
     let (o2, _) = h.wait(&r2).await;
-    assert_eq!(o2.reply.as_deref(), Some("Got both."));
+    assert_eq!(o2.reply_text().as_deref(), Some("Got both."));
     let (o3, _) = h.wait(&r3).await;
     assert_eq!(
-        o3.reply.as_deref(),
+        o3.reply_text().as_deref(),
         Some("Got both."),
         "one turn answers both"
     );
@@ -93,7 +93,7 @@ async fn steer_injects_at_the_next_tool_boundary() {
         .expect("the steered run never ended")
         .unwrap();
     assert_eq!(
-        (o2.status, o2.reply.as_deref()),
+        (o2.status, o2.reply_text().as_deref()),
         (RunStatus::Done, Some("Adjusted."))
     );
     let record = h.store.run_record(&steered.0).await.unwrap().unwrap();
@@ -122,7 +122,7 @@ async fn interrupt_aborts_the_running_turn_and_runs_the_newest() {
     let (o1, _) = h.wait(&r1).await;
     assert_eq!(o1.status, RunStatus::Aborted);
     let (o2, events) = h.wait(&r2).await;
-    assert_eq!(o2.reply.as_deref(), Some("New answer."));
+    assert_eq!(o2.reply_text().as_deref(), Some("New answer."));
     assert!(events.iter().any(|e| matches!(e, EventKind::Queued { .. })));
 }
 
@@ -176,7 +176,7 @@ async fn a_reply_sent_the_moment_a_turn_finishes_starts_without_the_collect_debo
         let (outcome, _) = h.wait(&run).await;
         assert_eq!(outcome.status, RunStatus::Done);
         assert_eq!(
-            outcome.reply.as_deref(),
+            outcome.reply_text().as_deref(),
             Some(format!("reply {i}").as_str())
         );
     }
@@ -207,6 +207,6 @@ async fn a_watched_run_delivers_its_outcome_to_every_watcher() {
             .unwrap()
             .unwrap();
         assert_eq!(outcome.status, RunStatus::Done);
-        assert_eq!(outcome.reply.as_deref(), Some("watched reply"));
+        assert_eq!(outcome.reply_text().as_deref(), Some("watched reply"));
     }
 }

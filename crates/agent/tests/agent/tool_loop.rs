@@ -15,7 +15,7 @@ async fn a_plain_reply_is_streamed_persisted_then_announced() {
     let mut h = Harness::start(&fake).await;
     let (outcome, events) = h.send("hi").await;
     assert_eq!(outcome.status, RunStatus::Done, "{:?}", outcome.error);
-    assert_eq!(outcome.reply.as_deref(), Some("Hello there."));
+    assert_eq!(outcome.reply_text().as_deref(), Some("Hello there."));
     assert_eq!(outcome.usage.input, 120);
     let deltas: String = events
         .iter()
@@ -245,7 +245,7 @@ async fn a_failing_primary_fails_over_to_the_fallback() {
     let mut h = Harness::start_with(&primary, dir_extra).await;
     let (outcome, events) = h.send("hello").await;
     assert_eq!(outcome.status, RunStatus::Done, "{:?}", outcome.error);
-    assert_eq!(outcome.reply.as_deref(), Some("From the fallback."));
+    assert_eq!(outcome.reply_text().as_deref(), Some("From the fallback."));
     assert_eq!(outcome.model.as_deref(), Some("backup/fake-model"));
     assert!(
         events
@@ -274,7 +274,7 @@ async fn a_rate_limited_key_rests_in_the_store_across_restarts() {
     });
     let mut h = Harness::start_with(&primary, extra).await;
     let (outcome, _) = h.send("one").await;
-    assert_eq!(outcome.reply.as_deref(), Some("fallback one"));
+    assert_eq!(outcome.reply_text().as_deref(), Some("fallback one"));
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -288,7 +288,7 @@ async fn a_rate_limited_key_rests_in_the_store_across_restarts() {
     // A new runtime on the same store skips the resting key without asking it.
     let mut again = h.reopen().await;
     let (outcome, _) = again.send("two").await;
-    assert_eq!(outcome.reply.as_deref(), Some("fallback two"));
+    assert_eq!(outcome.reply_text().as_deref(), Some("fallback two"));
     assert_eq!(
         primary.requests().len(),
         1,

@@ -8,7 +8,9 @@ mod remote;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use rustyclaw_agent::{EventKind, Inbound, Op, RunId, RunOutcome, RunStatus};
+use rustyclaw_agent::{
+    ChannelId, EventKind, Inbound, MessageOrigin, Op, RunId, RunOutcome, RunStatus,
+};
 use rustyclaw_config::LoadedConfig;
 use rustyclaw_protocol::{AgentId, SessionId, SessionKey, ThinkingLevel};
 use rustyclaw_store::Store;
@@ -68,13 +70,17 @@ fn local(
     }
     let env = loaded.env.clone();
     // Built before the runtime starts: it runs the helper's self-test, a blocking call.
-    let sandbox = Arc::new(crate::sandbox::build(ctx, Some(&config)));
+    let host = ctx.host();
+    let sandbox = Arc::new(host.sandbox(Some(&config)));
     super::runtime()?.block_on(async move {
         let store = ctx.open_store().await?;
         let (session_key, session_id) = session_for(&store, &agent_id, args).await?;
-        let runtime = super::wiring::runtime(ctx, Arc::new(config), &env, store, sandbox).await?;
+        let runtime = host
+            .runtime(Arc::new(config), &env, store, sandbox)
+            .await
+            .map_err(|e| UserError::new(e.to_string()))?;
         // A person at the terminal can approve host commands; otherwise askFallback applies.
-        let _prompt = super::approval_prompt::start(runtime.approvals());
+        let _prompt = super::approval_prompt::start(&runtime.approvals());
         let run_id = RunId::random();
         let mut events = runtime.follow_run(&run_id);
         runtime
@@ -85,7 +91,7 @@ fn local(
                 run_id: run_id.clone(),
                 thinking,
                 queue_mode: None,
-                channel: Some("cli".into()),
+                origin: MessageOrigin::from_channel(ChannelId::new("cli")),
                 session_id,
             }))
             .map_err(|e| UserError::new(e.to_string()))?;
@@ -136,7 +142,7 @@ fn report(outcome: &RunOutcome, run_id: &RunId, key: &SessionKey, json: bool) ->
         output::json(&serde_json::json!({
             "runId": run_id.0,
             "status": outcome.status.as_str(),
-            "reply": outcome.reply,
+            "reply": outcome.reply_text(),
             "error": outcome.error,
             "sessionKey": key.as_str(),
             "sessionId": outcome.session_id,

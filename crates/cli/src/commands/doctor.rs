@@ -291,7 +291,7 @@ const WITHOUT_CGROUPS: &str = "only per-command rlimits apply: RLIMIT_NPROC is n
 
 fn sandbox_check(ctx: &Context, config: Option<&Config>) -> Check {
     // No warn_for levels: the check reports every level itself, so no start-up warning.
-    let sandbox = crate::sandbox::build(ctx, None);
+    let sandbox = ctx.host().sandbox(None);
     let mut details: Vec<String> = sandbox
         .capabilities()
         .layers()

@@ -17,7 +17,6 @@ mod sessions;
 mod status;
 mod tools;
 mod transcript_view;
-mod wiring;
 
 use std::process::ExitCode;
 use std::sync::Arc;

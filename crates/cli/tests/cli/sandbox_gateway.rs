@@ -158,7 +158,8 @@ async fn an_upgrade_in_place_then_a_restart_keeps_every_sandbox_layer() {
     std::fs::set_permissions(&staged, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     std::fs::rename(&staged, &installed).unwrap();
 
-    // Any config write restarts the gateway in-process.
+    // A config write that needs a restart (the auth limiter is built when the gateway starts)
+    // restarts it in-process.
     let snapshot = rc(&dir)
         .args(["gateway", "call", "config.get", "--token", TOKEN])
         .run()
@@ -166,7 +167,7 @@ async fn an_upgrade_in_place_then_a_restart_keeps_every_sandbox_layer() {
         .unwrap();
     assert!(snapshot.success(), "{}", snapshot.stderr_str());
     let snapshot: Value = serde_json::from_str(&snapshot.stdout_str()).unwrap();
-    let patch = json!({"raw": json!({"session": {"mainKey": "main"}}).to_string(), "baseHash": snapshot["hash"]});
+    let patch = json!({"raw": json!({"gateway": {"auth": {"rateLimit": {"maxAttempts": 50}}}}).to_string(), "baseHash": snapshot["hash"]});
     let out = rc(&dir)
         .args([
             "gateway",

@@ -144,6 +144,19 @@ pub(crate) fn resolve_gateway(
         .and_then(|h| h.endpoints.clone())
         .unwrap_or_default();
     let reload = g.reload.clone().unwrap_or_default();
+    if let Some(retired @ (ReloadMode::Hot | ReloadMode::Restart)) = reload.mode {
+        let name = if retired == ReloadMode::Hot {
+            "hot"
+        } else {
+            "restart"
+        };
+        ctx.warnings.push(Issue::warning(
+            at.key("reload").key("mode"),
+            format!(
+                "reload mode \"{name}\" is retired (OpenClaw's doctor maps it to \"hybrid\"): changes apply in place where they can and restart the gateway where they must"
+            ),
+        ));
+    }
     GatewayConfig {
         mode: g.mode.unwrap_or(GatewayMode::Local),
         port,

@@ -90,7 +90,7 @@ fn check(
     headers: &HeaderMap,
     key: &RateKey,
 ) -> (Result<(), Denied>, Duration) {
-    let auth = &state.0.config.gateway.auth;
+    let auth = &state.config().gateway.auth;
     let expected = match auth.mode {
         GatewayAuthMode::None => return (Ok(()), Duration::ZERO),
         GatewayAuthMode::Password => auth.password.as_ref(),

@@ -70,7 +70,7 @@ async fn upgrade(
         return (StatusCode::NOT_FOUND, "Not Found").into_response();
     };
     let peer = Peer::new(addr, &headers);
-    let ip = client_ip(addr, &headers, &state.0.config.gateway.trusted_proxies);
+    let ip = client_ip(addr, &headers, &state.config().gateway.trusted_proxies);
     // Counted from the upgrade until the handshake ends, so one address cannot hold open an
     // unbounded number of sockets that never authenticate. Every local process shares the
     // owner's loopback address, so there a full budget closes that address's oldest socket

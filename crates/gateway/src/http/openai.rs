@@ -17,7 +17,9 @@ use axum::response::sse::{Event as SseEvent, Sse};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
 use futures_util::Stream;
-use rustyclaw_agent::{EventKind, Inbound, Op, RunEvents, RunId, RunOutcome, RunStatus};
+use rustyclaw_agent::{
+    ChannelId, EventKind, Inbound, MessageOrigin, Op, RunEvents, RunId, RunOutcome, RunStatus,
+};
 use rustyclaw_protocol::{AgentId, SessionKey};
 use serde_json::{Value, json};
 
@@ -34,7 +36,7 @@ pub(super) fn routes(state: &GatewayState) -> Router<GatewayState> {
         .route("/v1/models", get(list_models))
         .route("/v1/models/{*id}", get(get_model));
     // Off by default, as upstream: the path then falls through to the 404 of plain HTTP.
-    if state.0.config.gateway.chat_completions_endpoint {
+    if state.config().gateway.chat_completions_endpoint {
         router.route("/v1/chat/completions", post(chat_completions))
     } else {
         router
@@ -55,13 +57,14 @@ fn invalid(message: &str) -> Response {
 }
 
 fn rate_key(state: &GatewayState, addr: SocketAddr, headers: &HeaderMap) -> RateKey {
-    let ip = client_ip(addr, headers, &state.0.config.gateway.trusted_proxies);
+    let ip = client_ip(addr, headers, &state.config().gateway.trusted_proxies);
     RateKey::for_socket(addr, ip, None)
 }
 
 /// The model ids: the generic ones, then one per configured agent.
 fn model_ids(state: &GatewayState) -> Vec<String> {
-    let agents = &state.0.config.agents;
+    let config = state.config();
+    let agents = &config.agents;
     let mut ids = vec!["openclaw".to_owned(), "openclaw/default".to_owned()];
     let agent_ids = std::iter::once(agents.default_agent_id.as_str())
         .chain(agents.list.iter().map(|a| a.id.as_str()));
@@ -119,7 +122,7 @@ async fn get_model(
 /// The agent a completion runs on: the `x-openclaw-agent-id` header, else the model
 /// (`openclaw/<id>`, `openclaw:<id>`, `agent:<id>`), else the default agent.
 fn agent_for(state: &GatewayState, headers: &HeaderMap, model: &str) -> String {
-    let default = &state.0.config.agents.default_agent_id;
+    let default = &state.config().agents.default_agent_id;
     let header = ["x-openclaw-agent-id", "x-openclaw-agent"]
         .iter()
         .filter_map(|name| headers.get(*name)?.to_str().ok())
@@ -265,7 +268,7 @@ async fn chat_completions(
         .unwrap_or("openclaw")
         .to_owned();
     let agent = agent_for(&state, &headers, &model);
-    if state.0.config.agents.get(&agent).is_none() {
+    if state.config().agents.get(&agent).is_none() {
         return invalid(&format!("unknown agent: {agent}"));
     }
     let user = payload.get("user").and_then(Value::as_str);
@@ -287,8 +290,7 @@ async fn chat_completions(
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .unwrap_or("webchat")
-        .to_owned();
+        .unwrap_or("webchat");
     let run_id = RunId(format!("chatcmpl_{}", uuid::Uuid::new_v4()));
     // Follow the run before submitting it, so none of its events is missed.
     let events = state.0.runtime.follow_run(&run_id);
@@ -299,7 +301,7 @@ async fn chat_completions(
         run_id: run_id.clone(),
         thinking: None,
         queue_mode: None,
-        channel: Some(channel),
+        origin: MessageOrigin::from_channel(ChannelId::new(channel)),
         session_id: None,
     }));
     if let Err(e) = submitted {
@@ -360,8 +362,7 @@ fn complete(outcome: Option<RunOutcome>, run_id: &RunId, model: &str) -> Respons
 
 fn reply_text(outcome: &RunOutcome) -> String {
     outcome
-        .reply
-        .clone()
+        .reply_text()
         .filter(|r| !r.is_empty())
         .unwrap_or_else(|| NO_RESPONSE.to_owned())
 }

@@ -55,7 +55,7 @@ fn failure(status: StatusCode, kind: &str, message: &str) -> Response {
 
 /// Whether the HTTP deny list keeps `tool` off this endpoint.
 fn http_denied(state: &GatewayState, tool: &str) -> bool {
-    let section = &state.0.config.gateway.http_tools;
+    let section = &state.config().gateway.http_tools;
     let listed = |list: &Option<Vec<String>>| {
         list.as_deref()
             .unwrap_or_default()
@@ -72,7 +72,7 @@ async fn invoke(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let ip = client_ip(addr, &headers, &state.0.config.gateway.trusted_proxies);
+    let ip = client_ip(addr, &headers, &state.config().gateway.trusted_proxies);
     let key = RateKey::for_socket(addr, ip, None);
     if let Err(denied) = authorize(&state, &headers, &key, &conn).await {
         return denied.into_response();
@@ -107,7 +107,7 @@ async fn invoke(
             "tools.invoke requires body.tool",
         );
     }
-    let default_agent = AgentId::normalize(&state.0.config.agents.default_agent_id);
+    let default_agent = AgentId::normalize(&state.config().agents.default_agent_id);
     let session_key = match body
         .get("sessionKey")
         .and_then(Value::as_str)

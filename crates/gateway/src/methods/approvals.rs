@@ -41,7 +41,7 @@ pub(super) const METHODS: &[(&str, &str)] = &[
 const MAX_REQUEST_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 
 pub(super) async fn call(call: &Call<'_>, method: &str, params: &Value) -> Reply {
-    let broker = call.state.0.runtime.approvals();
+    let broker = &call.state.0.runtime.approvals();
     match method {
         "exec.approval.list" => Ok(serde_json::to_value(broker.pending()).unwrap_or_default()),
         "exec.approval.get" => get(broker, params),

@@ -44,7 +44,7 @@ pub(super) fn models(state: &GatewayState) -> Reply {
 }
 
 pub(super) fn agents(state: &GatewayState) -> Reply {
-    let config = &state.0.config;
+    let config = state.config();
     let agents: Vec<Value> = config
         .agents
         .list

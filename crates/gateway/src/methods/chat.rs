@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use rustyclaw_agent::{Inbound, Op, RunId, RunOutcome, RunStatus};
+use rustyclaw_agent::{
+    ChannelId, Inbound, MediaRef, MessageOrigin, Op, ReplyPayload, RunId, RunOutcome, RunStatus,
+};
 use rustyclaw_protocol::gateway::ResponseFrame;
 use rustyclaw_protocol::transcript::EntryBody;
 use rustyclaw_protocol::{AgentId, SessionId, SessionKey, TranscriptLine};
@@ -106,7 +108,7 @@ fn start(
         run_id: run_id.clone(),
         thinking: None,
         queue_mode: None,
-        channel: Some(channel.to_owned()),
+        origin: MessageOrigin::from_channel(ChannelId::new(channel)),
         session_id,
     }));
     if let Err(error) = submitted {
@@ -150,7 +152,7 @@ fn session_key(params: &Value, name: &str) -> Result<SessionKey, Fail> {
 
 fn agent_of(state: &GatewayState, key: &SessionKey) -> AgentId {
     key.agent_id()
-        .unwrap_or_else(|| AgentId::normalize(&state.0.config.agents.default_agent_id))
+        .unwrap_or_else(|| AgentId::normalize(&state.config().agents.default_agent_id))
 }
 
 pub(super) async fn history(state: &GatewayState, params: &Value) -> Reply {
@@ -260,7 +262,7 @@ pub(super) async fn agent(state: &GatewayState, id: &str, params: &Value, sender
                     outcome.error.clone().unwrap_or_else(|| outcome.status.as_str().to_owned())
                 },
                 "result": {
-                    "payloads": outcome.reply.iter().map(|text| json!({"text": text, "mediaUrl": null})).collect::<Vec<_>>(),
+                    "payloads": outcome.payloads.iter().map(payload_json).collect::<Vec<_>>(),
                     "meta": {
                         "durationMs": outcome.duration_ms,
                         "agentMeta": {
@@ -285,6 +287,25 @@ pub(super) async fn agent(state: &GatewayState, id: &str, params: &Value, sender
     sender.respond(ResponseFrame::ok(id, payload)).await;
 }
 
+/// A reply payload as upstream's `agent` result shows it: `text` (left out when there is only
+/// media), `mediaUrl` (the first attachment or `null`), and `mediaUrls`/`replyToId` when there
+/// are any.
+fn payload_json(payload: &ReplyPayload) -> Value {
+    let media: Vec<String> = payload.media.iter().map(MediaRef::to_wire).collect();
+    let mut json = if payload.text.is_empty() {
+        json!({"mediaUrl": media.first()})
+    } else {
+        json!({"text": payload.text, "mediaUrl": media.first()})
+    };
+    if !media.is_empty() {
+        json["mediaUrls"] = json!(media);
+    }
+    if let Some(reply_to) = &payload.reply_to_id {
+        json["replyToId"] = json!(reply_to.as_str());
+    }
+    json
+}
+
 enum Accepted {
     Started {
         run_id: RunId,
@@ -301,7 +322,7 @@ async fn accept_agent(state: &GatewayState, params: &Value) -> Result<Accepted, 
     let idempotency_key = string_param(params, "idempotencyKey")?.to_owned();
     let agent_id = match params.get("agentId").and_then(Value::as_str) {
         Some(id) => AgentId::parse(id).map_err(|e| invalid(format!("invalid agentId: {e}")))?,
-        None => AgentId::normalize(&state.0.config.agents.default_agent_id),
+        None => AgentId::normalize(&state.config().agents.default_agent_id),
     };
     // Which session: an explicit key, else a session id (existing, or new under an explicit
     // key, as `openclaw agent --session-id` does), else the agent's main session.

@@ -41,7 +41,7 @@ fn wake(call: &Call<'_>, params: &Value) -> Reply {
     let state = call.state;
     let agent = match params.get("agentId").and_then(Value::as_str) {
         Some(id) => AgentId::parse(id).map_err(|e| invalid(format!("invalid agentId: {e}")))?,
-        None => AgentId::normalize(&state.0.config.agents.default_agent_id),
+        None => AgentId::normalize(&state.config().agents.default_agent_id),
     };
     let key = match params.get("sessionKey").and_then(Value::as_str) {
         Some(raw) => {

@@ -177,7 +177,7 @@ async fn health_snapshot(
     state: &GatewayState,
 ) -> Result<HealthSnapshot, rustyclaw_store::StoreError> {
     let started = std::time::Instant::now();
-    let config = &state.0.config;
+    let config = state.config();
     let now = now_ms();
     let path = state.0.options.state_dir.clone().unwrap_or_default();
     let mut agents = Vec::new();
@@ -247,7 +247,7 @@ fn heartbeat_disabled() -> Map<String, Value> {
 /// `status`: upstream's status summary (what `openclaw status` renders). Tasks, channels and
 /// queued system events are not part of rustyclaw yet and are reported empty.
 pub(super) async fn status(state: &GatewayState) -> Reply {
-    let config = &state.0.config;
+    let config = state.config();
     let health = health_snapshot(state)
         .await
         .map_err(|e| unavailable("status", &e))?;
@@ -313,7 +313,7 @@ pub(super) async fn status(state: &GatewayState) -> Reply {
 }
 
 pub(super) async fn snapshot(state: &GatewayState) -> Snapshot {
-    let config = &state.0.config;
+    let config = state.config();
     let options = &state.0.options;
     let health = match health_snapshot(state).await {
         Ok(health) => health,
@@ -358,7 +358,7 @@ pub(super) async fn snapshot(state: &GatewayState) -> Snapshot {
 
 fn auth_mode(state: &GatewayState) -> &'static str {
     use rustyclaw_config::file::GatewayAuthMode;
-    match state.0.config.gateway.auth.mode {
+    match state.config().gateway.auth.mode {
         GatewayAuthMode::None => "none",
         GatewayAuthMode::Token => "token",
         GatewayAuthMode::Password => "password",

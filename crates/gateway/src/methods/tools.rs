@@ -6,8 +6,8 @@
 //! exactly what the model is offered.
 
 use rustyclaw_agent::{COMMANDS, CommandInfo, effective_tools};
-use rustyclaw_config::AgentConfig;
 use rustyclaw_config::file::ToolProfile;
+use rustyclaw_config::{AgentConfig, Config};
 use rustyclaw_protocol::{AgentId, SessionKey};
 use rustyclaw_tools::policy::{AllowDeny, Verdict, group_members};
 use rustyclaw_tools::{ToolOrigin, ToolRegistry};
@@ -54,8 +54,7 @@ pub(super) async fn call(call: &Call<'_>, method: &str, params: &Value) -> Reply
     }
 }
 
-fn agent<'a>(state: &'a GatewayState, id: Option<&str>) -> Result<&'a AgentConfig, Fail> {
-    let config = &state.0.config;
+fn agent<'a>(config: &'a Config, id: Option<&str>) -> Result<&'a AgentConfig, Fail> {
     let wanted = id.map_or_else(
         || AgentId::normalize(&config.agents.default_agent_id),
         AgentId::normalize,
@@ -69,8 +68,8 @@ fn agent<'a>(state: &'a GatewayState, id: Option<&str>) -> Result<&'a AgentConfi
 }
 
 /// The runtime's tools: the built-in ones and those registered at run time (MCP servers).
-fn registry(state: &GatewayState) -> ToolRegistry {
-    state.0.runtime.tools().clone()
+fn registry(state: &GatewayState) -> std::sync::Arc<ToolRegistry> {
+    state.0.runtime.tools()
 }
 
 /// A tool's display label: its name with words capitalised (`web_fetch` → `Web Fetch`).
@@ -89,7 +88,8 @@ fn label(name: &str) -> String {
 /// `tools.catalog {agentId?}`: every tool this gateway has, grouped, with the profiles that
 /// include it by default.
 fn catalog(state: &GatewayState, params: &Value) -> Reply {
-    let agent = agent(state, params.get("agentId").and_then(Value::as_str))?;
+    let config = state.config();
+    let agent = agent(&config, params.get("agentId").and_then(Value::as_str))?;
     let registry = registry(state);
     let (specs, plugin_specs): (Vec<_>, Vec<_>) =
         registry.specs().into_iter().partition(|(name, _, _)| {
@@ -184,7 +184,8 @@ async fn effective(state: &GatewayState, params: &Value) -> Reply {
     let agent_id = agent_param
         .map(str::to_owned)
         .or_else(|| key.agent_id().map(|a| a.as_str().to_owned()));
-    let agent = agent(state, agent_id.as_deref())?;
+    let config = state.config();
+    let agent = agent(&config, agent_id.as_deref())?;
     let models = state.0.runtime.models();
     let entry = state
         .0
@@ -208,7 +209,7 @@ async fn effective(state: &GatewayState, params: &Value) -> Reply {
         .map(|(name, description, _)| (name, description))
         .collect();
     let rows = effective_tools(
-        &state.0.config,
+        &state.config(),
         &registry,
         agent,
         &key,
@@ -235,7 +236,7 @@ async fn effective(state: &GatewayState, params: &Value) -> Reply {
         .tools
         .as_ref()
         .and_then(|t| t.policy.profile)
-        .or(state.0.config.tools.policy.profile)
+        .or(state.config().tools.policy.profile)
         .unwrap_or(ToolProfile::Coding);
     let profile = PROFILES
         .iter()

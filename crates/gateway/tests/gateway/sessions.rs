@@ -572,3 +572,87 @@ async fn a_session_patched_while_a_turn_runs_keeps_the_patch() {
         .unwrap();
     assert_eq!(row["label"], "Patched mid-turn", "{row}");
 }
+
+#[tokio::test]
+async fn inject_and_reset_during_a_turn_take_their_place_in_the_sessions_lane() {
+    let gateway = Gateway::start().await;
+    let slow = || {
+        let deltas: Vec<String> = (0..15).map(|i| format!("w{i} ")).collect();
+        Turn::text_deltas(deltas).chunk_delay(std::time::Duration::from_millis(40))
+    };
+    gateway.fake.push(slow());
+    let (mut client, _) = Client::connect(&gateway).await;
+    let key = "agent:main:lane-ops";
+    let ack = client
+        .request(
+            "chat.send",
+            json!({"sessionKey": key, "message": "talk for a while", "idempotencyKey": "lane-1"}),
+        )
+        .await;
+    assert_eq!(ack["ok"], true, "{ack}");
+    gateway
+        .fake
+        .wait_for_requests(1, std::time::Duration::from_secs(10))
+        .await
+        .unwrap();
+
+    // Mid-turn, a note is injected: it waits for the turn instead of failing as "busy", and
+    // lands after the turn's reply, where the turn's own saves cannot overwrite it.
+    let injected = client
+        .request(
+            "chat.inject",
+            json!({"sessionKey": key, "message": "a note from the operator"}),
+        )
+        .await;
+    ok(&injected);
+    let history = client
+        .request("chat.history", json!({"sessionKey": key}))
+        .await;
+    let said = texts(&ok(&history)["messages"]);
+    let roles: Vec<&str> = said.iter().map(|(role, _)| role.as_str()).collect();
+    assert_eq!(roles, ["user", "assistant", "assistant"], "{said:?}");
+    assert!(said[1].1.starts_with("w0 w1"), "{said:?}");
+    assert_eq!(said[2].1, "a note from the operator");
+
+    // The next turn sees the note.
+    gateway.fake.push(Turn::text("Noted."));
+    chat(&mut client, key, "did you see it?", "lane-2").await;
+    let asked = gateway.fake.requests();
+    assert!(
+        asked
+            .last()
+            .unwrap()
+            .messages()
+            .iter()
+            .any(|m| m.to_string().contains("a note from the operator")),
+        "the note did not reach the model"
+    );
+
+    // A reset mid-turn stops the turn; the stopped turn cannot write the old session back.
+    let before = ok(&client.request("sessions.get", json!({"key": key})).await).clone();
+    let old_id = before["sessionId"].clone();
+    gateway.fake.push(slow());
+    let ack = client
+        .request(
+            "chat.send",
+            json!({"sessionKey": key, "message": "talk again", "idempotencyKey": "lane-3"}),
+        )
+        .await;
+    assert_eq!(ack["ok"], true, "{ack}");
+    gateway
+        .fake
+        .wait_for_requests(3, std::time::Duration::from_secs(10))
+        .await
+        .unwrap();
+    let reset = client.request("sessions.reset", json!({"key": key})).await;
+    let fresh = ok(&reset)["entry"]["sessionId"].clone();
+    assert_ne!(fresh, old_id, "{reset}");
+    client.events_until(|f| is_final(f, "lane-3")).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let after = client.request("sessions.get", json!({"key": key})).await;
+    assert_eq!(ok(&after)["sessionId"], fresh, "{after}");
+    let history = client
+        .request("chat.history", json!({"sessionKey": key}))
+        .await;
+    assert_eq!(ok(&history)["messages"], json!([]), "{history}");
+}

@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use pretty_assertions::assert_eq;
-use rustyclaw_agent::{EventKind, Inbound, Op, RunId};
+use rustyclaw_agent::{ChannelId, EventKind, Inbound, MessageOrigin, Op, RunId};
 use rustyclaw_protocol::{AgentId, SessionKey};
 use rustyclaw_testkit::fake_llm::Turn;
 use serde_json::{Value, json};
@@ -39,7 +39,7 @@ async fn long_turn(gateway: &Gateway, run: &str) -> String {
             run_id: run_id.clone(),
             thinking: None,
             queue_mode: None,
-            channel: Some("test".into()),
+            origin: MessageOrigin::from_channel(ChannelId::new("test")),
             session_id: None,
         }))
         .unwrap();

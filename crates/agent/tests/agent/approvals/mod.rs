@@ -467,11 +467,11 @@ async fn the_approve_directive_answers_from_the_same_chat_without_queueing() {
     // Unknown ids and malformed directives get a clear answer.
     let mut h = host;
     let (outcome, _) = h.run("/approve 0000dead deny", |_, _| {}).await;
-    let reply = outcome.reply.unwrap();
+    let reply = outcome.reply_text().unwrap();
     assert!(reply.contains("unknown or expired approval id"), "{reply}");
     let (outcome, _) = h.run("/approve 0000dead", |_, _| {}).await;
     assert_eq!(
-        outcome.reply.as_deref(),
+        outcome.reply_text().as_deref(),
         Some("Usage: /approve <id> allow-once|allow-always|deny")
     );
 }

@@ -2,7 +2,6 @@
 //! and a small client of it.
 
 mod call;
-mod config_watch;
 mod run;
 mod status;
 

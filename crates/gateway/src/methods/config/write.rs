@@ -4,6 +4,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rustyclaw_config::redact::redact_value;
+use rustyclaw_config::reload_plan::ReloadPlan;
 use rustyclaw_config::snapshot::{
     RewriteError, Snapshot, issue_json, rewrite_patch, rewrite_replace,
 };
@@ -159,23 +160,36 @@ pub(super) async fn rewrite(call: &Call<'_>, method: &str, params: &Value) -> Re
                 other => unavailable("config write", &other),
             })?;
     let changed_paths = changed_paths(&snapshot.parsed, &rewritten.document);
+    // Whoever runs the gateway applies the new file: a change to the listener (or to
+    // something else read once at start) restarts the gateway; any other applies to the next
+    // turn and request with every client still connected. With `gateway.reload.mode` "off"
+    // a write still applies, by restarting (as upstream schedules a restart then).
+    let plan = ReloadPlan::between(&snapshot.parsed, &rewritten.document);
+    let reload_off = rewritten.document.pointer("/gateway/reload/mode") == Some(&json!("off"));
+    let restarts = plan.needs_restart() || reload_off;
     tracing::info!(
         method,
         client = %call.granted.client.id,
         changed = %changed_paths.join(","),
-        "config rewritten over the protocol; restarting"
+        restart = restarts,
+        "config rewritten over the protocol; applying"
     );
     let actor = actor(call);
     audit(call, &actor, method, &snapshot.path, &changed_paths).await;
     let coalesced = call.state.request_restart(method, &actor, delay);
     result["backup"] = json!(outcome.backup.map(|b| b.display().to_string()));
-    result["restart"] = json!({
-        "ok": true,
-        "mode": "in-process",
-        "reason": method,
-        "delayMs": u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-        "coalesced": coalesced,
-    });
+    result["restart"] = if restarts {
+        json!({
+            "ok": true,
+            "mode": "in-process",
+            "reason": method,
+            "delayMs": u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+            "coalesced": coalesced,
+        })
+    } else {
+        // Upstream leaves `restart` out when the change applies without one.
+        Value::Null
+    };
     Ok(result)
 }
 

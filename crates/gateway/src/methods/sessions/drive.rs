@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::super::{Fail, READ, Reply, chat, invalid, string_param, unavailable};
 use super::edit::{check_label_free, fresh_entry, label_value, resolve_model};
-use super::{agent_of, changed, entry, key_param, opt_string, quiesce};
+use super::{agent_of, changed, entry, key_param, opt_string, take_session};
 use crate::clock::now_ms_i64;
 use crate::inbound::InboundPermit;
 use crate::state::GatewayState;
@@ -29,7 +29,7 @@ pub(super) async fn create(
     inbound: Option<InboundPermit>,
 ) -> Reply {
     const METHOD: &str = "sessions.create";
-    let config = &state.0.config;
+    let config = state.config();
     let agent = match opt_string(params, METHOD, "agentId")? {
         Some(id) => AgentId::parse(id).map_err(|e| invalid(format!("invalid agentId: {e}")))?,
         None => match opt_string(params, METHOD, "key")? {
@@ -76,7 +76,7 @@ pub(super) async fn create(
         .filter(|text| !text.trim().is_empty())
         .map(str::to_owned);
 
-    quiesce(state, &key)?;
+    let session = take_session(state, &key).await?;
     let mut created = match entry(state, &key).await? {
         Some(existing) => existing,
         None => {
@@ -102,7 +102,7 @@ pub(super) async fn create(
         .upsert_session(&key, &created)
         .await
         .map_err(|e| unavailable(METHOD, &e))?;
-    state.0.runtime.release_session(&key);
+    drop(session);
     changed::emit(state, &key, "create").await;
 
     let mut result = json!({
@@ -191,10 +191,10 @@ pub(super) async fn inject(state: &GatewayState, params: &Value) -> Reply {
             )));
         }
     };
+    let lock = take_session(state, &key).await?;
     let Some(session) = entry(state, &key).await? else {
         return Err(invalid("session not found"));
     };
-    quiesce(state, &key)?;
     let text = match label {
         Some(label) => format!("[{label}]\n\n{message}"),
         None => message.to_owned(),
@@ -226,7 +226,7 @@ pub(super) async fn inject(state: &GatewayState, params: &Value) -> Reply {
         .append_transcript(&session.session_id, &lines)
         .await
         .map_err(|e| unavailable("failed to write transcript", &e))?;
-    state.0.runtime.release_session(&key);
+    drop(lock);
     let payload = json!({
         "runId": format!("inject-{}", message_id.as_str()),
         "sessionKey": key.as_str(),
@@ -259,8 +259,7 @@ async fn lines_for(
     let parent = if length == 0 {
         let agent = agent_of(state, key);
         let cwd = state
-            .0
-            .config
+            .config()
             .agents
             .get(agent.as_str())
             .map(|a| a.workspace.display().to_string())

@@ -9,7 +9,7 @@ use rustyclaw_store::TranscriptRetention;
 use serde_json::{Map, Value, json};
 
 use super::super::{Fail, Reply, invalid, unavailable};
-use super::{agent_of, bool_param, changed, entry, key_param, stop_and_quiesce};
+use super::{agent_of, bool_param, changed, entry, key_param, stop_and_take_session};
 use crate::clock::now_ms_i64;
 use crate::state::GatewayState;
 
@@ -41,21 +41,14 @@ pub(super) fn fresh_entry() -> Result<SessionEntry, Fail> {
     Ok(entry)
 }
 
-/// Writes `entry` for `key` and has the runtime drop any copy it loaded meanwhile.
+/// Writes `entry` for `key`; the caller holds the session's lock.
 async fn save(state: &GatewayState, key: &SessionKey, entry: &SessionEntry) -> Result<(), Fail> {
     state
         .0
         .store
         .upsert_session(key, entry)
         .await
-        .map_err(|e| unavailable("saving the session", &e))?;
-    if !state.0.runtime.release_session(key) {
-        tracing::warn!(
-            key = key.as_str(),
-            "a run started while the session was being changed; it may overwrite the change"
-        );
-    }
-    Ok(())
+        .map_err(|e| unavailable("saving the session", &e))
 }
 
 /// Fails unless no other session has `label` (labels name sessions for `sessions.resolve`).
@@ -208,7 +201,7 @@ pub(super) async fn patch(state: &GatewayState, params: &Value) -> Reply {
         "entry": patched,
     });
     let agent = agent_of(state, &key);
-    if let Some(agent) = state.0.config.agents.get(agent.as_str())
+    if let Some(agent) = state.config().agents.get(agent.as_str())
         && let Ok(plan) = state.0.runtime.models().plan(agent, &patched)
     {
         result["resolved"] =
@@ -276,7 +269,7 @@ pub(super) async fn reset(state: &GatewayState, params: &Value) -> Reply {
             ));
         }
     };
-    stop_and_quiesce(state, &key).await?;
+    let session = stop_and_take_session(state, &key).await?;
     let mut fresh = fresh_entry()?;
     if let Some(old) = entry(state, &key).await? {
         fresh.created_at = old.created_at.or(fresh.created_at);
@@ -309,6 +302,7 @@ pub(super) async fn reset(state: &GatewayState, params: &Value) -> Reply {
         fresh.other = old.other;
     }
     save(state, &key, &fresh).await?;
+    drop(session);
     changed::emit(state, &key, reason).await;
     Ok(json!({"ok": true, "key": key.as_str(), "entry": fresh}))
 }
@@ -328,14 +322,14 @@ pub(super) async fn delete(state: &GatewayState, params: &Value) -> Reply {
     } else {
         TranscriptRetention::Keep
     };
-    stop_and_quiesce(state, &key).await?;
+    let session = stop_and_take_session(state, &key).await?;
     let deleted = state
         .0
         .store
         .delete_session(&key, retention)
         .await
         .map_err(|e| unavailable("sessions.delete", &e))?;
-    state.0.runtime.release_session(&key);
+    drop(session);
     if deleted {
         changed::emit(state, &key, "delete").await;
     }
@@ -371,7 +365,7 @@ pub(super) async fn compact(state: &GatewayState, params: &Value) -> Reply {
             run_id: run_id.clone(),
             thinking: None,
             queue_mode: None,
-            channel: None,
+            origin: rustyclaw_agent::MessageOrigin::default(),
             session_id: None,
         }))
         .map_err(|e| unavailable("sessions.compact", &e))?;
@@ -383,7 +377,7 @@ pub(super) async fn compact(state: &GatewayState, params: &Value) -> Reply {
     let compacted = after.as_ref().is_some_and(|a| count(a) > count(&before));
     changed::emit_with(state, &key, "compact", json!({"compacted": compacted})).await;
     let mut result = json!({"ok": true, "key": key.as_str(), "compacted": compacted});
-    if !compacted && let Some(reason) = outcome.reply.or(outcome.error) {
+    if !compacted && let Some(reason) = outcome.reply_text().or(outcome.error) {
         result["reason"] = json!(reason);
     }
     Ok(result)

@@ -215,7 +215,7 @@ pub(in crate::methods) async fn list(state: &GatewayState, params: &Value) -> Re
 
 /// `defaults`: the model a session without overrides uses.
 fn defaults(state: &GatewayState) -> Value {
-    let config = &state.0.config;
+    let config = state.config();
     // A session with no overrides: only its (absent) overrides matter to the plan.
     let plan = config
         .agents

@@ -2,10 +2,11 @@
 //! compacting, creating and driving sessions, `chat.inject`, and the `sessions.changed` events
 //! of subscribed connections.
 //!
-//! The agent runtime caches each session it has run (entry and transcript leaf) between turns,
-//! so every method that changes a session in the store first has the runtime release its copy
-//! ([`quiesce`]) and refuses while a turn is running: a write behind a running turn's back would
-//! be overwritten when the turn saves.
+//! A session belongs to its lane in the agent runtime: patches go through the lane
+//! ([`rustyclaw_agent::AgentRuntime::patch_session`]), `sessions.compact` is a `/compact` turn,
+//! and every other change here (reset, delete, create, inject) is made holding the session's
+//! lock ([`take_session`]), after the turn in progress and before the next, so no turn saves
+//! over it and the next one starts from what was stored.
 
 mod changed;
 mod drive;
@@ -16,6 +17,7 @@ mod text;
 
 use std::time::Duration;
 
+use rustyclaw_agent::SessionLock;
 use rustyclaw_protocol::{AgentId, SessionEntry, SessionKey};
 use serde_json::Value;
 
@@ -75,7 +77,7 @@ fn key_param(params: &Value, name: &str) -> Result<SessionKey, Fail> {
 /// The agent a key belongs to (keys outside any agent belong to the default agent).
 fn agent_of(state: &GatewayState, key: &SessionKey) -> AgentId {
     key.agent_id()
-        .unwrap_or_else(|| AgentId::normalize(&state.0.config.agents.default_agent_id))
+        .unwrap_or_else(|| AgentId::normalize(&state.config().agents.default_agent_id))
 }
 
 /// The stored entry of `key`.
@@ -88,27 +90,24 @@ async fn entry(state: &GatewayState, key: &SessionKey) -> Result<Option<SessionE
         .map_err(|e| unavailable("reading the session", &e))
 }
 
-/// Has the runtime drop its cached copy of `key`'s session; refuses while a turn runs.
-fn quiesce(state: &GatewayState, key: &SessionKey) -> Result<(), Fail> {
-    if state.0.runtime.release_session(key) {
-        Ok(())
-    } else {
-        Err(Box::new(rustyclaw_protocol::gateway::ErrorShape::new(
-            rustyclaw_protocol::gateway::ErrorCode::Unavailable,
-            format!(
-                "Session {} is busy with a run; try again when it ends.",
-                key.as_str()
-            ),
-        )))
-    }
+/// Takes `key`'s session from its lane for a change made here: after the turn in progress
+/// (waiting up to [`ABORT_WAIT`] for it) and before the next; the next turn starts from what
+/// is stored while the lock is held (see [`rustyclaw_agent::AgentRuntime::lock_session`]).
+async fn take_session(state: &GatewayState, key: &SessionKey) -> Result<SessionLock, Fail> {
+    state
+        .0
+        .runtime
+        .lock_session(key, ABORT_WAIT)
+        .await
+        .map_err(|e| busy(key, &e))
 }
 
-/// Aborts whatever `key`'s session runs or has queued and waits for its lane to go idle, then
-/// releases the runtime's copy (upstream's reset and delete stop the session's runs first).
-async fn stop_and_quiesce(state: &GatewayState, key: &SessionKey) -> Result<(), Fail> {
-    if state.0.runtime.release_session(key) {
-        return Ok(());
-    }
+/// Aborts whatever `key`'s session runs or has queued, then takes the session (upstream's
+/// reset and delete stop the session's runs first).
+async fn stop_and_take_session(
+    state: &GatewayState,
+    key: &SessionKey,
+) -> Result<SessionLock, Fail> {
     state
         .0
         .runtime
@@ -118,20 +117,23 @@ async fn stop_and_quiesce(state: &GatewayState, key: &SessionKey) -> Result<(), 
             clear_queue: true,
         })
         .map_err(|e| unavailable("aborting the session's run", &e))?;
-    let deadline = tokio::time::Instant::now() + ABORT_WAIT;
-    while tokio::time::Instant::now() < deadline {
-        if state.0.runtime.release_session(key) {
-            return Ok(());
+    take_session(state, key).await
+}
+
+/// A session that stayed busy, or a store failure while taking it.
+fn busy(key: &SessionKey, error: &rustyclaw_agent::AgentError) -> Fail {
+    match error {
+        rustyclaw_agent::AgentError::SessionBusy { .. } => {
+            Box::new(rustyclaw_protocol::gateway::ErrorShape::new(
+                rustyclaw_protocol::gateway::ErrorCode::Unavailable,
+                format!(
+                    "Session {} is still active; try again in a moment.",
+                    key.as_str()
+                ),
+            ))
         }
-        tokio::time::sleep(Duration::from_millis(25)).await;
+        other => unavailable("taking the session", other),
     }
-    Err(Box::new(rustyclaw_protocol::gateway::ErrorShape::new(
-        rustyclaw_protocol::gateway::ErrorCode::Unavailable,
-        format!(
-            "Session {} is still active; try again in a moment.",
-            key.as_str()
-        ),
-    )))
 }
 
 /// `true`/`false` parameter `name`, `None` when absent.

@@ -7,9 +7,9 @@
 //! running config was loaded from, so a `touch`, or a write that puts back the same text, does
 //! nothing. Only the main file is watched, not the files it `$include`s.
 //!
-//! Every mode but `off` applies a change by the gateway's in-process restart (OpenClaw's `hot`
-//! and `hybrid` apply some changes without one; here clients reconnect, as after
-//! `config.patch`).
+//! In mode `hybrid` (the default) a change is applied as a write over the protocol is: in place
+//! when it allows, by an in-process restart of the gateway when it touches the listener (see
+//! [`crate::serve`]). In mode `off` edits wait for the next start.
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -25,7 +25,7 @@ const MAX_BYTES: u64 = 8 * 1024 * 1024;
 
 /// The config file as it was just before the running config was loaded from it: an edit
 /// made after this, even while the gateway was still starting, is seen as a change.
-pub(super) struct ConfigSnapshot {
+pub(crate) struct ConfigSnapshot {
     path: PathBuf,
     content: Option<Vec<u8>>,
     stamp: Option<Stamp>,
@@ -43,7 +43,7 @@ impl ConfigSnapshot {
 }
 
 /// A watch of the config file from a snapshot.
-pub(super) struct ConfigWatch {
+pub(crate) struct ConfigWatch {
     path: PathBuf,
     content: Option<Vec<u8>>,
     stamp: Option<Stamp>,

@@ -3,21 +3,28 @@
 //! start-up warning covers.
 
 use std::ffi::OsStr;
+use std::path::Path;
+use std::sync::Arc;
 
 use rustyclaw_config::file::{IsolationLevel, SandboxMode};
-use rustyclaw_config::{Config, env_vars};
-use rustyclaw_sandbox::{HostCapabilities, Sandbox, SandboxLevel, SandboxSetup};
-
-use crate::context::Context;
+use rustyclaw_config::{Config, Env, env_vars};
+use rustyclaw_sandbox::{HelperExecutable, HostCapabilities, Sandbox, SandboxLevel, SandboxSetup};
 
 /// The sandbox for commands of the agents in `config` (warns once about missing layers).
-pub fn build(ctx: &Context, config: Option<&Config>) -> Sandbox {
+/// `helper` is this executable, `env` the process environment (its `PATH` is probed) and
+/// `state_dir` where the sandbox keeps its files.
+pub(crate) fn build(
+    helper: Option<Arc<HelperExecutable>>,
+    env: &Env,
+    state_dir: &Path,
+    config: Option<&Config>,
+) -> Sandbox {
     Sandbox::new(SandboxSetup {
         // The running binary re-invoked with the helper argument; without it (an unreadable
         // /proc/self/exe) only bubblewrap can isolate, and the layer report says so.
-        helper: ctx.helper.clone(),
-        capabilities: HostCapabilities::probe(ctx.env.get(env_vars::PATH).map(OsStr::new)),
-        state_dir: ctx.locations.state_dir.clone(),
+        helper,
+        capabilities: HostCapabilities::probe(env.get(env_vars::PATH).map(OsStr::new)),
+        state_dir: state_dir.to_path_buf(),
         warn_for: config.map(levels_in_use).unwrap_or_default(),
     })
 }

@@ -1,0 +1,84 @@
+//! Builds the agent runtime from the config: the one wiring shared by `rustyclaw agent` (one
+//! turn in this process) and the gateway, and what a running runtime takes to follow a new
+//! config.
+
+use std::sync::Arc;
+
+use rustyclaw_agent::{AgentRuntime, Models, RuntimeParts, RuntimeUpdate};
+use rustyclaw_config::{Config, Env};
+use rustyclaw_store::Store;
+use rustyclaw_tools::ToolRegistry;
+
+use crate::HostError;
+
+/// Where the tools keep their files: the state directory (exec approvals) and the home
+/// directory `~` stands for.
+pub(crate) struct Dirs<'a> {
+    pub state: &'a std::path::Path,
+    pub home: Option<std::path::PathBuf>,
+}
+
+/// The runtime over `store`, with the sandbox, tools and models `config` describes.
+pub(crate) async fn runtime(
+    dirs: Dirs<'_>,
+    config: Arc<Config>,
+    env: &Env,
+    store: Store,
+    sandbox: Arc<rustyclaw_sandbox::Sandbox>,
+) -> Result<AgentRuntime, HostError> {
+    let models = models(&config, env, &store).await?;
+    let tool_services = Arc::new(
+        rustyclaw_tools::ToolServices::for_state_dir(&config.tools, dirs.state, dirs.home, sandbox)
+            .map_err(|e| HostError::Tools {
+                detail: e.to_string(),
+            })?,
+    );
+    let runtime = AgentRuntime::new(RuntimeParts {
+        tools: tools(&config),
+        config,
+        store,
+        models,
+        tool_services,
+        host_name: host_name(),
+    });
+    // Runs left in flight by a process that died (a killed gateway) get their outcome:
+    // interrupted, so a client asking for them by id learns that no reply was sent.
+    if let Err(error) = runtime.interrupt_orphaned_runs().await {
+        tracing::warn!(%error, "could not mark interrupted runs in the run ledger");
+    }
+    Ok(runtime)
+}
+
+/// The models and tools of `config`, for a runtime already running.
+pub(crate) async fn update(
+    config: Arc<Config>,
+    env: &Env,
+    store: &Store,
+) -> Result<RuntimeUpdate, HostError> {
+    Ok(RuntimeUpdate {
+        models: models(&config, env, store).await?,
+        tools: tools(&config),
+        config,
+    })
+}
+
+async fn models(config: &Config, env: &Env, store: &Store) -> Result<Models, HostError> {
+    let mut models = Models::new(config, env).map_err(|e| HostError::Models {
+        detail: e.to_string(),
+    })?;
+    models.attach_store(store.clone()).await;
+    Ok(models)
+}
+
+/// The tools of `config`: the built-in ones its tool settings enable.
+fn tools(config: &Config) -> ToolRegistry {
+    rustyclaw_tools::builtin_registry(&config.tools)
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
