@@ -1,9 +1,8 @@
 //! The queue pair: [`AgentRuntime::submit`] takes [`Op`]s, [`AgentRuntime::subscribe`] yields
 //! [`Event`]s. Per-session lanes run one turn at a time; a semaphore caps runs across sessions.
 
-use std::collections::{HashMap, VecDeque};
 use std::ops::ControlFlow;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rustyclaw_config::Config;
 use rustyclaw_protocol::session_entry::QueueMode;
@@ -17,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::now_ms;
 use crate::error::AgentError;
 use crate::event::{Event, EventKind, RunId, RunOutcome, RunStatus};
+use crate::lane::{Lane, Lanes, Running, configured_mode, evict_idle, lock};
 use crate::models::Models;
 use crate::op::{Inbound, Op};
 use crate::publish::Publisher;
@@ -25,6 +25,7 @@ use crate::run_ledger;
 use crate::run_watch::RunEvents;
 use crate::services::Services;
 use crate::session::SessionState;
+use crate::session_lock::{Patched, SessionLock, apply_waiting};
 use crate::session_patch::SessionPatch;
 
 /// What the runtime is built from.
@@ -58,54 +59,11 @@ struct Inner {
     /// What turns work with; replaced whole by [`AgentRuntime::reconfigure`]. A turn takes the
     /// services current when it starts and keeps them to its end.
     services: std::sync::RwLock<Arc<Services>>,
-    lanes: Mutex<HashMap<SessionKey, Lane>>,
+    lanes: Arc<Lanes>,
     global: Semaphore,
     /// Permits `global` was given (`agents.defaults.maxConcurrent`), for reconfiguring it.
     permits: Mutex<usize>,
 }
-
-/// A session's lane: the cached session, the running turn and what waits behind it.
-struct Lane {
-    state: Arc<tokio::sync::Mutex<Option<SessionState>>>,
-    running: Option<Running>,
-    pending: VecDeque<Inbound>,
-    /// The session's queue mode as last seen by a run (`/queue` changes it).
-    queue_mode: Option<QueueMode>,
-    /// When the lane last went idle, for evicting the least recently used cached sessions.
-    idle_since: std::time::Instant,
-    /// Everything pending arrived after the running turn had delivered its outcome: the user
-    /// saw the reply and wrote again, which is a new turn to start at once, not a burst to
-    /// collect (no queue debounce).
-    pending_after_settle: bool,
-    /// About how many bytes the cached session's context held when the lane went idle.
-    cached_bytes: usize,
-}
-
-impl Lane {
-    /// A lane with nothing loaded, running or waiting.
-    fn idle() -> Self {
-        Lane {
-            state: Arc::new(tokio::sync::Mutex::new(None)),
-            running: None,
-            pending: VecDeque::new(),
-            queue_mode: None,
-            idle_since: std::time::Instant::now(),
-            pending_after_settle: false,
-            cached_bytes: 0,
-        }
-    }
-}
-
-/// Idle sessions whose state (entry and context) stays cached in memory; beyond this the least
-/// recently used are dropped and reloaded from the store on their next message.
-const CACHED_IDLE_SESSIONS: usize = 256;
-
-/// Bytes of context the idle cached sessions hold together (as JSON, about what they take in
-/// memory); beyond this the least recently used are dropped too. A typical session holds well
-/// under a megabyte, so the count above is the usual bound; this one keeps a few sessions fed
-/// with pasted documents of megabytes (upstream accepts 25 MiB a message) from staying in
-/// memory for good once they are idle.
-const CACHED_IDLE_BYTES: usize = 16 * 1024 * 1024;
 
 impl Inner {
     /// The services turns starting now work with.
@@ -159,22 +117,6 @@ impl Inner {
     }
 }
 
-/// The turn in progress.
-struct Running {
-    run_id: RunId,
-    /// Every run the batch answers (a collected batch answers several messages).
-    run_ids: Vec<RunId>,
-    /// The turn's outcome has been (or is being) announced; see [`Inner::settle`].
-    settled: bool,
-    cancel: CancellationToken,
-    /// Messages to fold into the running turn at its next tool boundary.
-    steer: Arc<Mutex<Vec<Inbound>>>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 /// The agent runtime. Cheap to clone; all clones share lanes and events.
 #[derive(Clone)]
 pub struct AgentRuntime {
@@ -204,7 +146,7 @@ impl AgentRuntime {
                     host_name: parts.host_name,
                     patches: Arc::default(),
                 })),
-                lanes: Mutex::new(HashMap::new()),
+                lanes: Arc::default(),
                 global: Semaphore::new(permits),
                 permits: Mutex::new(permits),
             }),
@@ -402,11 +344,11 @@ impl AgentRuntime {
             apply_waiting(&services, key, &mut guard).await?;
         }
         *guard = None;
-        Ok(SessionLock {
-            guard: Some(guard),
-            inner: Arc::clone(&self.inner),
-            key: key.clone(),
-        })
+        Ok(SessionLock::new(
+            guard,
+            Arc::clone(&self.inner.lanes),
+            key.clone(),
+        ))
     }
 
     /// Changes `key`'s session entry from outside its turns (the gateway's `sessions.patch`),
@@ -718,31 +660,6 @@ fn take_pending(inner: &Inner, key: &SessionKey) -> Vec<Inbound> {
         .unwrap_or_default()
 }
 
-/// Drops the least recently used idle lanes past [`CACHED_IDLE_SESSIONS`] or
-/// [`CACHED_IDLE_BYTES`]. A lane whose turn is running or whose queue is not empty is never
-/// dropped.
-fn evict_idle(lanes: &mut HashMap<SessionKey, Lane>) {
-    let mut idle: Vec<(std::time::Instant, SessionKey, usize)> = lanes
-        .iter()
-        .filter(|(_, lane)| lane.running.is_none() && lane.pending.is_empty())
-        .map(|(key, lane)| (lane.idle_since, key.clone(), lane.cached_bytes))
-        .collect();
-    let mut count = idle.len();
-    let mut bytes: usize = idle.iter().map(|(_, _, bytes)| bytes).sum();
-    if count <= CACHED_IDLE_SESSIONS && bytes <= CACHED_IDLE_BYTES {
-        return;
-    }
-    idle.sort();
-    for (_, key, size) in idle {
-        if count <= CACHED_IDLE_SESSIONS && bytes <= CACHED_IDLE_BYTES {
-            break;
-        }
-        lanes.remove(&key);
-        count -= 1;
-        bytes -= size;
-    }
-}
-
 /// The next batch, whether to wait for a burst to finish arriving before running it (collect
 /// mode, messages queued while the previous turn ran), its cancel token and steering queue.
 type NextBatch = (Batch, bool, CancellationToken, Arc<Mutex<Vec<Inbound>>>);
@@ -794,178 +711,4 @@ fn next_batch(
     // A batch of replies to a settled turn starts at once: nothing to collect.
     let collect_burst = matches!(mode, QueueMode::Collect) && !after_settle;
     Some((next, collect_burst, cancel, steer))
-}
-
-fn configured_mode(config: &Config, channel: Option<&str>) -> QueueMode {
-    use rustyclaw_config::file::QueueMode as Configured;
-    let configured = channel
-        .and_then(|c| config.messages.queue_by_channel.get(c))
-        .copied()
-        .unwrap_or(config.messages.queue_mode);
-    match configured {
-        Configured::Collect => QueueMode::Collect,
-        Configured::Steer | Configured::Queue => QueueMode::Steer,
-        Configured::Followup => QueueMode::Followup,
-        Configured::SteerBacklog => QueueMode::SteerBacklog,
-        Configured::Interrupt => QueueMode::Interrupt,
-    }
-}
-
-/// What [`AgentRuntime::patch_session`] did.
-#[derive(Debug, Clone)]
-pub enum Patched {
-    /// The patched entry is stored.
-    Stored(SessionEntry),
-    /// A turn holds the session; it (or the lane right after it) stores the patch. The entry as
-    /// it will read.
-    Deferred(SessionEntry),
-}
-
-impl Patched {
-    /// The entry as it reads (or will read) with the patch.
-    pub fn entry(&self) -> &SessionEntry {
-        match self {
-            Patched::Stored(entry) | Patched::Deferred(entry) => entry,
-        }
-    }
-}
-
-/// `key`'s session held for a change from outside its turns (see
-/// [`AgentRuntime::lock_session`]). Dropping it lets the session's turns go on, from what the
-/// store holds then.
-pub struct SessionLock {
-    guard: Option<tokio::sync::OwnedMutexGuard<Option<SessionState>>>,
-    inner: Arc<Inner>,
-    key: SessionKey,
-}
-
-impl std::fmt::Debug for SessionLock {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionLock")
-            .field("key", &self.key)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Drop for SessionLock {
-    fn drop(&mut self) {
-        let Some(mut guard) = self.guard.take() else {
-            return;
-        };
-        // Whatever was loaded is stale now: the next turn reloads from the store.
-        *guard = None;
-        drop(guard);
-        // A lane that nothing uses any more is forgotten (a deleted session keeps none).
-        let mut lanes = lock(&self.inner.lanes);
-        if lanes
-            .get(&self.key)
-            .is_some_and(|lane| lane.running.is_none() && lane.pending.is_empty())
-        {
-            lanes.remove(&self.key);
-        }
-    }
-}
-
-/// Applies the patches waiting for `key` to the lane's cached session and stores it; with no
-/// cached session, to the stored entry.
-async fn apply_waiting(
-    services: &Services,
-    key: &SessionKey,
-    slot: &mut Option<SessionState>,
-) -> Result<(), AgentError> {
-    match slot {
-        Some(session) => session.save(&services.store, &services.patches).await,
-        None => {
-            let Some(mut entry) = services
-                .store
-                .get_session(key)
-                .await
-                .map_err(|source| AgentError::Store { source })?
-            else {
-                return Ok(());
-            };
-            services.patches.apply(key, &mut entry);
-            entry.updated_at = now_ms();
-            services
-                .store
-                .upsert_session(key, &entry)
-                .await
-                .map_err(|source| AgentError::Store { source })
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn lane(idle_for_secs: u64, running: bool) -> Lane {
-        Lane {
-            state: Arc::new(tokio::sync::Mutex::new(None)),
-            running: running.then(|| Running {
-                run_id: RunId::random(),
-                run_ids: Vec::new(),
-                settled: false,
-                cancel: CancellationToken::new(),
-                steer: Arc::new(Mutex::new(Vec::new())),
-            }),
-            pending: VecDeque::new(),
-            queue_mode: None,
-            idle_since: std::time::Instant::now() - std::time::Duration::from_secs(idle_for_secs),
-            pending_after_settle: false,
-            cached_bytes: 0,
-        }
-    }
-
-    fn key(i: usize) -> SessionKey {
-        SessionKey::parse(&format!("agent:main:direct:{i}")).unwrap()
-    }
-
-    #[test]
-    fn idle_sessions_holding_more_than_the_byte_budget_are_dropped_oldest_first() {
-        let mut lanes = HashMap::new();
-        let sixth = CACHED_IDLE_BYTES / 6;
-        // Ten idle sessions of a sixth of the budget each: the six newest fit, and the
-        // running one counts for nothing (it is never dropped).
-        for i in 0..10 {
-            let mut idle = lane(i as u64, false);
-            idle.cached_bytes = sixth;
-            lanes.insert(key(i), idle);
-        }
-        let mut busy = lane(1_000, true);
-        busy.cached_bytes = CACHED_IDLE_BYTES;
-        lanes.insert(key(100_000), busy);
-        evict_idle(&mut lanes);
-        let mut kept: Vec<usize> = (0..10).filter(|i| lanes.contains_key(&key(*i))).collect();
-        kept.sort();
-        assert_eq!(kept, vec![0, 1, 2, 3, 4, 5]);
-        assert!(lanes.contains_key(&key(100_000)));
-        // One session alone larger than the budget is not kept once idle.
-        let mut huge = lane(0, false);
-        huge.cached_bytes = CACHED_IDLE_BYTES + 1;
-        let mut lanes = HashMap::from([(key(7), huge)]);
-        evict_idle(&mut lanes);
-        assert!(lanes.is_empty());
-    }
-
-    #[test]
-    fn the_least_recently_used_idle_lanes_are_evicted_and_busy_ones_kept() {
-        let mut lanes = HashMap::new();
-        for i in 0..CACHED_IDLE_SESSIONS + 10 {
-            // Lane i went idle i seconds ago: the highest numbers are the oldest.
-            lanes.insert(key(i), lane(i as u64, false));
-        }
-        lanes.insert(key(100_000), lane(1_000_000, true));
-        evict_idle(&mut lanes);
-        assert_eq!(lanes.len(), CACHED_IDLE_SESSIONS + 1);
-        assert!(
-            lanes.contains_key(&key(100_000)),
-            "a running lane is never evicted"
-        );
-        assert!(lanes.contains_key(&key(0)), "the most recent stays");
-        assert!(
-            !lanes.contains_key(&key(CACHED_IDLE_SESSIONS + 9)),
-            "the oldest goes"
-        );
-    }
 }
