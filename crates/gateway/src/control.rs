@@ -37,6 +37,17 @@ pub struct RestartRequest {
     pub delay: Duration,
 }
 
+impl RestartRequest {
+    /// Adds the writers of `later`, a request made while this one waited, to this one.
+    pub fn join(&mut self, later: RestartRequest) {
+        for actor in later.actors {
+            if !self.actors.contains(&actor) {
+                self.actors.push(actor);
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
     count: u32,

@@ -169,14 +169,23 @@ pub async fn serve_gateway(
             let Some(request) = request else {
                 break None;
             };
-            // Let the answer to the write that asked for this reach its client.
-            tokio::time::sleep(request.delay).await;
             // Taken before the file is read: a write from now on asks anew, and an edit made
             // while this one is applied is seen by the next watch.
-            let request = state.take_restart_request().unwrap_or(request);
+            let mut request = state.take_restart_request().unwrap_or(request);
             snapshot = Some(ConfigSnapshot::take(&setup.locations.config_path));
-            match changes.apply(&mut current, &request).await {
-                Applied::InPlace => {}
+            let mut applied = changes.apply(&mut current, &request, true).await;
+            if let Applied::RestartAfterDelay = applied {
+                // Let the answer to the write that asked for a restart reach its client first
+                // (`restartDelayMs`); writes made meanwhile join this restart.
+                tokio::time::sleep(request.delay).await;
+                if let Some(later) = state.take_restart_request() {
+                    request.join(later);
+                }
+                snapshot = Some(ConfigSnapshot::take(&setup.locations.config_path));
+                applied = changes.apply(&mut current, &request, false).await;
+            }
+            match applied {
+                Applied::InPlace | Applied::RestartAfterDelay => {}
                 Applied::NeedsRestart(new) => break Some((request, new)),
             }
         };
@@ -207,6 +216,8 @@ const FILE_CHANGED: &str = "config file changed";
 enum Applied {
     /// Applied, or refused and the running config kept; either way the gateway goes on.
     InPlace,
+    /// The change needs a restart and the request asked for a delay first: nothing was done.
+    RestartAfterDelay,
     /// The gateway has told its clients it restarts; it is to be rebuilt with this config.
     NeedsRestart(Box<Current>),
 }
@@ -222,8 +233,15 @@ struct Changes<'a> {
 }
 
 impl Changes<'_> {
-    /// Loads the config file and applies it: in place, or by a restart when the plan says so.
-    async fn apply(&mut self, current: &mut Current, request: &RestartRequest) -> Applied {
+    /// Loads the config file and applies it: in place, or by a restart when the plan says so
+    /// (with `may_delay`, a restart whose request asked for a delay is only reported, for the
+    /// caller to come back after it).
+    async fn apply(
+        &mut self,
+        current: &mut Current,
+        request: &RestartRequest,
+        may_delay: bool,
+    ) -> Applied {
         let loaded = match tokio::task::block_in_place(|| self.setup.load_config()) {
             Ok(loaded) => loaded,
             Err(error) => {
@@ -234,19 +252,23 @@ impl Changes<'_> {
                 return Applied::InPlace;
             }
         };
-        self.report.config_warnings(&loaded.warnings);
         let plan = ReloadPlan::between(&current.document, &loaded.document);
+        // With reloading off, upstream applies a write over the protocol by restarting (an
+        // edit of the file that turns reloading off is itself applied in place).
+        let write_with_reload_off =
+            loaded.config.gateway.reload_mode == ReloadMode::Off && request.reason != FILE_CHANGED;
+        let restarts = plan.needs_restart() || write_with_reload_off;
+        if restarts && may_delay && !request.delay.is_zero() {
+            return Applied::RestartAfterDelay;
+        }
+        self.report.config_warnings(&loaded.warnings);
         // Clients hear of a change that lowers isolation or widens the tool policy before
         // it applies (and, after a restart, again when they come back).
         self.state
             .announce_weakening(&current.config, &loaded.config, request)
             .await;
-        // With reloading off, upstream applies a write over the protocol by restarting (an
-        // edit of the file that turns reloading off is itself applied in place).
-        let write_with_reload_off =
-            loaded.config.gateway.reload_mode == ReloadMode::Off && request.reason != FILE_CHANGED;
         let new = Current::from(loaded);
-        if plan.needs_restart() || write_with_reload_off {
+        if restarts {
             tracing::info!(
                 changed = %plan.restart.join(","),
                 "the config change needs the gateway restarted"
