@@ -1,12 +1,13 @@
-//! Thinking levels as users type them (`/think high`, `commands.list`'s choices) and the level a
-//! session gets when it sets none: the one home of the level words.
+//! Thinking levels as users type them (`/think high`, `commands.list`'s choices, with their
+//! aliases) and the level a session gets when it sets none. The level words themselves are the
+//! protocol's [`ThinkingLevel`] variants.
 
 use rustyclaw_config::Config;
 use rustyclaw_protocol::ThinkingLevel;
 
 /// The thinking levels by their canonical names, lowest first: what `/think` accepts besides
-/// its aliases, and what clients offer.
-pub const THINKING_LEVELS: &[&str] = &["off", "minimal", "low", "medium", "high", "xhigh"];
+/// its aliases, and what clients offer. The protocol's [`ThinkingLevel`] is their one source.
+pub const THINKING_LEVELS: &[&str] = ThinkingLevel::KNOWN;
 
 /// Parses a thinking level with OpenClaw's aliases.
 pub fn parse_thinking(word: &str) -> Option<ThinkingLevel> {
@@ -50,5 +51,19 @@ mod tests {
             assert_eq!(level.as_str(), *word);
         }
         assert_eq!(level_list(), "off, minimal, low, medium, high or xhigh");
+    }
+
+    /// The config's `thinkingDefault` is a closed enum of its own (it validates the file and
+    /// feeds the JSON Schema, and adds `adaptive`); every level the protocol knows must be
+    /// accepted there and come back as itself.
+    #[test]
+    fn every_level_can_be_the_configured_default() {
+        for word in THINKING_LEVELS {
+            let configured: rustyclaw_config::file::ThinkingLevel =
+                serde_json::from_value(serde_json::json!(word)).unwrap();
+            let back: ThinkingLevel =
+                serde_json::from_value(serde_json::to_value(configured).unwrap()).unwrap();
+            assert_eq!(back.as_str(), *word);
+        }
     }
 }

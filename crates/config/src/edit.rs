@@ -10,12 +10,12 @@
 //! A key given twice in one object counts with its last copy (as when loading), so edits
 //! address the last copy, and `unset` removes every copy.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use jsonc_parser::cst::{
     CstContainerNode, CstInputValue, CstNode, CstObject, CstObjectProp, CstRootNode,
 };
+use rustyclaw_support::{FileMode, ParentDir, WritePolicy, write_atomic};
 use serde_json::Value;
 
 use crate::{ConfigError, Issue, JsonPath, Segment, json5, load};
@@ -211,12 +211,17 @@ fn write_validated(
     let backup = match old {
         Some(old) => {
             let bak = sibling(target, ".bak");
-            atomic_write(&bak, old.as_bytes(), FileMode::Private)?;
+            atomic_write(&bak, old.as_bytes(), FileMode::Exact(0o600))?;
             Some(bak)
         }
         None => None,
     };
-    atomic_write(target, new.as_bytes(), FileMode::KeepExisting)?;
+    // The config keeps the mode its owner gave it; a new one is private like the backup.
+    atomic_write(
+        target,
+        new.as_bytes(),
+        FileMode::KeepExisting { new: 0o600 },
+    )?;
     Ok(WriteOutcome {
         path: target.to_path_buf(),
         backup,
@@ -234,53 +239,17 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// The permissions [`atomic_write`] gives the file it writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileMode {
-    /// The mode of the file being replaced (the user may have chosen it); 0600 for a new file.
-    KeepExisting,
-    /// Always 0600: only the owner may read or write it.
-    Private,
-}
-
-/// Writes `bytes` to `path` atomically (temp file + fsync + rename + directory fsync), with the
-/// permissions `mode` says. Configs hold tokens, so a missing directory is created 0700.
-pub fn atomic_write(path: &Path, bytes: &[u8], mode: FileMode) -> Result<(), ConfigError> {
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-    let io = |source| ConfigError::Write {
+/// Writes `bytes` to `path` atomically with the permissions `mode` says. Configs hold tokens, so
+/// a missing directory is created 0700.
+fn atomic_write(path: &Path, bytes: &[u8], mode: FileMode) -> Result<(), ConfigError> {
+    let policy = WritePolicy {
+        mode,
+        parent: ParentDir::Create { mode: 0o700 },
+    };
+    write_atomic(path, bytes, policy).map_err(|source| ConfigError::Write {
         path: path.to_path_buf(),
         source,
-    };
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(io)?;
-    let mode = match mode {
-        FileMode::Private => 0o600,
-        FileMode::KeepExisting => std::fs::metadata(path)
-            .map(|m| m.permissions().mode() & 0o7777)
-            .unwrap_or(0o600),
-    };
-    let tmp = sibling(path, &format!(".tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(mode)
-            .open(&tmp)?;
-        file.set_permissions(std::fs::Permissions::from_mode(mode))?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        std::fs::File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io)
+    })
 }
 
 #[cfg(test)]

@@ -24,6 +24,10 @@ macro_rules! open_string_enum {
         }
 
         impl $name {
+            /// The wire spellings of the known values, in declaration order: the one list of
+            /// them, for whoever offers or validates the choices.
+            pub const KNOWN: &'static [&'static str] = &[$( $value ),+];
+
             /// The wire spelling of this value.
             pub fn as_str(&self) -> &str {
                 match self {

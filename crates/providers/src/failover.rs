@@ -195,7 +195,7 @@ pub async fn stream_with_failover(
     cancel: &CancellationToken,
 ) -> Result<FailoverOutcome, FailoverError> {
     let mut log = Log::default();
-    let now = cooldown::now_ms();
+    let now = rustyclaw_support::now_ms();
     let scrubber = redact::chain_scrubber(chain);
     for candidate in chain {
         let model_ref = candidate.reference();

@@ -178,7 +178,9 @@ fn import_lines(
     }
     let lines = insert_lines(&tx, &session_id, prepared)?.len() as u64;
 
-    let updated_at = last_at.or(started_at).unwrap_or_else(now_unix_ms);
+    let updated_at = last_at
+        .or(started_at)
+        .unwrap_or_else(rustyclaw_support::now_ms_i64);
     let existing = read_session(&tx, session_key)?;
     let created_session = existing.is_none();
     let entry = match existing {
@@ -209,9 +211,4 @@ fn parse_unix_ms(timestamp: &str) -> Option<i64> {
         time::OffsetDateTime::parse(timestamp, &time::format_description::well_known::Rfc3339)
             .ok()?;
     i64::try_from(parsed.unix_timestamp_nanos() / 1_000_000).ok()
-}
-
-fn now_unix_ms() -> i64 {
-    let now = time::OffsetDateTime::now_utc();
-    i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }

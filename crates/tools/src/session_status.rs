@@ -6,8 +6,7 @@
 //! [`ToolEffect::SetModelOverride`] and the agent, which owns sessions and the model catalogue,
 //! validates and applies it.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
+use rustyclaw_support::now_ms_i64;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -81,7 +80,7 @@ impl Tool for SessionStatusTool {
                 Some(m.to_owned())
             }
         });
-        let text = render_card(&cx.status, current, change.as_ref(), now_ms());
+        let text = render_card(&cx.status, current, change.as_ref(), now_ms_i64());
         let mut output = ToolOutput::text(text.clone()).with_details(json!({
             "ok": true,
             "sessionKey": current,
@@ -93,12 +92,6 @@ impl Tool for SessionStatusTool {
         }
         Ok(output)
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// `950`, `1.2k`, `34k`, `1.5m` — upstream's token counts.

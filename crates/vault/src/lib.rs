@@ -33,7 +33,6 @@ use zeroize::Zeroize;
 
 use crate::crypto::Key;
 use crate::format::{Kdf, Record, VaultFile};
-use crate::storage::WriteLock;
 
 pub use error::VaultError;
 
@@ -206,7 +205,7 @@ impl Vault {
         change: impl FnOnce(&Key, &mut BTreeMap<String, Record>) -> Result<T, VaultError>,
     ) -> Result<T, VaultError> {
         storage::ensure_dir(&self.dir)?;
-        let _lock = WriteLock::acquire(&self.dir.join(LOCK_FILE))?;
+        let _lock = storage::lock(&self.dir.join(LOCK_FILE))?;
         let mut state = match load(&self.dir, &self.source, self.state.as_ref())? {
             Some(state) => state,
             None => initialize(&self.dir, &self.source)?,

@@ -1,5 +1,5 @@
-//! Files of the vault directory: permission checks, the writer lock, atomic replacement and the
-//! key file.
+//! Files of the vault directory: permission checks, the writer lock and atomic replacement (with
+//! the vault's policy), and the key file.
 //!
 //! Everything the vault writes is created owner-only (directory 0700, files 0600) and everything
 //! it reads must still be: a credential file that other users can read is refused with a message
@@ -8,11 +8,12 @@
 use std::fs::{File, OpenOptions};
 use std::io::{ErrorKind, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use rustyclaw_support::{FileLock, FileMode, ParentDir, WritePolicy};
 use zeroize::Zeroizing;
 
-use crate::crypto::{KEY_LEN, Key, fill_random};
+use crate::crypto::{KEY_LEN, Key};
 use crate::error::VaultError;
 
 /// Reads a private file; `Ok(None)` when it does not exist. The content is wiped on drop.
@@ -75,59 +76,24 @@ pub(crate) fn ensure_dir(dir: &Path) -> Result<(), VaultError> {
     check_dir(dir).map(|_| ())
 }
 
-/// An exclusive lock on the vault directory, held while a writer reads, changes and replaces
-/// `vault.json`, so two concurrent `set`s cannot lose each other's record. Released on drop.
-pub(crate) struct WriteLock {
-    _file: File,
+/// Takes the exclusive lock on the vault directory (the lock file `path`, 0600), held while a
+/// writer reads, changes and replaces `vault.json`, so two concurrent `set`s cannot lose each
+/// other's record. Released on drop. The directory exists: [`ensure_dir`] made and checked it.
+pub(crate) fn lock(path: &Path) -> Result<FileLock, VaultError> {
+    FileLock::exclusive(path, ParentDir::MustExist).map_err(|e| VaultError::io(path, e))
 }
 
-impl WriteLock {
-    /// Blocks until the lock file `path` is locked by this process.
-    pub fn acquire(path: &Path) -> Result<Self, VaultError> {
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(|e| VaultError::io(path, e))?;
-        rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
-            .map_err(|e| VaultError::io(path, e.into()))?;
-        Ok(WriteLock { _file: file })
-    }
-}
+/// How the vault replaces its files: exactly 0600, and only in the directory [`ensure_dir`]
+/// made and checked, never one created on the way.
+const VAULT_FILE: WritePolicy = WritePolicy {
+    mode: FileMode::Exact(0o600),
+    parent: ParentDir::MustExist,
+};
 
-/// Replaces `path` with `bytes` atomically: a new 0600 temporary file in the same directory is
-/// written and fsynced, renamed over `path`, and the directory is fsynced, so a crash leaves
-/// either the complete old file or the complete new one.
+/// Replaces `path` with `bytes` atomically (see [`rustyclaw_support::write_atomic`]), so a crash
+/// leaves either the complete old file or the complete new one.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), VaultError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = temp_path(path)?;
-    let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        File::open(dir)?.sync_all()
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        VaultError::io(path, e)
-    })
-}
-
-fn temp_path(path: &Path) -> Result<PathBuf, VaultError> {
-    let mut suffix = [0u8; 6];
-    fill_random(&mut suffix)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    Ok(path.with_file_name(format!(".{name}.{}.tmp", hex::encode(suffix))))
+    rustyclaw_support::write_atomic(path, bytes, VAULT_FILE).map_err(|e| VaultError::io(path, e))
 }
 
 /// Reads the key file: 64 hex characters (32 bytes), optionally followed by a newline.

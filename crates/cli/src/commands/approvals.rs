@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use rustyclaw_config::file::{ExecAsk, ExecHost, ExecSecurity};
 use rustyclaw_config::{ConfigError, LoadedConfig};
 use rustyclaw_protocol::AgentId;
+use rustyclaw_support::now_ms_i64;
 use rustyclaw_tools::approvals::{
-    ALL_AGENTS, ApprovalsFile, ApprovalsStore, Ask, Policy, ScopedEntry, Security, broker::now_ms,
+    ALL_AGENTS, ApprovalsFile, ApprovalsStore, Ask, Policy, ScopedEntry, Security,
 };
 use serde_json::{Value, json};
 
@@ -214,7 +215,7 @@ fn add(store: &ApprovalsStore, args: &AllowlistArgs) -> anyhow::Result<ExitCode>
     }
     let scope = scope(&args.agent)?;
     let added = store
-        .update(|file| file.add_pattern(&scope, pattern, now_ms()))
+        .update(|file| file.add_pattern(&scope, pattern, now_ms_i64()))
         .map_err(|e| UserError::new(e.to_string()))?;
     let verb = if added { "Added" } else { "Already allowed:" };
     output::out(&format!(

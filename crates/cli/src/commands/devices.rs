@@ -3,10 +3,10 @@
 //! connect and call, so a device approved here can connect at once, even while it runs.
 
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::Subcommand;
 use rustyclaw_gateway::device::{DeviceError, DeviceStore, PairedDevice, PendingRequest};
+use rustyclaw_support::now_ms;
 use serde_json::json;
 
 use crate::UserError;
@@ -168,11 +168,4 @@ fn user_error(error: DeviceError) -> anyhow::Error {
         other => other.to_string(),
     };
     UserError::new(message).hint(hint).into()
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
 }

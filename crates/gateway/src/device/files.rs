@@ -1,53 +1,22 @@
 //! File plumbing shared by the pairing store and the gateway identity: a cross-process lock,
-//! private (0600) atomic writes, and reads that refuse to treat a damaged file as empty.
+//! private (0600) atomic writes (both `rustyclaw_support`'s, with the policy these files need),
+//! and reads that refuse to treat a damaged file as empty.
 
-use std::fs::{File, OpenOptions};
-use std::io::{ErrorKind, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
+use std::io::ErrorKind;
+use std::path::Path;
 
+use rustyclaw_support::{FileLock, ParentDir, WritePolicy, write_atomic};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::DeviceError;
 
-/// An exclusive `flock` on a lock file beside the data files, held for one read-change-write, so
-/// the gateway and a `rustyclaw devices …` command running at the same time cannot lose each
-/// other's change. Released on drop.
-pub(crate) struct Lock {
-    _file: File,
-}
-
-impl Lock {
-    /// Blocks until `path` is locked by this process (creating `path` and its directory).
-    pub fn acquire(path: &Path) -> Result<Self, DeviceError> {
-        if let Some(dir) = path.parent() {
-            ensure_dir(dir)?;
-        }
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(|e| DeviceError::io(path, e))?;
-        rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)
-            .map_err(|e| DeviceError::io(path, e.into()))?;
-        Ok(Self { _file: file })
-    }
-}
-
-/// Creates `dir` (0700) and its parents unless it exists.
-pub(crate) fn ensure_dir(dir: &Path) -> Result<(), DeviceError> {
-    match std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-    {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(DeviceError::io(dir, e)),
-    }
+/// Takes the exclusive lock file `path` (creating it and its directory, 0700) for one
+/// read-change-write, so the gateway and a `rustyclaw devices …` command running at the same time
+/// cannot lose each other's change. Released on drop.
+pub(crate) fn lock(path: &Path) -> Result<FileLock, DeviceError> {
+    FileLock::exclusive(path, ParentDir::Create { mode: 0o700 })
+        .map_err(|e| DeviceError::io(path, e))
 }
 
 /// Reads and parses a JSON file; `None` when it does not exist. A file that exists but does not
@@ -69,42 +38,15 @@ pub(crate) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, D
         })
 }
 
-/// Writes `value` as pretty JSON to `path` atomically: a new 0600 temporary file in the same
-/// directory is written and fsynced, then renamed over `path`, so a crash leaves the complete old
-/// or the complete new file.
+/// Writes `value` as pretty JSON to `path` atomically and private (0600, its directory created
+/// 0700), so a crash leaves the complete old or the complete new file.
 pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), DeviceError> {
     let mut bytes = serde_json::to_vec_pretty(value).map_err(|e| DeviceError::Malformed {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
     bytes.push(b'\n');
-    let dir = path.parent().unwrap_or(Path::new("."));
-    ensure_dir(dir)?;
-    let tmp = temp_path(path)?;
-    let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        file.write_all(&bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        File::open(dir)?.sync_all()
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        DeviceError::io(path, e)
-    })
-}
-
-fn temp_path(path: &Path) -> Result<PathBuf, DeviceError> {
-    let suffix = hex::encode(random_bytes::<6>()?);
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    Ok(path.with_file_name(format!(".{name}.{suffix}.tmp")))
+    write_atomic(path, &bytes, WritePolicy::PRIVATE).map_err(|e| DeviceError::io(path, e))
 }
 
 /// `N` bytes from the operating system's random source.

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::DeviceError;
-use super::files::{self, Lock};
+use super::files;
 
 /// DER prefix of an Ed25519 `SubjectPublicKeyInfo` (RFC 8410); the raw key follows.
 const SPKI_PREFIX: [u8; 12] = [
@@ -164,7 +164,7 @@ pub fn load_or_create_identity(
     now_ms: u64,
 ) -> Result<GatewayIdentity, DeviceError> {
     let path = identity_path(state_dir);
-    let _lock = Lock::acquire(&state_dir.join("identity").join(".device.lock"))?;
+    let _lock = files::lock(&state_dir.join("identity").join(".device.lock"))?;
     if let Some(file) = files::read_json::<IdentityFile>(&path)? {
         let key = parse_public_key(&file.public_key_pem).ok_or_else(|| DeviceError::Malformed {
             path: path.clone(),

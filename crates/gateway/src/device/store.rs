@@ -8,11 +8,12 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rustyclaw_support::FileLock;
 use serde_json::Map;
 use subtle::ConstantTimeEq;
 
 use super::DeviceError;
-use super::files::{self, Lock};
+use super::files;
 pub use super::records::{DeviceRequest, DeviceToken, PairedDevice, Pairing, PendingRequest};
 
 /// How long a pending request stays (upstream `PENDING_TTL_MS`).
@@ -48,8 +49,8 @@ impl DeviceStore {
         self.dir.join("paired.json")
     }
 
-    fn lock(&self) -> Result<Lock, DeviceError> {
-        Lock::acquire(&self.dir.join(".lock"))
+    fn lock(&self) -> Result<FileLock, DeviceError> {
+        files::lock(&self.dir.join(".lock"))
     }
 
     fn read(&self, now_ms: u64) -> Result<(PendingFile, PairedFile, bool), DeviceError> {

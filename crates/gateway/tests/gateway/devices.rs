@@ -47,7 +47,7 @@ impl Device {
             Some(n) => n.clone(),
             None => Some(challenge_nonce.to_owned()),
         };
-        let signed_at = now_ms() + proof.signed_at_offset_ms;
+        let signed_at = rustyclaw_support::now_ms_i64() + proof.signed_at_offset_ms;
         let token = ["token", "deviceToken", "bootstrapToken"]
             .iter()
             .find_map(|k| auth[*k].as_str())
@@ -100,13 +100,6 @@ impl Device {
         let response = client.request("connect", params).await;
         (client, response)
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
 }
 
 async fn closed(client: &mut Client) -> (u16, String) {

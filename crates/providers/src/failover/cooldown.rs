@@ -13,7 +13,9 @@
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+use rustyclaw_support::now_ms;
 
 use crate::error::FailureClass;
 use crate::model::Credential;
@@ -95,13 +97,6 @@ pub(crate) fn cooldown_for(class: FailureClass, failures: u32) -> Option<Duratio
         | FailureClass::Aborted => return None,
     };
     Some(Duration::from_millis(ms))
-}
-
-/// Milliseconds since the Unix epoch.
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 fn millis(d: Duration) -> u64 {

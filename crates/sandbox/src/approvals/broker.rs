@@ -12,8 +12,9 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
+use rustyclaw_support::now_ms_i64;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, oneshot};
 
@@ -194,7 +195,7 @@ impl Inner {
                 id: p.request.id,
                 outcome,
                 resolved_by: None,
-                ts: now_ms(),
+                ts: now_ms_i64(),
                 request: p.request.request,
             }));
         }
@@ -361,7 +362,7 @@ impl ApprovalBroker {
         timeout: Option<Duration>,
     ) -> Result<OpenRequest, AlreadyPending> {
         let timeout = timeout.unwrap_or(self.inner.timeout);
-        let created_at_ms = now_ms();
+        let created_at_ms = now_ms_i64();
         let timeout_ms = i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX);
         let id = id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let request = ApprovalRequest {
@@ -442,7 +443,7 @@ impl ApprovalBroker {
             id: pending.request.id,
             outcome: Outcome::Decided(decision),
             resolved_by: resolved_by.map(str::to_owned),
-            ts: now_ms(),
+            ts: now_ms_i64(),
             request: pending.request.request,
         };
         let _ = self
@@ -451,13 +452,6 @@ impl ApprovalBroker {
             .send(ApprovalEvent::Resolved(resolved.clone()));
         Ok(resolved)
     }
-}
-
-/// Unix time in milliseconds.
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 #[cfg(test)]

@@ -8,12 +8,12 @@
 //! use (`socket`, `argPattern`, …) are kept as they are.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
+use rustyclaw_support::{WritePolicy, write_atomic};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -375,8 +375,9 @@ impl ApprovalsStore {
         Ok(out)
     }
 
-    /// Writes `file` to a temporary file beside the target (mode 0600), syncs it, and renames
-    /// it over the target, so a reader sees the old or the new file, never a mix.
+    /// Writes `file` atomically with mode 0600 (its directory created 0700), so a reader sees
+    /// the old or the new file, never a mix. A symlink at the path is refused: writing through
+    /// it could replace another file.
     fn save(&self, file: &ApprovalsFile) -> Result<(), ApprovalsError> {
         let write_err = |source| ApprovalsError::Write {
             path: self.path.clone(),
@@ -387,37 +388,10 @@ impl ApprovalsStore {
                 path: self.path.clone(),
             });
         }
-        let dir = self
-            .path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        fs::create_dir_all(dir).map_err(write_err)?;
         let mut text = serde_json::to_string_pretty(file)
             .map_err(|e| write_err(io::Error::new(io::ErrorKind::InvalidData, e)))?;
         text.push('\n');
-        let tmp = dir.join(format!(
-            ".{APPROVALS_FILE_NAME}.{}.{}.tmp",
-            std::process::id(),
-            uuid::Uuid::new_v4().simple()
-        ));
-        let written = (|| -> io::Result<()> {
-            let mut out = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&tmp)?;
-            out.write_all(text.as_bytes())?;
-            out.sync_all()?;
-            fs::rename(&tmp, &self.path)?;
-            fs::set_permissions(&self.path, fs::Permissions::from_mode(0o600))?;
-            // The rename is durable only once the directory entry is.
-            File::open(dir)?.sync_all()
-        })();
-        if written.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        written.map_err(write_err)
+        write_atomic(&self.path, text.as_bytes(), WritePolicy::PRIVATE).map_err(write_err)
     }
 }
 
@@ -445,6 +419,8 @@ fn parse(path: &Path, text: &str) -> Result<ApprovalsFile, ApprovalsError> {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
     use serde_json::json;
 

@@ -10,11 +10,12 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rustyclaw_config::file::{ExecAsk, ExecHost, ExecSecurity};
 use rustyclaw_sandbox::approvals::{Ask, Security};
 use rustyclaw_sandbox::{ExecEnv, ExecSpec, ExitInfo, ExitReason, Isolation, StdinMode};
+use rustyclaw_support::now_ms_i64;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -224,7 +225,7 @@ impl Tool for ExecTool {
             id: String::new(),
             command: args.command.clone(),
             cwd,
-            started_at_ms: unix_ms(),
+            started_at_ms: now_ms_i64(),
             timeout_secs,
             process: process.clone(),
         };
@@ -340,12 +341,6 @@ fn working_dir(args: &ExecArgs, cx: &ToolContext) -> Result<PathBuf, ToolError> 
         )));
     }
     Ok(dir)
-}
-
-fn unix_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// Registers `info` as a background run and tells the model how to follow it.

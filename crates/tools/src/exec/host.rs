@@ -15,8 +15,9 @@ use std::sync::Arc;
 
 use rustyclaw_sandbox::approvals::{
     self, ApprovalPayload, ApprovalsStore, Ask, Evaluation, ExecTarget, Policy, SafeBins, Security,
-    Settlement, Verdict, broker::now_ms,
+    Settlement, Verdict,
 };
+use rustyclaw_support::now_ms_i64;
 
 use crate::context::ToolContext;
 use crate::tool::ToolError;
@@ -189,7 +190,7 @@ async fn record_use(store: Option<Arc<ApprovalsStore>>, evaluation: &Evaluation,
     let session = cx.session_key.as_str().to_owned();
     let result = tokio::task::spawn_blocking(move || {
         store.update(|file| {
-            let now = now_ms();
+            let now = now_ms_i64();
             for (entry, path) in &used {
                 file.record_use(entry, &command, Some(path), now);
             }
@@ -219,7 +220,7 @@ async fn persist_patterns(
     let patterns = patterns.to_vec();
     let result = tokio::task::spawn_blocking(move || {
         store.update(|file| {
-            let now = now_ms();
+            let now = now_ms_i64();
             for p in &patterns {
                 file.add_pattern(&agent, p, now);
             }

@@ -12,10 +12,11 @@ use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use rustyclaw_support::StagedFile;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::atomic::{Staged, blocking, create_dirs, remove_dirs, stage};
+use super::atomic::{blocking, create_dirs, remove_dirs, stage};
 use super::patch::parse::{Hunk, parse};
 use super::patch::update::apply_chunks;
 use super::paths::{self, FinalLink};
@@ -223,7 +224,7 @@ fn current(
 /// Writes the plan: stage everything, then rename and delete.
 pub(crate) fn commit(plan: &Plan) -> Result<(), ToolError> {
     let mut created_dirs: Vec<PathBuf> = Vec::new();
-    let mut staged: Vec<Staged> = Vec::new();
+    let mut staged: Vec<StagedFile> = Vec::new();
     for (path, content) in &plan.files {
         let Some(content) = content else { continue };
         let result = path.parent().map(create_dirs).transpose().and_then(|dirs| {

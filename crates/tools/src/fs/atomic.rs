@@ -1,14 +1,14 @@
 //! Atomic file replacement and the blocking-I/O bridge of the file tools.
 //!
 //! A file is written to a temporary sibling and renamed over the target, so a reader (or a crash)
-//! sees the old content or the new one, never half of it. The temporary file is created in the
-//! target's directory because a rename is only atomic within one filesystem.
+//! sees the old content or the new one, never half of it: `rustyclaw_support`'s atomic write,
+//! with the tools' policy (the file's mode kept, directories made by the caller).
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
-use tempfile::NamedTempFile;
+use rustyclaw_support::{FileMode, ParentDir, StagedFile, WritePolicy};
 
 use crate::tool::ToolError;
 
@@ -25,48 +25,23 @@ pub(crate) async fn blocking<T: Send + 'static>(
         })
 }
 
-/// A new file content written next to its target and not yet renamed over it. Dropping it
-/// removes the temporary file.
-#[derive(Debug)]
-pub(crate) struct Staged {
-    temp: NamedTempFile,
-    target: PathBuf,
-}
+/// How the file tools replace a file: a file the user gave a mode (an executable script, a
+/// shared config) keeps it; a new file is 0600. Directories are the caller's business
+/// ([`create_dirs`]), so a failed write can remove the ones it made.
+const TOOL_WRITE: WritePolicy = WritePolicy {
+    mode: FileMode::KeepExisting { new: 0o600 },
+    parent: ParentDir::MustExist,
+};
 
-/// Writes `contents` to a temporary file beside `target`, with `target`'s permissions when it
-/// exists. The parent directory must exist.
-pub(crate) fn stage(target: &Path, contents: &[u8]) -> io::Result<Staged> {
-    let dir = target
-        .parent()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no parent"))?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".rustyclaw-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    temp.write_all(contents)?;
-    if let Ok(meta) = fs::metadata(target) {
-        temp.as_file().set_permissions(meta.permissions())?;
-    }
-    temp.as_file().sync_all()?;
-    Ok(Staged {
-        temp,
-        target: target.to_path_buf(),
-    })
-}
-
-impl Staged {
-    /// Renames the staged content over its target.
-    pub(crate) fn commit(self) -> io::Result<()> {
-        self.temp
-            .persist(&self.target)
-            .map(drop)
-            .map_err(|e| e.error)
-    }
+/// Writes `contents` to a temporary file beside `target` (see [`rustyclaw_support::stage`]),
+/// ready to be committed over it. The parent directory must exist.
+pub(crate) fn stage(target: &Path, contents: &[u8]) -> io::Result<StagedFile> {
+    rustyclaw_support::stage(target, contents, TOOL_WRITE)
 }
 
 /// Replaces `target` with `contents` atomically.
 pub(crate) fn write_atomic(target: &Path, contents: &[u8]) -> io::Result<()> {
-    stage(target, contents)?.commit()
+    rustyclaw_support::write_atomic(target, contents, TOOL_WRITE)
 }
 
 /// Creates `dir` and its missing ancestors; returns the directories it created, outermost first,
