@@ -47,6 +47,14 @@ impl Lane {
             cached_bytes: 0,
         }
     }
+
+    /// Nothing runs or waits on this lane and nobody else holds its session (a
+    /// [`SessionLock`](crate::SessionLock), a patch waiting for the turn to let go): it can be
+    /// forgotten without two lanes ever owning one session. Every other holder of the session
+    /// took it under the lanes' lock, which the caller holds.
+    pub(crate) fn unused(&self) -> bool {
+        self.running.is_none() && self.pending.is_empty() && Arc::strong_count(&self.state) == 1
+    }
 }
 
 /// Idle sessions whose state (entry and context) stays cached in memory; beyond this the least
@@ -76,13 +84,30 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Whether `message` runs as a turn of its own, never collected with others nor collected into:
+/// it was submitted with queue mode `followup` (`queue`), as `sessions.compact` submits its
+/// `/compact`, so that a directive meant for the session is not read as one of several queued
+/// messages.
+pub(crate) fn runs_alone(message: &Inbound) -> bool {
+    matches!(
+        message.queue_mode,
+        Some(QueueMode::Followup | QueueMode::Queue)
+    )
+}
+
+/// The queued messages up to the first that runs alone (see [`runs_alone`]), taken.
+pub(crate) fn take_until_alone(pending: &mut VecDeque<Inbound>) -> Vec<Inbound> {
+    let end = pending.iter().position(runs_alone).unwrap_or(pending.len());
+    pending.drain(..end).collect()
+}
+
 /// Drops the least recently used idle lanes past [`CACHED_IDLE_SESSIONS`] or
-/// [`CACHED_IDLE_BYTES`]. A lane whose turn is running or whose queue is not empty is never
-/// dropped.
+/// [`CACHED_IDLE_BYTES`]. A lane whose turn is running, whose queue is not empty or whose
+/// session someone else holds is never dropped.
 pub(crate) fn evict_idle(lanes: &mut HashMap<SessionKey, Lane>) {
     let mut idle: Vec<(std::time::Instant, SessionKey, usize)> = lanes
         .iter()
-        .filter(|(_, lane)| lane.running.is_none() && lane.pending.is_empty())
+        .filter(|(_, lane)| lane.unused())
         .map(|(key, lane)| (lane.idle_since, key.clone(), lane.cached_bytes))
         .collect();
     let mut count = idle.len();
@@ -189,5 +214,55 @@ mod tests {
             !lanes.contains_key(&key(CACHED_IDLE_SESSIONS + 9)),
             "the oldest goes"
         );
+    }
+
+    #[test]
+    fn a_lane_whose_session_someone_holds_is_never_evicted() {
+        let mut lanes = HashMap::new();
+        for i in 0..CACHED_IDLE_SESSIONS + 2 {
+            lanes.insert(key(i), lane(i as u64, false));
+        }
+        // The oldest lane's session is held (a SessionLock, a waiting patch).
+        let oldest = key(CACHED_IDLE_SESSIONS + 1);
+        let held = Arc::clone(&lanes[&oldest].state);
+        evict_idle(&mut lanes);
+        assert!(
+            lanes.contains_key(&oldest),
+            "a held session's lane was dropped"
+        );
+        assert_eq!(lanes.len(), CACHED_IDLE_SESSIONS + 1);
+        drop(held);
+        assert!(lanes[&oldest].unused());
+    }
+
+    fn message(text: &str, queue_mode: Option<QueueMode>) -> Inbound {
+        Inbound {
+            session_key: key(1),
+            agent_id: rustyclaw_protocol::AgentId::normalize("main"),
+            text: text.to_owned(),
+            run_id: RunId::random(),
+            thinking: None,
+            queue_mode,
+            origin: crate::MessageOrigin::default(),
+            session_id: None,
+        }
+    }
+
+    #[test]
+    fn a_message_that_runs_alone_is_never_collected_with_others() {
+        let mut pending: VecDeque<Inbound> = [
+            message("a", None),
+            message("b", None),
+            message("/compact", Some(QueueMode::Followup)),
+            message("c", None),
+        ]
+        .into();
+        let texts = |batch: Vec<Inbound>| batch.into_iter().map(|m| m.text).collect::<Vec<_>>();
+        assert_eq!(texts(take_until_alone(&mut pending)), ["a", "b"]);
+        // The lone one heads the queue now: nothing is taken with it.
+        assert!(take_until_alone(&mut pending).is_empty());
+        assert!(runs_alone(&pending[0]));
+        pending.pop_front();
+        assert_eq!(texts(take_until_alone(&mut pending)), ["c"]);
     }
 }

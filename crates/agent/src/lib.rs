@@ -61,7 +61,7 @@ pub use origin::{AccountId, ChannelId, Chat, ChatId, MessageId, MessageOrigin, P
 pub use prompt::{PromptInputs, WorkspaceFile, build as build_system_prompt};
 pub use reply::{MediaRef, ReplyPayload};
 pub use run_watch::RunEvents;
-pub use runtime::{AgentRuntime, RuntimeParts, RuntimeUpdate};
+pub use runtime::{AgentRuntime, Reconfiguration, RuntimeParts, RuntimeUpdate};
 pub use session_lock::{Patched, SessionLock};
 pub use session_patch::SessionPatch;
 pub use thinking::{THINKING_LEVELS, parse_thinking};

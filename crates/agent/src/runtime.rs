@@ -16,7 +16,9 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::now_ms;
 use crate::error::AgentError;
 use crate::event::{Event, EventKind, RunId, RunOutcome, RunStatus};
-use crate::lane::{Lane, Lanes, Running, configured_mode, evict_idle, lock};
+use crate::lane::{
+    Lane, Lanes, Running, configured_mode, evict_idle, lock, runs_alone, take_until_alone,
+};
 use crate::models::Models;
 use crate::op::{Inbound, Op};
 use crate::publish::Publisher;
@@ -52,6 +54,18 @@ pub struct RuntimeUpdate {
     pub models: Models,
     /// The tools built from it (built-in, and those registered at run time).
     pub tools: ToolRegistry,
+}
+
+/// A configuration ready to be put in force by [`AgentRuntime::apply`].
+pub struct Reconfiguration {
+    update: RuntimeUpdate,
+    tool_services: ToolServices,
+}
+
+impl std::fmt::Debug for Reconfiguration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reconfiguration").finish_non_exhaustive()
+    }
 }
 
 /// The runtime's state: the services it lends to turns, and the lanes only it sees.
@@ -252,31 +266,56 @@ impl AgentRuntime {
     /// with. Sessions, queues, events and their watchers, pending session patches, background
     /// processes and exec approvals (with their pending requests) carry over, and so does the
     /// sandbox. The cap on concurrent turns follows `agents.defaults.maxConcurrent`.
+    /// [`Self::prepare`] then [`Self::apply`], for a caller with nothing to do in between.
     pub fn reconfigure(&self, update: RuntimeUpdate) -> Result<(), AgentError> {
-        let mut slot = self
+        let prepared = self.prepare(update)?;
+        self.apply(prepared);
+        Ok(())
+    }
+
+    /// Builds what `update` needs that can fail (the tool services' HTTP client), without
+    /// changing anything yet: a caller that must announce a change before it applies learns
+    /// first whether it can.
+    pub fn prepare(&self, update: RuntimeUpdate) -> Result<Reconfiguration, AgentError> {
+        let tool_services = self
             .inner
-            .services
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        let tool_services = slot
+            .services()
             .tool_services
             .reconfigured(&update.config.tools)
             .map_err(|source| AgentError::Tools {
                 reason: source.to_string(),
             })?;
+        Ok(Reconfiguration {
+            update,
+            tool_services,
+        })
+    }
+
+    /// Puts a prepared configuration in force (see [`Self::reconfigure`]).
+    pub fn apply(&self, prepared: Reconfiguration) {
+        let Reconfiguration {
+            update,
+            tool_services,
+        } = prepared;
         let permits =
             usize::try_from(update.config.agents.defaults.max_concurrent.max(1)).unwrap_or(1);
-        *slot = Arc::new(Services {
-            config: update.config,
-            store: slot.store.clone(),
-            models: Arc::new(update.models),
-            tools: Arc::new(update.tools),
-            tool_services: Arc::new(tool_services),
-            host_name: slot.host_name.clone(),
-            patches: Arc::clone(&slot.patches),
-            events: Arc::clone(&slot.events),
-        });
-        drop(slot);
+        {
+            let mut slot = self
+                .inner
+                .services
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            *slot = Arc::new(Services {
+                config: update.config,
+                store: slot.store.clone(),
+                models: Arc::new(update.models),
+                tools: Arc::new(update.tools),
+                tool_services: Arc::new(tool_services),
+                host_name: slot.host_name.clone(),
+                patches: Arc::clone(&slot.patches),
+                events: Arc::clone(&slot.events),
+            });
+        }
         let mut current = lock(&self.inner.permits);
         if permits > *current {
             self.inner.global.add_permits(permits - *current);
@@ -295,7 +334,6 @@ impl AgentRuntime {
             }
         }
         *current = permits;
-        Ok(())
     }
 
     /// Submits an operation. For a message, returns its run id at once; the run's events
@@ -562,7 +600,14 @@ impl AgentRuntime {
             running.cancel.cancel();
         }
         let dropped: Vec<Inbound> = if clear_queue {
-            lane.pending.drain(..).collect()
+            // Messages steered into the turn that it has not reached yet would otherwise go
+            // back into the queue when it ends, and run after all.
+            let unsteered: Vec<Inbound> = lane
+                .running
+                .as_ref()
+                .map(|running| lock(&running.steer).drain(..).collect())
+                .unwrap_or_default();
+            lane.pending.drain(..).chain(unsteered).collect()
         } else if let Some(id) = run_id {
             let (gone, kept): (Vec<Inbound>, Vec<Inbound>) =
                 lane.pending.drain(..).partition(|m| &m.run_id == id);
@@ -656,7 +701,7 @@ fn take_pending(inner: &Inner, key: &SessionKey) -> Vec<Inbound> {
     let mut lanes = lock(&inner.lanes);
     lanes
         .get_mut(key)
-        .map(|lane| lane.pending.drain(..).collect())
+        .map(|lane| take_until_alone(&mut lane.pending))
         .unwrap_or_default()
 }
 
@@ -687,9 +732,11 @@ fn next_batch(
         .queue_mode
         .clone()
         .unwrap_or_else(|| configured_mode(&inner.services().config, None));
+    let lone = lane.pending.front().is_some_and(runs_alone);
     let next = match mode {
         QueueMode::Followup | QueueMode::Queue => lane.pending.pop_front().map(Batch::single),
-        _ => Batch::collect(lane.pending.drain(..).collect()),
+        _ if lone => lane.pending.pop_front().map(Batch::single),
+        _ => Batch::collect(take_until_alone(&mut lane.pending)),
     };
     let Some(next) = next else {
         lane.running = None;
@@ -709,6 +756,6 @@ fn next_batch(
         steer: Arc::clone(&steer),
     });
     // A batch of replies to a settled turn starts at once: nothing to collect.
-    let collect_burst = matches!(mode, QueueMode::Collect) && !after_settle;
+    let collect_burst = matches!(mode, QueueMode::Collect) && !after_settle && !lone;
     Some((next, collect_burst, cancel, steer))
 }

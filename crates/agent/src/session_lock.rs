@@ -7,7 +7,7 @@ use rustyclaw_protocol::{SessionEntry, SessionKey};
 
 use crate::clock::now_ms;
 use crate::error::AgentError;
-use crate::lane::{Lanes, lock};
+use crate::lane::{Lane, Lanes, lock};
 use crate::services::Services;
 use crate::session::SessionState;
 
@@ -72,10 +72,7 @@ impl Drop for SessionLock {
         drop(guard);
         // A lane that nothing uses any more is forgotten (a deleted session keeps none).
         let mut lanes = lock(&self.lanes);
-        if lanes
-            .get(&self.key)
-            .is_some_and(|lane| lane.running.is_none() && lane.pending.is_empty())
-        {
+        if lanes.get(&self.key).is_some_and(Lane::unused) {
             lanes.remove(&self.key);
         }
     }
@@ -97,6 +94,15 @@ pub(crate) async fn apply_waiting(
                 .await
                 .map_err(|source| AgentError::Store { source })?
             else {
+                // Deleted while the patches waited (`sessions.delete` held the session).
+                let dropped = services.patches.discard(key);
+                if dropped > 0 {
+                    tracing::info!(
+                        session = %key.as_str(),
+                        patches = dropped,
+                        "patches for a session deleted before they applied were dropped"
+                    );
+                }
                 return Ok(());
             };
             services.patches.apply(key, &mut entry);

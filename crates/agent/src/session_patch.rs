@@ -48,6 +48,14 @@ impl PendingPatches {
         true
     }
 
+    /// Forgets the patches waiting for `key`: its session is gone, and they must not apply to
+    /// a new session that takes the key later. How many there were.
+    pub fn discard(&self, key: &SessionKey) -> usize {
+        lock(&self.by_key)
+            .remove(key)
+            .map_or(0, |patches| patches.len())
+    }
+
     /// Whether patches wait for `key`.
     pub fn waiting(&self, key: &SessionKey) -> bool {
         lock(&self.by_key).contains_key(key)

@@ -63,10 +63,10 @@ const RULES: &[(&str, ReloadKind)] = &[
     ("update", ReloadKind::Hot),
     // The logger is set up once per process.
     ("logging", ReloadKind::NextStart),
-    // Gateway settings read per request or per handshake; the rest of `gateway` restarts.
+    // Gateway settings read per request or per handshake; the rest of `gateway` restarts (the
+    // HTTP endpoints among them: their routes are built when the gateway starts).
     ("gateway.remote", ReloadKind::Hot),
     ("gateway.reload", ReloadKind::Hot),
-    ("gateway.http.endpoints", ReloadKind::Hot),
     ("gateway.tools", ReloadKind::Hot),
     ("gateway.trustedProxies", ReloadKind::Hot),
     ("gateway.controlUi.allowedOrigins", ReloadKind::Hot),

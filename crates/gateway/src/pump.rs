@@ -10,6 +10,7 @@ use rustyclaw_agent::{Event, EventKind, RunId, RunStatus};
 use rustyclaw_protocol::gateway::{AgentEvent, ChatEvent, ChatMessage, ChatState};
 use serde_json::{Map, Value, json};
 use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::watch;
 
 use crate::clock::now_ms;
 use crate::event::OutEvent;
@@ -34,10 +35,17 @@ struct Run {
 pub(crate) async fn run(
     mut events: broadcast::Receiver<Event>,
     out: broadcast::Sender<Arc<OutEvent>>,
+    mut shutdown: watch::Receiver<Option<String>>,
 ) {
     let mut runs: HashMap<RunId, Run> = HashMap::new();
     loop {
-        let event = match events.recv().await {
+        // The runtime outlives a gateway restarted in-process: this gateway's mapper stops
+        // with it, so that only the gateway serving now maps the runtime's events.
+        let received = tokio::select! {
+            received = events.recv() => received,
+            _ = shutdown.wait_for(Option::is_some) => return,
+        };
+        let event = match received {
             Ok(event) => event,
             Err(RecvError::Lagged(missed)) => {
                 tracing::warn!(missed, "gateway fell behind the agent runtime's events");

@@ -25,7 +25,11 @@ impl GatewayState {
     ) -> Self {
         let state = Self::assemble(config, runtime, store, options);
         let shared = &state.0;
-        tokio::spawn(pump::run(shared.runtime.subscribe(), shared.events.clone()));
+        tokio::spawn(pump::run(
+            shared.runtime.subscribe(),
+            shared.events.clone(),
+            shared.shutdown.subscribe(),
+        ));
         tokio::spawn(methods::watch_sessions(
             shared.runtime.subscribe(),
             Arc::downgrade(shared),

@@ -9,12 +9,14 @@
 //! authentication) restarts the gateway. Channel accounts and cron will live here too.
 //!
 //! - [`setup`]: where the process's state is, and the builders of its parts.
-//! - [`serve`]: the gateway's serve loop and how it applies config changes.
+//! - [`serve`]: the gateway's serve loop; `apply`: how it applies a config change.
 //! - [`listener`]: the address the gateway listens on.
 
+mod apply;
 mod config_watch;
 mod error;
 pub mod listener;
+mod report;
 mod sandbox;
 pub mod serve;
 pub mod setup;
@@ -22,6 +24,7 @@ mod wiring;
 
 pub use error::HostError;
 pub use listener::{BindOverride, ListenerOverrides};
+pub use report::Report;
 pub use sandbox::levels_in_use;
-pub use serve::{Report, serve_gateway};
+pub use serve::serve_gateway;
 pub use setup::HostSetup;

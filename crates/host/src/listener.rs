@@ -2,6 +2,9 @@
 //! `--port` and `--bind` over them.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use tokio::net::TcpListener;
 
 use rustyclaw_config::Config;
 use rustyclaw_config::file::{BindMode, GatewayAuthMode};
@@ -51,4 +54,19 @@ pub fn address(config: &Config, overrides: &ListenerOverrides) -> Result<SocketA
         });
     }
     Ok(SocketAddr::new(host, port))
+}
+
+/// Binds `addr`; on a restart the old socket may linger for a moment, so retry briefly.
+pub(crate) async fn bind(addr: SocketAddr) -> Result<TcpListener, HostError> {
+    let mut attempts = 0;
+    loop {
+        match TcpListener::bind(addr).await {
+            Ok(listener) => return Ok(listener),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && attempts < 20 => {
+                attempts += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(source) => return Err(HostError::Listen { addr, source }),
+        }
+    }
 }

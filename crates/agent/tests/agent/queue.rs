@@ -210,3 +210,80 @@ async fn a_watched_run_delivers_its_outcome_to_every_watcher() {
         assert_eq!(outcome.reply_text().as_deref(), Some("watched reply"));
     }
 }
+
+#[tokio::test]
+async fn a_message_queued_to_run_alone_is_never_collected_with_others() {
+    let fake = FakeLlm::start().await.unwrap();
+    fake.push(Turn::text_deltas(["slow ", "reply"]).chunk_delay(Duration::from_millis(300)));
+    fake.push(Turn::text("About before."));
+    fake.push(Turn::text("About after."));
+    let mut h = Harness::start(&fake).await;
+    let key = Harness::main_key();
+    let first = Harness::inbound(&key, "first");
+    let before = Harness::inbound(&key, "before");
+    // What `sessions.compact` submits: a directive for the session, queued to run alone.
+    let mut compact = Harness::inbound(&key, "/compact");
+    compact.queue_mode = Some(QueueMode::Followup);
+    let after = Harness::inbound(&key, "after");
+    let (r1, r2, r3, r4) = (
+        first.run_id.clone(),
+        before.run_id.clone(),
+        compact.run_id.clone(),
+        after.run_id.clone(),
+    );
+    h.runtime.submit(Op::Message(first)).unwrap();
+    fake.wait_for_requests(1, Duration::from_secs(5))
+        .await
+        .unwrap();
+    for message in [before, compact, after] {
+        h.runtime.submit(Op::Message(message)).unwrap();
+    }
+    h.wait(&r1).await;
+    let (o2, _) = h.wait(&r2).await;
+    assert_eq!(o2.reply_text().as_deref(), Some("About before."));
+    let (o3, _) = h.wait(&r3).await;
+    assert_eq!(o3.status, RunStatus::Done, "{o3:?}");
+    let (o4, _) = h.wait(&r4).await;
+    assert_eq!(o4.reply_text().as_deref(), Some("About after."));
+    // The directive ran as a directive: neither turn around it saw it as a queued message.
+    let asked: Vec<String> = fake
+        .requests()
+        .iter()
+        .map(|r| last_user_text(r.body.as_ref().unwrap()))
+        .collect();
+    assert_eq!(asked, ["first", "before", "after"], "{asked:?}");
+}
+
+#[tokio::test]
+async fn clearing_the_queue_also_drops_messages_steered_into_the_turn() {
+    let fake = FakeLlm::start().await.unwrap();
+    fake.push(Turn::text_deltas(["slow ", "reply"]).chunk_delay(Duration::from_millis(300)));
+    let mut h = Harness::start(&fake).await;
+    let key = Harness::main_key();
+    let first = Harness::inbound(&key, "first");
+    let mut steered = Harness::inbound(&key, "steered in");
+    steered.queue_mode = Some(QueueMode::Steer);
+    let (r1, r2) = (first.run_id.clone(), steered.run_id.clone());
+    h.runtime.submit(Op::Message(first)).unwrap();
+    fake.wait_for_requests(1, Duration::from_secs(5))
+        .await
+        .unwrap();
+    h.runtime.submit(Op::Message(steered)).unwrap();
+    h.runtime
+        .submit(Op::Abort {
+            session_key: key.clone(),
+            run_id: None,
+            clear_queue: true,
+        })
+        .unwrap();
+    let (o1, _) = h.wait(&r1).await;
+    assert_eq!(o1.status, RunStatus::Aborted);
+    let (o2, _) = h.wait(&r2).await;
+    assert_eq!(o2.status, RunStatus::Aborted, "{o2:?}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        fake.requests().len(),
+        1,
+        "the steered message ran after all"
+    );
+}

@@ -292,3 +292,57 @@ async fn an_edit_of_the_config_file_is_applied_and_a_loosening_announced() {
     let output = server.wait().await.unwrap();
     assert!(output.success(), "{}", output.stderr_str());
 }
+
+#[tokio::test]
+async fn a_restart_the_new_config_cannot_make_keeps_the_gateway_serving() {
+    let dir = TempStateDir::new().unwrap();
+    let fake = FakeLlm::start().await.unwrap();
+    let mut config = fake_llm_config(&dir, &fake, TOKEN);
+    config["gateway"]["port"] = json!(free_port());
+    dir.write_config(&config.to_string()).unwrap();
+    let (server, url) = start_gateway(&dir, &[]).await;
+    let mut watching = operator(&url).await;
+
+    // Another program holds the port the gateway is moved to.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken_port = taken.local_addr().unwrap().port();
+    let snapshot = call(&dir, &url, "config.get", json!({})).await;
+    let patch = json!({"gateway": {"port": taken_port}});
+    let written = call(
+        &dir,
+        &url,
+        "config.patch",
+        json!({"raw": patch.to_string(), "baseHash": snapshot["hash"]}),
+    )
+    .await;
+    assert_eq!(written["restart"]["reason"], "config.patch", "{written}");
+
+    // The gateway says why and goes on serving its clients with the running config.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !server
+        .stderr()
+        .contains("the gateway cannot restart with the new config")
+    {
+        assert!(Instant::now() < deadline, "{}", server.stderr());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (events, open) = drain_and_ping(&mut watching, Duration::from_millis(300)).await;
+    assert!(open, "the operator's socket closed: {events:?}");
+    assert!(!events.iter().any(|e| e == "shutdown"), "{events:?}");
+    assert_eq!(
+        server
+            .stdout()
+            .matches("gateway listening on ws://")
+            .count(),
+        1
+    );
+    // Still answering where it was (the CLI's own config now names the taken port).
+    let health = call(&dir, &url, "health", json!({})).await;
+    assert_eq!(health["ok"], true, "{health}");
+    drop(taken);
+
+    let pid = rustix::process::Pid::from_raw(i32::try_from(server.id().unwrap()).unwrap()).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    let output = server.wait().await.unwrap();
+    assert!(output.success(), "{}", output.stderr_str());
+}

@@ -364,7 +364,9 @@ pub(super) async fn compact(state: &GatewayState, params: &Value) -> Reply {
             text: "/compact".to_owned(),
             run_id: run_id.clone(),
             thinking: None,
-            queue_mode: None,
+            // A turn of its own, after the one in progress: never collected with queued
+            // messages, steered into a turn or interrupting one.
+            queue_mode: Some(rustyclaw_protocol::session_entry::QueueMode::Followup),
             origin: rustyclaw_agent::MessageOrigin::default(),
             session_id: None,
         }))
