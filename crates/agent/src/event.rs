@@ -8,8 +8,8 @@ use rustyclaw_protocol::transcript::Usage;
 use rustyclaw_tools::approvals::{ApprovalRequest, ApprovalResolved};
 use serde_json::Value;
 
-use crate::origin::MessageOrigin;
-use crate::reply::{self, ReplyPayload};
+use rustyclaw_protocol::origin::MessageOrigin;
+use rustyclaw_protocol::reply::{self, ReplyPayload};
 
 /// A run id (OpenClaw's `runId`; the gateway uses the request's idempotency key).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -27,10 +27,8 @@ mod invoke;
 mod lane;
 mod models;
 mod op;
-mod origin;
 mod prompt;
 mod publish;
-mod reply;
 mod route;
 mod run;
 mod run_ledger;
@@ -57,11 +55,13 @@ pub use event::{Event, EventKind, RunId, RunOutcome, RunStatus};
 pub use invoke::ToolInvocation;
 pub use models::{ModelPlan, Models, OpenError, Opened};
 pub use op::{Inbound, Op};
-pub use origin::{AccountId, ChannelId, Chat, ChatId, MessageId, MessageOrigin, PeerId, Sender};
 pub use prompt::{PromptInputs, WorkspaceFile, build as build_system_prompt};
-pub use reply::{MediaRef, ReplyPayload};
 pub use run_watch::RunEvents;
 pub use runtime::{AgentRuntime, Reconfiguration, RuntimeParts, RuntimeUpdate};
+pub use rustyclaw_protocol::origin::{
+    AccountId, ChannelId, Chat, ChatId, MessageId, MessageOrigin, PeerId, Sender,
+};
+pub use rustyclaw_protocol::reply::{MediaRef, ReplyPayload};
 pub use session_lock::{Patched, SessionLock};
 pub use session_patch::SessionPatch;
 pub use thinking::{THINKING_LEVELS, parse_thinking};

@@ -4,7 +4,7 @@ use rustyclaw_protocol::session_entry::QueueMode;
 use rustyclaw_protocol::{AgentId, SessionKey, ThinkingLevel};
 
 use crate::event::RunId;
-use crate::origin::MessageOrigin;
+use rustyclaw_protocol::origin::MessageOrigin;
 
 /// A message for the agent.
 #[derive(Debug, Clone)]

@@ -24,7 +24,7 @@
 use rustyclaw_protocol::SessionKey;
 use rustyclaw_protocol::session_entry::{ChatType, DeliveryContext, SessionEntry, SessionOrigin};
 
-use crate::origin::MessageOrigin;
+use rustyclaw_protocol::origin::MessageOrigin;
 
 /// `origin` fields upstream drops when a session's channel or account changes, besides the
 /// account and thread (kept in [`SessionOrigin::other`] here).
@@ -139,7 +139,9 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::origin::{AccountId, ChannelId, Chat, ChatId, MessageId, PeerId, Sender};
+    use rustyclaw_protocol::origin::{
+        AccountId, ChannelId, Chat, ChatId, MessageId, PeerId, Sender,
+    };
 
     fn key() -> SessionKey {
         SessionKey::parse("agent:main:main").unwrap()

@@ -17,12 +17,12 @@ use crate::directives::{self, Directive};
 use crate::error::AgentError;
 use crate::event::{EventKind, RunId, RunOutcome, RunStatus};
 use crate::op::Inbound;
-use crate::origin::MessageOrigin;
 use crate::route;
 use crate::services::Services;
 use crate::session::SessionState;
 use crate::turn::{Turn, user_message};
 use crate::{settings, thinking, turn_loop};
+use rustyclaw_protocol::origin::MessageOrigin;
 
 /// Messages handled as one turn (several when `collect` coalesced a burst).
 pub(crate) struct Batch {

@@ -145,7 +145,10 @@ mod tests {
     fn finished() -> EventKind {
         EventKind::Finished(Box::new(RunOutcome {
             status: RunStatus::Done,
-            payloads: vec![crate::reply::ReplyPayload::text("ok".into(), None)],
+            payloads: vec![rustyclaw_protocol::reply::ReplyPayload::text(
+                "ok".into(),
+                None,
+            )],
             origin: Default::default(),
             error: None,
             usage: Default::default(),

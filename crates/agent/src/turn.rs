@@ -17,10 +17,10 @@ use crate::clock::now_ms;
 use crate::error::AgentError;
 use crate::event::{Event, EventKind, RunId, RunOutcome, RunStatus};
 use crate::op::Inbound;
-use crate::origin::MessageOrigin;
-use crate::reply::ReplyPayload;
 use crate::services::Services;
 use crate::session::SessionState;
+use rustyclaw_protocol::origin::MessageOrigin;
+use rustyclaw_protocol::reply::ReplyPayload;
 
 /// A turn in progress, with the services it borrows: one argument for every helper of a turn.
 pub(crate) struct Turn<'a> {

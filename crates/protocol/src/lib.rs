@@ -23,6 +23,8 @@ pub mod gateway;
 mod ids;
 mod levels;
 mod open_enum;
+pub mod origin;
+pub mod reply;
 mod serde_util;
 pub mod session_entry;
 pub mod session_key;

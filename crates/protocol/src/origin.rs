@@ -3,14 +3,14 @@
 //!
 //! The origin rides with the message through the run to its outcome, so whoever delivers the
 //! reply knows the chat to answer in and the message to thread it under, and the session's lane
-//! records it on the session entry in OpenClaw's delivery fields (see `route`), where cron and
+//! records it on the session entry in OpenClaw's delivery fields (the agent's `route`), where cron and
 //! heartbeat delivery ("deliver to last") find it later. Ids are opaque strings in the
 //! platform's own spelling; only the channel id is normalized (lowercase), as upstream's
 //! `normalizeMessageChannel` does.
 
 use std::fmt;
 
-use rustyclaw_protocol::session_entry::{ChatType, ThreadId};
+use crate::session_entry::{ChatType, ThreadId};
 
 macro_rules! string_id {
     ($(#[$meta:meta])* $name:ident) => {

@@ -55,7 +55,7 @@ impl ReplyPayload {
 /// The text of `payloads` as one string, as upstream joins a run's payloads for a caller that
 /// shows one text (each trimmed, empty ones skipped, separated by a blank line); `None` when no
 /// payload has text.
-pub(crate) fn joined_text(payloads: &[ReplyPayload]) -> Option<String> {
+pub fn joined_text(payloads: &[ReplyPayload]) -> Option<String> {
     let texts: Vec<&str> = payloads
         .iter()
         .map(|p| p.text.trim())
