@@ -7,6 +7,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use rustyclaw_protocol::origin::{ChannelId, PeerId};
 use rustyclaw_protocol::{EntryId, SessionId, SessionKey, TranscriptError};
 
 /// Boxed error for the [`StoreError::Corrupt`] source.
@@ -142,6 +143,41 @@ pub enum StoreError {
         /// What the store was doing.
         operation: &'static str,
         /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A channel record is not in the state the operation moves it from (a delivery marked
+    /// delivered that was never marked sending, a message finished twice). Nothing was changed.
+    #[error("{what} {id} is {found}, not {expected}")]
+    WrongState {
+        /// The kind of record (`inbound message`, `delivery`).
+        what: &'static str,
+        /// Its id.
+        id: u64,
+        /// The state it is in.
+        found: String,
+        /// The state (or states) the operation needs.
+        expected: &'static str,
+    },
+    /// No unused pairing code was drawn in this many attempts (the code source repeats itself).
+    #[error("no unused pairing code for channel {channel} after {attempts} attempts")]
+    PairingCodeCollision {
+        /// The channel.
+        channel: ChannelId,
+        /// How many codes were drawn.
+        attempts: u32,
+    },
+    /// A sender id that may not be stored in a channel's allowlist: blank, or the wildcard `*`
+    /// (which belongs in the config's `allowFrom`, never in the pairing store).
+    #[error("`{sender}` cannot be added to an allowlist")]
+    InvalidAllowEntry {
+        /// The refused id.
+        sender: PeerId,
+    },
+    /// The operating system's random number generator failed.
+    #[error("cannot draw random bytes")]
+    Random {
+        /// Its error.
         #[source]
         source: std::io::Error,
     },

@@ -1,6 +1,7 @@
-//! rustyclaw's state database: sessions, transcripts, the run ledger, the audit log and the
-//! guards' quarantine in one SQLite file (`state.sqlite`), plus import and export of OpenClaw
-//! JSONL transcripts.
+//! rustyclaw's state database: sessions, transcripts, the run ledger, the audit log, the
+//! guards' quarantine and the chat channels' journals (received messages, update offsets, pending
+//! deliveries, pairing requests and allowlists) in one SQLite file (`state.sqlite`), plus import
+//! and export of OpenClaw JSONL transcripts.
 //!
 //! This is the only crate that touches SQLite. Its API speaks in domain operations on domain
 //! types ([`SessionKey`](rustyclaw_protocol::SessionKey),
@@ -34,7 +35,9 @@
 //! transaction is in the write-ahead log in the OS page cache. That survives a crash of the
 //! process — SIGKILL, OOM kill, `panic = "abort"` — which the integration tests check by killing a
 //! writer mid-stream. A power loss or kernel crash may lose the most recent commits (the log is
-//! fsynced at checkpoints) but never corrupts the database. Every multi-row change (an append
+//! fsynced at checkpoints) but never corrupts the database. Commits that acknowledge something
+//! to the outside world (a chat platform told its messages were received, a reply promised to be
+//! delivered) are fsynced before they return (module `channel`). Every multi-row change (an append
 //! batch, an import, a migration) is one transaction: visible entirely or not at all.
 //!
 //! # Schema
@@ -43,8 +46,10 @@
 //! transaction. A database written by a newer rustyclaw is refused, untouched.
 
 mod audit;
+mod channel;
 mod cooldowns;
 mod error;
+mod full_sync;
 mod handle;
 mod integrity;
 mod jsonl;
@@ -56,6 +61,17 @@ mod sessions;
 mod transcripts;
 
 pub use audit::{AuditRecord, StoredAuditRecord};
+pub use channel::deliveries::{
+    AnsweredRun, DELIVERY_RETENTION_MS, DeliveryId, DeliveryRecord, DeliveryState, DeliveryTarget,
+    LEFT_SENDING_ERROR, StoredDelivery,
+};
+pub use channel::inbound::{
+    INBOUND_RETENTION_MS, InboundEnd, InboundId, InboundOutcome, InboundRecord, InboundState,
+    StoredInbound,
+};
+pub use channel::offsets::ChannelOffset;
+pub use channel::pairing::{MAX_PENDING_PAIRINGS, PAIRING_TTL_MS, PairingOutcome, PairingRequest};
+pub use channel::{PAIRING_CODE_ALPHABET, PAIRING_CODE_LEN, pairing_code, random_pairing_code};
 pub use cooldowns::CooldownRow;
 pub use error::{BoxError, DatabaseError, StoreError, TranscriptViolation};
 pub use handle::Store;

@@ -151,6 +151,106 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
             CREATE INDEX runs_unfinished ON runs (state) WHERE state = 'accepted';
         ",
     },
+    Migration {
+        version: 6,
+        name: "chat channels",
+        sql: "
+            -- Every message a chat channel received, keyed by the platform's id so a redelivered
+            -- update is recognised. state: received (stored, not yet handed to a session lane)
+            -- -> dispatched (run_id is the run answering it) -> answered / failed / interrupted.
+            -- Rows in a final state are pruned after a retention period; the rest are work.
+            CREATE TABLE channel_inbound (
+                id               INTEGER PRIMARY KEY AUTOINCREMENT,
+                channel          TEXT NOT NULL,
+                account_id       TEXT NOT NULL,
+                message_id       TEXT NOT NULL,
+                chat_kind        TEXT NOT NULL,
+                chat_id          TEXT NOT NULL,
+                thread_json      TEXT,
+                sender_id        TEXT,
+                sender_name      TEXT,
+                reply_to_id      TEXT,
+                text             TEXT NOT NULL,
+                attachments_json TEXT NOT NULL,
+                received_ms      INTEGER NOT NULL,
+                state            TEXT NOT NULL CHECK (state IN
+                    ('received', 'dispatched', 'answered', 'failed', 'interrupted')),
+                run_id           TEXT,
+                updated_ms       INTEGER NOT NULL,
+                UNIQUE (channel, account_id, message_id),
+                CHECK (state != 'dispatched' OR run_id IS NOT NULL),
+                CHECK (sender_id IS NOT NULL OR sender_name IS NULL)
+            ) STRICT;
+            CREATE INDEX channel_inbound_received ON channel_inbound (channel, account_id, id)
+                WHERE state = 'received';
+            CREATE INDEX channel_inbound_dispatched ON channel_inbound (run_id)
+                WHERE state = 'dispatched';
+
+            -- Where each channel account resumes reading its platform (Telegram's getUpdates
+            -- offset): written in the same transaction as the messages it acknowledges.
+            CREATE TABLE channel_offsets (
+                channel     TEXT NOT NULL,
+                account_id  TEXT NOT NULL,
+                next_offset INTEGER NOT NULL,
+                PRIMARY KEY (channel, account_id)
+            ) STRICT;
+
+            -- Replies waiting to be sent, one row per platform message. state: pending (due at
+            -- next_attempt_ms) -> sending (handed to the platform, outcome not yet recorded) ->
+            -- delivered; or back to pending with attempts + 1; or expired / failed.
+            CREATE TABLE channel_deliveries (
+                id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+                channel             TEXT NOT NULL,
+                account_id          TEXT NOT NULL,
+                chat_id             TEXT NOT NULL,
+                thread_json         TEXT,
+                reply_to_id         TEXT,
+                text                TEXT NOT NULL,
+                media_json          TEXT NOT NULL,
+                run_id              TEXT,
+                session_key         TEXT,
+                created_ms          INTEGER NOT NULL,
+                expires_ms          INTEGER NOT NULL,
+                state               TEXT NOT NULL CHECK (state IN
+                    ('pending', 'sending', 'delivered', 'expired', 'failed')),
+                attempts            INTEGER NOT NULL CHECK (attempts >= 0),
+                next_attempt_ms     INTEGER NOT NULL,
+                last_error          TEXT,
+                platform_message_id TEXT,
+                updated_ms          INTEGER NOT NULL,
+                CHECK ((run_id IS NULL) = (session_key IS NULL))
+            ) STRICT;
+            CREATE INDEX channel_deliveries_due ON channel_deliveries (next_attempt_ms, id)
+                WHERE state = 'pending';
+            CREATE INDEX channel_deliveries_open ON channel_deliveries
+                (channel, account_id, chat_id, id) WHERE state IN ('pending', 'sending');
+
+            -- DM pairing (OpenClaw's channel_pairing_requests): an unknown sender's request for
+            -- access, with the code an operator approves. One per sender and account; codes are
+            -- unique within a channel so a code alone names a request.
+            CREATE TABLE channel_pairing_requests (
+                channel      TEXT NOT NULL,
+                account_id   TEXT NOT NULL,
+                sender_id    TEXT NOT NULL,
+                code         TEXT NOT NULL,
+                meta_json    TEXT NOT NULL,
+                created_ms   INTEGER NOT NULL,
+                last_seen_ms INTEGER NOT NULL,
+                PRIMARY KEY (channel, account_id, sender_id),
+                UNIQUE (channel, code)
+            ) STRICT;
+
+            -- Senders allowed by pairing (OpenClaw's channel_pairing_allow_entries), added to the
+            -- config's allowFrom by the router. The rowid keeps the order they were added in.
+            CREATE TABLE channel_pairing_allow_entries (
+                channel    TEXT NOT NULL,
+                account_id TEXT NOT NULL,
+                sender_id  TEXT NOT NULL,
+                added_ms   INTEGER NOT NULL,
+                PRIMARY KEY (channel, account_id, sender_id)
+            ) STRICT;
+        ",
+    },
 ];
 
 /// The schema version this binary creates and understands.

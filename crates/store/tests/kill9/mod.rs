@@ -3,8 +3,11 @@
 //! nothing partial was stored.
 //!
 //! The child is this test binary itself, re-executed with a filter selecting
-//! [`child_appends_until_killed`] and an environment variable naming the database. Run normally
-//! (without that variable), the child test returns at once.
+//! [`child_appends_until_killed`] (or, in [`inbound`], the channel journal's child) and an
+//! environment variable naming the database. Run normally (without that variable), the child
+//! tests return at once.
+
+mod inbound;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -59,9 +62,9 @@ fn parse_ack(line: &str) -> Option<(u64, String)> {
     clippy::disallowed_methods,
     reason = "the test re-executes its own binary to kill it; no untrusted command is run"
 )]
-fn spawn_child(db: &Path) -> Child {
+fn spawn_child(db: &Path, test: &str) -> Child {
     Command::new(std::env::current_exe().unwrap())
-        .args([CHILD_TEST, "--exact", "--nocapture", "--test-threads=1"])
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_DB_ENV, db)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -69,14 +72,14 @@ fn spawn_child(db: &Path) -> Child {
         .unwrap()
 }
 
-#[test]
-fn sigkill_loses_no_acknowledged_entry() {
-    let (_dir, path) = temp_db();
+/// Runs the child `test` [`ROUNDS`] times on `db`, killing each after a random number of
+/// acknowledgements (lines `parse` accepts) and a random delay, and returns every acknowledgement
+/// it printed, those still in the pipe when it died included.
+fn kill_rounds<T>(db: &Path, test: &str, parse: impl Fn(&str) -> Option<T>) -> Vec<T> {
     let mut rng = Rng::seeded();
-    let mut acked: Vec<(u64, String)> = Vec::new();
-
+    let mut acked = Vec::new();
     for round in 0..ROUNDS {
-        let mut child = spawn_child(&path);
+        let mut child = spawn_child(db, test);
         let stdout = child.stdout.take().unwrap();
         let (lines_tx, lines_rx) = mpsc::channel();
         let reader = std::thread::spawn(move || {
@@ -89,7 +92,7 @@ fn sigkill_loses_no_acknowledged_entry() {
         });
 
         // Let the child commit a random number of batches, then kill it after a random delay so
-        // the kill lands anywhere in the append loop, often inside a transaction.
+        // the kill lands anywhere in its loop, often inside a transaction.
         let wanted = 1 + rng.below(120);
         let deadline = Instant::now() + ACK_TIMEOUT;
         let mut seen = 0;
@@ -97,7 +100,7 @@ fn sigkill_loses_no_acknowledged_entry() {
             let line = lines_rx
                 .recv_timeout(deadline.saturating_duration_since(Instant::now()))
                 .unwrap_or_else(|_| panic!("round {round}: the child stopped acknowledging"));
-            if let Some(ack) = parse_ack(&line) {
+            if let Some(ack) = parse(&line) {
                 acked.push(ack);
                 seen += 1;
             }
@@ -107,8 +110,15 @@ fn sigkill_loses_no_acknowledged_entry() {
         child.wait().unwrap();
         reader.join().unwrap();
         // Acknowledgements already in the pipe when the child died count too.
-        acked.extend(lines_rx.try_iter().filter_map(|line| parse_ack(&line)));
+        acked.extend(lines_rx.try_iter().filter_map(|line| parse(&line)));
     }
+    acked
+}
+
+#[test]
+fn sigkill_loses_no_acknowledged_entry() {
+    let (_dir, path) = temp_db();
+    let acked = kill_rounds(&path, CHILD_TEST, parse_ack);
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()

@@ -4,7 +4,7 @@ use pretty_assertions::assert_eq;
 use rustyclaw_protocol::SessionEntry;
 use rustyclaw_store::{AuditRecord, SCHEMA_VERSION, Store, StoreError};
 
-use crate::support::{header, key, session_id, temp_db, user_message};
+use crate::support::{header, inbound, key, offset, session_id, temp_db, user_message};
 
 fn tables(path: &std::path::Path) -> Vec<String> {
     let conn = rusqlite::Connection::open(path).unwrap();
@@ -139,4 +139,45 @@ async fn a_file_that_is_not_a_database_is_an_error() {
     .unwrap();
     let error = Store::open(&path).await.unwrap_err();
     assert!(matches!(error, StoreError::Sqlite { .. }), "{error:?}");
+}
+
+#[tokio::test]
+async fn version_5_database_gains_the_channel_tables_with_data_intact() {
+    let (_dir, path) = temp_db();
+    let session = session_id("s-v5");
+    let session_key = key("agent:main:telegram:direct:42");
+    let entry = SessionEntry::new(session.clone(), 2_000);
+    let lines = vec![header(&session), user_message("e1", None, "hello")];
+    {
+        let old = Store::open_at_schema_version(&path, 5).await.unwrap();
+        assert_eq!(old.schema_version().await.unwrap(), 5);
+        old.upsert_session(&session_key, &entry).await.unwrap();
+        old.append_transcript(&session, &lines).await.unwrap();
+        old.record_run_accepted("r1", session_key.as_str(), "1:1", 1_000);
+        assert!(old.run_record("r1").await.unwrap().is_some());
+    }
+    assert!(!tables(&path).contains(&"channel_inbound".to_owned()));
+
+    let store = Store::open(&path).await.unwrap();
+    assert_eq!(store.schema_version().await.unwrap(), SCHEMA_VERSION);
+    for table in [
+        "channel_inbound",
+        "channel_offsets",
+        "channel_deliveries",
+        "channel_pairing_requests",
+        "channel_pairing_allow_entries",
+    ] {
+        assert!(tables(&path).contains(&table.to_owned()), "{table}");
+    }
+    assert_eq!(store.get_session(&session_key).await.unwrap(), Some(entry));
+    assert_eq!(store.transcript_len(&session).await.unwrap(), 2);
+    assert_eq!(
+        store.run_record("r1").await.unwrap().unwrap().session_key,
+        session_key.as_str()
+    );
+    store
+        .record_inbound_batch(&[inbound("telegram", "1", "hi")], &offset("telegram", 2))
+        .await
+        .unwrap();
+    assert!(store.integrity_check().await.unwrap().is_ok());
 }

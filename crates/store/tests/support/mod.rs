@@ -2,11 +2,13 @@
 
 use std::path::PathBuf;
 
+use rustyclaw_protocol::origin::{AccountId, ChannelId, Chat, ChatId, MessageId, PeerId, Sender};
+use rustyclaw_protocol::session_entry::ChatType;
 use rustyclaw_protocol::transcript::{
     AgentMessage, MessageContent, MessageEntry, SessionHeader, UserMessage, format_timestamp,
 };
 use rustyclaw_protocol::{EntryId, SessionId, SessionKey, TranscriptEntry, TranscriptLine};
-use rustyclaw_store::Store;
+use rustyclaw_store::{ChannelOffset, InboundRecord, Store};
 use tempfile::TempDir;
 
 /// A temporary directory and the path of a (not yet created) database inside a subdirectory,
@@ -70,4 +72,35 @@ pub fn user_message(id: &str, parent: Option<&str>, text: &str) -> TranscriptLin
 /// The entry id of a line (panics on the header).
 pub fn id_of(line: &TranscriptLine) -> &str {
     line.as_entry().unwrap().id.as_str()
+}
+
+/// A direct message `message_id` from user 42 to the `default` account of `channel`.
+pub fn inbound(channel: &str, message_id: &str, text: &str) -> InboundRecord {
+    InboundRecord {
+        channel: ChannelId::new(channel),
+        account: AccountId::new("default"),
+        message_id: MessageId::new(message_id),
+        chat: Chat {
+            kind: ChatType::Direct,
+            id: ChatId::new("42"),
+        },
+        thread_id: None,
+        sender: Some(Sender {
+            id: PeerId::new("42"),
+            name: Some("Ada".to_owned()),
+        }),
+        reply_to_id: None,
+        text: text.to_owned(),
+        attachments: serde_json::Value::Array(Vec::new()),
+        received_ms: 1_000,
+    }
+}
+
+/// The `default` account's offset on `channel`.
+pub fn offset(channel: &str, next_offset: i64) -> ChannelOffset {
+    ChannelOffset {
+        channel: ChannelId::new(channel),
+        account: AccountId::new("default"),
+        next_offset,
+    }
 }
