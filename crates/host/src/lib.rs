@@ -11,12 +11,14 @@
 //! - [`setup`]: where the process's state is, and the builders of its parts.
 //! - [`serve`]: the gateway's serve loop; `apply`: how it applies a config change.
 //! - [`listener`]: the address the gateway listens on.
+//! - [`router`]: what happens to a message a chat channel receives (access control).
 
 mod apply;
 mod config_watch;
 mod error;
 pub mod listener;
 mod report;
+pub mod router;
 mod sandbox;
 pub mod serve;
 pub mod setup;
