@@ -78,6 +78,9 @@ pub enum Command {
     /// Device pairing: pending requests, paired devices, approve/reject/remove.
     #[command(subcommand)]
     Devices(crate::commands::devices::DevicesCommand),
+    /// Chat DM pairing: pending requests from unknown senders, approve/reject.
+    #[command(subcommand)]
+    Pairing(crate::commands::pairing::PairingCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Store API keys and tokens encrypted in the state directory (AES-256-GCM).

@@ -12,6 +12,7 @@ mod doctor;
 mod gateway;
 mod models;
 mod onboard;
+pub(crate) mod pairing;
 mod quarantine;
 mod sessions;
 mod status;
@@ -79,6 +80,7 @@ pub fn run(cli: Cli, helper: Option<Arc<HelperExecutable>>) -> anyhow::Result<Ex
         Command::Tools(args) => tools::run(loaded?, args),
         Command::Approvals(cmd) => approvals::run(&ctx, loaded, cmd),
         Command::Devices(cmd) => devices::run(&ctx, cmd),
+        Command::Pairing(cmd) => pairing::run(&ctx, loaded, cmd),
         Command::Completions(args) => completions::run(&args),
         Command::Credentials(cmd) => credentials::run(&ctx, cmd),
         Command::Gateway(cmd) => gateway::run(&ctx, loaded?, cmd),

@@ -16,6 +16,7 @@ mod lost_runs;
 mod memory;
 mod official_cli;
 mod onboard;
+mod pairing;
 mod sandbox;
 mod sandbox_cgroups;
 mod sandbox_gateway;
