@@ -34,10 +34,12 @@ impl SystemEvents {
         queue.push_back(text.trim().to_owned());
     }
 
-    /// The message for `key`'s next turn: waiting events as `System:` lines, then `text`.
-    pub fn prepend(&self, key: &SessionKey, text: String) -> String {
+    /// The message for `key`'s next turn: waiting events as `System:` lines, then `text`. The
+    /// events are taken; give them back with [`SystemEvents::restore`] if the turn could not be
+    /// submitted.
+    pub fn prepend(&self, key: &SessionKey, text: String) -> (String, Vec<String>) {
         let Some(queue) = self.lock().remove(key.as_str()) else {
-            return text;
+            return (text, Vec::new());
         };
         let mut out: String = queue
             .iter()
@@ -49,7 +51,23 @@ impl SystemEvents {
             out.push('\n');
             out.push_str(&text);
         }
-        out
+        (out, queue.into())
+    }
+
+    /// Puts `taken` back ahead of anything queued since, for `key`'s next turn (the turn they
+    /// were taken for was refused).
+    pub fn restore(&self, key: &SessionKey, taken: Vec<String>) {
+        if taken.is_empty() {
+            return;
+        }
+        let mut queues = self.lock();
+        let queue = queues.entry(key.as_str().to_owned()).or_default();
+        for line in taken.into_iter().rev() {
+            queue.push_front(line);
+        }
+        while queue.len() > MAX_PER_SESSION {
+            queue.pop_front();
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<String>>> {
@@ -68,14 +86,14 @@ mod tests {
     fn waiting_events_lead_the_next_turn_once() {
         let events = SystemEvents::default();
         let key = SessionKey::parse("agent:main:main").unwrap();
-        assert_eq!(events.prepend(&key, "hi".into()), "hi");
+        assert_eq!(events.prepend(&key, "hi".into()).0, "hi");
         events.push(&key, "build finished");
         events.push(&key, " deploy done ");
         assert_eq!(
-            events.prepend(&key, "hi".into()),
+            events.prepend(&key, "hi".into()).0,
             "System: build finished\nSystem: deploy done\n\nhi"
         );
-        assert_eq!(events.prepend(&key, "again".into()), "again");
+        assert_eq!(events.prepend(&key, "again".into()).0, "again");
     }
 
     #[test]
@@ -85,8 +103,22 @@ mod tests {
         for i in 0..30 {
             events.push(&key, &format!("e{i}"));
         }
-        let text = events.prepend(&key, String::new());
+        let (text, _) = events.prepend(&key, String::new());
         assert_eq!(text.lines().count(), MAX_PER_SESSION);
         assert!(text.starts_with("System: e10"));
+    }
+
+    #[test]
+    fn events_of_a_refused_turn_lead_the_next_one() {
+        let events = SystemEvents::default();
+        let key = SessionKey::parse("agent:main:main").unwrap();
+        events.push(&key, "first");
+        let (_, taken) = events.prepend(&key, "refused".into());
+        events.push(&key, "second");
+        events.restore(&key, taken);
+        assert_eq!(
+            events.prepend(&key, "next".into()).0,
+            "System: first\nSystem: second\n\nnext"
+        );
     }
 }

@@ -100,7 +100,7 @@ fn start(
 ) -> Result<oneshot::Receiver<RunOutcome>, Fail> {
     let ended = state.0.runtime.watch_run(run_id);
     // System events queued by `wake` lead the session's next turn.
-    let text = state.0.system_events.prepend(key, text);
+    let (text, events) = state.0.system_events.prepend(key, text);
     let submitted = state.0.runtime.submit(Op::Message(Inbound {
         session_key: key.clone(),
         agent_id,
@@ -112,6 +112,8 @@ fn start(
         session_id,
     }));
     if let Err(error) = submitted {
+        // The events wait for the next turn that is accepted.
+        state.0.system_events.restore(key, events);
         state.0.dedupe.forget(&run_id.0);
         return Err(unavailable("starting the run", &error));
     }
