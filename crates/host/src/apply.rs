@@ -165,10 +165,13 @@ impl Changes<'_> {
 
     /// The runtime's part of `new`, built but not yet in force.
     async fn prepare(&self, new: &Current) -> Result<rustyclaw_agent::Reconfiguration, HostError> {
-        let update = self
+        let mut update = self
             .setup
             .runtime_update(new.config.clone(), &new.env, self.store)
             .await?;
+        // Tools registered at run time (an MCP server's) outlive the configuration they were
+        // registered under.
+        update.tools.adopt_run_time_tools(&self.runtime.tools());
         self.runtime.prepare(update).map_err(|e| HostError::Tools {
             detail: e.to_string(),
         })

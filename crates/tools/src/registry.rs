@@ -158,6 +158,18 @@ impl ToolRegistry {
         Ok(name)
     }
 
+    /// Takes over the tools `from` got at run time (an MCP server's), with their plugins: a
+    /// registry rebuilt for a new configuration keeps what was registered into the old one.
+    /// Built-in tools come from the configuration and are not copied; a run-time tool that
+    /// replaced a built-in one replaces it here too.
+    pub fn adopt_run_time_tools(&mut self, from: &ToolRegistry) {
+        for (name, entry) in &from.tools {
+            if matches!(entry.origin, ToolOrigin::Plugin { .. }) {
+                self.tools.insert(name.clone(), entry.clone());
+            }
+        }
+    }
+
     /// Keeps only the tools the policy lets through (`keep` sees each tool's name and plugin).
     pub fn retain(&mut self, mut keep: impl FnMut(PolicyTool<'_>) -> bool) {
         self.tools

@@ -353,3 +353,23 @@ async fn the_policy_chain_filters_run_time_tools_like_built_in_ones() {
     );
     assert_eq!(notes.calls.load(Ordering::SeqCst), 0);
 }
+
+#[test]
+fn a_registry_rebuilt_for_a_new_config_keeps_the_run_time_tools() {
+    let tool = NotesTool::named("notes_search");
+    let (_h, old) = with_notes(&tool);
+    // The new configuration's built-ins: `web_fetch` switched off, say.
+    let mut rebuilt = ToolRegistry::new();
+    rebuilt.register(rustyclaw_tools::ReadTool);
+    rebuilt.adopt_run_time_tools(&old);
+    assert!(rebuilt.contains("notes_search"));
+    assert!(rebuilt.contains("read"));
+    assert!(
+        !rebuilt.contains("exec"),
+        "built-ins come from the new configuration, not the old registry"
+    );
+    assert!(matches!(
+        rebuilt.origin("notes_search"),
+        Some(ToolOrigin::Plugin { id }) if &**id == MCP_PLUGIN_ID
+    ));
+}
