@@ -19,6 +19,9 @@ scripts/check-licenses.sh
 # The sandbox escape tests run real bubblewrap and slirp4netns: without them they would only
 # prove the fallback.
 { command -v bwrap && command -v slirp4netns; } >/dev/null 2>&1 || apt_install bubblewrap slirp4netns
+# The IRC client's integration tests run a real ngircd (a foreground child on a free loopback
+# port); they fail, not skip, without it.
+apt_install ngircd
 
 echo "==> tests"
 scripts/conformance-deps.sh; set -a; . "${RUSTYCLAW_CONFORMANCE_DIR:-$HOME/.cache/rustyclaw-conformance}/env"; set +a

@@ -19,6 +19,8 @@
 //! - [`conformance`] runs the official OpenClaw CLI (installed by `scripts/conformance-deps.sh`)
 //!   isolated and bounded, and [`protocol_schema`] validates gateway frames against upstream's
 //!   protocol JSON Schema: together they check rustyclaw's gateway against the real client.
+//! - [`ngircd`] runs a real IRC server (ngircd) in the foreground on a free loopback port, for
+//!   the IRC client's tests, and restarts it on the same port to test reconnection.
 //!
 //! Library code here returns `Result`s instead of panicking, so a broken fixture reports what
 //! went wrong through the test's own error handling.
@@ -26,11 +28,14 @@
 pub mod bin;
 pub mod conformance;
 pub mod fake_llm;
+pub mod fake_telegram;
+pub mod ngircd;
 pub mod protocol_schema;
 pub mod state_dir;
 
 pub use bin::{Output, RunError, RunningChild, RustyClaw};
 pub use conformance::{ConformanceError, OfficialCli};
 pub use fake_llm::{FakeLlm, FakeLlmOptions, ToolCall, Turn, Usage};
+pub use ngircd::{Ngircd, NgircdError, NgircdOptions, NgircdTls};
 pub use protocol_schema::{ProtocolSchema, SchemaError};
 pub use state_dir::TempStateDir;

@@ -1,0 +1,35 @@
+//! A small client for the Telegram Bot API (<https://core.telegram.org/bots/api>), the
+//! transport of the Telegram channel.
+//!
+//! Only the calls the channel makes are here: long polling and the webhook switches, sending,
+//! editing and deleting text, typing and reactions, photo and document uploads, and capped file
+//! downloads. It runs on the workspace's own `reqwest` (the published Telegram crates bring a
+//! second HTTP/TLS stack), and its base URL is configurable so tests talk to the fake Bot API
+//! in `rustyclaw-testkit`.
+//!
+//! Two decisions shape it. Errors are typed from Telegram's error answers ([`TelegramError`]):
+//! rate limits carry their wait, conflicts say whether another poller or a webhook is in the
+//! way, and the 400s a caller acts on (invalid markup, a vanished message) are classified
+//! once. And the bot token, which Telegram puts in every URL path, never leaves [`BotToken`]:
+//! no error, log line or `Debug` output contains it.
+
+mod api;
+mod envelope;
+mod error;
+mod requests;
+mod token;
+mod types;
+
+pub use api::{BotApi, BotApiOptions, DEFAULT_BASE_URL};
+pub use error::{BadRequestKind, ConflictReason, TelegramError};
+pub use requests::{
+    AnswerCallbackQuery, ChatAction, ChatId, DeleteMessage, DeleteWebhook, EditMessageText,
+    GetUpdates, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, LinkPreviewOptions,
+    ParseMode, ReactionType, ReplyParameters, SendChatAction, SendMedia, SendMessage,
+    SetMessageReaction, SetWebhook,
+};
+pub use token::BotToken;
+pub use types::{
+    AllowedUpdate, CallbackQuery, Chat, ChatType, Document, EntityKind, File, Message,
+    MessageEntity, NoUpdateId, PhotoSize, Update, UpdateKind, User, WebhookInfo,
+};
