@@ -23,6 +23,7 @@ pub mod schema;
 pub mod schema_lookup;
 pub mod secret;
 pub mod snapshot;
+mod upstream_channel_keys;
 pub mod upstream_keys;
 
 mod duplicate_keys;

@@ -17,7 +17,7 @@ pub struct UpstreamKey {
     pub inert: Option<&'static str>,
 }
 
-const fn key(pattern: &'static str) -> UpstreamKey {
+pub(crate) const fn key(pattern: &'static str) -> UpstreamKey {
     UpstreamKey {
         pattern,
         inert: None,
@@ -236,15 +236,20 @@ pub fn pattern_matches(pattern: &str, segments: &[&str]) -> bool {
 
 /// The table entry for an exact key path, if OpenClaw knows it.
 pub fn lookup(segments: &[&str]) -> Option<&'static UpstreamKey> {
+    all().find(|k| pattern_matches(k.pattern, segments))
+}
+
+/// Every entry: the table above, then the channel keys of
+/// [`UPSTREAM_CHANNEL_KEYS`](crate::upstream_channel_keys::UPSTREAM_CHANNEL_KEYS).
+fn all() -> impl Iterator<Item = &'static UpstreamKey> {
     UPSTREAM_KEYS
         .iter()
-        .find(|k| pattern_matches(k.pattern, segments))
+        .chain(crate::upstream_channel_keys::UPSTREAM_CHANNEL_KEYS)
 }
 
 /// Keys OpenClaw knows directly under `parent` (for "did you mean" suggestions).
 pub fn children_of(parent: &[&str]) -> Vec<&'static str> {
-    UPSTREAM_KEYS
-        .iter()
+    all()
         .filter_map(|k| {
             let parts: Vec<&str> = k.pattern.split('.').collect();
             (parts.len() == parent.len() + 1 && pattern_matches_prefix(&parts, parent))
@@ -256,7 +261,7 @@ pub fn children_of(parent: &[&str]) -> Vec<&'static str> {
 
 /// Whether OpenClaw knows keys strictly below `segments` (so the value there must be walked).
 pub fn has_descendants(segments: &[&str]) -> bool {
-    UPSTREAM_KEYS.iter().any(|k| {
+    all().any(|k| {
         let parts: Vec<&str> = k.pattern.split('.').collect();
         parts.len() > segments.len() && pattern_matches_prefix(&parts, segments)
     })

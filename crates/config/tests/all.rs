@@ -229,3 +229,34 @@ fn retired_reload_modes_warn_and_apply_as_hybrid() {
     let loaded = load(&locations(dir.path()), &Env::default()).unwrap();
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
 }
+
+#[test]
+fn openclaw_channel_keys_rustyclaw_does_not_honour_yet_load_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "openclaw.json",
+        r#"{"channels": {
+            "telegram": {"botToken": "1:a", "apiRoot": "http://127.0.0.1:1", "webhookPath": "/tg",
+                         "groups": {"-100": {"requireMention": true, "topics": {"7": {}}}},
+                         "accounts": {"alerts": {"botToken": "2:b", "proxy": "http://p"}}},
+            "irc": {"host": "irc.example", "nick": "bot", "realname": "Bot",
+                    "nickserv": {"enabled": true, "password": "x"}, "defaultAccount": "default"},
+            "sms": {"enabled": false}
+        }}"#,
+    );
+    let loaded = load(&locations(dir.path()), &Env::default()).unwrap();
+    let warned: Vec<String> = loaded.warnings.iter().map(|w| w.path.to_string()).collect();
+    for path in [
+        "channels.telegram.apiRoot",
+        "channels.telegram.webhookPath",
+        "channels.telegram.groups.-100.topics",
+        "channels.telegram.accounts.alerts.proxy",
+        "channels.irc.realname",
+        "channels.irc.nickserv",
+        "channels.irc.defaultAccount",
+        "channels.sms.enabled",
+    ] {
+        assert!(warned.iter().any(|w| w == path), "no warning for {path}: {warned:?}");
+    }
+}
