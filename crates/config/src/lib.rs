@@ -23,8 +23,8 @@ pub mod schema;
 pub mod schema_lookup;
 pub mod secret;
 pub mod snapshot;
-mod upstream_channel_keys;
 pub mod upstream_keys;
+mod upstream_schema_keys;
 
 mod duplicate_keys;
 mod env;

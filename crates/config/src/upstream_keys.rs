@@ -239,12 +239,13 @@ pub fn lookup(segments: &[&str]) -> Option<&'static UpstreamKey> {
     all().find(|k| pattern_matches(k.pattern, segments))
 }
 
-/// Every entry: the table above, then the channel keys of
-/// [`UPSTREAM_CHANNEL_KEYS`](crate::upstream_channel_keys::UPSTREAM_CHANNEL_KEYS).
+/// Every entry: the table above, then the keys found by comparing OpenClaw 2026.9.6's schema
+/// with ours ([`crate::upstream_schema_keys`]).
 fn all() -> impl Iterator<Item = &'static UpstreamKey> {
     UPSTREAM_KEYS
         .iter()
-        .chain(crate::upstream_channel_keys::UPSTREAM_CHANNEL_KEYS)
+        .chain(crate::upstream_schema_keys::UPSTREAM_CHANNEL_KEYS)
+        .chain(crate::upstream_schema_keys::UPSTREAM_OTHER_KEYS)
 }
 
 /// Keys OpenClaw knows directly under `parent` (for "did you mean" suggestions).

@@ -257,6 +257,43 @@ fn openclaw_channel_keys_rustyclaw_does_not_honour_yet_load_with_a_warning() {
         "channels.irc.defaultAccount",
         "channels.sms.enabled",
     ] {
-        assert!(warned.iter().any(|w| w == path), "no warning for {path}: {warned:?}");
+        assert!(
+            warned.iter().any(|w| w == path),
+            "no warning for {path}: {warned:?}"
+        );
     }
+}
+
+#[test]
+fn openclaw_keys_load_with_a_warning_unless_ignoring_them_would_grant_more() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "openclaw.json",
+        r#"{"agents": {"defaults": {"utilityModel": "fake/small", "pdfMaxMb": 10}},
+            "tools": {"web": {"fetch": {"readability": true}}}, "telemetry": {"enabled": false},
+            "surfaces": {}}"#,
+    );
+    let loaded = load(&locations(dir.path()), &Env::default()).unwrap();
+    let warned: Vec<String> = loaded.warnings.iter().map(|w| w.path.to_string()).collect();
+    for path in [
+        "agents.defaults.utilityModel",
+        "agents.defaults.pdfMaxMb",
+        "tools.web.fetch.readability",
+        "telemetry",
+        "surfaces",
+    ] {
+        assert!(
+            warned.iter().any(|w| w == path),
+            "no warning for {path}: {warned:?}"
+        );
+    }
+    // A restriction rustyclaw cannot enforce yet is refused, not ignored.
+    write(
+        dir.path(),
+        "openclaw.json",
+        r#"{"tools": {"web": {"fetch": {"ssrfPolicy": {"allowPrivateNetwork": false}}}}}"#,
+    );
+    let refused = load(&locations(dir.path()), &Env::default()).unwrap_err();
+    assert!(refused.to_string().contains("invalid config"), "{refused}");
 }
