@@ -18,7 +18,7 @@
 //! The fsync of the log also makes every earlier `NORMAL` commit durable, since the log is one
 //! file appended in order.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::error::{SqliteContext, StoreError};
 
@@ -38,6 +38,24 @@ pub(crate) fn with_full_sync<T>(
         tracing::warn!(%error, "could not set synchronous back to NORMAL after a durable commit");
     }
     result
+}
+
+/// Runs `body` in one write transaction committed with `synchronous=FULL` (see
+/// [`with_full_sync`]): `what` names the change in errors. A failing `body` rolls the
+/// transaction back.
+pub(crate) fn durably<T>(
+    conn: &mut Connection,
+    what: &'static str,
+    body: impl FnOnce(&Transaction<'_>) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    with_full_sync(conn, |conn| {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .during(what)?;
+        let out = body(&tx)?;
+        tx.commit().during(what)?;
+        Ok(out)
+    })
 }
 
 #[cfg(test)]

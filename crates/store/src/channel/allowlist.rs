@@ -7,11 +7,11 @@
 //! (fsynced) when they return: a removal that a power loss could undo would silently give access
 //! back.
 
-use rusqlite::{Connection, TransactionBehavior, params};
+use rusqlite::{Connection, params};
 use rustyclaw_protocol::origin::{AccountId, ChannelId, PeerId};
 
 use crate::error::{SqliteContext, StoreError};
-use crate::full_sync::with_full_sync;
+use crate::full_sync::durably;
 use crate::handle::Store;
 
 impl Store {
@@ -51,12 +51,8 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let (channel, account, sender) = (channel.clone(), account.clone(), sender.clone());
         self.run(move |conn| {
-            with_full_sync(conn, |conn| {
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .during("begin an allowlist change")?;
-                let added = insert_allowed(&tx, &channel, &account, &sender, now_ms)?;
-                tx.commit().during("commit an allowlist change")?;
+            durably(conn, "an allowlist change", |tx| {
+                let added = insert_allowed(tx, &channel, &account, &sender, now_ms)?;
                 Ok(added)
             })
         })
@@ -77,8 +73,7 @@ impl Store {
             sender.as_str().to_owned(),
         );
         self.run(move |conn| {
-            with_full_sync(conn, |conn| {
-                let tx = conn.transaction().during("begin an allowlist change")?;
+            durably(conn, "an allowlist change", |tx| {
                 let removed = tx
                     .execute(
                         "DELETE FROM channel_pairing_allow_entries
@@ -86,7 +81,6 @@ impl Store {
                         params![channel, account, sender],
                     )
                     .during("remove an allowed sender")?;
-                tx.commit().during("commit an allowlist change")?;
                 Ok(removed > 0)
             })
         })

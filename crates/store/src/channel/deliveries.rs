@@ -23,7 +23,7 @@
 
 use std::fmt;
 
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, params};
 use rustyclaw_protocol::SessionKey;
 use rustyclaw_protocol::origin::{AccountId, ChannelId, ChatId, MessageId};
 use rustyclaw_protocol::reply::MediaRef;
@@ -32,7 +32,7 @@ use rustyclaw_protocol::session_entry::ThreadId;
 use super::delivery_rows::{COLUMNS, PreparedDelivery, RawDelivery, check_changed, insert, select};
 use super::{sql_count, sql_id};
 use crate::error::{SqliteContext, StoreError};
-use crate::full_sync::with_full_sync;
+use crate::full_sync::durably;
 use crate::handle::Store;
 
 /// How long a delivery in a final state (delivered, expired, failed) is kept: a week.
@@ -168,12 +168,8 @@ impl Store {
     ) -> Result<DeliveryId, StoreError> {
         let prepared = PreparedDelivery::new(record)?;
         self.run(move |conn| {
-            with_full_sync(conn, |conn| {
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .during("begin storing a delivery")?;
-                let id = insert(&tx, &prepared)?;
-                tx.commit().during("commit a delivery")?;
+            durably(conn, "storing a delivery", |tx| {
+                let id = insert(tx, &prepared)?;
                 Ok(id)
             })
         })
@@ -191,15 +187,11 @@ impl Store {
             .map(PreparedDelivery::new)
             .collect::<Result<Vec<_>, _>>()?;
         self.run(move |conn| {
-            with_full_sync(conn, |conn| {
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .during("begin storing deliveries")?;
+            durably(conn, "storing deliveries", |tx| {
                 let ids = prepared
                     .iter()
-                    .map(|delivery| insert(&tx, delivery))
+                    .map(|delivery| insert(tx, delivery))
                     .collect::<Result<Vec<_>, _>>()?;
-                tx.commit().during("commit deliveries")?;
                 Ok(ids)
             })
         })

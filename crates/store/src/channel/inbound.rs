@@ -14,7 +14,7 @@
 
 use std::fmt;
 
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, params};
 use rustyclaw_protocol::origin::{AccountId, ChannelId, Chat, MessageId, MessageOrigin, Sender};
 use rustyclaw_protocol::session_entry::ThreadId;
 use serde_json::Value;
@@ -23,7 +23,7 @@ use super::inbound_rows::{COLUMNS, PreparedInbound, RawInbound, check_changed, i
 use super::offsets::{ChannelOffset, write_offset};
 use super::sql_id;
 use crate::error::{SqliteContext, StoreError};
-use crate::full_sync::with_full_sync;
+use crate::full_sync::durably;
 use crate::handle::Store;
 use crate::runs::LEDGER_RETENTION_MS;
 
@@ -188,12 +188,8 @@ impl Store {
     ) -> Result<InboundOutcome, StoreError> {
         let prepared = PreparedInbound::new(record)?;
         self.run(move |conn| {
-            with_full_sync(conn, |conn| {
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .during("begin recording a message")?;
-                let outcome = insert(&tx, &prepared)?;
-                tx.commit().during("commit a received message")?;
+            durably(conn, "recording a message", |tx| {
+                let outcome = insert(tx, &prepared)?;
                 Ok(outcome)
             })
         })
@@ -216,16 +212,12 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         let offset = offset.clone();
         self.run(move |conn| {
-            with_full_sync(conn, |conn| {
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .during("begin recording messages")?;
+            durably(conn, "recording messages", |tx| {
                 let outcomes = prepared
                     .iter()
-                    .map(|message| insert(&tx, message))
+                    .map(|message| insert(tx, message))
                     .collect::<Result<Vec<_>, _>>()?;
-                write_offset(&tx, &offset)?;
-                tx.commit().during("commit received messages")?;
+                write_offset(tx, &offset)?;
                 Ok(outcomes)
             })
         })

@@ -11,7 +11,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use rustyclaw_protocol::origin::{AccountId, ChannelId};
 
 use crate::error::{SqliteContext, StoreError};
-use crate::full_sync::with_full_sync;
+use crate::full_sync::durably;
 use crate::handle::Store;
 
 /// A channel account's position in its platform's update stream.
@@ -49,10 +49,9 @@ impl Store {
     pub async fn set_channel_offset(&self, offset: &ChannelOffset) -> Result<(), StoreError> {
         let offset = offset.clone();
         self.run(move |conn| {
-            with_full_sync(conn, |conn| {
-                let tx = conn.transaction().during("begin a channel offset update")?;
-                write_offset(&tx, &offset)?;
-                tx.commit().during("commit a channel offset")
+            durably(conn, "a channel offset update", |tx| {
+                write_offset(tx, &offset)?;
+                Ok(())
             })
         })
         .await

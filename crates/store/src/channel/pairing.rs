@@ -20,7 +20,7 @@ use rustyclaw_protocol::origin::{AccountId, ChannelId, PeerId};
 
 use super::allowlist::insert_allowed;
 use crate::error::{SqliteContext, StoreError, corrupt};
-use crate::full_sync::with_full_sync;
+use crate::full_sync::durably;
 use crate::handle::Store;
 
 /// How long a pairing request stays valid after it is created: an hour.
@@ -99,11 +99,8 @@ impl Store {
         let (channel, account, sender) = (channel.clone(), account.clone(), sender.clone());
         let meta = encode_meta(meta)?;
         self.run(move |conn| {
-            with_full_sync(conn, |conn| {
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .during("begin a pairing request")?;
-                delete_expired(&tx, Some(&channel), now_ms)?;
+            durably(conn, "a pairing request", |tx| {
+                delete_expired(tx, Some(&channel), now_ms)?;
                 let existing: Option<String> = tx
                     .query_row(
                         "UPDATE channel_pairing_requests SET last_seen_ms = ?4, meta_json = ?5
@@ -122,10 +119,10 @@ impl Store {
                     .during("refresh a pairing request")?;
                 let outcome = if let Some(code) = existing {
                     PairingOutcome::Existing { code }
-                } else if pending(&tx, &channel, &account)? >= MAX_PENDING_PAIRINGS {
+                } else if pending(tx, &channel, &account)? >= MAX_PENDING_PAIRINGS {
                     PairingOutcome::Full
                 } else {
-                    let code = unused_code(&tx, &channel, &mut new_code)?;
+                    let code = unused_code(tx, &channel, &mut new_code)?;
                     tx.execute(
                         "INSERT INTO channel_pairing_requests (channel, account_id, sender_id,
                              code, meta_json, created_ms, last_seen_ms)
@@ -142,7 +139,6 @@ impl Store {
                     .during("store a pairing request")?;
                     PairingOutcome::Created { code }
                 };
-                tx.commit().during("commit a pairing request")?;
                 Ok(outcome)
             })
         })
@@ -227,11 +223,8 @@ impl Store {
         let channel = channel.clone();
         let code = code.trim().to_uppercase();
         self.run(move |conn| {
-            with_full_sync(conn, |conn| {
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .during("begin resolving a pairing request")?;
-                delete_expired(&tx, Some(&channel), now_ms)?;
+            durably(conn, "resolving a pairing request", |tx| {
+                delete_expired(tx, Some(&channel), now_ms)?;
                 let raw = tx
                     .query_row(
                         &format!(
@@ -246,14 +239,13 @@ impl Store {
                 let request = raw.map(decode).transpose()?;
                 if let (Some(request), Resolution::Approve) = (&request, resolution) {
                     insert_allowed(
-                        &tx,
+                        tx,
                         &request.channel,
                         &request.account,
                         &request.sender,
                         now_ms,
                     )?;
                 }
-                tx.commit().during("commit resolving a pairing request")?;
                 Ok(request)
             })
         })
