@@ -19,6 +19,19 @@ async fn call(dir: &TempStateDir, url: &str, method: &str, params: Value) -> Val
     super::gateway_call(dir, url, TOKEN, method, params).await
 }
 
+/// `config.patch` with `patch`, based on the config as it is now; the write's answer.
+async fn patch_config(dir: &TempStateDir, url: &str, patch: &Value) -> Value {
+    let snapshot = call(dir, url, "config.get", json!({})).await;
+    assert!(!snapshot.to_string().contains(TOKEN), "{snapshot}");
+    call(
+        dir,
+        url,
+        "config.patch",
+        json!({"raw": patch.to_string(), "baseHash": snapshot["hash"]}),
+    )
+    .await
+}
+
 fn model_ids(list: &Value) -> Vec<String> {
     list["models"]
         .as_array()
@@ -101,8 +114,6 @@ async fn a_config_patch_applies_to_the_next_turn_with_clients_still_connected() 
     );
 
     // A model added and made the default: agents and models apply without a restart.
-    let snapshot = call(&dir, &url, "config.get", json!({})).await;
-    assert!(!snapshot.to_string().contains(TOKEN));
     // Object arrays merge by `id`: this adds a model and keeps `fake-model`.
     let patch = json!({
         "models": {"providers": {"fake": {
@@ -110,13 +121,7 @@ async fn a_config_patch_applies_to_the_next_turn_with_clients_still_connected() 
         }}},
         "agents": {"defaults": {"model": {"primary": "fake/second-model"}}}
     });
-    let written = call(
-        &dir,
-        &url,
-        "config.patch",
-        json!({"raw": patch.to_string(), "baseHash": snapshot["hash"]}),
-    )
-    .await;
+    let written = patch_config(&dir, &url, &patch).await;
     assert_eq!(written["changed"], true, "{written}");
     assert!(written["restart"].is_null(), "{written}");
 
@@ -189,15 +194,8 @@ async fn a_config_patch_applies_to_the_next_turn_with_clients_still_connected() 
 
     // Moving the listener restarts the gateway: clients are told, and it listens anew.
     let moved = free_port();
-    let snapshot = call(&dir, &url, "config.get", json!({})).await;
     let patch = json!({"gateway": {"port": moved}});
-    let written = call(
-        &dir,
-        &url,
-        "config.patch",
-        json!({"raw": patch.to_string(), "baseHash": snapshot["hash"]}),
-    )
-    .await;
+    let written = patch_config(&dir, &url, &patch).await;
     assert_eq!(written["restart"]["reason"], "config.patch", "{written}");
     let mut told = None;
     while let Some(frame) = next_json(&mut watching, Duration::from_secs(10)).await {
@@ -306,15 +304,8 @@ async fn a_restart_the_new_config_cannot_make_keeps_the_gateway_serving() {
     // Another program holds the port the gateway is moved to.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let taken_port = taken.local_addr().unwrap().port();
-    let snapshot = call(&dir, &url, "config.get", json!({})).await;
     let patch = json!({"gateway": {"port": taken_port}});
-    let written = call(
-        &dir,
-        &url,
-        "config.patch",
-        json!({"raw": patch.to_string(), "baseHash": snapshot["hash"]}),
-    )
-    .await;
+    let written = patch_config(&dir, &url, &patch).await;
     assert_eq!(written["restart"]["reason"], "config.patch", "{written}");
 
     // The gateway says why and goes on serving its clients with the running config.
