@@ -6,6 +6,7 @@
 //! IRC adapters come next and call these functions; keeping them free of I/O means every
 //! formatting rule is tested without a network.
 
+pub mod account;
 pub mod irc;
 pub mod telegram;
 pub mod text;

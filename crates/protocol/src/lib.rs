@@ -19,6 +19,7 @@
 //! Ids and timestamps of new entries are parameters (the store or the agent supplies them), which
 //! keeps this crate deterministic.
 
+pub mod attachment;
 pub mod gateway;
 mod ids;
 mod levels;
