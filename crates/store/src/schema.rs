@@ -251,6 +251,48 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
             ) STRICT;
         ",
     },
+    Migration {
+        version: 7,
+        name: "chat channels: message ids per chat, plain fallbacks",
+        sql: "
+            -- A platform message id is unique within its chat, not within the account (Telegram
+            -- numbers each chat's messages from 1): the journal's key gains the chat. SQLite
+            -- cannot change a table's constraints in place, so the table is rebuilt.
+            CREATE TABLE channel_inbound_v7 (
+                id               INTEGER PRIMARY KEY AUTOINCREMENT,
+                channel          TEXT NOT NULL,
+                account_id       TEXT NOT NULL,
+                message_id       TEXT NOT NULL,
+                chat_kind        TEXT NOT NULL,
+                chat_id          TEXT NOT NULL,
+                thread_json      TEXT,
+                sender_id        TEXT,
+                sender_name      TEXT,
+                reply_to_id      TEXT,
+                text             TEXT NOT NULL,
+                attachments_json TEXT NOT NULL,
+                received_ms      INTEGER NOT NULL,
+                state            TEXT NOT NULL CHECK (state IN
+                    ('received', 'dispatched', 'answered', 'failed', 'interrupted')),
+                run_id           TEXT,
+                updated_ms       INTEGER NOT NULL,
+                UNIQUE (channel, account_id, chat_id, message_id),
+                CHECK (state != 'dispatched' OR run_id IS NOT NULL),
+                CHECK (sender_id IS NOT NULL OR sender_name IS NULL)
+            ) STRICT;
+            INSERT INTO channel_inbound_v7 SELECT * FROM channel_inbound;
+            DROP TABLE channel_inbound;
+            ALTER TABLE channel_inbound_v7 RENAME TO channel_inbound;
+            CREATE INDEX channel_inbound_received ON channel_inbound (channel, account_id, id)
+                WHERE state = 'received';
+            CREATE INDEX channel_inbound_dispatched ON channel_inbound (run_id)
+                WHERE state = 'dispatched';
+
+            -- The text to send instead when the platform rejects the markup of `text` (Telegram
+            -- answers \"can't parse entities\"); NULL when `text` is plain.
+            ALTER TABLE channel_deliveries ADD COLUMN fallback_text TEXT;
+        ",
+    },
 ];
 
 /// The schema version this binary creates and understands.

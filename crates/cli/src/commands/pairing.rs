@@ -193,6 +193,7 @@ async fn resolve(
                 reply_to_id: None,
             },
             text: APPROVED_MESSAGE.to_owned(),
+            fallback_text: None,
             media: Vec::new(),
             answers: None,
             created_ms: now,

@@ -71,8 +71,12 @@ pub struct DeliveryRecord {
     pub account: AccountId,
     /// Where to.
     pub target: DeliveryTarget,
-    /// The text (a caption when there is media); may be empty for media alone.
+    /// The text in the platform's markup, as the channel prepared it (a caption when there is
+    /// media); may be empty for media alone.
     pub text: String,
+    /// The same text without markup, sent instead when the platform rejects the markup of
+    /// `text`; `None` when `text` is plain.
+    pub fallback_text: Option<String>,
     /// Attachments sent with it, in order.
     pub media: Vec<MediaRef>,
     /// The run it answers; `None` for messages no run produced (a pairing code, a notice).

@@ -17,7 +17,7 @@ use crate::error::{SqliteContext, StoreError, corrupt};
 
 /// The columns every read selects, in the order [`RawDelivery::read`] takes them.
 pub(super) const COLUMNS: &str = "id, channel, account_id, chat_id, thread_json, reply_to_id, text,
-    media_json, run_id, session_key, created_ms, expires_ms, state, attempts, next_attempt_ms,
+    fallback_text, media_json, run_id, session_key, created_ms, expires_ms, state, attempts, next_attempt_ms,
     last_error, platform_message_id, updated_ms";
 
 /// An attachment as stored in `media_json`: `{"url": …}` or `{"path": …}`.
@@ -66,9 +66,9 @@ pub(super) fn insert(
     let answers = record.answers.as_ref();
     conn.execute(
         "INSERT INTO channel_deliveries (channel, account_id, chat_id, thread_json, reply_to_id,
-             text, media_json, run_id, session_key, created_ms, expires_ms, state, attempts,
-             next_attempt_ms, updated_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', 0, ?10, ?10)",
+             text, fallback_text, media_json, run_id, session_key, created_ms, expires_ms, state,
+             attempts, next_attempt_ms, updated_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'pending', 0, ?11, ?11)",
         params![
             record.channel.as_str(),
             record.account.as_str(),
@@ -76,6 +76,7 @@ pub(super) fn insert(
             delivery.thread_json,
             record.target.reply_to_id.as_ref().map(MessageId::as_str),
             record.text,
+            record.fallback_text,
             delivery.media_json,
             answers.map(|run| run.run_id.as_str()),
             answers.map(|run| run.session_key.as_str()),
@@ -144,6 +145,7 @@ pub(super) struct RawDelivery {
     thread_json: Option<String>,
     reply_to_id: Option<String>,
     text: String,
+    fallback_text: Option<String>,
     media_json: String,
     run_id: Option<String>,
     session_key: Option<String>,
@@ -167,17 +169,18 @@ impl RawDelivery {
             thread_json: row.get(4)?,
             reply_to_id: row.get(5)?,
             text: row.get(6)?,
-            media_json: row.get(7)?,
-            run_id: row.get(8)?,
-            session_key: row.get(9)?,
-            created_ms: row.get(10)?,
-            expires_ms: row.get(11)?,
-            state: row.get(12)?,
-            attempts: row.get(13)?,
-            next_attempt_ms: row.get(14)?,
-            last_error: row.get(15)?,
-            platform_message_id: row.get(16)?,
-            updated_ms: row.get(17)?,
+            fallback_text: row.get(7)?,
+            media_json: row.get(8)?,
+            run_id: row.get(9)?,
+            session_key: row.get(10)?,
+            created_ms: row.get(11)?,
+            expires_ms: row.get(12)?,
+            state: row.get(13)?,
+            attempts: row.get(14)?,
+            next_attempt_ms: row.get(15)?,
+            last_error: row.get(16)?,
+            platform_message_id: row.get(17)?,
+            updated_ms: row.get(18)?,
         })
     }
 
@@ -205,6 +208,7 @@ impl RawDelivery {
                 reply_to_id: self.reply_to_id.map(MessageId::new),
             },
             text: self.text,
+            fallback_text: self.fallback_text,
             media: media
                 .into_iter()
                 .map(|media| match media {

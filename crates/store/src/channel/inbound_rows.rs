@@ -48,6 +48,7 @@ pub(super) fn insert(
     let key = params![
         record.channel.as_str(),
         record.account.as_str(),
+        record.chat.id.as_str(),
         record.message_id.as_str()
     ];
     let sender = record.sender.as_ref();
@@ -57,7 +58,7 @@ pub(super) fn insert(
                  thread_json, sender_id, sender_name, reply_to_id, text, attachments_json,
                  received_ms, state, updated_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'received', ?12)
-             ON CONFLICT (channel, account_id, message_id) DO NOTHING
+             ON CONFLICT (channel, account_id, chat_id, message_id) DO NOTHING
              RETURNING id",
             params![
                 record.channel.as_str(),
@@ -86,7 +87,7 @@ pub(super) fn insert(
     let (id, state): (i64, String) = conn
         .query_row(
             "SELECT id, state FROM channel_inbound
-             WHERE channel = ?1 AND account_id = ?2 AND message_id = ?3",
+             WHERE channel = ?1 AND account_id = ?2 AND chat_id = ?3 AND message_id = ?4",
             key,
             |row| Ok((row.get(0)?, row.get(1)?)),
         )

@@ -24,6 +24,7 @@ fn delivery(chat: &str, text: &str, created_ms: i64) -> DeliveryRecord {
             reply_to_id: None,
         },
         text: text.to_owned(),
+        fallback_text: None,
         media: Vec::new(),
         answers: None,
         created_ms,
@@ -48,7 +49,8 @@ async fn ids_of(store: &Store, records: &[DeliveryRecord]) -> Vec<DeliveryId> {
 #[tokio::test]
 async fn a_delivery_round_trips_and_is_delivered_once() {
     let (_dir, store) = temp_store().await;
-    let mut record = delivery("42", "hello", 1_000);
+    let mut record = delivery("42", "<b>hello</b>", 1_000);
+    record.fallback_text = Some("hello".into());
     record.target.thread_id = Some(ThreadId::Text("topic".into()));
     record.target.reply_to_id = Some(MessageId::new("7"));
     record.media = vec![

@@ -46,15 +46,23 @@ async fn a_redelivered_message_is_a_duplicate_and_stored_once() {
         store.record_inbound(&other_account).await.unwrap(),
         InboundOutcome::Recorded(_)
     ));
+    // So is the same id in another chat: Telegram numbers each chat's messages from 1.
+    let mut other_chat = inbound("telegram", "100", "hi from elsewhere");
+    other_chat.chat.id = rustyclaw_protocol::origin::ChatId::new("-100777");
+    assert!(matches!(
+        store.record_inbound(&other_chat).await.unwrap(),
+        InboundOutcome::Recorded(_)
+    ));
 
     let (channel, account) = telegram();
     let waiting = store
         .inbound_not_dispatched(&channel, &account)
         .await
         .unwrap();
-    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting.len(), 2, "the message and the one of another chat");
     assert_eq!(waiting[0].id, id);
     assert_eq!(waiting[0].record, message, "every field round-trips");
+    assert_eq!(waiting[1].record, other_chat);
     assert_eq!(
         waiting[0].record.origin().message_id,
         Some(MessageId::new("100"))

@@ -181,3 +181,54 @@ async fn version_5_database_gains_the_channel_tables_with_data_intact() {
         .unwrap();
     assert!(store.integrity_check().await.unwrap().is_ok());
 }
+
+#[tokio::test]
+async fn version_6_database_keeps_its_channel_rows_and_keys_messages_by_chat() {
+    let (_dir, path) = temp_db();
+    {
+        let old = Store::open_at_schema_version(&path, 6).await.unwrap();
+        assert_eq!(old.schema_version().await.unwrap(), 6);
+    }
+    // Rows as version 6 wrote them (today's code writes the version 7 layout).
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "INSERT INTO channel_inbound (channel, account_id, message_id, chat_kind, chat_id,
+                 text, attachments_json, received_ms, state, updated_ms)
+             VALUES ('telegram', 'default', '1', 'direct', '42', 'hi', '[]', 1000, 'received', 1000);
+             INSERT INTO channel_offsets VALUES ('telegram', 'default', 2);
+             INSERT INTO channel_deliveries (channel, account_id, chat_id, text, media_json,
+                 created_ms, expires_ms, state, attempts, next_attempt_ms, updated_ms)
+             VALUES ('telegram', 'default', '42', 'hello', '[]', 1000, 9000, 'pending', 0, 1000, 1000);",
+        )
+        .unwrap();
+
+    let store = Store::open(&path).await.unwrap();
+    assert_eq!(store.schema_version().await.unwrap(), SCHEMA_VERSION);
+    let channel = rustyclaw_protocol::origin::ChannelId::new("telegram");
+    let account = rustyclaw_protocol::origin::AccountId::new("default");
+    let waiting = store
+        .inbound_not_dispatched(&channel, &account)
+        .await
+        .unwrap();
+    assert_eq!(waiting.len(), 1, "the row written at version 6 is kept");
+    assert_eq!(waiting[0].record.text, "hi");
+    let due = store.due_deliveries(1_000, 10).await.unwrap();
+    assert_eq!(
+        (due.len(), due[0].record.fallback_text.as_deref()),
+        (1, None),
+        "a delivery of version 6 is plain text"
+    );
+    assert_eq!(
+        store.channel_offset(&channel, &account).await.unwrap(),
+        Some(2)
+    );
+    // The same message id in another chat is a new message now.
+    let mut elsewhere = inbound("telegram", "1", "hi again");
+    elsewhere.chat.id = rustyclaw_protocol::origin::ChatId::new("-100777");
+    assert!(matches!(
+        store.record_inbound(&elsewhere).await.unwrap(),
+        rustyclaw_store::InboundOutcome::Recorded(_)
+    ));
+    assert!(store.integrity_check().await.unwrap().is_ok());
+}
