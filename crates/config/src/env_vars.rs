@@ -23,6 +23,23 @@ pub const RUSTYCLAW_LOG: &str = "RUSTYCLAW_LOG";
 /// Passphrase of the encrypted credential store (`<state dir>/credentials/vault.json`). When
 /// unset, the store is keyed by the random key file `credentials/vault.key` instead.
 pub const RUSTYCLAW_CREDENTIALS_PASSPHRASE: &str = "RUSTYCLAW_CREDENTIALS_PASSPHRASE";
+/// Telegram bot token of the default account, when the config names none.
+pub const TELEGRAM_BOT_TOKEN: &str = "TELEGRAM_BOT_TOKEN";
+/// IRC settings of the default account, when the config does not set them: `IRC_HOST`,
+/// `IRC_PORT`, `IRC_TLS`, `IRC_NICK`, `IRC_USERNAME`, `IRC_REALNAME`, `IRC_PASSWORD`,
+/// `IRC_CHANNELS` (comma-separated), `IRC_NICKSERV_PASSWORD`, `IRC_NICKSERV_REGISTER_EMAIL`.
+pub const IRC: [&str; 10] = [
+    "IRC_HOST",
+    "IRC_PORT",
+    "IRC_TLS",
+    "IRC_NICK",
+    "IRC_USERNAME",
+    "IRC_REALNAME",
+    "IRC_PASSWORD",
+    "IRC_CHANNELS",
+    "IRC_NICKSERV_PASSWORD",
+    "IRC_NICKSERV_REGISTER_EMAIL",
+];
 
 /// Variables listed in `rustyclaw doctor` and the docs, with what they do.
 pub const ALL: &[(&str, &str)] = &[
@@ -45,5 +62,13 @@ pub const ALL: &[(&str, &str)] = &[
     (
         RUSTYCLAW_CREDENTIALS_PASSPHRASE,
         "passphrase of the credential store (default: key file credentials/vault.key)",
+    ),
+    (
+        TELEGRAM_BOT_TOKEN,
+        "Telegram bot token of the default account (channels.telegram.botToken wins)",
+    ),
+    (
+        "IRC_HOST, IRC_PORT, IRC_TLS, IRC_NICK, IRC_USERNAME, IRC_REALNAME, IRC_PASSWORD, IRC_CHANNELS, IRC_NICKSERV_PASSWORD, IRC_NICKSERV_REGISTER_EMAIL",
+        "IRC settings of the default account (the config's channels.irc wins)",
     ),
 ];

@@ -17,6 +17,7 @@ pub mod file;
 pub mod include;
 pub mod merge_patch;
 pub mod redact;
+pub mod refused_keys;
 pub mod regular_file;
 pub mod reload_plan;
 pub mod schema;

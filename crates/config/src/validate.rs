@@ -8,6 +8,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::refused_keys;
 use crate::upstream_keys::{self, UpstreamKey};
 use crate::{Issue, JsonPath, Segment};
 
@@ -142,6 +143,20 @@ impl<'s> Walker<'s> {
                         continue;
                     }
                     let segments = segment_strs(&path);
+                    if let Some(refused) = refused_keys::lookup(&segments) {
+                        map.shift_remove(&key);
+                        report.errors.push(
+                            Issue::error(
+                                path,
+                                format!(
+                                    "rustyclaw connects this channel but cannot enforce this key yet: it restricts {}",
+                                    refused.restricts
+                                ),
+                            )
+                            .with_hint("remove it (nothing may run with more access than the config allows), or disable the channel with enabled: false"),
+                        );
+                        continue;
+                    }
                     let exact = upstream_keys::lookup(&segments);
                     if exact.is_none()
                         && let Some(additional) = shape.additional

@@ -231,15 +231,15 @@ fn retired_reload_modes_warn_and_apply_as_hybrid() {
 }
 
 #[test]
-fn openclaw_channel_keys_rustyclaw_does_not_honour_yet_load_with_a_warning() {
+fn openclaw_channel_keys_load_honoured_warned_or_refused() {
     let dir = tempfile::tempdir().unwrap();
     write(
         dir.path(),
         "openclaw.json",
         r#"{"channels": {
             "telegram": {"botToken": "1:a", "apiRoot": "http://127.0.0.1:1", "webhookPath": "/tg",
-                         "groups": {"-100": {"requireMention": true, "topics": {"7": {}}}},
-                         "accounts": {"alerts": {"botToken": "2:b", "proxy": "http://p"}}},
+                         "groups": {"-100": {"requireMention": true}},
+                         "accounts": {"alerts": {"botToken": "2:b", "linkPreview": false}}},
             "irc": {"host": "irc.example", "nick": "bot", "realname": "Bot",
                     "nickserv": {"enabled": true, "password": "x"}, "defaultAccount": "default"},
             "sms": {"enabled": false}
@@ -247,14 +247,10 @@ fn openclaw_channel_keys_rustyclaw_does_not_honour_yet_load_with_a_warning() {
     );
     let loaded = load(&locations(dir.path()), &Env::default()).unwrap();
     let warned: Vec<String> = loaded.warnings.iter().map(|w| w.path.to_string()).collect();
+    // Keys rustyclaw does not honour yet warn…
     for path in [
-        "channels.telegram.apiRoot",
         "channels.telegram.webhookPath",
-        "channels.telegram.groups.-100.topics",
-        "channels.telegram.accounts.alerts.proxy",
-        "channels.irc.realname",
-        "channels.irc.nickserv",
-        "channels.irc.defaultAccount",
+        "channels.telegram.accounts.alerts.linkPreview",
         "channels.sms.enabled",
     ] {
         assert!(
@@ -262,6 +258,52 @@ fn openclaw_channel_keys_rustyclaw_does_not_honour_yet_load_with_a_warning() {
             "no warning for {path}: {warned:?}"
         );
     }
+    // …the ones it honours load silently and are resolved per account.
+    for path in [
+        "channels.telegram.apiRoot",
+        "channels.irc.realname",
+        "channels.irc.nickserv",
+        "channels.irc.defaultAccount",
+    ] {
+        assert!(!warned.iter().any(|w| w == path), "warned {path}");
+    }
+    let accounts = &loaded.config.channel_accounts;
+    let ids: Vec<&str> = accounts
+        .telegram
+        .iter()
+        .map(|a| a.common.account_id.as_str())
+        .collect();
+    assert_eq!(ids, ["default", "alerts"]);
+    assert_eq!(
+        accounts.telegram[1].api_root.as_deref(),
+        Some("http://127.0.0.1:1"),
+        "an account inherits the channel's settings"
+    );
+    let irc = &accounts.irc[0];
+    assert_eq!(
+        (
+            irc.port,
+            irc.tls,
+            irc.realname.as_deref(),
+            irc.common.problems.len()
+        ),
+        (6697, true, Some("Bot"), 0)
+    );
+    assert_eq!(irc.nickserv.as_ref().unwrap().service, "NickServ");
+
+    // A restriction on a connected channel that rustyclaw cannot enforce is refused.
+    write(
+        dir.path(),
+        "openclaw.json",
+        r#"{"channels": {"telegram": {"botToken": "1:a",
+            "groups": {"-100": {"tools": {"deny": ["exec"]}}}}}}"#,
+    );
+    let refused = load(&locations(dir.path()), &Env::default()).unwrap_err();
+    let text = format!("{refused:#}");
+    assert!(
+        text.contains("channels.telegram.groups.-100.tools"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -86,6 +86,10 @@ pub struct ChannelSection<C> {
     /// Credentials of the default account.
     #[serde(flatten)]
     pub credentials: C,
+    /// The account outbound messages use when none is named (default: `default`, or the only
+    /// account).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_account: Option<String>,
     /// Additional accounts by id (the default account's id is `default`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub accounts: Option<BTreeMap<String, ChannelAccount<C>>>,
@@ -96,9 +100,6 @@ pub struct ChannelSection<C> {
 #[serde(rename_all = "camelCase")]
 #[schemars(deny_unknown_fields)]
 pub struct ChannelAccount<C> {
-    /// Display name of the account.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
     /// Access and delivery settings (override the channel's).
     #[serde(flatten)]
     pub common: ChannelCommon,
@@ -111,6 +112,9 @@ pub struct ChannelAccount<C> {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ChannelCommon {
+    /// Display name of the channel or account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Connect this channel (default true when the section exists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
@@ -150,6 +154,24 @@ pub struct ChannelCommon {
     /// Text prepended to replies on this channel.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_prefix: Option<String>,
+    /// Which reply messages quote the message they answer: `off`, `first` (default), `all`,
+    /// `batched`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_to_mode: Option<ReplyToMode>,
+}
+
+/// Reply threading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReplyToMode {
+    /// Never quote.
+    Off,
+    /// Quote the answered message in the first message of a reply.
+    First,
+    /// Quote it in every message of a reply.
+    All,
+    /// Quote it only when the answer covers several queued messages.
+    Batched,
 }
 
 /// DM access policies.
@@ -222,6 +244,10 @@ pub struct TelegramCredentials {
     /// Secret Telegram echoes on webhook calls.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub webhook_secret: Option<SecretInput>,
+    /// Base URL of the Bot API (default `https://api.telegram.org`; a local Bot API server or
+    /// a test double).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_root: Option<String>,
 }
 
 /// Discord credentials.
@@ -297,12 +323,49 @@ pub struct IrcCredentials {
     /// User name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
-    /// Server or NickServ password.
+    /// Real name (`USER`'s last field).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub realname: Option<String>,
+    /// Server password (`PASS`), or SASL PLAIN's when NickServ is not configured.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<SecretInput>,
+    /// File holding the server password.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_file: Option<String>,
+    /// Identify with NickServ after connecting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nickserv: Option<IrcNickServ>,
     /// Channels to join.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub channels: Option<Vec<String>>,
+    /// Let allowlists name senders by bare nick (nicks can be taken by anyone; by default only
+    /// `nick!user@host` masks match).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dangerously_allow_name_matching: Option<bool>,
+}
+
+/// `channels.irc.nickserv`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IrcNickServ {
+    /// Identify (default true when the section exists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// The service's nick (default `NickServ`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// The NickServ password.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<SecretInput>,
+    /// File holding the NickServ password.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_file: Option<String>,
+    /// Register the nick when it is not registered yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub register: Option<bool>,
+    /// The e-mail address to register with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub register_email: Option<String>,
 }
 
 /// Matrix credentials.

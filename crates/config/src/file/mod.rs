@@ -7,7 +7,9 @@
 
 mod agents;
 mod auth;
+mod bindings;
 mod channels;
+mod commands;
 mod common;
 mod cron;
 mod gateway;
@@ -23,7 +25,9 @@ mod tools;
 
 pub use agents::*;
 pub use auth::*;
+pub use bindings::*;
 pub use channels::*;
+pub use commands::*;
 pub use common::*;
 pub use cron::*;
 pub use gateway::*;
@@ -84,6 +88,12 @@ pub struct ConfigFile {
     /// Chat channel connections (Telegram, Discord, Slack, IRC, Matrix, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub channels: Option<ChannelsSection>,
+    /// Which agent answers which chat.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bindings: Option<Vec<BindingEntry>>,
+    /// Who may use chat commands.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commands: Option<CommandsSection>,
     /// Skill loading and per-skill settings.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skills: Option<SkillsSection>,

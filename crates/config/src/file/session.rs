@@ -15,6 +15,9 @@ pub struct SessionSection {
     /// How direct messages map to sessions (default `main`: all DMs share the main session).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dm_scope: Option<DmScope>,
+    /// How groups and channels map to sessions (default `per-group`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_scope: Option<GroupScope>,
     /// Peers that are the same person: `{ alice: ["telegram:123", "discord:456"] }`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub identity_links: Option<BTreeMap<String, Vec<String>>>,
@@ -57,6 +60,16 @@ pub enum DmScope {
     PerChannelPeer,
     /// One session per account, channel and peer.
     PerAccountChannelPeer,
+}
+
+/// Group session scopes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum GroupScope {
+    /// Each group, room or channel has its own session.
+    PerGroup,
+    /// Groups share the agent's main session.
+    Main,
 }
 
 /// A reset policy.

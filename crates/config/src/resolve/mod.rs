@@ -3,16 +3,20 @@
 //! exactly one place (here) and every field of `Config` is documented with it.
 
 mod agents;
+mod channels;
 mod gateway;
 mod runtime;
 mod sandbox;
 
 pub use agents::*;
+pub use channels::*;
 pub use gateway::*;
 pub use runtime::*;
 pub use sandbox::SandboxPolicy;
 
-use crate::file::{AuthSection, ChannelsSection, ConfigFile, SkillsSection};
+use crate::file::{
+    AuthSection, BindingEntry, ChannelsSection, CommandsSection, ConfigFile, SkillsSection,
+};
 use crate::secret::SecretResolver;
 use crate::{ConfigError, Env, Issue, JsonPath, Locations};
 
@@ -33,8 +37,15 @@ pub struct Config {
     pub messages: MessagesConfig,
     /// Tool policy and behaviour.
     pub tools: ToolsConfig,
-    /// Channel sections as written; adapters validate their own section when they start.
+    /// Channel sections as written.
     pub channels: ChannelsSection,
+    /// The accounts of the channels rustyclaw connects, resolved (settings merged, credentials
+    /// read).
+    pub channel_accounts: ChannelAccounts,
+    /// `bindings`: which agent answers which chat.
+    pub bindings: Vec<BindingEntry>,
+    /// `commands`: who may use chat commands.
+    pub commands: CommandsSection,
     /// Skill loading (used as written).
     pub skills: SkillsSection,
     /// The scheduler.
@@ -44,6 +55,36 @@ pub struct Config {
     /// Logging.
     pub logging: LoggingConfig,
 }
+
+/// Warns about bindings that route nowhere: ACP bindings (not supported) and unknown agents.
+fn check_bindings(config: &Config, ctx: &mut Ctx<'_>) {
+    for (i, binding) in config.bindings.iter().enumerate() {
+        let at = JsonPath::root().key("bindings").index(i);
+        if binding.kind.as_deref().is_some_and(|kind| kind != "route") {
+            ctx.warnings.push(
+                Issue::warning(
+                    at.key("type"),
+                    "only route bindings are supported; this binding is ignored",
+                )
+                .with_hint("ACP conversation bindings are not implemented by rustyclaw"),
+            );
+            continue;
+        }
+        if let Some(agent) = &binding.agent_id
+            && !config.agents.list.iter().any(|a| &a.id == agent)
+        {
+            ctx.warnings.push(Issue::warning(
+                at.key("agentId"),
+                format!(
+                    "no agent {agent:?} is configured; messages it matches go to the default agent"
+                ),
+            ));
+        }
+    }
+}
+
+/// The channels rustyclaw connects to; the others are validated and kept with a warning.
+pub const CONNECTED_CHANNELS: [&str; 2] = ["telegram", "irc"];
 
 /// Shared state of one resolution pass.
 pub(crate) struct Ctx<'a> {
@@ -109,14 +150,21 @@ pub(crate) fn resolve(
         messages: runtime::resolve_messages(file.messages.as_ref()),
         tools: runtime::resolve_tools(file.tools.as_ref()),
         channels: file.channels.clone().unwrap_or_default(),
+        channel_accounts: channels::resolve_channel_accounts(file.channels.as_ref(), &mut ctx),
+        bindings: file.bindings.clone().unwrap_or_default(),
+        commands: file.commands.clone().unwrap_or_default(),
         skills: file.skills.clone().unwrap_or_default(),
         cron: runtime::resolve_cron(file.cron.as_ref()),
         hooks: runtime::resolve_hooks(file.hooks.as_ref(), &mut ctx),
         logging: runtime::resolve_logging(file.logging.as_ref(), &ctx),
     };
     runtime::check_guards(file.tools.as_ref(), &mut ctx);
+    check_bindings(&config, &mut ctx);
     if let Some(channels) = &file.channels {
         for id in channels.configured_ids() {
+            if CONNECTED_CHANNELS.contains(&id) {
+                continue;
+            }
             ctx.warnings.push(
                 Issue::warning(
                     JsonPath::root().key("channels").key(id),

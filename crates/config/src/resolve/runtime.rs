@@ -7,8 +7,8 @@ use std::time::Duration;
 use super::Ctx;
 use crate::file::{
     ConsoleStyle, CronSection, DmScope, ElevatedSection, ExecAsk, ExecHost, ExecSecurity,
-    GuardMode, GuardThresholdsSection, GuardsSection, HookMappingSection, HooksSection, LogLevel,
-    LoggingSection, MessagesSection, QueueDrop, QueueMode, ResetSection, SessionScope,
+    GroupScope, GuardMode, GuardThresholdsSection, GuardsSection, HookMappingSection, HooksSection,
+    LogLevel, LoggingSection, MessagesSection, QueueDrop, QueueMode, ResetSection, SessionScope,
     SessionSection, ToolAllowDeny, ToolPolicySection, ToolProfile, ToolsSection,
 };
 use crate::{Issue, JsonPath, Secret};
@@ -20,6 +20,8 @@ pub struct SessionConfig {
     pub scope: SessionScope,
     /// DM mapping (default `main`).
     pub dm_scope: DmScope,
+    /// Group mapping (default `per-group`).
+    pub group_scope: GroupScope,
     /// Identity links: canonical name → `channel:peer` ids.
     pub identity_links: BTreeMap<String, Vec<String>>,
     /// Reset policy (default none: sessions never reset on their own).
@@ -37,6 +39,7 @@ pub(crate) fn resolve_session(s: Option<&SessionSection>) -> SessionConfig {
     SessionConfig {
         scope: s.scope.unwrap_or(SessionScope::PerSender),
         dm_scope: s.dm_scope.unwrap_or(DmScope::Main),
+        group_scope: s.group_scope.unwrap_or(GroupScope::PerGroup),
         identity_links: s.identity_links.unwrap_or_default(),
         reset: s.reset,
         reset_by_type: s.reset_by_type.unwrap_or_default(),
