@@ -84,6 +84,10 @@ pub struct RunOutcome {
     pub session_id: String,
     /// Wall time of the run in milliseconds.
     pub duration_ms: u64,
+    /// Every run this outcome answers, when a turn answered several messages at once (a
+    /// collected burst, messages steered into a turn): each of them gets this same outcome, so
+    /// whoever delivers the reply does it once for them all. Empty for a turn of one message.
+    pub answered: Vec<RunId>,
 }
 
 impl RunOutcome {
@@ -121,6 +125,7 @@ impl RunOutcome {
             model: None,
             session_id: String::new(),
             duration_ms: 0,
+            answered: Vec::new(),
         }
     }
 }

@@ -240,6 +240,7 @@ mod tests {
             session_key: key(1),
             agent_id: rustyclaw_protocol::AgentId::normalize("main"),
             text: text.to_owned(),
+            attachments: Vec::new(),
             run_id: RunId::random(),
             thinking: None,
             queue_mode,

@@ -16,6 +16,7 @@
 //!   turns are summarised into a `compaction` entry.
 
 mod approvals;
+mod attachments;
 mod clock;
 mod commands;
 mod compaction;

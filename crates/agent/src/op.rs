@@ -1,5 +1,6 @@
 //! What clients submit to the runtime.
 
+use rustyclaw_protocol::attachment::InboundAttachment;
 use rustyclaw_protocol::session_entry::QueueMode;
 use rustyclaw_protocol::{AgentId, SessionKey, ThinkingLevel};
 
@@ -15,6 +16,10 @@ pub struct Inbound {
     pub agent_id: AgentId,
     /// The message text, possibly starting with a directive.
     pub text: String,
+    /// Files that came with the message, already saved on this host. The model sees an image
+    /// as an image (up to 10 MiB each) and any other file as a `[media attached: …]` note
+    /// before the text, naming where it was saved so the agent can open it with its tools.
+    pub attachments: Vec<InboundAttachment>,
     /// Run id chosen by the caller (the gateway's idempotency key), or a fresh one.
     pub run_id: RunId,
     /// Thinking level for this message only (`--thinking`).

@@ -11,6 +11,7 @@ use rustyclaw_protocol::transcript::{
 };
 use tokio_util::sync::CancellationToken;
 
+use crate::attachments::{self, Attached};
 use crate::clock::now_ms;
 use crate::compaction;
 use crate::directives::{self, Directive};
@@ -70,19 +71,18 @@ impl Batch {
             .unwrap_or_default()
     }
 
-    /// The text of the turn: one message as is; several as a numbered list, as OpenClaw's
-    /// `collect` mode presents them.
-    fn text(&self) -> String {
-        match self.messages.as_slice() {
-            [one] => one.text.clone(),
-            many => {
-                let mut out = String::from("[Messages that arrived while you were busy]\n");
-                for (i, m) in many.iter().enumerate() {
-                    out.push_str(&format!("\n---\nQueued #{}\n{}\n", i + 1, m.text));
-                }
-                out
-            }
+    /// The text of a turn answering several messages: a numbered list, as OpenClaw's `collect`
+    /// mode presents them, each message with the note of its attachments (`attached`, in the
+    /// same order).
+    fn queued_text(&self, attached: &[Attached]) -> String {
+        let mut out = String::from("[Messages that arrived while you were busy]\n");
+        for (i, m) in self.messages.iter().enumerate() {
+            let text = attached
+                .get(i)
+                .map_or_else(|| m.text.clone(), |a| a.text(&m.text));
+            out.push_str(&format!("\n---\nQueued #{}\n{}\n", i + 1, text));
         }
+        out
     }
 }
 
@@ -193,7 +193,7 @@ async fn drive(
     }
 
     // Directives (only for a single message; a coalesced burst is plain text).
-    let mut text = batch.text();
+    let mut text = first.text.clone();
     let mut thinking_once = first.thinking.clone();
     if batch.messages.len() == 1 {
         let parsed = match directives::parse(&text) {
@@ -293,7 +293,17 @@ async fn drive(
             ThinkingLevelChangeEntry::new(thinking.clone()),
         ));
     }
-    bodies.push(user_message(text));
+    // Attachments are read only now, once no directive has answered the message instead.
+    let mut attached = Vec::with_capacity(batch.messages.len());
+    for message in &batch.messages {
+        attached.push(attachments::attach(&message.attachments).await);
+    }
+    let text = match attached.as_slice() {
+        [one] => one.text(&text),
+        _ => batch.queued_text(&attached),
+    };
+    let images = attached.into_iter().flat_map(|a| a.images).collect();
+    bodies.push(user_message(attachments::user_content(text, images)));
     state.entry.last_interaction_at = Some(now_ms());
     state.entry.status = Some(EntryRunStatus::Running);
     state.entry.started_at = Some(now_ms());

@@ -155,6 +155,7 @@ mod tests {
             model: None,
             session_id: String::new(),
             duration_ms: 0,
+            answered: Vec::new(),
         }))
     }
 

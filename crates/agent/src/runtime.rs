@@ -113,11 +113,15 @@ impl Inner {
         // Settled before the outcome goes out: a client that answers the reply at once must
         // find a turn that is over, not one still collecting a burst.
         self.settle(key, batch_run);
+        let mut outcome = ended.outcome;
+        if ended.run_ids.len() > 1 {
+            outcome.answered = ended.run_ids.clone();
+        }
         for run_id in ended.run_ids {
             self.publish(Event {
                 run_id,
                 session_key: key.clone(),
-                kind: EventKind::Finished(Box::new(ended.outcome.clone())),
+                kind: EventKind::Finished(Box::new(outcome.clone())),
             });
         }
         ended.queue_mode

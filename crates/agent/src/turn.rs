@@ -146,6 +146,7 @@ impl<'a> Turn<'a> {
             model: self.last_model.clone(),
             session_id: session_id.to_owned(),
             duration_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            answered: Vec::new(),
         }
     }
 }
@@ -175,10 +176,10 @@ pub(crate) fn reply_text(message: &AssistantMessage) -> Option<String> {
     }
 }
 
-/// A user message entry with `text`, timestamped now.
-pub(crate) fn user_message(text: String) -> EntryBody {
+/// A user message entry with `content`, timestamped now.
+pub(crate) fn user_message(content: MessageContent) -> EntryBody {
     EntryBody::Message(MessageEntry::new(AgentMessage::User(UserMessage::new(
-        MessageContent::Text(text),
+        content,
         now_ms(),
     ))))
 }

@@ -11,6 +11,7 @@ use rustyclaw_protocol::transcript::{
 use rustyclaw_providers::{MalformedCall, ModelRequest, ModelSpec, ProviderError, ToolSpec};
 use rustyclaw_tools::{SessionSandbox, ToolContext, ToolEffect, ToolRegistry};
 
+use crate::attachments;
 use crate::clock::now_ms;
 use crate::compaction;
 use crate::error::AgentError;
@@ -136,7 +137,15 @@ pub(crate) async fn model_loop(
             if let Some(last) = steered.last() {
                 turn.origin = last.origin.clone();
             }
-            let bodies = steered.into_iter().map(|m| user_message(m.text)).collect();
+            let mut bodies = Vec::with_capacity(steered.len());
+            for message in steered {
+                let attached = attachments::attach(&message.attachments).await;
+                let text = attached.text(&message.text);
+                bodies.push(user_message(attachments::user_content(
+                    text,
+                    attached.images,
+                )));
+            }
             turn.append(state, bodies).await?;
         }
 

@@ -1,5 +1,6 @@
 //! The helpers several rustyclaw crates need and none of them owns: replacing a file atomically,
-//! holding an exclusive lock file, and reading the wall clock in milliseconds.
+//! holding an exclusive lock file, reading the wall clock in milliseconds, and recognising an
+//! image from its first bytes.
 //!
 //! Each used to be written again in every crate that needed it, and the copies drifted apart:
 //! one used a fixed temporary name that two writers could clobber, one did not fsync the
@@ -14,8 +15,10 @@
 
 mod atomic;
 mod clock;
+mod image;
 mod lock;
 
 pub use atomic::{FileMode, ParentDir, StagedFile, WritePolicy, stage, write_atomic};
 pub use clock::{now_ms, now_ms_i64};
+pub use image::sniff_image_mime;
 pub use lock::FileLock;

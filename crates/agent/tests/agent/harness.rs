@@ -177,6 +177,7 @@ impl Harness {
             session_key: key.clone(),
             agent_id: AgentId::main(),
             text: text.into(),
+            attachments: Vec::new(),
             run_id: RunId::random(),
             thinking: None,
             queue_mode: None,

@@ -1,6 +1,7 @@
 //! Test modules and the shared harness.
 
 mod approvals;
+mod attachments;
 mod bad_input;
 mod compaction;
 mod directives;

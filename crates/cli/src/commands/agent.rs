@@ -88,6 +88,7 @@ fn local(
                 session_key: session_key.clone(),
                 agent_id,
                 text: args.message.clone(),
+                attachments: Vec::new(),
                 run_id: run_id.clone(),
                 thinking,
                 queue_mode: None,

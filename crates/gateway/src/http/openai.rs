@@ -298,6 +298,7 @@ async fn chat_completions(
         session_key: key,
         agent_id: AgentId::normalize(&agent),
         text,
+        attachments: Vec::new(),
         run_id: run_id.clone(),
         thinking: None,
         queue_mode: None,

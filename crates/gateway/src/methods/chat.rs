@@ -105,6 +105,7 @@ fn start(
         session_key: key.clone(),
         agent_id,
         text,
+        attachments: Vec::new(),
         run_id: run_id.clone(),
         thinking: None,
         queue_mode: None,

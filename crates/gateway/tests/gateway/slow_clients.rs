@@ -36,6 +36,7 @@ async fn long_turn(gateway: &Gateway, run: &str) -> String {
             session_key: SessionKey::parse(&format!("agent:main:{run}")).unwrap(),
             agent_id: AgentId::main(),
             text: "go".into(),
+            attachments: Vec::new(),
             run_id: run_id.clone(),
             thinking: None,
             queue_mode: None,

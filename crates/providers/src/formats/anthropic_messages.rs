@@ -20,7 +20,7 @@ use serde_json::{Map, Value, json};
 
 use crate::error::ProviderError;
 use crate::event::{StreamEvent, TokenUsage};
-use crate::formats::history::{self, Assistant, Replayed, ToolAnswer};
+use crate::formats::history::{self, Assistant, IMAGE_OMITTED, Replayed, ToolAnswer};
 use crate::formats::{WireDecoder, WireRequest, decode};
 use crate::framing::{Frame, Framing};
 use crate::model::{Modality, ModelSpec, Target};
@@ -223,7 +223,8 @@ fn image_block(image: &ImageContent) -> Value {
     })
 }
 
-/// Text and images of a user message; images only for models that accept them.
+/// Text and images of a user message; for models that do not accept images, a notice in
+/// place of each image.
 fn content_blocks(target: &Target, content: &MessageContent) -> Vec<Value> {
     match content {
         MessageContent::Text(text) => text_block(text).into_iter().collect(),
@@ -232,6 +233,7 @@ fn content_blocks(target: &Target, content: &MessageContent) -> Vec<Value> {
             .filter_map(|block| match block {
                 ContentBlock::Text(text) => text_block(&text.text),
                 ContentBlock::Image(image) if accepts_images(target) => Some(image_block(image)),
+                ContentBlock::Image(_) => text_block(IMAGE_OMITTED),
                 _ => None,
             })
             .collect(),

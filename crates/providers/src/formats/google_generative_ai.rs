@@ -20,7 +20,7 @@ use serde_json::{Map, Value, json};
 use crate::error::ProviderError;
 use crate::event::{StreamEvent, TokenUsage};
 use crate::formats::decode::{self, CallIds};
-use crate::formats::history::{self, Assistant, Replayed, ToolAnswer};
+use crate::formats::history::{self, Assistant, IMAGE_OMITTED, Replayed, ToolAnswer};
 use crate::formats::{WireDecoder, WireRequest};
 use crate::framing::{Frame, Framing};
 use crate::model::{Modality, ModelSpec, Target};
@@ -294,6 +294,8 @@ fn inline_data(mime_type: &str, data: &str) -> Value {
     json!({"inlineData": {"mimeType": mime_type, "data": data}})
 }
 
+/// Text and images of a user message; for models that do not accept images, a notice in
+/// place of each image.
 fn user_parts(target: &Target, content: &MessageContent) -> Vec<Value> {
     match content {
         MessageContent::Text(text) => text_part(text).into_iter().collect(),
@@ -304,6 +306,7 @@ fn user_parts(target: &Target, content: &MessageContent) -> Vec<Value> {
                 ContentBlock::Image(image) if accepts_images(target) => {
                     Some(inline_data(&image.mime_type, &image.data))
                 }
+                ContentBlock::Image(_) => text_part(IMAGE_OMITTED),
                 _ => None,
             })
             .collect(),

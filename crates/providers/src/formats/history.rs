@@ -19,6 +19,10 @@ use crate::model::ModelSpec;
 /// What the model reads for a call the transcript never answered (pi-ai's wording).
 const MISSING_RESULT: &str = "No result provided";
 
+/// Stands in for an image sent to a model that does not accept images, so the model knows
+/// something was there (and a message that was only a photo is not left empty).
+pub(crate) const IMAGE_OMITTED: &str = "(image omitted: this model does not accept images)";
+
 /// One message of the replayed conversation.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Replayed<'a> {

@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 use crate::error::ProviderError;
 use crate::event::{StreamEvent, TokenUsage};
 use crate::formats::decode::{self, CallIds};
-use crate::formats::history::{self, Replayed, ToolAnswer};
+use crate::formats::history::{self, IMAGE_OMITTED, Replayed, ToolAnswer};
 use crate::formats::{WireDecoder, WireRequest};
 use crate::framing::{Frame, Framing};
 use crate::model::{Modality, Target};
@@ -151,6 +151,8 @@ fn messages(target: &Target, system: &str, conversation: &[AgentMessage]) -> Vec
     out
 }
 
+/// The text and the images (bare base64) of a user message; for models that do not accept
+/// images, a notice in the text in place of each image.
 fn text_and_images(target: &Target, blocks: &[ContentBlock]) -> (String, Vec<String>) {
     let mut texts = Vec::new();
     let mut images = Vec::new();
@@ -158,6 +160,7 @@ fn text_and_images(target: &Target, blocks: &[ContentBlock]) -> (String, Vec<Str
         match block {
             ContentBlock::Text(text) => texts.push(text.text.as_str()),
             ContentBlock::Image(image) if accepts_images(target) => images.push(image.data.clone()),
+            ContentBlock::Image(_) => texts.push(IMAGE_OMITTED),
             _ => {}
         }
     }

@@ -14,7 +14,7 @@
 //! empty `choices`, and `data: [DONE]`. The stop event is held back until `[DONE]` (or the end
 //! of the body after a finish reason), so the usage that follows the finish reason comes first.
 //!
-//! The `pub(super)` helpers here (effort levels, error objects, call ids, image notices) are
+//! The `pub(super)` helpers here (effort levels, error objects, call ids, image helpers) are
 //! OpenAI's vocabulary, which `openai_responses` shares.
 
 use rustyclaw_protocol::ThinkingLevel;
@@ -24,7 +24,7 @@ use serde_json::{Map, Value, json};
 use crate::error::ProviderError;
 use crate::event::{StreamEvent, TokenUsage};
 use crate::formats::decode::{self, CallIds};
-use crate::formats::history::{self, Assistant, Replayed, ToolAnswer};
+use crate::formats::history::{self, Assistant, IMAGE_OMITTED, Replayed, ToolAnswer};
 use crate::formats::{WireDecoder, WireRequest};
 use crate::framing::{Frame, Framing};
 use crate::model::{Modality, ModelSpec, Target};
@@ -33,10 +33,6 @@ use crate::request::ModelRequest;
 /// The delta fields compatible servers stream reasoning in, in order of preference (some send
 /// the same text in two of them).
 const REASONING_FIELDS: [&str; 3] = ["reasoning_content", "reasoning", "reasoning_text"];
-
-/// Stands in for an image sent to a model that does not accept images, so the model knows
-/// something was there.
-pub(super) const IMAGE_OMITTED: &str = "(image omitted: this model does not accept images)";
 
 /// Introduces the images of tool results, which the format only allows in user messages.
 pub(super) const TOOL_IMAGES_INTRO: &str = "Attached image(s) from tool result:";

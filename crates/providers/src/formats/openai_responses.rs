@@ -23,10 +23,10 @@ use serde_json::{Map, Value, json};
 use crate::error::ProviderError;
 use crate::event::{StreamEvent, TokenUsage};
 use crate::formats::decode::{self, CallIds};
-use crate::formats::history::{self, Assistant, Replayed, ToolAnswer};
+use crate::formats::history::{self, Assistant, IMAGE_OMITTED, Replayed, ToolAnswer};
 use crate::formats::openai_completions::{
-    IMAGE_OMITTED, TOOL_IMAGES_INTRO, base_url, completion_cap, data_url, is_openai_host,
-    reasoning_effort, stream_error, wire_call_id,
+    TOOL_IMAGES_INTRO, base_url, completion_cap, data_url, is_openai_host, reasoning_effort,
+    stream_error, wire_call_id,
 };
 use crate::formats::{WireDecoder, WireRequest};
 use crate::framing::{Frame, Framing};

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 use base64::Engine;
 use rustyclaw_protocol::transcript::{ContentBlock, ImageContent};
+use rustyclaw_support::sniff_image_mime;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -122,7 +123,7 @@ fn read_file(req: &Request) -> Result<ToolOutput, ToolError> {
         .read_to_end(&mut head)
         .map_err(|e| io_failure(&req.given, &e))?;
 
-    if let Some(mime) = image_mime(&head) {
+    if let Some(mime) = sniff_image_mime(&head) {
         return read_image(req, file, head, mime, meta.len());
     }
     if head.contains(&0) {
@@ -133,20 +134,6 @@ fn read_file(req: &Request) -> Result<ToolOutput, ToolError> {
         )));
     }
     read_text(req, BufReader::new(std::io::Cursor::new(head).chain(file)))
-}
-
-fn image_mime(head: &[u8]) -> Option<&'static str> {
-    if head.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if head.starts_with(b"GIF87a") || head.starts_with(b"GIF89a") {
-        Some("image/gif")
-    } else if head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WEBP" {
-        Some("image/webp")
-    } else {
-        None
-    }
 }
 
 fn read_image(
@@ -405,14 +392,5 @@ mod tests {
         );
         let out = read_text(&req(1, None), &b""[..]).unwrap();
         assert_eq!(text_of(&out), "(empty file)");
-    }
-
-    #[test]
-    fn sniffs_image_types() {
-        assert_eq!(image_mime(b"\x89PNG\r\n\x1a\nrest"), Some("image/png"));
-        assert_eq!(image_mime(&[0xFF, 0xD8, 0xFF, 0xE0]), Some("image/jpeg"));
-        assert_eq!(image_mime(b"GIF89a..."), Some("image/gif"));
-        assert_eq!(image_mime(b"RIFF\0\0\0\0WEBPVP8 "), Some("image/webp"));
-        assert_eq!(image_mime(b"plain text"), None);
     }
 }

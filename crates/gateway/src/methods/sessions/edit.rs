@@ -362,6 +362,7 @@ pub(super) async fn compact(state: &GatewayState, params: &Value) -> Reply {
             session_key: key.clone(),
             agent_id: agent_of(state, &key),
             text: "/compact".to_owned(),
+            attachments: Vec::new(),
             run_id: run_id.clone(),
             thinking: None,
             // A turn of its own, after the one in progress: never collected with queued

@@ -5,7 +5,7 @@ use serde_json::{Map, json};
 
 use super::*;
 use crate::formats::fixtures::{
-    self, assistant, call, collected, decode_sse, plain, result, thinking, user,
+    self, assistant, call, collected, decode_sse, image, plain, result, thinking, user, user_blocks,
 };
 use crate::model::WireFormat;
 
@@ -433,5 +433,26 @@ fn invalid_json_is_malformed() {
     assert!(
         matches!(untyped, ProviderError::Malformed { .. }),
         "{untyped:?}"
+    );
+}
+
+#[test]
+fn a_user_photo_is_a_base64_image_block_or_a_notice_for_text_only_models() {
+    // A photo sent without a caption: the user message is the image alone.
+    let request = ModelRequest::new("s", vec![user_blocks(vec![image()])]);
+    let cache = json!({"type": "ephemeral"});
+    assert_eq!(
+        request_body(&target(), &request)["messages"],
+        json!([{"role": "user", "content": [{
+            "type": "image",
+            "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="},
+            "cache_control": cache,
+        }]}])
+    );
+    assert_eq!(
+        request_body(&plain(target()), &request)["messages"],
+        json!([{"role": "user", "content": [
+            {"type": "text", "text": IMAGE_OMITTED, "cache_control": cache},
+        ]}])
     );
 }

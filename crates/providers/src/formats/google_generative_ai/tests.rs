@@ -4,7 +4,9 @@ use rustyclaw_protocol::transcript::{ContentBlock, StopReason, TextContent, Tool
 use serde_json::{Map, json};
 
 use super::*;
-use crate::formats::fixtures::{self, assistant, collected, decode_sse, plain, user};
+use crate::formats::fixtures::{
+    self, assistant, collected, decode_sse, image, plain, user, user_blocks,
+};
 use crate::model::WireFormat;
 
 const API: WireFormat = WireFormat::GoogleGenerativeAi;
@@ -331,4 +333,20 @@ fn unknown_parts_and_fields_are_ignored() {
     let body = "data: {\"candidates\": [{\"content\": {\"parts\": [{\"executableCode\": {\"code\": \"1+1\"}},{\"text\": \"2\", \"brandNew\": true}]},\"safetyRatings\": [],\"citationMetadata\": {}}],\"somethingElse\": 1}\n\n";
     let events = decode_sse(&mut decoder(&target()), body, usize::MAX).unwrap();
     assert_eq!(events, [StreamEvent::TextDelta("2".into())]);
+}
+
+#[test]
+fn a_user_photo_is_inline_data_or_a_notice_for_text_only_models() {
+    // A photo sent without a caption: the user message is the image alone.
+    let request = ModelRequest::new("s", vec![user_blocks(vec![image()])]);
+    assert_eq!(
+        build(&target(), &request).unwrap().body["contents"],
+        json!([{"role": "user", "parts": [
+            {"inlineData": {"mimeType": "image/png", "data": "iVBORw0KGgo="}},
+        ]}])
+    );
+    assert_eq!(
+        build(&plain(target()), &request).unwrap().body["contents"],
+        json!([{"role": "user", "parts": [{"text": IMAGE_OMITTED}]}])
+    );
 }

@@ -4,7 +4,7 @@ use rustyclaw_protocol::transcript::StopReason;
 use serde_json::json;
 
 use super::*;
-use crate::formats::fixtures::{self, collected, decode_ndjson, plain, user};
+use crate::formats::fixtures::{self, collected, decode_ndjson, image, plain, user, user_blocks};
 use crate::model::WireFormat;
 
 const API: WireFormat = WireFormat::Ollama;
@@ -182,4 +182,23 @@ fn error_lines_and_garbage_fail_the_stream() {
             "{error:?}"
         );
     }
+}
+
+#[test]
+fn a_user_photo_is_a_bare_base64_image_or_a_notice_for_text_only_models() {
+    let request = ModelRequest::new(
+        "",
+        vec![user_blocks(vec![
+            ContentBlock::text("What is this?"),
+            image(),
+        ])],
+    );
+    assert_eq!(
+        build(&target(), &request).unwrap().body["messages"],
+        json!([{"role": "user", "content": "What is this?", "images": ["iVBORw0KGgo="]}])
+    );
+    assert_eq!(
+        build(&plain(target()), &request).unwrap().body["messages"],
+        json!([{"role": "user", "content": format!("What is this?\n{IMAGE_OMITTED}")}])
+    );
 }

@@ -601,3 +601,24 @@ fn the_shared_conversation_maps_onto_chat_messages() {
         })
     );
 }
+
+#[test]
+fn a_user_photo_is_an_image_url_with_a_data_url() {
+    // A photo sent without a caption: the user message is the image alone.
+    let request = ModelRequest::new(
+        "s",
+        vec![AgentMessage::User(UserMessage::new(
+            MessageContent::Blocks(vec![ContentBlock::Image(image())]),
+            1,
+        ))],
+    );
+    let body = build(&target("http://localhost/v1", "m", false), &request)
+        .unwrap()
+        .body;
+    assert_eq!(
+        body["messages"][1],
+        json!({"role": "user", "content": [
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
+        ]})
+    );
+}

@@ -571,3 +571,29 @@ fn the_shared_conversation_maps_onto_input_items() {
         })
     );
 }
+
+#[test]
+fn a_user_photo_is_an_input_image_or_a_notice_for_text_only_models() {
+    // A photo sent without a caption: the user message is the image alone.
+    let request = ModelRequest::new(
+        "s",
+        vec![AgentMessage::User(UserMessage::new(
+            MessageContent::Blocks(vec![ContentBlock::Image(image())]),
+            1,
+        ))],
+    );
+    let mut target = target("https://api.openai.com/v1", "gpt-5.4", false);
+    assert_eq!(
+        build(&target, &request).unwrap().body["input"],
+        json!([{"type": "message", "role": "user", "content": [
+            {"type": "input_image", "detail": "auto", "image_url": "data:image/jpeg;base64,AAAA"},
+        ]}])
+    );
+    target.model.input = vec![Modality::Text];
+    assert_eq!(
+        build(&target, &request).unwrap().body["input"],
+        json!([{"type": "message", "role": "user", "content": [
+            {"type": "input_text", "text": IMAGE_OMITTED},
+        ]}])
+    );
+}
