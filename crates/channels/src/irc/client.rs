@@ -33,6 +33,7 @@ const SEND_BUFFER: usize = 64;
 pub struct IrcClient {
     outgoing: mpsc::Sender<Outgoing>,
     nick: watch::Receiver<Option<String>>,
+    heard: watch::Receiver<Option<Instant>>,
     shutdown: watch::Sender<Option<String>>,
     task: Mutex<Option<JoinHandle<()>>>,
 }
@@ -46,6 +47,7 @@ impl IrcClient {
         let (events_tx, events_rx) = mpsc::channel(EVENT_BUFFER);
         let (outgoing_tx, outgoing_rx) = mpsc::channel(SEND_BUFFER);
         let (nick_tx, nick_rx) = watch::channel(None);
+        let (heard_tx, heard_rx) = watch::channel(None);
         let (shutdown_tx, shutdown_rx) = watch::channel(None);
         let supervisor = Supervisor {
             config,
@@ -54,11 +56,13 @@ impl IrcClient {
             outgoing: outgoing_rx,
             shutdown: shutdown_rx,
             nick: nick_tx,
+            heard: heard_tx,
         };
         let task = tokio::spawn(supervisor.run());
         let client = Self {
             outgoing: outgoing_tx,
             nick: nick_rx,
+            heard: heard_rx,
             shutdown: shutdown_tx,
             task: Mutex::new(Some(task)),
         };
@@ -69,6 +73,15 @@ impl IrcClient {
     /// depends on it: [`irc_payload_budget`].
     pub fn nick(&self) -> Option<String> {
         self.nick.borrow().clone()
+    }
+
+    /// When the current connection last received anything from the server (the tokio clock),
+    /// `None` while not connected. A healthy connection hears something at least every
+    /// `timeouts.idle + timeouts.pong` (the client sends a `PING` after `idle` of silence and
+    /// gives up `pong` later), so an adapter can show that a quiet connection is alive without
+    /// waiting for a message.
+    pub fn last_heard(&self) -> Option<Instant> {
+        *self.heard.borrow()
     }
 
     /// Sends `text` to a channel or nick; returns once the line is written to the socket (IRC
@@ -139,6 +152,7 @@ struct Supervisor {
     outgoing: mpsc::Receiver<Outgoing>,
     shutdown: watch::Receiver<Option<String>>,
     nick: watch::Sender<Option<String>>,
+    heard: watch::Sender<Option<Instant>>,
 }
 
 impl Supervisor {
@@ -156,12 +170,14 @@ impl Supervisor {
                         outgoing: &mut self.outgoing,
                         shutdown: &mut self.shutdown,
                         nick: &self.nick,
+                        heard: &self.heard,
                     };
                     let ended = connection::run(&self.config, socket, links).await;
                     (ended.reason, ended.registered_at)
                 }
             };
             self.nick.send_replace(None);
+            self.heard.send_replace(None);
             // What was queued for the connection that ended is not sent on the next one: the
             // caller learns it failed and decides.
             while let Ok(outgoing) = self.outgoing.try_recv() {

@@ -33,6 +33,8 @@ pub(crate) struct Links<'a> {
     pub(crate) shutdown: &'a mut watch::Receiver<Option<String>>,
     /// Our nick while registered, `None` otherwise.
     pub(crate) nick: &'a watch::Sender<Option<String>>,
+    /// When the connection last received bytes from the server.
+    pub(crate) heard: &'a watch::Sender<Option<Instant>>,
 }
 
 /// How a connection ended.
@@ -114,6 +116,7 @@ impl Session<'_, '_> {
                         Err(error) => return ConnectionError::Io(error),
                     };
                     last_heard = Instant::now();
+                    self.links.heard.send_replace(Some(last_heard));
                     ping_sent = None;
                     lines.extend(&read_buffer[..read]);
                     while let Some(line) = lines.next_line() {

@@ -169,16 +169,18 @@ impl SessionState {
 /// Nick equality under RFC 1459 case mapping (`[]\~` are the upper case of `{}|^`), which
 /// ngircd, Solanum and InspIRCd use by default.
 pub(crate) fn irc_eq(a: &str, b: &str) -> bool {
-    fn fold(c: char) -> char {
-        match c {
-            '[' => '{',
-            ']' => '}',
-            '\\' => '|',
-            '~' => '^',
-            c => c.to_ascii_lowercase(),
-        }
+    a.len() == b.len() && a.chars().map(irc_fold).eq(b.chars().map(irc_fold))
+}
+
+/// `c` in lower case under RFC 1459 case mapping (see [`irc_eq`]).
+pub(crate) fn irc_fold(c: char) -> char {
+    match c {
+        '[' => '{',
+        ']' => '}',
+        '\\' => '|',
+        '~' => '^',
+        c => c.to_ascii_lowercase(),
     }
-    a.len() == b.len() && a.chars().map(fold).eq(b.chars().map(fold))
 }
 
 #[cfg(test)]
