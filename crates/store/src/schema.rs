@@ -257,7 +257,9 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sql: "
             -- A platform message id is unique within its chat, not within the account (Telegram
             -- numbers each chat's messages from 1): the journal's key gains the chat. SQLite
-            -- cannot change a table's constraints in place, so the table is rebuilt.
+            -- cannot change a table's constraints in place, so the table is rebuilt. It also
+            -- keeps the sender's other names allowlists may match (an IRC nick!user@host), so a
+            -- message dispatched after a restart is admitted as it would have been at once.
             CREATE TABLE channel_inbound_v7 (
                 id               INTEGER PRIMARY KEY AUTOINCREMENT,
                 channel          TEXT NOT NULL,
@@ -268,6 +270,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
                 thread_json      TEXT,
                 sender_id        TEXT,
                 sender_name      TEXT,
+                sender_aliases_json TEXT NOT NULL DEFAULT '[]',
                 reply_to_id      TEXT,
                 text             TEXT NOT NULL,
                 attachments_json TEXT NOT NULL,
@@ -280,7 +283,13 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
                 CHECK (state != 'dispatched' OR run_id IS NOT NULL),
                 CHECK (sender_id IS NOT NULL OR sender_name IS NULL)
             ) STRICT;
-            INSERT INTO channel_inbound_v7 SELECT * FROM channel_inbound;
+            INSERT INTO channel_inbound_v7 (id, channel, account_id, message_id, chat_kind,
+                chat_id, thread_json, sender_id, sender_name, reply_to_id, text, attachments_json,
+                received_ms, state, run_id, updated_ms)
+            SELECT id, channel, account_id, message_id, chat_kind, chat_id, thread_json,
+                sender_id, sender_name, reply_to_id, text, attachments_json, received_ms, state,
+                run_id, updated_ms
+            FROM channel_inbound;
             DROP TABLE channel_inbound;
             ALTER TABLE channel_inbound_v7 RENAME TO channel_inbound;
             CREATE INDEX channel_inbound_received ON channel_inbound (channel, account_id, id)

@@ -46,6 +46,8 @@ pub struct InboundRecord {
     pub thread_id: Option<ThreadId>,
     /// Who sent it (`None` for posts without an author, such as a Telegram channel's).
     pub sender: Option<Sender>,
+    /// Other names of the sender allowlists may match (an IRC `nick!user@host`).
+    pub sender_aliases: Vec<String>,
     /// The platform message it replies to or quotes.
     pub reply_to_id: Option<MessageId>,
     /// The text.

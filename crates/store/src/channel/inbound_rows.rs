@@ -15,13 +15,15 @@ pub(super) const COLUMNS: &str =
     "message.id, message.channel, message.account_id, message.message_id,
     message.chat_kind, message.chat_id, message.thread_json, message.sender_id,
     message.sender_name, message.reply_to_id, message.text, message.attachments_json,
-    message.received_ms, message.state, message.run_id, message.updated_ms";
+    message.received_ms, message.state, message.run_id, message.updated_ms,
+    message.sender_aliases_json";
 
 /// A message encoded for its row.
 pub(super) struct PreparedInbound {
     record: InboundRecord,
     thread_json: Option<String>,
     attachments_json: String,
+    aliases_json: String,
 }
 
 impl PreparedInbound {
@@ -31,10 +33,16 @@ impl PreparedInbound {
                 what: "message attachments",
                 source,
             })?;
+        let aliases_json =
+            serde_json::to_string(&record.sender_aliases).map_err(|source| StoreError::Encode {
+                what: "sender aliases",
+                source,
+            })?;
         Ok(Self {
             record: record.clone(),
             thread_json: thread_to_sql(record.thread_id.as_ref())?,
             attachments_json,
+            aliases_json,
         })
     }
 }
@@ -56,8 +64,8 @@ pub(super) fn insert(
         .query_row(
             "INSERT INTO channel_inbound (channel, account_id, message_id, chat_kind, chat_id,
                  thread_json, sender_id, sender_name, reply_to_id, text, attachments_json,
-                 received_ms, state, updated_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'received', ?12)
+                 received_ms, state, updated_ms, sender_aliases_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'received', ?12, ?13)
              ON CONFLICT (channel, account_id, chat_id, message_id) DO NOTHING
              RETURNING id",
             params![
@@ -73,6 +81,7 @@ pub(super) fn insert(
                 record.text,
                 message.attachments_json,
                 record.received_ms,
+                message.aliases_json,
             ],
             |row| row.get(0),
         )
@@ -174,6 +183,7 @@ pub(super) struct RawInbound {
     state: String,
     run_id: Option<String>,
     updated_ms: i64,
+    aliases_json: String,
 }
 
 impl RawInbound {
@@ -195,11 +205,14 @@ impl RawInbound {
             state: row.get(13)?,
             run_id: row.get(14)?,
             updated_ms: row.get(15)?,
+            aliases_json: row.get(16)?,
         })
     }
 
     pub(super) fn decode(self) -> Result<StoredInbound, StoreError> {
         let attachments = serde_json::from_str(&self.attachments_json)
+            .map_err(|error| corrupt("inbound message", self.id.to_string(), error))?;
+        let sender_aliases = serde_json::from_str(&self.aliases_json)
             .map_err(|error| corrupt("inbound message", self.id.to_string(), error))?;
         let record = InboundRecord {
             channel: ChannelId::new(&self.channel),
@@ -214,6 +227,7 @@ impl RawInbound {
                 id: PeerId::new(id),
                 name: self.sender_name,
             }),
+            sender_aliases,
             reply_to_id: self.reply_to_id.map(MessageId::new),
             text: self.text,
             attachments,

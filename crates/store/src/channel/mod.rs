@@ -8,6 +8,8 @@
 //!   `getUpdates` offset), advanced in the same transaction as the messages it acknowledges.
 //! - [`deliveries`]: replies stored before they are sent and retried until delivered or
 //!   expired.
+//! - answering (`answers`): a reply queued and the messages it answers marked, together, and
+//!   the answers a crash left unstored found again.
 //! - [`pairing`] and [`allowlist`]: OpenClaw's DM pairing requests and the senders approved by
 //!   them.
 //!
@@ -26,6 +28,7 @@
 //! store does not normalise them (the channel adapter does, before it asks).
 
 pub(crate) mod allowlist;
+mod answers;
 pub(crate) mod deliveries;
 mod delivery_rows;
 pub(crate) mod inbound;

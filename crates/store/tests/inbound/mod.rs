@@ -21,6 +21,7 @@ async fn a_redelivered_message_is_a_duplicate_and_stored_once() {
     let mut message = inbound("telegram", "100", "hello");
     message.thread_id = Some(ThreadId::Number(7));
     message.reply_to_id = Some(MessageId::new("99"));
+    message.sender_aliases = vec!["ada!~ada@example.org".into()];
     message.attachments = serde_json::json!([{"fileId": "abc", "mime": "image/png"}]);
     let InboundOutcome::Recorded(id) = store.record_inbound(&message).await.unwrap() else {
         panic!("the first delivery is new");

@@ -89,6 +89,7 @@ pub fn inbound(channel: &str, message_id: &str, text: &str) -> InboundRecord {
             id: PeerId::new("42"),
             name: Some("Ada".to_owned()),
         }),
+        sender_aliases: Vec::new(),
         reply_to_id: None,
         text: text.to_owned(),
         attachments: serde_json::Value::Array(Vec::new()),
