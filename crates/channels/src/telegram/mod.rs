@@ -1,5 +1,5 @@
-//! A small client for the Telegram Bot API (<https://core.telegram.org/bots/api>), the
-//! transport of the Telegram channel.
+//! The Telegram channel: a small client for the Telegram Bot API
+//! (<https://core.telegram.org/bots/api>) and the channel account built on it.
 //!
 //! Only the calls the channel makes are here: long polling and the webhook switches, sending,
 //! editing and deleting text, typing and reactions, photo and document uploads, and capped file
@@ -12,15 +12,29 @@
 //! way, and the 400s a caller acts on (invalid markup, a vanished message) are classified
 //! once. And the bot token, which Telegram puts in every URL path, never leaves [`BotToken`]:
 //! no error, log line or `Debug` output contains it.
+//!
+//! On top of the client, [`TelegramAccount`] is the Telegram channel account: the channel
+//! contract ([`ChannelAccount`](crate::account::ChannelAccount)) over long polling, with replies
+//! rendered as Telegram HTML and sent with a plain-text fallback.
 
+mod account;
+mod actions;
 mod api;
+mod config;
 mod envelope;
 mod error;
+mod poll;
+mod prepare;
+mod receive;
 mod requests;
+mod send;
 mod token;
 mod types;
 
+pub use account::TelegramAccount;
+
 pub use api::{BotApi, BotApiOptions, DEFAULT_BASE_URL};
+pub use config::{DEFAULT_POLL_TIMEOUT, RetryBackoff, TelegramAccountConfig};
 pub use error::{BadRequestKind, ConflictReason, TelegramError};
 pub use requests::{
     AnswerCallbackQuery, ChatAction, ChatId, DeleteMessage, DeleteWebhook, EditMessageText,
@@ -30,6 +44,6 @@ pub use requests::{
 };
 pub use token::BotToken;
 pub use types::{
-    AllowedUpdate, CallbackQuery, Chat, ChatType, Document, EntityKind, File, Message,
+    AllowedUpdate, CallbackQuery, Chat, ChatType, Document, EntityKind, File, MediaFile, Message,
     MessageEntity, NoUpdateId, PhotoSize, Update, UpdateKind, User, WebhookInfo,
 };

@@ -231,6 +231,15 @@ pub struct Message {
     /// A general file.
     #[serde(default)]
     pub document: Option<Document>,
+    /// A voice note (OGG/Opus recorded in the app).
+    #[serde(default)]
+    pub voice: Option<MediaFile>,
+    /// An audio file the app plays as music.
+    #[serde(default)]
+    pub audio: Option<MediaFile>,
+    /// A video.
+    #[serde(default)]
+    pub video: Option<MediaFile>,
     /// Id shared by the messages of one album.
     #[serde(default)]
     pub media_group_id: Option<String>,
@@ -272,6 +281,25 @@ pub struct Document {
     /// Stable id of the file across bots.
     pub file_unique_id: String,
     /// The name the sender gave it.
+    #[serde(default)]
+    pub file_name: Option<String>,
+    /// Its MIME type as the sender declared it.
+    #[serde(default)]
+    pub mime_type: Option<String>,
+    /// Size in bytes.
+    #[serde(default)]
+    pub file_size: Option<u64>,
+}
+
+/// A voice note, audio file or video: the fields of the Bot API's `Voice`, `Audio` and `Video`
+/// that a channel uses (their dimensions, durations and thumbnails are left out).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct MediaFile {
+    /// Id to download or resend the file.
+    pub file_id: String,
+    /// Stable id of the file across bots.
+    pub file_unique_id: String,
+    /// The name the sender gave it (audio and video only).
     #[serde(default)]
     pub file_name: Option<String>,
     /// Its MIME type as the sender declared it.

@@ -1,5 +1,7 @@
-//! The Telegram Bot API client against the testkit's fake Bot API over loopback.
+//! The Telegram Bot API client and the Telegram channel account against the testkit's fake Bot API
+//! over loopback.
 
+mod account;
 mod errors;
 mod files;
 mod polling;

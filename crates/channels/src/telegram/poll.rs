@@ -1,0 +1,227 @@
+//! Receiving: the account's `run`, long polling `getUpdates`.
+//!
+//! On start the bot's identity comes from `getMe` (it goes into the status, and mentions and
+//! replies are matched against it), and a webhook, which makes Telegram refuse `getUpdates`,
+//! is deleted. Then each poll's updates go to the sink as one batch whose `next_offset` is the
+//! last `update_id` + 1, and that offset is used for the next poll only once the sink says the
+//! batch is stored: Telegram forgets updates before the offset, so a batch the journal could
+//! not take is polled again, after a wait, from the old offset. Button presses are answered
+//! (`answerCallbackQuery`, so the button stops spinning) once their batch is stored.
+//!
+//! Failures: a 409 (another poller or a webhook uses the token) ends `run` with
+//! [`ChannelError::Conflict`] and a refused token with [`ChannelError::Unauthorized`]; a rate
+//! limit is waited out as Telegram asks, and network errors, timeouts and server errors are
+//! retried with backoff; anything else ends `run` for the supervisor to restart it.
+//! Every answer of Telegram, empty polls included, is a sign of life for the stall watchdog.
+
+use std::time::Duration;
+
+use rustyclaw_support::now_ms_i64;
+
+use super::account::{TelegramAccount, channel_error};
+use super::error::TelegramError;
+use super::receive::{BotIdentity, received_message};
+use super::requests::{AnswerCallbackQuery, DeleteWebhook, GetUpdates};
+use super::types::{AllowedUpdate, Update, UpdateKind};
+use crate::account::{ChannelError, InboundBatch, InboundSink, StatusHandle, StoreOutcome};
+
+/// The updates polled for: messages, channel posts and button presses. Edits and the bot's own
+/// membership changes are not turned into messages, so they are not fetched.
+const ALLOWED_UPDATES: [AllowedUpdate; 3] = [
+    AllowedUpdate::Message,
+    AllowedUpdate::ChannelPost,
+    AllowedUpdate::CallbackQuery,
+];
+
+/// The shortest long poll: a shorter `poll_timeout` counts as this.
+const MIN_POLL_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// While waiting out a long rate limit, the account shows it is alive this often, so the
+/// supervisor does not take the wait for a stall.
+const ALIVE_EVERY: Duration = Duration::from_secs(10);
+
+impl TelegramAccount {
+    /// The account's `run`: see the module documentation.
+    pub(super) async fn poll(
+        &self,
+        sink: InboundSink,
+        status: StatusHandle,
+    ) -> Result<(), ChannelError> {
+        self.keep_status(&status);
+        status.update(|snapshot| snapshot.mode = Some("polling".to_owned()));
+        let result = self.poll_until_error(&sink, &status).await;
+        if let Err(error) = &result {
+            status.disconnected(&error.to_string());
+        }
+        result
+    }
+
+    async fn poll_until_error(
+        &self,
+        sink: &InboundSink,
+        status: &StatusHandle,
+    ) -> Result<(), ChannelError> {
+        let bot = self.start(status).await?;
+        let mut offset = self.resume_offset();
+        let mut poll_failures = 0u32;
+        let mut store_failures = 0u32;
+        loop {
+            let request = GetUpdates {
+                offset,
+                limit: None,
+                // Telegram counts whole seconds, and zero would poll in a busy loop.
+                timeout: self.config.poll_timeout.max(MIN_POLL_TIMEOUT),
+                allowed_updates: Some(ALLOWED_UPDATES.to_vec()),
+            };
+            let updates = match self.api.get_updates(&request).await {
+                Ok(updates) => {
+                    poll_failures = 0;
+                    status.alive();
+                    updates
+                }
+                Err(error) => {
+                    poll_failures = poll_failures.saturating_add(1);
+                    self.after_poll_error(error, poll_failures, status).await?;
+                    continue;
+                }
+            };
+            let Some(last_update_id) = updates.iter().map(|update| update.update_id).max() else {
+                continue;
+            };
+            let next_offset = last_update_id + 1;
+            let batch = self.batch(&updates, &bot, next_offset);
+            let received = !batch.messages.is_empty();
+            match sink.store(batch).await? {
+                StoreOutcome::Stored => {
+                    offset = Some(next_offset);
+                    self.acknowledge(next_offset);
+                    store_failures = 0;
+                    if received {
+                        status.received();
+                    }
+                    self.answer_button_presses(&updates).await;
+                }
+                StoreOutcome::Failed => {
+                    store_failures = store_failures.saturating_add(1);
+                    let wait = self.config.backoff.delay(store_failures);
+                    tracing::warn!(
+                        account = %self.config.account_id,
+                        "telegram: the journal could not store {} update(s); polling them again \
+                         in {wait:?}",
+                        updates.len()
+                    );
+                    status.error("received Telegram messages could not be stored; retrying");
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    /// `getMe` and the webhook check; the bot's identity.
+    async fn start(&self, status: &StatusHandle) -> Result<BotIdentity, ChannelError> {
+        let me = self.api.get_me().await.map_err(channel_error)?;
+        let webhook = self.api.get_webhook_info().await.map_err(channel_error)?;
+        if !webhook.url.is_empty() {
+            // The URL is not logged: it may carry a secret path.
+            tracing::warn!(
+                account = %self.config.account_id,
+                "telegram: a webhook is set for this bot and long polling cannot run while it \
+                 is; deleting the webhook (pending updates are kept)"
+            );
+            self.api
+                .delete_webhook(&DeleteWebhook::default())
+                .await
+                .map_err(channel_error)?;
+        }
+        let username = me.username.unwrap_or_default();
+        status.connected(Some(format!("@{username}")));
+        tracing::info!(
+            account = %self.config.account_id,
+            "telegram: polling as @{username}"
+        );
+        Ok(BotIdentity {
+            id: me.id,
+            username,
+        })
+    }
+
+    /// Waits as a failed poll asks, or ends `run` when waiting cannot help.
+    async fn after_poll_error(
+        &self,
+        error: TelegramError,
+        failures: u32,
+        status: &StatusHandle,
+    ) -> Result<(), ChannelError> {
+        if let Some(wait) = error.retry_after() {
+            tracing::warn!(account = %self.config.account_id, "telegram: {error}");
+            status.error(&error.to_string());
+            // Telegram answered, so the account is alive while it waits.
+            wait_alive(wait, status).await;
+            return Ok(());
+        }
+        if error.is_transient() {
+            let wait = self.config.backoff.delay(failures);
+            tracing::warn!(
+                account = %self.config.account_id,
+                "telegram: {error}; polling again in {wait:?}"
+            );
+            status.error(&error.to_string());
+            tokio::time::sleep(wait).await;
+            return Ok(());
+        }
+        Err(channel_error(error))
+    }
+
+    fn batch(&self, updates: &[Update], bot: &BotIdentity, next_offset: i64) -> InboundBatch {
+        let received_ms = now_ms_i64();
+        let messages = updates
+            .iter()
+            .filter_map(|update| {
+                if let UpdateKind::Malformed { detail } = &update.kind {
+                    tracing::warn!(
+                        account = %self.config.account_id,
+                        update_id = update.update_id,
+                        "telegram: skipping an update that does not parse: {detail}"
+                    );
+                }
+                received_message(update, bot, received_ms)
+            })
+            .collect();
+        InboundBatch {
+            messages,
+            next_offset: Some(next_offset),
+        }
+    }
+
+    /// Answers every button press of a stored batch. A failure only leaves the button spinning
+    /// until Telegram gives up on it, so it is logged and not retried.
+    async fn answer_button_presses(&self, updates: &[Update]) {
+        for update in updates {
+            let UpdateKind::CallbackQuery(query) = &update.kind else {
+                continue;
+            };
+            let answer = AnswerCallbackQuery {
+                callback_query_id: query.id.clone(),
+                text: None,
+                show_alert: false,
+            };
+            if let Err(error) = self.api.answer_callback_query(&answer).await {
+                tracing::debug!(
+                    account = %self.config.account_id,
+                    "telegram: could not answer a button press: {error}"
+                );
+            }
+        }
+    }
+}
+
+/// Sleeps `wait`, marking `status` alive every [`ALIVE_EVERY`].
+async fn wait_alive(wait: Duration, status: &StatusHandle) {
+    let mut left = wait;
+    while !left.is_zero() {
+        let step = left.min(ALIVE_EVERY);
+        tokio::time::sleep(step).await;
+        status.alive();
+        left = left.saturating_sub(step);
+    }
+}
