@@ -14,6 +14,7 @@
 //! - [`router`]: what happens to a message a chat channel receives (access control).
 
 mod apply;
+pub mod channels;
 mod config_watch;
 mod error;
 pub mod listener;

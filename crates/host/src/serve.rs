@@ -24,6 +24,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::apply::{Applied, Changes, Current, FILE_CHANGED};
+use crate::channels::{ChannelHost, ChannelHostParts};
 use crate::config_watch::{ConfigSnapshot, ConfigWatch};
 use crate::listener::{self, ListenerOverrides, bind};
 use crate::report::Report;
@@ -63,6 +64,14 @@ pub async fn serve_gateway(
             )
             .await?,
     );
+    // The chat channels outlive gateway restarts too: an account reconnects only when its own
+    // settings change.
+    let channels = ChannelHost::start(ChannelHostParts {
+        store: store.clone(),
+        runtime: runtime.clone(),
+        state_dir: setup.locations.state_dir.clone(),
+    })
+    .await;
     let mut addr = listener::address(&current.config, &overrides)?;
     let mut socket: Option<TcpListener> = None;
     let mut previous: Option<GatewayState> = None;
@@ -163,6 +172,8 @@ pub async fn serve_gateway(
                 snapshot = Some(ConfigSnapshot::take(&setup.locations.config_path));
                 applied = changes.apply(&mut current, &request, false).await;
             }
+            // The channel accounts follow the config in force, whatever became of the rest.
+            channels.apply().await;
             match applied {
                 Applied::InPlace | Applied::RestartAfterDelay => {}
                 Applied::Restart(restart) => break Some((request, restart)),
@@ -178,6 +189,7 @@ pub async fn serve_gateway(
                 detail: e.to_string(),
             })?;
         let Some((request, restart)) = restart else {
+            channels.shutdown().await;
             tracing::info!("gateway stopped");
             return Ok(());
         };

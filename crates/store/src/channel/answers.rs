@@ -56,6 +56,31 @@ impl Store {
         .await
     }
 
+    /// Messages still dispatched to any of `run_ids` (the runs one turn answered together),
+    /// oldest first.
+    pub async fn inbound_dispatched_to(
+        &self,
+        run_ids: &[String],
+    ) -> Result<Vec<StoredInbound>, StoreError> {
+        let run_ids = serde_json::to_string(run_ids).map_err(|source| StoreError::Encode {
+            what: "run ids",
+            source,
+        })?;
+        self.run(move |conn| {
+            select(
+                conn,
+                &format!(
+                    "SELECT {COLUMNS} FROM channel_inbound AS message
+                     WHERE message.state = 'dispatched'
+                       AND message.run_id IN (SELECT value FROM json_each(?1))
+                     ORDER BY message.id"
+                ),
+                [run_ids],
+            )
+        })
+        .await
+    }
+
     /// Messages dispatched to a run that has ended (done, failed, aborted, timed out — not
     /// interrupted: see [`Store::interrupted_inbound`]) but that are still dispatched: the
     /// process stopped between the end of the run and storing its answer. Each comes with the

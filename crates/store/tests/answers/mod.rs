@@ -52,6 +52,16 @@ async fn an_answer_queues_the_reply_and_ends_every_message_it_answers() {
         .await
         .unwrap();
 
+    let batch = store
+        .inbound_dispatched_to(&["r2".into(), "r1".into(), "r9".into()])
+        .await
+        .unwrap();
+    assert_eq!(
+        batch.iter().map(|m| m.id).collect::<Vec<_>>(),
+        [first, second],
+        "every message of the batch, oldest first"
+    );
+
     let ids = store
         .answer_inbound(
             &[first, second],

@@ -1,0 +1,260 @@
+//! Telegram end to end: the real `rustyclaw gateway run`, the testkit fake LLM and the testkit
+//! fake Bot API (real paths, long polling with offsets, forum topics, files). An unknown DM
+//! sender is paired (and no run happens), the approved sender is answered, a group answers
+//! only when mentioned (in the topic it was asked in), a long reply arrives as ordered chunks,
+//! and a photo reaches the model as an image.
+
+use std::time::{Duration, Instant};
+
+use rustyclaw_testkit::TempStateDir;
+use rustyclaw_testkit::fake_llm::{FakeLlm, Turn};
+use rustyclaw_testkit::fake_telegram::{BotMessage, FakeChat, FakeTelegram, FakeUser, Inbound};
+use serde_json::{Value, json};
+
+use super::{fake_llm_config, free_port, rc, start_gateway};
+
+const TOKEN: &str = "telegram-e2e-token-1234";
+const GROUP: i64 = -100_777;
+const FORUM: i64 = -100_888;
+
+/// A gateway config with the Telegram channel pointed at `telegram`.
+pub(crate) fn telegram_config(
+    dir: &TempStateDir,
+    fake: &FakeLlm,
+    telegram: &FakeTelegram,
+) -> Value {
+    let mut config = fake_llm_config(dir, fake, TOKEN);
+    config["gateway"]["port"] = json!(free_port());
+    // The model looks at pictures.
+    config["models"]["providers"]["fake"]["models"][0]["input"] = json!(["text", "image"]);
+    config["channels"] = json!({"telegram": {
+        "botToken": telegram.token(),
+        "apiRoot": telegram.base_url(),
+        "groups": {
+            GROUP.to_string(): {"requireMention": true},
+            FORUM.to_string(): {"requireMention": true}
+        }
+    }});
+    config
+}
+
+/// Waits until the bot has sent a message into `chat` beyond the first `seen`, and returns
+/// all of that chat's messages.
+pub(crate) async fn wait_for_sent(
+    telegram: &FakeTelegram,
+    chat: i64,
+    seen: usize,
+) -> Vec<BotMessage> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let sent: Vec<BotMessage> = telegram
+            .outbox()
+            .into_iter()
+            .filter(|m| m.chat_id == chat)
+            .collect();
+        if sent.len() > seen {
+            return sent;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "nothing sent to {chat}; calls: {:#?}",
+            telegram
+                .calls()
+                .iter()
+                .map(|c| c.method.clone())
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn sent_to(telegram: &FakeTelegram, chat: i64) -> Vec<BotMessage> {
+    telegram
+        .outbox()
+        .into_iter()
+        .filter(|m| m.chat_id == chat)
+        .collect()
+}
+
+/// The pairing code in the bot's pairing message (the argument of the approve command it
+/// shows).
+pub(crate) fn pairing_code(text: &str, channel: &str) -> String {
+    let after = text
+        .split(&format!("pairing approve {channel} "))
+        .nth(1)
+        .expect(text);
+    let code: String = after
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect();
+    assert_eq!(code.len(), 8, "{text}");
+    code
+}
+
+/// The text of every user message in the model's last request.
+fn last_user_text(fake: &FakeLlm) -> String {
+    let requests = fake.requests();
+    let body = requests.last().and_then(|r| r.body.clone()).unwrap();
+    let last = body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|m| m["role"] == "user")
+        .cloned()
+        .unwrap();
+    match &last["content"] {
+        Value::String(text) => text.clone(),
+        Value::Array(parts) => parts
+            .iter()
+            .filter_map(|p| p["text"].as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    }
+}
+
+#[tokio::test]
+async fn pairing_groups_topics_chunks_and_photos_over_telegram() {
+    let dir = TempStateDir::new().unwrap();
+    let fake = FakeLlm::start().await.unwrap();
+    let telegram = FakeTelegram::start().await.unwrap();
+    let config = telegram_config(&dir, &fake, &telegram);
+    dir.write_config(&config.to_string()).unwrap();
+    let (_server, _url) = start_gateway(&dir, &[]).await;
+    let alice = FakeUser::new(4242, "Alice").with_username("alice");
+    let dm = FakeChat::private(&alice);
+
+    // An unknown sender gets a pairing code, and no run happens.
+    telegram.push_text(&dm, &alice, "hello?");
+    let sent = wait_for_sent(&telegram, dm.id, 0).await;
+    let pairing = sent[0].text.clone().unwrap();
+    assert!(pairing.contains("Your Telegram user id: 4242"), "{pairing}");
+    let code = pairing_code(&pairing, "telegram");
+    assert!(fake.requests().is_empty(), "no run for an unpaired sender");
+
+    // Approved from the CLI, the next message is answered by the model in that chat.
+    let out = rc(&dir)
+        .args(["pairing", "approve", "telegram", &code])
+        .run()
+        .await
+        .unwrap();
+    assert!(out.success(), "{}", out.stderr_str());
+    fake.push(Turn::text("Hello **Alice**!"));
+    telegram.push_text(&dm, &alice, "hi again");
+    let sent = wait_for_sent(&telegram, dm.id, 1).await;
+    let reply = &sent[1];
+    assert_eq!(
+        reply.text.as_deref(),
+        Some("Hello <b>Alice</b>!"),
+        "{reply:?}"
+    );
+    assert_eq!(reply.parse_mode.as_deref(), Some("HTML"));
+    assert!(last_user_text(&fake).contains("hi again"));
+
+    // A group message without a mention is context only; with one it is answered there.
+    let group = FakeChat::supergroup(GROUP, "Team");
+    telegram.add_chat(&group);
+    let requests = fake.requests().len();
+    telegram.push_text(&group, &alice, "just chatting");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(fake.requests().len(), requests, "no run without a mention");
+    fake.push(Turn::text("Here in the group."));
+    let bot = telegram.bot().username.clone();
+    telegram.push_text(&group, &alice, &format!("@{bot} what did I say?"));
+    let sent = wait_for_sent(&telegram, GROUP, 0).await;
+    assert_eq!(sent[0].text.as_deref(), Some("Here in the group."));
+    let asked = last_user_text(&fake);
+    assert!(
+        asked.contains("just chatting") && asked.contains("Alice: @"),
+        "the pending group line is context: {asked}"
+    );
+
+    // A forum topic is answered in that topic.
+    let forum = FakeChat::forum(FORUM, "Forum");
+    telegram.add_chat(&forum);
+    fake.push(Turn::text("Topic answer."));
+    telegram.push_message(
+        Inbound::text(&forum, &alice, &format!("@{bot} in the topic")).in_topic(77, "Ops"),
+    );
+    let sent = wait_for_sent(&telegram, FORUM, 0).await;
+    assert_eq!(
+        (sent[0].text.as_deref(), sent[0].message_thread_id),
+        (Some("Topic answer."), Some(77))
+    );
+
+    // A reply of ~9,000 characters arrives as ordered chunks within Telegram's limit.
+    let long: String = (0..190)
+        .map(|n| format!("Line {n:03} of a long answer, padded to fifty chars.\n"))
+        .collect();
+    assert!(long.len() > 9_000);
+    fake.push(Turn::text(&long));
+    telegram.push_text(&dm, &alice, "tell me everything");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let chunks = loop {
+        let sent = sent_to(&telegram, dm.id);
+        let joined: String = sent[2..]
+            .iter()
+            .filter_map(|m| m.text.clone())
+            .collect::<Vec<_>>()
+            .join("\n");
+        if joined.contains("Line 189") {
+            break sent[2..].to_vec();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the long reply did not arrive: {sent:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(chunks.len() >= 3, "{} chunks", chunks.len());
+    let mut last_line = -1;
+    for chunk in &chunks {
+        let text = chunk.text.clone().unwrap();
+        assert!(text.encode_utf16().count() <= 4096);
+        for line in text.lines().filter(|l| l.starts_with("Line ")) {
+            let n: i32 = line[5..8].parse().unwrap();
+            assert_eq!(n, last_line + 1, "chunks out of order");
+            last_line = n;
+        }
+    }
+    assert_eq!(last_line, 189);
+
+    // A photo reaches the model as an image.
+    let png: &[u8] = &[
+        0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0,
+        0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89,
+    ];
+    let file = telegram.add_file("cat.png", png.to_vec());
+    fake.push(Turn::text("A cat."));
+    telegram.push_message(Inbound::photo(&dm, &alice, &file).with_caption("what is this?"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !sent_to(&telegram, dm.id)
+        .iter()
+        .any(|m| m.text.as_deref() == Some("A cat."))
+    {
+        assert!(Instant::now() < deadline, "no answer to the photo");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let request = fake.requests().last().and_then(|r| r.body.clone()).unwrap();
+    let user = request["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|m| m["role"] == "user")
+        .cloned()
+        .unwrap();
+    let image = user["content"]
+        .as_array()
+        .and_then(|parts| parts.iter().find(|p| p["type"] == "image_url"))
+        .unwrap_or_else(|| panic!("no image in {user}"));
+    assert!(
+        image["image_url"]["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("data:image/png;base64,"),
+        "{image}"
+    );
+    fake.assert_no_violations().unwrap();
+}
