@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use rustyclaw_protocol::origin::MessageOrigin;
 use rustyclaw_protocol::{AgentId, SessionKey};
 use rustyclaw_tools::policy::Verdict;
 use rustyclaw_tools::{SessionSandbox, ToolContext, ToolError, ToolOutput, ToolResult};
@@ -115,6 +116,8 @@ pub(crate) async fn invoke(
         cancel: CancellationToken::new(),
         services: Arc::clone(&services.tool_services),
         status: status::snapshot(&services.config, &state, model.as_ref()),
+        // A direct call answers no message: `message` needs an explicit channel and target.
+        origin: MessageOrigin::default(),
     };
     let Some(result) = services.tools.call(name, args, &cx).await else {
         return Ok(None);

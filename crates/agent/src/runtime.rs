@@ -38,7 +38,8 @@ pub struct RuntimeParts {
     pub store: Store,
     /// Model access (catalog, HTTP client, failover).
     pub models: Models,
-    /// The built-in tools (before per-run filtering).
+    /// The built-in tools (before per-run filtering). The runtime adds the tools its tool
+    /// services make possible (`message` when they have a messenger).
     pub tools: ToolRegistry,
     /// Shared tool services.
     pub tool_services: Arc<ToolServices>,
@@ -52,7 +53,8 @@ pub struct RuntimeUpdate {
     pub config: Arc<Config>,
     /// Model access built from it.
     pub models: Models,
-    /// The tools built from it (built-in, and those registered at run time).
+    /// The tools built from it (built-in, and those registered at run time); the runtime adds
+    /// those its tool services make possible, as at start.
     pub tools: ToolRegistry,
 }
 
@@ -152,6 +154,8 @@ impl AgentRuntime {
     pub fn new(parts: RuntimeParts) -> Self {
         let permits =
             usize::try_from(parts.config.agents.defaults.max_concurrent.max(1)).unwrap_or(1);
+        let mut tools = parts.tools;
+        rustyclaw_tools::register_service_tools(&mut tools, &parts.tool_services);
         let runtime = Self {
             inner: Arc::new(Inner {
                 services: std::sync::RwLock::new(Arc::new(Services {
@@ -159,7 +163,7 @@ impl AgentRuntime {
                     events: Arc::new(Publisher::new(parts.store.clone())),
                     store: parts.store,
                     models: Arc::new(parts.models),
-                    tools: Arc::new(parts.tools),
+                    tools: Arc::new(tools),
                     tool_services: parts.tool_services,
                     host_name: parts.host_name,
                     patches: Arc::default(),
@@ -303,6 +307,8 @@ impl AgentRuntime {
         } = prepared;
         let permits =
             usize::try_from(update.config.agents.defaults.max_concurrent.max(1)).unwrap_or(1);
+        let mut tools = update.tools;
+        rustyclaw_tools::register_service_tools(&mut tools, &tool_services);
         {
             let mut slot = self
                 .inner
@@ -313,7 +319,7 @@ impl AgentRuntime {
                 config: update.config,
                 store: slot.store.clone(),
                 models: Arc::new(update.models),
-                tools: Arc::new(update.tools),
+                tools: Arc::new(tools),
                 tool_services: Arc::new(tool_services),
                 host_name: slot.host_name.clone(),
                 patches: Arc::clone(&slot.patches),

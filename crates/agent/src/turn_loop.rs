@@ -271,6 +271,7 @@ pub(crate) async fn model_loop(
             cancel: turn.cancel.child_token(),
             services: Arc::clone(&services.tool_services),
             status: status::tool_status(&services.config, state, &plan.primary),
+            origin: turn.origin.clone(),
         };
         let guards = GuardScope::new(turn, state);
         let results = tool_calls::run_all(&tools, planned, &cx, tool_timeout, &guards).await;

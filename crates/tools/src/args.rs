@@ -58,6 +58,46 @@ pub(crate) fn opt_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>,
     d.deserialize_option(LenientNumber)
 }
 
+struct LenientId;
+
+impl<'de> Visitor<'de> for LenientId {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or an integer id")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(v.to_owned()))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(v.to_string()))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(LenientId)
+    }
+}
+
+/// An optional id that models send as a string or as a number (Telegram's chat and message
+/// ids are integers); `null` is absent. Upstream reads these with `readStringOrNumberParam`.
+pub(crate) fn opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    d.deserialize_option(LenientId)
+}
+
 /// A non-negative whole count from an optional lenient number (fractions are truncated).
 pub(crate) fn count(value: Option<f64>) -> Option<u64> {
     // `as` saturates for floats: negative values become 0, huge ones u64::MAX.
@@ -89,6 +129,27 @@ mod tests {
         assert_eq!(parse(r#"{}"#), Ok(None));
         assert!(parse(r#"{"n": "soon"}"#).unwrap_err().contains("a number"));
         assert!(parse(r#"{"n": true}"#).is_err());
+    }
+
+    #[test]
+    fn ids_may_be_strings_or_integers() {
+        #[derive(Debug, Deserialize)]
+        struct Ids {
+            #[serde(default, deserialize_with = "super::opt_id")]
+            id: Option<String>,
+        }
+        let parse = |json: &str| {
+            serde_json::from_str::<Ids>(json)
+                .map(|a| a.id)
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(parse(r#"{"id": "abc"}"#), Ok(Some("abc".into())));
+        assert_eq!(parse(r#"{"id": -100123}"#), Ok(Some("-100123".into())));
+        assert_eq!(parse(r#"{"id": 42}"#), Ok(Some("42".into())));
+        assert_eq!(parse(r#"{"id": null}"#), Ok(None));
+        assert_eq!(parse(r#"{}"#), Ok(None));
+        assert!(parse(r#"{"id": 1.5}"#).unwrap_err().contains("integer id"));
+        assert!(parse(r#"{"id": true}"#).is_err());
     }
 
     #[test]

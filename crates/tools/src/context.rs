@@ -1,11 +1,12 @@
-//! What a tool call can see: the workspace, the session, how the session is sandboxed, shared
-//! services, a cancel signal.
+//! What a tool call can see: the workspace, the session and the conversation the turn answers,
+//! how the session is sandboxed, shared services, a cancel signal.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustyclaw_config::SandboxPolicy;
 use rustyclaw_config::file::{IsolationLevel, SandboxScope, WorkspaceAccess};
+use rustyclaw_protocol::origin::MessageOrigin;
 use rustyclaw_protocol::{AgentId, SessionKey};
 use rustyclaw_sandbox::{ResourceLimits, Sandbox, SandboxLevel, WorkspaceMount};
 use tokio_util::sync::CancellationToken;
@@ -154,4 +155,8 @@ pub struct ToolContext {
     pub services: Arc<ToolServices>,
     /// The session's status for `session_status`.
     pub status: SessionStatus,
+    /// Where the message the turn answers came from (channel, account, chat, thread, platform
+    /// message id): the conversation `message` acts in when the model names none. The default
+    /// (no channel) outside a turn answering a message.
+    pub origin: MessageOrigin,
 }

@@ -18,12 +18,17 @@
 //! (the run was cancelled, the sandbox cannot start) abort the run. File tools are confined to
 //! the workspace; commands run only through `rustyclaw-sandbox`; `web_fetch` refuses private
 //! network targets unless configured otherwise and marks what it returns as untrusted.
+//!
+//! `message` posts into the chat channels the host runs, through the [`Messenger`] the host puts
+//! in [`ToolServices::with_messenger`]; it exists only then ([`register_service_tools`]).
 
 mod args;
 mod builtin;
 mod context;
 pub mod exec;
 pub mod fs;
+mod message;
+pub mod messenger;
 mod name;
 pub mod policy;
 mod provenance;
@@ -34,10 +39,12 @@ mod text;
 mod tool;
 pub mod web;
 
-pub use builtin::builtin_registry;
+pub use builtin::{builtin_registry, register_service_tools};
 pub use context::{SessionSandbox, SessionStatus, ToolContext};
 pub use exec::{ExecTool, ProcessTool};
 pub use fs::{ApplyPatchTool, EditTool, ReadTool, WriteTool};
+pub use message::{MessageArgs, MessageTool};
+pub use messenger::Messenger;
 pub use name::{InvalidToolName, MAX_TOOL_NAME_LEN, ToolName};
 pub use provenance::{ExternalSource, Provenance};
 pub use registry::{RegisterError, Shadowing, ToolOrigin, ToolRegistry};

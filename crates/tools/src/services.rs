@@ -1,5 +1,6 @@
 //! Services shared by every tool call: exec and web-fetch settings, the background process
-//! table, exec approvals and the HTTP client.
+//! table, exec approvals, the HTTP client, and the chat channels' messenger when the host runs
+//! channels.
 //!
 //! One [`ToolServices`] lives as long as the gateway (behind an `Arc` in every
 //! [`ToolContext`](crate::ToolContext)); it is built from the resolved configuration, never from
@@ -17,6 +18,7 @@ use rustyclaw_sandbox::approvals::{ApprovalBroker, ApprovalsStore, SafeBins};
 use rustyclaw_sandbox::exec::DEFAULT_PATH;
 
 use crate::exec::ProcessTable;
+use crate::messenger::Messenger;
 use crate::web::client;
 
 /// Default cap on the output kept per command (upstream keeps 200 000 characters).
@@ -158,13 +160,25 @@ pub enum ServicesError {
 }
 
 /// Shared services.
-#[derive(Debug)]
 pub struct ToolServices {
     exec: ExecSettings,
     web_fetch: WebFetchSettings,
     processes: Arc<ProcessTable>,
     approvals: ExecApprovals,
     http: reqwest::Client,
+    messenger: Option<Arc<dyn Messenger>>,
+}
+
+impl std::fmt::Debug for ToolServices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolServices")
+            .field("exec", &self.exec)
+            .field("web_fetch", &self.web_fetch)
+            .field("processes", &self.processes)
+            .field("approvals", &self.approvals)
+            .field("messenger", &self.messenger.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl ToolServices {
@@ -213,13 +227,23 @@ impl ToolServices {
             web_fetch,
             approvals,
             http,
+            messenger: None,
         })
+    }
+
+    /// These services acting in the chat channels through `messenger`: the runtime then offers
+    /// the `message` tool (see [`crate::register_service_tools`]). Set by the host that runs
+    /// the channels; without it there is no `message` tool.
+    pub fn with_messenger(mut self, messenger: Arc<dyn Messenger>) -> Self {
+        self.messenger = Some(messenger);
+        self
     }
 
     /// These services with the settings of `config` (a config change applied without a
     /// restart): what runs and waits stays — the background processes (and the cleanup delay
     /// their table was made with), the approvals file and broker with their pending requests,
-    /// the sandbox, and the command environment set by whoever built them — while the `exec`
+    /// the sandbox, the command environment set by whoever built them, and the channels'
+    /// messenger — while the `exec`
     /// and `web_fetch` settings and the HTTP client follow the new config.
     pub fn reconfigured(&self, config: &ToolsConfig) -> Result<Self, ServicesError> {
         let mut exec = ExecSettings::from_config(&config.exec, Arc::clone(&self.exec.sandbox));
@@ -235,6 +259,7 @@ impl ToolServices {
             processes: Arc::clone(&self.processes),
             approvals: self.approvals.clone(),
             http,
+            messenger: self.messenger.clone(),
         })
     }
 
@@ -261,6 +286,11 @@ impl ToolServices {
     /// Exec approvals: the approvals file and the broker that asks a human.
     pub fn approvals(&self) -> &ExecApprovals {
         &self.approvals
+    }
+
+    /// The chat channels' messenger, when the host runs channels.
+    pub fn messenger(&self) -> Option<&Arc<dyn Messenger>> {
+        self.messenger.as_ref()
     }
 
     /// The HTTP client of `web_fetch` (its DNS resolver enforces the private-network guard).

@@ -13,7 +13,7 @@ use rustyclaw_protocol::{AgentId, SessionKey, TranscriptLine};
 use rustyclaw_providers::{Client, ClientOptions, ModelCatalog, RetryPolicy};
 use rustyclaw_store::Store;
 use rustyclaw_testkit::fake_llm::FakeLlm;
-use rustyclaw_tools::ToolRegistry;
+use rustyclaw_tools::{Messenger, ToolRegistry};
 use serde_json::Value;
 use tokio::sync::broadcast;
 
@@ -88,6 +88,22 @@ impl Harness {
         extra: Value,
         add_tools: impl FnOnce(&mut ToolRegistry),
     ) -> Self {
+        let dir = Self::state_dir(fake, extra);
+        Self::build(dir, add_tools, None).await
+    }
+
+    /// Like [`Harness::start_with`], with chat channels reached through `messenger` (the way
+    /// the host hands its channels to the tools).
+    pub async fn start_with_messenger(
+        fake: &FakeLlm,
+        extra: Value,
+        messenger: Arc<dyn Messenger>,
+    ) -> Self {
+        let dir = Self::state_dir(fake, extra);
+        Self::build(dir, |_| {}, Some(messenger)).await
+    }
+
+    fn state_dir(fake: &FakeLlm, extra: Value) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         let workspace = workspace_of(dir.path());
         std::fs::create_dir_all(&workspace).unwrap();
@@ -97,16 +113,20 @@ impl Harness {
             config_text(fake, &workspace, extra),
         )
         .unwrap();
-        Self::build(dir, add_tools).await
+        dir
     }
 
     /// A second runtime over the same state dir and database (a restart).
     pub async fn reopen(self) -> Self {
         let Harness { dir, .. } = self;
-        Self::build(dir, |_| {}).await
+        Self::build(dir, |_| {}, None).await
     }
 
-    async fn build(dir: tempfile::TempDir, add_tools: impl FnOnce(&mut ToolRegistry)) -> Self {
+    async fn build(
+        dir: tempfile::TempDir,
+        add_tools: impl FnOnce(&mut ToolRegistry),
+        messenger: Option<Arc<dyn Messenger>>,
+    ) -> Self {
         let config_path = dir.path().join("openclaw.json");
         let env = Env::from_pairs([("HOME", dir.path().display().to_string())]);
         let locations = Locations::resolve(
@@ -142,8 +162,11 @@ impl Harness {
                 Some(std::ffi::OsStr::new(rustyclaw_sandbox::exec::DEFAULT_PATH)),
             ),
         ));
-        let tool_services =
-            Arc::new(rustyclaw_tools::ToolServices::new(&config.tools, sandbox).unwrap());
+        let mut tool_services = rustyclaw_tools::ToolServices::new(&config.tools, sandbox).unwrap();
+        if let Some(messenger) = messenger {
+            tool_services = tool_services.with_messenger(messenger);
+        }
+        let tool_services = Arc::new(tool_services);
         let mut tools = rustyclaw_tools::builtin_registry(&config.tools);
         add_tools(&mut tools);
         let runtime = AgentRuntime::new(RuntimeParts {

@@ -7,6 +7,7 @@ mod compaction;
 mod directives;
 mod guards;
 mod harness;
+mod message;
 mod origin;
 mod queue;
 mod sandbox;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rustyclaw_config::ToolsConfig;
+use rustyclaw_protocol::origin::MessageOrigin;
 use rustyclaw_protocol::transcript::ContentBlock;
 use rustyclaw_protocol::{AgentId, SessionKey};
 use rustyclaw_sandbox::exec::DEFAULT_PATH;
@@ -68,6 +69,7 @@ impl Harness {
             cancel: CancellationToken::new(),
             services,
             status: SessionStatus::default(),
+            origin: MessageOrigin::default(),
         };
         Harness {
             dir,
