@@ -183,12 +183,22 @@ async fn resolve(
         request.sender.as_str()
     ));
     if args.notify {
-        // A direct chat's address is the sender's id on the channels that pair.
+        // A direct chat's address is the sender's id on the channels that pair; IRC pairs by
+        // `nick!user@host` mask and is written to at the nick.
+        let address = match request.channel.as_str() {
+            "irc" => request
+                .sender
+                .as_str()
+                .split('!')
+                .next()
+                .unwrap_or_default(),
+            _ => request.sender.as_str(),
+        };
         let notice = DeliveryRecord {
             channel: request.channel.clone(),
             account: request.account.clone(),
             target: DeliveryTarget {
-                chat: ChatId::new(request.sender.as_str()),
+                chat: ChatId::new(address),
                 thread_id: None,
                 reply_to_id: None,
             },

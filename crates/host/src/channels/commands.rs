@@ -211,7 +211,7 @@ mod tests {
             access(&config, &[], "7", "/new", false),
             CommandAccess::Allowed
         );
-        let off = config(
+        let off = crate::router::route::tests::config(
             r#"{"channels": {"telegram": {"botToken": "1:a"}}, "commands": {"text": false}}"#,
         );
         assert_eq!(

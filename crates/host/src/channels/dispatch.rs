@@ -81,7 +81,7 @@ pub(crate) async fn dispatch(hub: &Arc<Hub>, key: &AccountKey, message: StoredIn
             tracing::info!(account = %key, chat = %record.chat.id, sender = %sender.id, why, "message not admitted");
             end(hub, &message, InboundEnd::Failed, why).await;
         }
-        Admission::Pair => pair(hub, key, &message).await,
+        Admission::Pair => pair(hub, key, &message, &sender).await,
         Admission::Context => {
             let limit = settings
                 .history_limit
@@ -218,10 +218,16 @@ pub(crate) async fn access_rules(
 
 /// An unknown direct sender under `pairing`: a pairing request, and its code sent back when it
 /// is new (upstream sends it once per request, and nothing when the account has three pending).
-async fn pair(hub: &Arc<Hub>, key: &AccountKey, message: &StoredInbound) {
+async fn pair(hub: &Arc<Hub>, key: &AccountKey, message: &StoredInbound, names: &SenderNames) {
     let Some(sender) = message.record.sender.clone() else {
         end(hub, message, InboundEnd::Failed, "no sender to pair").await;
         return;
+    };
+    // The id an approval adds to the allowlist is the one allowlists match: IRC's mask.
+    let pairing_id = if names.id.is_empty() {
+        sender.id.clone()
+    } else {
+        rustyclaw_protocol::origin::PeerId::new(names.id.clone())
     };
     let mut meta = BTreeMap::new();
     if let Some(name) = &sender.name {
@@ -235,7 +241,7 @@ async fn pair(hub: &Arc<Hub>, key: &AccountKey, message: &StoredInbound) {
         .pairing_request(
             &key.channel_id(),
             &key.account_id(),
-            &sender.id,
+            &pairing_id,
             &meta,
             now_ms_i64(),
             rustyclaw_store::random_pairing_code,
@@ -243,8 +249,8 @@ async fn pair(hub: &Arc<Hub>, key: &AccountKey, message: &StoredInbound) {
         .await;
     match outcome {
         Ok(PairingOutcome::Created { code }) => {
-            tracing::info!(account = %key, sender = %sender.id, "pairing requested; approve with `rustyclaw pairing approve {} <code>`", key.channel);
-            let text = pairing_reply(&key.channel, sender.id.as_str(), &code);
+            tracing::info!(account = %key, sender = %pairing_id, "pairing requested; approve with `rustyclaw pairing approve {} <code>`", key.channel);
+            let text = pairing_reply(&key.channel, pairing_id.as_str(), &code);
             answer::reply_without_run(hub, key, message, text).await;
         }
         Ok(PairingOutcome::Existing { .. }) => {
@@ -277,7 +283,7 @@ async fn pair(hub: &Arc<Hub>, key: &AccountKey, message: &StoredInbound) {
 pub(crate) fn pairing_reply(channel: &str, sender_id: &str, code: &str) -> String {
     let id_line = match channel {
         "telegram" => format!("Your Telegram user id: {sender_id}"),
-        "irc" => format!("Your IRC nick: {sender_id}"),
+        "irc" => format!("Your IRC id: {sender_id}"),
         other => format!("Your {other} id: {sender_id}"),
     };
     [
