@@ -24,7 +24,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::apply::{Applied, Changes, Current, FILE_CHANGED};
-use crate::channels::{ChannelHost, ChannelHostParts};
+use crate::channels::{ChannelHost, ChannelHostParts, ChannelLink};
 use crate::config_watch::{ConfigSnapshot, ConfigWatch};
 use crate::listener::{self, ListenerOverrides, bind};
 use crate::report::Report;
@@ -54,6 +54,9 @@ pub async fn serve_gateway(
     let sandbox = Arc::new(tokio::task::block_in_place(|| {
         setup.sandbox(Some(&current.config))
     }));
+    // The agent's message tool reaches the channels through this link, connected once the
+    // channel layer (which needs the runtime) starts.
+    let channel_link = ChannelLink::new();
     let runtime = Arc::new(
         setup
             .runtime(
@@ -61,6 +64,7 @@ pub async fn serve_gateway(
                 &current.env,
                 store.clone(),
                 sandbox.clone(),
+                Some(channel_link.messenger()),
             )
             .await?,
     );
@@ -70,6 +74,7 @@ pub async fn serve_gateway(
         store: store.clone(),
         runtime: runtime.clone(),
         state_dir: setup.locations.state_dir.clone(),
+        link: channel_link,
     })
     .await;
     let mut addr = listener::address(&current.config, &overrides)?;

@@ -59,12 +59,13 @@ impl HostSetup {
         env: &Env,
         store: Store,
         sandbox: Arc<Sandbox>,
+        messenger: Option<Arc<dyn rustyclaw_tools::messenger::Messenger>>,
     ) -> Result<AgentRuntime, HostError> {
         let dirs = crate::wiring::Dirs {
             state: &self.locations.state_dir,
             home: self.env.home_dir(),
         };
-        crate::wiring::runtime(dirs, config, env, store, sandbox).await
+        crate::wiring::runtime(dirs, config, env, store, sandbox, messenger).await
     }
 
     /// What a running runtime takes to follow a new `config` (see

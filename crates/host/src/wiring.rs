@@ -25,14 +25,18 @@ pub(crate) async fn runtime(
     env: &Env,
     store: Store,
     sandbox: Arc<rustyclaw_sandbox::Sandbox>,
+    messenger: Option<Arc<dyn rustyclaw_tools::messenger::Messenger>>,
 ) -> Result<AgentRuntime, HostError> {
     let models = models(&config, env, &store).await?;
-    let tool_services = Arc::new(
+    let mut services =
         rustyclaw_tools::ToolServices::for_state_dir(&config.tools, dirs.state, dirs.home, sandbox)
             .map_err(|e| HostError::Tools {
                 detail: e.to_string(),
-            })?,
-    );
+            })?;
+    if let Some(messenger) = messenger {
+        services = services.with_messenger(messenger);
+    }
+    let tool_services = Arc::new(services);
     let runtime = AgentRuntime::new(RuntimeParts {
         tools: tools(&config),
         config,

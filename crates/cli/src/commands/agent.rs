@@ -76,7 +76,7 @@ fn local(
         let store = ctx.open_store().await?;
         let (session_key, session_id) = session_for(&store, &agent_id, args).await?;
         let runtime = host
-            .runtime(Arc::new(config), &env, store, sandbox)
+            .runtime(Arc::new(config), &env, store, sandbox, None)
             .await
             .map_err(|e| UserError::new(e.to_string()))?;
         // A person at the terminal can approve host commands; otherwise askFallback applies.

@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use rustyclaw_testkit::TempStateDir;
-use rustyclaw_testkit::fake_llm::{FakeLlm, Turn};
+use rustyclaw_testkit::fake_llm::{FakeLlm, ToolCall, Turn};
 use rustyclaw_testkit::fake_telegram::{BotMessage, FakeChat, FakeTelegram, FakeUser, Inbound};
 use serde_json::{Value, json};
 
@@ -25,8 +25,10 @@ pub(crate) fn telegram_config(
 ) -> Value {
     let mut config = fake_llm_config(dir, fake, TOKEN);
     config["gateway"]["port"] = json!(free_port());
-    // The model looks at pictures.
+    // The model looks at pictures, and may post with the message tool (outside the default
+    // `coding` profile, as upstream's).
     config["models"]["providers"]["fake"]["models"][0]["input"] = json!(["text", "image"]);
+    config["tools"] = json!({"alsoAllow": ["message"]});
     config["channels"] = json!({"telegram": {
         "botToken": telegram.token(),
         "apiRoot": telegram.base_url(),
@@ -255,6 +257,45 @@ async fn pairing_groups_topics_chunks_and_photos_over_telegram() {
             .unwrap()
             .starts_with("data:image/png;base64,"),
         "{image}"
+    );
+
+    // The agent's message tool posts into another allowed chat.
+    fake.push(Turn::tool_calls([ToolCall::new(
+        "call-post",
+        "message",
+        json!({"action": "send", "channel": "telegram", "target": GROUP.to_string(),
+               "message": "Posted for **Alice** from the DM."}),
+    )]));
+    fake.push(Turn::text("I posted it in the team group."));
+    let group_seen = sent_to(&telegram, GROUP).len();
+    telegram.push_text(&dm, &alice, "please tell the team I'm late");
+    let sent = wait_for_sent(&telegram, GROUP, group_seen).await;
+    assert_eq!(
+        sent.last().and_then(|m| m.text.as_deref()),
+        Some("Posted for <b>Alice</b> from the DM.")
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !sent_to(&telegram, dm.id)
+        .iter()
+        .any(|m| m.text.as_deref() == Some("I posted it in the team group."))
+    {
+        assert!(Instant::now() < deadline, "no answer after the post");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let receipt = fake.requests().last().and_then(|r| r.body.clone()).unwrap()["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|m| m["role"] == "tool")
+        .cloned()
+        .unwrap();
+    assert!(
+        receipt["content"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("\"ok\": true"),
+        "{receipt}"
     );
     fake.assert_no_violations().unwrap();
 }

@@ -20,6 +20,8 @@ mod history;
 mod hub;
 mod intake;
 mod media;
+mod messenger;
+mod outbound;
 mod recovery;
 mod status;
 mod supervisor;
@@ -35,6 +37,8 @@ use rustyclaw_store::Store;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
+pub use messenger::ChannelLink;
+pub use outbound::OutboundError;
 pub use status::{AccountReport, ChannelsReport};
 
 use self::build::Built;
@@ -54,6 +58,8 @@ pub struct ChannelHostParts {
     pub runtime: Arc<AgentRuntime>,
     /// The state directory (received media go under `media/inbound`).
     pub state_dir: PathBuf,
+    /// The link the agent's `message` tool reaches the channels through.
+    pub link: ChannelLink,
 }
 
 /// The running channel layer.
@@ -78,6 +84,7 @@ impl ChannelHost {
             dispatched: Mutex::new(Default::default()),
             stopping,
         });
+        parts.link.connect(&hub);
         let built = build::accounts(&hub.config(), &hub.store).await;
         {
             let mut accounts = lock(&hub.accounts);
