@@ -25,6 +25,9 @@ pub const RUSTYCLAW_LOG: &str = "RUSTYCLAW_LOG";
 pub const RUSTYCLAW_CREDENTIALS_PASSPHRASE: &str = "RUSTYCLAW_CREDENTIALS_PASSPHRASE";
 /// Telegram bot token of the default account, when the config names none.
 pub const TELEGRAM_BOT_TOKEN: &str = "TELEGRAM_BOT_TOKEN";
+/// Seconds one Telegram long poll waits for updates (default 30). Lower it behind a proxy or
+/// NAT that drops idle connections sooner; a poll that hangs is cut 10 s after this.
+pub const RUSTYCLAW_TELEGRAM_POLL_TIMEOUT: &str = "RUSTYCLAW_TELEGRAM_POLL_TIMEOUT";
 /// IRC settings of the default account, when the config does not set them: `IRC_HOST`,
 /// `IRC_PORT`, `IRC_TLS`, `IRC_NICK`, `IRC_USERNAME`, `IRC_REALNAME`, `IRC_PASSWORD`,
 /// `IRC_CHANNELS` (comma-separated), `IRC_NICKSERV_PASSWORD`, `IRC_NICKSERV_REGISTER_EMAIL`.
@@ -66,6 +69,10 @@ pub const ALL: &[(&str, &str)] = &[
     (
         TELEGRAM_BOT_TOKEN,
         "Telegram bot token of the default account (channels.telegram.botToken wins)",
+    ),
+    (
+        RUSTYCLAW_TELEGRAM_POLL_TIMEOUT,
+        "seconds one Telegram long poll waits (default 30; 1 to 300)",
     ),
     (
         "IRC_HOST, IRC_PORT, IRC_TLS, IRC_NICK, IRC_USERNAME, IRC_REALNAME, IRC_PASSWORD, IRC_CHANNELS, IRC_NICKSERV_PASSWORD, IRC_NICKSERV_REGISTER_EMAIL",

@@ -1,6 +1,7 @@
 mod agent;
 mod agent_gateway;
 mod approvals;
+mod channels_faults;
 mod channels_irc;
 mod channels_telegram;
 mod config_cmd;

@@ -96,6 +96,9 @@ pub struct TelegramAccountSettings {
     pub webhook_secret: Option<Secret>,
     /// `apiRoot`.
     pub api_root: Option<String>,
+    /// How long one long poll waits for updates (`RUSTYCLAW_TELEGRAM_POLL_TIMEOUT`, seconds;
+    /// default 30): lower it behind a proxy that cuts idle connections sooner.
+    pub poll_timeout: Option<std::time::Duration>,
 }
 
 /// An IRC account.
@@ -436,12 +439,29 @@ fn telegram_account(
             .map(|v| (v, "webhookSecret")),
         None,
     );
+    let poll_timeout = match ctx
+        .env
+        .non_empty(crate::env_vars::RUSTYCLAW_TELEGRAM_POLL_TIMEOUT)
+    {
+        None => None,
+        Some(text) => match text.trim().parse::<u64>() {
+            Ok(seconds @ 1..=300) => Some(std::time::Duration::from_secs(seconds)),
+            _ => {
+                common.problems.push(format!(
+                    "{}: {text:?} is not a number of seconds from 1 to 300",
+                    crate::env_vars::RUSTYCLAW_TELEGRAM_POLL_TIMEOUT
+                ));
+                None
+            }
+        },
+    };
     TelegramAccountSettings {
         common,
         bot_token,
         webhook_url: credentials.webhook_url.clone(),
         webhook_secret,
         api_root: credentials.api_root.clone(),
+        poll_timeout,
     }
 }
 

@@ -105,6 +105,9 @@ async fn telegram(account: &TelegramAccountSettings, store: &Store) -> Built {
         }
     };
     let mut config = TelegramAccountConfig::new(AccountId::new(settings.account_id.clone()), token);
+    if let Some(timeout) = account.poll_timeout {
+        config.poll_timeout = timeout;
+    }
     if let Some(root) = &account.api_root {
         config.api_root = root.trim_end_matches('/').to_owned();
     }
