@@ -176,7 +176,6 @@ pub const UPSTREAM_KEYS: &[UpstreamKey] = &[
     key("session.maintenance"),
     // messages
     key("messages.inbound"),
-    key("messages.ackReactionScope"),
     key("messages.removeAckAfterReply"),
     key("messages.statusReactions"),
     key("messages.tts"),

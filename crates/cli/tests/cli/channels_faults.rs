@@ -166,17 +166,20 @@ async fn an_update_fetched_but_not_stored_when_killed_is_answered_once_after_the
         .wait_for_calls("getUpdates", 1, Duration::from_secs(20))
         .await
         .unwrap();
-    // The poll that carries the update is answered slowly; the gateway dies before it lands.
+    // The next poll is answered slowly (its answer is made after the wait); once it is
+    // waiting, the update arrives, and the gateway dies before the answer carrying it lands.
     s.telegram.script(FaultRule::next(
         "getUpdates",
         Fault::Delay(Duration::from_secs(3)),
     ));
+    until("a delayed poll", Duration::from_secs(20), || {
+        s.telegram
+            .calls_to("getUpdates")
+            .last()
+            .is_some_and(|call| matches!(call.fault, Some(Fault::Delay(_))))
+    })
+    .await;
     s.telegram.push_text(&s.dm, &s.alice, "did you get this?");
-    let polls = s.telegram.calls_to("getUpdates").len();
-    s.telegram
-        .wait_for_calls("getUpdates", polls + 1, Duration::from_secs(20))
-        .await
-        .unwrap();
     gateway_process.kill().await.unwrap();
     assert!(s.fake.requests().is_empty());
 

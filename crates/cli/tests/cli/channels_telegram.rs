@@ -166,6 +166,17 @@ async fn pairing_groups_topics_chunks_and_photos_over_telegram() {
     telegram.push_text(&group, &alice, &format!("@{bot} what did I say?"));
     let sent = wait_for_sent(&telegram, GROUP, 0).await;
     assert_eq!(sent[0].text.as_deref(), Some("Here in the group."));
+    // The mention was acknowledged with upstream's default reaction.
+    let reactions = telegram.calls_to("setMessageReaction");
+    assert!(
+        reactions
+            .iter()
+            .any(|call| call.int_param("chat_id") == Some(GROUP)
+                && call
+                    .json_param("reaction")
+                    .is_some_and(|r| r.to_string().contains("👀"))),
+        "{reactions:#?}"
+    );
     let asked = last_user_text(&fake);
     assert!(
         asked.contains("just chatting") && asked.contains("Alice: @"),

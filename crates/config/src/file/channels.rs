@@ -158,6 +158,18 @@ pub struct ChannelCommon {
     /// `batched`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reply_to_mode: Option<ReplyToMode>,
+    /// Restarts of an account whose connection stalls (default on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health_monitor: Option<HealthMonitorSection>,
+}
+
+/// `healthMonitor` of a channel or account.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HealthMonitorSection {
+    /// Restart the account when it stalls (default true).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
 }
 
 /// Reply threading.
@@ -248,6 +260,10 @@ pub struct TelegramCredentials {
     /// a test double).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_root: Option<String>,
+    /// The ack reaction on this bot's chats (overrides `messages.ackReaction`; `""` turns it
+    /// off).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ack_reaction: Option<String>,
 }
 
 /// Discord credentials.

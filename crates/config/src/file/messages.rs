@@ -21,12 +21,35 @@ pub struct MessagesSection {
     /// Group chat context.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group_chat: Option<GroupChatSection>,
-    /// Emoji reaction acknowledging an inbound message.
+    /// Emoji reaction acknowledging an inbound message (default the agent's identity emoji,
+    /// else 👀; `""` turns it off).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ack_reaction: Option<String>,
+    /// Which messages get the ack reaction: `group-mentions` (default), `group-all`, `direct`,
+    /// `all`, `off` or `none`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ack_reaction_scope: Option<AckReactionScope>,
     /// Do not post tool errors to the chat.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppress_tool_errors: Option<bool>,
+}
+
+/// Which inbound messages get the ack reaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AckReactionScope {
+    /// Group messages that mention the agent.
+    GroupMentions,
+    /// Every admitted group message that runs the agent.
+    GroupAll,
+    /// Direct messages.
+    Direct,
+    /// Every message that runs the agent.
+    All,
+    /// None.
+    Off,
+    /// None (alias of `off`).
+    None,
 }
 
 /// `messages.queue`.

@@ -77,6 +77,8 @@ pub struct AccountSettings {
     pub response_prefix: Option<String>,
     /// `replyToMode`.
     pub reply_to_mode: Option<ReplyToMode>,
+    /// `healthMonitor.enabled` (default true): restart the account when it stalls.
+    pub health_monitor: bool,
     /// Why the account cannot start (a credential that could not be resolved, a required
     /// setting missing); empty when it can.
     pub problems: Vec<String>,
@@ -96,6 +98,8 @@ pub struct TelegramAccountSettings {
     pub webhook_secret: Option<Secret>,
     /// `apiRoot`.
     pub api_root: Option<String>,
+    /// `ackReaction` of the channel or account, when set.
+    pub ack_reaction: Option<String>,
     /// How long one long poll waits for updates (`RUSTYCLAW_TELEGRAM_POLL_TIMEOUT`, seconds;
     /// default 30): lower it behind a proxy that cuts idle connections sooner.
     pub poll_timeout: Option<std::time::Duration>,
@@ -199,6 +203,10 @@ impl Overlay for TelegramCredentials {
                 .clone()
                 .or_else(|| self.webhook_secret.clone()),
             api_root: over.api_root.clone().or_else(|| self.api_root.clone()),
+            ack_reaction: over
+                .ack_reaction
+                .clone()
+                .or_else(|| self.ack_reaction.clone()),
         }
     }
 
@@ -304,6 +312,10 @@ fn overlay_common<C>(channel: &ChannelCommon, account: &ChannelAccount<C>) -> Ch
             .clone()
             .or_else(|| channel.response_prefix.clone()),
         reply_to_mode: over.reply_to_mode.or(channel.reply_to_mode),
+        health_monitor: over
+            .health_monitor
+            .clone()
+            .or_else(|| channel.health_monitor.clone()),
         name: over.name.clone().or_else(|| channel.name.clone()),
     }
 }
@@ -343,6 +355,11 @@ fn merge_common(
         media_max_mb: common.media_max_mb,
         response_prefix: common.response_prefix.clone(),
         reply_to_mode: common.reply_to_mode,
+        health_monitor: common
+            .health_monitor
+            .as_ref()
+            .and_then(|h| h.enabled)
+            .unwrap_or(true),
         problems: Vec::new(),
     }
 }
@@ -461,6 +478,7 @@ fn telegram_account(
         webhook_url: credentials.webhook_url.clone(),
         webhook_secret,
         api_root: credentials.api_root.clone(),
+        ack_reaction: credentials.ack_reaction.clone(),
         poll_timeout,
     }
 }

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use super::Ctx;
 use crate::file::{
-    ConsoleStyle, CronSection, DmScope, ElevatedSection, ExecAsk, ExecHost, ExecSecurity,
-    GroupScope, GuardMode, GuardThresholdsSection, GuardsSection, HookMappingSection, HooksSection,
-    LogLevel, LoggingSection, MessagesSection, QueueDrop, QueueMode, ResetSection, SessionScope,
-    SessionSection, ToolAllowDeny, ToolPolicySection, ToolProfile, ToolsSection,
+    AckReactionScope, ConsoleStyle, CronSection, DmScope, ElevatedSection, ExecAsk, ExecHost,
+    ExecSecurity, GroupScope, GuardMode, GuardThresholdsSection, GuardsSection, HookMappingSection,
+    HooksSection, LogLevel, LoggingSection, MessagesSection, QueueDrop, QueueMode, ResetSection,
+    SessionScope, SessionSection, ToolAllowDeny, ToolPolicySection, ToolProfile, ToolsSection,
 };
 use crate::{Issue, JsonPath, Secret};
 
@@ -73,6 +73,10 @@ pub struct MessagesConfig {
     pub mention_patterns: Vec<String>,
     /// Hide tool errors from chats (default false).
     pub suppress_tool_errors: bool,
+    /// `ackReaction` as written (`None`: the agent's emoji, else 👀; empty: off).
+    pub ack_reaction: Option<String>,
+    /// `ackReactionScope` (default `group-mentions`).
+    pub ack_reaction_scope: AckReactionScope,
 }
 
 pub(crate) fn resolve_messages(m: Option<&MessagesSection>) -> MessagesConfig {
@@ -90,6 +94,10 @@ pub(crate) fn resolve_messages(m: Option<&MessagesSection>) -> MessagesConfig {
         group_history_limit: g.history_limit.unwrap_or(50),
         mention_patterns: g.mention_patterns.unwrap_or_default(),
         suppress_tool_errors: m.suppress_tool_errors.unwrap_or(false),
+        ack_reaction: m.ack_reaction,
+        ack_reaction_scope: m
+            .ack_reaction_scope
+            .unwrap_or(AckReactionScope::GroupMentions),
     }
 }
 

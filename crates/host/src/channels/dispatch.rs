@@ -354,12 +354,75 @@ async fn run(
         answer::reply_without_run(hub, key, &message, format!("⚠️ {error}")).await;
         return;
     }
+    acknowledge(hub, key, &message, &route, &extras);
     let typing = answer::keep_typing(hub, key, &message);
     let hub = hub.clone();
     let key = key.clone();
     let session_key = route.session_key;
     tokio::spawn(async move {
         answer::await_outcome(hub, key, message, run_id, session_key, outcome, typing).await;
+    });
+}
+
+/// Reacts to a message that runs the agent with the ack reaction, as `ackReactionScope` says:
+/// the account's `ackReaction`, else `messages.ackReaction`, else the agent's emoji, else 👀
+/// (an empty one turns it off).
+fn acknowledge(
+    hub: &Arc<Hub>,
+    key: &AccountKey,
+    message: &StoredInbound,
+    route: &Route,
+    extras: &Extras,
+) {
+    use rustyclaw_config::file::AckReactionScope;
+    let config = hub.config();
+    let is_direct = message.record.chat.kind == ChatType::Direct;
+    let mentioned = extras.mentions_bot || extras.replies_to_bot;
+    let wanted = match config.messages.ack_reaction_scope {
+        AckReactionScope::GroupMentions => !is_direct && mentioned,
+        AckReactionScope::GroupAll => !is_direct,
+        AckReactionScope::Direct => is_direct,
+        AckReactionScope::All => true,
+        AckReactionScope::Off | AckReactionScope::None => false,
+    };
+    if !wanted {
+        return;
+    }
+    let account = config
+        .channel_accounts
+        .telegram
+        .iter()
+        .find(|a| key.channel == "telegram" && a.common.account_id == key.account)
+        .and_then(|a| a.ack_reaction.clone());
+    let agent_emoji = config
+        .agents
+        .list
+        .iter()
+        .find(|a| a.id == route.agent_id.as_str())
+        .and_then(|a| a.identity.emoji.clone());
+    let emoji = account
+        .or_else(|| config.messages.ack_reaction.clone())
+        .or(agent_emoji)
+        .unwrap_or_else(|| "👀".to_owned());
+    if emoji.trim().is_empty() {
+        return;
+    }
+    let Some(adapter) = hub.adapter(key) else {
+        return;
+    };
+    if !adapter.capabilities().react {
+        return;
+    }
+    let target = rustyclaw_channels::account::OutboundTarget {
+        chat: message.record.chat.id.clone(),
+        thread_id: message.record.thread_id.clone(),
+        reply_to_id: None,
+    };
+    let message_id = message.record.message_id.clone();
+    tokio::spawn(async move {
+        if let Err(error) = adapter.react(&target, &message_id, &emoji).await {
+            tracing::debug!(%error, "the ack reaction failed");
+        }
     });
 }
 

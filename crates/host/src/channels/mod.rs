@@ -211,6 +211,7 @@ fn start_account(hub: &Arc<Hub>, key: &hub::AccountKey) {
         slot.status.clone(),
         hub.stopping.clone(),
         key.to_string(),
+        slot.settings.health_monitor,
     ));
     let intake = tokio::spawn(intake::run(hub.clone(), key.clone(), batches));
     slot.tasks = vec![supervisor, intake];

@@ -35,6 +35,7 @@ pub(crate) async fn supervise(
     status: StatusHandle,
     mut stopping: watch::Receiver<bool>,
     label: String,
+    watch_stalls: bool,
 ) {
     let mut delay = FIRST_DELAY;
     loop {
@@ -49,7 +50,7 @@ pub(crate) async fn supervise(
         let started = tokio::time::Instant::now();
         let ended = tokio::select! {
             result = adapter.run(sink.clone(), status.clone()) => Ended::Returned(result),
-            stalled = stalled(&status, adapter.stall_timeout()) => Ended::Stalled(stalled),
+            stalled = stalled(&status, adapter.stall_timeout(), watch_stalls) => Ended::Stalled(stalled),
             _ = stopping.wait_for(|stop| *stop) => Ended::Stopping,
         };
         let why = match ended {
@@ -90,8 +91,12 @@ pub(crate) async fn supervise(
     });
 }
 
-/// Returns once the status shows no sign of life for `timeout`, with how long it was silent.
-async fn stalled(status: &StatusHandle, timeout: Duration) -> Duration {
+/// Returns once the status shows no sign of life for `timeout`, with how long it was silent;
+/// never when not `watching` (`healthMonitor.enabled: false`).
+async fn stalled(status: &StatusHandle, timeout: Duration, watching: bool) -> Duration {
+    if !watching {
+        return std::future::pending().await;
+    }
     let timeout = timeout.max(Duration::from_secs(1));
     let tick = (timeout / 4).max(Duration::from_millis(250));
     loop {
