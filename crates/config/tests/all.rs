@@ -238,6 +238,7 @@ fn openclaw_channel_keys_load_honoured_warned_or_refused() {
         "openclaw.json",
         r#"{"channels": {
             "telegram": {"botToken": "1:a", "apiRoot": "http://127.0.0.1:1", "webhookPath": "/tg",
+                         "blockStreaming": true,
                          "groups": {"-100": {"requireMention": true}},
                          "accounts": {"alerts": {"botToken": "2:b", "linkPreview": false}}},
             "irc": {"host": "irc.example", "nick": "bot", "realname": "Bot",
@@ -250,6 +251,7 @@ fn openclaw_channel_keys_load_honoured_warned_or_refused() {
     // Keys rustyclaw does not honour yet warn…
     for path in [
         "channels.telegram.webhookPath",
+        "channels.telegram.blockStreaming",
         "channels.telegram.accounts.alerts.linkPreview",
         "channels.sms.enabled",
     ] {

@@ -32,6 +32,7 @@ pub(crate) fn telegram_config(
     config["channels"] = json!({"telegram": {
         "botToken": telegram.token(),
         "apiRoot": telegram.base_url(),
+        "groupAllowFrom": ["4242"],
         "groups": {
             GROUP.to_string(): {"requireMention": true},
             FORUM.to_string(): {"requireMention": true}
@@ -182,6 +183,23 @@ async fn pairing_groups_topics_chunks_and_photos_over_telegram() {
         asked.contains("just chatting") && asked.contains("Alice: @"),
         "the pending group line is context: {asked}"
     );
+
+    // `/activation always` (from a sender allowed to use commands, no mention needed) makes
+    // every message of the group run.
+    telegram.push_text(&group, &alice, "/activation always");
+    let sent = wait_for_sent(&telegram, GROUP, 1).await;
+    assert!(
+        sent[1]
+            .text
+            .as_deref()
+            .unwrap_or_default()
+            .starts_with("Group activation: always"),
+        "{sent:#?}"
+    );
+    fake.push(Turn::text("Always listening."));
+    telegram.push_text(&group, &alice, "anyone there?");
+    let sent = wait_for_sent(&telegram, GROUP, 2).await;
+    assert_eq!(sent[2].text.as_deref(), Some("Always listening."));
 
     // A forum topic is answered in that topic.
     let forum = FakeChat::forum(FORUM, "Forum");

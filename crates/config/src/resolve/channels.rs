@@ -13,13 +13,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::Ctx;
-use crate::Secret;
 use crate::file::{
     AllowEntry, ChannelAccount, ChannelCommon, ChannelSection, ChannelsSection, ChunkMode,
     DmPolicy, GroupPolicy, GroupSection, IrcCredentials, ReplyToMode, SecretInput,
     TelegramCredentials,
 };
 use crate::regular_file::{ReadLimits, read_text};
+use crate::{Issue, JsonPath, Secret};
 
 /// The id of the account a channel's own settings configure.
 pub const DEFAULT_ACCOUNT_ID: &str = "default";
@@ -156,6 +156,17 @@ pub(crate) fn resolve_channel_accounts(
         .and_then(|defaults| defaults.group_policy);
     let mut accounts = ChannelAccounts::default();
     if let Some(telegram) = &section.telegram {
+        warn_unimplemented(
+            "telegram",
+            &telegram.common,
+            telegram.accounts.as_ref(),
+            ctx,
+        );
+    }
+    if let Some(irc) = &section.irc {
+        warn_unimplemented("irc", &irc.common, irc.accounts.as_ref(), ctx);
+    }
+    if let Some(telegram) = &section.telegram {
         for (id, path, common, credentials) in accounts_of("telegram", telegram) {
             let settings = merge_common("telegram", id, path, common, default_group_policy);
             accounts
@@ -180,6 +191,54 @@ pub(crate) fn resolve_channel_accounts(
         }
     }
     accounts
+}
+
+/// Warns about settings of a connected channel that rustyclaw accepts but does not act on yet.
+fn warn_unimplemented<C>(
+    channel: &str,
+    common: &ChannelCommon,
+    accounts: Option<&BTreeMap<String, ChannelAccount<C>>>,
+    ctx: &mut Ctx<'_>,
+) {
+    let base = JsonPath::root().key("channels").key(channel);
+    let mut check = |at: JsonPath, common: &ChannelCommon| {
+        let mut warn = |key: &str, what: &str| {
+            ctx.warnings.push(
+                Issue::warning(
+                    at.key(key),
+                    format!("not implemented by rustyclaw yet: {what}"),
+                )
+                .with_hint("see docs/channels.md for what the channel does today"),
+            );
+        };
+        if common.block_streaming == Some(true) {
+            warn(
+                "blockStreaming",
+                "replies are sent whole, once the run ends",
+            );
+        }
+        if common.dm_history_limit.is_some() {
+            warn(
+                "dmHistoryLimit",
+                "a direct chat's session keeps its whole history",
+            );
+        }
+        for (group, settings) in common.groups.iter().flatten() {
+            if settings.system_prompt.is_some() {
+                ctx.warnings.push(
+                    Issue::warning(
+                        at.key("groups").key(group).key("systemPrompt"),
+                        "not implemented by rustyclaw yet: the group gets the agent's usual system prompt",
+                    )
+                    .with_hint("see docs/channels.md for what the channel does today"),
+                );
+            }
+        }
+    };
+    check(base.clone(), common);
+    for (id, account) in accounts.into_iter().flatten() {
+        check(base.key("accounts").key(id), &account.common);
+    }
 }
 
 /// Credentials that can be laid over another set, field by field.

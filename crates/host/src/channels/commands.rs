@@ -38,10 +38,12 @@ fn command_name(text: &str) -> Option<String> {
         .split_whitespace()
         .next()?;
     let name = word.split('@').next()?.to_lowercase();
-    COMMANDS
-        .iter()
-        .any(|c| c.name == name || c.aliases.contains(&name.as_str()))
-        .then_some(name)
+    // `/activation` is the channel layer's own (a group's activation mode).
+    (name == "activation"
+        || COMMANDS
+            .iter()
+            .any(|c| c.name == name || c.aliases.contains(&name.as_str())))
+    .then_some(name)
 }
 
 /// The access `sender` has to the command in `text`, if it is one.

@@ -17,6 +17,7 @@ use rustyclaw_protocol::session_entry::ChatType;
 use rustyclaw_store::{InboundEnd, PairingOutcome, StoredInbound};
 use rustyclaw_support::now_ms_i64;
 
+use super::activation;
 use super::answer;
 use super::commands::{CommandAccess, command_access};
 use super::history::{HistoryLine, with_context};
@@ -76,6 +77,20 @@ pub(crate) async fn dispatch(hub: &Arc<Hub>, key: &AccountKey, message: StoredIn
         text: &record.text,
         activation: activation.as_ref(),
     });
+    // A command from a sender allowed to use it does not need a mention.
+    let access = command_access(
+        &config,
+        key,
+        &settings,
+        &rules,
+        &sender,
+        &record.text,
+        is_direct,
+    );
+    let admission = match admission {
+        Admission::Context if access == CommandAccess::Allowed => Admission::Run,
+        other => other,
+    };
     match admission {
         Admission::Drop(why) => {
             tracing::info!(account = %key, chat = %record.chat.id, sender = %sender.id, why, "message not admitted");
@@ -97,15 +112,10 @@ pub(crate) async fn dispatch(hub: &Arc<Hub>, key: &AccountKey, message: StoredIn
             end(hub, &message, InboundEnd::Answered, "kept as group context").await;
         }
         Admission::Run => {
-            let access = command_access(
-                &config,
-                key,
-                &settings,
-                &rules,
-                &sender,
-                &record.text,
-                is_direct,
-            );
+            if access == CommandAccess::Allowed && activation::is_activation(&record.text) {
+                activation::handle(hub, key, &message, &route.session_key).await;
+                return;
+            }
             match access {
                 CommandAccess::NotACommand | CommandAccess::Allowed => {
                     run(hub, key, &settings, message, route, extras, access).await;

@@ -11,6 +11,7 @@
 //! - `recovery`: at start, messages a previous process left unfinished;
 //! - `status`: what `channels.status` reports.
 
+mod activation;
 mod answer;
 mod build;
 mod commands;
