@@ -22,7 +22,7 @@ use super::answer;
 use super::commands::{CommandAccess, command_access};
 use super::history::{HistoryLine, with_context};
 use super::hub::{AccountKey, Hub, lock, settings_of};
-use super::intake::{Extras, extras};
+use super::journal::{Extras, extras};
 use super::media;
 use crate::router::access::{AccessRules, Admission, Arrival, compile_mention_patterns};
 use crate::router::allow::{AllowList, SenderNames};

@@ -3,9 +3,7 @@
 //! model under `[Chat messages since your last reply - for context]` and cleared once used.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-
-use super::hub::lock;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// One remembered line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +50,10 @@ impl GroupHistory {
             .map(Vec::from)
             .unwrap_or_default()
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The text a triggered group message runs with: the pending lines as context, then the

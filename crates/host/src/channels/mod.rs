@@ -20,6 +20,7 @@ mod dispatch;
 mod history;
 mod hub;
 mod intake;
+mod journal;
 mod media;
 mod messenger;
 mod outbound;
