@@ -328,3 +328,51 @@ async fn pairing_groups_topics_chunks_and_photos_over_telegram() {
     );
     fake.assert_no_violations().unwrap();
 }
+
+#[tokio::test]
+async fn a_channel_added_to_the_config_of_a_running_gateway_connects_and_a_removed_one_stops() {
+    let dir = TempStateDir::new().unwrap();
+    let fake = FakeLlm::start().await.unwrap();
+    let telegram = FakeTelegram::start().await.unwrap();
+    let mut config = telegram_config(&dir, &fake, &telegram);
+    let channels = config["channels"].take();
+    config.as_object_mut().unwrap().remove("channels");
+    dir.write_config(&config.to_string()).unwrap();
+    let (_server, _url) = start_gateway(&dir, &[]).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(telegram.calls().is_empty());
+
+    // Edited on disk: the running gateway applies it in place and the bot starts polling.
+    config["channels"] = channels;
+    config["channels"]["telegram"]["allowFrom"] = json!(["4242"]);
+    dir.write_config(&config.to_string()).unwrap();
+    telegram
+        .wait_for_calls("getUpdates", 1, Duration::from_secs(30))
+        .await
+        .unwrap();
+    let alice = FakeUser::new(4242, "Alice");
+    let dm = FakeChat::private(&alice);
+    fake.push(Turn::text("Connected without a restart."));
+    telegram.push_text(&dm, &alice, "hello");
+    let sent = wait_for_sent(&telegram, dm.id, 0).await;
+    assert_eq!(
+        sent[0].text.as_deref(),
+        Some("Connected without a restart.")
+    );
+
+    // Disabled: it stops polling.
+    config["channels"]["telegram"]["enabled"] = json!(false);
+    dir.write_config(&config.to_string()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let before = telegram.calls_to("getUpdates").len();
+        tokio::time::sleep(Duration::from_millis(2_500)).await;
+        if telegram.calls_to("getUpdates").len() == before {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the disabled account still polls"
+        );
+    }
+}
