@@ -81,6 +81,12 @@ pub enum Command {
     /// Chat DM pairing: pending requests from unknown senders, approve/reject.
     #[command(subcommand)]
     Pairing(crate::commands::pairing::PairingCommand),
+    /// Chat channel accounts: list and edit them in the config, their live status, logout.
+    #[command(subcommand)]
+    Channels(crate::commands::channels::ChannelsCommand),
+    /// Send a message through a chat channel of the running gateway.
+    #[command(subcommand)]
+    Message(crate::commands::message::MessageCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Store API keys and tokens encrypted in the state directory (AES-256-GCM).
@@ -542,6 +548,17 @@ pub struct GatewayStatusArgs {
     /// Machine-readable JSON output.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Where a command that goes through the running gateway finds it.
+#[derive(Debug, Args)]
+pub struct GatewayTargetArgs {
+    /// Gateway URL (default ws://127.0.0.1:<gateway.port>).
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Shared gateway token (default: gateway.auth.token / OPENCLAW_GATEWAY_TOKEN).
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
 }
 
 /// `rustyclaw health`.

@@ -263,6 +263,35 @@ pub fn payload_of(response: ResponseFrame, method: &str) -> anyhow::Result<Value
     Err(UserError::new(format!("{method} failed: {error}")).into())
 }
 
+/// Connects, sends one request and returns its payload, all within the target's timeout. Tells
+/// a gateway that is not there ([`OpenError::Unreachable`], for commands that fall back to the
+/// config) from every other failure, the gateway's own error answers included.
+pub async fn call_once(target: &Target, method: &str, params: Value) -> Result<Value, OpenError> {
+    let exchange = async {
+        let mut connection = Connection::open(target).await?;
+        let id = connection
+            .send(method, params)
+            .await
+            .map_err(OpenError::Failed)?;
+        let response = connection
+            .response(&id, |_| {})
+            .await
+            .map_err(OpenError::Failed)?;
+        connection.close().await;
+        payload_of(response, method).map_err(OpenError::Failed)
+    };
+    match tokio::time::timeout(target.timeout, exchange).await {
+        Ok(result) => result,
+        Err(_) => Err(OpenError::Failed(
+            UserError::new(format!(
+                "no answer from {} within {:?}",
+                target.url, target.timeout
+            ))
+            .into(),
+        )),
+    }
+}
+
 /// Runs `work` on a fresh single-threaded runtime: these commands are one connection each.
 pub fn block_on<T>(work: impl Future<Output = anyhow::Result<T>>) -> anyhow::Result<T> {
     tokio::runtime::Builder::new_current_thread()

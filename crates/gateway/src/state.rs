@@ -17,6 +17,7 @@ use rustyclaw_store::Store;
 use tokio::sync::{Notify, broadcast, watch};
 
 use crate::auth_limiter::AuthLimiter;
+use crate::channels::ChannelControl;
 use crate::control::{Control, RestartRequest};
 use crate::dedupe::Dedupe;
 use crate::device::DeviceStore;
@@ -68,6 +69,10 @@ pub struct GatewayOptions {
     pub large_request_bytes: usize,
     /// Bytes of large requests handled at once, from all connections together (25 MiB).
     pub max_large_request_bytes_in_flight: usize,
+    /// The host's chat channels, for `channels.status`, `channels.logout`, `send`,
+    /// `message.action` and the channel part of `health`. Without them the gateway answers as
+    /// OpenClaw does with no channel configured: empty lists, and sends refused.
+    pub channels: Option<Arc<dyn ChannelControl>>,
 }
 
 impl Default for GatewayOptions {
@@ -88,6 +93,7 @@ impl Default for GatewayOptions {
             max_unauthenticated_connections: limits::MAX_UNAUTHENTICATED_CONNECTIONS,
             large_request_bytes: limits::LARGE_REQUEST_BYTES,
             max_large_request_bytes_in_flight: limits::MAX_LARGE_REQUEST_BYTES_IN_FLIGHT,
+            channels: None,
         }
     }
 }

@@ -151,6 +151,11 @@ fn write(ctx: &Context, path: &JsonPath, edit: &Edit, verb: &str) -> anyhow::Res
 
 /// Records the edit in the audit log when a database exists (it is not created just for this).
 fn record_audit(ctx: &Context, verb: &str, path: &JsonPath) {
+    record_edit(ctx, &format!("config.{verb}"), &path.to_string());
+}
+
+/// Records a config edit (`action`, on `target`) in the audit log when a database exists.
+pub(crate) fn record_edit(ctx: &Context, action: &str, target: &str) {
     if !ctx.locations.database_path().exists() {
         return;
     }
@@ -164,8 +169,8 @@ fn record_audit(ctx: &Context, verb: &str, path: &JsonPath) {
                     )
                     .unwrap_or(0),
                     actor: "cli".to_owned(),
-                    action: format!("config.{verb}"),
-                    target: Some(path.to_string()),
+                    action: action.to_owned(),
+                    target: Some(target.to_owned()),
                     detail: serde_json::Value::Null,
                 })
                 .await?;

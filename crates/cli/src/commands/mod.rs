@@ -4,12 +4,14 @@ mod agent;
 mod approval_prompt;
 mod approvals;
 mod audit;
+pub(crate) mod channels;
 mod completions;
 mod config;
 mod credentials;
 pub(crate) mod devices;
 mod doctor;
 mod gateway;
+pub(crate) mod message;
 mod models;
 mod onboard;
 pub(crate) mod pairing;
@@ -81,6 +83,8 @@ pub fn run(cli: Cli, helper: Option<Arc<HelperExecutable>>) -> anyhow::Result<Ex
         Command::Approvals(cmd) => approvals::run(&ctx, loaded, cmd),
         Command::Devices(cmd) => devices::run(&ctx, cmd),
         Command::Pairing(cmd) => pairing::run(&ctx, loaded, cmd),
+        Command::Channels(cmd) => channels::run(&ctx, loaded, cmd),
+        Command::Message(cmd) => message::run(&loaded?, cmd),
         Command::Completions(args) => completions::run(&args),
         Command::Credentials(cmd) => credentials::run(&ctx, cmd),
         Command::Gateway(cmd) => gateway::run(&ctx, loaded?, cmd),

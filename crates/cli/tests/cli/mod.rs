@@ -1,6 +1,7 @@
 mod agent;
 mod agent_gateway;
 mod approvals;
+mod channels;
 mod channels_faults;
 mod channels_irc;
 mod channels_telegram;

@@ -7,12 +7,14 @@
 
 mod approvals;
 mod catalog;
+mod channels;
 mod chat;
 mod config;
 mod devices;
 mod ledger;
 mod logs;
 mod runtime;
+mod send;
 mod sessions;
 mod system;
 mod tools;
@@ -75,6 +77,8 @@ enum Family {
     Devices,
     Tools,
     Runtime,
+    Channels,
+    Send,
 }
 
 const FAMILIES: &[(Family, &[(&str, &str)])] = &[
@@ -88,6 +92,8 @@ const FAMILIES: &[(Family, &[(&str, &str)])] = &[
     (Family::Devices, devices::METHODS),
     (Family::Tools, tools::METHODS),
     (Family::Runtime, runtime::METHODS),
+    (Family::Channels, channels::METHODS),
+    (Family::Send, send::METHODS),
 ];
 
 /// Events this gateway emits.
@@ -182,6 +188,8 @@ pub(crate) async fn dispatch(
         Family::Devices => devices::call(&call, &method, &params).await,
         Family::Tools => tools::call(&call, &method, &params).await,
         Family::Runtime => runtime::call(&call, &method, &params).await,
+        Family::Channels => channels::call(&call, &method, &params).await,
+        Family::Send => send::call(&call, &method, &params).await,
     };
     let response = match reply {
         Ok(payload) => ResponseFrame::ok(id, payload),

@@ -7,7 +7,8 @@ use rustyclaw_protocol::gateway::{
 use rustyclaw_protocol::{AgentId, SessionKey};
 use serde_json::{Map, Value, json};
 
-use super::{Call, READ, Reply, unavailable, unhandled};
+use super::channels::{HealthProbe, health_channels};
+use super::{ADMIN, Call, READ, Reply, has_scope, unavailable, unhandled};
 use crate::event::OutEvent;
 use crate::handshake::Granted;
 
@@ -18,9 +19,18 @@ pub(super) const METHODS: &[(&str, &str)] = &[
     ("system-presence", READ),
 ];
 
-pub(super) async fn call(call: &Call<'_>, method: &str, _params: &Value) -> Reply {
+pub(super) async fn call(call: &Call<'_>, method: &str, params: &Value) -> Reply {
     match method {
-        "health" => health(call.state).await,
+        "health" => {
+            // Upstream reads `probe` and checks nothing else.
+            let probe = match params.get("probe").and_then(Value::as_bool) {
+                Some(true) => HealthProbe::Run {
+                    details: has_scope(&call.granted.scopes, ADMIN),
+                },
+                _ => HealthProbe::Skip,
+            };
+            health(call.state, probe).await
+        }
         "status" => status(call.state).await,
         "system-presence" => {
             Ok(serde_json::to_value(presence_rows(call.state)).unwrap_or_default())
@@ -101,7 +111,7 @@ pub(crate) fn spawn_health_refresh(state: &GatewayState) {
             if state.connection_count() == 0 {
                 continue;
             }
-            match health_snapshot(&state).await {
+            match health_snapshot(&state, HealthProbe::Skip).await {
                 Ok(snapshot) => {
                     let version = state.0.presence.bump_health();
                     state.send_event(OutEvent {
@@ -166,8 +176,8 @@ const RECENT: usize = 5;
 /// Sessions counted per agent at most.
 const COUNTED: usize = 1000;
 
-pub(super) async fn health(state: &GatewayState) -> Reply {
-    let snapshot = health_snapshot(state)
+pub(super) async fn health(state: &GatewayState, probe: HealthProbe) -> Reply {
+    let snapshot = health_snapshot(state, probe)
         .await
         .map_err(|e| unavailable("health", &e))?;
     Ok(serde_json::to_value(snapshot).unwrap_or(Value::Null))
@@ -175,6 +185,7 @@ pub(super) async fn health(state: &GatewayState) -> Reply {
 
 async fn health_snapshot(
     state: &GatewayState,
+    probe: HealthProbe,
 ) -> Result<HealthSnapshot, rustyclaw_store::StoreError> {
     let started = std::time::Instant::now();
     let config = state.config();
@@ -217,13 +228,14 @@ async fn health_snapshot(
             other: heartbeat_disabled(),
         });
     }
+    let channels = health_channels(state, probe).await;
     Ok(HealthSnapshot {
         ok: true,
         ts: now,
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(0),
-        channels: Map::new(),
-        channel_order: Vec::new(),
-        channel_labels: Map::new(),
+        channels: channels.channels,
+        channel_order: channels.order,
+        channel_labels: channels.labels,
         heartbeat_seconds: None,
         default_agent_id: Some(config.agents.default_agent_id.clone()),
         agents,
@@ -248,7 +260,7 @@ fn heartbeat_disabled() -> Map<String, Value> {
 /// queued system events are not part of rustyclaw yet and are reported empty.
 pub(super) async fn status(state: &GatewayState) -> Reply {
     let config = state.config();
-    let health = health_snapshot(state)
+    let health = health_snapshot(state, HealthProbe::Skip)
         .await
         .map_err(|e| unavailable("status", &e))?;
     let sessions = state
@@ -315,7 +327,7 @@ pub(super) async fn status(state: &GatewayState) -> Reply {
 pub(super) async fn snapshot(state: &GatewayState) -> Snapshot {
     let config = state.config();
     let options = &state.0.options;
-    let health = match health_snapshot(state).await {
+    let health = match health_snapshot(state, HealthProbe::Skip).await {
         Ok(health) => health,
         Err(error) => {
             tracing::warn!(%error, "health snapshot failed");

@@ -210,7 +210,8 @@ fn schema() -> &'static ProtocolSchema {
 
 /// Fields OpenClaw 2026.9.6 really sends (see the captures in
 /// `shared/conformance/openclaw-2026.9.6/`) that the published 2026.9.1 schema does not list
-/// yet, as (which frames, JSON pointer of the parent object, field). They are removed from a
+/// yet, as (which frames: the event, the response's `payload.type` or else its method; JSON
+/// pointer of the parent object; field). They are removed from a
 /// copy of the frame before validation; nothing else is tolerated.
 const NEWER_FIELDS: &[(&str, &str, &str)] = &[
     // hello-ok.json: `auth.method` says how the client authenticated ("token").
@@ -220,12 +221,18 @@ const NEWER_FIELDS: &[(&str, &str, &str)] = &[
     ("agent", "/payload", "sessionKey"),
     ("agent", "/payload", "agentId"),
     ("agent", "/payload", "sessionId"),
+    // OpenClaw 2026.9.6's `ChannelsStatusResultSchema` (dist/channels-*.mjs) adds
+    // `statusIssues`, which the CLI prints instead of judging the accounts itself.
+    ("channels.status", "/payload", "statusIssues"),
 ];
 
 /// Panics unless `frame` (a response to `method` when known) validates against the schema.
 fn validate(frame: &Value, method: Option<&str>) {
     let kind = if frame["type"] == "res" {
-        frame.pointer("/payload/type").and_then(Value::as_str)
+        frame
+            .pointer("/payload/type")
+            .and_then(Value::as_str)
+            .or(method)
     } else {
         frame["event"].as_str()
     };

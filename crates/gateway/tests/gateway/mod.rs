@@ -1,11 +1,14 @@
 //! Test modules and the shared harness.
 
+mod channels;
+mod channels_official_cli;
 mod chat;
 mod config_rpc;
 mod devices;
 mod docs_table;
 mod events;
 mod exhaustion;
+mod fake_channels;
 mod frames;
 mod handshake;
 mod harness;

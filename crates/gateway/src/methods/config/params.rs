@@ -1,4 +1,5 @@
-//! Parameter checks with upstream's (AJV) error wording, shared by the config and logs methods.
+//! Parameter checks with upstream's (AJV) error wording, shared by the config, logs, channel and
+//! send methods.
 
 use serde_json::Value;
 
@@ -53,6 +54,65 @@ fn string_value<'a>(method: &str, name: &str, value: &'a Value) -> Result<&'a st
             "invalid {method} params: at /{name}: must be string"
         ))),
     }
+}
+
+/// An optional string that may be empty (a schema property without `minLength`).
+pub(crate) fn optional_text<'a>(
+    method: &str,
+    params: &'a Value,
+    name: &str,
+) -> Result<Option<&'a str>, Fail> {
+    match params.get(name) {
+        None => Ok(None),
+        Some(value) => value.as_str().map(Some).ok_or_else(|| {
+            invalid(format!(
+                "invalid {method} params: at /{name}: must be string"
+            ))
+        }),
+    }
+}
+
+/// An optional boolean.
+pub(crate) fn optional_bool(
+    method: &str,
+    params: &Value,
+    name: &str,
+) -> Result<Option<bool>, Fail> {
+    match params.get(name) {
+        None => Ok(None),
+        Some(value) => value.as_bool().map(Some).ok_or_else(|| {
+            invalid(format!(
+                "invalid {method} params: at /{name}: must be boolean"
+            ))
+        }),
+    }
+}
+
+/// An optional array of strings.
+pub(crate) fn optional_strings<'a>(
+    method: &str,
+    params: &'a Value,
+    name: &str,
+) -> Result<Vec<&'a str>, Fail> {
+    let Some(value) = params.get(name) else {
+        return Ok(Vec::new());
+    };
+    let Some(items) = value.as_array() else {
+        return Err(invalid(format!(
+            "invalid {method} params: at /{name}: must be array"
+        )));
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            item.as_str().ok_or_else(|| {
+                invalid(format!(
+                    "invalid {method} params: at /{name}/{i}: must be string"
+                ))
+            })
+        })
+        .collect()
 }
 
 /// An optional integer in `min..=max`.
