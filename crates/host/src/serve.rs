@@ -57,6 +57,8 @@ pub async fn serve_gateway(
     // The agent's message tool reaches the channels through this link, connected once the
     // channel layer (which needs the runtime) starts.
     let channel_link = ChannelLink::new();
+    let channel_control: Arc<dyn rustyclaw_gateway::channels::ChannelControl> =
+        Arc::new(channel_link.clone());
     let runtime = Arc::new(
         setup
             .runtime(
@@ -86,6 +88,7 @@ pub async fn serve_gateway(
             state_dir: Some(setup.locations.state_dir.display().to_string()),
             log_file: Some(current.config.logging.file.clone()),
             version: setup.version.clone(),
+            channels: Some(channel_control.clone()),
             ..GatewayOptions::default()
         };
         let state = GatewayState::new(

@@ -30,8 +30,8 @@ pub struct SendArgs {
     #[arg(long, value_name = "ID")]
     pub account: Option<String>,
     /// The chat: a Telegram chat id, `@username` or `<chatId>:topic:<topicId>`; an IRC
-    /// `#channel` or nick.
-    #[arg(short, long, value_name = "DEST")]
+    /// `#channel` or nick. Telegram group ids are negative: `--target -100123` works.
+    #[arg(short, long, value_name = "DEST", allow_hyphen_values = true)]
     pub target: String,
     /// The text (markdown).
     #[arg(short, long, value_name = "TEXT")]

@@ -376,3 +376,151 @@ async fn a_channel_added_to_the_config_of_a_running_gateway_connects_and_a_remov
         );
     }
 }
+
+/// The status of every account, and sends, as `rustyclaw` and the official `openclaw` CLI see
+/// them through the gateway of a real Telegram and IRC set-up.
+#[tokio::test]
+async fn channels_status_and_message_send_through_both_clis() {
+    use rustyclaw_testkit::conformance::OfficialCli;
+
+    let server = rustyclaw_testkit::Ngircd::start().await.unwrap();
+    let dir = TempStateDir::new().unwrap();
+    let fake = FakeLlm::start().await.unwrap();
+    let telegram = FakeTelegram::start().await.unwrap();
+    let mut config = telegram_config(&dir, &fake, &telegram);
+    config["channels"]["irc"] = json!({
+        "host": "127.0.0.1", "port": server.port(), "tls": false, "nick": "claw",
+        "channels": ["#ops"]
+    });
+    config["channels"]["telegram"]["accounts"] =
+        json!({"broken": {"tokenFile": "/nonexistent/token"}});
+    dir.write_config(&config.to_string()).unwrap();
+    let (_gateway, url) = start_gateway(&dir, &[]).await;
+    telegram
+        .wait_for_calls("getUpdates", 1, Duration::from_secs(30))
+        .await
+        .unwrap();
+
+    // rustyclaw's own CLI, through the gateway.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        let out = rc(&dir)
+            .args(["channels", "status", "--json", "--probe"])
+            .run()
+            .await
+            .unwrap();
+        assert!(out.success(), "{}", out.stderr_str());
+        let status: Value = serde_json::from_str(&out.stdout_str()).unwrap();
+        if status["channelAccounts"]["irc"][0]["connected"] == true {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "IRC never connected: {status:#}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let accounts = &status["channelAccounts"]["telegram"];
+    let default = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["accountId"] == "default")
+        .unwrap();
+    assert_eq!(
+        (&default["running"], &default["connected"], &default["mode"]),
+        (&json!(true), &json!(true), &json!("polling")),
+        "{status:#}"
+    );
+    let broken = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["accountId"] == "broken")
+        .unwrap();
+    assert_eq!(broken["running"], false, "{broken:#}");
+    let issues = status["statusIssues"].to_string();
+    assert!(issues.contains("/nonexistent/token"), "{issues}");
+    let text = serde_json::to_string(&status).unwrap();
+    assert!(
+        !text.contains(telegram.token()),
+        "a token leaked into the status"
+    );
+
+    // The official CLI sees the same.
+    let cli = OfficialCli::from_env().unwrap();
+    let env = [
+        ("OPENCLAW_GATEWAY_URL", url.as_str()),
+        ("OPENCLAW_GATEWAY_TOKEN", TOKEN),
+    ];
+    let out = cli
+        .run(
+            &["channels", "status", "--json"],
+            &env,
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", out.stderr_str());
+    let official: Value = serde_json::from_str(&out.stdout_str()).unwrap();
+    assert_eq!(official["channelOrder"], status["channelOrder"]);
+    for channel in ["telegram", "irc"] {
+        let ours: Vec<(Value, Value)> = status["channelAccounts"][channel]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| (a["accountId"].clone(), a["running"].clone()))
+            .collect();
+        let theirs: Vec<(Value, Value)> = official["channelAccounts"][channel]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| (a["accountId"].clone(), a["running"].clone()))
+            .collect();
+        assert_eq!(ours, theirs, "{channel}");
+    }
+    let text = cli
+        .run(&["channels", "status"], &env, Duration::from_secs(60))
+        .await
+        .unwrap();
+    let text = text.stdout_str();
+    assert!(text.contains("- Telegram default: "), "{text}");
+    assert!(text.contains("- IRC default: "), "{text}");
+
+    // Sends: rustyclaw's CLI to the Telegram group, the official one to the IRC channel.
+    let group = FakeChat::supergroup(GROUP, "Team");
+    telegram.add_chat(&group);
+    let out = rc(&dir)
+        .args(["message", "send", "--channel", "telegram", "--target"])
+        .arg(GROUP.to_string())
+        .args(["-m", "From the **CLI**."])
+        .run()
+        .await
+        .unwrap();
+    assert!(out.success(), "{}", out.stderr_str());
+    let sent = wait_for_sent(&telegram, GROUP, 0).await;
+    assert_eq!(sent[0].text.as_deref(), Some("From the <b>CLI</b>."));
+    let out = cli
+        .run(
+            &[
+                "message",
+                "send",
+                "--channel",
+                "telegram",
+                "--target",
+                &GROUP.to_string(),
+                "--message",
+                "From openclaw.",
+                "--json",
+            ],
+            &env,
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        out.stdout_str(),
+        out.stderr_str()
+    );
+    let sent = wait_for_sent(&telegram, GROUP, 1).await;
+    assert_eq!(sent[1].text.as_deref(), Some("From openclaw."));
+}

@@ -42,7 +42,7 @@ impl ChannelLink {
         let _ = self.hub.set(Arc::downgrade(hub));
     }
 
-    fn hub(&self) -> Option<Arc<Hub>> {
+    pub(crate) fn hub(&self) -> Option<Arc<Hub>> {
         self.hub.get().and_then(Weak::upgrade)
     }
 }

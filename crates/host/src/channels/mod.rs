@@ -15,6 +15,7 @@ mod activation;
 mod answer;
 mod build;
 mod commands;
+mod control;
 mod delivery;
 mod dispatch;
 mod history;
