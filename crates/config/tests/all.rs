@@ -238,6 +238,7 @@ fn openclaw_channel_keys_load_honoured_warned_or_refused() {
         "openclaw.json",
         r#"{"channels": {
             "telegram": {"botToken": "1:a", "apiRoot": "http://127.0.0.1:1", "webhookPath": "/tg",
+                         "webhookCertPath": "/etc/tg.pem",
                          "blockStreaming": true,
                          "groups": {"-100": {"requireMention": true}},
                          "accounts": {"alerts": {"botToken": "2:b", "linkPreview": false}}},
@@ -250,7 +251,7 @@ fn openclaw_channel_keys_load_honoured_warned_or_refused() {
     let warned: Vec<String> = loaded.warnings.iter().map(|w| w.path.to_string()).collect();
     // Keys rustyclaw does not honour yet warn…
     for path in [
-        "channels.telegram.webhookPath",
+        "channels.telegram.webhookCertPath",
         "channels.telegram.blockStreaming",
         "channels.telegram.accounts.alerts.linkPreview",
         "channels.sms.enabled",
@@ -263,6 +264,7 @@ fn openclaw_channel_keys_load_honoured_warned_or_refused() {
     // …the ones it honours load silently and are resolved per account.
     for path in [
         "channels.telegram.apiRoot",
+        "channels.telegram.webhookPath",
         "channels.irc.realname",
         "channels.irc.nickserv",
         "channels.irc.defaultAccount",
@@ -280,6 +282,16 @@ fn openclaw_channel_keys_load_honoured_warned_or_refused() {
         accounts.telegram[1].api_root.as_deref(),
         Some("http://127.0.0.1:1"),
         "an account inherits the channel's settings"
+    );
+    let webhook = &accounts.telegram[1];
+    assert_eq!(
+        (
+            webhook.webhook_path.as_str(),
+            webhook.webhook_host.as_str(),
+            webhook.webhook_port
+        ),
+        ("/tg", "127.0.0.1", 8787),
+        "webhookPath is inherited, host and port take OpenClaw's defaults"
     );
     let irc = &accounts.irc[0];
     assert_eq!(
@@ -305,6 +317,66 @@ fn openclaw_channel_keys_load_honoured_warned_or_refused() {
     assert!(
         text.contains("channels.telegram.groups.-100.tools"),
         "{text}"
+    );
+}
+
+#[test]
+fn a_telegram_webhook_needs_a_secret_and_a_path_off_the_health_route() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "openclaw.json",
+        r#"{"channels": {"telegram": {"botToken": "1:a", "webhookSecret": "s3cret",
+            "webhookUrl": " https://bot.example/tg ", "webhookPort": 0,
+            "accounts": {
+                "health": {"botToken": "3:c", "webhookPath": "/healthz"},
+                "polling": {"botToken": "4:d", "webhookUrl": ""}
+            }}}}"#,
+    );
+    let loaded = load(&locations(dir.path()), &Env::default()).unwrap();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let accounts = &loaded.config.channel_accounts.telegram;
+    let by_id = |id: &str| accounts.iter().find(|a| a.common.account_id == id).unwrap();
+    let default = by_id("default");
+    assert_eq!(default.common.problems, Vec::<String>::new());
+    assert_eq!(
+        default.webhook_url.as_deref(),
+        Some("https://bot.example/tg")
+    );
+    assert_eq!(
+        (
+            default.webhook_host.as_str(),
+            default.webhook_port,
+            default.webhook_path.as_str()
+        ),
+        ("127.0.0.1", 0, "/telegram-webhook")
+    );
+    let health = &by_id("health").common.problems;
+    assert!(
+        health.len() == 1 && health[0].contains("webhookPath \"/healthz\""),
+        "{health:?}"
+    );
+    let polling = by_id("polling");
+    assert_eq!(
+        polling.webhook_url, None,
+        "an empty webhookUrl means polling"
+    );
+    assert!(
+        polling.common.problems.is_empty(),
+        "{:?}",
+        polling.common.problems
+    );
+
+    write(
+        dir.path(),
+        "openclaw.json",
+        r#"{"channels": {"telegram": {"botToken": "1:a", "webhookUrl": "https://bot.example/tg"}}}"#,
+    );
+    let loaded = load(&locations(dir.path()), &Env::default()).unwrap();
+    let problems = &loaded.config.channel_accounts.telegram[0].common.problems;
+    assert!(
+        problems.len() == 1 && problems[0].contains("webhookUrl requires webhookSecret"),
+        "{problems:?}"
     );
 }
 

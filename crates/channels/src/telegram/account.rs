@@ -1,13 +1,15 @@
 //! The Telegram channel account: a bot behind the channel contract ([`ChannelAccount`]).
 //!
-//! Receiving is long polling (`poll`), preparing replies is `prepare`, sending and editing is
-//! `send`, and the other calls (deletions, reactions, typing, downloads, probe, logout) are in
-//! `actions`; this file holds the account and routes the contract's calls to them. Telegram
+//! Receiving is long polling (`poll`), or a webhook (`webhook`, with its HTTP edge in
+//! `webhook_route`) when `webhookUrl` is set; preparing replies is `prepare`, sending and
+//! editing is `send`, and the other calls (deletions, reactions, typing, downloads, probe,
+//! logout) are in `actions`; this file holds the account and routes the contract's calls to them. Telegram
 //! needs no connection to send, so every outbound call works whether `run` is active or not.
 //!
 //! The account keeps the [`StatusHandle`] its latest `run` was given, so successful sends are
 //! recorded on it ([`StatusHandle::sent`]); sends made before the first `run` are not.
 
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -32,6 +34,16 @@ const CHANNEL: &str = "telegram";
 /// supervisor restarts it: the poll's HTTP grace (10 s) and a margin for a slow answer.
 const STALL_MARGIN: Duration = Duration::from_secs(30);
 
+/// How often a webhook account checks its webhook with `getWebhookInfo` (`webhook`): a quiet
+/// webhook shows no other sign of life.
+pub(super) const WEBHOOK_CHECK_EVERY: Duration = Duration::from_secs(60);
+
+/// How long a webhook account may show no sign of life: long enough for one check to fail
+/// (after the Bot API client's 30 s) and the next one to answer, with a margin, so a single
+/// failed check does not restart the account.
+const WEBHOOK_STALL_TIMEOUT: Duration =
+    Duration::from_secs(2 * (WEBHOOK_CHECK_EVERY.as_secs() + 30) + 30);
+
 /// A Telegram bot account.
 #[derive(Debug)]
 pub struct TelegramAccount {
@@ -43,6 +55,8 @@ pub struct TelegramAccount {
     /// The offset of the last batch the journal stored: where a restarted `run` resumes
     /// (the configured initial offset until the first batch is stored).
     acknowledged: Mutex<Option<i64>>,
+    /// Where the webhook listener of the running `run` listens.
+    webhook_address: Mutex<Option<SocketAddr>>,
 }
 
 impl TelegramAccount {
@@ -60,6 +74,7 @@ impl TelegramAccount {
             config,
             api,
             status: Mutex::new(None),
+            webhook_address: Mutex::new(None),
         })
     }
 
@@ -77,6 +92,12 @@ impl TelegramAccount {
             .acknowledged
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(offset);
+    }
+
+    pub(super) fn webhook_address_slot(&self) -> MutexGuard<'_, Option<SocketAddr>> {
+        self.webhook_address
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn status_slot(&self) -> MutexGuard<'_, Option<StatusHandle>> {
@@ -118,7 +139,10 @@ impl ChannelAccount for TelegramAccount {
     }
 
     fn stall_timeout(&self) -> Duration {
-        self.config.poll_timeout + STALL_MARGIN
+        match &self.config.webhook {
+            None => self.config.poll_timeout + STALL_MARGIN,
+            Some(_) => WEBHOOK_STALL_TIMEOUT,
+        }
     }
 
     fn run<'a>(
@@ -126,7 +150,10 @@ impl ChannelAccount for TelegramAccount {
         sink: InboundSink,
         status: StatusHandle,
     ) -> BoxFuture<'a, Result<(), ChannelError>> {
-        Box::pin(self.poll(sink, status))
+        match &self.config.webhook {
+            None => Box::pin(self.poll(sink, status)),
+            Some(webhook) => Box::pin(self.serve_webhook(webhook, sink, status)),
+        }
     }
 
     fn prepare(&self, reply: &ReplyPayload, settings: &TextSettings) -> Vec<OutboundMessage> {

@@ -84,13 +84,23 @@ impl TelegramAccount {
     pub(super) async fn probe_bot(&self) -> Result<ProbeReport, ChannelError> {
         let me = self.api.get_me().await.map_err(channel_error)?;
         let webhook = self.api.get_webhook_info().await.map_err(channel_error)?;
-        let mut details = vec![if webhook.url.is_empty() {
-            "no webhook set: long polling can run".to_owned()
-        } else {
-            format!(
-                "webhook set to {}: polling deletes it when the account starts",
-                webhook.url
-            )
+        let configured = self
+            .config
+            .webhook
+            .as_ref()
+            .map(|config| config.url.as_str());
+        let mut details = vec![match (configured, webhook.url.as_str()) {
+            (None, "") => "no webhook set: long polling can run".to_owned(),
+            (None, url) => {
+                format!("webhook set to {url}: polling deletes it when the account starts")
+            }
+            (Some(_), "") => {
+                "no webhook set yet: the account sets webhookUrl when it starts".to_owned()
+            }
+            (Some(ours), url) if ours == url => format!("webhook set to {url}"),
+            (Some(_), url) => format!(
+                "webhook set to {url}, not to webhookUrl: the account replaces it when it starts"
+            ),
         }];
         details.push(format!(
             "{} update(s) waiting",

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use rustyclaw_protocol::origin::AccountId;
+use secrecy::SecretString;
 
 use super::api::DEFAULT_BASE_URL;
 use super::token::BotToken;
@@ -33,11 +34,34 @@ pub struct TelegramAccountConfig {
     pub initial_offset: Option<i64>,
     /// The waits after a failed poll or a batch the store could not take.
     pub backoff: RetryBackoff,
+    /// `webhookUrl` and its listener: receive by webhook instead of long polling. Default:
+    /// `None` (long polling).
+    pub webhook: Option<TelegramWebhookConfig>,
+}
+
+/// Webhook mode: Telegram posts each update to `url`, a reverse proxy (or Telegram itself)
+/// forwards it to the local listener on `host:port` at `path`. The host resolves every field
+/// from the config with OpenClaw's defaults (`127.0.0.1`, `8787`, `/telegram-webhook`).
+#[derive(Debug, Clone)]
+pub struct TelegramWebhookConfig {
+    /// `webhookUrl`: the public HTTPS URL registered with `setWebhook`.
+    pub url: String,
+    /// `webhookSecret`: sent to Telegram with `setWebhook`, and required in the
+    /// `X-Telegram-Bot-Api-Secret-Token` header of every delivery (1 to 256 characters of
+    /// `A-Z`, `a-z`, `0-9`, `_` and `-`, as Telegram allows).
+    pub secret: SecretString,
+    /// `webhookHost`: the address the listener binds (an IP address or a host name).
+    pub host: String,
+    /// `webhookPort`: the port the listener binds; 0 lets the system pick one.
+    pub port: u16,
+    /// `webhookPath`: the route Telegram's deliveries arrive on; must start with `/` and must
+    /// not be `/healthz`, which the listener answers for health checks.
+    pub path: String,
 }
 
 impl TelegramAccountConfig {
     /// The settings for `token` with every default: the public API, 30 s polls, link previews,
-    /// no saved offset.
+    /// no saved offset, long polling.
     pub fn new(account_id: AccountId, token: BotToken) -> Self {
         Self {
             account_id,
@@ -47,6 +71,7 @@ impl TelegramAccountConfig {
             link_preview: true,
             initial_offset: None,
             backoff: RetryBackoff::default(),
+            webhook: None,
         }
     }
 }

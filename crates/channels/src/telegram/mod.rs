@@ -14,12 +14,14 @@
 //! no error, log line or `Debug` output contains it.
 //!
 //! On top of the client, [`TelegramAccount`] is the Telegram channel account: the channel
-//! contract ([`ChannelAccount`](crate::account::ChannelAccount)) over long polling, with replies
-//! rendered as Telegram HTML and sent with a plain-text fallback.
+//! contract ([`ChannelAccount`](crate::account::ChannelAccount)) over long polling or, with
+//! `webhookUrl`, a webhook served by a small local listener (the workspace's axum on hyper),
+//! with replies rendered as Telegram HTML and sent with a plain-text fallback.
 
 mod account;
 mod actions;
 mod api;
+mod buttons;
 mod config;
 mod envelope;
 mod error;
@@ -30,11 +32,15 @@ mod requests;
 mod send;
 mod token;
 mod types;
+mod webhook;
+mod webhook_route;
 
 pub use account::TelegramAccount;
 
 pub use api::{BotApi, BotApiOptions, DEFAULT_BASE_URL};
-pub use config::{DEFAULT_POLL_TIMEOUT, RetryBackoff, TelegramAccountConfig};
+pub use config::{
+    DEFAULT_POLL_TIMEOUT, RetryBackoff, TelegramAccountConfig, TelegramWebhookConfig,
+};
 pub use error::{BadRequestKind, ConflictReason, TelegramError};
 pub use requests::{
     AnswerCallbackQuery, ChatAction, ChatId, DeleteMessage, DeleteWebhook, EditMessageText,

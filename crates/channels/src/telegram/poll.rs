@@ -19,19 +19,11 @@ use std::time::Duration;
 use rustyclaw_support::now_ms_i64;
 
 use super::account::{TelegramAccount, channel_error};
+use super::buttons::answer_button_presses;
 use super::error::TelegramError;
-use super::receive::{BotIdentity, received_message};
-use super::requests::{AnswerCallbackQuery, DeleteWebhook, GetUpdates};
-use super::types::{AllowedUpdate, Update, UpdateKind};
-use crate::account::{ChannelError, InboundBatch, InboundSink, StatusHandle, StoreOutcome};
-
-/// The updates polled for: messages, channel posts and button presses. Edits and the bot's own
-/// membership changes are not turned into messages, so they are not fetched.
-const ALLOWED_UPDATES: [AllowedUpdate; 3] = [
-    AllowedUpdate::Message,
-    AllowedUpdate::ChannelPost,
-    AllowedUpdate::CallbackQuery,
-];
+use super::receive::{ALLOWED_UPDATES, BotIdentity, batch};
+use super::requests::{DeleteWebhook, GetUpdates};
+use crate::account::{ChannelError, InboundSink, StatusHandle, StoreOutcome};
 
 /// The shortest long poll: a shorter `poll_timeout` counts as this.
 const MIN_POLL_TIMEOUT: Duration = Duration::from_secs(1);
@@ -89,7 +81,13 @@ impl TelegramAccount {
                 continue;
             };
             let next_offset = last_update_id + 1;
-            let batch = self.batch(&updates, &bot, next_offset);
+            let batch = batch(
+                &self.config.account_id,
+                &updates,
+                &bot,
+                now_ms_i64(),
+                Some(next_offset),
+            );
             let received = !batch.messages.is_empty();
             match sink.store(batch).await? {
                 StoreOutcome::Stored => {
@@ -99,7 +97,7 @@ impl TelegramAccount {
                     if received {
                         status.received();
                     }
-                    self.answer_button_presses(&updates).await;
+                    answer_button_presses(&self.api, &self.config.account_id, &updates).await;
                 }
                 StoreOutcome::Failed => {
                     store_failures = store_failures.saturating_add(1);
@@ -170,48 +168,6 @@ impl TelegramAccount {
             return Ok(());
         }
         Err(channel_error(error))
-    }
-
-    fn batch(&self, updates: &[Update], bot: &BotIdentity, next_offset: i64) -> InboundBatch {
-        let received_ms = now_ms_i64();
-        let messages = updates
-            .iter()
-            .filter_map(|update| {
-                if let UpdateKind::Malformed { detail } = &update.kind {
-                    tracing::warn!(
-                        account = %self.config.account_id,
-                        update_id = update.update_id,
-                        "telegram: skipping an update that does not parse: {detail}"
-                    );
-                }
-                received_message(update, bot, received_ms)
-            })
-            .collect();
-        InboundBatch {
-            messages,
-            next_offset: Some(next_offset),
-        }
-    }
-
-    /// Answers every button press of a stored batch. A failure only leaves the button spinning
-    /// until Telegram gives up on it, so it is logged and not retried.
-    async fn answer_button_presses(&self, updates: &[Update]) {
-        for update in updates {
-            let UpdateKind::CallbackQuery(query) = &update.kind else {
-                continue;
-            };
-            let answer = AnswerCallbackQuery {
-                callback_query_id: query.id.clone(),
-                text: None,
-                show_alert: false,
-            };
-            if let Err(error) = self.api.answer_callback_query(&answer).await {
-                tracing::debug!(
-                    account = %self.config.account_id,
-                    "telegram: could not answer a button press: {error}"
-                );
-            }
-        }
     }
 }
 

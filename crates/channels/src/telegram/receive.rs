@@ -10,11 +10,22 @@
 //! text is the button's data. The bot's own messages, edits, and messages with neither text nor
 //! an attachment (service messages, stickers, polls) give nothing.
 
-use rustyclaw_protocol::origin::{Chat, ChatId, MessageId, PeerId, Sender};
+use rustyclaw_protocol::origin::{AccountId, Chat, ChatId, MessageId, PeerId, Sender};
 use rustyclaw_protocol::session_entry::{ChatType, ThreadId};
 
-use super::types::{self, CallbackQuery, EntityKind, Message, MessageEntity, Update, UpdateKind};
-use crate::account::{AttachmentKind, ReceivedAttachment, ReceivedMessage};
+use super::types::{
+    self, AllowedUpdate, CallbackQuery, EntityKind, Message, MessageEntity, Update, UpdateKind,
+};
+use crate::account::{AttachmentKind, InboundBatch, ReceivedAttachment, ReceivedMessage};
+
+/// The updates asked for, by polling and by webhook alike: messages, channel posts and button
+/// presses. Edits and the bot's own membership changes are not turned into messages, so they
+/// are not fetched.
+pub(crate) const ALLOWED_UPDATES: [AllowedUpdate; 3] = [
+    AllowedUpdate::Message,
+    AllowedUpdate::ChannelPost,
+    AllowedUpdate::CallbackQuery,
+];
 
 /// The thread id OpenClaw gives a forum's General topic (Telegram sends none for it).
 pub(crate) const GENERAL_TOPIC: i64 = 1;
@@ -31,6 +42,35 @@ pub(crate) struct BotIdentity {
     pub id: i64,
     /// Its `@username`, without the `@`.
     pub username: String,
+}
+
+/// The batch `updates` bring the router: their messages, in order, with `next_offset` (the
+/// polling offset that confirms them; `None` for a webhook delivery, which has none). Updates
+/// that do not parse are logged and left out.
+pub(crate) fn batch(
+    account: &AccountId,
+    updates: &[Update],
+    bot: &BotIdentity,
+    received_ms: i64,
+    next_offset: Option<i64>,
+) -> InboundBatch {
+    let messages = updates
+        .iter()
+        .filter_map(|update| {
+            if let UpdateKind::Malformed { detail } = &update.kind {
+                tracing::warn!(
+                    %account,
+                    update_id = update.update_id,
+                    "telegram: skipping an update that does not parse: {detail}"
+                );
+            }
+            received_message(update, bot, received_ms)
+        })
+        .collect();
+    InboundBatch {
+        messages,
+        next_offset,
+    }
 }
 
 /// The message `update` brings the router, if any.

@@ -7,6 +7,7 @@ mod files;
 mod polling;
 mod secrets;
 mod sending;
+mod webhook;
 
 use std::time::Duration;
 

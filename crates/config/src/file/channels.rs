@@ -253,9 +253,20 @@ pub struct TelegramCredentials {
     /// Public webhook URL (long polling when absent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub webhook_url: Option<String>,
-    /// Secret Telegram echoes on webhook calls.
+    /// Secret Telegram echoes on webhook calls (required with `webhookUrl`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub webhook_secret: Option<SecretInput>,
+    /// Local route the webhook listener takes deliveries on (default `/telegram-webhook`;
+    /// `/healthz` is reserved for health checks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_path: Option<String>,
+    /// Local address the webhook listener binds (default `127.0.0.1`; keep loopback behind a
+    /// reverse proxy unless you mean to expose it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_host: Option<String>,
+    /// Local port the webhook listener binds (default 8787; 0 lets the system pick one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_port: Option<u16>,
     /// Base URL of the Bot API (default `https://api.telegram.org`; a local Bot API server or
     /// a test double).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -24,6 +24,14 @@ use crate::{Issue, JsonPath, Secret};
 /// The id of the account a channel's own settings configure.
 pub const DEFAULT_ACCOUNT_ID: &str = "default";
 
+/// Where the Telegram webhook listener binds and listens by default (OpenClaw's
+/// `docs/channels/telegram/transports.md`: `127.0.0.1:8787`, `/telegram-webhook`).
+const DEFAULT_WEBHOOK_HOST: &str = "127.0.0.1";
+const DEFAULT_WEBHOOK_PORT: u16 = 8787;
+const DEFAULT_WEBHOOK_PATH: &str = "/telegram-webhook";
+/// The route the webhook listener keeps for health checks.
+const WEBHOOK_HEALTH_PATH: &str = "/healthz";
+
 /// The largest token or password file read, in bytes.
 const SECRET_FILE_MAX_BYTES: u64 = 64 * 1024;
 
@@ -92,10 +100,19 @@ pub struct TelegramAccountSettings {
     /// The bot token (`tokenFile`, else `botToken`, else `TELEGRAM_BOT_TOKEN` for the default
     /// account).
     pub bot_token: Option<Secret>,
-    /// `webhookUrl`: receive by webhook instead of long polling.
+    /// `webhookUrl`: receive by webhook instead of long polling (an empty one counts as unset,
+    /// as in OpenClaw). With it, `webhookSecret` is required.
     pub webhook_url: Option<String>,
     /// `webhookSecret`.
     pub webhook_secret: Option<Secret>,
+    /// `webhookHost`: the address the webhook listener binds (default `127.0.0.1`, OpenClaw's).
+    pub webhook_host: String,
+    /// `webhookPort`: the port the webhook listener binds (default 8787, OpenClaw's; 0 lets the
+    /// system pick one).
+    pub webhook_port: u16,
+    /// `webhookPath`: the route the webhook listener takes deliveries on (default
+    /// `/telegram-webhook`, OpenClaw's; it must start with `/` and must not be `/healthz`).
+    pub webhook_path: String,
     /// `apiRoot`.
     pub api_root: Option<String>,
     /// `ackReaction` of the channel or account, when set.
@@ -261,6 +278,15 @@ impl Overlay for TelegramCredentials {
                 .webhook_secret
                 .clone()
                 .or_else(|| self.webhook_secret.clone()),
+            webhook_path: over
+                .webhook_path
+                .clone()
+                .or_else(|| self.webhook_path.clone()),
+            webhook_host: over
+                .webhook_host
+                .clone()
+                .or_else(|| self.webhook_host.clone()),
+            webhook_port: over.webhook_port.or(self.webhook_port),
             api_root: over.api_root.clone().or_else(|| self.api_root.clone()),
             ack_reaction: over
                 .ack_reaction
@@ -515,6 +541,33 @@ fn telegram_account(
             .map(|v| (v, "webhookSecret")),
         None,
     );
+    let webhook_url = credentials
+        .webhook_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|url| !url.is_empty())
+        .map(str::to_owned);
+    let webhook_path = credentials
+        .webhook_path
+        .clone()
+        .unwrap_or_else(|| DEFAULT_WEBHOOK_PATH.to_owned());
+    if webhook_url.is_some() {
+        // As OpenClaw's schema: a webhook without a secret would take updates from anyone.
+        if webhook_secret.is_none() && credentials.webhook_secret.is_none() {
+            common.problems.push(format!(
+                "{}.webhookUrl requires webhookSecret (Telegram sends it with every delivery, \
+                 and the listener refuses requests without it)",
+                common.config_path
+            ));
+        }
+        if !webhook_path.starts_with('/') || webhook_path == WEBHOOK_HEALTH_PATH {
+            common.problems.push(format!(
+                "{}.webhookPath {webhook_path:?} must start with / and must not be \
+                 {WEBHOOK_HEALTH_PATH}, which the webhook listener answers for health checks",
+                common.config_path
+            ));
+        }
+    }
     let poll_timeout = match ctx
         .env
         .non_empty(crate::env_vars::RUSTYCLAW_TELEGRAM_POLL_TIMEOUT)
@@ -534,8 +587,14 @@ fn telegram_account(
     TelegramAccountSettings {
         common,
         bot_token,
-        webhook_url: credentials.webhook_url.clone(),
+        webhook_url,
         webhook_secret,
+        webhook_host: credentials
+            .webhook_host
+            .clone()
+            .unwrap_or_else(|| DEFAULT_WEBHOOK_HOST.to_owned()),
+        webhook_port: credentials.webhook_port.unwrap_or(DEFAULT_WEBHOOK_PORT),
+        webhook_path,
         api_root: credentials.api_root.clone(),
         ack_reaction: credentials.ack_reaction.clone(),
         poll_timeout,

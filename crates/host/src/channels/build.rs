@@ -8,7 +8,9 @@ use rustyclaw_channels::account::ChannelAccount;
 use rustyclaw_channels::irc::{
     ChannelJoin, IrcAccount, IrcAccountConfig, IrcConfig, NickServ, TlsOptions,
 };
-use rustyclaw_channels::telegram::{BotToken, TelegramAccount, TelegramAccountConfig};
+use rustyclaw_channels::telegram::{
+    BotToken, TelegramAccount, TelegramAccountConfig, TelegramWebhookConfig,
+};
 use rustyclaw_channels::text::IrcFormatting;
 use rustyclaw_config::{
     AccountSettings, Config, ExposeSecret, IrcAccountSettings, Secret, TelegramAccountSettings,
@@ -67,6 +69,7 @@ async fn telegram(account: &TelegramAccountSettings, store: &Store) -> Built {
     let mut hasher = DefaultHasher::new();
     format!("{account:?}").hash(&mut hasher);
     secret_hash(&mut hasher, account.bot_token.as_ref());
+    secret_hash(&mut hasher, account.webhook_secret.as_ref());
     let fingerprint = hasher.finish();
     if !settings.enabled {
         return not_running(
@@ -78,17 +81,6 @@ async fn telegram(account: &TelegramAccountSettings, store: &Store) -> Built {
     }
     if let Some(problem) = settings.problems.first() {
         return not_running(key, settings, fingerprint, problem.clone());
-    }
-    if account.webhook_url.is_some() {
-        return not_running(
-            key,
-            settings,
-            fingerprint,
-            format!(
-                "{}.webhookUrl: webhook mode is not supported yet; remove webhookUrl to receive by long polling",
-                settings.config_path
-            ),
-        );
     }
     let Some(token) = account.bot_token.as_ref() else {
         return not_running(key, settings, fingerprint, "no bot token".to_owned());
@@ -111,6 +103,24 @@ async fn telegram(account: &TelegramAccountSettings, store: &Store) -> Built {
     if let Some(root) = &account.api_root {
         config.api_root = root.trim_end_matches('/').to_owned();
     }
+    // The config requires webhookSecret with webhookUrl; should one still be missing, the
+    // account's `run` refuses to start and says so.
+    config.webhook = account
+        .webhook_url
+        .as_ref()
+        .map(|url| TelegramWebhookConfig {
+            url: url.clone(),
+            secret: SecretString::from(
+                account
+                    .webhook_secret
+                    .as_ref()
+                    .map(|secret| secret.expose_secret().to_owned())
+                    .unwrap_or_default(),
+            ),
+            host: account.webhook_host.clone(),
+            port: account.webhook_port,
+            path: account.webhook_path.clone(),
+        });
     config.initial_offset = match store
         .channel_offset(&key.channel_id(), &key.account_id())
         .await
