@@ -270,8 +270,9 @@ fn default_reply_mode(channel: &str) -> ReplyToMode {
     }
 }
 
-/// Rows for an account that is not running: the text as it is, one row, so nothing is lost
-/// (the account prepares nothing it cannot send later).
+/// Rows for an account that is not running (stopped by a reload or a logout while the run was
+/// busy): the text cut at the channel's limit as plain text, so the account sends it as it is
+/// once it runs again; nothing is lost.
 fn prepared_later(
     key: &AccountKey,
     origin: &MessageOrigin,
@@ -281,27 +282,47 @@ fn prepared_later(
     let Some(chat) = origin.chat.as_ref() else {
         return Vec::new();
     };
+    let limit = match key.channel.as_str() {
+        "telegram" => rustyclaw_channels::text::TELEGRAM_TEXT_CHUNK_LIMIT,
+        "irc" => rustyclaw_channels::text::IRC_TEXT_CHUNK_LIMIT,
+        _ => rustyclaw_channels::text::DEFAULT_TEXT_CHUNK_LIMIT,
+    };
+    let options = rustyclaw_channels::text::ChunkOptions {
+        limit,
+        mode: rustyclaw_channels::text::ChunkMode::Length,
+    };
     let now = now_ms_i64();
-    payloads
-        .iter()
-        .filter(|p| !p.text.trim().is_empty() || !p.media.is_empty())
-        .map(|p| {
+    let mut records = Vec::new();
+    for payload in payloads {
+        let mut chunks = rustyclaw_channels::text::chunk_markdown(&payload.text, &options);
+        if chunks.is_empty() && !payload.media.is_empty() {
+            chunks.push(String::new());
+        }
+        let last = chunks.len().saturating_sub(1);
+        for (n, text) in chunks.into_iter().enumerate() {
             let message = OutboundMessage {
-                text: p.text.clone(),
+                text,
                 fallback_text: None,
-                media: p.media.clone(),
+                // Attachments ride with the last piece of text.
+                media: if n == last {
+                    payload.media.clone()
+                } else {
+                    Vec::new()
+                },
             };
-            record(
+            let reply_to = (n == 0).then(|| payload.reply_to_id.clone()).flatten();
+            records.push(record(
                 key,
                 chat.id.clone(),
                 origin,
-                p.reply_to_id.clone(),
+                reply_to,
                 message,
                 answers.clone(),
                 now,
-            )
-        })
-        .collect()
+            ));
+        }
+    }
+    records
 }
 
 fn record(
@@ -353,4 +374,42 @@ pub(crate) fn keep_typing(
             tokio::time::sleep(TYPING_EVERY).await;
         }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use rustyclaw_protocol::origin::{Chat, ChatId, MessageId};
+    use rustyclaw_protocol::reply::MediaRef;
+    use rustyclaw_protocol::session_entry::ChatType;
+
+    use super::*;
+
+    #[test]
+    fn a_reply_for_an_account_not_running_is_kept_in_pieces_it_can_send_later() {
+        let key = AccountKey::new("telegram", "default");
+        let origin = MessageOrigin {
+            chat: Some(Chat {
+                kind: ChatType::Direct,
+                id: ChatId::new("42"),
+            }),
+            ..MessageOrigin::default()
+        };
+        let mut payload = ReplyPayload::text("word ".repeat(2_000), Some(MessageId::new("7")));
+        payload.media = vec![MediaRef::Url("https://example.com/a.png".into())];
+        let records = prepared_later(&key, &origin, &[payload], None);
+        assert!(records.len() >= 3, "{}", records.len());
+        assert!(
+            records
+                .iter()
+                .all(|r| r.text.encode_utf16().count() <= 4_000)
+        );
+        assert_eq!(records[0].target.reply_to_id, Some(MessageId::new("7")));
+        assert!(records[1..].iter().all(|r| r.target.reply_to_id.is_none()));
+        assert!(
+            records[..records.len() - 1]
+                .iter()
+                .all(|r| r.media.is_empty())
+        );
+        assert_eq!(records.last().map(|r| r.media.len()), Some(1));
+    }
 }
