@@ -84,12 +84,29 @@ pub fn run(
             .collect(),
         Err(_) => Vec::new(),
     };
+    // Upstream's CLI makes the first sender it approves the command owner when none is set.
+    let needs_owner = loaded.as_ref().is_ok_and(|loaded| {
+        loaded
+            .config
+            .commands
+            .owner_allow_from
+            .as_ref()
+            .is_none_or(|owners| owners.is_empty())
+    });
     super::runtime()?.block_on(async move {
         let store = ctx.open_store().await?;
         match cmd {
             PairingCommand::List(args) => list(&store, &configured, args).await,
-            PairingCommand::Approve(args) => resolve(&store, &configured, args, true).await,
-            PairingCommand::Reject(args) => resolve(&store, &configured, args, false).await,
+            PairingCommand::Approve(args) => {
+                let approved = resolve(&store, &configured, args, true).await?;
+                if let (Some(owner), true) = (approved.owner_entry(), needs_owner) {
+                    make_owner(ctx, &owner)?;
+                }
+                Ok(approved.code)
+            }
+            PairingCommand::Reject(args) => {
+                Ok(resolve(&store, &configured, args, false).await?.code)
+            }
         }
     })
 }
@@ -134,12 +151,53 @@ async fn list(store: &Store, configured: &[String], args: ListArgs) -> anyhow::R
     Ok(ExitCode::SUCCESS)
 }
 
+/// What `approve` or `reject` did: the exit code, and the sender approved.
+struct Resolved {
+    code: ExitCode,
+    approved: Option<(String, String)>,
+}
+
+impl Resolved {
+    fn done(code: ExitCode) -> Self {
+        Self {
+            code,
+            approved: None,
+        }
+    }
+
+    /// The `commands.ownerAllowFrom` entry of the sender approved (`telegram:123`).
+    fn owner_entry(&self) -> Option<String> {
+        self.approved
+            .as_ref()
+            .map(|(channel, sender)| format!("{channel}:{sender}"))
+    }
+}
+
+/// Writes `owner` as the only `commands.ownerAllowFrom` entry (comments kept, `.bak` written).
+fn make_owner(ctx: &Context, owner: &str) -> anyhow::Result<()> {
+    use rustyclaw_config::edit::{Edit, edit_text, replace_file};
+    let path = &ctx.locations.config_path;
+    let text = rustyclaw_config::read_optional(path)?.unwrap_or_default();
+    let at = rustyclaw_config::JsonPath::root()
+        .key("commands")
+        .key("ownerAllowFrom");
+    let text = edit_text(&text, &at, &Edit::Set(serde_json::json!([owner])))?;
+    let outcome = replace_file(path, &text)?;
+    output::warnings(&outcome.warnings);
+    if outcome.changed {
+        output::out(&format!(
+            "Made {owner} the command owner (commands.ownerAllowFrom): it may approve host commands with /approve."
+        ));
+    }
+    Ok(())
+}
+
 async fn resolve(
     store: &Store,
     configured: &[String],
     args: ResolveArgs,
     approve: bool,
-) -> anyhow::Result<ExitCode> {
+) -> anyhow::Result<Resolved> {
     // `approve <code>` or `approve <channel> <code>`, as upstream.
     let (positional_channel, code) = match &args.code {
         Some(code) => (Some(args.code_or_channel.as_str()), code.as_str()),
@@ -175,7 +233,7 @@ async fn resolve(
             channel.as_str(),
             request.sender.as_str()
         ));
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Resolved::done(ExitCode::SUCCESS));
     }
     output::out(&format!(
         "Approved {} sender {}.",
@@ -215,7 +273,13 @@ async fn resolve(
             channel.as_str()
         ));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Resolved {
+        code: ExitCode::SUCCESS,
+        approved: Some((
+            channel.as_str().to_owned(),
+            request.sender.as_str().to_owned(),
+        )),
+    })
 }
 
 /// The pending requests of `channel` (of one account when `account` is given).

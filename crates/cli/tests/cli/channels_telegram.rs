@@ -143,6 +143,15 @@ async fn pairing_groups_topics_chunks_and_photos_over_telegram() {
         .await
         .unwrap();
     assert!(out.success(), "{}", out.stderr_str());
+    // The first sender approved becomes the command owner, as upstream's CLI does.
+    assert!(
+        out.stdout_str()
+            .contains("Made telegram:4242 the command owner"),
+        "{}",
+        out.stdout_str()
+    );
+    let written = std::fs::read_to_string(dir.config_path()).unwrap();
+    assert!(written.contains("telegram:4242"), "{written}");
     fake.push(Turn::text("Hello **Alice**!"));
     telegram.push_text(&dm, &alice, "hi again");
     let sent = wait_for_sent(&telegram, dm.id, 1).await;
