@@ -324,7 +324,8 @@ mod tests {
     fn arrays_and_flattened_channel_sections_are_checked() {
         let mut doc = json!({
             "agents": {"list": [{"id": "a", "groupChat": {}}, {"id": "b", "wrkspace": "x"}]},
-            "channels": {"telegram": {"botToken": "t", "dmPolicy": "open", "streaming": true, "bogus": 1}}
+            "channels": {"telegram": {"botToken": "t", "dmPolicy": "open", "bogus": 1,
+                "streaming": {"mode": "partial", "preview": {"toolProgress": false}}}}
         });
         let report = check_keys(&mut doc, &schema());
         let errors: Vec<String> = report.errors.iter().map(|e| e.path.to_string()).collect();
@@ -335,7 +336,10 @@ mod tests {
         let warnings: Vec<String> = report.warnings.iter().map(|e| e.path.to_string()).collect();
         assert_eq!(
             warnings,
-            ["agents.list[0].groupChat", "channels.telegram.streaming"]
+            [
+                "agents.list[0].groupChat",
+                "channels.telegram.streaming.preview"
+            ]
         );
     }
 

@@ -369,6 +369,28 @@ async fn a_channel_added_to_the_config_of_a_running_gateway_connects_and_a_remov
         Some("Connected without a restart.")
     );
 
+    // An access rule changes without a reconnect: with alice off allowFrom, she is asked to
+    // pair, and the bot did not call getMe again.
+    let connects = telegram.calls_to("getMe").len();
+    config["channels"]["telegram"]["allowFrom"] = json!([]);
+    dir.write_config(&config.to_string()).unwrap();
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    telegram.push_text(&dm, &alice, "still there?");
+    let sent = wait_for_sent(&telegram, dm.id, 1).await;
+    assert!(
+        sent[1]
+            .text
+            .as_deref()
+            .unwrap_or_default()
+            .contains("Pairing code"),
+        "{sent:#?}"
+    );
+    assert_eq!(
+        telegram.calls_to("getMe").len(),
+        connects,
+        "the account reconnected"
+    );
+
     // Disabled: it stops polling.
     config["channels"]["telegram"]["enabled"] = json!(false);
     dir.write_config(&config.to_string()).unwrap();

@@ -4,6 +4,7 @@ mod approvals;
 mod channels;
 mod channels_faults;
 mod channels_irc;
+mod channels_streaming;
 mod channels_telegram;
 mod config_cmd;
 mod config_hardening;

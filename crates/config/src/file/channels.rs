@@ -275,6 +275,65 @@ pub struct TelegramCredentials {
     /// off).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ack_reaction: Option<String>,
+    /// Preview streaming while a run is busy: `{ mode: "progress" }` by default. An account's
+    /// `streaming` replaces its channel's whole, as upstream merges accounts.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "streaming_object"
+    )]
+    #[schemars(with = "Option<TelegramStreaming>")]
+    pub streaming: Option<TelegramStreaming>,
+}
+
+/// `channels.telegram.streaming`. OpenClaw 2026.9.6's other keys here (`chunkMode`,
+/// `preview`, `progress`, `block`) are accepted with a warning.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TelegramStreaming {
+    /// `off`, `partial` (the answer as it is written), `block` (not implemented: behaves as
+    /// `off`) or `progress` (a status draft; the default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<StreamingMode>,
+}
+
+/// What a chat shows while a run is busy (`streaming.mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StreamingMode {
+    /// Nothing but the typing indicator; the reply arrives whole.
+    Off,
+    /// The answer text, edited into one preview message as it is written.
+    Partial,
+    /// Upstream's block streaming (not implemented by rustyclaw: behaves as `off`).
+    Block,
+    /// One status draft, deleted when the run ends.
+    Progress,
+}
+
+/// `streaming` as an object. OpenClaw 2026.9.6 refuses its legacy scalar forms (a boolean, a
+/// bare mode) and `openclaw doctor --fix` rewrites them; the error here names the rewrite.
+fn streaming_object<'de, D>(deserializer: D) -> Result<Option<TelegramStreaming>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::Error;
+    let value = serde_json::Value::deserialize(deserializer)?;
+    let mode = match &value {
+        serde_json::Value::Null => return Ok(None),
+        serde_json::Value::Bool(true) => "partial",
+        serde_json::Value::Bool(false) => "off",
+        serde_json::Value::String(mode) => mode.as_str(),
+        _ => {
+            return TelegramStreaming::deserialize(value)
+                .map(Some)
+                .map_err(D::Error::custom);
+        }
+    };
+    Err(D::Error::custom(format!(
+        "streaming: {value} is OpenClaw's legacy form, which OpenClaw 2026.9.6 refuses too; \
+         write streaming: {{ mode: \"{mode}\" }} (modes: off, partial, block, progress)"
+    )))
 }
 
 /// Discord credentials.

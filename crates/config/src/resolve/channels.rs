@@ -15,7 +15,7 @@ use std::path::Path;
 use super::Ctx;
 use crate::file::{
     AllowEntry, ChannelAccount, ChannelCommon, ChannelSection, ChannelsSection, ChunkMode,
-    DmPolicy, GroupPolicy, GroupSection, IrcCredentials, ReplyToMode, SecretInput,
+    DmPolicy, GroupPolicy, GroupSection, IrcCredentials, ReplyToMode, SecretInput, StreamingMode,
     TelegramCredentials,
 };
 use crate::regular_file::{ReadLimits, read_text};
@@ -120,6 +120,9 @@ pub struct TelegramAccountSettings {
     /// How long one long poll waits for updates (`RUSTYCLAW_TELEGRAM_POLL_TIMEOUT`, seconds;
     /// default 30): lower it behind a proxy that cuts idle connections sooner.
     pub poll_timeout: Option<std::time::Duration>,
+    /// `streaming.mode`: what the chat shows while a run is busy (default `progress`, a status
+    /// draft, as OpenClaw 2026.9.6; `block` is accepted with a warning and shows nothing).
+    pub streaming: StreamingMode,
 }
 
 /// An IRC account.
@@ -179,6 +182,7 @@ pub(crate) fn resolve_channel_accounts(
             telegram.accounts.as_ref(),
             ctx,
         );
+        warn_block_streaming(telegram, ctx);
     }
     if let Some(irc) = &section.irc {
         warn_unimplemented("irc", &irc.common, irc.accounts.as_ref(), ctx);
@@ -258,6 +262,28 @@ fn warn_unimplemented<C>(
     }
 }
 
+/// Warns where `streaming.mode` is `block`: upstream streams the reply in blocks, rustyclaw
+/// does not yet and shows no preview.
+fn warn_block_streaming(telegram: &ChannelSection<TelegramCredentials>, ctx: &mut Ctx<'_>) {
+    let base = JsonPath::root().key("channels").key("telegram");
+    let accounts = telegram.accounts.iter().flatten();
+    let written = std::iter::once((base.clone(), &telegram.credentials))
+        .chain(accounts.map(|(id, account)| (base.key("accounts").key(id), &account.credentials)));
+    for (at, credentials) in written {
+        let mode = credentials.streaming.as_ref().and_then(|s| s.mode);
+        if mode == Some(StreamingMode::Block) {
+            ctx.warnings.push(
+                Issue::warning(
+                    at.key("streaming").key("mode"),
+                    "not implemented by rustyclaw yet: block streaming; the account shows no \
+                     preview and sends the reply whole when the run ends",
+                )
+                .with_hint("use \"partial\" or \"progress\" for a preview; see docs/channels.md"),
+            );
+        }
+    }
+}
+
 /// Credentials that can be laid over another set, field by field.
 trait Overlay: Clone + Default {
     fn overlay(&self, over: &Self) -> Self;
@@ -292,6 +318,7 @@ impl Overlay for TelegramCredentials {
                 .ack_reaction
                 .clone()
                 .or_else(|| self.ack_reaction.clone()),
+            streaming: over.streaming.clone().or_else(|| self.streaming.clone()),
         }
     }
 
@@ -598,6 +625,11 @@ fn telegram_account(
         api_root: credentials.api_root.clone(),
         ack_reaction: credentials.ack_reaction.clone(),
         poll_timeout,
+        streaming: credentials
+            .streaming
+            .as_ref()
+            .and_then(|s| s.mode)
+            .unwrap_or(StreamingMode::Progress),
     }
 }
 
@@ -720,5 +752,86 @@ fn irc_account(
         nickserv,
         channels,
         allow_name_matching: credentials.dangerously_allow_name_matching == Some(true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::file::StreamingMode;
+    use crate::{ConfigError, Env, LoadedConfig, LocationOverrides, Locations, load};
+
+    fn load_text(text: &str) -> Result<LoadedConfig, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("openclaw.json"), text).unwrap();
+        let env = Env::from_pairs([("HOME", dir.path().to_str().unwrap())]);
+        let overrides = LocationOverrides {
+            state_dir: Some(dir.path().to_path_buf()),
+            config: None,
+        };
+        load(&Locations::resolve(&overrides, &env).unwrap(), &env)
+    }
+
+    #[test]
+    fn telegram_streaming_defaults_to_progress_and_an_account_replaces_it_whole() {
+        let loaded = load_text(
+            r#"{"channels": {"telegram": {"botToken": "1:a",
+                "streaming": {"mode": "partial", "chunkMode": "newline"},
+                "accounts": {
+                    "quiet": {"botToken": "2:b", "streaming": {"mode": "off"}},
+                    "inherits": {"botToken": "3:c"},
+                    "blocks": {"botToken": "4:d", "streaming": {"mode": "block"}},
+                    "tuned": {"botToken": "5:e", "streaming": {"preview": {"toolProgress": false}}}
+                }}}}"#,
+        )
+        .unwrap();
+        let modes: Vec<(&str, StreamingMode)> = loaded
+            .config
+            .channel_accounts
+            .telegram
+            .iter()
+            .map(|a| (a.common.account_id.as_str(), a.streaming))
+            .collect();
+        assert_eq!(
+            modes,
+            [
+                ("default", StreamingMode::Partial),
+                ("blocks", StreamingMode::Block),
+                ("inherits", StreamingMode::Partial),
+                ("quiet", StreamingMode::Off),
+                ("tuned", StreamingMode::Progress),
+            ]
+        );
+        let warned: Vec<String> = loaded.warnings.iter().map(|w| w.path.to_string()).collect();
+        assert_eq!(
+            warned,
+            [
+                "channels.telegram.streaming.chunkMode",
+                "channels.telegram.accounts.tuned.streaming.preview",
+                "channels.telegram.accounts.blocks.streaming.mode",
+            ]
+        );
+
+        let loaded = load_text(r#"{"channels": {"telegram": {"botToken": "1:a"}}}"#).unwrap();
+        assert_eq!(
+            loaded.config.channel_accounts.telegram[0].streaming,
+            StreamingMode::Progress
+        );
+    }
+
+    #[test]
+    fn legacy_scalar_streaming_is_refused_with_its_rewrite() {
+        for (legacy, mode) in [
+            ("true", "partial"),
+            ("false", "off"),
+            ("\"block\"", "block"),
+        ] {
+            let text = format!(r#"{{"channels": {{"telegram": {{"streaming": {legacy}}}}}}}"#);
+            let error = load_text(&text).unwrap_err();
+            let shown = format!("{error:#}");
+            assert!(
+                shown.contains(&format!("write streaming: {{ mode: \"{mode}\" }}")),
+                "{shown}"
+            );
+        }
     }
 }

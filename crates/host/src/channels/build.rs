@@ -66,8 +66,20 @@ fn not_running(
 async fn telegram(account: &TelegramAccountSettings, store: &Store) -> Built {
     let settings = &account.common;
     let key = AccountKey::new("telegram", &settings.account_id);
+    // Only what the connection is made of: access rules, text settings, streaming and the ack
+    // reaction are read per message and change without a reconnect.
     let mut hasher = DefaultHasher::new();
-    format!("{account:?}").hash(&mut hasher);
+    (
+        settings.enabled,
+        &settings.problems,
+        &account.webhook_url,
+        &account.webhook_host,
+        account.webhook_port,
+        &account.webhook_path,
+        &account.api_root,
+        account.poll_timeout,
+    )
+        .hash(&mut hasher);
     secret_hash(&mut hasher, account.bot_token.as_ref());
     secret_hash(&mut hasher, account.webhook_secret.as_ref());
     let fingerprint = hasher.finish();
@@ -150,8 +162,25 @@ async fn telegram(account: &TelegramAccountSettings, store: &Store) -> Built {
 fn irc(account: &IrcAccountSettings) -> Built {
     let settings = &account.common;
     let key = AccountKey::new("irc", &settings.account_id);
+    // Only what the connection is made of (see `telegram`).
     let mut hasher = DefaultHasher::new();
-    format!("{account:?}").hash(&mut hasher);
+    (
+        settings.enabled,
+        &settings.problems,
+        &account.host,
+        account.port,
+        account.tls,
+        &account.nick,
+        &account.username,
+        &account.realname,
+        &account.channels,
+    )
+        .hash(&mut hasher);
+    account
+        .nickserv
+        .as_ref()
+        .map(|n| (&n.service, &n.register_email))
+        .hash(&mut hasher);
     secret_hash(&mut hasher, account.password.as_ref());
     secret_hash(&mut hasher, account.nickserv.as_ref().map(|n| &n.password));
     let fingerprint = hasher.finish();

@@ -24,6 +24,7 @@ use super::history::{HistoryLine, with_context};
 use super::hub::{AccountKey, Hub, lock, settings_of};
 use super::journal::{Extras, extras};
 use super::media;
+use super::preview::Preview;
 use crate::router::access::{AccessRules, Admission, Arrival, compile_mention_patterns};
 use crate::router::allow::{AllowList, SenderNames};
 use crate::router::route::{Route, RouteRequest, route};
@@ -345,6 +346,7 @@ async fn run(
         return;
     }
     let outcome = hub.runtime.watch_run(&run_id);
+    let preview = Preview::follow(hub, key, settings, &message, &run_id);
     lock(&hub.dispatched).insert(run_id.clone());
     let inbound = Inbound {
         session_key: route.session_key.clone(),
@@ -366,6 +368,9 @@ async fn run(
     }
     acknowledge(hub, key, &message, &route, &extras);
     let typing = answer::keep_typing(hub, key, &message);
+    if let Some(preview) = preview {
+        preview.spawn();
+    }
     let hub = hub.clone();
     let key = key.clone();
     let session_key = route.session_key;

@@ -7,6 +7,8 @@
 //! - `intake` → `dispatch` → `answer`: a message journaled before it is acknowledged, admitted
 //!   (`router::access`), routed (`router::route`), run, and its reply queued with the message
 //!   marked answered in one transaction;
+//! - `preview`: while a run is busy, Telegram's preview (a status draft, or the answer as it is
+//!   written), deleted when the run ends; best effort, beside the reply's durable path;
 //! - `delivery`: the queue sent in order per chat, retried until delivered or expired;
 //! - `recovery`: at start, messages a previous process left unfinished;
 //! - `status`: what `channels.status` reports.
@@ -25,6 +27,7 @@ mod journal;
 mod media;
 mod messenger;
 mod outbound;
+mod preview;
 mod recovery;
 mod status;
 mod supervisor;
