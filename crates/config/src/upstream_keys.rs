@@ -175,7 +175,6 @@ pub const UPSTREAM_KEYS: &[UpstreamKey] = &[
     key("session.threadBindings"),
     key("session.maintenance"),
     // messages
-    key("messages.inbound"),
     key("messages.removeAckAfterReply"),
     key("messages.statusReactions"),
     key("messages.tts"),

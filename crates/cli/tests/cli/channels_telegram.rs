@@ -555,3 +555,33 @@ async fn channels_status_and_message_send_through_both_clis() {
     let sent = wait_for_sent(&telegram, GROUP, 1).await;
     assert_eq!(sent[1].text.as_deref(), Some("From openclaw."));
 }
+
+#[tokio::test]
+async fn a_burst_of_messages_runs_as_one_turn_answered_once() {
+    let dir = TempStateDir::new().unwrap();
+    let fake = FakeLlm::start().await.unwrap();
+    let telegram = FakeTelegram::start().await.unwrap();
+    let mut config = telegram_config(&dir, &fake, &telegram);
+    config["channels"]["telegram"]["allowFrom"] = json!(["4242"]);
+    config["messages"] = json!({"inbound": {"debounceMs": 1500}});
+    dir.write_config(&config.to_string()).unwrap();
+    let (_server, _url) = start_gateway(&dir, &[]).await;
+    let alice = FakeUser::new(4242, "Alice");
+    let dm = FakeChat::private(&alice);
+
+    fake.push(Turn::text("All three, at once."));
+    for part in ["first part", "second part", "third part"] {
+        telegram.push_text(&dm, &alice, part);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let sent = wait_for_sent(&telegram, dm.id, 0).await;
+    assert_eq!(sent[0].text.as_deref(), Some("All three, at once."));
+    let asked = last_user_text(&fake);
+    assert!(
+        asked.contains("first part\nsecond part\nthird part"),
+        "{asked}"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(fake.requests().len(), 1, "one turn for the burst");
+    assert_eq!(sent_to(&telegram, dm.id).len(), 1, "answered once");
+}

@@ -29,9 +29,25 @@ pub struct MessagesSection {
     /// `all`, `off` or `none`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ack_reaction_scope: Option<AckReactionScope>,
+    /// Batching of rapid inbound messages from one sender into one turn.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inbound: Option<InboundSection>,
     /// Do not post tool errors to the chat.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppress_tool_errors: Option<bool>,
+}
+
+/// `messages.inbound`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InboundSection {
+    /// Quiet window (ms) that batches rapid text messages of one sender (Telegram 300 by
+    /// default, other channels 0; 0 turns batching off).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub debounce_ms: Option<u64>,
+    /// The window per channel id (wins over `debounceMs`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by_channel: Option<BTreeMap<String, u64>>,
 }
 
 /// Which inbound messages get the ack reaction.

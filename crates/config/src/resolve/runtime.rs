@@ -77,6 +77,24 @@ pub struct MessagesConfig {
     pub ack_reaction: Option<String>,
     /// `ackReactionScope` (default `group-mentions`).
     pub ack_reaction_scope: AckReactionScope,
+    /// `inbound.debounceMs` as written.
+    pub inbound_debounce_ms: Option<u64>,
+    /// `inbound.byChannel`.
+    pub inbound_debounce_by_channel: BTreeMap<String, u64>,
+}
+
+impl MessagesConfig {
+    /// The quiet window that batches rapid text messages on `channel`: `inbound.byChannel`,
+    /// else `inbound.debounceMs`, else the channel's default (Telegram 300 ms, others none).
+    pub fn inbound_debounce(&self, channel: &str) -> Duration {
+        let ms = self
+            .inbound_debounce_by_channel
+            .get(channel)
+            .copied()
+            .or(self.inbound_debounce_ms)
+            .unwrap_or(if channel == "telegram" { 300 } else { 0 });
+        Duration::from_millis(ms)
+    }
 }
 
 pub(crate) fn resolve_messages(m: Option<&MessagesSection>) -> MessagesConfig {
@@ -94,6 +112,12 @@ pub(crate) fn resolve_messages(m: Option<&MessagesSection>) -> MessagesConfig {
         group_history_limit: g.history_limit.unwrap_or(50),
         mention_patterns: g.mention_patterns.unwrap_or_default(),
         suppress_tool_errors: m.suppress_tool_errors.unwrap_or(false),
+        inbound_debounce_ms: m.inbound.as_ref().and_then(|i| i.debounce_ms),
+        inbound_debounce_by_channel: m
+            .inbound
+            .as_ref()
+            .and_then(|i| i.by_channel.clone())
+            .unwrap_or_default(),
         ack_reaction: m.ack_reaction,
         ack_reaction_scope: m
             .ack_reaction_scope

@@ -179,7 +179,8 @@ pub(crate) async fn reply_without_run(
         None,
         false,
     );
-    finish(hub, key, &[message.id], &records, InboundEnd::Answered).await;
+    let ids = hub.take_burst(message.id);
+    finish(hub, key, &ids, &records, InboundEnd::Answered).await;
 }
 
 /// The text settings of an account: `textChunkLimit`, `chunkMode`, `responsePrefix` (the

@@ -337,13 +337,16 @@ async fn run(
     };
     let attachments = download(hub, key, settings, &extras).await;
     let run_id = RunId::random();
-    if let Err(error) = hub
-        .store
-        .mark_inbound_dispatched(message.id, &run_id.0, now_ms_i64())
-        .await
-    {
-        tracing::error!(account = %key, %error, "cannot record a message as dispatched; it is dispatched again at the next start");
-        return;
+    // The message and the earlier ones of its burst are answered by this one run.
+    for id in hub.take_burst(message.id) {
+        if let Err(error) = hub
+            .store
+            .mark_inbound_dispatched(id, &run_id.0, now_ms_i64())
+            .await
+        {
+            tracing::error!(account = %key, %error, "cannot record a message as dispatched; it is dispatched again at the next start");
+            return;
+        }
     }
     let outcome = hub.runtime.watch_run(&run_id);
     let preview = Preview::follow(hub, key, settings, &message, &run_id);
@@ -471,11 +474,9 @@ async fn download(
 
 /// Puts a message in its final state, logging a failure to do so.
 pub(crate) async fn end(hub: &Hub, message: &StoredInbound, end: InboundEnd, why: &str) {
-    if let Err(error) = hub
-        .store
-        .mark_inbound_done(message.id, end, now_ms_i64())
-        .await
-    {
-        tracing::warn!(%error, why, "cannot record how a received message ended");
+    for id in hub.take_burst(message.id) {
+        if let Err(error) = hub.store.mark_inbound_done(id, end, now_ms_i64()).await {
+            tracing::warn!(%error, why, "cannot record how a received message ended");
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! accounts, the delivery worker's wake-up, the group history and the runs waiting for an
 //! answer.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -81,6 +81,9 @@ pub(crate) struct Hub {
     pub history: GroupHistory,
     /// Runs dispatched from a channel whose outcome is awaited.
     pub dispatched: Mutex<HashSet<RunId>>,
+    /// The earlier messages of a burst batched into one turn, by the message dispatched for
+    /// them all (its text holds theirs): they end as it ends.
+    pub bursts: Mutex<HashMap<rustyclaw_store::InboundId, Vec<rustyclaw_store::InboundId>>>,
     /// Becomes true when the host stops.
     pub stopping: watch::Receiver<bool>,
 }
@@ -107,6 +110,16 @@ impl Hub {
         lock(&self.accounts)
             .get(key)
             .map(|slot| slot.status.clone())
+    }
+
+    /// `message` and the earlier messages batched into it, once (the batch is forgotten).
+    pub(crate) fn take_burst(
+        &self,
+        message: rustyclaw_store::InboundId,
+    ) -> Vec<rustyclaw_store::InboundId> {
+        let mut ids = vec![message];
+        ids.extend(lock(&self.bursts).remove(&message).unwrap_or_default());
+        ids
     }
 
     /// The settings an account has in the config in force.

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use rustyclaw_channels::account::{InboundBatch, StoreOutcome};
 use rustyclaw_store::{ChannelOffset, InboundOutcome, InboundRecord, StoredInbound};
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 
+use super::bursts::{Bursts, merge};
 use super::dispatch;
 use super::hub::{AccountKey, Hub};
 use super::journal::record;
@@ -34,7 +36,21 @@ pub(crate) async fn run(
             tracing::error!(account = %key, %error, "cannot read messages waiting from before the restart");
         }
     }
-    while let Some((batch, acknowledge)) = batches.recv().await {
+    let mut bursts = Bursts::default();
+    loop {
+        let due = bursts.next_due();
+        let received = tokio::select! {
+            received = batches.recv() => received,
+            () = sleep_until(due), if due.is_some() => {
+                for burst in bursts.due(Instant::now()) {
+                    dispatch_burst(&hub, &key, burst).await;
+                }
+                continue;
+            }
+        };
+        let Some((batch, acknowledge)) = received else {
+            break;
+        };
         let stored = journal(&hub, &key, &batch).await;
         let outcome = if stored.is_some() {
             StoreOutcome::Stored
@@ -43,10 +59,35 @@ pub(crate) async fn run(
         };
         // The platform may forget the batch from here on.
         let _ = acknowledge.send(outcome);
+        let window = hub.config().messages.inbound_debounce(&key.channel);
         for message in stored.unwrap_or_default() {
-            dispatch::dispatch(&hub, &key, message).await;
+            for burst in bursts.arrive(message, window, Instant::now()) {
+                dispatch_burst(&hub, &key, burst).await;
+            }
         }
     }
+    for burst in bursts.drain() {
+        dispatch_burst(&hub, &key, burst).await;
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Dispatches the messages of a burst as one.
+async fn dispatch_burst(hub: &Arc<Hub>, key: &AccountKey, burst: Vec<StoredInbound>) {
+    let Some((message, earlier)) = merge(burst) else {
+        return;
+    };
+    if !earlier.is_empty() {
+        tracing::debug!(account = %key, messages = earlier.len() + 1, "a burst of messages runs as one turn");
+        super::hub::lock(&hub.bursts).insert(message.id, earlier);
+    }
+    dispatch::dispatch(hub, key, message).await;
 }
 
 /// Stores `batch`, returning the new messages (redeliveries left out); `None` when the journal

@@ -16,6 +16,7 @@
 mod activation;
 mod answer;
 mod build;
+mod bursts;
 mod commands;
 mod control;
 mod delivery;
@@ -88,6 +89,7 @@ impl ChannelHost {
             deliveries: Notify::new(),
             history: GroupHistory::default(),
             dispatched: Mutex::new(Default::default()),
+            bursts: Mutex::new(Default::default()),
             stopping,
         });
         parts.link.connect(&hub);
