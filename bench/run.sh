@@ -12,6 +12,8 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 ensure_rust
 command -v bwrap >/dev/null 2>&1 || apt_install bubblewrap
+# The channel figures (idlechannels, irclatency) run a real IRC server.
+apt_install ngircd
 
 echo "==> building rustyclaw and the benchmark harness (release)"
 # Separately: built together, cargo would unify the harness's dependency features into the

@@ -2,11 +2,13 @@
 //! loopback, against the same fake model. See `docs/benchmarks.md` for the figures and
 //! `bench/run.sh` for the one command that reproduces them.
 
+pub mod channels;
 pub mod chart;
 pub mod client;
 pub mod drive;
 pub mod fake;
 pub mod figures;
+pub mod irc;
 pub mod process;
 pub mod report;
 pub mod stats;

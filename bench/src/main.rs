@@ -14,8 +14,8 @@ use rustyclaw_bench::{chart, process};
 #[derive(Debug, Parser)]
 #[command(name = "bench", version)]
 struct Args {
-    /// Figures to measure: `all`, or any of size, startup, ready, idle, turns, throughput,
-    /// connections, slowclients, burst, tool.
+    /// Figures to measure: `all`, or any of size, startup, ready, idle, idlechannels, turns,
+    /// throughput, connections, slowclients, burst, tool, irclatency.
     #[arg(required_unless_present = "render")]
     figures: Vec<String>,
     /// Measure nothing: rewrite `docs/benchmarks.md` and its chart from a results file that

@@ -1,4 +1,5 @@
-//! Summaries of repeated measurements: median with min/max over runs, percentiles of samples.
+//! Summaries of repeated measurements: median with min/max over runs, percentiles and means of
+//! samples.
 
 use serde::{Deserialize, Serialize};
 
@@ -49,6 +50,14 @@ pub fn percentile(samples: &[f64], p: f64) -> Option<f64> {
     Some(sorted[rank.clamp(1, sorted.len()) - 1])
 }
 
+/// The arithmetic mean of `samples`; `None` when empty.
+pub fn mean(samples: &[f64]) -> Option<f64> {
+    if samples.is_empty() {
+        return None;
+    }
+    Some(samples.iter().sum::<f64>() / samples.len() as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,5 +80,12 @@ mod tests {
         assert_eq!(percentile(&samples, 100.0), Some(100.0));
         assert_eq!(percentile(&[7.0], 99.0), Some(7.0));
         assert_eq!(percentile(&[], 50.0), None);
+    }
+
+    #[test]
+    fn the_mean_weighs_every_sample() {
+        assert_eq!(mean(&[1.0, 2.0, 6.0]), Some(3.0));
+        assert_eq!(mean(&[7.5]), Some(7.5));
+        assert_eq!(mean(&[]), None);
     }
 }

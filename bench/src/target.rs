@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
+use crate::channels::Channels;
 use crate::client::{Client, Endpoint};
 use crate::process::{Launch, Running};
 
@@ -46,11 +47,13 @@ pub struct Target {
 }
 
 /// How a gateway is configured for one benchmark.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct GatewayOptions {
     /// Run `exec` on the host instead of in rustyclaw's sandbox (OpenClaw's default has no
     /// sandbox, so this only changes rustyclaw).
     pub no_sandbox: bool,
+    /// Chat channels to connect (rustyclaw only).
+    pub channels: Channels,
 }
 
 impl Target {
@@ -97,6 +100,9 @@ impl Target {
     /// Starts the gateway in a fresh temporary home, its model at `fake_base_url`; returns
     /// once the process runs (not once it is ready: see [`Gateway::wait_ready`]).
     pub fn start(&self, fake_base_url: &str, options: GatewayOptions) -> Result<Gateway> {
+        if self.kind == Kind::OpenClaw && !options.channels.is_empty() {
+            bail!("chat channels are only benchmarked on rustyclaw");
+        }
         let mut home = tempfile::Builder::new()
             .prefix(&format!("bench-{}-", self.kind.name().to_lowercase()))
             .tempdir()
@@ -113,7 +119,7 @@ impl Target {
         let port = free_port()?;
         let token = uuid::Uuid::new_v4().simple().to_string();
         let config = match self.kind {
-            Kind::RustyClaw => rustyclaw_config(port, &token, fake_base_url, &workspace, options),
+            Kind::RustyClaw => rustyclaw_config(port, &token, fake_base_url, &workspace, &options),
             Kind::OpenClaw => openclaw_config(port, &token, fake_base_url, &workspace, &state),
         };
         let config_path = state.join("openclaw.json");
@@ -219,10 +225,10 @@ fn rustyclaw_config(
     token: &str,
     base_url: &str,
     workspace: &Path,
-    options: GatewayOptions,
+    options: &GatewayOptions,
 ) -> Value {
     let sandbox = if options.no_sandbox { "off" } else { "all" };
-    json!({
+    let mut config = json!({
         "gateway": {"port": port, "bind": "loopback", "auth": {"mode": "token", "token": token}},
         "models": {"providers": {"fake": {
             "baseUrl": base_url, "api": "openai-completions", "apiKey": FAKE_API_KEY,
@@ -233,7 +239,11 @@ fn rustyclaw_config(
             "model": {"primary": "fake/fake-model"},
             "sandbox": {"mode": sandbox}
         }}
-    })
+    });
+    if let Some(channels) = options.channels.config() {
+        config["channels"] = channels;
+    }
+    config
 }
 
 /// The config OpenClaw's own onboarding writes for a custom OpenAI-compatible provider

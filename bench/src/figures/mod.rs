@@ -4,6 +4,8 @@ pub mod burst;
 pub mod connections;
 pub mod footprint;
 pub mod idle;
+pub mod idle_channels;
+pub mod irc_latency;
 pub mod slow_clients;
 pub mod startup;
 pub mod throughput;
@@ -31,6 +33,12 @@ pub struct Plan {
     pub idle_runs: usize,
     /// Settle time before the idle RSS reading.
     pub idle_settle: Duration,
+    /// Direct messages timed over IRC (one a [`irc_latency::PACE`]).
+    pub irc_dms: u64,
+    /// Channel messages mentioning the bot timed over IRC.
+    pub irc_mentions: u64,
+    /// Messages timed to an echo user on the IRC server (the server alone).
+    pub irc_echoes: u64,
     /// Turns in the one-session run; the first reading is taken at `turn_checkpoint`.
     pub session_turns: u64,
     /// Turn count of the first RSS reading.
@@ -79,6 +87,9 @@ impl Plan {
             ready_runs: (10, 3),
             idle_runs: 3,
             idle_settle: Duration::from_secs(60),
+            irc_dms: 200,
+            irc_mentions: 50,
+            irc_echoes: 30,
             session_turns: 1000,
             turn_checkpoint: 100,
             turns_per_session: 10,
@@ -108,6 +119,9 @@ impl Plan {
             ready_runs: (3, 1),
             idle_runs: 1,
             idle_settle: Duration::from_secs(10),
+            irc_dms: 30,
+            irc_mentions: 10,
+            irc_echoes: 10,
             session_turns: 200,
             turn_checkpoint: 100,
             turns_per_session: 2,
@@ -137,6 +151,9 @@ impl Plan {
             ready_runs: (1, 1),
             idle_runs: 1,
             idle_settle: Duration::from_millis(200),
+            irc_dms: 2,
+            irc_mentions: 1,
+            irc_echoes: 2,
             session_turns: 6,
             turn_checkpoint: 3,
             turns_per_session: 1,
@@ -210,12 +227,14 @@ impl Bench {
             "startup" => startup::cold_start(self).await,
             "ready" => startup::ready(self).await,
             "idle" => idle::idle_rss(self).await,
+            "idlechannels" => idle_channels::idle_channels(self).await,
             "turns" => turns::turns(self).await,
             "throughput" => throughput::throughput(self).await,
             "connections" => connections::connections(self).await,
             "slowclients" => slow_clients::slow_clients(self).await,
             "burst" => burst::burst(self).await,
             "tool" => tool::tool_call(self).await,
+            "irclatency" => irc_latency::irc_latency(self).await,
             other => anyhow::bail!("unknown figure {other:?}; known: {}", FIGURES.join(", ")),
         }
     }
@@ -227,12 +246,14 @@ pub const FIGURES: &[&str] = &[
     "startup",
     "ready",
     "idle",
+    "idlechannels",
     "turns",
     "throughput",
     "connections",
     "slowclients",
     "burst",
     "tool",
+    "irclatency",
 ];
 
 /// Bytes to megabytes (10^6, as `ls -l --si` and the targets count).

@@ -39,8 +39,16 @@ pub async fn tool_call(bench: &mut Bench) -> Result<Figure> {
             .row("tool-call turn (default config)", "ms")
             .set(target.kind, &[sandboxed]);
         if target.kind == Kind::RustyClaw {
-            let host =
-                tool_turns(&target, &url, turns, GatewayOptions { no_sandbox: true }).await?;
+            let host = tool_turns(
+                &target,
+                &url,
+                turns,
+                GatewayOptions {
+                    no_sandbox: true,
+                    ..GatewayOptions::default()
+                },
+            )
+            .await?;
             progress(&format!(
                 "{} tool turn without sandbox: {host:.2} ms",
                 target.kind.name()
