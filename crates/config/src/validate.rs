@@ -323,7 +323,8 @@ mod tests {
     #[test]
     fn arrays_and_flattened_channel_sections_are_checked() {
         let mut doc = json!({
-            "agents": {"list": [{"id": "a", "groupChat": {}}, {"id": "b", "wrkspace": "x"}]},
+            "agents": {"list": [{"id": "a", "groupChat": {"unmentionedInbound": "room_event"}},
+                {"id": "b", "wrkspace": "x"}]},
             "channels": {"telegram": {"botToken": "t", "dmPolicy": "open", "bogus": 1,
                 "streaming": {"mode": "partial", "preview": {"toolProgress": false}}}}
         });
@@ -337,7 +338,7 @@ mod tests {
         assert_eq!(
             warnings,
             [
-                "agents.list[0].groupChat",
+                "agents.list[0].groupChat.unmentionedInbound",
                 "channels.telegram.streaming.preview"
             ]
         );

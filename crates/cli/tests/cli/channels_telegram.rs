@@ -585,3 +585,50 @@ async fn a_burst_of_messages_runs_as_one_turn_answered_once() {
     assert_eq!(fake.requests().len(), 1, "one turn for the burst");
     assert_eq!(sent_to(&telegram, dm.id).len(), 1, "answered once");
 }
+
+#[tokio::test]
+async fn media_lines_of_a_reply_are_sent_as_photos_from_the_workspace_only() {
+    let dir = TempStateDir::new().unwrap();
+    let fake = FakeLlm::start().await.unwrap();
+    let telegram = FakeTelegram::start().await.unwrap();
+    let mut config = telegram_config(&dir, &fake, &telegram);
+    config["channels"]["telegram"]["allowFrom"] = json!(["4242"]);
+    dir.write_config(&config.to_string()).unwrap();
+    std::fs::write(dir.workspace().join("chart.png"), b"\x89PNG\r\n\x1a\nfake").unwrap();
+    let (_server, _url) = start_gateway(&dir, &[]).await;
+    let alice = FakeUser::new(4242, "Alice");
+    let dm = FakeChat::private(&alice);
+
+    fake.push(Turn::text(
+        "Here is the chart.\nMEDIA: chart.png\nMEDIA: /etc/passwd",
+    ));
+    telegram.push_text(&dm, &alice, "send me the chart");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while telegram.calls_to("sendPhoto").is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "no photo: {:#?}",
+            telegram.outbox()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let texts: String = sent_to(&telegram, dm.id)
+        .iter()
+        .filter_map(|m| m.text.clone())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(texts.contains("Here is the chart."), "{texts}");
+    assert!(
+        texts.contains("passwd was not sent: it is outside the workspace"),
+        "{texts}"
+    );
+    assert!(!texts.contains("MEDIA:"), "{texts}");
+    assert!(
+        telegram.calls().iter().all(|c| c.files.iter().all(|f| !f
+            .file_name
+            .as_deref()
+            .unwrap_or_default()
+            .contains("passwd"))),
+        "/etc/passwd was uploaded"
+    );
+}

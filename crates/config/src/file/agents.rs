@@ -133,6 +133,18 @@ pub struct AgentEntrySection {
     /// Skills this agent may use (absent = all).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skills: Option<Vec<String>>,
+    /// How the agent behaves in group chats.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_chat: Option<AgentGroupChatSection>,
+}
+
+/// `agents.list[].groupChat`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AgentGroupChatSection {
+    /// Patterns (case-insensitive regexes) that count as mentioning this agent in a group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mention_patterns: Option<Vec<String>>,
 }
 
 /// `identity` of an agent.

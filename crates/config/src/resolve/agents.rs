@@ -107,6 +107,8 @@ pub struct AgentConfig {
     pub tools: Option<AgentToolsSection>,
     /// Allowed skills (None = all).
     pub skills: Option<Vec<String>>,
+    /// `groupChat.mentionPatterns`, when set.
+    pub mention_patterns: Option<Vec<String>>,
 }
 
 fn model_choice(sel: Option<&ModelSelection>, fallback: &ModelChoice) -> ModelChoice {
@@ -259,6 +261,10 @@ pub(crate) fn resolve_agents(section: Option<&AgentsSection>, ctx: &mut Ctx<'_>)
             .for_agent(&id),
             tools: entry.tools.clone(),
             skills: entry.skills.clone(),
+            mention_patterns: entry
+                .group_chat
+                .as_ref()
+                .and_then(|g| g.mention_patterns.clone()),
             id,
         });
     }
@@ -272,6 +278,7 @@ pub(crate) fn resolve_agents(section: Option<&AgentsSection>, ctx: &mut Ctx<'_>)
             sandbox: defaults.sandbox,
             tools: None,
             skills: None,
+            mention_patterns: None,
         });
     }
     let default_agent_id = default_agent_id.unwrap_or_else(|| list[0].id.clone());

@@ -114,6 +114,23 @@ pub(crate) async fn await_outcome(
             )
         }
     };
+    // `MEDIA:` lines become attachments, local ones only from the agent's workspace or the
+    // received media.
+    let agent = session_key
+        .agent_id()
+        .unwrap_or_else(rustyclaw_protocol::AgentId::main);
+    let mut roots: Vec<std::path::PathBuf> = config
+        .agents
+        .list
+        .iter()
+        .filter(|a| a.id == agent.as_str())
+        .map(|a| a.workspace.clone())
+        .collect();
+    roots.push(hub.media_dir.clone());
+    let payloads: Vec<ReplyPayload> = payloads
+        .iter()
+        .map(|p| super::reply_media::split_media(p, &roots))
+        .collect();
     let answers = AnsweredRun {
         run_id: run_id.0.clone(),
         session_key,

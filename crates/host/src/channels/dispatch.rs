@@ -66,7 +66,7 @@ pub(crate) async fn dispatch(hub: &Arc<Hub>, key: &AccountKey, message: StoredIn
             .flatten()
             .and_then(|entry| entry.group_activation)
     };
-    let rules = access_rules(hub, key, &settings, &config).await;
+    let rules = access_rules(hub, key, &settings, &config, &route.agent_id).await;
     let group_id = record.chat.id.as_str();
     let admission = rules.admit(&Arrival {
         chat_kind: record.chat.kind.clone(),
@@ -191,6 +191,7 @@ pub(crate) async fn access_rules(
     key: &AccountKey,
     settings: &AccountSettings,
     config: &Config,
+    agent: &rustyclaw_protocol::AgentId,
 ) -> AccessRules {
     let channel = key.channel.as_str();
     let paired = match hub
@@ -209,7 +210,7 @@ pub(crate) async fn access_rules(
         .group_allow_from
         .clone()
         .unwrap_or_else(|| settings.allow_from.clone());
-    let (mention_patterns, invalid) = compile_mention_patterns(&config.messages.mention_patterns);
+    let (mention_patterns, invalid) = compile_mention_patterns(&mention_patterns(config, agent));
     for pattern in invalid {
         tracing::warn!(
             pattern,
@@ -225,6 +226,40 @@ pub(crate) async fn access_rules(
         groups: settings.groups.clone(),
         mention_patterns,
     }
+}
+
+/// The patterns that mention `agent` in a group, as upstream resolves them: the agent's
+/// `groupChat.mentionPatterns`, else `messages.groupChat.mentionPatterns`, else its identity's
+/// name and emoji (matched as whole words).
+fn mention_patterns(config: &Config, agent: &rustyclaw_protocol::AgentId) -> Vec<String> {
+    let entry = config.agents.list.iter().find(|a| a.id == agent.as_str());
+    if let Some(patterns) = entry.and_then(|a| a.mention_patterns.clone()) {
+        return patterns;
+    }
+    if !config.messages.mention_patterns.is_empty() {
+        return config.messages.mention_patterns.clone();
+    }
+    let Some(identity) = entry.map(|a| &a.identity) else {
+        return Vec::new();
+    };
+    let mut derived = Vec::new();
+    if let Some(name) = identity
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        derived.push(format!(r"\b{}\b", regex::escape(name)));
+    }
+    if let Some(emoji) = identity
+        .emoji
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        derived.push(regex::escape(emoji));
+    }
+    derived
 }
 
 /// An unknown direct sender under `pairing`: a pairing request, and its code sent back when it
@@ -478,5 +513,36 @@ pub(crate) async fn end(hub: &Hub, message: &StoredInbound, end: InboundEnd, why
         if let Err(error) = hub.store.mark_inbound_done(id, end, now_ms_i64()).await {
             tracing::warn!(%error, why, "cannot record how a received message ended");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::router::route::tests::config;
+
+    #[test]
+    fn mention_patterns_come_from_the_agent_then_messages_then_its_identity() {
+        let agent = rustyclaw_protocol::AgentId::normalize("ops");
+        let own = config(
+            r#"{"agents": {"list": [{"id": "ops", "groupChat": {"mentionPatterns": ["opsbot"]},
+                "identity": {"name": "Ops"}}]},
+                "messages": {"groupChat": {"mentionPatterns": ["everyone"]}}}"#,
+        );
+        assert_eq!(mention_patterns(&own, &agent), ["opsbot"]);
+        let global = config(
+            r#"{"agents": {"list": [{"id": "ops", "identity": {"name": "Ops"}}]},
+                "messages": {"groupChat": {"mentionPatterns": ["everyone"]}}}"#,
+        );
+        assert_eq!(mention_patterns(&global, &agent), ["everyone"]);
+        let derived = config(
+            r#"{"agents": {"list": [{"id": "ops", "identity": {"name": "Ops Bot", "emoji": "🦀"}}]}}"#,
+        );
+        let patterns = mention_patterns(&derived, &agent);
+        let (compiled, invalid) = compile_mention_patterns(&patterns);
+        assert!(invalid.is_empty(), "{invalid:?}");
+        assert!(compiled.iter().any(|p| p.is_match("hey ops bot, status?")));
+        assert!(compiled.iter().any(|p| p.is_match("🦀 help")));
+        assert!(!compiled.iter().any(|p| p.is_match("opsbotty")));
     }
 }

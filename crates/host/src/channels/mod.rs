@@ -30,6 +30,7 @@ mod messenger;
 mod outbound;
 mod preview;
 mod recovery;
+mod reply_media;
 mod status;
 mod supervisor;
 
