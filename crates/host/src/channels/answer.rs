@@ -24,9 +24,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::hub::{AccountKey, Hub, lock};
-
-/// How long a reply is worth delivering: a day.
-pub(crate) const DELIVERY_TTL_MS: i64 = 24 * 60 * 60 * 1000;
+use super::limits::DELIVERY_TTL_MS;
 
 /// How often the typing indicator is renewed (platforms show it for about five seconds).
 const TYPING_EVERY: Duration = Duration::from_secs(4);

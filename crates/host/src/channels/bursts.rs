@@ -11,9 +11,7 @@ use rustyclaw_store::StoredInbound;
 use tokio::time::Instant;
 
 use super::journal::extras;
-
-/// How long a burst may keep growing, whatever its quiet window.
-const MAX_HOLD: Duration = Duration::from_secs(10);
+use super::limits::MAX_BURST_HOLD;
 
 /// Messages of one sender in one chat (and thread) waiting together.
 struct Burst {
@@ -76,7 +74,7 @@ impl Bursts {
                 key,
                 messages: vec![message],
                 quiet_until: now + window,
-                hold_until: now + MAX_HOLD,
+                hold_until: now + MAX_BURST_HOLD,
             }),
         }
         Vec::new()

@@ -17,15 +17,12 @@ use rustyclaw_store::{AuditRecord, StoredDelivery};
 use rustyclaw_support::now_ms_i64;
 
 use super::hub::{AccountKey, Hub};
+use super::limits::{FIRST_RETRY_MS, MAX_RETRY_MS};
 
 /// Deliveries taken per round.
 const BATCH: usize = 32;
 /// The longest sleep between rounds when nothing wakes the worker.
 const IDLE_TICK: Duration = Duration::from_secs(1);
-/// Backoff of failed sends: 2 s doubling to 10 min.
-const FIRST_RETRY_MS: i64 = 2_000;
-const MAX_RETRY_MS: i64 = 10 * 60 * 1000;
-
 /// Requeues what a previous process left mid-send, then delivers until the host stops.
 pub(crate) async fn run(hub: Arc<Hub>) {
     match hub

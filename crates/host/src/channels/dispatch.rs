@@ -493,8 +493,12 @@ async fn download(
     let Some(adapter) = hub.adapter(key) else {
         return Vec::new();
     };
-    let max_bytes =
-        u64::from(settings.media_max_mb.unwrap_or(media::DEFAULT_MEDIA_MAX_MB)) * 1024 * 1024;
+    let max_bytes = u64::from(
+        settings
+            .media_max_mb
+            .unwrap_or(super::limits::DEFAULT_MEDIA_MAX_MB),
+    ) * 1024
+        * 1024;
     let mut saved = Vec::new();
     for attachment in &extras.attachments {
         match media::save(hub, adapter.as_ref(), key, attachment, max_bytes).await {

@@ -8,9 +8,6 @@ use rustyclaw_protocol::attachment::{AttachmentKind, InboundAttachment};
 
 use super::hub::{AccountKey, Hub};
 
-/// `mediaMaxMb` when the account does not set one.
-pub(crate) const DEFAULT_MEDIA_MAX_MB: u32 = 20;
-
 /// Downloads `attachment` through `adapter` within `max_bytes` and describes the saved file.
 pub(crate) async fn save(
     hub: &Hub,

@@ -25,6 +25,7 @@ mod history;
 mod hub;
 mod intake;
 mod journal;
+mod limits;
 mod media;
 mod messenger;
 mod outbound;
@@ -52,9 +53,8 @@ pub use status::{AccountReport, ChannelsReport};
 use self::build::Built;
 use self::history::GroupHistory;
 use self::hub::{AccountSlot, Hub, lock};
+use self::limits::SINK_CAPACITY;
 
-/// Batches an account may hand over before it waits for the journal.
-const SINK_CAPACITY: usize = 8;
 /// How long a stop waits for the accounts and the delivery worker to finish.
 const STOP_GRACE: Duration = Duration::from_secs(3);
 

@@ -15,10 +15,9 @@ use rustyclaw_channels::account::{ChannelAccount, ChannelError, InboundSink, Sta
 use rustyclaw_support::now_ms_i64;
 use tokio::sync::watch;
 
-const FIRST_DELAY: Duration = Duration::from_secs(1);
-const MAX_DELAY: Duration = Duration::from_secs(300);
-/// A run that lasted this long resets the backoff.
-const STABLE_AFTER: Duration = Duration::from_secs(60);
+use super::limits::{
+    FIRST_RESTART_DELAY as FIRST_DELAY, MAX_RESTART_DELAY as MAX_DELAY, STABLE_AFTER,
+};
 
 /// How a run ended.
 enum Ended {
