@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use rustyclaw_channels::irc::{ChannelJoin, IrcClient, IrcConfig, IrcEvent, MessageTarget};
-use rustyclaw_testkit::fake_llm::{FakeLlm, Turn};
+use rustyclaw_testkit::fake_llm::{FakeLlm, ToolCall, Turn};
 use rustyclaw_testkit::{Ngircd, TempStateDir};
 use serde_json::json;
 use tokio::sync::mpsc::Receiver;
@@ -75,6 +75,7 @@ async fn pairing_mentions_and_long_replies_over_irc() {
         "channels": ["#ops"],
         "groups": {"#ops": {"requireMention": true}}
     }});
+    config["tools"] = json!({"alsoAllow": ["message"]});
     dir.write_config(&config.to_string()).unwrap();
     let (user, mut events) = user(&server, "alice").await;
     let (_gateway, _url) = start_gateway(&dir, &[]).await;
@@ -141,6 +142,22 @@ async fn pairing_mentions_and_long_replies_over_irc() {
         );
         assert!(line.len() < 450, "{line}");
     }
+
+    // The agent's message tool posts into the channel from a DM.
+    fake.push(Turn::tool_calls([ToolCall::new(
+        "call-post",
+        "message",
+        json!({"action": "send", "channel": "irc", "target": "#ops",
+               "message": "Heads-up from the **agent**."}),
+    )]));
+    fake.push(Turn::text("Posted in #ops."));
+    user.privmsg(BOT, "tell #ops about the deploy")
+        .await
+        .unwrap();
+    let posted = lines_from_bot(&mut events, true, |l| !l.is_empty()).await;
+    assert_eq!(posted, ["Heads-up from the agent."]);
+    let reply = lines_from_bot(&mut events, false, |l| !l.is_empty()).await;
+    assert_eq!(reply, ["Posted in #ops."]);
     fake.assert_no_violations().unwrap();
     user.shutdown("bye").await;
 }
