@@ -75,6 +75,14 @@ pub enum ActionError {
     /// The account or platform cannot do it.
     #[error("{0}")]
     Unsupported(String),
+    /// The platform asked to wait (a rate limit): try again after `wait`.
+    #[error("rate limited for {}s: {message}", wait.as_secs())]
+    RetryAfter {
+        /// How long the platform asked to wait.
+        wait: Duration,
+        /// The platform's words.
+        message: String,
+    },
     /// The platform refused or the call failed.
     #[error("{0}")]
     Failed(String),

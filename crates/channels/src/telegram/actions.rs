@@ -173,5 +173,11 @@ impl TelegramAccount {
 }
 
 fn failed(error: &TelegramError) -> ActionError {
-    ActionError::Failed(error.to_string())
+    match error.retry_after() {
+        Some(wait) => ActionError::RetryAfter {
+            wait,
+            message: error.to_string(),
+        },
+        None => ActionError::Failed(error.to_string()),
+    }
 }

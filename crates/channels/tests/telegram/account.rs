@@ -548,6 +548,17 @@ async fn replies_in_a_topic_and_the_other_outbound_calls() {
         telegram.outbox()[0].text.as_deref(),
         Some("<b>All</b> green")
     );
+    // A rate-limited edit says how long to wait.
+    telegram.script(rustyclaw_testkit::fake_telegram::FaultRule::next(
+        "editMessageText",
+        rustyclaw_testkit::fake_telegram::Fault::RateLimited { retry_after: 3 },
+    ));
+    match account.edit(&in_topic, &sent_id, &edited).await {
+        Err(rustyclaw_channels::account::ActionError::RetryAfter { wait, .. }) => {
+            assert_eq!(wait, std::time::Duration::from_secs(3));
+        }
+        other => panic!("not a rate limit: {other:?}"),
+    }
 
     account
         .react(&in_topic, &sent_id, "👍")

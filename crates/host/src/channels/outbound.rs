@@ -214,6 +214,7 @@ pub(crate) async fn act(
     result.map_err(|error| match error {
         ActionError::Unsupported(why) => OutboundError::Unsupported(why),
         ActionError::Failed(why) => OutboundError::Rejected(why),
+        error @ ActionError::RetryAfter { .. } => OutboundError::Unreachable(error.to_string()),
     })
 }
 

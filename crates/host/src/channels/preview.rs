@@ -209,6 +209,9 @@ impl Preview {
                     let pause = FAILED_EDIT_PAUSE.saturating_mul(1 << draft.failures.min(4));
                     Err(Failure::Wait(pause.min(LONGEST_PAUSE), why))
                 }
+                Err(ActionError::RetryAfter { wait, message: why }) => {
+                    Err(Failure::Wait(wait.min(LONGEST_PAUSE), why))
+                }
                 Err(ActionError::Unsupported(why)) => Err(Failure::Final(why)),
             },
         };
