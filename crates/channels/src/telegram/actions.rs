@@ -172,7 +172,8 @@ impl TelegramAccount {
     }
 }
 
-fn failed(error: &TelegramError) -> ActionError {
+/// An action's failure: a rate limit with its wait, anything else as Telegram said it.
+pub(super) fn failed(error: &TelegramError) -> ActionError {
     match error.retry_after() {
         Some(wait) => ActionError::RetryAfter {
             wait,

@@ -96,13 +96,7 @@ impl TelegramAccount {
             Ok(_) => Ok(()),
             // Editing to the same text is what the caller wanted: done.
             Err(error) if error.is_message_not_modified() => Ok(()),
-            Err(error) => Err(match error.retry_after() {
-                Some(wait) => ActionError::RetryAfter {
-                    wait,
-                    message: error.to_string(),
-                },
-                None => ActionError::Failed(error.to_string()),
-            }),
+            Err(error) => Err(super::actions::failed(&error)),
         }
     }
 

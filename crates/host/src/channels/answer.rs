@@ -198,6 +198,15 @@ pub(crate) async fn reply_without_run(
     finish(hub, key, &ids, &records, InboundEnd::Answered).await;
 }
 
+/// A channel's `textChunkLimit` when the account sets none (upstream's defaults).
+fn default_chunk_limit(channel: &str) -> usize {
+    match channel {
+        "telegram" => rustyclaw_channels::text::TELEGRAM_TEXT_CHUNK_LIMIT,
+        "irc" => rustyclaw_channels::text::IRC_TEXT_CHUNK_LIMIT,
+        _ => rustyclaw_channels::text::DEFAULT_TEXT_CHUNK_LIMIT,
+    }
+}
+
 /// The text settings of an account: `textChunkLimit`, `chunkMode`, `responsePrefix` (the
 /// account's, else `messages.responsePrefix`).
 pub(crate) fn text_settings(
@@ -205,13 +214,11 @@ pub(crate) fn text_settings(
     config: &Config,
     settings: &AccountSettings,
 ) -> TextSettings {
-    let default_limit = match key.channel.as_str() {
-        "telegram" => rustyclaw_channels::text::TELEGRAM_TEXT_CHUNK_LIMIT,
-        "irc" => rustyclaw_channels::text::IRC_TEXT_CHUNK_LIMIT,
-        _ => rustyclaw_channels::text::DEFAULT_TEXT_CHUNK_LIMIT,
-    };
     TextSettings {
-        chunk_limit: settings.text_chunk_limit.unwrap_or(default_limit).max(1),
+        chunk_limit: settings
+            .text_chunk_limit
+            .unwrap_or_else(|| default_chunk_limit(&key.channel))
+            .max(1),
         chunk_mode: match settings.chunk_mode {
             Some(rustyclaw_config::file::ChunkMode::Newline) => {
                 rustyclaw_channels::text::ChunkMode::Newline
@@ -298,13 +305,8 @@ fn prepared_later(
     let Some(chat) = origin.chat.as_ref() else {
         return Vec::new();
     };
-    let limit = match key.channel.as_str() {
-        "telegram" => rustyclaw_channels::text::TELEGRAM_TEXT_CHUNK_LIMIT,
-        "irc" => rustyclaw_channels::text::IRC_TEXT_CHUNK_LIMIT,
-        _ => rustyclaw_channels::text::DEFAULT_TEXT_CHUNK_LIMIT,
-    };
     let options = rustyclaw_channels::text::ChunkOptions {
-        limit,
+        limit: default_chunk_limit(&key.channel),
         mode: rustyclaw_channels::text::ChunkMode::Length,
     };
     let now = now_ms_i64();
