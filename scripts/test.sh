@@ -4,6 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 ensure_rust
+# A clean checkout gains nothing from incremental compilation, and its per-crate caches are most of
+# a debug target directory's size (tens of GB here): a CI machine with little disk free failed with
+# "No space left on device" while compiling the test binaries.
+export CARGO_INCREMENTAL=0
 
 echo "==> cargo fmt --check"
 cargo fmt --all --check
