@@ -43,7 +43,6 @@ pub const UPSTREAM_KEYS: &[UpstreamKey] = &[
     key("ui"),
     key("acp"),
     key("nodeHost"),
-    key("broadcast"),
     key("audio"),
     key("media"),
     key("commands.native"),

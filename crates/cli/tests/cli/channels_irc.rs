@@ -15,10 +15,10 @@ use super::channels_telegram::pairing_code;
 use super::{fake_llm_config, free_port, rc, start_gateway};
 
 const TOKEN: &str = "irc-e2e-token-1234";
-const BOT: &str = "claw";
+pub(super) const BOT: &str = "claw";
 
 /// A user on `server`, joined to `#ops`.
-async fn user(server: &Ngircd, nick: &str) -> (IrcClient, Receiver<IrcEvent>) {
+pub(super) async fn user(server: &Ngircd, nick: &str) -> (IrcClient, Receiver<IrcEvent>) {
     let mut config = IrcConfig::new("127.0.0.1", server.port(), None, nick);
     config.channels = vec![ChannelJoin {
         name: "#ops".into(),
@@ -38,7 +38,7 @@ async fn user(server: &Ngircd, nick: &str) -> (IrcClient, Receiver<IrcEvent>) {
 }
 
 /// The lines `BOT` sends the user (to `where_`), until `done` says the collection is complete.
-async fn lines_from_bot(
+pub(super) async fn lines_from_bot(
     events: &mut Receiver<IrcEvent>,
     to_channel: bool,
     done: impl Fn(&[String]) -> bool,

@@ -3,6 +3,7 @@ mod agent_gateway;
 mod approvals;
 mod channels;
 mod channels_faults;
+mod channels_group_thread;
 mod channels_irc;
 mod channels_streaming;
 mod channels_telegram;

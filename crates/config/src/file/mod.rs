@@ -8,6 +8,7 @@
 mod agents;
 mod auth;
 mod bindings;
+mod broadcast;
 mod channels;
 mod commands;
 mod common;
@@ -26,6 +27,7 @@ mod tools;
 pub use agents::*;
 pub use auth::*;
 pub use bindings::*;
+pub use broadcast::*;
 pub use channels::*;
 pub use commands::*;
 pub use common::*;
@@ -91,6 +93,9 @@ pub struct ConfigFile {
     /// Which agent answers which chat.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bindings: Option<Vec<BindingEntry>>,
+    /// Agent group threads: several agents answering one chat, each in its own session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broadcast: Option<BroadcastSection>,
     /// Who may use chat commands.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commands: Option<CommandsSection>,

@@ -3,12 +3,14 @@
 //! exactly one place (here) and every field of `Config` is documented with it.
 
 mod agents;
+mod broadcast;
 mod channels;
 mod gateway;
 mod runtime;
 mod sandbox;
 
 pub use agents::*;
+pub use broadcast::{BroadcastConfig, GroupThread, MAX_PARTICIPANTS};
 pub use channels::*;
 pub use gateway::*;
 pub use runtime::*;
@@ -44,6 +46,8 @@ pub struct Config {
     pub channel_accounts: ChannelAccounts,
     /// `bindings`: which agent answers which chat.
     pub bindings: Vec<BindingEntry>,
+    /// `broadcast`: agent group threads.
+    pub broadcast: BroadcastConfig,
     /// `commands`: who may use chat commands.
     pub commands: CommandsSection,
     /// Skill loading (used as written).
@@ -141,9 +145,11 @@ pub(crate) fn resolve(
         warnings: Vec::new(),
         secret_failure: None,
     };
+    let agents = agents::resolve_agents(file.agents.as_ref(), &mut ctx);
+    let broadcast = broadcast::resolve_broadcast(file.broadcast.as_ref(), &agents, &mut ctx);
     let config = Config {
         gateway: gateway::resolve_gateway(file.gateway.as_ref(), &mut ctx),
-        agents: agents::resolve_agents(file.agents.as_ref(), &mut ctx),
+        agents,
         models: agents::resolve_models(file.models.as_ref(), &mut ctx),
         auth: file.auth.clone().unwrap_or_default(),
         session: runtime::resolve_session(file.session.as_ref()),
@@ -152,6 +158,7 @@ pub(crate) fn resolve(
         channels: file.channels.clone().unwrap_or_default(),
         channel_accounts: channels::resolve_channel_accounts(file.channels.as_ref(), &mut ctx),
         bindings: file.bindings.clone().unwrap_or_default(),
+        broadcast,
         commands: file.commands.clone().unwrap_or_default(),
         skills: file.skills.clone().unwrap_or_default(),
         cron: runtime::resolve_cron(file.cron.as_ref()),

@@ -34,7 +34,7 @@ static CLAIMED: Mutex<VecDeque<RunId>> = Mutex::new(VecDeque::new());
 const CLAIMED_KEPT: usize = 1024;
 
 /// Whether this watcher delivers `outcome` (the first to claim its batch does).
-fn claim(outcome: &RunOutcome) -> bool {
+pub(crate) fn claim(outcome: &RunOutcome) -> bool {
     let Some(first) = outcome.answered.first() else {
         return true;
     };

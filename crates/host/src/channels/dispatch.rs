@@ -20,6 +20,7 @@ use rustyclaw_support::now_ms_i64;
 use super::activation;
 use super::answer;
 use super::commands::{CommandAccess, command_access};
+use super::group_thread;
 use super::history::{HistoryLine, with_context};
 use super::hub::{AccountKey, Hub, lock, settings_of};
 use super::journal::{Extras, extras};
@@ -55,6 +56,13 @@ pub(crate) async fn dispatch(hub: &Arc<Hub>, key: &AccountKey, message: StoredIn
         thread_id: record.thread_id.as_ref(),
     };
     let route = route(&config, &request);
+    // A chat with a group thread: an explicit @-mention of any participant also satisfies the
+    // room's mention gate.
+    let thread = group_thread::find(&config, &request).cloned();
+    let mentioned = thread
+        .as_ref()
+        .map(|thread| group_thread::mentioned(&config, &thread.agents, &record.text))
+        .unwrap_or_default();
     let is_direct = record.chat.kind == ChatType::Direct;
     let activation = if is_direct {
         None
@@ -73,7 +81,7 @@ pub(crate) async fn dispatch(hub: &Arc<Hub>, key: &AccountKey, message: StoredIn
         chat_id: group_id,
         group_id,
         sender: &sender,
-        mentions_bot: extras.mentions_bot,
+        mentions_bot: extras.mentions_bot || !mentioned.is_empty(),
         replies_to_bot: extras.replies_to_bot,
         text: &record.text,
         activation: activation.as_ref(),
@@ -117,15 +125,29 @@ pub(crate) async fn dispatch(hub: &Arc<Hub>, key: &AccountKey, message: StoredIn
                 activation::handle(hub, key, &message, &route.session_key).await;
                 return;
             }
-            match access {
-                CommandAccess::NotACommand | CommandAccess::Allowed => {
+            match (access, thread) {
+                (CommandAccess::NotACommand, Some(thread)) => {
+                    let text = run_text(hub, &message, &route, &CommandAccess::NotACommand);
+                    let attachments = download(hub, key, &settings, &extras).await;
+                    acknowledge(hub, key, &message, &route, &extras);
+                    let start = group_thread::ThreadStart {
+                        key: key.clone(),
+                        message,
+                        text,
+                        attachments,
+                        mentioned,
+                        thread,
+                    };
+                    group_thread::start(hub, &settings, start).await;
+                }
+                (access @ (CommandAccess::NotACommand | CommandAccess::Allowed), _) => {
                     run(hub, key, &settings, message, route, extras, access).await;
                 }
-                CommandAccess::Refused(reply) => {
+                (CommandAccess::Refused(reply), _) => {
                     tracing::info!(account = %key, sender = %sender.id, "a command from a sender not allowed to use it");
                     answer::reply_without_run(hub, key, &message, reply).await;
                 }
-                CommandAccess::Ignored => {
+                (CommandAccess::Ignored, _) => {
                     end(
                         hub,
                         &message,
@@ -231,7 +253,10 @@ pub(crate) async fn access_rules(
 /// The patterns that mention `agent` in a group, as upstream resolves them: the agent's
 /// `groupChat.mentionPatterns`, else `messages.groupChat.mentionPatterns`, else its identity's
 /// name and emoji (matched as whole words).
-fn mention_patterns(config: &Config, agent: &rustyclaw_protocol::AgentId) -> Vec<String> {
+pub(crate) fn mention_patterns(
+    config: &Config,
+    agent: &rustyclaw_protocol::AgentId,
+) -> Vec<String> {
     let entry = config.agents.list.iter().find(|a| a.id == agent.as_str());
     if let Some(patterns) = entry.and_then(|a| a.mention_patterns.clone()) {
         return patterns;
@@ -361,15 +386,7 @@ async fn run(
     access: CommandAccess,
 ) {
     let record = &message.record;
-    let is_direct = record.chat.kind == ChatType::Direct;
-    // A command is handed over as typed, so the runtime reads it as one; other group messages
-    // carry the pending context and the sender's name.
-    let text = if is_direct || access == CommandAccess::Allowed {
-        record.text.clone()
-    } else {
-        let pending = hub.history.take(route.session_key.as_str());
-        with_context(&pending, &sender_label(&message), &record.text)
-    };
+    let text = run_text(hub, &message, &route, &access);
     let attachments = download(hub, key, settings, &extras).await;
     let run_id = RunId::random();
     // The message and the earlier ones of its burst are answered by this one run.
@@ -415,6 +432,17 @@ async fn run(
     tokio::spawn(async move {
         answer::await_outcome(hub, key, message, run_id, session_key, outcome, typing).await;
     });
+}
+
+/// The text a run gets. A command is handed over as typed, so the runtime reads it as one;
+/// other group messages carry the pending group context and the sender's name.
+fn run_text(hub: &Hub, message: &StoredInbound, route: &Route, access: &CommandAccess) -> String {
+    let record = &message.record;
+    if record.chat.kind == ChatType::Direct || *access == CommandAccess::Allowed {
+        return record.text.clone();
+    }
+    let pending = hub.history.take(route.session_key.as_str());
+    with_context(&pending, &sender_label(message), &record.text)
 }
 
 /// Reacts to a message that runs the agent with the ack reaction, as `ackReactionScope` says:

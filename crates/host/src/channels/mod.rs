@@ -21,6 +21,7 @@ mod commands;
 mod control;
 mod delivery;
 mod dispatch;
+mod group_thread;
 mod history;
 mod hub;
 mod intake;

@@ -49,14 +49,24 @@ pub struct Route {
 
 /// Routes a message by `config`.
 pub fn route(config: &Config, request: &RouteRequest<'_>) -> Route {
+    route_as(config, request, None)
+}
+
+/// Routes a message to `agent` rather than the agent bindings choose (a participant of a
+/// group thread), in the session that agent has for the chat under the same scopes.
+pub fn route_as(config: &Config, request: &RouteRequest<'_>, agent: Option<&AgentId>) -> Route {
     let peer_kind = peer_kind(&request.chat_kind);
     let peer_id = peer_id(request);
     let (binding, matched_by) = find_binding(&config.bindings, request, peer_kind, &peer_id);
-    let agent_id = binding
-        .and_then(|binding| binding.agent_id.as_deref())
-        .filter(|agent| config.agents.list.iter().any(|a| &a.id == agent))
-        .unwrap_or(&config.agents.default_agent_id);
-    let agent_id = AgentId::normalize(agent_id);
+    let agent_id = match agent {
+        Some(agent) => agent.clone(),
+        None => AgentId::normalize(
+            binding
+                .and_then(|binding| binding.agent_id.as_deref())
+                .filter(|agent| config.agents.list.iter().any(|a| &a.id == agent))
+                .unwrap_or(&config.agents.default_agent_id),
+        ),
+    };
     let session = binding.and_then(|binding| binding.session.as_ref());
     let dm_scope = session
         .and_then(|s| s.dm_scope)
@@ -93,7 +103,7 @@ fn peer_kind(kind: &ChatType) -> &'static str {
 
 /// The peer id bindings and group keys name: the sender of a direct message, the chat of a
 /// group (a Telegram forum topic as `<group>:topic:<topic>`).
-fn peer_id(request: &RouteRequest<'_>) -> String {
+pub(crate) fn peer_id(request: &RouteRequest<'_>) -> String {
     if request.chat_kind == ChatType::Direct {
         return request
             .sender_id
