@@ -26,7 +26,9 @@ use super::hub::{AccountKey, Hub, lock, settings_of};
 use super::journal::{Extras, extras};
 use super::media;
 use super::preview::Preview;
-use crate::router::access::{AccessRules, Admission, Arrival, compile_mention_patterns};
+use crate::router::access::{
+    AccessRules, Admission, Arrival, compile_mention_patterns, mention_patterns,
+};
 use crate::router::allow::{AllowList, SenderNames};
 use crate::router::route::{Route, RouteRequest, route};
 
@@ -248,43 +250,6 @@ pub(crate) async fn access_rules(
         groups: settings.groups.clone(),
         mention_patterns,
     }
-}
-
-/// The patterns that mention `agent` in a group, as upstream resolves them: the agent's
-/// `groupChat.mentionPatterns`, else `messages.groupChat.mentionPatterns`, else its identity's
-/// name and emoji (matched as whole words).
-pub(crate) fn mention_patterns(
-    config: &Config,
-    agent: &rustyclaw_protocol::AgentId,
-) -> Vec<String> {
-    let entry = config.agents.list.iter().find(|a| a.id == agent.as_str());
-    if let Some(patterns) = entry.and_then(|a| a.mention_patterns.clone()) {
-        return patterns;
-    }
-    if !config.messages.mention_patterns.is_empty() {
-        return config.messages.mention_patterns.clone();
-    }
-    let Some(identity) = entry.map(|a| &a.identity) else {
-        return Vec::new();
-    };
-    let mut derived = Vec::new();
-    if let Some(name) = identity
-        .name
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-    {
-        derived.push(format!(r"\b{}\b", regex::escape(name)));
-    }
-    if let Some(emoji) = identity
-        .emoji
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-    {
-        derived.push(regex::escape(emoji));
-    }
-    derived
 }
 
 /// An unknown direct sender under `pairing`: a pairing request, and its code sent back when it
@@ -545,36 +510,5 @@ pub(crate) async fn end(hub: &Hub, message: &StoredInbound, end: InboundEnd, why
         if let Err(error) = hub.store.mark_inbound_done(id, end, now_ms_i64()).await {
             tracing::warn!(%error, why, "cannot record how a received message ended");
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::router::route::tests::config;
-
-    #[test]
-    fn mention_patterns_come_from_the_agent_then_messages_then_its_identity() {
-        let agent = rustyclaw_protocol::AgentId::normalize("ops");
-        let own = config(
-            r#"{"agents": {"list": [{"id": "ops", "groupChat": {"mentionPatterns": ["opsbot"]},
-                "identity": {"name": "Ops"}}]},
-                "messages": {"groupChat": {"mentionPatterns": ["everyone"]}}}"#,
-        );
-        assert_eq!(mention_patterns(&own, &agent), ["opsbot"]);
-        let global = config(
-            r#"{"agents": {"list": [{"id": "ops", "identity": {"name": "Ops"}}]},
-                "messages": {"groupChat": {"mentionPatterns": ["everyone"]}}}"#,
-        );
-        assert_eq!(mention_patterns(&global, &agent), ["everyone"]);
-        let derived = config(
-            r#"{"agents": {"list": [{"id": "ops", "identity": {"name": "Ops Bot", "emoji": "🦀"}}]}}"#,
-        );
-        let patterns = mention_patterns(&derived, &agent);
-        let (compiled, invalid) = compile_mention_patterns(&patterns);
-        assert!(invalid.is_empty(), "{invalid:?}");
-        assert!(compiled.iter().any(|p| p.is_match("hey ops bot, status?")));
-        assert!(compiled.iter().any(|p| p.is_match("🦀 help")));
-        assert!(!compiled.iter().any(|p| p.is_match("opsbotty")));
     }
 }

@@ -169,6 +169,43 @@ impl AccessRules {
     }
 }
 
+/// The patterns that mention `agent` in a group, as upstream resolves them: the agent's
+/// `groupChat.mentionPatterns`, else `messages.groupChat.mentionPatterns`, else its identity's
+/// name and emoji (matched as whole words).
+pub(crate) fn mention_patterns(
+    config: &rustyclaw_config::Config,
+    agent: &rustyclaw_protocol::AgentId,
+) -> Vec<String> {
+    let entry = config.agents.list.iter().find(|a| a.id == agent.as_str());
+    if let Some(patterns) = entry.and_then(|a| a.mention_patterns.clone()) {
+        return patterns;
+    }
+    if !config.messages.mention_patterns.is_empty() {
+        return config.messages.mention_patterns.clone();
+    }
+    let Some(identity) = entry.map(|a| &a.identity) else {
+        return Vec::new();
+    };
+    let mut derived = Vec::new();
+    if let Some(name) = identity
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        derived.push(format!(r"\b{}\b", regex::escape(name)));
+    }
+    if let Some(emoji) = identity
+        .emoji
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        derived.push(regex::escape(emoji));
+    }
+    derived
+}
+
 /// The mention patterns of `patterns` compiled case-insensitively; a pattern that is not a
 /// valid regex is returned apart, for the caller to warn about (it never matches).
 pub fn compile_mention_patterns(patterns: &[String]) -> (Vec<regex::Regex>, Vec<String>) {
@@ -351,5 +388,30 @@ mod tests {
         let (ok, bad) = compile_mention_patterns(&["(unclosed".into(), "fine".into()]);
         assert_eq!(ok.len(), 1);
         assert_eq!(bad, ["(unclosed"]);
+    }
+
+    #[test]
+    fn mention_patterns_come_from_the_agent_then_messages_then_its_identity() {
+        let agent = rustyclaw_protocol::AgentId::normalize("ops");
+        let own = crate::router::route::tests::config(
+            r#"{"agents": {"list": [{"id": "ops", "groupChat": {"mentionPatterns": ["opsbot"]},
+                "identity": {"name": "Ops"}}]},
+                "messages": {"groupChat": {"mentionPatterns": ["everyone"]}}}"#,
+        );
+        assert_eq!(mention_patterns(&own, &agent), ["opsbot"]);
+        let global = crate::router::route::tests::config(
+            r#"{"agents": {"list": [{"id": "ops", "identity": {"name": "Ops"}}]},
+                "messages": {"groupChat": {"mentionPatterns": ["everyone"]}}}"#,
+        );
+        assert_eq!(mention_patterns(&global, &agent), ["everyone"]);
+        let derived = crate::router::route::tests::config(
+            r#"{"agents": {"list": [{"id": "ops", "identity": {"name": "Ops Bot", "emoji": "🦀"}}]}}"#,
+        );
+        let patterns = mention_patterns(&derived, &agent);
+        let (compiled, invalid) = compile_mention_patterns(&patterns);
+        assert!(invalid.is_empty(), "{invalid:?}");
+        assert!(compiled.iter().any(|p| p.is_match("hey ops bot, status?")));
+        assert!(compiled.iter().any(|p| p.is_match("🦀 help")));
+        assert!(!compiled.iter().any(|p| p.is_match("opsbotty")));
     }
 }

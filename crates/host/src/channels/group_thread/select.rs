@@ -5,8 +5,7 @@
 use rustyclaw_config::Config;
 use rustyclaw_protocol::AgentId;
 
-use super::super::dispatch::mention_patterns;
-use crate::router::access::compile_mention_patterns;
+use crate::router::access::{compile_mention_patterns, mention_patterns};
 
 /// Longest part of one participant's final reply kept for the siblings' digest (characters).
 pub(crate) const MAX_FINAL_CHARS: usize = 4_000;
