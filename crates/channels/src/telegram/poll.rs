@@ -1,8 +1,8 @@
 //! Receiving: the account's `run`, long polling `getUpdates`.
 //!
 //! On start the bot's identity comes from `getMe` (it goes into the status, and mentions and
-//! replies are matched against it), and a webhook, which makes Telegram refuse `getUpdates`,
-//! is deleted. Then each poll's updates go to the sink as one batch whose `next_offset` is the
+//! replies are matched against it), and any webhook, which makes Telegram refuse `getUpdates`,
+//! is deleted (`deleteWebhook` keeps pending updates). Then each poll's updates go to the sink as one batch whose `next_offset` is the
 //! last `update_id` + 1, and that offset is used for the next poll only once the sink says the
 //! batch is stored: Telegram forgets updates before the offset, so a batch the journal could
 //! not take is polled again, after a wait, from the old offset. Button presses are answered
@@ -13,6 +13,8 @@
 //! limit is waited out as Telegram asks, and network errors, timeouts and server errors are
 //! retried with backoff; anything else ends `run` for the supervisor to restart it.
 //! Every answer of Telegram, empty polls included, is a sign of life for the stall watchdog.
+//! An empty answer that came back at once (a server that does not long-poll) is followed by a
+//! short pause, never a busy loop.
 
 use std::time::Duration;
 
@@ -27,6 +29,11 @@ use crate::account::{ChannelError, InboundSink, StatusHandle, StoreOutcome};
 
 /// The shortest long poll: a shorter `poll_timeout` counts as this.
 const MIN_POLL_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// An empty poll answered sooner than this did not wait as asked (a proxy or an API emulator
+/// without long polling): the next one waits out the rest, so such a server is polled a few
+/// times a second rather than in a busy loop.
+const EARLY_EMPTY_POLL: Duration = Duration::from_millis(250);
 
 /// While waiting out a long rate limit, the account shows it is alive this often, so the
 /// supervisor does not take the wait for a stall.
@@ -65,6 +72,7 @@ impl TelegramAccount {
                 timeout: self.config.poll_timeout.max(MIN_POLL_TIMEOUT),
                 allowed_updates: Some(ALLOWED_UPDATES.to_vec()),
             };
+            let asked = tokio::time::Instant::now();
             let updates = match self.api.get_updates(&request).await {
                 Ok(updates) => {
                     poll_failures = 0;
@@ -78,6 +86,7 @@ impl TelegramAccount {
                 }
             };
             let Some(last_update_id) = updates.iter().map(|update| update.update_id).max() else {
+                tokio::time::sleep_until(asked + EARLY_EMPTY_POLL).await;
                 continue;
             };
             let next_offset = last_update_id + 1;
@@ -115,22 +124,14 @@ impl TelegramAccount {
         }
     }
 
-    /// `getMe` and the webhook check; the bot's identity.
+    /// `getMe`, and `deleteWebhook` (a webhook makes Telegram refuse `getUpdates`; pending
+    /// updates are kept), as grammY's polling start does; the bot's identity.
     async fn start(&self, status: &StatusHandle) -> Result<BotIdentity, ChannelError> {
         let me = self.api.get_me().await.map_err(channel_error)?;
-        let webhook = self.api.get_webhook_info().await.map_err(channel_error)?;
-        if !webhook.url.is_empty() {
-            // The URL is not logged: it may carry a secret path.
-            tracing::warn!(
-                account = %self.config.account_id,
-                "telegram: a webhook is set for this bot and long polling cannot run while it \
-                 is; deleting the webhook (pending updates are kept)"
-            );
-            self.api
-                .delete_webhook(&DeleteWebhook::default())
-                .await
-                .map_err(channel_error)?;
-        }
+        self.api
+            .delete_webhook(&DeleteWebhook::default())
+            .await
+            .map_err(channel_error)?;
         let username = me.username.unwrap_or_default();
         status.connected(Some(format!("@{username}")));
         tracing::info!(
