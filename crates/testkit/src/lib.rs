@@ -32,6 +32,7 @@ pub mod fake_telegram;
 pub mod ngircd;
 pub mod protocol_schema;
 pub mod state_dir;
+pub mod telegram_test_api;
 
 pub use bin::{Output, RunError, RunningChild, RustyClaw};
 pub use conformance::{ConformanceError, OfficialCli};
@@ -39,3 +40,4 @@ pub use fake_llm::{FakeLlm, FakeLlmOptions, ToolCall, Turn, Usage};
 pub use ngircd::{Ngircd, NgircdError, NgircdOptions, NgircdTls};
 pub use protocol_schema::{ProtocolSchema, SchemaError};
 pub use state_dir::TempStateDir;
+pub use telegram_test_api::{TelegramTestApi, TelegramTestApiError};

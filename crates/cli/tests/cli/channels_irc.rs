@@ -44,7 +44,7 @@ pub(super) async fn lines_from_bot(
     done: impl Fn(&[String]) -> bool,
 ) -> Vec<String> {
     let mut lines = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(45);
+    let deadline = Instant::now() + Duration::from_secs(60);
     while !done(&lines) {
         let event = tokio::time::timeout_at(deadline.into(), events.recv())
             .await
@@ -121,20 +121,22 @@ async fn pairing_mentions_and_long_replies_over_irc() {
     user.privmsg("#ops", "just chatting").await.unwrap();
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(fake.requests().len(), runs, "no run without a mention");
-    // Sent at the flood-control pace (a burst, then about one line a second).
-    let long: String = (0..15)
-        .map(|n| format!("Line {n:02}: {}\n", "word ".repeat(20)))
+    // A reply of ~9,000 characters, 27 lines that each fill most of one IRC message, sent at
+    // the flood-control pace (a burst, then about one line and 512 bytes a second: ~20 s).
+    let long: String = (0..27)
+        .map(|n| format!("Line {n:02}: {}\n", "word ".repeat(66)))
         .collect();
     fake.push(Turn::text(&long));
     user.privmsg("#ops", &format!("{BOT}: summarise please"))
         .await
         .unwrap();
     let lines = lines_from_bot(&mut events, true, |l| {
-        l.iter().any(|line| line.starts_with("Line 14"))
+        l.iter().any(|line| line.starts_with("Line 26"))
     })
     .await;
     let numbered: Vec<&String> = lines.iter().filter(|l| l.starts_with("Line ")).collect();
-    assert_eq!(numbered.len(), 15, "{lines:#?}");
+    assert!(long.len() > 9_000, "{}", long.len());
+    assert_eq!(numbered.len(), 27, "{lines:#?}");
     for (n, line) in numbered.iter().enumerate() {
         assert!(
             line.starts_with(&format!("Line {n:02}")),

@@ -7,6 +7,7 @@ mod channels_group_thread;
 mod channels_irc;
 mod channels_streaming;
 mod channels_telegram;
+mod channels_telegram_emulator;
 mod config_cmd;
 mod config_hardening;
 mod credentials;
