@@ -302,6 +302,21 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
             ALTER TABLE channel_deliveries ADD COLUMN fallback_text TEXT;
         ",
     },
+    Migration {
+        version: 8,
+        name: "chat channels: how much of a run's reply was streamed in blocks",
+        sql: "
+            -- With block streaming a run's reply leaves in blocks while it is written. Each
+            -- block is queued with the raw text of the reply's current message it covers so
+            -- far, so a restart between the run's end and queueing the rest sends only the
+            -- rest (the run ledger has the whole reply). One row per run, the latest block's.
+            CREATE TABLE channel_streamed (
+                run_id      TEXT PRIMARY KEY,
+                prefix      TEXT NOT NULL,
+                updated_ms  INTEGER NOT NULL
+            ) STRICT;
+        ",
+    },
 ];
 
 /// The schema version this binary creates and understands.

@@ -23,6 +23,7 @@ mod delivery;
 mod dispatch;
 mod group_thread;
 mod history;
+mod housekeeping;
 mod hub;
 mod intake;
 mod journal;
@@ -109,6 +110,7 @@ impl ChannelHost {
             start_account(&hub, &key);
         }
         let delivery = tokio::spawn(delivery::run(hub.clone()));
+        tokio::spawn(housekeeping::run(hub.clone()));
         Self {
             hub,
             stop,

@@ -36,6 +36,7 @@ mod inbound_rows;
 pub(crate) mod offsets;
 pub(crate) mod pairing;
 mod pairing_code;
+mod streamed;
 
 use rustyclaw_protocol::session_entry::ThreadId;
 
