@@ -23,6 +23,7 @@
 //! without its closer) is literal text rather than a broken tag, and the limit is measured on
 //! the rendered payload, escaping and tags included.
 
+mod blocks;
 mod breaks;
 mod chunk;
 mod fence;
@@ -34,6 +35,7 @@ mod render;
 mod telegram;
 mod units;
 
+pub use blocks::{BlockBounds, BlockChunker, BreakPreference};
 pub use chunk::{ChunkMode, ChunkOptions, DEFAULT_TEXT_CHUNK_LIMIT, chunk_markdown};
 pub use irc::{
     IRC_MAX_LINE_BYTES, IRC_TEXT_CHUNK_LIMIT, IrcFormatting, IrcOptions, irc_lines,

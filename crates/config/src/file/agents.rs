@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{AgentToolsSection, ThinkingLevel, VerboseLevel};
+use super::{
+    AgentToolsSection, BlockCoalesce, BlockStreamingBreak, BlockStreamingChunk, HumanDelaySection,
+    OnOff, ThinkingLevel, VerboseLevel,
+};
 
 /// `agents` section.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -68,6 +71,22 @@ pub struct AgentDefaultsSection {
     /// Isolation of tool commands.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sandbox: Option<SandboxSection>,
+    /// Send channel replies in blocks as they are written: `on` or `off` (default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block_streaming_default: Option<OnOff>,
+    /// When blocks leave: `text_end` (as soon as complete, default) or `message_end`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block_streaming_break: Option<BlockStreamingBreak>,
+    /// How big a block is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block_streaming_chunk: Option<BlockStreamingChunk>,
+    /// How blocks are merged before they are sent (a channel's `streaming.block.coalesce`
+    /// wins).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block_streaming_coalesce: Option<BlockCoalesce>,
+    /// A random pause between block replies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub human_delay: Option<HumanDelaySection>,
 }
 
 /// A model choice: `"provider/model"` or `{ primary, fallbacks }`.

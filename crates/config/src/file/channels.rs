@@ -145,7 +145,8 @@ pub struct ChannelCommon {
     /// How long replies are split: `length` or `newline`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chunk_mode: Option<ChunkMode>,
-    /// Send the reply in blocks as it is generated.
+    /// Send the reply in blocks as it is generated: the legacy spelling of
+    /// `streaming.block.enabled`, honoured with a warning.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub block_streaming: Option<bool>,
     /// Largest media file accepted, in MB.
@@ -286,8 +287,8 @@ pub struct TelegramCredentials {
     pub streaming: Option<TelegramStreaming>,
 }
 
-/// `channels.telegram.streaming`. OpenClaw 2026.9.6's other keys here (`chunkMode`,
-/// `preview`, `progress`, `block`) are accepted with a warning.
+/// `channels.telegram.streaming`. OpenClaw 2026.9.6's other keys here (`preview`,
+/// `progress`) are accepted with a warning.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TelegramStreaming {
@@ -295,6 +296,12 @@ pub struct TelegramStreaming {
     /// `off`) or `progress` (a status draft; the default).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<StreamingMode>,
+    /// How long replies are split: `length` or `newline` (wins over the flat `chunkMode`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chunk_mode: Option<ChunkMode>,
+    /// Block streaming (replies sent in blocks as they are written; no preview then).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block: Option<super::StreamingBlock>,
 }
 
 /// What a chat shows while a run is busy (`streaming.mode`).
@@ -428,6 +435,9 @@ pub struct IrcCredentials {
     /// `nick!user@host` masks match).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dangerously_allow_name_matching: Option<bool>,
+    /// Line splitting and block streaming (IRC has no preview).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub streaming: Option<super::IrcStreaming>,
 }
 
 /// `channels.irc.nickserv`.

@@ -22,6 +22,7 @@ mod models;
 mod secrets;
 mod session;
 mod skills;
+mod streaming;
 mod tools;
 
 pub use agents::*;
@@ -41,6 +42,7 @@ pub use models::*;
 pub use secrets::*;
 pub use session::*;
 pub use skills::*;
+pub use streaming::*;
 pub use tools::*;
 
 use schemars::JsonSchema;

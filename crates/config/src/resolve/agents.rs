@@ -86,6 +86,62 @@ pub struct AgentDefaults {
     pub bootstrap_total_max_chars: usize,
     /// Sandbox policy (see [`SandboxPolicy`] for the defaults).
     pub sandbox: SandboxPolicy,
+    /// Block streaming of channel replies.
+    pub block_streaming: BlockStreamingDefaults,
+}
+
+/// `agents.defaults.blockStreaming*` and `humanDelay`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockStreamingDefaults {
+    /// `blockStreamingDefault: "on"` (default off).
+    pub on: bool,
+    /// When blocks leave (default as soon as complete).
+    pub break_at: crate::file::BlockStreamingBreak,
+    /// A block waits for this many characters (default 800).
+    pub min_chars: usize,
+    /// No block is longer (default 1200; a channel's `textChunkLimit` caps it further).
+    pub max_chars: usize,
+    /// Where a block prefers to end (default a paragraph).
+    pub preference: crate::file::BlockBreakPreference,
+    /// How blocks are merged before they are sent, as written (a channel's wins).
+    pub coalesce: crate::file::BlockCoalesce,
+    /// A random pause between block replies, `(min, max)` milliseconds; `None` for none.
+    pub human_delay: Option<(u64, u64)>,
+}
+
+impl Default for BlockStreamingDefaults {
+    fn default() -> Self {
+        resolve_block_streaming(&crate::file::AgentDefaultsSection::default())
+    }
+}
+
+/// Block streaming defaults from `agents.defaults`, with upstream's defaults.
+fn resolve_block_streaming(d: &crate::file::AgentDefaultsSection) -> BlockStreamingDefaults {
+    use crate::file::{BlockBreakPreference, HumanDelayMode, OnOff};
+    let chunk = d.block_streaming_chunk.clone().unwrap_or_default();
+    let max_chars = chunk.max_chars.map_or(1200, |n| n.max(1) as usize);
+    let human_delay = d.human_delay.as_ref().and_then(|h| match h.mode {
+        Some(HumanDelayMode::Natural) => Some((800, 2500)),
+        Some(HumanDelayMode::Custom) => {
+            let min = h.min_ms.unwrap_or(800);
+            Some((min, h.max_ms.unwrap_or(2500).max(min)))
+        }
+        Some(HumanDelayMode::Off) | None => None,
+    });
+    BlockStreamingDefaults {
+        on: d.block_streaming_default == Some(OnOff::On),
+        break_at: d.block_streaming_break.unwrap_or_default(),
+        min_chars: chunk
+            .min_chars
+            .map_or(800, |n| n.max(1) as usize)
+            .min(max_chars),
+        max_chars,
+        preference: chunk
+            .break_preference
+            .unwrap_or(BlockBreakPreference::Paragraph),
+        coalesce: d.block_streaming_coalesce.clone().unwrap_or_default(),
+        human_delay,
+    }
 }
 
 /// One resolved agent.
@@ -189,6 +245,7 @@ pub(crate) fn resolve_agents(section: Option<&AgentsSection>, ctx: &mut Ctx<'_>)
         bootstrap_max_chars: d.bootstrap_max_chars.unwrap_or(12_000),
         bootstrap_total_max_chars: d.bootstrap_total_max_chars.unwrap_or(60_000),
         sandbox: base_sandbox,
+        block_streaming: resolve_block_streaming(&d),
     };
 
     let mut entries: Vec<(JsonPath, String, AgentEntrySection)> = Vec::new();

@@ -77,8 +77,12 @@ pub struct AccountSettings {
     pub text_chunk_limit: Option<usize>,
     /// `chunkMode`.
     pub chunk_mode: Option<ChunkMode>,
-    /// `blockStreaming`.
+    /// `streaming.block.enabled` (or the legacy flat `blockStreaming`), when written: send
+    /// replies in blocks as they are written; unset follows
+    /// `agents.defaults.blockStreamingDefault`.
     pub block_streaming: Option<bool>,
+    /// `streaming.block.coalesce`, when written.
+    pub block_coalesce: Option<crate::file::BlockCoalesce>,
     /// `mediaMaxMb`.
     pub media_max_mb: Option<u32>,
     /// `responsePrefix`.
@@ -123,6 +127,9 @@ pub struct TelegramAccountSettings {
     /// `streaming.mode`: what the chat shows while a run is busy (default `progress`, a status
     /// draft, as OpenClaw 2026.9.6; `block` is accepted with a warning and shows nothing).
     pub streaming: StreamingMode,
+    /// Whether `streaming.mode` is written (a written preview mode other than `off` wins over
+    /// an inherited `blockStreamingDefault: "on"`, as upstream).
+    pub streaming_written: bool,
 }
 
 /// An IRC account.
@@ -223,6 +230,15 @@ fn warn_unimplemented<C>(
 ) {
     let base = JsonPath::root().key("channels").key(channel);
     let mut check = |at: JsonPath, common: &ChannelCommon| {
+        if common.block_streaming.is_some() {
+            ctx.warnings.push(
+                Issue::warning(
+                    at.key("blockStreaming"),
+                    "a legacy spelling that OpenClaw 2026.9.6 refuses; honoured",
+                )
+                .with_hint("write streaming: { block: { enabled: … } } instead"),
+            );
+        }
         let mut warn = |key: &str, what: &str| {
             ctx.warnings.push(
                 Issue::warning(
@@ -232,12 +248,6 @@ fn warn_unimplemented<C>(
                 .with_hint("see docs/channels.md for what the channel does today"),
             );
         };
-        if common.block_streaming == Some(true) {
-            warn(
-                "blockStreaming",
-                "replies are sent whole, once the run ends",
-            );
-        }
         if common.dm_history_limit.is_some() {
             warn(
                 "dmHistoryLimit",
@@ -343,6 +353,7 @@ impl Overlay for IrcCredentials {
                 .or_else(|| self.password_file.clone()),
             nickserv: over.nickserv.clone().or_else(|| self.nickserv.clone()),
             channels: over.channels.clone().or_else(|| self.channels.clone()),
+            streaming: over.streaming.clone().or_else(|| self.streaming.clone()),
             dangerously_allow_name_matching: over
                 .dangerously_allow_name_matching
                 .or(self.dangerously_allow_name_matching),
@@ -464,6 +475,7 @@ fn merge_common(
         text_chunk_limit: common.text_chunk_limit,
         chunk_mode: common.chunk_mode,
         block_streaming: common.block_streaming,
+        block_coalesce: None,
         media_max_mb: common.media_max_mb,
         response_prefix: common.response_prefix.clone(),
         reply_to_mode: common.reply_to_mode,
@@ -535,11 +547,32 @@ fn credential(
     ctx.env.non_empty(env).map(Secret::from)
 }
 
+/// `streaming.chunkMode` and `streaming.block` (OpenClaw 2026.9.6's spellings) win over the
+/// legacy flat `chunkMode` and `blockStreaming`.
+fn apply_streaming(
+    common: &mut AccountSettings,
+    chunk_mode: Option<ChunkMode>,
+    block: Option<&crate::file::StreamingBlock>,
+) {
+    if chunk_mode.is_some() {
+        common.chunk_mode = chunk_mode;
+    }
+    if let Some(block) = block {
+        if block.enabled.is_some() {
+            common.block_streaming = block.enabled;
+        }
+        common.block_coalesce = block.coalesce.clone();
+    }
+}
+
 fn telegram_account(
     mut common: AccountSettings,
     credentials: &TelegramCredentials,
     ctx: &mut Ctx<'_>,
 ) -> TelegramAccountSettings {
+    if let Some(streaming) = &credentials.streaming {
+        apply_streaming(&mut common, streaming.chunk_mode, streaming.block.as_ref());
+    }
     let bot_token = credential(
         ctx,
         &mut common,
@@ -630,6 +663,10 @@ fn telegram_account(
             .as_ref()
             .and_then(|s| s.mode)
             .unwrap_or(StreamingMode::Progress),
+        streaming_written: credentials
+            .streaming
+            .as_ref()
+            .is_some_and(|s| s.mode.is_some()),
     }
 }
 
@@ -638,6 +675,9 @@ fn irc_account(
     credentials: &IrcCredentials,
     ctx: &mut Ctx<'_>,
 ) -> IrcAccountSettings {
+    if let Some(streaming) = &credentials.streaming {
+        apply_streaming(&mut common, streaming.chunk_mode, streaming.block.as_ref());
+    }
     let is_default = common.account_id == DEFAULT_ACCOUNT_ID;
     let env = |ctx: &Ctx<'_>, name: &str| {
         is_default

@@ -1,4 +1,4 @@
-use crate::file::StreamingMode;
+use crate::file::{ChunkMode, StreamingMode};
 use crate::{ConfigError, Env, LoadedConfig, LocationOverrides, Locations, load};
 
 fn load_text(text: &str) -> Result<LoadedConfig, ConfigError> {
@@ -46,16 +46,67 @@ fn telegram_streaming_defaults_to_progress_and_an_account_replaces_it_whole() {
     assert_eq!(
         warned,
         [
-            "channels.telegram.streaming.chunkMode",
             "channels.telegram.accounts.tuned.streaming.preview",
             "channels.telegram.accounts.blocks.streaming.mode",
         ]
     );
 
+    // `streaming.chunkMode` is honoured, and an account's `streaming` replaces it whole.
+    let chunk_modes: Vec<(&str, Option<ChunkMode>)> = loaded
+        .config
+        .channel_accounts
+        .telegram
+        .iter()
+        .map(|a| (a.common.account_id.as_str(), a.common.chunk_mode))
+        .collect();
+    assert_eq!(chunk_modes[0], ("default", Some(ChunkMode::Newline)));
+    assert_eq!(chunk_modes[2], ("inherits", Some(ChunkMode::Newline)));
+    assert_eq!(chunk_modes[3], ("quiet", None));
+
     let loaded = load_text(r#"{"channels": {"telegram": {"botToken": "1:a"}}}"#).unwrap();
     assert_eq!(
         loaded.config.channel_accounts.telegram[0].streaming,
         StreamingMode::Progress
+    );
+}
+
+#[test]
+fn block_streaming_is_written_under_streaming_block_and_the_flat_spelling_warns() {
+    let loaded = load_text(
+        r#"{"agents": {"defaults": {"blockStreamingDefault": "on",
+              "blockStreamingChunk": {"minChars": 100, "maxChars": 50, "breakPreference": "newline"},
+              "humanDelay": {"mode": "custom", "minMs": 10, "maxMs": 5}}},
+            "channels": {
+              "telegram": {"botToken": "1:a", "blockStreaming": false},
+              "irc": {"host": "irc.example", "nick": "claw",
+                      "streaming": {"block": {"enabled": true, "coalesce": {"idleMs": 250}}}}}}"#,
+    )
+    .unwrap();
+    let defaults = &loaded.config.agents.defaults.block_streaming;
+    assert!(defaults.on);
+    // minChars is capped by maxChars, the longest pause is at least the shortest.
+    assert_eq!((defaults.min_chars, defaults.max_chars), (50, 50));
+    assert_eq!(
+        defaults.preference,
+        crate::file::BlockBreakPreference::Newline
+    );
+    assert_eq!(defaults.human_delay, Some((10, 10)));
+    let accounts = &loaded.config.channel_accounts;
+    assert_eq!(accounts.telegram[0].common.block_streaming, Some(false));
+    let irc = &accounts.irc[0].common;
+    assert_eq!(irc.block_streaming, Some(true));
+    assert_eq!(
+        irc.block_coalesce.as_ref().and_then(|c| c.idle_ms),
+        Some(250)
+    );
+    assert!(
+        loaded
+            .warnings
+            .iter()
+            .any(|w| w.path.to_string() == "channels.telegram.blockStreaming"
+                && w.message.contains("legacy spelling")),
+        "{:?}",
+        loaded.warnings
     );
 }
 
