@@ -64,7 +64,17 @@ impl BlockChunker {
 
     /// Adds `delta` to the message; the blocks it completed, in order.
     pub fn push(&mut self, delta: &str) -> Vec<String> {
+        self.append(delta);
+        self.drain()
+    }
+
+    /// Adds `delta` to the message without cutting anything yet.
+    pub fn append(&mut self, delta: &str) {
         self.text.push_str(delta);
+    }
+
+    /// The blocks complete now, in order.
+    pub fn drain(&mut self) -> Vec<String> {
         let mut blocks = Vec::new();
         while let Some(block) = self.next_block(false) {
             blocks.push(block);

@@ -2,6 +2,7 @@ mod agent;
 mod agent_gateway;
 mod approvals;
 mod channels;
+mod channels_blocks;
 mod channels_faults;
 mod channels_group_thread;
 mod channels_irc;

@@ -23,6 +23,7 @@ use rustyclaw_support::now_ms_i64;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use super::blocks::Streamed;
 use super::hub::{AccountKey, Hub, lock};
 use super::limits::DELIVERY_TTL_MS;
 
@@ -49,20 +50,51 @@ pub(crate) fn claim(outcome: &RunOutcome) -> bool {
     true
 }
 
+/// What the answer path waits on for one dispatched run.
+pub(crate) struct Watch {
+    /// The run.
+    pub run_id: RunId,
+    /// Its session.
+    pub session_key: SessionKey,
+    /// Its outcome, once it ends.
+    pub outcome: oneshot::Receiver<RunOutcome>,
+    /// The typing indicator, stopped when it ends.
+    pub typing: Option<JoinHandle<()>>,
+    /// Its block stream, which says what of the reply it already sent.
+    pub blocks: Option<JoinHandle<Streamed>>,
+}
+
+/// The longest wait for a block stream to queue its last blocks once the run ended.
+const BLOCKS_SETTLE: Duration = Duration::from_secs(10);
+
 /// Waits for the run answering `message`, stops the typing indicator, and answers.
 pub(crate) async fn await_outcome(
     hub: Arc<Hub>,
     key: AccountKey,
     message: StoredInbound,
-    run_id: RunId,
-    session_key: SessionKey,
-    outcome: oneshot::Receiver<RunOutcome>,
-    typing: Option<JoinHandle<()>>,
+    watch: Watch,
 ) {
+    let Watch {
+        run_id,
+        session_key,
+        outcome,
+        typing,
+        blocks,
+    } = watch;
     let outcome = outcome.await;
     if let Some(typing) = typing {
         typing.abort();
     }
+    let streamed_here = match blocks {
+        Some(blocks) => Some(
+            tokio::time::timeout(BLOCKS_SETTLE, blocks)
+                .await
+                .ok()
+                .and_then(Result::ok)
+                .unwrap_or_default(),
+        ),
+        None => None,
+    };
     lock(&hub.dispatched).remove(&run_id);
     let Ok(outcome) = outcome else {
         // The runtime stopped (the gateway is shutting down): the message stays dispatched, and
@@ -98,7 +130,14 @@ pub(crate) async fn await_outcome(
         message.record.origin()
     };
     let (payloads, end) = match outcome.status {
-        RunStatus::Done => (outcome.payloads.clone(), InboundEnd::Answered),
+        RunStatus::Done => {
+            let mut payloads = outcome.payloads.clone();
+            if let Some(here) = streamed_here {
+                let streamed = streamed_by_batch(&hub, here, &batch).await;
+                payloads = without_streamed(payloads, &streamed);
+            }
+            (payloads, InboundEnd::Answered)
+        }
         RunStatus::Aborted => (Vec::new(), InboundEnd::Failed),
         RunStatus::Failed | RunStatus::TimedOut => {
             let error = outcome
@@ -144,6 +183,44 @@ pub(crate) async fn await_outcome(
         answered.len() > 1,
     );
     finish(&hub, &key, &ids, &records, end).await;
+}
+
+/// What the batch's block streams sent: this run's stream, or when a turn answered several
+/// runs and another's stream did the streaming, what the store says that one covered.
+async fn streamed_by_batch(hub: &Hub, here: Streamed, batch: &[String]) -> Streamed {
+    if !here.covered.is_empty() {
+        return here;
+    }
+    for run in batch {
+        if let Ok(Some(covered)) = hub.store.streamed_prefix(run).await {
+            return Streamed {
+                covered,
+                ..Streamed::default()
+            };
+        }
+    }
+    here
+}
+
+/// The reply without what blocks already sent: the first payload keeps only the rest of its
+/// text (and no longer quotes the message, which the first block did); nothing is left when
+/// the blocks said it all.
+pub(crate) fn without_streamed(
+    mut payloads: Vec<ReplyPayload>,
+    streamed: &Streamed,
+) -> Vec<ReplyPayload> {
+    let Some(first) = payloads.first_mut() else {
+        return payloads;
+    };
+    let Some(rest) = super::blocks::remainder(&first.text, streamed) else {
+        return payloads;
+    };
+    first.text = rest;
+    first.reply_to_id = None;
+    if first.text.trim().is_empty() && first.media.is_empty() {
+        payloads.remove(0);
+    }
+    payloads
 }
 
 fn same_account(origin: &MessageOrigin, key: &AccountKey) -> bool {
@@ -401,6 +478,33 @@ mod tests {
     use rustyclaw_protocol::session_entry::ChatType;
 
     use super::*;
+
+    #[test]
+    fn a_reply_partly_streamed_in_blocks_sends_only_the_rest_unquoted() {
+        let streamed = Streamed {
+            covered: "One.\n\n".to_owned(),
+            ..Streamed::default()
+        };
+        let reply = ReplyPayload::text("One.\n\nTwo.".to_owned(), Some(MessageId::new("9")));
+        let rest = without_streamed(vec![reply.clone()], &streamed);
+        assert_eq!(rest.len(), 1);
+        assert_eq!(
+            (rest[0].text.as_str(), &rest[0].reply_to_id),
+            ("Two.", &None)
+        );
+        // Everything said already: nothing is left to send.
+        let all = Streamed {
+            covered: "One.\n\nTwo.".to_owned(),
+            ..Streamed::default()
+        };
+        assert!(without_streamed(vec![reply.clone()], &all).is_empty());
+        // Blocks of another message: the reply whole.
+        let other = Streamed {
+            covered: "Looking.".to_owned(),
+            ..Streamed::default()
+        };
+        assert_eq!(without_streamed(vec![reply.clone()], &other), vec![reply]);
+    }
 
     #[test]
     fn a_reply_for_an_account_not_running_is_kept_in_pieces_it_can_send_later() {

@@ -19,6 +19,7 @@ use rustyclaw_support::now_ms_i64;
 
 use super::activation;
 use super::answer;
+use super::blocks::BlockStream;
 use super::commands::{CommandAccess, command_access};
 use super::group_thread;
 use super::history::{HistoryLine, with_context};
@@ -366,7 +367,13 @@ async fn run(
         }
     }
     let outcome = hub.runtime.watch_run(&run_id);
-    let preview = Preview::follow(hub, key, settings, &message, &run_id);
+    // Blocks or a preview draft: one stream of a reply at most.
+    let blocks = BlockStream::follow(hub, key, settings, &message, &run_id, &route.session_key);
+    let preview = if blocks.is_some() {
+        None
+    } else {
+        Preview::follow(hub, key, settings, &message, &run_id)
+    };
     lock(&hub.dispatched).insert(run_id.clone());
     let inbound = Inbound {
         session_key: route.session_key.clone(),
@@ -391,11 +398,19 @@ async fn run(
     if let Some(preview) = preview {
         preview.spawn();
     }
+    let blocks = blocks.map(BlockStream::spawn);
     let hub = hub.clone();
     let key = key.clone();
     let session_key = route.session_key;
     tokio::spawn(async move {
-        answer::await_outcome(hub, key, message, run_id, session_key, outcome, typing).await;
+        let watch = answer::Watch {
+            run_id,
+            session_key,
+            outcome,
+            typing,
+            blocks,
+        };
+        answer::await_outcome(hub, key, message, watch).await;
     });
 }
 

@@ -15,6 +15,7 @@
 
 mod activation;
 mod answer;
+mod blocks;
 mod build;
 mod bursts;
 mod commands;

@@ -17,6 +17,7 @@ use rustyclaw_store::{AnsweredRun, InboundEnd, InboundId, RunRecord, RunState, S
 use rustyclaw_support::now_ms_i64;
 
 use super::answer;
+use super::blocks::Streamed;
 use super::hub::{AccountKey, Hub, settings_of};
 
 /// What an interrupted message's sender is told.
@@ -106,13 +107,25 @@ async fn answer_ended(hub: &Arc<Hub>, ended: Vec<(StoredInbound, RunRecord)>) {
         let ids: Vec<InboundId> = messages.iter().map(|(m, _)| m.id).collect();
         let origin = last.record.origin();
         let (payloads, end) = match run.state {
-            RunState::Done => (
-                run.reply
+            RunState::Done => {
+                let payloads: Vec<ReplyPayload> = run
+                    .reply
                     .iter()
                     .map(|text| ReplyPayload::text(text.clone(), origin.message_id.clone()))
-                    .collect::<Vec<_>>(),
-                InboundEnd::Answered,
-            ),
+                    .collect();
+                // What blocks streamed before the restart is not said again.
+                let payloads = match hub.store.streamed_prefix(&run.run_id).await {
+                    Ok(Some(covered)) => answer::without_streamed(
+                        payloads,
+                        &Streamed {
+                            covered,
+                            ..Streamed::default()
+                        },
+                    ),
+                    _ => payloads,
+                };
+                (payloads, InboundEnd::Answered)
+            }
             RunState::Failed | RunState::TimedOut => (
                 vec![ReplyPayload::text(
                     format!(
