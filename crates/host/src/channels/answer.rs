@@ -23,9 +23,9 @@ use rustyclaw_support::now_ms_i64;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::blocks::Streamed;
 use super::hub::{AccountKey, Hub, lock};
 use super::limits::DELIVERY_TTL_MS;
+use super::streamed::{Streamed, without_streamed};
 
 /// How often the typing indicator is renewed (platforms show it for about five seconds).
 const TYPING_EVERY: Duration = Duration::from_secs(4);
@@ -200,27 +200,6 @@ async fn streamed_by_batch(hub: &Hub, here: Streamed, batch: &[String]) -> Strea
         }
     }
     here
-}
-
-/// The reply without what blocks already sent: the first payload keeps only the rest of its
-/// text (and no longer quotes the message, which the first block did); nothing is left when
-/// the blocks said it all.
-pub(crate) fn without_streamed(
-    mut payloads: Vec<ReplyPayload>,
-    streamed: &Streamed,
-) -> Vec<ReplyPayload> {
-    let Some(first) = payloads.first_mut() else {
-        return payloads;
-    };
-    let Some(rest) = super::blocks::remainder(&first.text, streamed) else {
-        return payloads;
-    };
-    first.text = rest;
-    first.reply_to_id = None;
-    if first.text.trim().is_empty() && first.media.is_empty() {
-        payloads.remove(0);
-    }
-    payloads
 }
 
 fn same_account(origin: &MessageOrigin, key: &AccountKey) -> bool {
@@ -478,33 +457,6 @@ mod tests {
     use rustyclaw_protocol::session_entry::ChatType;
 
     use super::*;
-
-    #[test]
-    fn a_reply_partly_streamed_in_blocks_sends_only_the_rest_unquoted() {
-        let streamed = Streamed {
-            covered: "One.\n\n".to_owned(),
-            ..Streamed::default()
-        };
-        let reply = ReplyPayload::text("One.\n\nTwo.".to_owned(), Some(MessageId::new("9")));
-        let rest = without_streamed(vec![reply.clone()], &streamed);
-        assert_eq!(rest.len(), 1);
-        assert_eq!(
-            (rest[0].text.as_str(), &rest[0].reply_to_id),
-            ("Two.", &None)
-        );
-        // Everything said already: nothing is left to send.
-        let all = Streamed {
-            covered: "One.\n\nTwo.".to_owned(),
-            ..Streamed::default()
-        };
-        assert!(without_streamed(vec![reply.clone()], &all).is_empty());
-        // Blocks of another message: the reply whole.
-        let other = Streamed {
-            covered: "Looking.".to_owned(),
-            ..Streamed::default()
-        };
-        assert_eq!(without_streamed(vec![reply.clone()], &other), vec![reply]);
-    }
 
     #[test]
     fn a_reply_for_an_account_not_running_is_kept_in_pieces_it_can_send_later() {

@@ -11,9 +11,9 @@
 //!
 //! Blocks take the durable delivery queue like any reply, each queued together with how much of
 //! the model's current message it covers ([`Store::queue_streamed_block`]). When the run ends,
-//! [`remainder`] is what the final reply still has to say: the answer path queues only that,
+//! [`super::streamed::remainder`] is what the final reply still has to say: the answer path queues only that,
 //! with the messages it answers, in one transaction; and a restart between the two finds the
-//! covered part in the store and sends only the rest. `MEDIA:` lines never leave in a block:
+//! covered part in the store and sends only the rest ([`super::streamed`]). `MEDIA:` lines never leave in a block:
 //! they ride with the remainder, where they become attachments. A Telegram account streaming
 //! blocks shows no preview draft (two streams of one reply would be one too many).
 //!
@@ -35,6 +35,7 @@ use tokio::time::{Instant, sleep_until};
 
 use super::answer::{deliveries, text_settings};
 use super::hub::{AccountKey, Hub};
+use super::streamed::Streamed;
 
 /// Longest wait for idle blocks to be merged (upstream's bound on `idleMs`).
 const MAX_IDLE: Duration = Duration::from_secs(5);
@@ -102,17 +103,6 @@ pub(crate) fn plan(config: &Config, key: &AccountKey, settings: &AccountSettings
         joiner,
         human_delay: defaults.human_delay,
     })
-}
-
-/// What a run's blocks said of its last message, for the final reply to say the rest.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Streamed {
-    /// The raw text of the message the queued blocks covered.
-    pub covered: String,
-    /// A code fence the last block closed, to reopen in the rest.
-    pub reopen: Option<String>,
-    /// `MEDIA:` lines held back from the blocks.
-    pub media_lines: Vec<String>,
 }
 
 /// Blocks cut and not sent yet.
@@ -341,74 +331,9 @@ fn maybe_silent(text: &str) -> bool {
     !trimmed.is_empty() && "NO_REPLY".starts_with(&trimmed.to_ascii_uppercase())
 }
 
-/// What the final reply `text` still has to say after blocks covered `streamed`; `None` when
-/// the blocks did not cover its beginning (another message streamed, or nothing did): then the
-/// reply is said whole.
-pub(crate) fn remainder(text: &str, streamed: &Streamed) -> Option<String> {
-    let covered = streamed.covered.trim_start();
-    if covered.is_empty() {
-        return None;
-    }
-    let rest = text
-        .strip_prefix(covered)
-        .or_else(|| text.strip_prefix(covered.trim_end()))?;
-    let mut out = streamed.media_lines.join("\n");
-    let rest = rest.trim();
-    if !rest.is_empty() {
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str(streamed.reopen.as_deref().unwrap_or(""));
-        out.push_str(rest);
-    }
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn streamed(covered: &str) -> Streamed {
-        Streamed {
-            covered: covered.to_owned(),
-            ..Streamed::default()
-        }
-    }
-
-    #[test]
-    fn the_final_reply_says_only_what_the_blocks_did_not() {
-        let text = "First paragraph.\n\nSecond paragraph.\n\nThe end.";
-        assert_eq!(
-            remainder(text, &streamed("First paragraph.\n\n")).as_deref(),
-            Some("Second paragraph.\n\nThe end.")
-        );
-        assert_eq!(
-            remainder(text, &streamed(&format!("{text}\n"))).as_deref(),
-            Some("")
-        );
-        // Leading whitespace the reply lost in trimming still matches.
-        assert_eq!(
-            remainder(text, &streamed("\n First paragraph.")).as_deref(),
-            Some("Second paragraph.\n\nThe end.")
-        );
-        // Blocks of another message (a preamble before a tool call), or none: the reply whole.
-        assert_eq!(remainder(text, &streamed("Let me look.\n\n")), None);
-        assert_eq!(remainder(text, &streamed("")), None);
-    }
-
-    #[test]
-    fn held_back_media_and_a_cut_code_block_ride_with_the_rest() {
-        let text = "```sh\nls\nls\n```\nDone.";
-        let streamed = Streamed {
-            covered: "```sh\nls\n".to_owned(),
-            reopen: Some("```sh\n".to_owned()),
-            media_lines: vec!["MEDIA:./cat.png".to_owned()],
-        };
-        assert_eq!(
-            remainder(text, &streamed).as_deref(),
-            Some("MEDIA:./cat.png\n```sh\nls\n```\nDone.")
-        );
-    }
 
     #[test]
     fn a_message_that_may_still_be_no_reply_is_held() {

@@ -36,6 +36,7 @@ mod preview;
 mod recovery;
 mod reply_media;
 mod status;
+mod streamed;
 mod supervisor;
 
 use std::collections::BTreeMap;

@@ -17,8 +17,8 @@ use rustyclaw_store::{AnsweredRun, InboundEnd, InboundId, RunRecord, RunState, S
 use rustyclaw_support::now_ms_i64;
 
 use super::answer;
-use super::blocks::Streamed;
 use super::hub::{AccountKey, Hub, settings_of};
+use super::streamed::{Streamed, without_streamed};
 
 /// What an interrupted message's sender is told.
 pub(crate) const INTERRUPTED_NOTICE: &str = "⚠️ The gateway restarted while this message was being answered. \
@@ -115,7 +115,7 @@ async fn answer_ended(hub: &Arc<Hub>, ended: Vec<(StoredInbound, RunRecord)>) {
                     .collect();
                 // What blocks streamed before the restart is not said again.
                 let payloads = match hub.store.streamed_prefix(&run.run_id).await {
-                    Ok(Some(covered)) => answer::without_streamed(
+                    Ok(Some(covered)) => without_streamed(
                         payloads,
                         &Streamed {
                             covered,
