@@ -30,6 +30,7 @@ mod upstream_schema_keys;
 mod duplicate_keys;
 mod env;
 mod error;
+mod human;
 mod json5;
 mod json_path;
 mod load;

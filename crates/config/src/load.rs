@@ -75,15 +75,30 @@ pub fn load(locations: &Locations, env: &Env) -> Result<LoadedConfig, ConfigErro
             ),
         Err(other) => return Err(other),
     }
-    if !errors.is_empty() {
+    // Every problem in one pass: the keys above, then the values' types (each bad value taken
+    // out so the next is found too), then the checks of the resolved config.
+    let document = value.clone();
+    let mut report = validate::check_keys(&mut value, &schema);
+    let (file, type_errors) = parse_collecting(value);
+    errors.extend(type_errors);
+    let resolved = match resolve::resolve(&file, &env, locations, &path) {
+        Ok(resolved) => Some(resolved),
+        Err(ConfigError::Invalid { issues, .. }) => {
+            errors.extend(issues);
+            None
+        }
+        Err(other) if errors.is_empty() => return Err(other),
+        // A secret that cannot be read waits for the file to be fixed first.
+        Err(_) => None,
+    };
+    dedupe(&mut errors);
+    let Some(resolved) = resolved.filter(|_| errors.is_empty()) else {
         return Err(ConfigError::Invalid {
             path,
             issues: errors,
         });
-    }
-    let document = value.clone();
-    let (file, warnings) = check_and_parse(value, &schema, &path)?;
-    let resolved = resolve::resolve(&file, &env, locations, &path)?;
+    };
+    let warnings = std::mem::take(&mut report.warnings);
     let mut all_warnings = text_warnings;
     all_warnings.extend(warnings);
     all_warnings.extend(resolved.warnings);
@@ -105,12 +120,18 @@ pub fn load(locations: &Locations, env: &Env) -> Result<LoadedConfig, ConfigErro
 pub fn validate_text(text: &str, path: &Path) -> Result<Vec<Issue>, ConfigError> {
     let resolved = parse_with_includes(text, path)?;
     let mut warnings = resolved.warnings;
-    let (_, key_warnings) = check_and_parse(
-        Value::Object(resolved.document),
-        &schema::config_schema(),
-        path,
-    )?;
-    warnings.extend(key_warnings);
+    let mut value = Value::Object(resolved.document);
+    let report = validate::check_keys(&mut value, &schema::config_schema());
+    let (_, type_errors) = parse_collecting(value);
+    let mut errors = report.errors;
+    errors.extend(type_errors);
+    if !errors.is_empty() {
+        return Err(ConfigError::Invalid {
+            path: path.to_path_buf(),
+            issues: errors,
+        });
+    }
+    warnings.extend(report.warnings);
     Ok(warnings)
 }
 
@@ -125,27 +146,64 @@ fn parse_with_includes(text: &str, path: &Path) -> Result<include::Resolved, Con
     Ok(resolved)
 }
 
-/// Checks keys (removing OpenClaw-only ones) and deserialises the typed file.
-fn check_and_parse(
-    mut value: Value,
-    schema: &Value,
-    path: &Path,
-) -> Result<(ConfigFile, Vec<Issue>), ConfigError> {
-    let report = validate::check_keys(&mut value, schema);
-    if !report.errors.is_empty() {
-        return Err(ConfigError::Invalid {
-            path: path.to_path_buf(),
-            issues: report.errors,
-        });
-    }
-    let file: ConfigFile = serde_path_to_error::deserialize(value).map_err(|e| {
-        let json_path = JsonPath::from(e.path());
-        ConfigError::Invalid {
-            path: path.to_path_buf(),
-            issues: vec![Issue::error(json_path, e.into_inner().to_string())],
+/// Most type errors collected from one document (each costs a deserialisation).
+const MAX_TYPE_ERRORS: usize = 32;
+
+/// Deserialises the typed file, collecting type errors: the value at each error's path is taken
+/// out and the rest tried again, so one pass reports them all. The file is what remains valid.
+fn parse_collecting(mut value: Value) -> (ConfigFile, Vec<Issue>) {
+    let mut errors = Vec::new();
+    for _ in 0..MAX_TYPE_ERRORS {
+        match serde_path_to_error::deserialize::<_, ConfigFile>(value.clone()) {
+            Ok(file) => return (file, errors),
+            Err(error) => {
+                let json_path = JsonPath::from(error.path());
+                let removed = remove_at(&mut value, error.path());
+                let message = crate::human::type_error(&json_path, &error.into_inner().to_string());
+                errors.push(Issue::error(json_path, message));
+                if !removed {
+                    break;
+                }
+            }
         }
-    })?;
-    Ok((file, report.warnings))
+    }
+    (ConfigFile::default(), errors)
+}
+
+/// Takes the value at `path` out of `doc`; whether there was one to take.
+fn remove_at(doc: &mut Value, path: &serde_path_to_error::Path) -> bool {
+    use serde_path_to_error::Segment as S;
+    let segments: Vec<&S> = path.iter().collect();
+    let Some((last, parents)) = segments.split_last() else {
+        return false;
+    };
+    let mut node = doc;
+    for segment in parents {
+        let next = match (segment, node) {
+            (S::Map { key }, Value::Object(map)) => map.get_mut(key.as_str()),
+            (S::Seq { index }, Value::Array(items)) => items.get_mut(*index),
+            _ => None,
+        };
+        let Some(next) = next else {
+            return false;
+        };
+        node = next;
+    }
+    match (last, node) {
+        (S::Map { key }, Value::Object(map)) => map.shift_remove(key.as_str()).is_some(),
+        (S::Seq { index }, Value::Array(items)) if *index < items.len() => {
+            items.remove(*index);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// One issue per path and message (the key check runs on the document before and after
+/// variables are substituted).
+fn dedupe(issues: &mut Vec<Issue>) {
+    let mut seen = std::collections::HashSet::new();
+    issues.retain(|issue| seen.insert((issue.path.to_string(), issue.message.clone())));
 }
 
 /// `env.vars` and inline `env` keys become fallbacks for substitution (never overriding).

@@ -3,12 +3,11 @@
 //! config with them keeps loading. Listed from a comparison of the two schemas; when rustyclaw
 //! honours one, it moves into the typed sections and out of these tables.
 //!
-//! Left out on purpose, so they stay errors: keys that restrict what the assistant may do or
-//! reach (`gateway.roles`, `gateway.auth.identityScopes`, `tools.web.fetch.ssrfPolicy`,
-//! `tools.toolsBySender`, `tools.fs`, per-agent `tools.exec`/`fs`/`elevated`/`toolsBySender`,
-//! `hooks.allowedAgentIds`/`allowedSessionKeyPrefixes`, `security`, `proxy`,
-//! `secrets.egressProxy`, `logging.redactPatterns`, …): ignoring one would grant more than the
-//! config says, so a config holding one is refused until rustyclaw enforces it.
+//! Left out on purpose: keys that restrict what the assistant may do or reach
+//! (`gateway.roles`, `tools.fs`, `tools.web.fetch.ssrfPolicy`, `logging.redactPatterns`, …).
+//! Ignoring one would grant more than the config says, so they are refused with an error saying
+//! so ([`crate::refused_keys`]) until rustyclaw enforces them. Every path of OpenClaw's schema is
+//! one or the other, or typed; `tests/coverage/` checks it.
 
 use crate::upstream_keys::{UpstreamKey, key};
 
@@ -411,6 +410,22 @@ pub const UPSTREAM_OTHER_KEYS: &[UpstreamKey] = &[
     key("agents.entries.*.skillsLimits"),
     key("agents.entries.*.contextLimits"),
     key("agents.entries.*.tools.sandbox.tools.alsoAllow"),
+    key("agents.entries.*.tools.codeMode"),
+    key("agents.entries.*.tools.github"),
+    key("agents.entries.*.tools.loopDetection"),
+    key("agents.entries.*.tools.swarm"),
+    key("agents.defaults.authInheritance"),
+    key("cron.webhookToken"),
+    key("gateway.cliAgents"),
+    key("gateway.portals"),
+    key("gateway.terminal"),
+    key("hooks.defaultSessionKey"),
+    key("session.sharing"),
+    key("skills.load.allowSymlinkTargets"),
+    key("tools.exec.safeBinProfiles"),
+    key("tools.exec.safeBinTrustedDirs"),
+    key("tools.web.fetch.headers"),
+    key("tools.web.fetch.useTrustedEnvProxy"),
     key("worktreeRoot"),
     key("worktreeAcceleration"),
     key("tools.web.search.timeoutSeconds"),

@@ -145,15 +145,20 @@ impl<'s> Walker<'s> {
                     let segments = segment_strs(&path);
                     if let Some(refused) = refused_keys::lookup(&segments) {
                         map.shift_remove(&key);
+                        let hint = if segments.first() == Some(&"channels") {
+                            "remove it (nothing may run with more access than the config allows), or disable the channel with enabled: false"
+                        } else {
+                            "remove it: nothing may run with more access than the config allows"
+                        };
                         report.errors.push(
                             Issue::error(
                                 path,
                                 format!(
-                                    "rustyclaw connects this channel but cannot enforce this key yet: it restricts {}",
+                                    "rustyclaw cannot enforce this key yet, and ignoring it would allow more than the config says: it restricts {}",
                                     refused.restricts
                                 ),
                             )
-                            .with_hint("remove it (nothing may run with more access than the config allows), or disable the channel with enabled: false"),
+                            .with_hint(hint),
                         );
                         continue;
                     }
@@ -176,6 +181,9 @@ impl<'s> Walker<'s> {
                     let mut candidates: Vec<&str> =
                         shape.properties.iter().map(|(k, _)| *k).collect();
                     candidates.extend(upstream_keys::children_of(&parent));
+                    // Taken out, so the typed pass that follows reports the other problems
+                    // rather than this one again.
+                    map.shift_remove(&key);
                     let mut issue = Issue::error(path, format!("unknown key {key:?}"));
                     issue = match closest(&key, &candidates) {
                         Some(best) => issue.with_hint(format!("did you mean {best:?}?")),

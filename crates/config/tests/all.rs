@@ -6,6 +6,7 @@ use std::path::Path;
 use rustyclaw_config::file::{BindMode, GatewayAuthMode};
 use rustyclaw_config::{ConfigError, Env, ExposeSecret, LocationOverrides, Locations, load};
 
+mod coverage;
 mod guards;
 mod sandbox;
 
@@ -412,4 +413,41 @@ fn openclaw_keys_load_with_a_warning_unless_ignoring_them_would_grant_more() {
     );
     let refused = load(&locations(dir.path()), &Env::default()).unwrap_err();
     assert!(refused.to_string().contains("invalid config"), "{refused}");
+}
+
+#[test]
+fn an_unknown_key_a_wrong_type_and_a_bad_range_are_reported_together_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "openclaw.json",
+        r#"{ gateway: { prot: 1, port: "x" },
+             broadcast: { "telegram:-1": { agents: ["main"], maxRounds: 9 } } }"#,
+    );
+    let err = load(&locations(dir.path()), &Env::default()).unwrap_err();
+    let ConfigError::Invalid { issues, .. } = &err else {
+        panic!("{err}")
+    };
+    let shown: Vec<String> = issues
+        .iter()
+        .map(|i| format!("{}: {}", i.path, i.message))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            r#"gateway.prot: unknown key "prot""#,
+            r#"gateway.port: expected a port number 1–65535, got "x""#,
+            "broadcast.telegram:-1.maxRounds: 9 is out of range; use a whole number from 1 to 4",
+        ]
+    );
+    // Checking a config writes nothing, not even the log file it names.
+    write(
+        dir.path(),
+        "openclaw.json",
+        r#"{ logging: { file: "x" }, gateway: { port: "x" } }"#,
+    );
+    let before: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    let _ = load(&locations(dir.path()), &Env::default());
+    let after: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(before.len(), after.len());
 }

@@ -31,8 +31,10 @@ pub mod fake_llm;
 pub mod fake_telegram;
 pub mod ngircd;
 pub mod protocol_schema;
+pub mod schema_paths;
 pub mod state_dir;
 pub mod telegram_test_api;
+pub mod tui;
 
 pub use bin::{Output, RunError, RunningChild, RustyClaw};
 pub use conformance::{ConformanceError, OfficialCli};
@@ -41,3 +43,4 @@ pub use ngircd::{Ngircd, NgircdError, NgircdOptions, NgircdTls};
 pub use protocol_schema::{ProtocolSchema, SchemaError};
 pub use state_dir::TempStateDir;
 pub use telegram_test_api::{TelegramTestApi, TelegramTestApiError};
+pub use tui::{Tui, TuiError, strip_ansi};

@@ -10,6 +10,7 @@ mod channels_streaming;
 mod channels_telegram;
 mod channels_telegram_emulator;
 mod config_cmd;
+mod config_coverage;
 mod config_hardening;
 mod credentials;
 mod devices;

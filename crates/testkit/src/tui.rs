@@ -1,0 +1,218 @@
+//! The official `openclaw tui` in a pseudo-terminal, driven as a person would: keys typed, the
+//! screen read.
+//!
+//! The pseudo-terminal comes from `script` (util-linux), sized 120×40 with `stty` before the
+//! TUI starts. What the TUI draws is collected as it arrives; [`Tui::screen`] gives it with the
+//! terminal's control sequences stripped, so a test asserts on the text a user would see
+//! (everything drawn since the start, redraws included). Killing `script` closes the terminal:
+//! the TUI gets SIGHUP and exits.
+
+use std::ffi::OsStr;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::process::{Child, ChildStdin};
+use tokio::task::JoinHandle;
+
+use crate::TempStateDir;
+use crate::conformance::OfficialCli;
+
+/// Errors driving the TUI.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TuiError {
+    /// `script` could not be started.
+    #[error("could not start the TUI under `script` (util-linux): {0}")]
+    Spawn(#[source] std::io::Error),
+    /// Typing into the terminal failed (the TUI is gone).
+    #[error("could not type into the TUI: {0}")]
+    Type(#[source] std::io::Error),
+    /// What was waited for did not appear in time.
+    #[error("{what} did not appear within {timeout:?}; the screen so far:\n{screen}")]
+    Timeout {
+        /// What was waited for.
+        what: String,
+        /// How long.
+        timeout: Duration,
+        /// Everything drawn, control sequences stripped.
+        screen: String,
+    },
+}
+
+/// A running TUI.
+#[derive(Debug)]
+pub struct Tui {
+    child: Child,
+    stdin: ChildStdin,
+    drawn: Arc<Mutex<Vec<u8>>>,
+    reader: JoinHandle<()>,
+}
+
+impl Tui {
+    /// Starts `openclaw <args>` (e.g. `tui --url … --token …`) in a pseudo-terminal, with the
+    /// official CLI's isolated environment over `state`.
+    pub fn start<I, S>(cli: &OfficialCli, state: &TempStateDir, args: I) -> Result<Self, TuiError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let official = cli.command(state, args);
+        let std = official.as_std();
+        let line = std::iter::once(std.get_program())
+            .chain(std.get_args())
+            .map(|arg| format!("'{}'", arg.to_string_lossy().replace('\'', r"'\''")))
+            .collect::<Vec<_>>()
+            .join(" ");
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "the official TUI needs a pseudo-terminal, which `script` provides"
+        )]
+        let mut command = tokio::process::Command::new("script");
+        command
+            .args([
+                "-q",
+                "-e",
+                "-c",
+                &format!("stty cols 120 rows 40; exec {line}"),
+                "/dev/null",
+            ])
+            .env_clear()
+            .envs(std.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+            .env("TERM", "xterm-256color")
+            .current_dir(state.root())
+            .process_group(0)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true);
+        let mut child = command.spawn().map_err(TuiError::Spawn)?;
+        let stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| TuiError::Spawn(std::io::Error::other("no stdin")))?;
+        let mut stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| TuiError::Spawn(std::io::Error::other("no stdout")))?;
+        let drawn = Arc::new(Mutex::new(Vec::new()));
+        let sink = drawn.clone();
+        let reader = tokio::spawn(async move {
+            let mut buffer = [0_u8; 8192];
+            loop {
+                match stdout.read(&mut buffer).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => sink
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .extend_from_slice(&buffer[..n]),
+                }
+            }
+        });
+        Ok(Self {
+            child,
+            stdin,
+            drawn,
+            reader,
+        })
+    }
+
+    /// Everything drawn so far, control sequences stripped.
+    pub fn screen(&self) -> String {
+        let drawn = self.drawn.lock().unwrap_or_else(PoisonError::into_inner);
+        strip_ansi(&String::from_utf8_lossy(&drawn))
+    }
+
+    /// How much has been drawn so far (bytes): a mark for [`Tui::screen_since`].
+    pub fn mark(&self) -> usize {
+        self.drawn
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// What was drawn since `mark`, control sequences stripped.
+    pub fn screen_since(&self, mark: usize) -> String {
+        let drawn = self.drawn.lock().unwrap_or_else(PoisonError::into_inner);
+        let from = mark.min(drawn.len());
+        strip_ansi(&String::from_utf8_lossy(&drawn[from..]))
+    }
+
+    /// Types `text` and presses Enter.
+    pub async fn submit(&mut self, text: &str) -> Result<(), TuiError> {
+        self.type_keys(text.as_bytes()).await?;
+        // Some editors take a paste-like burst with the Enter in it as a newline: a pause.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        self.type_keys(b"\r").await
+    }
+
+    /// Sends raw key bytes (`\x1b` is Escape, `\x03` Ctrl-C).
+    pub async fn type_keys(&mut self, keys: &[u8]) -> Result<(), TuiError> {
+        self.stdin.write_all(keys).await.map_err(TuiError::Type)?;
+        self.stdin.flush().await.map_err(TuiError::Type)
+    }
+
+    /// Waits until what was drawn since `mark` satisfies `done`; returns it.
+    pub async fn wait_since(
+        &self,
+        mark: usize,
+        what: &str,
+        timeout: Duration,
+        done: impl Fn(&str) -> bool,
+    ) -> Result<String, TuiError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let screen = self.screen_since(mark);
+            if done(&screen) {
+                return Ok(screen);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(TuiError::Timeout {
+                    what: what.to_owned(),
+                    timeout,
+                    screen: self.screen(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Closes the terminal (the TUI exits on SIGHUP); returns everything drawn.
+    pub async fn close(mut self) -> String {
+        let _ = self.child.kill().await;
+        let _ = (&mut self.reader).await;
+        self.screen()
+    }
+}
+
+/// `raw` without terminal control sequences (CSI, OSC) and carriage returns.
+pub fn strip_ansi(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => match chars.next() {
+                Some('[') => {
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                Some(']') => {
+                    while let Some(c) = chars.next() {
+                        if c == '\u{7}' || (c == '\u{1b}' && chars.peek() == Some(&'\\')) {
+                            chars.next();
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            },
+            '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
