@@ -1,4 +1,5 @@
-//! `models.list`, `agents.list`, `sessions.list` (whose rows live with the other session methods).
+//! `models.list`, `agents.list`, `sessions.list` and `sessions.describe` (whose rows live with
+//! the other session methods).
 
 use serde_json::{Value, json};
 
@@ -9,6 +10,7 @@ pub(super) const METHODS: &[(&str, &str)] = &[
     ("models.list", READ),
     ("agents.list", READ),
     ("sessions.list", READ),
+    ("sessions.describe", READ),
 ];
 
 pub(super) async fn call(call: &Call<'_>, method: &str, params: &Value) -> Reply {
@@ -16,6 +18,7 @@ pub(super) async fn call(call: &Call<'_>, method: &str, params: &Value) -> Reply
         "models.list" => models(call.state),
         "agents.list" => agents(call.state),
         "sessions.list" => super::sessions::list(call.state, params).await,
+        "sessions.describe" => super::sessions::describe(call.state, params).await,
         _ => unhandled(method),
     }
 }

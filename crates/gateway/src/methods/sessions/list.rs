@@ -1,5 +1,5 @@
-//! `sessions.list` and the session row (upstream `GatewaySessionRow`) it shares with
-//! `sessions.changed`.
+//! `sessions.list`, `sessions.describe` and the session row (upstream `GatewaySessionRow`)
+//! they share with `sessions.changed`.
 
 use rustyclaw_protocol::{AgentId, SessionEntry, SessionKey, SessionKeyKind};
 use rustyclaw_store::StoredSession;
@@ -211,6 +211,31 @@ pub(in crate::methods) async fn list(state: &GatewayState, params: &Value) -> Re
         "defaults": defaults(state),
         "sessions": rows,
     }))
+}
+
+/// `sessions.describe {key, agentId?, includeDerivedTitles?, includeLastMessage?}`: the row of
+/// one session, `{session: null}` when there is none (what the TUI reads after each turn for its
+/// footer: model, tokens).
+pub(in crate::methods) async fn describe(state: &GatewayState, params: &Value) -> Reply {
+    const METHOD: &str = "sessions.describe";
+    let key = super::key_param(params, "key")?;
+    if let Some(agent) = opt_string(params, METHOD, "agentId")?.map(AgentId::normalize)
+        && key.agent_id().is_some_and(|owner| owner != agent)
+    {
+        return Err(super::super::invalid(format!(
+            "session {} does not belong to agent {agent}",
+            key.as_str()
+        )));
+    }
+    let extras = RowExtras {
+        derived_title: bool_param(params, METHOD, "includeDerivedTitles")?.unwrap_or(false),
+        last_message: bool_param(params, METHOD, "includeLastMessage")?.unwrap_or(false),
+    };
+    let session = match super::entry(state, &key).await? {
+        Some(entry) => row(state, &key, &entry, extras).await?,
+        None => Value::Null,
+    };
+    Ok(json!({ "session": session }))
 }
 
 /// `defaults`: the model a session without overrides uses.
