@@ -328,6 +328,11 @@ impl Sender {
     pub async fn respond(&self, response: ResponseFrame) {
         self.0.push_text(encode(&Frame::Response(response)));
     }
+
+    /// Queues an event for this connection only.
+    pub fn event(&self, event: OutEvent) {
+        self.0.push_event(Arc::new(event));
+    }
 }
 
 /// A frame as the text written to the socket.

@@ -152,6 +152,13 @@ fn chat_delta(run_id: &str, key: &str, run: &mut Run) -> OutEvent {
     to_event("chat", &chat)
 }
 
+/// The `chat` `error` event of a run that never started (the runtime refused its turn).
+pub(crate) fn chat_error(run_id: &str, key: &str, message: &str) -> OutEvent {
+    let mut event = chat(run_id, key, &Run::default(), ChatState::Error);
+    event.error_message = Some(message.to_owned());
+    to_event("chat", &event)
+}
+
 fn chat(run_id: &str, key: &str, run: &Run, state: ChatState) -> ChatEvent {
     ChatEvent {
         run_id: run_id.to_owned(),

@@ -2,9 +2,10 @@
 //! screen read.
 //!
 //! The pseudo-terminal comes from `script` (util-linux), sized 120×40 with `stty` before the
-//! TUI starts. What the TUI draws is collected as it arrives; [`Tui::screen`] gives it with the
-//! terminal's control sequences stripped, so a test asserts on the text a user would see
-//! (everything drawn since the start, redraws included). Killing `script` closes the terminal:
+//! TUI starts. What the TUI draws goes through a terminal emulator (`vt100`), so
+//! [`Tui::screen`] is the screen a user sees now — the TUI redraws only the cells that changed,
+//! so the raw stream alone does not hold its text — and [`Tui::transcript`] everything written,
+//! control sequences stripped (for lines that flashed by). Killing `script` closes the terminal:
 //! the TUI gets SIGHUP and exits.
 
 use std::ffi::OsStr;
@@ -36,19 +37,34 @@ pub enum TuiError {
         what: String,
         /// How long.
         timeout: Duration,
-        /// Everything drawn, control sequences stripped.
+        /// The screen then.
         screen: String,
     },
 }
 
 /// A running TUI.
-#[derive(Debug)]
 pub struct Tui {
     child: Child,
     stdin: ChildStdin,
-    drawn: Arc<Mutex<Vec<u8>>>,
+    drawn: Arc<Mutex<Drawn>>,
     reader: JoinHandle<()>,
 }
+
+impl std::fmt::Debug for Tui {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tui").finish_non_exhaustive()
+    }
+}
+
+/// What the TUI wrote: the raw bytes, and the terminal they were written to.
+struct Drawn {
+    raw: Vec<u8>,
+    terminal: vt100::Parser,
+}
+
+/// The terminal's size.
+const ROWS: std::num::NonZeroU16 = std::num::NonZeroU16::new(40).unwrap();
+const COLS: std::num::NonZeroU16 = std::num::NonZeroU16::new(120).unwrap();
 
 impl Tui {
     /// Starts `openclaw <args>` (e.g. `tui --url … --token …`) in a pseudo-terminal, with the
@@ -75,7 +91,7 @@ impl Tui {
                 "-q",
                 "-e",
                 "-c",
-                &format!("stty cols 120 rows 40; exec {line}"),
+                &format!("stty cols {COLS} rows {ROWS}; exec {line}"),
                 "/dev/null",
             ])
             .env_clear()
@@ -96,17 +112,21 @@ impl Tui {
             .stdout
             .take()
             .ok_or_else(|| TuiError::Spawn(std::io::Error::other("no stdout")))?;
-        let drawn = Arc::new(Mutex::new(Vec::new()));
+        let drawn = Arc::new(Mutex::new(Drawn {
+            raw: Vec::new(),
+            terminal: vt100::Parser::new(ROWS, COLS, 0),
+        }));
         let sink = drawn.clone();
         let reader = tokio::spawn(async move {
             let mut buffer = [0_u8; 8192];
             loop {
                 match stdout.read(&mut buffer).await {
                     Ok(0) | Err(_) => break,
-                    Ok(n) => sink
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .extend_from_slice(&buffer[..n]),
+                    Ok(n) => {
+                        let mut drawn = sink.lock().unwrap_or_else(PoisonError::into_inner);
+                        drawn.raw.extend_from_slice(&buffer[..n]);
+                        drawn.terminal.process(&buffer[..n]);
+                    }
                 }
             }
         });
@@ -118,25 +138,18 @@ impl Tui {
         })
     }
 
-    /// Everything drawn so far, control sequences stripped.
+    /// The screen as a user sees it now, one line per row.
     pub fn screen(&self) -> String {
-        let drawn = self.drawn.lock().unwrap_or_else(PoisonError::into_inner);
-        strip_ansi(&String::from_utf8_lossy(&drawn))
+        self.lock().terminal.screen().contents()
     }
 
-    /// How much has been drawn so far (bytes): a mark for [`Tui::screen_since`].
-    pub fn mark(&self) -> usize {
-        self.drawn
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+    /// Everything written so far, control sequences stripped.
+    pub fn transcript(&self) -> String {
+        strip_ansi(&String::from_utf8_lossy(&self.lock().raw))
     }
 
-    /// What was drawn since `mark`, control sequences stripped.
-    pub fn screen_since(&self, mark: usize) -> String {
-        let drawn = self.drawn.lock().unwrap_or_else(PoisonError::into_inner);
-        let from = mark.min(drawn.len());
-        strip_ansi(&String::from_utf8_lossy(&drawn[from..]))
+    fn lock(&self) -> std::sync::MutexGuard<'_, Drawn> {
+        self.drawn.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Types `text` and presses Enter.
@@ -153,17 +166,16 @@ impl Tui {
         self.stdin.flush().await.map_err(TuiError::Type)
     }
 
-    /// Waits until what was drawn since `mark` satisfies `done`; returns it.
-    pub async fn wait_since(
+    /// Waits until the screen satisfies `done`; returns it.
+    pub async fn wait_for(
         &self,
-        mark: usize,
         what: &str,
         timeout: Duration,
         done: impl Fn(&str) -> bool,
     ) -> Result<String, TuiError> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let screen = self.screen_since(mark);
+            let screen = self.screen();
             if done(&screen) {
                 return Ok(screen);
             }
@@ -171,18 +183,18 @@ impl Tui {
                 return Err(TuiError::Timeout {
                     what: what.to_owned(),
                     timeout,
-                    screen: self.screen(),
+                    screen,
                 });
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
-    /// Closes the terminal (the TUI exits on SIGHUP); returns everything drawn.
+    /// Closes the terminal (the TUI exits on SIGHUP); returns the transcript.
     pub async fn close(mut self) -> String {
         let _ = self.child.kill().await;
         let _ = (&mut self.reader).await;
-        self.screen()
+        self.transcript()
     }
 }
 

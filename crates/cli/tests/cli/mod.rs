@@ -24,6 +24,7 @@ mod logging;
 mod lost_runs;
 mod memory;
 mod official_cli;
+mod official_tui;
 mod onboard;
 mod pairing;
 mod sandbox;

@@ -34,6 +34,8 @@ pub(super) const METHODS: &[(&str, &str)] = &[
     ("exec.approval.resolve", APPROVALS),
     ("exec.approvals.get", ADMIN),
     ("exec.approvals.set", ADMIN),
+    ("plugin.approval.list", APPROVALS),
+    ("question.list", super::WRITE),
 ];
 
 /// Longest wait a client may ask for in `exec.approval.request` (upstream has no cap; a day
@@ -50,6 +52,11 @@ pub(super) async fn call(call: &Call<'_>, method: &str, params: &Value) -> Reply
         "exec.approval.request" => request(call, broker, params).await,
         "exec.approvals.get" => file_snapshot(call.state),
         "exec.approvals.set" => set_file(call.state, params),
+        // What the official TUI polls at start. rustyclaw runs no plugins, so no plugin asks
+        // for approval, and its agent has no tool that asks the user a question: both lists
+        // are truly empty.
+        "plugin.approval.list" => Ok(json!([])),
+        "question.list" => Ok(json!({"questions": []})),
         _ => unhandled(method),
     }
 }

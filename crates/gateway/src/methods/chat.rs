@@ -25,11 +25,11 @@ pub(super) const METHODS: &[(&str, &str)] = &[
     ("agent.wait", WRITE),
 ];
 
-/// Everything but `agent`, which answers twice and is dispatched to [`agent`] directly.
+/// Everything but `agent` and `chat.send`, which send their own answers and are dispatched to
+/// [`agent`] and [`send`] directly.
 pub(super) async fn call(call: &Call<'_>, method: &str, params: &Value) -> Reply {
     match method {
         "chat.history" => history(call.state, params).await,
-        "chat.send" => send(call.state, params, call.take_inbound()).await,
         "chat.abort" => abort(call.state, params),
         "agent.wait" => wait(call.state, params).await,
         _ => unhandled(method),
@@ -44,36 +44,56 @@ use crate::state::GatewayState;
 /// Default and largest `chat.history` page (upstream).
 const HISTORY_LIMIT: usize = 200;
 const HISTORY_MAX: usize = 1000;
+/// How long `chat.send` waits between its answer and starting the turn (see [`send`]).
+const ANSWER_BEFORE_RUN: Duration = Duration::from_millis(15);
 /// Default `agent.wait` timeout (upstream).
 const WAIT_DEFAULT_MS: u64 = 30_000;
 
-/// `chat.send`. `inbound`, a large message's share of the large-request budget, is held until
-/// the run ends: the run keeps copies of the message until then.
+/// `chat.send`: answers `{runId, status: "started"}` before the turn is submitted, so the
+/// client has its answer before any event of the run (the official TUI, given events of a run
+/// it had no answer for yet, waits for that run forever). `inbound`, a large message's share of
+/// the large-request budget, is held until the run ends: the run keeps copies of the message
+/// until then. A turn the runtime then refuses ends with a `chat` `error` event.
 pub(super) async fn send(
     state: &GatewayState,
+    id: &str,
     params: &Value,
+    sender: &Sender,
     inbound: Option<InboundPermit>,
-) -> Reply {
-    let key = session_key(params, "sessionKey")?;
-    let message = crate::chat_input::sanitize(string_param(params, "message")?).map_err(invalid)?;
-    let idempotency_key = string_param(params, "idempotencyKey")?.to_owned();
-    match state.0.dedupe.begin(&idempotency_key) {
-        Some(Seen::InFlight) => {
-            return Ok(json!({"runId": idempotency_key, "status": "in_flight"}));
-        }
-        Some(Seen::Done(result)) => return Ok(result),
-        None => {}
-    }
-    if let ledger::Replay::Answer(answer) = ledger::for_send(state, &idempotency_key)
-        .await
-        .inspect_err(|_| state.0.dedupe.forget(&idempotency_key))?
-    {
-        state.0.dedupe.forget(&idempotency_key);
-        return Ok(answer);
-    }
+) {
+    let (key, message, idempotency_key) = match accept_send(state, params).await {
+        Ok(Send::Start {
+            key,
+            message,
+            idempotency_key,
+        }) => (key, message, idempotency_key),
+        Ok(Send::Answer(payload)) => return sender.respond(ResponseFrame::ok(id, payload)).await,
+        Err(error) => return sender.respond(ResponseFrame::err(id, *error)).await,
+    };
     let run_id = RunId(idempotency_key.clone());
     let agent_id = agent_of(state, &key);
-    let ended = start(state, &key, agent_id, message, &run_id, None, "webchat")?;
+    // Watched before it is submitted, so its end is not missed.
+    let ended = state.0.runtime.watch_run(&run_id);
+    sender
+        .respond(ResponseFrame::ok(
+            id,
+            json!({"runId": idempotency_key, "status": "started"}),
+        ))
+        .await;
+    // The official TUI must have handled the answer before the run's first event reaches it:
+    // read together with the answer (a local model answers within a millisecond), the run's
+    // `lifecycle` start makes it forget that its send was answered, and it waits forever. A
+    // pause far shorter than any model call keeps them in separate reads.
+    tokio::time::sleep(ANSWER_BEFORE_RUN).await;
+    if let Err(error) = submit(state, &key, agent_id, message, &run_id, None, "webchat") {
+        let text = error.message.clone();
+        sender.event(crate::pump::chat_error(&run_id.0, key.as_str(), &text));
+        state
+            .0
+            .dedupe
+            .finish(&run_id.0, json!({"runId": run_id.0, "status": "error"}));
+        return;
+    }
     let state = state.clone();
     tokio::spawn(async move {
         let outcome = finished(ended).await;
@@ -85,7 +105,77 @@ pub(super) async fn send(
             .dedupe
             .finish(&run_id.0, json!({"runId": run_id.0, "status": status}));
     });
+}
+
+/// A `chat.send` made on behalf of another method (`sessions.send`, `sessions.create`): the
+/// turn is submitted, then the answer returned for that method to shape.
+pub(super) async fn send_for(
+    state: &GatewayState,
+    params: &Value,
+    inbound: Option<InboundPermit>,
+) -> Reply {
+    let (key, message, idempotency_key) = match accept_send(state, params).await? {
+        Send::Start {
+            key,
+            message,
+            idempotency_key,
+        } => (key, message, idempotency_key),
+        Send::Answer(payload) => return Ok(payload),
+    };
+    let run_id = RunId(idempotency_key.clone());
+    let agent_id = agent_of(state, &key);
+    let ended = start(state, &key, agent_id, message, &run_id, None, "webchat")?;
+    let state = state.clone();
+    tokio::spawn(async move {
+        let outcome = finished(ended).await;
+        drop(inbound);
+        let status = outcome.as_ref().map_or("error", |o| status_word(o.status));
+        state
+            .0
+            .dedupe
+            .finish(&run_id.0, json!({"runId": run_id.0, "status": status}));
+    });
     Ok(json!({"runId": idempotency_key, "status": "started"}))
+}
+
+/// What a `chat.send` does.
+enum Send {
+    /// Start a turn.
+    Start {
+        key: SessionKey,
+        message: String,
+        idempotency_key: String,
+    },
+    /// Answer at once: a send already in flight or done (idempotency), or replayed from the
+    /// run ledger after a restart.
+    Answer(Value),
+}
+
+async fn accept_send(state: &GatewayState, params: &Value) -> Result<Send, Fail> {
+    let key = session_key(params, "sessionKey")?;
+    let message = crate::chat_input::sanitize(string_param(params, "message")?).map_err(invalid)?;
+    let idempotency_key = string_param(params, "idempotencyKey")?.to_owned();
+    match state.0.dedupe.begin(&idempotency_key) {
+        Some(Seen::InFlight) => {
+            return Ok(Send::Answer(
+                json!({"runId": idempotency_key, "status": "in_flight"}),
+            ));
+        }
+        Some(Seen::Done(result)) => return Ok(Send::Answer(result)),
+        None => {}
+    }
+    if let ledger::Replay::Answer(answer) = ledger::for_send(state, &idempotency_key)
+        .await
+        .inspect_err(|_| state.0.dedupe.forget(&idempotency_key))?
+    {
+        state.0.dedupe.forget(&idempotency_key);
+        return Ok(Send::Answer(answer));
+    }
+    Ok(Send::Start {
+        key,
+        message,
+        idempotency_key,
+    })
 }
 
 /// Watches the run (before submitting, so its end is not missed) and submits the turn.
@@ -99,6 +189,20 @@ fn start(
     channel: &str,
 ) -> Result<oneshot::Receiver<RunOutcome>, Fail> {
     let ended = state.0.runtime.watch_run(run_id);
+    submit(state, key, agent_id, text, run_id, session_id, channel)?;
+    Ok(ended)
+}
+
+/// Submits a turn, after the system events `wake` queued for the session.
+fn submit(
+    state: &GatewayState,
+    key: &SessionKey,
+    agent_id: AgentId,
+    text: String,
+    run_id: &RunId,
+    session_id: Option<String>,
+    channel: &str,
+) -> Result<(), Fail> {
     // System events queued by `wake` lead the session's next turn.
     let (text, events) = state.0.system_events.prepend(key, text);
     let submitted = state.0.runtime.submit(Op::Message(Inbound {
@@ -118,7 +222,7 @@ fn start(
         state.0.dedupe.forget(&run_id.0);
         return Err(unavailable("starting the run", &error));
     }
-    Ok(ended)
+    Ok(())
 }
 
 /// Starts a turn nobody waits on (a `wake`): its output reaches clients as events.

@@ -180,6 +180,10 @@ pub(crate) async fn dispatch(
         Family::Catalog => catalog::call(&call, &method, &params).await,
         // `agent` answers twice, so it sends its own responses.
         Family::Chat if method == "agent" => return chat::agent(state, &id, &params, sender).await,
+        // `chat.send` answers before its turn starts, so it sends its own response.
+        Family::Chat if method == "chat.send" => {
+            return chat::send(state, &id, &params, sender, call.take_inbound()).await;
+        }
         Family::Chat => chat::call(&call, &method, &params).await,
         Family::Sessions => sessions::call(&call, &method, &params).await,
         Family::Config => config::call(&call, &method, &params).await,

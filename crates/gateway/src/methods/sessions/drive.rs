@@ -114,7 +114,7 @@ pub(super) async fn create(
     if let Some(message) = first_message {
         let idempotency_key = opt_string(params, METHOD, "idempotencyKey")?
             .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
-        let started = chat::send(
+        let started = chat::send_for(
             state,
             &json!({"sessionKey": key.as_str(), "message": message, "idempotencyKey": idempotency_key}),
             inbound,
@@ -150,7 +150,7 @@ pub(super) async fn send(
     };
     let idempotency_key = opt_string(params, METHOD, "idempotencyKey")?
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
-    chat::send(
+    chat::send_for(
         state,
         &json!({"sessionKey": key.as_str(), "message": message, "idempotencyKey": idempotency_key}),
         inbound,
