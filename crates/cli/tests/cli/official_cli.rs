@@ -111,90 +111,30 @@ async fn serve(
     start_gateway(dir, &["--port", "0"]).await
 }
 
-fn strip_ansi(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    let mut chars = raw.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\u{1b}' => match chars.next() {
-                Some('[') => {
-                    for c in chars.by_ref() {
-                        if ('@'..='~').contains(&c) {
-                            break;
-                        }
-                    }
-                }
-                Some(']') => {
-                    while let Some(c) = chars.next() {
-                        if c == '\u{7}' || (c == '\u{1b}' && chars.peek() == Some(&'\\')) {
-                            chars.next();
-                            break;
-                        }
-                    }
-                }
-                _ => {}
-            },
-            '\r' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// `openclaw tui … --message …` needs a terminal: it runs under `script` (util-linux) with the
-/// official CLI's isolated environment, and is killed after `timeout` (it never exits by itself).
+/// `openclaw tui … --message …` in a pseudo-terminal until its screen shows the fake's reply
+/// (or `timeout`); the screen then.
 async fn tui(cli: &OfficialCli, url: &str, message: &str, timeout: Duration) -> String {
     let state = TempStateDir::new().unwrap();
     state
         .write_config(r#"{ "update": { "checkOnStart": false }, "discovery": { "mdns": { "mode": "off" } } }"#)
         .unwrap();
-    let official = cli.command(
+    let tui = rustyclaw_testkit::Tui::start(
+        cli,
         &state,
         ["tui", "--url", url, "--token", TOKEN, "--message", message],
-    );
-    let std = official.as_std();
-    let line = std::iter::once(std.get_program())
-        .chain(std.get_args())
-        .map(|arg| format!("'{}'", arg.to_string_lossy().replace('\'', r"'\''")))
-        .collect::<Vec<_>>()
-        .join(" ");
-    #[expect(
-        clippy::disallowed_methods,
-        reason = "the official TUI needs a pseudo-terminal, which `script` provides"
-    )]
-    let mut command = tokio::process::Command::new("script");
-    command
-        .args(["-q", "-e", "-c", &line, "/dev/null"])
-        .env_clear()
-        .envs(std.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
-        .current_dir(state.root())
-        .process_group(0)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true);
-    let mut child = command.spawn().unwrap();
-    // stdin stays open (and empty) so the TUI keeps running until it is killed.
-    let _stdin = child.stdin.take();
-    let mut stdout = child.stdout.take().unwrap();
-    let mut seen = Vec::new();
-    let _ = tokio::time::timeout(timeout, async {
-        let mut buffer = [0_u8; 8192];
-        loop {
-            use tokio::io::AsyncReadExt;
-            match stdout.read(&mut buffer).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => seen.extend_from_slice(&buffer[..n]),
-            }
-            if strip_ansi(&String::from_utf8_lossy(&seen)).contains("TUI reply from the fake") {
-                break;
-            }
-        }
-    })
-    .await;
-    // Killing `script` closes the terminal's master side: the TUI gets SIGHUP and exits.
-    let _ = child.kill().await;
-    strip_ansi(&String::from_utf8_lossy(&seen))
+    )
+    .unwrap();
+    let screen = match tui
+        .wait_for("the reply", timeout, |s| {
+            s.contains("TUI reply from the fake")
+        })
+        .await
+    {
+        Ok(screen) => screen,
+        Err(error) => error.to_string(),
+    };
+    tui.close().await;
+    screen
 }
 
 #[tokio::test]
