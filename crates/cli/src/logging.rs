@@ -33,6 +33,7 @@ pub fn init(
     verbose: u8,
     console_default: LogLevel,
     state_dir: &Path,
+    to_file: bool,
 ) -> LogGuard {
     let console_level = match verbose {
         0 => config
@@ -58,7 +59,7 @@ pub fn init(
     };
 
     let mut guard = None;
-    let file_layer = config.filter(|_| state_dir.is_dir()).and_then(|c| {
+    let file_layer = config.filter(|_| to_file && state_dir.is_dir()).and_then(|c| {
         let dir = c.file.parent()?;
         let stem = c.file.file_stem()?.to_string_lossy().into_owned();
         let ext = c

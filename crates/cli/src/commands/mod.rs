@@ -54,6 +54,7 @@ pub fn run(cli: Cli, helper: Option<Arc<HelperExecutable>>) -> anyhow::Result<Ex
             cli.global.verbose,
             LogLevel::Warn,
             &ctx.locations.state_dir,
+            false,
         );
         return credentials::run(&ctx, cmd);
     }
@@ -68,6 +69,7 @@ pub fn run(cli: Cli, helper: Option<Arc<HelperExecutable>>) -> anyhow::Result<Ex
         cli.global.verbose,
         LogLevel::Warn,
         &ctx.locations.state_dir,
+        writes_log_file(&cli.command),
     );
     match cli.command {
         Command::Onboard(args) => onboard::run(&ctx, &args),
@@ -90,6 +92,16 @@ pub fn run(cli: Cli, helper: Option<Arc<HelperExecutable>>) -> anyhow::Result<Ex
         Command::Gateway(cmd) => gateway::run(&ctx, loaded?, cmd),
         Command::Health(args) => gateway::health(&loaded?, &args),
     }
+}
+
+/// Whether a command writes the log file (`logging.file`): the ones that run the assistant — the
+/// gateway, a turn run in-process. Looking at things (`config validate`, `doctor`, `status`, …)
+/// writes nothing.
+fn writes_log_file(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Gateway(crate::args::GatewayCommand::Run(_)) | Command::Agent(_)
+    )
 }
 
 /// A single-threaded runtime for commands that touch the store.

@@ -198,3 +198,37 @@ async fn printing_the_path_or_schema_never_runs_secret_resolvers() {
     assert!(out.success(), "{}", out.stderr_str());
     assert!(marker.exists(), "validate resolves secrets");
 }
+
+/// Checking a config writes nothing: not the log file `logging.file` names (relative to the
+/// directory the command runs in), not anything in the state directory.
+#[tokio::test]
+async fn validating_a_config_writes_nothing() {
+    let dir = TempStateDir::new().unwrap();
+    dir.write_config(r#"{"logging": {"file": "x", "level": "debug"}}"#)
+        .unwrap();
+    let cwd = tempfile::tempdir().unwrap();
+    let listing = |path: &std::path::Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(path)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let state_before = listing(dir.state_dir());
+    for args in [&["config", "validate"][..], &["doctor"], &["status"]] {
+        let out = rc(&dir)
+            .args(args.iter().copied())
+            .current_dir(cwd.path())
+            .run()
+            .await
+            .unwrap();
+        assert!(
+            listing(cwd.path()).is_empty(),
+            "rustyclaw {args:?} wrote {:?}\n{}",
+            listing(cwd.path()),
+            out.stderr_str()
+        );
+    }
+    assert_eq!(listing(dir.state_dir()), state_before);
+}
