@@ -59,31 +59,33 @@ pub fn init(
     };
 
     let mut guard = None;
-    let file_layer = config.filter(|_| to_file && state_dir.is_dir()).and_then(|c| {
-        let dir = c.file.parent()?;
-        let stem = c.file.file_stem()?.to_string_lossy().into_owned();
-        let ext = c
-            .file
-            .extension()
-            .map(|e| e.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "jsonl".to_owned());
-        let appender = daily_file::DailyFile::open(dir, &stem, &ext, LOG_FILES_KEPT).ok()?;
-        // The queue to the writer thread is allocated whole up front: the default 128,000
-        // lines cost 4 MB of resident memory from the first second. 4,096 lines (128 KB) ride
-        // out any burst a disk keeps up with; beyond that lines are dropped (lossy, as the
-        // default), never the gateway slowed down.
-        let (writer, g) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-            .buffered_lines_limit(LOG_QUEUE_LINES)
-            .finish(appender);
-        guard = Some(g);
-        Some(
-            tracing_subscriber::fmt::layer()
-                .json()
-                .with_writer(writer)
-                .with_current_span(false)
-                .with_filter(filter(c.level)),
-        )
-    });
+    let file_layer = config
+        .filter(|_| to_file && state_dir.is_dir())
+        .and_then(|c| {
+            let dir = c.file.parent()?;
+            let stem = c.file.file_stem()?.to_string_lossy().into_owned();
+            let ext = c
+                .file
+                .extension()
+                .map(|e| e.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "jsonl".to_owned());
+            let appender = daily_file::DailyFile::open(dir, &stem, &ext, LOG_FILES_KEPT).ok()?;
+            // The queue to the writer thread is allocated whole up front: the default 128,000
+            // lines cost 4 MB of resident memory from the first second. 4,096 lines (128 KB) ride
+            // out any burst a disk keeps up with; beyond that lines are dropped (lossy, as the
+            // default), never the gateway slowed down.
+            let (writer, g) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+                .buffered_lines_limit(LOG_QUEUE_LINES)
+                .finish(appender);
+            guard = Some(g);
+            Some(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_writer(writer)
+                    .with_current_span(false)
+                    .with_filter(filter(c.level)),
+            )
+        });
     // A second init (only possible in tests) keeps the first subscriber.
     let _ = tracing_subscriber::registry()
         .with(console)
