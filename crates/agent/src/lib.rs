@@ -54,7 +54,7 @@ pub use directives::{Directive, DirectiveError, parse as parse_directive};
 pub use error::AgentError;
 pub use event::{Event, EventKind, RunId, RunOutcome, RunStatus};
 pub use invoke::ToolInvocation;
-pub use models::{ModelPlan, Models, OpenError, Opened};
+pub use models::{ModelPlan, Models, OpenError, Opened, ProbeError, ProbeReport};
 pub use op::{Inbound, Op};
 pub use prompt::{PromptInputs, WorkspaceFile, build as build_system_prompt};
 pub use run_watch::RunEvents;

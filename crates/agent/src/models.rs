@@ -11,6 +11,10 @@ use rustyclaw_providers::{
 use rustyclaw_store::{CooldownRow, Store};
 use tokio_util::sync::CancellationToken;
 
+mod probe;
+
+pub use probe::{ProbeError, ProbeReport};
+
 use crate::error::AgentError;
 use crate::event::EventKind;
 

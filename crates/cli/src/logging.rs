@@ -7,6 +7,7 @@
 
 mod daily_file;
 
+use std::io::IsTerminal;
 use std::path::Path;
 
 use rustyclaw_config::file::{ConsoleStyle, LogLevel};
@@ -49,8 +50,12 @@ pub fn init(
             .unwrap_or_else(|_| EnvFilter::new(level.as_filter()))
     };
     let style = config.map_or(ConsoleStyle::Compact, |c| c.console_style);
+    // Colour only for a person at a terminal: a pipe, a file or a CI log gets plain text, and
+    // NO_COLOR turns it off everywhere.
+    let colour = std::io::stderr().is_terminal() && env.non_empty(env_vars::NO_COLOR).is_none();
     let console = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .with_target(false);
     let console = match style {
         ConsoleStyle::Pretty => console.pretty().with_filter(filter(console_level)).boxed(),

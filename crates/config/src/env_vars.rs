@@ -20,6 +20,10 @@ pub const OPENCLAW_GATEWAY_PASSWORD: &str = "OPENCLAW_GATEWAY_PASSWORD";
 pub const OPENCLAW_GATEWAY_PORT: &str = "OPENCLAW_GATEWAY_PORT";
 /// Log filter for the console and the log file (`tracing` directives, e.g. `debug,hyper=info`).
 pub const RUSTYCLAW_LOG: &str = "RUSTYCLAW_LOG";
+/// Where `onboard` looks for Ollama: `host`, `host:port` or a URL (default `127.0.0.1:11434`).
+pub const OLLAMA_HOST: &str = "OLLAMA_HOST";
+/// Any non-empty value turns colour off in terminal output (<https://no-color.org>).
+pub const NO_COLOR: &str = "NO_COLOR";
 /// Passphrase of the encrypted credential store (`<state dir>/credentials/vault.json`). When
 /// unset, the store is keyed by the random key file `credentials/vault.key` instead.
 pub const RUSTYCLAW_CREDENTIALS_PASSPHRASE: &str = "RUSTYCLAW_CREDENTIALS_PASSPHRASE";
@@ -62,6 +66,14 @@ pub const ALL: &[(&str, &str)] = &[
         "gateway port (overrides gateway.port)",
     ),
     (RUSTYCLAW_LOG, "log filter directives"),
+    (
+        OLLAMA_HOST,
+        "where onboarding looks for Ollama (default 127.0.0.1:11434)",
+    ),
+    (
+        NO_COLOR,
+        "any value turns colour off (output is plain when not a terminal anyway)",
+    ),
     (
         RUSTYCLAW_CREDENTIALS_PASSPHRASE,
         "passphrase of the credential store (default: key file credentials/vault.key)",

@@ -68,6 +68,11 @@ impl Client {
         Ok(Self { http, options })
     }
 
+    /// The underlying HTTP client (for the model listing).
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
     /// Sends `request` to `target` once and returns the event stream once the response
     /// headers say it succeeded. HTTP errors come back as [`ProviderError::Status`] with the
     /// provider's message; nothing is retried here.
@@ -256,7 +261,7 @@ fn is_truncated(error: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(inner) = source {

@@ -150,7 +150,17 @@ impl FailureClass {
         }
     }
 
-    /// A short name for logs and cooldown records (`rate_limit`, `overloaded`, …).
+    /// What a person reads for this class in logs and error lines: the cooldown name, except
+    /// that network failures are `network` (a refused connection is not a timeout).
+    pub fn label(self) -> &'static str {
+        match self {
+            FailureClass::Network => "network",
+            other => other.as_str(),
+        }
+    }
+
+    /// The name in cooldown records, OpenClaw's failover reason (`rate_limit`, `overloaded`,
+    /// …; network failures are `timeout` there, so records stay readable by both).
     pub fn as_str(self) -> &'static str {
         match self {
             FailureClass::RateLimit => "rate_limit",

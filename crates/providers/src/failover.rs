@@ -41,7 +41,7 @@ impl fmt::Display for Attempt {
         if let Some(profile) = &self.profile_id {
             write!(f, " [{profile}]")?;
         }
-        write!(f, ": {} ({})", self.error_summary, self.class.as_str())
+        write!(f, ": {} ({})", self.error_summary, self.class.label())
     }
 }
 
@@ -197,7 +197,8 @@ pub async fn stream_with_failover(
     let mut log = Log::default();
     let now = rustyclaw_support::now_ms();
     let scrubber = redact::chain_scrubber(chain);
-    for candidate in chain {
+    for (index, candidate) in chain.iter().enumerate() {
+        let later_models = index + 1 < chain.len();
         let model_ref = candidate.reference();
         if candidate.profiles.is_empty() {
             let error = candidate.missing_key();
@@ -244,7 +245,7 @@ pub async fn stream_with_failover(
         for (i, credential) in usable.iter().enumerate() {
             let more_profiles = i + 1 < usable.len();
             match step
-                .try_profile(candidate, credential, more_profiles, &mut log)
+                .try_profile(candidate, credential, more_profiles, later_models, &mut log)
                 .await
             {
                 Ok(outcome) => return Ok(outcome.finish(log)),
@@ -272,7 +273,7 @@ pub async fn stream_with_failover(
             scrubber: &scrubber,
         };
         match step
-            .try_profile(candidate, credential, false, &mut log)
+            .try_profile(candidate, credential, false, false, &mut log)
             .await
         {
             Ok(outcome) => return Ok(outcome.finish(log)),
@@ -368,11 +369,13 @@ struct Step<'a> {
 
 impl Step<'_> {
     /// Calls `candidate` with `credential`, retrying per policy, and books the result.
+    /// `later_models` says whether the chain has models after this one (for the log line).
     async fn try_profile(
         &self,
         candidate: &Candidate,
         credential: &Credential,
         more_profiles: bool,
+        later_models: bool,
         log: &mut Log,
     ) -> Result<Answered, Next> {
         let target = Target {
@@ -397,13 +400,25 @@ impl Step<'_> {
                 profile_id: Some(profile_id),
             }));
         }
-        tracing::warn!(
-            model = %model_ref,
-            profile = %profile_id,
-            class = class.as_str(),
-            tries,
-            "model request failed; failing over"
-        );
+        // "Failing over" only when there is somewhere to go: a user with one model and one
+        // key reads this line while their request simply failed.
+        if more_profiles || later_models {
+            tracing::warn!(
+                model = %model_ref,
+                profile = %profile_id,
+                class = class.label(),
+                tries,
+                "model request failed; failing over"
+            );
+        } else {
+            tracing::warn!(
+                model = %model_ref,
+                profile = %profile_id,
+                class = class.label(),
+                tries,
+                "model request failed; no fallback left to try"
+            );
+        }
         if let Some(record) = self
             .cooldowns
             .record_failure(&profile_id, class, error.retry_after())

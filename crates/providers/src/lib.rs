@@ -20,6 +20,7 @@ mod event;
 mod failover;
 mod formats;
 mod framing;
+mod listing;
 mod model;
 mod redact;
 mod request;

@@ -106,7 +106,7 @@ where
         tracing::debug!(
             retry,
             delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-            class = error.class().as_str(),
+            class = error.class().label(),
             "retrying model request"
         );
         sleep_or_abort(delay, cancel).await?;

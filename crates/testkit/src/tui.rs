@@ -76,14 +76,37 @@ impl Tui {
     {
         let official = cli.command(state, args);
         let std = official.as_std();
-        let line = std::iter::once(std.get_program())
-            .chain(std.get_args())
-            .map(|arg| format!("'{}'", arg.to_string_lossy().replace('\'', r"'\''")))
+        Self::start_program(
+            std.get_program(),
+            std.get_args(),
+            std.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))),
+            state.root(),
+        )
+    }
+
+    /// Starts `program <args>` in a pseudo-terminal with exactly `envs` (and `TERM`), in `cwd`:
+    /// any interactive program (rustyclaw's own wizard and chat included).
+    pub fn start_program<A, E, K, V>(
+        program: impl AsRef<OsStr>,
+        args: A,
+        envs: E,
+        cwd: &std::path::Path,
+    ) -> Result<Self, TuiError>
+    where
+        A: IntoIterator,
+        A::Item: AsRef<OsStr>,
+        E: IntoIterator<Item = (K, V)>,
+        K: AsRef<OsStr>,
+        V: AsRef<OsStr>,
+    {
+        let quote = |arg: &OsStr| format!("'{}'", arg.to_string_lossy().replace('\'', r"'\''"));
+        let line = std::iter::once(quote(program.as_ref()))
+            .chain(args.into_iter().map(|a| quote(a.as_ref())))
             .collect::<Vec<_>>()
             .join(" ");
         #[expect(
             clippy::disallowed_methods,
-            reason = "the official TUI needs a pseudo-terminal, which `script` provides"
+            reason = "interactive programs need a pseudo-terminal, which `script` provides"
         )]
         let mut command = tokio::process::Command::new("script");
         command
@@ -95,9 +118,9 @@ impl Tui {
                 "/dev/null",
             ])
             .env_clear()
-            .envs(std.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+            .envs(envs)
             .env("TERM", "xterm-256color")
-            .current_dir(state.root())
+            .current_dir(cwd)
             .process_group(0)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -146,6 +169,27 @@ impl Tui {
     /// Everything written so far, control sequences stripped.
     pub fn transcript(&self) -> String {
         strip_ansi(&String::from_utf8_lossy(&self.lock().raw))
+    }
+
+    /// Every byte written to the terminal so far, control sequences included.
+    pub fn raw(&self) -> Vec<u8> {
+        self.lock().raw.clone()
+    }
+
+    /// Waits until the program exits (within `timeout`); returns its exit code.
+    pub async fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+        let status = tokio::time::timeout(timeout, self.child.wait())
+            .await
+            .ok()?
+            .ok()?;
+        // The last output is read by the reader task; give it a moment to drain.
+        for _ in 0..40 {
+            if self.reader.is_finished() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        status.code()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Drawn> {

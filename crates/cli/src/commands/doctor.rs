@@ -3,7 +3,6 @@
 //! Every check ends as ok, warn or fail with a message and, where there is one, a fix hint.
 //! Any fail makes the exit code 1, so scripts can gate on it.
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::os::unix::fs::PermissionsExt;
 use std::process::ExitCode;
 
@@ -15,6 +14,8 @@ use serde::Serialize;
 
 use crate::context::Context;
 use crate::output;
+
+mod probes;
 
 /// Outcome of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -81,10 +82,11 @@ pub fn run(
     checks.push(database_check(ctx));
     checks.push(sandbox_check(ctx, loaded.as_ref().ok().map(|l| &l.config)));
     if let Ok(l) = &loaded {
-        checks.push(port_check(l));
+        checks.push(probes::gateway_check(l));
         checks.push(auth_check(l));
         checks.push(workspace_check(l));
         checks.push(model_check(l));
+        checks.extend(probes::model_probe_check(l));
     }
     let failed = checks.iter().any(|c| c.status == Status::Fail);
     if json {
@@ -356,32 +358,6 @@ fn sandbox_check(ctx: &Context, config: Option<&Config>) -> Check {
     )
     .details(details)
     .hint(hint)
-}
-
-fn port_check(l: &LoadedConfig) -> Check {
-    let g = &l.config.gateway;
-    let ip = match g.bind {
-        BindMode::Lan => Ipv4Addr::UNSPECIFIED,
-        _ => Ipv4Addr::LOCALHOST,
-    };
-    let addr = SocketAddr::from((ip, g.port));
-    match TcpListener::bind(addr) {
-        Ok(_) => check("gateway.port", Status::Ok, format!("{addr} is free")),
-        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => check(
-            "gateway.port",
-            Status::Warn,
-            format!("{addr} is in use (a gateway may already be running)"),
-        )
-        .hint(format!(
-            "stop the other process or pick another port: rustyclaw config set gateway.port {}",
-            g.port.saturating_add(1)
-        )),
-        Err(e) => check(
-            "gateway.port",
-            Status::Fail,
-            format!("cannot bind {addr}: {e}"),
-        ),
-    }
 }
 
 fn auth_check(l: &LoadedConfig) -> Check {

@@ -95,12 +95,17 @@ pub fn run(cli: Cli, helper: Option<Arc<HelperExecutable>>) -> anyhow::Result<Ex
 }
 
 /// Whether a command writes the log file (`logging.file`): the ones that run the assistant — the
-/// gateway, a turn run in-process. Looking at things (`config validate`, `doctor`, `status`, …)
+/// gateway, a turn run in-process — and the ones that change the config, which leave a line
+/// saying what they changed. Looking at things (`config validate`, `doctor`, `status`, …)
 /// writes nothing.
 fn writes_log_file(command: &Command) -> bool {
+    use crate::args::ConfigCommand;
     matches!(
         command,
-        Command::Gateway(crate::args::GatewayCommand::Run(_)) | Command::Agent(_)
+        Command::Gateway(crate::args::GatewayCommand::Run(_))
+            | Command::Agent(_)
+            | Command::Onboard(_)
+            | Command::Config(ConfigCommand::Set { .. } | ConfigCommand::Unset { .. })
     )
 }
 

@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use rustyclaw_config::LoadedConfig;
 
+use super::gateway::knock::{Answer, KNOCK_MS, knock};
 use crate::context::Context;
+use crate::gateway_client::{Target, block_on};
 use crate::output;
 
 /// Prints the summary.
@@ -26,6 +28,13 @@ pub fn run(ctx: &Context, loaded: LoadedConfig, json: bool) -> anyhow::Result<Ex
         .as_ref()
         .map(|m| m.0.clone());
     let agents: Vec<&str> = c.agents.list.iter().map(|a| a.id.as_str()).collect();
+    let target = Target::new(&loaded, None, None, KNOCK_MS);
+    let answer = block_on(async { Ok(knock(&target).await) }).unwrap_or(Answer::Nothing);
+    let (running, version, problem) = match &answer {
+        Answer::Running(version) => (true, Some(version.as_str()), None),
+        Answer::Nothing => (false, None, None),
+        Answer::Refused(why) => (false, None, Some(why.as_str())),
+    };
     if json {
         output::json(&serde_json::json!({
             "version": env!("CARGO_PKG_VERSION"),
@@ -39,7 +48,15 @@ pub fn run(ctx: &Context, loaded: LoadedConfig, json: bool) -> anyhow::Result<Ex
             "defaultAgentId": c.agents.default_agent_id,
             "agents": agents,
             "model": model,
-            "gateway": {"port": c.gateway.port, "bind": format!("{:?}", c.gateway.bind).to_lowercase(), "auth": format!("{:?}", c.gateway.auth.mode).to_lowercase()},
+            "gateway": {
+                "port": c.gateway.port,
+                "bind": format!("{:?}", c.gateway.bind).to_lowercase(),
+                "auth": format!("{:?}", c.gateway.auth.mode).to_lowercase(),
+                "url": target.url,
+                "running": running,
+                "version": version,
+                "error": problem,
+            },
             "warnings": loaded.warnings.len(),
         }));
         return Ok(ExitCode::SUCCESS);
@@ -75,11 +92,24 @@ pub fn run(ctx: &Context, loaded: LoadedConfig, json: bool) -> anyhow::Result<Ex
             model.as_deref().unwrap_or("none configured")
         ),
         format!(
-            "Gateway:    port {}, bind {:?}, auth {:?}",
-            c.gateway.port, c.gateway.bind, c.gateway.auth.mode
-        )
-        .to_lowercase()
-        .replace("gateway:", "Gateway:"),
+            "Gateway:    port {}, bind {}, auth {}",
+            c.gateway.port,
+            format!("{:?}", c.gateway.bind).to_lowercase(),
+            format!("{:?}", c.gateway.auth.mode).to_lowercase()
+        ),
+        match &answer {
+            Answer::Running(version) => {
+                format!("            running at {} ({version})", target.url)
+            }
+            Answer::Nothing => format!(
+                "            not running (nothing answers at {}; start it with `rustyclaw gateway run`)",
+                target.url
+            ),
+            Answer::Refused(why) => format!(
+                "            something answers at {} but not as this config's gateway: {why}",
+                target.url
+            ),
+        },
     ];
     output::out(&text.join("\n"));
     Ok(ExitCode::SUCCESS)

@@ -66,7 +66,7 @@ async fn doctor_on_a_fresh_machine_warns_but_passes() {
         "state-dir",
         "database",
         "sandbox",
-        "gateway.port",
+        "gateway",
         "gateway.auth",
         "workspace",
         "model",

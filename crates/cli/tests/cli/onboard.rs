@@ -2,10 +2,14 @@ use serde_json::Value;
 
 use super::{free_port, rc};
 use rustyclaw_testkit::TempStateDir;
+use rustyclaw_testkit::fake_llm::{FakeLlm, Turn};
 
 #[tokio::test]
 async fn non_interactive_onboarding_writes_a_working_setup() {
     let dir = TempStateDir::new().unwrap();
+    let fake = FakeLlm::start().await.unwrap();
+    let base_url = fake.base_url();
+    let provider_id = format!("custom-127-0-0-1-{}", fake.addr().port());
     let port = free_port().to_string();
     let out = rc(&dir)
         .args([
@@ -14,7 +18,7 @@ async fn non_interactive_onboarding_writes_a_working_setup() {
             "--auth-choice",
             "custom-api-key",
             "--custom-base-url",
-            "http://127.0.0.1:18080/v1",
+            &base_url,
             "--custom-model-id",
             "fake-model",
             "--custom-api-key",
@@ -28,7 +32,7 @@ async fn non_interactive_onboarding_writes_a_working_setup() {
         .unwrap();
     assert!(out.success(), "{}", out.stderr_str());
     let summary: Value = serde_json::from_str(&out.stdout_str()).unwrap();
-    assert_eq!(summary["model"], "custom-127-0-0-1-18080/fake-model");
+    assert_eq!(summary["model"], format!("{provider_id}/fake-model"));
 
     let text = dir.read_config().unwrap();
     assert!(
@@ -37,8 +41,8 @@ async fn non_interactive_onboarding_writes_a_working_setup() {
     );
     let config: Value = jsonc(&text);
     assert_eq!(
-        config["models"]["providers"]["custom-127-0-0-1-18080"]["apiKey"],
-        serde_json::json!({"source": "exec", "provider": "rustyclaw-vault", "id": "custom-127-0-0-1-18080"})
+        config["models"]["providers"][&provider_id]["apiKey"],
+        serde_json::json!({"source": "exec", "provider": "rustyclaw-vault", "id": provider_id})
     );
     let resolver = &config["secrets"]["providers"]["rustyclaw-vault"];
     assert_eq!(resolver["source"], "exec");
@@ -53,7 +57,7 @@ async fn non_interactive_onboarding_writes_a_working_setup() {
         .await
         .unwrap();
     let list: Value = serde_json::from_str(&out.stdout_str()).unwrap();
-    assert_eq!(list["credentials"][0]["name"], "custom-127-0-0-1-18080");
+    assert_eq!(list["credentials"][0]["name"], provider_id.as_str());
     assert_eq!(
         config["gateway"]["port"].as_u64(),
         Some(port.parse().unwrap())
@@ -65,10 +69,10 @@ async fn non_interactive_onboarding_writes_a_working_setup() {
     );
     assert_eq!(
         config["agents"]["defaults"]["model"]["primary"],
-        "custom-127-0-0-1-18080/fake-model"
+        format!("{provider_id}/fake-model")
     );
     assert_eq!(
-        config["models"]["providers"]["custom-127-0-0-1-18080"]["api"],
+        config["models"]["providers"][&provider_id]["api"],
         "openai-completions"
     );
     for file in [
@@ -83,7 +87,9 @@ async fn non_interactive_onboarding_writes_a_working_setup() {
     }
     assert!(dir.state_dir().join("state.sqlite").is_file());
 
-    // The result passes doctor (the sandbox check may warn on hosts without bubblewrap).
+    // The result passes doctor, whose model probe reaches the endpoint with the stored key (the
+    // sandbox check may warn on hosts without bubblewrap).
+    fake.push(Turn::text("OK"));
     let out = rc(&dir).args(["doctor", "--json"]).run().await.unwrap();
     let report: Value = serde_json::from_str(&out.stdout_str()).unwrap();
     assert_eq!(report["ok"], true, "{report:#}");
@@ -99,6 +105,17 @@ async fn non_interactive_onboarding_writes_a_working_setup() {
         }
     }
     assert!(out.success());
+    let probe = fake.requests().pop().expect("doctor sent the probe");
+    assert_eq!(
+        probe.header("authorization"),
+        Some("Bearer sk-onboard-secret"),
+        "the probe used the key from the credential store"
+    );
+    assert!(
+        !out.stdout_str().contains("sk-onboard-secret"),
+        "{}",
+        out.stdout_str()
+    );
 }
 
 #[tokio::test]

@@ -228,6 +228,10 @@ async fn leak_check(setup: Setup) {
     );
     outputs.push(("sessions export stdout".into(), export.stdout));
     outputs.push(("sessions export stderr".into(), export.stderr));
+    // Doctor's model probe is refused with the key quoted back: its report must not show it.
+    fake.push(Turn::error(401).message(&format!(
+        "invalid api key: Incorrect API key provided: {key}"
+    )));
     for args in [
         &["sessions", "show", "agent:main:main", "--json"][..],
         &["status", "--json"],
@@ -267,7 +271,8 @@ async fn leak_check(setup: Setup) {
 
     // What the provider saw: the key in the auth header of every request, and nowhere else.
     let requests = fake.requests();
-    assert_eq!(requests.len(), 7, "{setup:?}");
+    // The turns' requests, then doctor's model probe.
+    assert_eq!(requests.len(), 8, "{setup:?}");
     for request in &requests {
         assert_eq!(
             request.header("authorization"),

@@ -18,7 +18,7 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::delivery::{self, Frame};
@@ -42,7 +42,23 @@ const JSON: &str = "application/json; charset=utf-8";
 
 /// The routes of this wire format.
 pub(crate) fn routes() -> Router<Arc<Shared>> {
-    Router::new().route("/api/chat", post(chat))
+    Router::new()
+        .route("/api/chat", post(chat))
+        .route("/api/tags", get(tags))
+}
+
+/// `GET /api/tags`: the configured model ids as Ollama lists its local models.
+async fn tags(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    if let Err(response) = shared.record(request).await {
+        return response;
+    }
+    let models: Vec<Value> = shared
+        .options
+        .models
+        .iter()
+        .map(|id| json!({"name": id, "model": id, "size": 0, "details": {"format": "gguf"}}))
+        .collect();
+    axum::Json(json!({"models": models})).into_response()
 }
 
 fn error_response(status: StatusCode, message: &str) -> Response {

@@ -2,6 +2,7 @@
 //! and a small client of it.
 
 mod call;
+pub(crate) mod knock;
 mod run;
 mod status;
 

@@ -4,7 +4,11 @@
 //! `--non-interactive` it takes flags only, mirroring `openclaw onboard --non-interactive`.
 //! An existing config is edited in place (comments kept, `.bak` written), never replaced.
 
+mod changes;
+mod current;
+mod detect;
 mod plan;
+mod probe;
 mod prompts;
 mod workspace;
 
@@ -18,7 +22,8 @@ use crate::UserError;
 use crate::args::{AuthChoice, BindChoice, GatewayAuthChoice, OnboardArgs, SecretInputMode};
 use crate::context::Context;
 use crate::output;
-pub use plan::{KeyPlan, Plan, ProviderPlan, VaultResolver};
+use current::Current;
+pub use plan::{KeyPlan, ModelSource, Plan, ProviderPlan, VaultResolver};
 
 /// Runs onboarding.
 pub fn run(ctx: &Context, args: &OnboardArgs) -> anyhow::Result<ExitCode> {
@@ -28,52 +33,84 @@ pub fn run(ctx: &Context, args: &OnboardArgs) -> anyhow::Result<ExitCode> {
             .hint("pass --non-interactive with flags, e.g. --non-interactive --auth-choice custom-api-key --custom-base-url URL --custom-model-id ID")
             .into());
     }
+    let current = Current::read(&ctx.locations.config_path)?;
     let plan = if interactive {
-        prompts::ask(ctx, args)?
+        prompts::ask(ctx, args, &current)?
     } else {
-        plan_from_flags(ctx, args)?
+        plan_from_flags(ctx, args, &current)?
     };
-    apply(ctx, &plan, args.json)
+    let Some(plan) = plan else {
+        output::out("Nothing written.");
+        return Ok(ExitCode::SUCCESS);
+    };
+    apply(ctx, &plan, &current, args, interactive)
 }
 
-/// Builds the plan from flags alone.
-pub fn plan_from_flags(ctx: &Context, args: &OnboardArgs) -> anyhow::Result<Plan> {
-    let choice = args
-        .auth_choice
-        .unwrap_or(if args.custom_base_url.is_some() {
-            AuthChoice::CustomApiKey
-        } else {
-            AuthChoice::Skip
-        });
-    let provider = provider_from_flags(ctx, args, choice)?;
+/// The gateway's auth mode and the secret to write: flags first, then what the config has (a
+/// token already there is kept, never rotated unasked), then a new token.
+pub fn gateway_auth(
+    args: &OnboardArgs,
+    current: &Current,
+) -> anyhow::Result<(GatewayAuthChoice, Option<rustyclaw_config::Secret>)> {
     let auth = args
         .gateway_auth
-        .unwrap_or(if args.gateway_password.is_some() {
-            GatewayAuthChoice::Password
-        } else {
-            GatewayAuthChoice::Token
-        });
-    let auth_secret = match auth {
-        GatewayAuthChoice::Token => Some(
-            args.gateway_token
-                .clone()
-                .unwrap_or_else(plan::generate_token),
-        ),
-        GatewayAuthChoice::Password => {
-            Some(args.gateway_password.clone().ok_or_else(|| {
-                UserError::new("--gateway-auth password needs --gateway-password")
-            })?)
-        }
+        .or(args
+            .gateway_password
+            .as_ref()
+            .map(|_| GatewayAuthChoice::Password))
+        .or(current.auth_mode())
+        .unwrap_or(GatewayAuthChoice::Token);
+    let secret = match auth {
+        GatewayAuthChoice::Token => match &args.gateway_token {
+            Some(token) => Some(token.clone()),
+            None if current.has_auth_secret("token") => None,
+            None => Some(plan::generate_token()),
+        },
+        GatewayAuthChoice::Password => match &args.gateway_password {
+            Some(password) => Some(password.clone()),
+            None if current.has_auth_secret("password") => None,
+            None => {
+                return Err(
+                    UserError::new("--gateway-auth password needs --gateway-password").into(),
+                );
+            }
+        },
         GatewayAuthChoice::None => None,
     };
-    let bind = args.gateway_bind.unwrap_or(BindChoice::Loopback);
+    Ok((auth, secret))
+}
+
+/// Builds the plan from flags, the existing config and (for the model, when neither names
+/// one) what this machine offers.
+pub fn plan_from_flags(
+    ctx: &Context,
+    args: &OnboardArgs,
+    current: &Current,
+) -> anyhow::Result<Option<Plan>> {
+    let (provider, model_source) = match (args.auth_choice, &args.custom_base_url) {
+        (Some(choice), _) => (provider_from_flags(ctx, args, choice)?, ModelSource::Chosen),
+        (None, Some(_)) => (
+            provider_from_flags(ctx, args, AuthChoice::CustomApiKey)?,
+            ModelSource::Chosen,
+        ),
+        (None, None) => match current.model() {
+            Some(model) => (None, ModelSource::Kept(model.to_owned())),
+            None => found_provider(ctx, args)?,
+        },
+    };
+    let (auth, auth_secret) = gateway_auth(args, current)?;
+    let bind = args
+        .gateway_bind
+        .or(current.bind())
+        .unwrap_or(BindChoice::Loopback);
     if bind == BindChoice::Lan && auth == GatewayAuthChoice::None {
         return Err(UserError::new("refusing --gateway-bind lan with --gateway-auth none: anyone on the network could drive the agent").into());
     }
-    Ok(Plan {
+    Ok(Some(Plan {
         provider,
         port: args
             .gateway_port
+            .or(current.port())
             .unwrap_or(rustyclaw_config::DEFAULT_GATEWAY_PORT),
         bind,
         auth,
@@ -81,8 +118,34 @@ pub fn plan_from_flags(ctx: &Context, args: &OnboardArgs) -> anyhow::Result<Plan
         workspace: args
             .workspace
             .clone()
+            .or_else(|| current.workspace().map(std::path::PathBuf::from))
             .map(|w| ctx.env.expand_tilde(&w))
             .unwrap_or_else(|| ctx.locations.default_workspace()),
+        model_source,
+    }))
+}
+
+/// The model found on this machine, in the documented order (see [`detect`]).
+fn found_provider(
+    ctx: &Context,
+    args: &OnboardArgs,
+) -> anyhow::Result<(Option<ProviderPlan>, ModelSource)> {
+    Ok(match detect::find(&ctx.env) {
+        detect::Found::Key { variable, choice } => (
+            provider_from_flags(ctx, args, choice)?,
+            ModelSource::Environment(variable),
+        ),
+        detect::Found::Ollama { base_url, model } => {
+            let mut provider = provider_from_flags(ctx, args, AuthChoice::Ollama)?;
+            if let Some(p) = &mut provider {
+                p.base_url = base_url;
+                if args.model.is_none() {
+                    p.model = model;
+                }
+            }
+            (provider, ModelSource::Ollama)
+        }
+        detect::Found::Nothing(notes) => (None, ModelSource::NotFound(notes)),
     })
 }
 
@@ -199,8 +262,62 @@ fn now_iso() -> String {
         .unwrap_or_default()
 }
 
-/// Writes the config, seeds the workspace and creates the database.
-pub fn apply(ctx: &Context, plan: &Plan, json: bool) -> anyhow::Result<ExitCode> {
+/// What the summary says about the model.
+fn model_line(plan: &Plan) -> String {
+    let Some(p) = &plan.provider else {
+        return match &plan.model_source {
+            ModelSource::Kept(model) => format!("Model: {model} (kept)"),
+            ModelSource::NotFound(notes) => format!(
+                "Model: none found: {}.\n  Set a provider key (e.g. export OPENAI_API_KEY=…) or start Ollama and run `rustyclaw onboard` again, or pass --auth-choice.",
+                notes.join("; ")
+            ),
+            _ => "Model: none configured (run `rustyclaw onboard` again to add one)".to_owned(),
+        };
+    };
+    let base = format!("Model: {}/{} via {}", p.id, p.model, p.base_url);
+    match &plan.model_source {
+        ModelSource::Environment(var) => {
+            format!("{base} (found {var} in the environment)")
+        }
+        ModelSource::Ollama => format!("{base} (found a running Ollama)"),
+        _ => base,
+    }
+}
+
+fn source_name(source: &ModelSource) -> String {
+    match source {
+        ModelSource::Chosen => "chosen".to_owned(),
+        ModelSource::Kept(_) => "kept".to_owned(),
+        ModelSource::Environment(var) => format!("env:{var}"),
+        ModelSource::Ollama => "ollama".to_owned(),
+        ModelSource::NotFound(_) => "none".to_owned(),
+    }
+}
+
+/// Writes the config, seeds the workspace and creates the database. On an existing config
+/// only what changes is written, and the wizard asks before writing it.
+pub fn apply(
+    ctx: &Context,
+    plan: &Plan,
+    current: &Current,
+    args: &OnboardArgs,
+    interactive: bool,
+) -> anyhow::Result<ExitCode> {
+    let (edits, changes) = changes::diff(current, plan.edits(&now_iso(), current));
+    if interactive && !current.is_empty() {
+        if changes.is_empty() {
+            output::out("No settings change.");
+        } else {
+            output::out("These settings change:");
+            for change in &changes {
+                output::out(&format!("  {change}"));
+            }
+            if !prompts::confirm_write()? {
+                output::out("Nothing written.");
+                return Ok(ExitCode::SUCCESS);
+            }
+        }
+    }
     std::fs::create_dir_all(&ctx.locations.state_dir)?;
     restrict_permissions(&ctx.locations.state_dir);
     // The key goes into the vault before the config refers to it, so a failure leaves the
@@ -215,7 +332,7 @@ pub fn apply(ctx: &Context, plan: &Plan, json: bool) -> anyhow::Result<ExitCode>
     }
     let config_path = &ctx.locations.config_path;
     let mut text = rustyclaw_config::read_optional(config_path)?.unwrap_or_default();
-    for (segments, value) in plan.edits(&now_iso()) {
+    for (segments, value) in edits {
         let mut path = JsonPath::root();
         for s in &segments {
             path = path.key(s);
@@ -226,53 +343,68 @@ pub fn apply(ctx: &Context, plan: &Plan, json: bool) -> anyhow::Result<ExitCode>
     let seeded = workspace::seed(&plan.workspace)?;
     let db = ctx.locations.database_path();
     super::runtime()?.block_on(async { ctx.open_store().await.map(|_| ()) })?;
-    if json {
+    let token_kept = plan.auth == GatewayAuthChoice::Token && plan.auth_secret.is_none();
+    if args.json {
         output::json(&serde_json::json!({
             "config": outcome.path,
             "backup": outcome.backup,
+            "changes": changes.iter().map(ToString::to_string).collect::<Vec<_>>(),
             "workspace": plan.workspace,
             "workspaceFiles": seeded,
             "database": db,
-            "model": plan.provider.as_ref().map(|p| format!("{}/{}", p.id, p.model)),
+            "model": plan.provider.as_ref().map(|p| format!("{}/{}", p.id, p.model)).or(match &plan.model_source {
+                ModelSource::Kept(m) => Some(m.clone()),
+                _ => None,
+            }),
+            "modelSource": source_name(&plan.model_source),
             "credentialStore": stored_in,
-            "gateway": {"port": plan.port, "bind": format!("{:?}", plan.bind).to_lowercase()},
+            "gateway": {
+                "port": plan.port,
+                "bind": format!("{:?}", plan.bind).to_lowercase(),
+                "tokenKept": token_kept,
+            },
             "warnings": outcome.warnings,
         }));
-    } else {
-        output::warnings(&outcome.warnings);
-        let mut lines = vec![format!("Config written: {}", outcome.path.display())];
-        if let Some(bak) = &outcome.backup {
-            lines.push(format!("  Backup: {}", bak.display()));
-        }
-        lines.push(format!(
-            "Workspace OK: {} ({} file(s) created, {} kept)",
-            plan.workspace.display(),
-            seeded.created.len(),
-            seeded.kept.len()
-        ));
-        lines.push(format!("Database OK: {}", db.display()));
-        match &plan.provider {
-            Some(p) => lines.push(format!("Model: {}/{} via {}", p.id, p.model, p.base_url)),
-            None => lines.push(
-                "Model: none configured (run `rustyclaw onboard` again to add one)".to_owned(),
-            ),
-        }
-        if let (Some(path), Some(p)) = (&stored_in, &plan.provider) {
-            lines.push(format!(
-                "API key: encrypted in {} as {:?} (see `rustyclaw credentials list`).",
-                path.display(),
-                p.id
-            ));
-        }
-        if plan.auth == GatewayAuthChoice::Token {
-            lines.push(format!(
-                "Gateway token: stored in the config (clients can use {}).",
-                env_vars::OPENCLAW_GATEWAY_TOKEN
-            ));
-        }
-        lines.push("Next: `rustyclaw doctor` to check everything.".to_owned());
-        output::out(&lines.join("\n"));
+        return Ok(ExitCode::SUCCESS);
     }
+    output::warnings(&outcome.warnings);
+    let mut lines = vec![format!("Config written: {}", outcome.path.display())];
+    if let Some(bak) = &outcome.backup {
+        lines.push(format!("  Backup: {}", bak.display()));
+    }
+    if !current.is_empty() && !interactive {
+        if changes.is_empty() {
+            lines.push("  No settings changed.".to_owned());
+        } else {
+            lines.push("  Changed:".to_owned());
+            lines.extend(changes.iter().map(|c| format!("    {c}")));
+        }
+    }
+    lines.push(format!(
+        "Workspace OK: {} ({} file(s) created, {} kept)",
+        plan.workspace.display(),
+        seeded.created.len(),
+        seeded.kept.len()
+    ));
+    lines.push(format!("Database OK: {}", db.display()));
+    lines.push(model_line(plan));
+    if let (Some(path), Some(p)) = (&stored_in, &plan.provider) {
+        lines.push(format!(
+            "API key: encrypted in {} as {:?} (see `rustyclaw credentials list`).",
+            path.display(),
+            p.id
+        ));
+    }
+    if token_kept {
+        lines.push("Gateway token: kept (pass --gateway-token to replace it).".to_owned());
+    } else if plan.auth == GatewayAuthChoice::Token {
+        lines.push(format!(
+            "Gateway token: stored in the config (clients can use {}).",
+            env_vars::OPENCLAW_GATEWAY_TOKEN
+        ));
+    }
+    lines.push("Next: `rustyclaw doctor` to check everything.".to_owned());
+    output::out(&lines.join("\n"));
     Ok(ExitCode::SUCCESS)
 }
 

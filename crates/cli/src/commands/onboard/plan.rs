@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use rustyclaw_config::{ExposeSecret, Secret, env_vars};
 use serde_json::{Value, json};
 
+use super::current::Current;
 use crate::args::{AuthChoice, BindChoice, Compatibility, GatewayAuthChoice};
 
 /// A model provider to configure.
@@ -82,6 +83,23 @@ pub struct Plan {
     pub auth_secret: Option<Secret>,
     /// Agent workspace.
     pub workspace: PathBuf,
+    /// How the model was chosen.
+    pub model_source: ModelSource,
+}
+
+/// How onboarding came to its model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelSource {
+    /// Flags or the wizard's answers named it.
+    Chosen,
+    /// The config already had this model and nothing asked to change it.
+    Kept(String),
+    /// A provider key was found in this environment variable.
+    Environment(&'static str),
+    /// A reachable Ollama was found.
+    Ollama,
+    /// Nothing was found; why, per place looked at.
+    NotFound(Vec<String>),
 }
 
 /// Built-in defaults per provider choice: id, base URL, wire format, key variable, model.
@@ -177,8 +195,9 @@ pub fn generate_token() -> Secret {
 }
 
 impl Plan {
-    /// The config edits, as (dotted path segments, value), applied in order.
-    pub fn edits(&self, now_iso: &str) -> Vec<(Vec<String>, Value)> {
+    /// The config edits, as (dotted path segments, value), applied in order. Leaves are set
+    /// one by one, so whatever else the config says about a provider or an agent stays.
+    pub fn edits(&self, now_iso: &str, current: &Current) -> Vec<(Vec<String>, Value)> {
         let p = |parts: &[&str]| parts.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         let mut edits = vec![
             (p(&["gateway", "mode"]), json!("local")),
@@ -214,47 +233,23 @@ impl Plan {
             _ => {}
         }
         if let Some(provider) = &self.provider {
-            let model_ref = format!("{}/{}", provider.id, provider.model);
-            let mut entry = json!({
-                "baseUrl": provider.base_url,
-                "api": provider.api,
-                "models": [{"id": provider.model, "name": provider.model}],
-            });
-            match &provider.key {
-                KeyPlan::None => {}
-                KeyPlan::Plain(k) => entry["apiKey"] = json!(k.expose_secret()),
-                KeyPlan::EnvRef(var) => {
-                    entry["apiKey"] = json!({"source": "env", "provider": "default", "id": var})
-                }
-                KeyPlan::Vault { resolver, .. } => {
-                    edits.push((
-                        p(&["secrets", "providers", VAULT_PROVIDER_ALIAS]),
-                        resolver.provider_entry(),
-                    ));
-                    entry["apiKey"] = json!({
-                        "source": "exec",
-                        "provider": VAULT_PROVIDER_ALIAS,
-                        "id": provider.id,
-                    });
-                }
-            }
+            edits.extend(provider_edits(provider, current));
+        }
+        // A fresh config is written in OpenClaw's current shape: an agent roster, and the
+        // migrations its doctor would otherwise offer marked done (the models map is a
+        // catalog, not an allowlist, in both programs). An existing config keeps its own.
+        if current.is_empty() {
             edits.push((
-                p(&["agents", "defaults", "model", "primary"]),
-                json!(model_ref),
+                p(&["agents", "entries", "main"]),
+                json!({
+                    "name": "main",
+                    "workspace": self.workspace.display().to_string(),
+                    "identity": {"name": "main"},
+                }),
             ));
             edits.push((
-                vec![
-                    "agents".into(),
-                    "defaults".into(),
-                    "models".into(),
-                    model_ref,
-                ],
-                json!({}),
-            ));
-            edits.push((p(&["models", "mode"]), json!("merge")));
-            edits.push((
-                vec!["models".into(), "providers".into(), provider.id.clone()],
-                entry,
+                p(&["meta", "migrations"]),
+                json!({"modelPolicyAllowlist": true, "utilityModelSeparation": true}),
             ));
         }
         edits.push((
@@ -268,6 +263,81 @@ impl Plan {
         ));
         edits
     }
+}
+
+/// The edits that make `provider`'s model the default, leaving the provider's other settings
+/// and models as they are.
+fn provider_edits(provider: &ProviderPlan, current: &Current) -> Vec<(Vec<String>, Value)> {
+    let under = |leaf: &[&str]| {
+        let mut path = vec![
+            "models".to_owned(),
+            "providers".to_owned(),
+            provider.id.clone(),
+        ];
+        path.extend(leaf.iter().map(|s| (*s).to_owned()));
+        path
+    };
+    let model_ref = format!("{}/{}", provider.id, provider.model);
+    let mut edits = vec![
+        (under(&["baseUrl"]), json!(provider.base_url)),
+        (under(&["api"]), json!(provider.api)),
+    ];
+    match &provider.key {
+        KeyPlan::None => {}
+        KeyPlan::Plain(k) => edits.push((under(&["apiKey"]), json!(k.expose_secret()))),
+        KeyPlan::EnvRef(var) => edits.push((
+            under(&["apiKey"]),
+            json!({"source": "env", "provider": "default", "id": var}),
+        )),
+        KeyPlan::Vault { resolver, .. } => {
+            edits.push((
+                vec![
+                    "secrets".into(),
+                    "providers".into(),
+                    VAULT_PROVIDER_ALIAS.into(),
+                ],
+                resolver.provider_entry(),
+            ));
+            edits.push((
+                under(&["apiKey"]),
+                json!({"source": "exec", "provider": VAULT_PROVIDER_ALIAS, "id": provider.id}),
+            ));
+        }
+    }
+    let listed = current.get(&under(&["models"])).and_then(Value::as_array);
+    let has_model = listed.is_some_and(|models| {
+        models
+            .iter()
+            .any(|m| m.get("id").and_then(Value::as_str) == Some(provider.model.as_str()))
+    });
+    if !has_model {
+        let mut models = listed.cloned().unwrap_or_default();
+        models.push(json!({"id": provider.model, "name": provider.model}));
+        edits.push((under(&["models"]), Value::Array(models)));
+    }
+    let defaults = |leaf: &[&str]| {
+        let mut path = vec!["agents".to_owned(), "defaults".to_owned()];
+        path.extend(leaf.iter().map(|s| (*s).to_owned()));
+        path
+    };
+    // `agents.defaults.model` may be the short string form; it becomes the object form.
+    if current
+        .get(&defaults(&["model"]))
+        .is_some_and(Value::is_string)
+    {
+        edits.push((defaults(&["model"]), json!({"primary": model_ref})));
+    } else {
+        edits.push((defaults(&["model", "primary"]), json!(model_ref)));
+    }
+    let mut entry = defaults(&["models"]);
+    entry.push(model_ref);
+    if current.get(&entry).is_none() {
+        edits.push((entry, json!({})));
+    }
+    if current.get(&["models", "mode"]).is_none() {
+        edits.push((vec!["models".into(), "mode".into()], json!("merge")));
+    }
+    edits
 }
 
 #[cfg(test)]
