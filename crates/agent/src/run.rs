@@ -113,6 +113,13 @@ pub(crate) async fn run_batch(
         cancel,
         steer,
     );
+    tracing::info!(
+        run = %batch.run_id,
+        session = %first.session_key.as_str(),
+        agent = %first.agent_id.as_str(),
+        channel = first.origin.channel.as_ref().map_or("-", |c| c.as_str()),
+        "run started"
+    );
     let outcome = match drive(&mut turn, slot, &batch, &first).await {
         Ok(outcome) => outcome,
         Err(error) => {
@@ -133,6 +140,18 @@ pub(crate) async fn run_batch(
             turn.outcome_in(session_id, RunStatus::Failed, None, Some(error.to_string()))
         }
     };
+    // Ids, status, model and duration: never the text of the turn.
+    tracing::info!(
+        run = %batch.run_id,
+        session = %turn.key.as_str(),
+        session_id = %outcome.session_id,
+        status = outcome.status.as_str(),
+        model = outcome.model.as_deref().unwrap_or("-"),
+        duration_ms = outcome.duration_ms,
+        tokens_in = outcome.usage.input,
+        tokens_out = outcome.usage.output,
+        "run finished"
+    );
     let mut run_ids = batch.run_ids;
     run_ids.append(&mut turn.steered);
     Some(Ended {

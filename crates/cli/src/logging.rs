@@ -1,4 +1,5 @@
-//! Logging: human-readable lines on stderr, JSON lines in a daily file under the state dir.
+//! Logging: human-readable lines on stderr, JSON lines in a daily file under the state dir, in
+//! the shape OpenClaw's log readers parse ([`file_line`]).
 //!
 //! The file layer is only installed when the log directory's parent (the state dir) already
 //! exists, so a read-only command on a fresh machine does not create `~/.rustyclaw` behind the
@@ -6,6 +7,7 @@
 //! both levels with `tracing` filter directives.
 
 mod daily_file;
+mod file_line;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -83,13 +85,7 @@ pub fn init(
                 .buffered_lines_limit(LOG_QUEUE_LINES)
                 .finish(appender);
             guard = Some(g);
-            Some(
-                tracing_subscriber::fmt::layer()
-                    .json()
-                    .with_writer(writer)
-                    .with_current_span(false)
-                    .with_filter(filter(c.level)),
-            )
+            Some(file_line::FileLines::new(writer).with_filter(filter(c.level)))
         });
     // A second init (only possible in tests) keeps the first subscriber.
     let _ = tracing_subscriber::registry()

@@ -97,7 +97,17 @@ pub(crate) async fn run(socket: WebSocket, state: GatewayState, peer: Peer, admi
         ticket.authenticated();
     }
     drop(slot);
-    tracing::debug!(client = %granted.client.id, scopes = ?granted.scopes, "gateway client connected");
+    // Ids, never credentials: who connected, as what, from where.
+    tracing::info!(
+        conn = %conn_id,
+        client = %granted.client.id,
+        mode = ?granted.client.mode,
+        version = %granted.client.version,
+        role = %granted.role,
+        auth = granted.method,
+        "client connected"
+    );
+    let connected_at = std::time::Instant::now();
     crate::methods::presence_connected(&state, &granted);
     // An operator who may approve counts as an approver while connected, so exec requests wait
     // for them instead of settling by askFallback.
@@ -109,6 +119,11 @@ pub(crate) async fn run(socket: WebSocket, state: GatewayState, peer: Peer, admi
         }
     }
     session(&state, &mut stream, &outbox, Arc::new(granted)).await;
+    tracing::info!(
+        conn = %conn_id,
+        duration_ms = u64::try_from(connected_at.elapsed().as_millis()).unwrap_or(u64::MAX),
+        "client disconnected"
+    );
     crate::methods::presence_disconnected(&state, &conn_id);
     crate::methods::unsubscribe_sessions(&state, &conn_id);
     finish(&outbox, writer, grace).await;

@@ -212,6 +212,28 @@ async fn the_official_cli_runs_turns_lists_models_and_reports_status() {
         sessions.stdout_str()
     );
 
+    // openclaw logs: the gateway's log lines, parsed as OpenClaw parses its own: connections
+    // and runs with their ids and durations, never the text of a turn or a credential.
+    let logs = run(&["logs", "--plain", "--utc", "--limit", "200"]).await;
+    for expected in [
+        "client connected",
+        "client disconnected",
+        "run started",
+        "run finished",
+        "status=done",
+        "model=fake/fake-model",
+    ] {
+        assert!(logs.contains(expected), "{expected:?} missing from: {logs}");
+    }
+    for leaked in [
+        "hello from the official agent",
+        "Official agent reply",
+        TOKEN,
+        "{\"time\"",
+    ] {
+        assert!(!logs.contains(leaked), "{leaked:?} in: {logs}");
+    }
+
     // openclaw models list: asks models.list of a gateway announcing `published-model-catalog`.
     let models = run(&["models", "list"]).await;
     assert!(
