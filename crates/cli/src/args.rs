@@ -11,6 +11,7 @@ Quick tour:
   rustyclaw doctor                  check config, state dir, database, sandbox and port
   rustyclaw status                  what is configured and stored
   rustyclaw config get gateway.port read a value (set/unset edit the file, keeping comments)
+  rustyclaw chat                    talk to the assistant in this terminal
   rustyclaw agent -m 'hello'        run one agent turn and print the reply
   rustyclaw models list             models from the built-in catalog and your config
   rustyclaw sessions show <key|id>  read a conversation (export writes OpenClaw JSONL)
@@ -59,6 +60,9 @@ pub enum Command {
     Status(JsonFlag),
     /// Run one agent turn and print the reply.
     Agent(Box<AgentArgs>),
+    /// Talk to the assistant in this terminal: streamed replies, tool activity, `/` commands,
+    /// input history; Ctrl-C stops a reply, Ctrl-D leaves.
+    Chat(ChatArgs),
     /// The models rustyclaw can use.
     #[command(subcommand)]
     Models(ModelsCommand),
@@ -428,6 +432,20 @@ pub struct AgentArgs {
     /// Machine-readable JSON output (the reply and run metadata) instead of streamed text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `rustyclaw chat` options.
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    /// The session to talk in (default: the agent's main session, `agent:<id>:main`).
+    #[arg(long, value_name = "KEY")]
+    pub session: Option<String>,
+    /// The agent to talk to (default: the configured default agent).
+    #[arg(long, value_name = "ID")]
+    pub agent: Option<String>,
+    /// Run turns in this process instead of through a running gateway.
+    #[arg(long)]
+    pub local: bool,
 }
 
 /// `models` subcommands.

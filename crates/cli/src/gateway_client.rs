@@ -34,6 +34,8 @@ pub struct Target {
     auth: ConnectAuth,
     /// Bound on connecting and each plain request.
     pub timeout: Duration,
+    /// Capabilities declared in `connect` (`tool-events` for tool activity).
+    pub caps: Vec<&'static str>,
 }
 
 impl Target {
@@ -68,6 +70,7 @@ impl Target {
             url,
             auth,
             timeout: Duration::from_millis(timeout_ms.max(1)),
+            caps: Vec::new(),
         }
     }
 }
@@ -172,7 +175,7 @@ impl Connection {
                 "platform": std::env::consts::OS, "mode": "cli",
                 "instanceId": uuid::Uuid::new_v4().to_string(),
             },
-            "caps": [], "role": "operator", "scopes": CLI_SCOPES,
+            "caps": target.caps, "role": "operator", "scopes": CLI_SCOPES,
             "auth": auth,
         });
         let hello = connection
@@ -211,6 +214,31 @@ impl Connection {
         mut on_event: impl FnMut(&EventFrame),
     ) -> anyhow::Result<ResponseFrame> {
         loop {
+            match self.next_frame().await? {
+                Frame::Response(response) if response.id == id => return Ok(response),
+                Frame::Event(event) => on_event(&event),
+                _ => {}
+            }
+        }
+    }
+
+    /// Reads events until `done` says one ends the wait (responses read meanwhile are dropped).
+    pub async fn until_event(
+        &mut self,
+        mut done: impl FnMut(&EventFrame) -> bool,
+    ) -> anyhow::Result<()> {
+        loop {
+            if let Frame::Event(event) = self.next_frame().await?
+                && done(&event)
+            {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The next frame from the gateway; an error when it goes silent or closes.
+    async fn next_frame(&mut self) -> anyhow::Result<Frame> {
+        loop {
             let Ok(message) = tokio::time::timeout(self.silence_limit, self.ws.next()).await else {
                 return Err(UserError::new(format!(
                     "the gateway at {} stopped answering: nothing arrived for {} s, although a \
@@ -226,11 +254,11 @@ impl Connection {
                 return Err(UserError::new("the gateway closed the connection").into());
             };
             match message? {
-                Message::Text(text) => match serde_json::from_str::<Frame>(&text) {
-                    Ok(Frame::Response(response)) if response.id == id => return Ok(response),
-                    Ok(Frame::Event(event)) => on_event(&event),
-                    _ => {}
-                },
+                Message::Text(text) => {
+                    if let Ok(frame) = serde_json::from_str::<Frame>(&text) {
+                        return Ok(frame);
+                    }
+                }
                 Message::Close(frame) => {
                     let reason = frame
                         .map(|f| format!(" ({}: {})", u16::from(f.code), f.reason))

@@ -366,13 +366,15 @@ async fn session(
 }
 
 /// Whether this client may see `event` (upstream's broadcast gating by scope; `sessions.changed`
-/// goes only to connections that called `sessions.subscribe`).
+/// goes only to connections that called `sessions.subscribe`, tool activity only to clients that
+/// declared the `tool-events` capability).
 fn receives(state: &GatewayState, granted: &Granted, event: &OutEvent) -> bool {
     event
         .scope
         .is_none_or(|scope| has_scope(&granted.scopes, scope))
         && (event.event != "sessions.changed"
             || methods::subscribed_to_sessions(state, &granted.conn_id))
+        && (granted.tool_events || !event.is_tool_activity())
 }
 
 /// A large request's wait for its share of the large-request budget.

@@ -26,6 +26,11 @@ pub(crate) struct OutEvent {
 }
 
 impl OutEvent {
+    /// Whether this is an `agent` event of the `tool` stream.
+    pub(crate) fn is_tool_activity(&self) -> bool {
+        self.event == "agent" && self.payload.get("stream").and_then(Value::as_str) == Some("tool")
+    }
+
     /// An event for every client (no scope), e.g. a connection's own `tick`.
     pub(crate) fn unscoped(event: &'static str, payload: &impl serde::Serialize) -> Self {
         Self {

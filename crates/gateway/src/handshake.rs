@@ -41,6 +41,9 @@ pub(crate) struct Granted {
     pub method: &'static str,
     /// The negotiated protocol version (4, or 3 for probes and nodes that only speak 3).
     pub protocol: u32,
+    /// Whether the client asked for tool activity (`caps: ["tool-events"]`): `agent` events of
+    /// the `tool` stream go only to such clients (the official TUI and ACP bridge ask).
+    pub tool_events: bool,
     /// The paired device's token for this role, handed back in `hello-ok.auth`.
     pub device_token: Option<DeviceToken>,
 }
@@ -181,6 +184,10 @@ pub(crate) async fn check(
         scopes: requested.clone(),
         method: "none",
         protocol,
+        tool_events: params
+            .caps
+            .as_ref()
+            .is_some_and(|caps| caps.iter().any(|c| c == "tool-events")),
         device_token: None,
     };
     let Some(proven) = proven else {

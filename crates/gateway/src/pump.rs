@@ -1,5 +1,5 @@
 //! Maps the agent runtime's events to gateway events once, for every connection: `agent`
-//! (lifecycle and assistant streams) and `chat` (cumulative text deltas, then `final`, `aborted`
+//! (lifecycle, assistant and — for clients declaring `tool-events` — tool streams) and `chat` (cumulative text deltas, then `final`, `aborted`
 //! or `error`).
 
 use std::collections::HashMap;
@@ -18,6 +18,9 @@ use crate::event::OutEvent;
 /// Least time between two `chat` deltas of a run (upstream throttles to 150 ms): each delta
 /// carries the whole text so far, so one per model token would be quadratic in the reply length.
 const CHAT_DELTA_INTERVAL: Duration = Duration::from_millis(150);
+
+/// The most of a tool's result sent in its `tool` event (the whole of it is in the transcript).
+const TOOL_RESULT_CHARS: usize = 4_000;
 
 /// The text and sequence number of a run so far.
 #[derive(Default)]
@@ -87,11 +90,41 @@ fn map(runs: &mut HashMap<RunId, Run>, event: Event) -> Vec<OutEvent> {
             }
             out
         }
-        // Text held back by the throttle goes out before the run does anything else visible.
-        EventKind::ToolStarted { .. } => match runs.get_mut(&event.run_id) {
-            Some(run) if !run.unsent.is_empty() => vec![chat_delta(&run_id, &key, run)],
-            _ => Vec::new(),
-        },
+        // Text held back by the throttle goes out before the run does anything else visible;
+        // then the tool's start, for clients that asked for tool activity.
+        EventKind::ToolStarted {
+            call_id,
+            name,
+            args,
+        } => {
+            let run = runs.entry(event.run_id).or_default();
+            let mut out = Vec::new();
+            if !run.unsent.is_empty() {
+                out.push(chat_delta(&run_id, &key, run));
+            }
+            run.seq += 1;
+            let data = json!({"phase": "start", "name": name, "toolCallId": call_id, "args": args});
+            out.push(agent(&run_id, &key, run, "tool", data));
+            out
+        }
+        EventKind::ToolFinished {
+            call_id,
+            name,
+            is_error,
+            output,
+        } => {
+            let run = runs.entry(event.run_id).or_default();
+            run.seq += 1;
+            let result: String = output.chars().take(TOOL_RESULT_CHARS).collect();
+            let data = json!({
+                "phase": "result",
+                "name": name,
+                "toolCallId": call_id,
+                "isError": is_error,
+                "result": result,
+            });
+            vec![agent(&run_id, &key, run, "tool", data)]
+        }
         EventKind::Finished(outcome) => {
             let mut run = runs.remove(&event.run_id).unwrap_or_default();
             let mut out = Vec::new();

@@ -2,7 +2,7 @@
 //! a gateway listening at the configured URL (its `agent` method) when one answers, and in this
 //! process otherwise or with `--local`.
 
-mod printer;
+pub(super) mod printer;
 mod remote;
 
 use std::process::ExitCode;

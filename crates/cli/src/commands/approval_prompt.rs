@@ -1,8 +1,13 @@
-//! The terminal as an exec approver for `rustyclaw agent`: each approval request is shown on
-//! stderr and answered from stdin (`[o]nce`, `[a]lways`, `[d]eny`).
+//! The terminal as an exec approver for `rustyclaw agent` and `rustyclaw chat`: each approval
+//! request is shown on stderr and answered from stdin (`[o]nce`, `[a]lways`, `[d]eny`).
 //!
 //! Only an interactive terminal registers as an approver. With stdin redirected nobody is
 //! there to answer, so the broker applies `askFallback` at once instead of waiting.
+//!
+//! `agent` reads stdin for the whole turn ([`start`]). `chat` shares stdin with its line editor,
+//! so its prompt reads one line per question, only while a question is open
+//! ([`start_on_demand`]), and the chat waits for that reader ([`Prompt::settle`]) before it
+//! reads its own next line: no typed line goes to the wrong reader.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, IsTerminal, Write};
@@ -20,6 +25,68 @@ use crate::output;
 pub struct Prompt {
     _approver: ApproverGuard,
     task: JoinHandle<()>,
+    /// The line reader of an on-demand prompt still waiting for a line.
+    reader: ReaderSlot,
+}
+
+type ReaderSlot = std::sync::Arc<std::sync::Mutex<Option<std::thread::JoinHandle<()>>>>;
+
+impl Prompt {
+    /// Waits for a line reader left waiting by a question that ended unanswered (the person
+    /// was asked to press Enter), so the next line typed is the caller's.
+    pub fn settle(&self) {
+        let waiting = self
+            .reader
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(reader) = waiting {
+            let _ = reader.join();
+        }
+    }
+}
+
+/// Where answers come from.
+enum Lines {
+    /// A thread reading stdin for as long as the prompt lives.
+    Shared(mpsc::UnboundedReceiver<Option<String>>),
+    /// One thread per question, reading one line.
+    OnDemand(ReaderSlot),
+}
+
+impl Lines {
+    async fn next(&mut self) -> Option<String> {
+        match self {
+            Lines::Shared(lines) => lines.recv().await.flatten(),
+            Lines::OnDemand(slot) => {
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                let reader = std::thread::spawn(move || {
+                    let mut line = String::new();
+                    let read = std::io::stdin().lock().read_line(&mut line);
+                    let _ = tx.send(matches!(read, Ok(n) if n > 0).then_some(line));
+                });
+                *slot
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(reader);
+                let line = rx.await.ok().flatten();
+                slot.lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take();
+                line
+            }
+        }
+    }
+
+    /// Whether a reader is left waiting after a question ended unanswered.
+    fn left_waiting(&self) -> bool {
+        match self {
+            Lines::Shared(_) => false,
+            Lines::OnDemand(slot) => slot
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .is_some(),
+        }
+    }
 }
 
 impl Drop for Prompt {
@@ -35,11 +102,29 @@ pub fn start(broker: &ApprovalBroker) -> Option<Prompt> {
     }
     let approver = broker.register_approver();
     let events = broker.subscribe();
-    let lines = stdin_lines();
+    let lines = Lines::Shared(stdin_lines());
     let task = tokio::spawn(answer_requests(broker.clone(), events, lines));
     Some(Prompt {
         _approver: approver,
         task,
+        reader: ReaderSlot::default(),
+    })
+}
+
+/// Like [`start`], but reading stdin only while a question is open.
+pub fn start_on_demand(broker: &ApprovalBroker) -> Option<Prompt> {
+    if !std::io::stdin().is_terminal() {
+        return None;
+    }
+    let approver = broker.register_approver();
+    let events = broker.subscribe();
+    let reader = ReaderSlot::default();
+    let lines = Lines::OnDemand(reader.clone());
+    let task = tokio::spawn(answer_requests(broker.clone(), events, lines));
+    Some(Prompt {
+        _approver: approver,
+        task,
+        reader,
     })
 }
 
@@ -64,7 +149,7 @@ fn stdin_lines() -> mpsc::UnboundedReceiver<Option<String>> {
 async fn answer_requests(
     broker: ApprovalBroker,
     mut events: tokio::sync::broadcast::Receiver<ApprovalEvent>,
-    mut lines: mpsc::UnboundedReceiver<Option<String>>,
+    mut lines: Lines,
 ) {
     // Requests that arrive while another is on screen wait their turn.
     let mut queued: VecDeque<ApprovalRequest> = VecDeque::new();
@@ -84,9 +169,13 @@ async fn answer_requests(
         loop {
             ask(&request);
             let answer = tokio::select! {
-                line = lines.recv() => line.flatten(),
+                line = lines.next() => line,
                 ended = ended(&mut events, &mut queued, &request.id) => {
-                    output::err(&format!("(approval request {ended})"));
+                    if lines.left_waiting() {
+                        output::err(&format!("(approval request {ended}; press Enter to go on)"));
+                    } else {
+                        output::err(&format!("(approval request {ended})"));
+                    }
                     break;
                 }
             };

@@ -5,6 +5,7 @@ mod approval_prompt;
 mod approvals;
 mod audit;
 pub(crate) mod channels;
+mod chat;
 mod completions;
 mod config;
 mod credentials;
@@ -77,6 +78,7 @@ pub fn run(cli: Cli, helper: Option<Arc<HelperExecutable>>) -> anyhow::Result<Ex
         Command::Doctor(args) => doctor::run(&ctx, loaded, args.json),
         Command::Status(args) => status::run(&ctx, loaded?, args.json),
         Command::Agent(args) => agent::run(&ctx, loaded?, &args),
+        Command::Chat(args) => chat::run(&ctx, loaded?, &args),
         Command::Models(cmd) => models::run(loaded?, cmd),
         Command::Sessions(cmd) => sessions::run(&ctx, cmd),
         Command::Audit(args) => audit::run(&ctx, &args),
@@ -104,6 +106,7 @@ fn writes_log_file(command: &Command) -> bool {
         command,
         Command::Gateway(crate::args::GatewayCommand::Run(_))
             | Command::Agent(_)
+            | Command::Chat(_)
             | Command::Onboard(_)
             | Command::Config(ConfigCommand::Set { .. } | ConfigCommand::Unset { .. })
     )

@@ -9,6 +9,7 @@ mod channels_irc;
 mod channels_streaming;
 mod channels_telegram;
 mod channels_telegram_emulator;
+mod chat;
 mod colour;
 mod config_cmd;
 mod config_coverage;

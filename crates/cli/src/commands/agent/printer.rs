@@ -9,7 +9,7 @@ use crate::output;
 
 /// Writes reply text to stdout and tool activity to stderr, holding back text that might still
 /// turn out to be the silent `NO_REPLY`.
-pub(super) struct Printer {
+pub(crate) struct Printer {
     live: bool,
     pending: String,
     wrote_any: bool,
@@ -18,7 +18,7 @@ pub(super) struct Printer {
 
 impl Printer {
     /// A printer that shows the stream when `live` (not with `--json`).
-    pub(super) fn new(live: bool) -> Self {
+    pub(crate) fn new(live: bool) -> Self {
         Self {
             live,
             pending: String::new(),
@@ -28,7 +28,7 @@ impl Printer {
     }
 
     /// Whether any reply text reached stdout.
-    pub(super) fn wrote_any(&self) -> bool {
+    pub(crate) fn wrote_any(&self) -> bool {
         self.wrote_any
     }
 
@@ -52,7 +52,7 @@ impl Printer {
     }
 
     /// A piece of the assistant's reply.
-    pub(super) fn delta(&mut self, delta: &str) {
+    pub(crate) fn delta(&mut self, delta: &str) {
         if !self.live {
             return;
         }
@@ -64,7 +64,7 @@ impl Printer {
     }
 
     /// The end of one assistant message: what was held back is written, and the line ended.
-    pub(super) fn message_end(&mut self) {
+    pub(crate) fn message_end(&mut self) {
         if !self.live {
             return;
         }
@@ -75,7 +75,7 @@ impl Printer {
     }
 
     /// One event of the in-process runtime.
-    pub(super) fn event(&mut self, kind: &EventKind) {
+    pub(crate) fn event(&mut self, kind: &EventKind) {
         if !self.live {
             return;
         }
@@ -84,20 +84,13 @@ impl Printer {
             EventKind::EntryAppended {
                 role: Some(role), ..
             } if role == "assistant" => self.message_end(),
-            EventKind::ToolStarted { name, args, .. } => {
-                let args = args.to_string();
-                let shown: String = args.chars().take(160).collect();
-                output::err(&format!("→ {name} {shown}"));
-            }
+            EventKind::ToolStarted { name, args, .. } => self.tool_started(name, args),
             EventKind::ToolFinished {
                 name,
                 is_error: true,
                 output: text,
                 ..
-            } => {
-                let first = text.lines().next().unwrap_or_default();
-                output::err(&format!("✗ {name}: {first}"));
-            }
+            } => self.tool_failed(name, text),
             EventKind::Failover { from, to, reason } => {
                 output::err(&format!("(model {from} failed: {reason}; trying {to})"));
             }
@@ -111,8 +104,32 @@ impl Printer {
         }
     }
 
+    /// A tool call began: its name and the start of its arguments, on stderr (text held back
+    /// so far goes out first, so the line lands after what the model said).
+    pub(crate) fn tool_started(&mut self, name: &str, args: &serde_json::Value) {
+        if !self.live {
+            return;
+        }
+        self.flush_pending();
+        if !self.at_line_start {
+            self.write("\n");
+        }
+        let args = args.to_string();
+        let shown: String = args.chars().take(160).collect();
+        output::err(&format!("→ {name} {shown}"));
+    }
+
+    /// A tool call failed: the first line of what it said, on stderr.
+    pub(crate) fn tool_failed(&mut self, name: &str, text: &str) {
+        if !self.live {
+            return;
+        }
+        let first = text.lines().next().unwrap_or_default();
+        output::err(&format!("✗ {name}: {first}"));
+    }
+
     /// The turn is over: anything held back is written and the last line ended.
-    pub(super) fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         if self.live {
             self.flush_pending();
             if self.wrote_any && !self.at_line_start {
