@@ -5,6 +5,7 @@
 pub mod channels;
 pub mod chart;
 pub mod client;
+pub mod differential;
 pub mod drive;
 pub mod fake;
 pub mod figures;

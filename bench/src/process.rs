@@ -91,6 +91,22 @@ impl Launch {
         Ok(took)
     }
 
+    /// Runs to completion, within `limit`; returns the exit code (`None` when killed or timed
+    /// out), standard output and standard error, whatever the outcome.
+    pub async fn output_within(&self, limit: Duration) -> Result<(Option<i32>, String, String)> {
+        let mut command = self.command();
+        command.stdin(Stdio::null()).kill_on_drop(true);
+        let output = match tokio::time::timeout(limit, command.output()).await {
+            Ok(output) => output.with_context(|| format!("running {}", self.program.display()))?,
+            Err(_) => return Ok((None, String::new(), format!("no exit within {limit:?}"))),
+        };
+        Ok((
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        ))
+    }
+
     /// Runs to completion and returns its standard output, trimmed.
     pub async fn output_text(&self) -> Result<String> {
         let mut command = self.command();

@@ -54,6 +54,9 @@ pub struct GatewayOptions {
     pub no_sandbox: bool,
     /// Chat channels to connect (rustyclaw only).
     pub channels: Channels,
+    /// Give rustyclaw the very config OpenClaw gets (the one OpenClaw's onboarding writes), so
+    /// a comparison of the two has nothing but the implementation to tell them apart.
+    pub upstream_config: bool,
 }
 
 impl Target {
@@ -119,6 +122,9 @@ impl Target {
         let port = free_port()?;
         let token = uuid::Uuid::new_v4().simple().to_string();
         let config = match self.kind {
+            Kind::RustyClaw if options.upstream_config => {
+                openclaw_config(port, &token, fake_base_url, &workspace, &state)
+            }
             Kind::RustyClaw => rustyclaw_config(port, &token, fake_base_url, &workspace, &options),
             Kind::OpenClaw => openclaw_config(port, &token, fake_base_url, &workspace, &state),
         };
@@ -185,6 +191,11 @@ impl Gateway {
             }
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
+    }
+
+    /// The temporary home it runs in (its state directory is `<home>/.openclaw`).
+    pub fn home(&self) -> &Path {
+        self._home.path()
     }
 
     /// Resident memory of the gateway and every process it started, in bytes.

@@ -1,4 +1,5 @@
 //! Integration tests of the benchmark harness.
 #![cfg(test)]
 
+mod differential;
 mod smoke;

@@ -69,14 +69,18 @@ pub fn init(
     let file_layer = config
         .filter(|_| to_file && state_dir.is_dir())
         .and_then(|c| {
-            let dir = c.file.parent()?;
-            let stem = c.file.file_stem()?.to_string_lossy().into_owned();
-            let ext = c
-                .file
-                .extension()
-                .map(|e| e.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "jsonl".to_owned());
-            let appender = daily_file::DailyFile::open(dir, &stem, &ext, LOG_FILES_KEPT).ok()?;
+            let appender = if c.daily {
+                let dir = c.file.parent()?;
+                let stem = c.file.file_stem()?.to_string_lossy().into_owned();
+                let ext = c
+                    .file
+                    .extension()
+                    .map(|e| e.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "jsonl".to_owned());
+                daily_file::DailyFile::open(dir, &stem, &ext, LOG_FILES_KEPT).ok()?
+            } else {
+                daily_file::DailyFile::exact(&c.file).ok()?
+            };
             // The queue to the writer thread is allocated whole up front: the default 128,000
             // lines cost 4 MB of resident memory from the first second. 4,096 lines (128 KB) ride
             // out any burst a disk keeps up with; beyond that lines are dropped (lossy, as the

@@ -116,12 +116,14 @@ fn map(runs: &mut HashMap<RunId, Run>, event: Event) -> Vec<OutEvent> {
             let run = runs.entry(event.run_id).or_default();
             run.seq += 1;
             let result: String = output.chars().take(TOOL_RESULT_CHARS).collect();
+            // The result in a tool result's shape (`content` blocks), as upstream sends it and
+            // the official TUI renders it.
             let data = json!({
                 "phase": "result",
                 "name": name,
                 "toolCallId": call_id,
                 "isError": is_error,
-                "result": result,
+                "result": {"content": [{"type": "text", "text": result}]},
             });
             vec![agent(&run_id, &key, run, "tool", data)]
         }

@@ -1,5 +1,5 @@
-//! The log file writer: one file per UTC day, `<stem>.<YYYY-MM-DD>.<ext>`, readable by its owner
-//! only.
+//! The log file writer: one file per UTC day, `<stem>.<YYYY-MM-DD>.<ext>` (or the one file the
+//! config names), readable by its owner only.
 //!
 //! Log lines carry session keys, tool summaries, paths and errors, so each file is created 0600
 //! in a directory created 0700 (an existing file left readable by an older version is made
@@ -22,6 +22,8 @@ pub(super) struct DailyFile {
     /// How many daily files are kept, the current one included.
     keep: usize,
     current: Option<(Date, File)>,
+    /// Writing one named file (`logging.file` set in the config), never rotated by day.
+    exact: bool,
 }
 
 impl DailyFile {
@@ -35,9 +37,30 @@ impl DailyFile {
             ext: ext.to_owned(),
             keep: keep.max(1),
             current: None,
+            exact: false,
         };
         writer.file_for(today())?;
         Ok(writer)
+    }
+
+    /// A writer appending to `path` itself (created 0600 in a directory created 0700).
+    pub(super) fn exact(path: &Path) -> io::Result<Self> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+        let file = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .open(path)?;
+        let _ = make_private(&file);
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            stem: String::new(),
+            ext: String::new(),
+            keep: 1,
+            current: Some((today(), file)),
+            exact: true,
+        })
     }
 
     fn name(&self, date: Date) -> String {
@@ -53,7 +76,7 @@ impl DailyFile {
 
     /// The file for `date`, opened (and older files pruned) when the day changed.
     fn file_for(&mut self, date: Date) -> io::Result<&mut File> {
-        let stale = self.current.as_ref().is_none_or(|(day, _)| *day != date);
+        let stale = !self.exact && self.current.as_ref().is_none_or(|(day, _)| *day != date);
         if stale {
             let path = self.dir.join(self.name(date));
             let file = OpenOptions::new()

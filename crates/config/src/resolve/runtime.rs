@@ -403,10 +403,14 @@ pub struct LoggingConfig {
     pub console_style: ConsoleStyle,
     /// Log file (default `<state dir>/logs/rustyclaw.jsonl`, rotated daily).
     pub file: PathBuf,
+    /// Whether `file` is the default, written as one file per day (`<stem>.<date>.<ext>`); a
+    /// `logging.file` the config names is written as named, as OpenClaw does.
+    pub daily: bool,
 }
 
 pub(crate) fn resolve_logging(l: Option<&LoggingSection>, ctx: &Ctx<'_>) -> LoggingConfig {
     let l = l.cloned().unwrap_or_default();
+    let daily = l.file.is_none();
     LoggingConfig {
         level: l.level.unwrap_or(LogLevel::Info),
         console_level: l.console_level,
@@ -415,5 +419,6 @@ pub(crate) fn resolve_logging(l: Option<&LoggingSection>, ctx: &Ctx<'_>) -> Logg
             .file
             .map(|f| ctx.env.expand_tilde(std::path::Path::new(&f)))
             .unwrap_or_else(|| ctx.locations.logs_dir().join("rustyclaw.jsonl")),
+        daily,
     }
 }

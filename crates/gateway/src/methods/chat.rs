@@ -372,11 +372,7 @@ pub(super) async fn agent(state: &GatewayState, id: &str, params: &Value, sender
                     "payloads": outcome.payloads.iter().map(payload_json).collect::<Vec<_>>(),
                     "meta": {
                         "durationMs": outcome.duration_ms,
-                        "agentMeta": {
-                            "sessionId": outcome.session_id,
-                            "sessionFile": key.as_str(),
-                            "model": outcome.model,
-                        },
+                        "agentMeta": agent_meta(state, outcome, &key),
                     },
                 },
             });
@@ -392,6 +388,38 @@ pub(super) async fn agent(state: &GatewayState, id: &str, params: &Value, sender
     let _ = session_id;
     state.0.dedupe.finish(&run_id.0, payload.clone());
     sender.respond(ResponseFrame::ok(id, payload)).await;
+}
+
+/// `result.meta.agentMeta` of an `agent` answer: the session, the model that answered as
+/// provider and model id, its context budget and the run's token usage.
+fn agent_meta(state: &GatewayState, outcome: &RunOutcome, key: &SessionKey) -> Value {
+    let mut meta = json!({
+        "sessionId": outcome.session_id,
+        "sessionFile": key.as_str(),
+    });
+    if let Some(reference) = &outcome.model {
+        match reference.split_once('/') {
+            Some((provider, model)) => {
+                meta["provider"] = json!(provider);
+                meta["model"] = json!(model);
+            }
+            None => meta["model"] = json!(reference),
+        }
+        if let Ok(spec) = state.0.runtime.models().resolve(reference) {
+            meta["contextTokens"] = json!(spec.context_window);
+            meta["contextTokensSource"] = json!("resolved");
+        }
+    }
+    let usage = &outcome.usage;
+    meta["usage"] = json!({
+        "input": usage.input,
+        "output": usage.output,
+        "cacheRead": usage.cache_read,
+        "cacheWrite": usage.cache_write,
+        "total": usage.total_tokens,
+        "cost": {"total": usage.cost.total},
+    });
+    meta
 }
 
 /// A reply payload as upstream's `agent` result shows it: `text` (left out when there is only

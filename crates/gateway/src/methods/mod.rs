@@ -228,7 +228,7 @@ pub(crate) async fn hello(state: &GatewayState, granted: &Granted) -> Value {
         server: ServerInfo {
             version: options.version.clone(),
             conn_id: granted.conn_id.clone(),
-            build_id: None,
+            build_id: Some(concat!("rustyclaw-", env!("CARGO_PKG_VERSION")).to_owned()),
             boot_id: Some(state.0.boot_id.clone()),
             other: Map::new(),
         },

@@ -190,7 +190,19 @@ async fn health_snapshot(
     let started = std::time::Instant::now();
     let config = state.config();
     let now = now_ms();
-    let path = state.0.options.state_dir.clone().unwrap_or_default();
+    // Sessions live in the state database (upstream: one SQLite file per agent).
+    let path = state
+        .0
+        .options
+        .state_dir
+        .as_ref()
+        .map(|dir| {
+            std::path::Path::new(dir)
+                .join(rustyclaw_config::DATABASE_FILE_NAME)
+                .display()
+                .to_string()
+        })
+        .unwrap_or_default();
     let mut agents = Vec::new();
     let mut default_sessions = None;
     for agent in &config.agents.list {
@@ -222,7 +234,8 @@ async fn health_snapshot(
         }
         agents.push(HealthAgent {
             agent_id: agent.id.clone(),
-            name: Some(agent.name.clone()),
+            // Named only when the config names it (the name defaults to the id).
+            name: (agent.name != agent.id).then(|| agent.name.clone()),
             is_default,
             sessions: Some(sessions),
             other: heartbeat_disabled(),
@@ -240,8 +253,29 @@ async fn health_snapshot(
         default_agent_id: Some(config.agents.default_agent_id.clone()),
         agents,
         sessions: default_sessions,
-        other: Map::new(),
+        other: health_extras(&config),
     })
+}
+
+/// `configReload` (whether edits of the config file apply without a restart) and `plugins`
+/// (rustyclaw's providers, channels and tools are built in: no plugin is loaded, none failed).
+fn health_extras(config: &rustyclaw_config::Config) -> Map<String, Value> {
+    let mut other = Map::new();
+    let reload = match config.gateway.reload_mode {
+        rustyclaw_config::file::ReloadMode::Off => "disabled",
+        _ => "active",
+    };
+    other.insert("configReload".into(), json!({"hotReloadStatus": reload}));
+    other.insert(
+        "plugins".into(),
+        json!({"loaded": [], "errors": [], "unavailable": []}),
+    );
+    // Model runtimes start with the process: none is pending or degraded.
+    other.insert(
+        "modelRuntime".into(),
+        json!({"degraded": false, "pendingAgents": []}),
+    );
+    other
 }
 
 /// The `heartbeat` summary of an agent: rustyclaw runs no heartbeats, so every agent reports
@@ -314,6 +348,10 @@ pub(super) async fn status(state: &GatewayState) -> Reply {
         "heartbeat": {"defaultAgentId": config.agents.default_agent_id, "agents": []},
         "channelSummary": [],
         "queuedSystemEvents": [],
+        // Nothing is degraded that could be: no secret owner or plugin runs apart.
+        "degradedSecretOwners": [],
+        "degradedPlugins": [],
+        "modelRuntime": {"degraded": false, "pendingAgents": []},
         "sessions": {
             "paths": [path],
             "count": total,

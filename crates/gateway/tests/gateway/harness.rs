@@ -224,6 +224,10 @@ const NEWER_FIELDS: &[(&str, &str, &str)] = &[
     // OpenClaw 2026.9.6's `ChannelsStatusResultSchema` (dist/channels-*.mjs) adds
     // `statusIssues`, which the CLI prints instead of judging the accounts itself.
     ("channels.status", "/payload", "statusIssues"),
+    // `openclaw health --json` against OpenClaw 2026.9.6 (the differential run in
+    // bench/src/differential): the health snapshot reports `modelRuntime`.
+    ("hello-ok", "/payload/snapshot/health", "modelRuntime"),
+    ("health", "/payload", "modelRuntime"),
 ];
 
 /// Panics unless `frame` (a response to `method` when known) validates against the schema.

@@ -145,7 +145,7 @@ fn follow(
             match data["phase"].as_str() {
                 Some("start") => printer.tool_started(name, &data["args"]),
                 Some("result") if data["isError"] == true => {
-                    printer.tool_failed(name, data["result"].as_str().unwrap_or_default());
+                    printer.tool_failed(name, &message_text(&data["result"]));
                 }
                 _ => {}
             }
@@ -176,7 +176,7 @@ fn follow(
     }
 }
 
-/// The text blocks of a chat message.
+/// The text blocks of a chat message or a tool result (`content`: a string or blocks).
 fn message_text(message: &Value) -> String {
     match &message["content"] {
         Value::String(text) => text.clone(),

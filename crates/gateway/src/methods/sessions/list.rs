@@ -200,14 +200,34 @@ pub(in crate::methods) async fn list(state: &GatewayState, params: &Value) -> Re
         .list_sessions(agent.as_ref(), usize::MAX)
         .await
         .map_err(|e| unavailable(METHOD, &e))?;
+    let matching: Vec<_> = stored.iter().filter(|s| filters.keeps(s)).collect();
     let mut rows = Vec::new();
-    for session in stored.iter().filter(|s| filters.keeps(s)).take(limit) {
+    for session in matching.iter().take(limit) {
         rows.push(row(state, &session.key, &session.entry, extras).await?);
     }
+    let has_more = matching.len() > rows.len();
+    // Sessions live in the state database.
+    let path = state
+        .0
+        .options
+        .state_dir
+        .as_ref()
+        .map(|dir| {
+            std::path::Path::new(dir)
+                .join(rustyclaw_config::DATABASE_FILE_NAME)
+                .display()
+                .to_string()
+        })
+        .unwrap_or_default();
     Ok(json!({
         "ts": now_ms(),
-        "path": state.0.options.state_dir.clone().unwrap_or_default(),
+        "path": path,
         "count": rows.len(),
+        "totalCount": matching.len(),
+        "limitApplied": limit,
+        "nextOffset": has_more.then_some(rows.len()),
+        "hasMore": has_more,
+        "owners": [],
         "defaults": defaults(state),
         "sessions": rows,
     }))

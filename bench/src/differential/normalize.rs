@@ -1,0 +1,254 @@
+//! What is masked before two outputs are compared. Each rule says why the difference it hides
+//! is not a real one: the value is different on every run (ids, clocks, ports), names the
+//! implementation itself (versions, state paths), or measures speed rather than behaviour.
+
+use serde_json::{Map, Value};
+
+/// The facts of one run that appear in outputs: masked wherever they occur.
+#[derive(Debug, Clone, Default)]
+pub struct RunFacts {
+    /// The gateway's home directory (state paths differ by run and by implementation).
+    pub home: String,
+    /// The gateway's port (a free port picked per run).
+    pub port: u16,
+    /// The gateway's token (random per run; must never appear anyway).
+    pub token: String,
+}
+
+/// Keys whose values are clocks or durations: different on every run.
+const TIME_KEYS: &[&str] = &[
+    "ts",
+    "time",
+    "date",
+    "uptime",
+    "uptimeMs",
+    "durationMs",
+    "startedAt",
+    "endedAt",
+    "createdAt",
+    "updatedAt",
+    "lastUsedAt",
+    "approvedAt",
+    "createdAtMs",
+    "updatedAtMs",
+    "lastActivityAt",
+    "ageMs",
+    "elapsedMs",
+    "latencyMs",
+    "timestamp",
+    "generatedAt",
+    "expiresAt",
+    "expiresAtMs",
+    "lastSeenAt",
+    "connectedAt",
+    "tookMs",
+    "sinceMs",
+    "at",
+];
+
+/// Keys naming the implementation or its build: rustyclaw reports its own version, by design.
+const VERSION_KEYS: &[&str] = &[
+    "version",
+    "runtimeVersion",
+    "serverVersion",
+    "buildId",
+    "commit",
+    "node",
+    "nodeVersion",
+];
+
+/// Keys holding per-run identities: connection, instance, boot and run ids.
+const ID_KEYS: &[&str] = &[
+    "connId",
+    "instanceId",
+    "bootId",
+    "runId",
+    "sessionId",
+    "id",
+    "requestId",
+    "deviceId",
+    "messageId",
+    "entryId",
+    "parentId",
+    "idempotencyKey",
+    "pid",
+    "cursor",
+    "size",
+    "bytes",
+    // The fake model numbers its responses: which call of the run answered is not behaviour.
+    "responseId",
+];
+
+/// `value` with every per-run fact masked.
+pub fn json(value: &Value, facts: &RunFacts) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(object(map, facts)),
+        Value::Array(items) => Value::Array(items.iter().map(|v| json(v, facts)).collect()),
+        Value::String(s) => Value::String(text(s, facts)),
+        other => other.clone(),
+    }
+}
+
+fn object(map: &Map<String, Value>, facts: &RunFacts) -> Map<String, Value> {
+    map.iter()
+        .map(|(key, value)| {
+            let masked = if key == "usage" && value.is_object() {
+                // Token counts follow each implementation's own system prompt and tool list:
+                // which fields are counted is compared, not how many tokens.
+                numbers_masked(value)
+            } else if value.is_null() {
+                Value::Null
+            } else if TIME_KEYS.contains(&key.as_str()) {
+                Value::String("<time>".into())
+            } else if VERSION_KEYS.contains(&key.as_str()) {
+                Value::String("<version>".into())
+            } else if ID_KEYS.contains(&key.as_str()) && !value.is_object() && !value.is_array() {
+                Value::String("<id>".into())
+            } else {
+                json(value, facts)
+            };
+            (key.clone(), masked)
+        })
+        .collect()
+}
+
+fn numbers_masked(value: &Value) -> Value {
+    match value {
+        Value::Number(_) => Value::String("<n>".into()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), numbers_masked(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(numbers_masked).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The shape of `value`: every scalar replaced by its type's name, and an array by the distinct
+/// shapes of its items. For outputs whose values are each implementation's own — the lines in
+/// a log are its own messages — while their form is the protocol.
+pub fn shape(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), shape(v))).collect())
+        }
+        Value::Array(items) => {
+            let mut shapes: Vec<Value> = Vec::new();
+            for item in items.iter().map(shape) {
+                if !shapes.contains(&item) {
+                    shapes.push(item);
+                }
+            }
+            Value::Array(shapes)
+        }
+        Value::String(_) => Value::String("string".into()),
+        Value::Number(_) => Value::String("number".into()),
+        Value::Bool(_) => Value::String("boolean".into()),
+        Value::Null => Value::Null,
+    }
+}
+
+/// Text with per-run facts masked: the home directory, the port, the token, UUIDs, ISO
+/// timestamps and long hex ids.
+pub fn text(input: &str, facts: &RunFacts) -> String {
+    // JavaScript prints a thrown Error as "Error: <message>"; the message is what is compared.
+    let mut out = input.strip_prefix("Error: ").unwrap_or(input).to_owned();
+    if !facts.home.is_empty() {
+        out = out.replace(&facts.home, "<home>");
+    }
+    if !facts.token.is_empty() {
+        out = out.replace(&facts.token, "<token>");
+    }
+    if facts.port != 0 {
+        out = out.replace(&format!(":{}", facts.port), ":<port>");
+    }
+    mask_tokens(&out)
+}
+
+/// Masks word-like tokens that are ids or times whatever their key: UUIDs, 16+ hex digits,
+/// ISO-8601 timestamps, and numbers of 10+ digits (epoch times).
+fn mask_tokens(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        out.push_str(&classify(word));
+        word.clear();
+    };
+    for c in input.chars() {
+        if c.is_ascii_alphanumeric() || matches!(c, '-' | ':' | '.' | '_') {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+fn classify(word: &str) -> String {
+    let trimmed = word.trim_end_matches(['.', ':']);
+    let tail = &word[trimmed.len()..];
+    let is_hex = |s: &str| s.len() >= 16 && s.chars().all(|c| c.is_ascii_hexdigit());
+    let is_uuid = trimmed.len() == 36
+        && trimmed.chars().filter(|c| *c == '-').count() == 4
+        && trimmed.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    let is_time = trimmed.len() >= 19
+        && trimmed.as_bytes().get(4) == Some(&b'-')
+        && trimmed.as_bytes().get(10) == Some(&b'T');
+    let is_epoch = trimmed.len() >= 10 && trimmed.chars().all(|c| c.is_ascii_digit());
+    if is_uuid || is_hex(trimmed) {
+        format!("<id>{tail}")
+    } else if is_time || is_epoch {
+        format!("<time>{tail}")
+    } else {
+        word.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json as j;
+
+    fn facts() -> RunFacts {
+        RunFacts {
+            home: "/tmp/bench-x".into(),
+            port: 41234,
+            token: "secret-token".into(),
+        }
+    }
+
+    #[test]
+    fn per_run_values_are_masked_and_behaviour_is_kept() {
+        let value = j!({
+            "ok": true,
+            "runtimeVersion": "0.1.0",
+            "uptimeMs": 1234,
+            "connId": "5f0c3a2e-1b7c-4e0a-9d3e-0c1b2a3d4e5f",
+            "url": "ws://127.0.0.1:41234",
+            "path": "/tmp/bench-x/.openclaw/openclaw.json",
+            "note": "started 2026-12-07T10:00:00.000Z by 0123456789abcdef0123",
+            "sessions": [{"key": "agent:main:main", "updatedAt": 1765100000000_u64}],
+        });
+        assert_eq!(
+            json(&value, &facts()),
+            j!({
+                "ok": true,
+                "runtimeVersion": "<version>",
+                "uptimeMs": "<time>",
+                "connId": "<id>",
+                "url": "ws://127.0.0.1:<port>",
+                "path": "<home>/.openclaw/openclaw.json",
+                "note": "started <time> by <id>",
+                "sessions": [{"key": "agent:main:main", "updatedAt": "<time>"}],
+            })
+        );
+    }
+
+    #[test]
+    fn the_token_never_survives() {
+        assert_eq!(text("Bearer secret-token", &facts()), "Bearer <token>");
+    }
+}
