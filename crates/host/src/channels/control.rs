@@ -38,7 +38,14 @@ fn mapped(
     error: OutboundError,
 ) -> ChannelControlError {
     match error {
-        OutboundError::ChannelUnavailable { .. } => {
+        OutboundError::NotConfigured { .. }
+            if rustyclaw_config::CONNECTED_CHANNELS.contains(&channel.as_str()) =>
+        {
+            ChannelControlError::Invalid {
+                message: not_configured(channel),
+            }
+        }
+        OutboundError::ChannelUnavailable { .. } | OutboundError::NotConfigured { .. } => {
             if rustyclaw_config::CONNECTED_CHANNELS.contains(&channel.as_str()) {
                 ChannelControlError::NotReady {
                     channel: channel.clone(),
@@ -64,6 +71,18 @@ fn mapped(
         error @ OutboundError::PartiallySent { .. } => ChannelControlError::Permanent {
             message: error.to_string(),
         },
+    }
+}
+
+/// What to set up for a channel the config does not have (Telegram's words are OpenClaw's).
+fn not_configured(channel: &ChannelId) -> String {
+    match channel.as_str() {
+        "telegram" => {
+            "Telegram bot token missing. Set TELEGRAM_BOT_TOKEN or channels.telegram.botToken."
+                .to_owned()
+        }
+        "irc" => "IRC is not configured. Set channels.irc.host and channels.irc.nick.".to_owned(),
+        other => format!("{other} is not configured: add channels.{other} to the config."),
     }
 }
 

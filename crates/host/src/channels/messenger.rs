@@ -50,7 +50,9 @@ impl ChannelLink {
 fn error(channel: &ChannelId, error: OutboundError) -> MessengerError {
     let channel = channel.clone();
     match error {
-        OutboundError::ChannelUnavailable { .. } => MessengerError::ChannelUnavailable { channel },
+        OutboundError::ChannelUnavailable { .. } | OutboundError::NotConfigured { .. } => {
+            MessengerError::ChannelUnavailable { channel }
+        }
         OutboundError::UnknownAccount { account, .. } => MessengerError::UnknownAccount {
             channel,
             account: rustyclaw_protocol::origin::AccountId::new(account),

@@ -25,6 +25,12 @@ pub enum OutboundError {
         /// The channel.
         channel: String,
     },
+    /// The config has no account of the channel (and none runs).
+    #[error("channel {channel} is not configured")]
+    NotConfigured {
+        /// The channel.
+        channel: String,
+    },
     /// The named account does not exist or does not run.
     #[error("account {account} of channel {channel} is not configured or not running")]
     UnknownAccount {
@@ -80,7 +86,7 @@ pub(crate) fn resolve_account(
                 None if running.iter().any(|k| k.account == "default") => "default".to_owned(),
                 None if running.len() == 1 => running[0].account.clone(),
                 None if running.is_empty() => {
-                    return Err(OutboundError::ChannelUnavailable { channel });
+                    return Err(OutboundError::NotConfigured { channel });
                 }
                 None => "default".to_owned(),
             }
