@@ -279,7 +279,7 @@ fn defaults(state: &GatewayState) -> Value {
         Some(plan) if plan.primary.reasoning => rustyclaw_agent::THINKING_LEVELS.to_vec(),
         _ => vec!["off"],
     };
-    let default_level = serde_json::to_value(&config.agents.defaults.thinking_default)
+    let default_level = serde_json::to_value(config.agents.defaults.thinking_default)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .filter(|level| levels.contains(&level.as_str()))
