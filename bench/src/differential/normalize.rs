@@ -125,23 +125,39 @@ fn numbers_masked(value: &Value) -> Value {
     }
 }
 
-/// The shape of `value`: every scalar replaced by its type's name, and an array by the distinct
-/// shapes of its items. For outputs whose values are each implementation's own — the lines in
-/// a log are its own messages — while their form is the protocol.
+/// The form of a list of records: for each record `type`, the keys its records carry (all of
+/// them, sorted). For outputs whose values are each implementation's own — the lines of a log
+/// are its own messages — while their form is the protocol. Anything but a list of records keeps
+/// only its keys and the types of its values.
 pub fn shape(value: &Value) -> Value {
     match value {
+        Value::Array(items) if items.iter().all(Value::is_object) => {
+            let mut forms: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+                std::collections::BTreeMap::new();
+            for item in items.iter().filter_map(Value::as_object) {
+                let kind = item
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("(no type)")
+                    .to_owned();
+                forms.entry(kind).or_default().extend(item.keys().cloned());
+            }
+            Value::Object(
+                forms
+                    .into_iter()
+                    .map(|(kind, keys)| {
+                        (
+                            kind,
+                            Value::Array(keys.into_iter().map(Value::String).collect()),
+                        )
+                    })
+                    .collect(),
+            )
+        }
         Value::Object(map) => {
             Value::Object(map.iter().map(|(k, v)| (k.clone(), shape(v))).collect())
         }
-        Value::Array(items) => {
-            let mut shapes: Vec<Value> = Vec::new();
-            for item in items.iter().map(shape) {
-                if !shapes.contains(&item) {
-                    shapes.push(item);
-                }
-            }
-            Value::Array(shapes)
-        }
+        Value::Array(items) => Value::Array(items.iter().map(shape).collect()),
         Value::String(_) => Value::String("string".into()),
         Value::Number(_) => Value::String("number".into()),
         Value::Bool(_) => Value::String("boolean".into()),

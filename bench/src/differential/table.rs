@@ -86,13 +86,20 @@ pub fn verdict(script: &Script, openclaw: &Observed, rustyclaw: &Observed) -> Ve
     }
 }
 
-/// Whether every record form in `ours` (distinct shapes, see `normalize::shape`) is one of
-/// `theirs`.
+/// Whether every record type in `ours` is one of `theirs`, its keys among theirs (see
+/// `normalize::shape`): a tail of a log holds a different mix of lines each run, so the forms
+/// are compared, not which of them the last few lines happen to use.
 fn forms_within(ours: &Observed, theirs: &Observed) -> bool {
+    use serde_json::Value;
     match (&ours.stdout, &theirs.stdout) {
-        (serde_json::Value::Array(a), serde_json::Value::Array(b)) => {
-            a.iter().all(|form| b.contains(form))
-        }
+        (Value::Object(a), Value::Object(b)) => a.iter().all(|(kind, keys)| {
+            let (Some(ours), Some(theirs)) =
+                (keys.as_array(), b.get(kind).and_then(Value::as_array))
+            else {
+                return false;
+            };
+            ours.iter().all(|key| theirs.contains(key))
+        }),
         (a, b) => a == b,
     }
 }
@@ -164,6 +171,33 @@ pub fn marked_same(doc: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_tails_compare_by_the_forms_of_their_lines() {
+        use crate::differential::normalize::shape;
+        use serde_json::json;
+        let script = Script {
+            args: &["logs", "--json"],
+            shape_only: true,
+            ..crate::differential::SCRIPTS[0]
+        };
+        let observed = |lines: serde_json::Value| Observed {
+            code: Some(0),
+            stdout: shape(&lines),
+        };
+        let theirs = observed(json!([
+            {"type": "meta", "file": "a", "cursor": 1},
+            {"type": "log", "time": "t", "level": "info", "subsystem": "s", "message": "m"},
+            {"type": "log", "time": "t", "level": "warn", "message": "no subsystem"},
+        ]));
+        let ours = observed(json!([
+            {"type": "meta", "file": "b", "cursor": 9},
+            {"type": "log", "time": "t", "level": "info", "subsystem": "gateway/conn", "message": "x"},
+        ]));
+        assert_eq!(verdict(&script, &theirs, &ours), Verdict::Same);
+        let odd = observed(json!([{"type": "log", "extra": 1}]));
+        assert_ne!(verdict(&script, &theirs, &odd), Verdict::Same);
+    }
 
     #[test]
     fn the_table_round_trips_through_the_document() {
