@@ -66,6 +66,17 @@ const EVENT_LOOP: (&str, &str) = (
     ".eventLoop",
     "by design: Node's event-loop statistics (rustyclaw runs no Node)",
 );
+/// The process listening on the gateway's port: OpenClaw's Node process or rustyclaw's binary.
+const LISTENER_HINTS: (&str, &str) = (
+    ".port.hints",
+    "by design: the official CLI knows a gateway by its process name, `openclaw-gateway`",
+);
+const LISTENER: (&str, &str) = (
+    ".listeners",
+    "by design: the listening process is each implementation's own",
+);
+/// Node's worker-thread pools.
+const WORKER_POOLS: (&str, &str) = (".workerPools", "by design: Node's worker-thread pools");
 /// Node's heap statistics.
 const NODE_MEMORY: (&str, &str) = (".processMemory", "by design: Node's heap statistics");
 /// OpenClaw's internal transcript-record metadata in `chat.history`.
@@ -89,6 +100,24 @@ pub const SCRIPTS: &[Script] = &[
         ..PLAIN
     },
     Script {
+        args: &["gateway", "status", "--json"],
+        owned: &[LISTENER, LISTENER_HINTS],
+        ..PLAIN
+    },
+    Script {
+        args: &["status", "--json"],
+        owned: &[
+            HEARTBEAT,
+            TASKS,
+            SESSION_STORE,
+            EVENT_LOOP,
+            NODE_MEMORY,
+            DESKTOP,
+            WORKER_POOLS,
+        ],
+        ..PLAIN
+    },
+    Script {
         args: &["gateway", "call", "status", "--json"],
         owned: &[
             HEARTBEAT,
@@ -97,6 +126,7 @@ pub const SCRIPTS: &[Script] = &[
             SESSION_STORE,
             EVENT_LOOP,
             NODE_MEMORY,
+            WORKER_POOLS,
         ],
         ..PLAIN
     },

@@ -46,8 +46,18 @@ const TIME_KEYS: &[&str] = &[
     "at",
 ];
 
+/// Whether `key` holds a clock or a duration: the list above, and any `…At`, `…LatencyMs` or
+/// `…DurationMs` (a timestamp, or how fast something was: speed, not behaviour).
+fn is_time_key(key: &str) -> bool {
+    TIME_KEYS.contains(&key)
+        || key.ends_with("At")
+        || key.ends_with("LatencyMs")
+        || key.ends_with("DurationMs")
+}
+
 /// Keys naming the implementation or its build: rustyclaw reports its own version, by design.
 const VERSION_KEYS: &[&str] = &[
+    "gatewayVersion",
     "version",
     "runtimeVersion",
     "serverVersion",
@@ -85,6 +95,10 @@ pub fn json(value: &Value, facts: &RunFacts) -> Value {
         Value::Object(map) => Value::Object(object(map, facts)),
         Value::Array(items) => Value::Array(items.iter().map(|v| json(v, facts)).collect()),
         Value::String(s) => Value::String(text(s, facts)),
+        // The gateway's port is a free port picked per run.
+        Value::Number(n) if facts.port != 0 && n.as_u64() == Some(u64::from(facts.port)) => {
+            Value::String("<port>".into())
+        }
         other => other.clone(),
     }
 }
@@ -98,7 +112,7 @@ fn object(map: &Map<String, Value>, facts: &RunFacts) -> Map<String, Value> {
                 numbers_masked(value)
             } else if value.is_null() {
                 Value::Null
-            } else if TIME_KEYS.contains(&key.as_str()) {
+            } else if is_time_key(key) {
                 Value::String("<time>".into())
             } else if VERSION_KEYS.contains(&key.as_str()) {
                 Value::String("<version>".into())

@@ -344,6 +344,7 @@ pub(super) async fn status(state: &GatewayState) -> Reply {
     let path = state.0.options.state_dir.clone().unwrap_or_default();
     Ok(json!({
         "runtimeVersion": state.0.options.version,
+        "pid": std::process::id(),
         "uptimeMs": u64::try_from(state.0.started.elapsed().as_millis()).unwrap_or(u64::MAX),
         "heartbeat": {"defaultAgentId": config.agents.default_agent_id, "agents": []},
         "channelSummary": [],
