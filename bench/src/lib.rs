@@ -14,3 +14,9 @@ pub mod process;
 pub mod report;
 pub mod stats;
 pub mod target;
+
+/// The repository's root (the parent of this crate's directory).
+pub fn workspace() -> std::path::PathBuf {
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.parent().unwrap_or(here).to_owned()
+}

@@ -8,6 +8,7 @@ use clap::Parser;
 use rustyclaw_bench::figures::{Bench, FIGURES, Plan, progress};
 use rustyclaw_bench::report::{self, Results};
 use rustyclaw_bench::target::{Kind, Target};
+use rustyclaw_bench::workspace;
 use rustyclaw_bench::{chart, process};
 
 /// Measures rustyclaw and the official OpenClaw gateway side by side on loopback.
@@ -38,13 +39,6 @@ struct Args {
     /// Write `docs/benchmarks.md` and its chart even when not measuring `all`.
     #[arg(long)]
     write_docs: bool,
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap_or(Path::new("."))
-        .to_owned()
 }
 
 #[tokio::main]

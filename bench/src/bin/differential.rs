@@ -3,12 +3,13 @@
 //! in `docs/protocol.md`.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Parser;
 use rustyclaw_bench::differential::{self, table};
 use rustyclaw_bench::target::Target;
+use rustyclaw_bench::workspace;
 
 /// Runs the differential comparison.
 #[derive(Debug, Parser)]
@@ -20,13 +21,6 @@ struct Args {
     /// Replace the table in docs/protocol.md.
     #[arg(long)]
     write_docs: bool,
-}
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap_or(Path::new("."))
-        .to_owned()
 }
 
 #[tokio::main]

@@ -22,7 +22,7 @@ async fn the_official_cli_sees_the_same_from_both_gateways() {
         .unwrap();
     assert_eq!(rows.len(), differential::SCRIPTS.len());
     let generated = table::markdown(&rows);
-    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let workspace = rustyclaw_bench::workspace();
     let _ = std::fs::write(workspace.join("target/differential.md"), &generated);
 
     let doc = std::fs::read_to_string(workspace.join("docs/protocol.md")).unwrap();

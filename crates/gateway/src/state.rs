@@ -305,6 +305,22 @@ impl GatewayState {
         self.0.limiter.inherit(&previous.0.limiter);
     }
 
+    /// Where sessions are stored, as `health`, `status` and `sessions.list` report it: the
+    /// state database (upstream: one SQLite file per agent). Empty without a state directory.
+    pub(crate) fn sessions_path(&self) -> String {
+        self.0
+            .options
+            .state_dir
+            .as_ref()
+            .map(|dir| {
+                std::path::Path::new(dir)
+                    .join(rustyclaw_config::DATABASE_FILE_NAME)
+                    .display()
+                    .to_string()
+            })
+            .unwrap_or_default()
+    }
+
     pub(crate) fn connection_guard(&self) -> ConnectionGuard {
         self.0.connections.fetch_add(1, Ordering::SeqCst);
         ConnectionGuard(self.clone())

@@ -17,6 +17,25 @@ fn find<'a>(report: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {name} check in {report:#}"))
 }
 
+/// `rustyclaw <args> --json`, parsed.
+async fn json_of(dir: &TempStateDir, args: &[&str]) -> Value {
+    let out = rc(dir)
+        .args(args.iter().copied())
+        .arg("--json")
+        .run()
+        .await
+        .unwrap();
+    serde_json::from_str(&out.stdout_str()).unwrap()
+}
+
+/// The fake model's config on a free gateway port; returned for further changes.
+fn configure(dir: &TempStateDir, fake: &FakeLlm) -> Value {
+    let mut config = fake_llm_config(dir, fake, "doctor-token");
+    config["gateway"]["port"] = free_port().into();
+    dir.write_config(&config.to_string()).unwrap();
+    config
+}
+
 async fn doctor(dir: &TempStateDir) -> (Option<i32>, Value, String) {
     let out = rc(dir).args(["doctor", "--json"]).run().await.unwrap();
     let report = serde_json::from_str(&out.stdout_str()).unwrap();
@@ -32,13 +51,10 @@ async fn doctor(dir: &TempStateDir) -> (Option<i32>, Value, String) {
 async fn the_model_probe_passes_and_each_failure_gets_its_own_fix() {
     let dir = TempStateDir::new().unwrap();
     let fake = FakeLlm::start().await.unwrap();
-    let mut config = fake_llm_config(&dir, &fake, "doctor-token");
-    config["gateway"]["port"] = free_port().into();
-    dir.write_config(&config.to_string()).unwrap();
+    let mut config = configure(&dir, &fake);
 
     fake.push(Turn::text("OK"));
-    let out = rc(&dir).args(["doctor", "--json"]).run().await.unwrap();
-    let report: Value = serde_json::from_str(&out.stdout_str()).unwrap();
+    let report = json_of(&dir, &["doctor"]).await;
     let probe = find(&report, "model.probe");
     assert_eq!(probe["status"], "ok", "{probe:#}");
     assert!(
@@ -109,10 +125,8 @@ async fn the_model_probe_passes_and_each_failure_gets_its_own_fix() {
 async fn doctor_and_status_see_whether_a_gateway_runs() {
     let dir = TempStateDir::new().unwrap();
     let fake = FakeLlm::start().await.unwrap();
-    let port = free_port();
-    let mut config = fake_llm_config(&dir, &fake, "doctor-token");
-    config["gateway"]["port"] = port.into();
-    dir.write_config(&config.to_string()).unwrap();
+    let config = configure(&dir, &fake);
+    let port = &config["gateway"]["port"];
     let status = rc(&dir)
         .arg("status")
         .run()
@@ -136,13 +150,11 @@ async fn doctor_and_status_see_whether_a_gateway_runs() {
         .stdout_str()
         .into_owned();
     assert!(status.contains(&format!("running at {url} (")), "{status}");
-    let out = rc(&dir).args(["status", "--json"]).run().await.unwrap();
-    let report: Value = serde_json::from_str(&out.stdout_str()).unwrap();
+    let report = json_of(&dir, &["status"]).await;
     assert_eq!(report["gateway"]["running"], true, "{report:#}");
     assert_eq!(report["gateway"]["url"], url.as_str());
     fake.push(Turn::text("OK"));
-    let out = rc(&dir).args(["doctor", "--json"]).run().await.unwrap();
-    let report: Value = serde_json::from_str(&out.stdout_str()).unwrap();
+    let report = json_of(&dir, &["doctor"]).await;
     let gateway = find(&report, "gateway");
     assert_eq!(gateway["status"], "ok", "{gateway:#}");
     assert!(

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use rustyclaw_testkit::conformance::OfficialCli;
-use rustyclaw_testkit::fake_llm::{FakeLlm, Turn, Usage};
+use rustyclaw_testkit::fake_llm::{FakeLlm, ToolCall, Turn, Usage};
 use rustyclaw_testkit::{TempStateDir, Tui};
 
 use super::{fake_llm_config, start_gateway};
@@ -44,7 +44,8 @@ async fn the_official_tui_holds_a_five_turn_conversation() {
         let shown = tui
             .wait_for(
                 &format!("reply {n}, idle, {tokens}"),
-                Duration::from_secs(60),
+                // A bound for a loaded CI machine (the Node TUI starts slowly), not a timing.
+                Duration::from_secs(120),
                 |s| s.contains(&reply) && idle(s) && s.contains(&tokens),
             )
             .await;
@@ -52,6 +53,32 @@ async fn the_official_tui_holds_a_five_turn_conversation() {
             panic!("turn {n}: {error}");
         }
     }
+    // With tool activity shown (`/verbose on`), a turn that reads a file: the TUI gets the
+    // `tool` stream (it declares `tool-events`) and shows the call, then the reply.
+    std::fs::write(dir.workspace().join("notes.md"), "buy milk\n").unwrap();
+    fake.push(Turn::tool_calls([ToolCall::new(
+        "call_notes",
+        "read",
+        serde_json::json!({"path": "notes.md"}),
+    )]));
+    fake.push(Turn::text("Your notes say: buy milk."));
+    tui.submit("/verbose on").await.unwrap();
+    tui.wait_for("verbose on", Duration::from_secs(30), |s| {
+        s.to_lowercase().contains("verbose") && idle(s)
+    })
+    .await
+    .unwrap();
+    tui.submit("what is in my notes?").await.unwrap();
+    let screen = tui
+        .wait_for("the tool and the reply", Duration::from_secs(60), |s| {
+            s.contains("Your notes say: buy milk.") && idle(s)
+        })
+        .await
+        .unwrap();
+    assert!(
+        screen.contains("Read") && screen.contains("from notes.md"),
+        "the tool call is shown: {screen}"
+    );
     let transcript = tui.close().await;
     assert!(!transcript.contains("unknown method"), "{transcript}");
     assert_eq!(fake.pending_turns(), 0);

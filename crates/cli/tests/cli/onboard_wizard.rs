@@ -63,7 +63,7 @@ async fn the_wizard_refuses_bad_answers_offers_the_models_and_tests_the_choice()
     tui.submit("abc").await.unwrap();
     expect(&tui, "a port is a number from 1 to 65535").await;
     erase(&mut tui, 3).await;
-    // The default is shown as a placeholder, not typed: the port is typed whole.
+    // The prompt shows its default greyed out, not as typed text: the whole port is typed.
     tui.submit(&port).await.unwrap();
     expect(&tui, "Listen on:").await;
     tui.submit("").await.unwrap();

@@ -190,19 +190,7 @@ async fn health_snapshot(
     let started = std::time::Instant::now();
     let config = state.config();
     let now = now_ms();
-    // Sessions live in the state database (upstream: one SQLite file per agent).
-    let path = state
-        .0
-        .options
-        .state_dir
-        .as_ref()
-        .map(|dir| {
-            std::path::Path::new(dir)
-                .join(rustyclaw_config::DATABASE_FILE_NAME)
-                .display()
-                .to_string()
-        })
-        .unwrap_or_default();
+    let path = state.sessions_path();
     let mut agents = Vec::new();
     let mut default_sessions = None;
     for agent in &config.agents.list {
@@ -341,7 +329,7 @@ pub(super) async fn status(state: &GatewayState) -> Reply {
         .as_deref()
         .and_then(|r| state.0.runtime.models().resolve(r).ok())
         .map(|spec| spec.context_window);
-    let path = state.0.options.state_dir.clone().unwrap_or_default();
+    let path = state.sessions_path();
     Ok(json!({
         "runtimeVersion": state.0.options.version,
         "pid": std::process::id(),

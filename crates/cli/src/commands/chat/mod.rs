@@ -77,46 +77,40 @@ pub fn run(ctx: &Context, loaded: LoadedConfig, args: &ChatArgs) -> anyhow::Resu
         }
         None => SessionKey::main(&agent),
     };
-    let mut backend = if args.local {
-        Backend::Local(Box::new(local::LocalChat::start(
-            ctx,
-            loaded,
-            agent.clone(),
-            session.clone(),
-        )?))
+    let gateway = if args.local {
+        None
     } else {
-        match remote::GatewayChat::connect(&loaded, session.clone())? {
-            remote::Connected::Yes(chat) => {
-                output::out(&format!(
-                    "Talking to {} in {} through the gateway at {}.",
-                    agent.as_str(),
-                    session.as_str(),
-                    chat.url()
-                ));
-                Backend::Gateway(chat)
-            }
-            remote::Connected::No { url } => {
-                output::out(&format!(
+        Some(remote::GatewayChat::connect(&loaded, session.clone())?)
+    };
+    let mut backend = match gateway {
+        Some(remote::Connected::Yes(chat)) => {
+            output::out(&format!(
+                "Talking to {} in {} through the gateway at {}.",
+                agent.as_str(),
+                session.as_str(),
+                chat.url()
+            ));
+            Backend::Gateway(chat)
+        }
+        not_there => {
+            match not_there {
+                Some(remote::Connected::No { url }) => output::out(&format!(
                     "No gateway at {url}: turns run in this process (start one with `rustyclaw gateway run`)."
-                ));
-                Backend::Local(Box::new(local::LocalChat::start(
-                    ctx,
-                    loaded,
-                    agent.clone(),
-                    session.clone(),
-                )?))
+                )),
+                _ => output::out(&format!(
+                    "Talking to {} in {} in this process.",
+                    agent.as_str(),
+                    session.as_str()
+                )),
             }
+            Backend::Local(Box::new(local::LocalChat::start(
+                ctx,
+                loaded,
+                agent.clone(),
+                session.clone(),
+            )?))
         }
     };
-    if let Backend::Local(_) = &backend
-        && args.local
-    {
-        output::out(&format!(
-            "Talking to {} in {} in this process.",
-            agent.as_str(),
-            session.as_str()
-        ));
-    }
     output::out("/help lists commands; Ctrl-C stops a reply, Ctrl-D leaves.");
 
     let mut editor = DefaultEditor::new()

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use rustyclaw_config::Env;
-use rustyclaw_providers::{Client, ClientOptions, WireFormat};
+use rustyclaw_config::{Env, Secret};
+use rustyclaw_providers::{Client, ClientOptions, ProviderError, WireFormat};
 
 use crate::args::AuthChoice;
 
@@ -100,21 +100,34 @@ pub fn ollama_base_url(host: Option<&str>) -> String {
 }
 
 fn ollama_models(base_url: &str) -> Result<Vec<String>, String> {
-    let client = Client::new(ClientOptions {
-        connect_timeout: OLLAMA_PROBE,
-        idle_timeout: OLLAMA_PROBE,
-    })
-    .map_err(|e| e.to_string())?;
-    crate::gateway_client::block_on(async {
-        Ok(client
-            .model_ids("ollama", WireFormat::Ollama, base_url, None, OLLAMA_PROBE)
-            .await)
-    })
-    .map_err(|e| e.to_string())?
-    .map_err(|e| match e {
-        rustyclaw_providers::ProviderError::Connect { detail, .. } => short_reason(&detail),
+    model_ids("ollama", WireFormat::Ollama, base_url, None, OLLAMA_PROBE).map_err(|e| match e {
+        ProviderError::Connect { detail, .. } => short_reason(&detail),
         other => other.to_string(),
     })
+}
+
+/// The model ids `base_url` lists in `format`'s listing, waiting at most `within` (the
+/// wizard's model menu and the search for a running Ollama).
+pub fn model_ids(
+    provider: &str,
+    format: WireFormat,
+    base_url: &str,
+    key: Option<&Secret>,
+    within: Duration,
+) -> Result<Vec<String>, ProviderError> {
+    let client = Client::new(ClientOptions {
+        connect_timeout: within,
+        idle_timeout: within,
+    })?;
+    crate::gateway_client::block_on(async {
+        Ok(client
+            .model_ids(provider, format, base_url, key, within)
+            .await)
+    })
+    .map_err(|e| ProviderError::InvalidRequest {
+        provider: provider.to_owned(),
+        detail: e.to_string(),
+    })?
 }
 
 /// The last part of an error chain ("Connection refused (os error 111)").

@@ -188,12 +188,7 @@ fn provider_from_flags(
         (AuthChoice::CustomApiKey, None) => plan::custom_provider_id(&base_url),
         (_, None) => defaults.id.to_owned(),
     };
-    let model = args
-        .custom_model_id
-        .clone()
-        .or_else(|| args.model.clone())
-        .or_else(|| defaults.model.map(str::to_owned));
-    let Some(model) = model else {
+    let Some(model) = model_from_flags(args, &defaults) else {
         return Err(UserError::new("a custom provider needs --custom-model-id").into());
     };
     let key = key_plan(ctx, args, choice, defaults.key_env)?;
@@ -204,6 +199,14 @@ fn provider_from_flags(
         model,
         key,
     }))
+}
+
+/// The model the flags name (`--custom-model-id`, else `--model`), else the vendor's default.
+fn model_from_flags(args: &OnboardArgs, defaults: &plan::VendorDefaults) -> Option<String> {
+    args.custom_model_id
+        .clone()
+        .or_else(|| args.model.clone())
+        .or_else(|| defaults.model.map(str::to_owned))
 }
 
 /// Decides how the key is stored: an explicit key (plaintext mode), else an env ref.

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use rustyclaw_config::{ExposeSecret, Secret, env_vars};
+use rustyclaw_providers::WireFormat;
 use serde_json::{Value, json};
 
 use super::current::Current;
@@ -15,8 +16,8 @@ pub struct ProviderPlan {
     pub id: String,
     /// API base URL.
     pub base_url: String,
-    /// Wire format name.
-    pub api: &'static str,
+    /// Wire format.
+    pub api: WireFormat,
     /// Model id.
     pub model: String,
     /// Where the API key comes from.
@@ -109,7 +110,7 @@ pub struct VendorDefaults {
     /// Base URL.
     pub base_url: &'static str,
     /// Wire format.
-    pub api: &'static str,
+    pub api: WireFormat,
     /// Environment variable conventionally holding the key.
     pub key_env: Option<&'static str>,
     /// Default model id.
@@ -122,35 +123,35 @@ pub fn vendor(choice: AuthChoice, compat: Compatibility) -> Option<VendorDefault
         AuthChoice::OpenaiApiKey => VendorDefaults {
             id: "openai",
             base_url: "https://api.openai.com/v1",
-            api: "openai-responses",
+            api: WireFormat::OpenaiResponses,
             key_env: Some("OPENAI_API_KEY"),
             model: Some("gpt-5.1"),
         },
         AuthChoice::AnthropicApiKey => VendorDefaults {
             id: "anthropic",
             base_url: "https://api.anthropic.com",
-            api: "anthropic-messages",
+            api: WireFormat::AnthropicMessages,
             key_env: Some("ANTHROPIC_API_KEY"),
             model: Some("claude-sonnet-4-5"),
         },
         AuthChoice::GeminiApiKey => VendorDefaults {
             id: "google",
             base_url: "https://generativelanguage.googleapis.com/v1beta",
-            api: "google-generative-ai",
+            api: WireFormat::GoogleGenerativeAi,
             key_env: Some("GEMINI_API_KEY"),
             model: Some("gemini-2.5-flash"),
         },
         AuthChoice::OpenrouterApiKey => VendorDefaults {
             id: "openrouter",
             base_url: "https://openrouter.ai/api/v1",
-            api: "openai-completions",
+            api: WireFormat::OpenaiCompletions,
             key_env: Some("OPENROUTER_API_KEY"),
             model: Some("openrouter/auto"),
         },
         AuthChoice::Ollama => VendorDefaults {
             id: "ollama",
             base_url: "http://127.0.0.1:11434",
-            api: "ollama",
+            api: WireFormat::Ollama,
             key_env: None,
             model: Some("llama3.2"),
         },
@@ -158,8 +159,8 @@ pub fn vendor(choice: AuthChoice, compat: Compatibility) -> Option<VendorDefault
             id: "custom",
             base_url: "",
             api: match compat {
-                Compatibility::Openai => "openai-completions",
-                Compatibility::Anthropic => "anthropic-messages",
+                Compatibility::Openai => WireFormat::OpenaiCompletions,
+                Compatibility::Anthropic => WireFormat::AnthropicMessages,
             },
             key_env: Some("CUSTOM_API_KEY"),
             model: None,
@@ -280,7 +281,7 @@ fn provider_edits(provider: &ProviderPlan, current: &Current) -> Vec<(Vec<String
     let model_ref = format!("{}/{}", provider.id, provider.model);
     let mut edits = vec![
         (under(&["baseUrl"]), json!(provider.base_url)),
-        (under(&["api"]), json!(provider.api)),
+        (under(&["api"]), json!(provider.api.as_str())),
     ];
     match &provider.key {
         KeyPlan::None => {}

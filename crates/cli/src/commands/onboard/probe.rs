@@ -33,7 +33,7 @@ fn run(
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let mut entry = serde_json::json!({
         "baseUrl": provider.base_url,
-        "api": provider.api,
+        "api": provider.api.as_str(),
         "models": [{"id": provider.model, "name": provider.model}],
     });
     let mut pairs = Vec::new();

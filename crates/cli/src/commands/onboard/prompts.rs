@@ -7,7 +7,6 @@ use std::time::Duration;
 use inquire::validator::{StringValidator, Validation};
 use inquire::{Confirm, CustomType, Password, PasswordDisplayMode, Select, Text};
 use rustyclaw_config::Secret;
-use rustyclaw_providers::{Client, ClientOptions, WireFormat};
 
 use super::current::Current;
 use super::plan::{self, KeyPlan, ModelSource, Plan, ProviderPlan};
@@ -213,14 +212,15 @@ fn ask_provider(
             .unwrap_or_else(|| plan::custom_provider_id(&base_url)),
         _ => defaults.id.to_owned(),
     };
-    let model_default = args
-        .custom_model_id
-        .clone()
-        .or_else(|| args.model.clone())
-        .or_else(|| defaults.model.map(str::to_owned))
-        .unwrap_or_default();
-    let format = wire_format(defaults.api);
-    let listed = list_models(&id, format, &base_url, key_value(ctx, &key).as_ref());
+    let model_default = super::model_from_flags(args, &defaults).unwrap_or_default();
+    let listed = super::detect::model_ids(
+        &id,
+        defaults.api,
+        &base_url,
+        key_value(ctx, &key).as_ref(),
+        LISTING_TIME,
+    )
+    .map_err(|e| e.to_string());
     let model = ask_model(listed, &base_url, &model_default)?;
     Ok(Some(ProviderPlan {
         id,
@@ -231,16 +231,6 @@ fn ask_provider(
     }))
 }
 
-fn wire_format(api: &str) -> WireFormat {
-    match api {
-        "openai-responses" => WireFormat::OpenaiResponses,
-        "anthropic-messages" => WireFormat::AnthropicMessages,
-        "google-generative-ai" => WireFormat::GoogleGenerativeAi,
-        "ollama" => WireFormat::Ollama,
-        _ => WireFormat::OpenaiCompletions,
-    }
-}
-
 /// The key itself, for the model list and the test completion.
 fn key_value(ctx: &Context, key: &KeyPlan) -> Option<Secret> {
     match key {
@@ -248,26 +238,6 @@ fn key_value(ctx: &Context, key: &KeyPlan) -> Option<Secret> {
         KeyPlan::Plain(k) | KeyPlan::Vault { value: k, .. } => Some(k.clone()),
         KeyPlan::EnvRef(var) => ctx.env.non_empty(var).map(Secret::from),
     }
-}
-
-fn list_models(
-    provider: &str,
-    format: WireFormat,
-    base_url: &str,
-    key: Option<&Secret>,
-) -> Result<Vec<String>, String> {
-    let client = Client::new(ClientOptions {
-        connect_timeout: LISTING_TIME,
-        idle_timeout: LISTING_TIME,
-    })
-    .map_err(|e| e.to_string())?;
-    crate::gateway_client::block_on(async {
-        Ok(client
-            .model_ids(provider, format, base_url, key, LISTING_TIME)
-            .await)
-    })
-    .map_err(|e| e.to_string())?
-    .map_err(|e| e.to_string())
 }
 
 /// Offers the endpoint's models (typing filters them), else asks for an id.

@@ -196,7 +196,7 @@ pub(super) async fn patch(state: &GatewayState, params: &Value) -> Reply {
     changed::emit(state, &key, "patch").await;
     let mut result = json!({
         "ok": true,
-        "path": state.0.options.state_dir.clone().unwrap_or_default(),
+        "path": state.sessions_path(),
         "key": key.as_str(),
         "entry": patched,
     });

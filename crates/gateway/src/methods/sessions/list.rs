@@ -206,19 +206,7 @@ pub(in crate::methods) async fn list(state: &GatewayState, params: &Value) -> Re
         rows.push(row(state, &session.key, &session.entry, extras).await?);
     }
     let has_more = matching.len() > rows.len();
-    // Sessions live in the state database.
-    let path = state
-        .0
-        .options
-        .state_dir
-        .as_ref()
-        .map(|dir| {
-            std::path::Path::new(dir)
-                .join(rustyclaw_config::DATABASE_FILE_NAME)
-                .display()
-                .to_string()
-        })
-        .unwrap_or_default();
+    let path = state.sessions_path();
     Ok(json!({
         "ts": now_ms(),
         "path": path,
