@@ -262,39 +262,14 @@ fn defaults(state: &GatewayState) -> Value {
                 .plan(agent, &SessionEntry::new(id, 0))
                 .ok()
         });
-    // Thinking levels a session may pick: all of them for a reasoning model, `off` otherwise.
-    let levels: Vec<&str> = match &plan {
-        Some(plan) if plan.primary.reasoning => rustyclaw_agent::THINKING_LEVELS.to_vec(),
-        _ => vec!["off"],
-    };
-    let default_level = serde_json::to_value(config.agents.defaults.thinking_default)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .filter(|level| levels.contains(&level.as_str()))
-        .unwrap_or_else(|| "off".to_owned());
-    let mut out = match plan {
+    match plan {
         Some(plan) => json!({
             "modelProvider": plan.primary.provider,
             "model": plan.primary.id,
             "contextTokens": plan.primary.context_window,
         }),
         None => json!({"modelProvider": null, "model": null, "contextTokens": null}),
-    };
-    // Runs execute in this process: no cloud or device placement.
-    out["agentRuntime"] = json!({
-        "id": "auto",
-        "cloudPlacementSupported": false,
-        "devicePlacementSupported": false,
-        "source": "implicit",
-    });
-    out["thinkingLevels"] = levels
-        .iter()
-        .map(|level| json!({"id": level, "label": level}))
-        .collect();
-    out["thinkingOptions"] = json!(levels);
-    out["thinkingDefault"] = json!(default_level);
-    out["modelSelectionTarget"] = json!("session");
-    out
+    }
 }
 
 #[cfg(test)]
