@@ -85,6 +85,81 @@ const RECORD_META: (&str, &str) = (
     "by design: OpenClaw's internal transcript-record metadata",
 );
 
+/// How long shutdown waits for work: rustyclaw's waits on none.
+const SHUTDOWN: (&str, &str) = (
+    ".shutdownBudget",
+    "by design: rustyclaw's shutdown waits on no work: a run in flight is reported interrupted after a restart and reruns on retry, channel messages and replies are stored before they are acknowledged or sent",
+);
+/// OpenClaw's runner diagnostics in an `agent` result.
+const RUN_DIAGNOSTICS: &[(&str, &str)] = &[
+    (".agentHarnessId", OPENCLAW_RUNNER),
+    (".credentialSource", OPENCLAW_RUNNER),
+    (".contextBudgetStatus", OPENCLAW_RUNNER),
+    (".codeModeEngaged", OPENCLAW_RUNNER),
+    (".bridgeCalls", OPENCLAW_RUNNER),
+    (".terminalReceipt", OPENCLAW_RUNNER),
+    (".systemPromptReport", OPENCLAW_RUNNER),
+    (".executionTrace", OPENCLAW_RUNNER),
+    (".requestShaping", OPENCLAW_RUNNER),
+    (".completion", OPENCLAW_RUNNER),
+    (".finalAssistantRawText", OPENCLAW_RUNNER),
+    (".replayInvalid", OPENCLAW_RUNNER),
+    (".livenessState", OPENCLAW_RUNNER),
+    (".sourceReplyDeliveryState", OPENCLAW_RUNNER),
+];
+const OPENCLAW_RUNNER: &str = "by design: OpenClaw's embedded-runner diagnostics (harness, credential ledger, code mode, prompt and budget reports, receipts); rustyclaw reports the outcome, the model, usage per run and per last call, and the stop reason";
+/// What the Control UI's chat page and session list read (issue #17 serves that UI).
+const CONTROL_UI: &str = "not yet: #17 Control UI, which reads them";
+/// `chat.history`: the transcript records' metadata, and the paging, pending inputs, session
+/// header and defaults of the Control UI's chat page.
+const HISTORY_OWNED: &[(&str, &str)] = &[
+    RECORD_META,
+    (".idempotencyKey", CONTROL_UI),
+    (".pendingInputs", CONTROL_UI),
+    (".deltaCursor", CONTROL_UI),
+    (".hasMore", CONTROL_UI),
+    (".totalMessages", CONTROL_UI),
+    (".defaults", CONTROL_UI),
+    (".sessionInfo", CONTROL_UI),
+];
+/// `sessions.list`: where sessions are stored, and the row and default fields of the Control
+/// UI's session list (sharing, pins, unread, placement, fast mode, thinking levels, …).
+const SESSIONS_OWNED: &[(&str, &str)] = &[
+    SESSION_STORE,
+    (".defaults.agentRuntime", CONTROL_UI),
+    (".defaults.modelSelectionTarget", CONTROL_UI),
+    (".thinking", CONTROL_UI),
+    (".visibility", CONTROL_UI),
+    (".sharingRole", CONTROL_UI),
+    (".permissionModePending", CONTROL_UI),
+    (".createdVia", CONTROL_UI),
+    (".participant", CONTROL_UI),
+    (".expandedParticipants", CONTROL_UI),
+    (".classification", CONTROL_UI),
+    (".isMain", CONTROL_UI),
+    (".isBackground", CONTROL_UI),
+    (".displayName", CONTROL_UI),
+    (".archived", CONTROL_UI),
+    (".pinned", CONTROL_UI),
+    (".unread", CONTROL_UI),
+    (".lastActivityAt", CONTROL_UI),
+    (".effective", CONTROL_UI),
+    (".fastAutoOnSeconds", CONTROL_UI),
+    (".lastRunId", CONTROL_UI),
+    (".modelOverrideSource", CONTROL_UI),
+    (".runtimeSelectionLocked", CONTROL_UI),
+    (".agentRuntime", CONTROL_UI),
+    (".contextBudgetStatus", CONTROL_UI),
+    (".snapshotAt", CONTROL_UI),
+    (".placement", CONTROL_UI),
+    (".hasActiveRun", CONTROL_UI),
+    (".activeRunIds", CONTROL_UI),
+    (".sessionStartedAt", CONTROL_UI),
+    (".cacheRead", CONTROL_UI),
+    (".cacheWrite", CONTROL_UI),
+    (".compactionCount", CONTROL_UI),
+];
+
 /// The prompt of the one turn the scripts run (the fake answers every prompt alike).
 pub const TURN_PROMPT: &str = "hello from the differential harness";
 
@@ -114,6 +189,7 @@ pub const SCRIPTS: &[Script] = &[
             NODE_MEMORY,
             DESKTOP,
             WORKER_POOLS,
+            SHUTDOWN,
         ],
         ..PLAIN
     },
@@ -127,6 +203,7 @@ pub const SCRIPTS: &[Script] = &[
             EVENT_LOOP,
             NODE_MEMORY,
             WORKER_POOLS,
+            SHUTDOWN,
         ],
         ..PLAIN
     },
@@ -161,6 +238,7 @@ pub const SCRIPTS: &[Script] = &[
             "differential-1",
             "--json",
         ],
+        owned: RUN_DIAGNOSTICS,
         ..PLAIN
     },
     Script {
@@ -172,12 +250,12 @@ pub const SCRIPTS: &[Script] = &[
             "--params",
             r#"{"sessionKey":"agent:main:explicit:differential-1"}"#,
         ],
-        owned: &[RECORD_META],
+        owned: HISTORY_OWNED,
         ..PLAIN
     },
     Script {
         args: &["gateway", "call", "sessions.list", "--json"],
-        owned: &[SESSION_STORE],
+        owned: SESSIONS_OWNED,
         ..PLAIN
     },
     Script {

@@ -43,6 +43,7 @@ const TIME_KEYS: &[&str] = &[
     "connectedAt",
     "tookMs",
     "sinceMs",
+    "runtimeMs",
     "at",
 ];
 
@@ -89,6 +90,19 @@ const ID_KEYS: &[&str] = &[
     "responseId",
 ];
 
+/// Keys holding token usage: each implementation's own system prompt and tool list decide how
+/// many tokens a turn takes, so which fields are counted is compared, not how many.
+const USAGE_KEYS: &[&str] = &["usage", "lastCallUsage"];
+/// Token counts outside a usage record (session rows, run results), masked for the same reason.
+const TOKEN_COUNT_KEYS: &[&str] = &[
+    "inputTokens",
+    "outputTokens",
+    "totalTokens",
+    "promptTokens",
+    "cacheRead",
+    "cacheWrite",
+];
+
 /// `value` with every per-run fact masked.
 pub fn json(value: &Value, facts: &RunFacts) -> Value {
     match value {
@@ -106,9 +120,9 @@ pub fn json(value: &Value, facts: &RunFacts) -> Value {
 fn object(map: &Map<String, Value>, facts: &RunFacts) -> Map<String, Value> {
     map.iter()
         .map(|(key, value)| {
-            let masked = if key == "usage" && value.is_object() {
-                // Token counts follow each implementation's own system prompt and tool list:
-                // which fields are counted is compared, not how many tokens.
+            let masked = if USAGE_KEYS.contains(&key.as_str()) && value.is_object()
+                || TOKEN_COUNT_KEYS.contains(&key.as_str()) && value.is_number()
+            {
                 numbers_masked(value)
             } else if value.is_null() {
                 Value::Null
@@ -273,6 +287,25 @@ mod tests {
                 "path": "<home>/.openclaw/openclaw.json",
                 "note": "started <time> by <id>",
                 "sessions": [{"key": "agent:main:main", "updatedAt": "<time>"}],
+            })
+        );
+    }
+
+    #[test]
+    fn token_counts_are_masked_but_which_are_counted_is_kept() {
+        let value = j!({
+            "lastCallUsage": {"input": 14988, "output": 6, "cost": {"total": 0}},
+            "promptTokens": 14988,
+            "totalTokens": null,
+            "label": "14988 tokens",
+        });
+        assert_eq!(
+            json(&value, &facts()),
+            j!({
+                "lastCallUsage": {"input": "<n>", "output": "<n>", "cost": {"total": "<n>"}},
+                "promptTokens": "<n>",
+                "totalTokens": null,
+                "label": "14988 tokens",
             })
         );
     }

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use rustyclaw_protocol::SessionKey;
-use rustyclaw_protocol::transcript::Usage;
+use rustyclaw_protocol::transcript::{AssistantMessage, StopReason, Usage};
 use rustyclaw_tools::approvals::{ApprovalRequest, ApprovalResolved};
 use serde_json::Value;
 
@@ -78,6 +78,8 @@ pub struct RunOutcome {
     pub error: Option<String>,
     /// Usage summed over the run's model calls.
     pub usage: Usage,
+    /// The model calls of the run: how many, and the last one's usage and stop reason.
+    pub calls: ModelCalls,
     /// `provider/model` that answered last.
     pub model: Option<String>,
     /// The session id the run wrote to.
@@ -122,11 +124,32 @@ impl RunOutcome {
             origin: origin.clone(),
             error,
             usage: Usage::default(),
+            calls: ModelCalls::default(),
             model: None,
             session_id: String::new(),
             duration_ms: 0,
             answered: Vec::new(),
         }
+    }
+}
+
+/// The model calls of a run, as far as they went.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModelCalls {
+    /// How many replies the model gave (one per round of tool calls, plus the last).
+    pub count: u32,
+    /// The last reply's token usage: what the context held when the run ended.
+    pub last_usage: Option<Usage>,
+    /// Why the last reply ended.
+    pub stop_reason: Option<StopReason>,
+}
+
+impl ModelCalls {
+    /// Counts `reply`, keeping its usage and stop reason as the latest.
+    pub(crate) fn record(&mut self, reply: &AssistantMessage) {
+        self.count += 1;
+        self.last_usage = Some(reply.usage.clone());
+        self.stop_reason = Some(reply.stop_reason.clone());
     }
 }
 

@@ -52,7 +52,7 @@ mod turn_loop;
 pub use commands::{COMMANDS, CommandArg, CommandInfo};
 pub use directives::{Directive, DirectiveError, parse as parse_directive};
 pub use error::AgentError;
-pub use event::{Event, EventKind, RunId, RunOutcome, RunStatus};
+pub use event::{Event, EventKind, ModelCalls, RunId, RunOutcome, RunStatus};
 pub use invoke::ToolInvocation;
 pub use models::{ModelPlan, Models, OpenError, Opened, ProbeError, ProbeReport};
 pub use op::{Inbound, Op};

@@ -152,6 +152,7 @@ mod tests {
             origin: Default::default(),
             error: None,
             usage: Default::default(),
+            calls: Default::default(),
             model: None,
             session_id: String::new(),
             duration_ms: 0,

@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock::now_ms;
 use crate::error::AgentError;
-use crate::event::{Event, EventKind, RunId, RunOutcome, RunStatus};
+use crate::event::{Event, EventKind, ModelCalls, RunId, RunOutcome, RunStatus};
 use crate::op::Inbound;
 use crate::services::Services;
 use crate::session::SessionState;
@@ -37,6 +37,8 @@ pub(crate) struct Turn<'a> {
     pub(crate) origin: MessageOrigin,
     started: Instant,
     pub(crate) usage: Usage,
+    /// The model's replies so far.
+    pub(crate) calls: ModelCalls,
     pub(crate) last_model: Option<String>,
 }
 
@@ -60,6 +62,7 @@ impl<'a> Turn<'a> {
             origin,
             started: Instant::now(),
             usage: Usage::default(),
+            calls: ModelCalls::default(),
             last_model: None,
         }
     }
@@ -143,6 +146,7 @@ impl<'a> Turn<'a> {
             origin: self.origin.clone(),
             error,
             usage: self.usage.clone(),
+            calls: self.calls.clone(),
             model: self.last_model.clone(),
             session_id: session_id.to_owned(),
             duration_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),

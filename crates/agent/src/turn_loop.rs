@@ -194,6 +194,7 @@ pub(crate) async fn model_loop(
         let (collected, error) = read_stream(turn, stream, true).await;
         let (message, malformed) = collected.finish(&spec, now_ms(), error.as_ref());
         add_usage(&mut turn.usage, &message.usage);
+        turn.calls.record(&message);
         record_call(state, &message, &spec);
         let reply = reply_text(&message);
         if reply.is_some() {

@@ -338,6 +338,10 @@ pub(super) fn abort(state: &GatewayState, params: &Value) -> Reply {
 /// `agent`: answers twice with the same id, `accepted` at once and the outcome at the end.
 pub(super) async fn agent(state: &GatewayState, id: &str, params: &Value, sender: &Sender) {
     let first = accept_agent(state, params).await;
+    let prompt = params
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let (run_id, ended, key, session_id) = match first {
         Ok(Accepted::Started {
             run_id,
@@ -370,10 +374,7 @@ pub(super) async fn agent(state: &GatewayState, id: &str, params: &Value, sender
                 },
                 "result": {
                     "payloads": outcome.payloads.iter().map(payload_json).collect::<Vec<_>>(),
-                    "meta": {
-                        "durationMs": outcome.duration_ms,
-                        "agentMeta": agent_meta(state, outcome, &key),
-                    },
+                    "meta": run_meta(state, outcome, &key, prompt),
                 },
             });
             if let Some(error) = &outcome.error {
@@ -388,6 +389,24 @@ pub(super) async fn agent(state: &GatewayState, id: &str, params: &Value, sender
     let _ = session_id;
     state.0.dedupe.finish(&run_id.0, payload.clone());
     sender.respond(ResponseFrame::ok(id, payload)).await;
+}
+
+/// `result.meta` of an `agent` answer: how long the run took, whether it was aborted, the
+/// prompt as sent and the reply as shown, and [`agent_meta`].
+fn run_meta(state: &GatewayState, outcome: &RunOutcome, key: &SessionKey, prompt: &str) -> Value {
+    let mut meta = json!({
+        "durationMs": outcome.duration_ms,
+        "agentMeta": agent_meta(state, outcome, key),
+        "aborted": outcome.status == RunStatus::Aborted,
+        "finalPromptText": prompt,
+    });
+    if let Some(text) = outcome.reply_text() {
+        meta["finalAssistantVisibleText"] = json!(text);
+    }
+    if let Some(stop) = &outcome.calls.stop_reason {
+        meta["stopReason"] = json!(stop);
+    }
+    meta
 }
 
 /// `result.meta.agentMeta` of an `agent` answer: the session, the model that answered as
@@ -419,6 +438,20 @@ fn agent_meta(state: &GatewayState, outcome: &RunOutcome, key: &SessionKey) -> V
         "total": usage.total_tokens,
         "cost": {"total": usage.cost.total},
     });
+    meta["costUsd"] = json!(usage.cost.total);
+    meta["assistantTurns"] = json!(outcome.calls.count);
+    if let Some(last) = &outcome.calls.last_usage {
+        meta["lastCallUsage"] = json!({
+            "input": last.input,
+            "output": last.output,
+            "cacheRead": last.cache_read,
+            "cacheWrite": last.cache_write,
+            "total": last.total_tokens,
+            "cost": {"total": last.cost.total},
+        });
+        // What the prompt of the last call held: fresh input plus what the cache supplied.
+        meta["promptTokens"] = json!(last.input + last.cache_read + last.cache_write);
+    }
     meta
 }
 

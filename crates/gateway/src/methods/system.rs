@@ -31,7 +31,15 @@ pub(super) async fn call(call: &Call<'_>, method: &str, params: &Value) -> Reply
             };
             health(call.state, probe).await
         }
-        "status" => status(call.state).await,
+        "status" => {
+            let view = StatusView {
+                // Session paths, recent sessions and the default model are for admins; a
+                // read-only client sees counts (upstream's `includeSensitive`).
+                sensitive: has_scope(&call.granted.scopes, ADMIN),
+                cli_projection: params.get("includeCliProjection") == Some(&Value::Bool(true)),
+            };
+            status(call.state, view).await
+        }
         "system-presence" => {
             Ok(serde_json::to_value(presence_rows(call.state)).unwrap_or_default())
         }
@@ -278,13 +286,99 @@ fn heartbeat_disabled() -> Map<String, Value> {
     other
 }
 
+/// What a `status` caller may see and asked for.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct StatusView {
+    /// Whether session details (store path, recent sessions, default model) are shown: only
+    /// to admins, as upstream.
+    pub sensitive: bool,
+    /// Whether to add `cliProjection`, the agent list the official `openclaw status` reads
+    /// from the gateway instead of the local config.
+    pub cli_projection: bool,
+}
+
 /// `status`: upstream's status summary (what `openclaw status` renders). Tasks, channels and
 /// queued system events are not part of rustyclaw yet and are reported empty.
-pub(super) async fn status(state: &GatewayState) -> Reply {
+pub(super) async fn status(state: &GatewayState, view: StatusView) -> Reply {
     let config = state.config();
     let health = health_snapshot(state, HealthProbe::Skip)
         .await
         .map_err(|e| unavailable("status", &e))?;
+    let total: u64 = health
+        .agents
+        .iter()
+        .filter_map(|a| a.sessions.as_ref().map(|s| s.count))
+        .sum();
+    let sessions = if view.sensitive {
+        sensitive_sessions(state, &config, &health, total).await?
+    } else {
+        redacted_sessions(&health, total)
+    };
+    // rustyclaw runs no heartbeats yet: each agent's is reported disabled, as upstream
+    // reports an agent whose heartbeat is off.
+    let heartbeats: Vec<Value> = config
+        .agents
+        .list
+        .iter()
+        .map(|agent| {
+            json!({"agentId": agent.id, "enabled": false, "every": "disabled",
+                   "everyMs": null, "waitingForRoute": false})
+        })
+        .collect();
+    let mut out = json!({
+        "runtimeVersion": state.0.options.version,
+        "pid": std::process::id(),
+        "heartbeat": {"defaultAgentId": config.agents.default_agent_id, "agents": heartbeats},
+        "channelSummary": [],
+        "queuedSystemEvents": [],
+        // Nothing is degraded that could be: no secret owner or plugin runs apart.
+        "degradedSecretOwners": [],
+        "degradedPlugins": [],
+        "modelRuntime": {"degraded": false, "pendingAgents": []},
+        "sessions": sessions,
+    });
+    if view.cli_projection {
+        out["cliProjection"] = cli_projection(&config);
+    }
+    Ok(out)
+}
+
+/// The agents as the official CLI's `status` shows them: the default, the rows with the
+/// names the config gives, the update channel and the memory slot.
+fn cli_projection(config: &rustyclaw_config::Config) -> Value {
+    let rows: Vec<Value> = config
+        .agents
+        .list
+        .iter()
+        .map(|agent| {
+            if agent.name == agent.id {
+                json!({"id": agent.id})
+            } else {
+                json!({"id": agent.id, "name": agent.name})
+            }
+        })
+        .collect();
+    json!({
+        "agents": {
+            "defaultId": config.agents.default_agent_id,
+            // rustyclaw always resolves one default agent (upstream's "sole" owner).
+            "ownership": "sole",
+            "selectionRequired": false,
+            "rows": rows,
+        },
+        "updateChannel": null,
+        // Memory is built in, not a plugin slot (issue #18 brings its tools).
+        "memoryPlugin": {"enabled": true, "slot": "memory-core"},
+    })
+}
+
+/// `sessions` for an admin: where they are stored, the most recent, the default model.
+async fn sensitive_sessions(
+    state: &GatewayState,
+    config: &rustyclaw_config::Config,
+    health: &HealthSnapshot,
+    total: u64,
+) -> Result<Value, super::Fail> {
     let sessions = state
         .0
         .store
@@ -318,37 +412,44 @@ pub(super) async fn status(state: &GatewayState) -> Reply {
             })
         })
         .collect();
-    let total: u64 = health
+    let default_agent = config.agents.get(&config.agents.default_agent_id);
+    let default_model = default_agent
+        .and_then(|a| a.model.primary.as_ref())
+        .and_then(|r| state.0.runtime.models().resolve(&r.0).ok());
+    Ok(json!({
+        "paths": [state.sessions_path()],
+        "count": total,
+        // Upstream names the default model by its id, without the provider.
+        "defaults": {
+            "model": default_model.as_ref().map(|spec| spec.id.clone()),
+            "contextTokens": default_model.as_ref().map(|spec| spec.context_window),
+        },
+        "recent": recent,
+        "byAgent": by_agent,
+    }))
+}
+
+/// `sessions` for a read-only client: counts only.
+fn redacted_sessions(health: &HealthSnapshot, total: u64) -> Value {
+    let by_agent: Vec<Value> = health
         .agents
         .iter()
-        .filter_map(|a| a.sessions.as_ref().map(|s| s.count))
-        .sum();
-    let default_agent = config.agents.get(&config.agents.default_agent_id);
-    let default_model = default_agent.and_then(|a| a.model.primary.as_ref().map(|m| m.0.clone()));
-    let context_tokens = default_model
-        .as_deref()
-        .and_then(|r| state.0.runtime.models().resolve(r).ok())
-        .map(|spec| spec.context_window);
-    let path = state.sessions_path();
-    Ok(json!({
-        "runtimeVersion": state.0.options.version,
-        "pid": std::process::id(),
-        "uptimeMs": u64::try_from(state.0.started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        "heartbeat": {"defaultAgentId": config.agents.default_agent_id, "agents": []},
-        "channelSummary": [],
-        "queuedSystemEvents": [],
-        // Nothing is degraded that could be: no secret owner or plugin runs apart.
-        "degradedSecretOwners": [],
-        "degradedPlugins": [],
-        "modelRuntime": {"degraded": false, "pendingAgents": []},
-        "sessions": {
-            "paths": [path],
-            "count": total,
-            "defaults": {"model": default_model, "contextTokens": context_tokens},
-            "recent": recent,
-            "byAgent": by_agent,
-        },
-    }))
+        .map(|agent| {
+            json!({
+                "agentId": agent.agent_id,
+                "path": "[redacted]",
+                "count": agent.sessions.as_ref().map_or(0, |s| s.count),
+                "recent": [],
+            })
+        })
+        .collect();
+    json!({
+        "paths": [],
+        "count": total,
+        "defaults": {"model": null, "contextTokens": null},
+        "recent": [],
+        "byAgent": by_agent,
+    })
 }
 
 pub(super) async fn snapshot(state: &GatewayState) -> Snapshot {

@@ -8,7 +8,7 @@ use rustyclaw_protocol::gateway::{ChatEvent, ChatState};
 use rustyclaw_testkit::fake_llm::Turn;
 use serde_json::{Value, json};
 
-use super::harness::{Client, Gateway};
+use super::harness::{Client, Gateway, TOKEN, connect_params};
 
 fn chat_events(frames: &[Value], run_id: &str) -> Vec<ChatEvent> {
     frames
@@ -192,14 +192,59 @@ async fn read_methods_answer_from_config_and_store() {
         agents["payload"]["agents"][0]["model"]["primary"],
         "fake/fake-model"
     );
-    let status = client.request("status", json!({})).await;
-    assert_eq!(status["ok"], true);
     let missing = client
         .request("chat.history", json!({"sessionKey": "agent:main:none"}))
         .await;
     assert_eq!(missing["payload"]["messages"], json!([]));
     let bad = client.request("chat.history", json!({})).await;
     assert_eq!(bad["error"]["code"], "INVALID_REQUEST");
+}
+
+#[tokio::test]
+async fn status_shows_session_details_to_admins_only() {
+    let gateway = Gateway::start().await;
+    gateway.fake.push(Turn::text("stored"));
+    let (mut admin, _) = Client::connect(&gateway).await;
+    let params = json!({"sessionKey": "agent:main:seen", "message": "hi", "idempotencyKey": "s-1"});
+    admin.request("chat.send", params).await;
+    admin
+        .events_until(|f| f["event"] == "chat" && f["payload"]["state"] == "final")
+        .await;
+
+    let full = admin.request("status", json!({})).await["payload"].clone();
+    let sessions = &full["sessions"];
+    assert_eq!(sessions["count"], 1, "{full}");
+    assert_eq!(sessions["recent"][0]["key"], "agent:main:seen", "{full}");
+    assert_eq!(sessions["paths"].as_array().unwrap().len(), 1, "{full}");
+    // The default model by its id, as upstream names it.
+    assert_eq!(sessions["defaults"]["model"], "fake-model", "{full}");
+    assert!(full.get("cliProjection").is_none(), "{full}");
+    assert_eq!(full["heartbeat"]["agents"][0]["enabled"], false, "{full}");
+
+    // A read-only client gets counts, no paths, keys or model.
+    let mut reader = Client::open(&gateway).await;
+    let hello = reader
+        .request("connect", connect_params(TOKEN, &["operator.read"]))
+        .await;
+    assert_eq!(hello["ok"], true, "{hello}");
+    let read = reader
+        .request("status", json!({"includeCliProjection": true}))
+        .await["payload"]
+        .clone();
+    let sessions = &read["sessions"];
+    assert_eq!(sessions["count"], 1, "{read}");
+    assert_eq!(sessions["paths"], json!([]), "{read}");
+    assert_eq!(sessions["recent"], json!([]), "{read}");
+    assert_eq!(sessions["defaults"]["model"], Value::Null, "{read}");
+    assert_eq!(sessions["byAgent"][0]["path"], "[redacted]", "{read}");
+    assert!(!read.to_string().contains("agent:main:seen"), "{read}");
+    // The agent list the official `openclaw status` asks for.
+    assert_eq!(
+        read["cliProjection"]["agents"],
+        json!({"defaultId": "main", "ownership": "sole", "selectionRequired": false,
+               "rows": [{"id": "main"}]}),
+        "{read}"
+    );
 }
 
 #[tokio::test]
