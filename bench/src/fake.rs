@@ -16,6 +16,14 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 /// The user message that makes the fake model call `exec` with `true`.
 pub const TOOL_PROMPT: &str = "Benchmark: run the command true with the exec tool.";
 
+/// A user message the fake model answers slowly, a word every [`SLOW_GAP`] for a minute: a
+/// reply long enough to be aborted while it streams.
+pub const SLOW_PROMPT: &str = "Take your time with this one.";
+/// The first word of the slow reply.
+pub const SLOW_FIRST_WORD: &str = "Slowly";
+/// Gap between the slow reply's words.
+pub const SLOW_GAP: Duration = Duration::from_millis(500);
+
 /// The instant reply.
 pub const INSTANT_REPLY: &str = "Hello from the fake LLM.";
 
@@ -95,6 +103,11 @@ pub async fn start(reply: Reply) -> Result<FakeLlm> {
     let responder = Responder::new(move |request| {
         if last_is_tool_result(request) {
             return Turn::text("The command finished.").into();
+        }
+        if last_user_text(request).contains(SLOW_PROMPT) {
+            let words = std::iter::once(format!("{SLOW_FIRST_WORD} "))
+                .chain((1..120).map(|i| format!("word{i} ")));
+            return Turn::text_deltas(words).chunk_delay(SLOW_GAP).into();
         }
         if last_user_text(request).contains(TOOL_PROMPT) {
             let n = calls.fetch_add(1, Ordering::Relaxed);

@@ -21,6 +21,9 @@ struct Args {
     /// Replace the table in docs/protocol.md.
     #[arg(long)]
     write_docs: bool,
+    /// Run only the official TUI's session (its screens go to `DIFFERENTIAL_DUMP`).
+    #[arg(long, conflicts_with = "write_docs")]
+    tui_only: bool,
 }
 
 #[tokio::main]
@@ -31,7 +34,11 @@ async fn main() -> Result<()> {
     let cli = std::env::var("OPENCLAW_CLI").context("OPENCLAW_CLI is not set")?;
     let openclaw = Target::openclaw(node, cli);
     let rustyclaw = Target::rustyclaw(&args.rustyclaw);
-    let rows = differential_rows(&openclaw, &rustyclaw).await?;
+    let rows = if args.tui_only {
+        vec![differential::compare_tui(&openclaw, &rustyclaw).await?]
+    } else {
+        differential_rows(&openclaw, &rustyclaw).await?
+    };
     let table = table::markdown(&rows);
     let _ = writeln!(std::io::stdout(), "{table}");
     if args.write_docs {

@@ -10,6 +10,7 @@
 
 pub mod normalize;
 pub mod table;
+pub mod tui;
 
 use std::time::Duration;
 
@@ -385,10 +386,69 @@ pub async fn compare(openclaw: &Target, rustyclaw: &Target) -> Result<Vec<table:
     let mut ours = rustyclaw.start(&base, options)?;
     theirs.wait_ready(Duration::from_secs(180)).await?;
     ours.wait_ready(Duration::from_secs(30)).await?;
-    let rows = run_all(openclaw, &theirs, &ours).await;
+    let mut rows = run_all(openclaw, &theirs, &ours).await;
+    if let Ok(rows) = &mut rows {
+        rows.push(tui_row(openclaw, &theirs, &ours).await);
+    }
     theirs.stop().await;
     ours.stop().await;
     rows
+}
+
+/// Starts both gateways and runs only the TUI session: for looking into the TUI row.
+pub async fn compare_tui(openclaw: &Target, rustyclaw: &Target) -> Result<table::Row> {
+    let fake = crate::fake::start(crate::fake::Reply::Instant).await?;
+    let base = fake.base_url();
+    let options = GatewayOptions {
+        upstream_config: true,
+        ..GatewayOptions::default()
+    };
+    let mut theirs = openclaw.start(&base, options.clone())?;
+    let mut ours = rustyclaw.start(&base, options)?;
+    theirs.wait_ready(Duration::from_secs(180)).await?;
+    ours.wait_ready(Duration::from_secs(30)).await?;
+    let row = tui_row(openclaw, &theirs, &ours).await;
+    theirs.stop().await;
+    ours.stop().await;
+    Ok(row)
+}
+
+/// The official TUI's session ([`tui::STEPS`]) against each gateway in turn: the same when
+/// the same steps complete on both and neither screen says "unknown method".
+async fn tui_row(cli: &Target, openclaw: &Gateway, rustyclaw: &Gateway) -> table::Row {
+    let command = tui::COMMAND.to_owned();
+    let theirs = tui::run(cli, openclaw).await;
+    let ours = tui::run(cli, rustyclaw).await;
+    if let Some(dir) = std::env::var_os("DIFFERENTIAL_DUMP") {
+        let dir = std::path::Path::new(&dir);
+        let _ = std::fs::create_dir_all(dir);
+        for (name, result) in [("openclaw", &theirs), ("rustyclaw", &ours)] {
+            let text = match result {
+                Ok((steps, unknown)) => {
+                    let mut text = format!("unknown method seen: {unknown}\n");
+                    for step in steps {
+                        text.push_str(&format!(
+                            "=== {} (done: {})\n{}\n",
+                            step.name, step.done, step.screen
+                        ));
+                    }
+                    text
+                }
+                Err(error) => format!("failed: {error:#}"),
+            };
+            let _ = std::fs::write(dir.join(format!("{name}-tui.txt")), text);
+        }
+    }
+    let verdict = match (theirs, ours) {
+        (Ok(theirs), Ok(ours)) => tui::verdict(&theirs, &ours),
+        (Err(error), _) => table::Verdict::Differs(vec![format!(
+            "the session could not run against OpenClaw: {error:#}"
+        )]),
+        (_, Err(error)) => table::Verdict::Differs(vec![format!(
+            "the session could not run against rustyclaw: {error:#}"
+        )]),
+    };
+    table::Row { command, verdict }
 }
 
 /// Runs every script against both gateways (the two runs of a script at once) and returns the

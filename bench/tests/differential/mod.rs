@@ -20,7 +20,8 @@ async fn the_official_cli_sees_the_same_from_both_gateways() {
     let rows = differential::compare(&Target::openclaw(node, cli), &rustyclaw)
         .await
         .unwrap();
-    assert_eq!(rows.len(), differential::SCRIPTS.len());
+    // Every command, then the TUI session.
+    assert_eq!(rows.len(), differential::SCRIPTS.len() + 1);
     let generated = table::markdown(&rows);
     let workspace = rustyclaw_bench::workspace();
     let _ = std::fs::write(workspace.join("target/differential.md"), &generated);

@@ -90,11 +90,14 @@ pub(crate) async fn apply(
         }
         Directive::Status => {
             let plan = services.models.plan(agent, &state.entry).ok();
-            status::render(&status::snapshot(
-                &services.config,
-                state,
-                plan.as_ref().map(|p| &p.primary),
-            ))
+            let snapshot =
+                status::snapshot(&services.config, state, plan.as_ref().map(|p| &p.primary));
+            rustyclaw_tools::render_status_card(
+                &snapshot,
+                state.key.as_str(),
+                None,
+                crate::clock::now_ms(),
+            )
         }
         // Normally answered at submission (see `crate::approvals`); kept here so a directive
         // that reaches a turn is still honoured.

@@ -75,36 +75,3 @@ pub(crate) fn snapshot(
             .unwrap_or_else(|| "UTC".into()),
     }
 }
-
-/// The card as text.
-pub(crate) fn render(status: &SessionStatus) -> String {
-    let percent = if status.context_window > 0 {
-        status.context_tokens as f64 * 100.0 / status.context_window as f64
-    } else {
-        0.0
-    };
-    let mut out = String::new();
-    out.push_str(&format!(
-        "Session: {} ({})\n",
-        status.session_key, status.session_id
-    ));
-    out.push_str(&format!("Agent: {}\n", status.agent_id));
-    out.push_str(&format!("Model: {}", status.model));
-    if let Some(o) = &status.model_override {
-        out.push_str(&format!(" (override: {o})"));
-    }
-    out.push('\n');
-    out.push_str(&format!(
-        "Context: {} / {} tokens ({percent:.0}%), compactions: {}\n",
-        status.context_tokens, status.context_window, status.compactions
-    ));
-    out.push_str(&format!(
-        "Tokens: {} in, {} out; cost ${:.4}\n",
-        status.input_tokens, status.output_tokens, status.cost_usd
-    ));
-    out.push_str(&format!(
-        "Thinking: {} · Verbose: {} · Queue: {}",
-        status.thinking, status.verbose, status.queue_mode
-    ));
-    out
-}

@@ -205,6 +205,30 @@ fn agents_list_and_entries_resolve_with_defaults() {
     assert_eq!(work.model.primary.as_ref().unwrap().0, "c/o");
     assert_eq!(work.model.fallbacks[0].0, "b/n", "fallbacks inherited");
     assert_eq!(work.workspace, dir.path().join("workspace-work"));
+    assert_eq!(work.name, "work", "the name defaults to the id");
+    assert_eq!(work.configured_name, None, "but the config gave none");
+
+    write(
+        dir.path(),
+        "openclaw.json",
+        "{ agents: { list: [{ id: 'a', name: 'Ada' }, { id: 'b', identity: { name: 'Bee' } }] } }",
+    );
+    let loaded = load(&locations(dir.path()), &Env::default()).unwrap();
+    let named = |id: &str| {
+        loaded
+            .config
+            .agents
+            .get(id)
+            .unwrap()
+            .configured_name
+            .clone()
+    };
+    assert_eq!(named("a").as_deref(), Some("Ada"));
+    assert_eq!(
+        named("b").as_deref(),
+        Some("Bee"),
+        "else the identity's name"
+    );
 }
 
 #[test]

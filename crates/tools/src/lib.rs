@@ -55,6 +55,7 @@ pub use services::{
     DEFAULT_FETCH_USER_AGENT, ExecApprovals, ExecSettings, ServicesError, ToolServices,
     WebFetchSettings,
 };
+pub use session_status::render_card as render_status_card;
 pub use session_status::{SessionStatusArgs, SessionStatusTool};
 pub use tool::{DynTool, Tool, ToolEffect, ToolError, ToolFuture, ToolOutput, ToolResult};
 pub use web::WebFetchTool;

@@ -108,7 +108,7 @@ fn tokens(n: u64) -> String {
 }
 
 fn usd(cost: f64) -> String {
-    if cost > 0.0 && cost < 0.01 {
+    if cost < 0.01 {
         format!("${cost:.4}")
     } else {
         format!("${cost:.2}")
@@ -132,40 +132,34 @@ fn clock(now_ms: i64) -> String {
     at.format(&format).unwrap_or_default()
 }
 
-/// The status card, upstream's lines in upstream's order.
-pub(crate) fn render_card(
+/// The status card (`/status`, `session_status`): upstream's sections in upstream's order —
+/// who and when; the model; usage, cost and context; the session; how runs execute.
+pub fn render_card(
     status: &SessionStatus,
     session_key: &str,
     change: Option<&Option<String>>,
     now_ms: i64,
 ) -> String {
-    let mut lines = vec![format!("🦞 rustyclaw {}", env!("CARGO_PKG_VERSION"))];
     let zone = if status.timezone.is_empty() {
         String::new()
     } else {
         format!(" (time zone {})", status.timezone)
     };
-    lines.push(format!("🕒 Time: {} UTC{zone}", clock(now_ms)));
+    let header = vec![
+        format!("🦞 rustyclaw {}", env!("CARGO_PKG_VERSION")),
+        format!("🕒 Time: {} UTC{zone}", clock(now_ms)),
+    ];
     let model = if status.model.is_empty() {
         "unknown"
     } else {
         status.model.as_str()
     };
-    lines.push(match change {
+    let model = vec![match change {
         Some(Some(new)) => format!("🧠 Model: {new} (override set; was {model})"),
         Some(None) => format!("🧠 Model: default (override cleared; was {model})"),
         None if status.model_override.is_some() => format!("🧠 Model: {model} (session override)"),
         None => format!("🧠 Model: {model}"),
-    });
-    let mut usage = format!(
-        "🧮 Tokens: {} in / {} out",
-        tokens(status.input_tokens),
-        tokens(status.output_tokens)
-    );
-    if status.cost_usd > 0.0 {
-        usage.push_str(&format!(" · 💵 Cost: {}", usd(status.cost_usd)));
-    }
-    lines.push(usage);
+    }];
     let context = if status.context_window > 0 {
         let pct = (status.context_tokens as f64 / status.context_window as f64 * 100.0).round();
         format!(
@@ -176,16 +170,24 @@ pub(crate) fn render_card(
     } else {
         tokens(status.context_tokens)
     };
-    lines.push(format!(
-        "📚 Context: {context} · 🧹 Compactions: {}",
-        status.compactions
-    ));
+    let mut usage = vec![
+        format!(
+            "🧮 Tokens: {} in / {} out",
+            tokens(status.input_tokens),
+            tokens(status.output_tokens)
+        ),
+        format!("💵 Cost: {}", usd(status.cost_usd)),
+        format!("📚 Context: {context}"),
+    ];
+    if status.compactions > 0 {
+        usage.push(format!("🧹 Compactions: {}", status.compactions));
+    }
     let updated = if status.updated_at_ms > 0 {
         format!("updated {}", age(now_ms - status.updated_at_ms))
     } else {
         "no activity".to_owned()
     };
-    lines.push(format!("🧵 Session: {session_key} • {updated}"));
+    let session = vec![format!("🧵 Session: {session_key} • {updated}")];
     let level = |s: &str| {
         if s.is_empty() {
             "off".to_owned()
@@ -193,18 +195,25 @@ pub(crate) fn render_card(
             s.to_owned()
         }
     };
-    lines.push(format!(
-        "⚙️ Runtime: direct · Think: {} · Verbose: {}",
-        level(&status.thinking),
-        level(&status.verbose)
-    ));
     let queue = if status.queue_mode.is_empty() {
         "unknown"
     } else {
         status.queue_mode.as_str()
     };
-    lines.push(format!("🪢 Queue: {queue}"));
-    lines.join("\n")
+    let execution = vec![
+        "⚙️ Execution: direct".to_owned(),
+        format!(
+            "🎛️ Modes: think {} · verbose {}",
+            level(&status.thinking),
+            level(&status.verbose)
+        ),
+        format!("🪢 Queue: {queue}"),
+    ];
+    [header, model, usage, session, execution]
+        .iter()
+        .map(|section| section.join("\n"))
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 #[cfg(test)]
@@ -238,7 +247,11 @@ mod tests {
     fn renders_the_card() {
         let card = render_card(&status(), "agent:main:main", None, 1_700_000_000_000);
         let expected = format!(
-            "🦞 rustyclaw {}\n🕒 Time: 2023-11-14 22:13 UTC (time zone Europe/Berlin)\n🧠 Model: anthropic/claude-sonnet-4-5\n🧮 Tokens: 12k in / 1.2k out · 💵 Cost: $0.12\n📚 Context: 34k/200k (17%) · 🧹 Compactions: 2\n🧵 Session: agent:main:main • updated 2m ago\n⚙️ Runtime: direct · Think: low · Verbose: off\n🪢 Queue: collect",
+            "🦞 rustyclaw {}\n🕒 Time: 2023-11-14 22:13 UTC (time zone Europe/Berlin)\n\n\
+             🧠 Model: anthropic/claude-sonnet-4-5\n\n\
+             🧮 Tokens: 12k in / 1.2k out\n💵 Cost: $0.12\n📚 Context: 34k/200k (17%)\n🧹 Compactions: 2\n\n\
+             🧵 Session: agent:main:main • updated 2m ago\n\n\
+             ⚙️ Execution: direct\n🎛️ Modes: think low · verbose off\n🪢 Queue: collect",
             env!("CARGO_PKG_VERSION")
         );
         assert_eq!(card, expected);

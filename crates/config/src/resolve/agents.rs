@@ -151,6 +151,9 @@ pub struct AgentConfig {
     pub id: String,
     /// Display name (default: the id).
     pub name: String,
+    /// The name the config gives the agent (`name`, else `identity.name`); `None` when it gives
+    /// none. What clients show next to the id (upstream lists no name for an unnamed agent).
+    pub configured_name: Option<String>,
     /// Workspace (default: the defaults' workspace for `main`, `<state dir>/workspace-<id>` otherwise).
     pub workspace: PathBuf,
     /// Model (default: the defaults' model).
@@ -304,8 +307,14 @@ pub(crate) fn resolve_agents(section: Option<&AgentsSection>, ctx: &mut Ctx<'_>)
             None if id == DEFAULT_AGENT_ID => defaults.workspace.clone(),
             None => ctx.locations.state_dir.join(format!("workspace-{id}")),
         };
+        let configured_name = entry
+            .name
+            .clone()
+            .or_else(|| entry.identity.as_ref().and_then(|i| i.name.clone()))
+            .filter(|name| !name.trim().is_empty());
         list.push(AgentConfig {
             name: entry.name.clone().unwrap_or_else(|| id.clone()),
+            configured_name,
             workspace,
             model: model_choice(entry.model.as_ref(), &defaults.model),
             identity: entry.identity.clone().unwrap_or_default(),
@@ -329,6 +338,7 @@ pub(crate) fn resolve_agents(section: Option<&AgentsSection>, ctx: &mut Ctx<'_>)
         list.push(AgentConfig {
             id: DEFAULT_AGENT_ID.to_owned(),
             name: DEFAULT_AGENT_ID.to_owned(),
+            configured_name: None,
             workspace: defaults.workspace.clone(),
             model: defaults.model.clone(),
             identity: IdentitySection::default(),

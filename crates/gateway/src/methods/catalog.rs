@@ -55,9 +55,12 @@ pub(super) fn agents(state: &GatewayState) -> Reply {
         .map(|a| {
             let mut row = json!({
                 "id": a.id,
-                "name": a.name,
                 "workspace": a.workspace.display().to_string(),
             });
+            // Named only when the config names it: clients show "id (name)".
+            if let Some(name) = &a.configured_name {
+                row["name"] = json!(name);
+            }
             if let Some(primary) = &a.model.primary {
                 row["model"] = json!({"primary": primary.0});
             }

@@ -230,8 +230,8 @@ async fn health_snapshot(
         }
         agents.push(HealthAgent {
             agent_id: agent.id.clone(),
-            // Named only when the config names it (the name defaults to the id).
-            name: (agent.name != agent.id).then(|| agent.name.clone()),
+            // Named only when the config names it.
+            name: agent.configured_name.clone(),
             is_default,
             sessions: Some(sessions),
             other: heartbeat_disabled(),
@@ -350,12 +350,9 @@ fn cli_projection(config: &rustyclaw_config::Config) -> Value {
         .agents
         .list
         .iter()
-        .map(|agent| {
-            if agent.name == agent.id {
-                json!({"id": agent.id})
-            } else {
-                json!({"id": agent.id, "name": agent.name})
-            }
+        .map(|agent| match &agent.configured_name {
+            Some(name) => json!({"id": agent.id, "name": name}),
+            None => json!({"id": agent.id}),
         })
         .collect();
     json!({

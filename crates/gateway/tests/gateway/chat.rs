@@ -188,6 +188,11 @@ async fn read_methods_answer_from_config_and_store() {
     assert!(ids.contains(&"fake-model"), "{models}");
     let agents = client.request("agents.list", json!({})).await;
     assert_eq!(agents["payload"]["defaultId"], "main");
+    // Unnamed in the config, so unnamed here: clients would show "main (main)".
+    assert!(
+        agents["payload"]["agents"][0].get("name").is_none(),
+        "{agents}"
+    );
     assert_eq!(
         agents["payload"]["agents"][0]["model"]["primary"],
         "fake/fake-model"

@@ -297,6 +297,14 @@ async fn create_and_send_run_the_session() {
     let key = created["key"].as_str().unwrap().to_owned();
     assert!(key.starts_with("agent:main:dashboard:"), "{key}");
     assert_eq!(created["entry"]["label"], "Project");
+    // A bare key (the official TUI's `/new`) is the agent's.
+    let bare = client
+        .request(
+            "sessions.create",
+            json!({"key": "tui-1234", "agentId": "main"}),
+        )
+        .await;
+    assert_eq!(ok(&bare)["key"], "agent:main:tui-1234");
     assert_eq!(created["runStarted"], true);
     assert_eq!(created["runId"], "create-1");
     client.events_until(|f| is_final(f, "create-1")).await;

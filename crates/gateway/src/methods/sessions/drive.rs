@@ -41,6 +41,12 @@ pub(super) async fn create(
         return Err(invalid(format!("unknown agent id: {}", agent.as_str())));
     }
     let key = match opt_string(params, METHOD, "key")? {
+        // A bare key (the official TUI's `/new` asks for `tui-<uuid>`) is the agent's: stored
+        // and answered as `agent:<id>:<key>`, as upstream does.
+        Some(raw) if !raw.starts_with("agent:") && raw != "global" => {
+            SessionKey::parse(&format!("agent:{}:{raw}", agent.as_str()))
+                .map_err(|e| invalid(format!("invalid key: {e}")))?
+        }
         Some(_) => key_param(params, "key")?,
         None => SessionKey::parse(&format!(
             "agent:{}:dashboard:{}",
