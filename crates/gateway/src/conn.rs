@@ -150,6 +150,7 @@ async fn write(mut sink: SplitSink<WebSocket, Message>, outbox: Arc<Outbox>) {
                 let text = event.frame_text_after(&earlier, seq);
                 (Message::Text(Utf8Bytes::from(text)), false)
             }
+            Item::Ping(number) => (Message::Ping(number.to_be_bytes().to_vec().into()), false),
             Item::Close(code, reason) => (
                 Message::Close(Some(CloseFrame {
                     code,
@@ -307,7 +308,11 @@ async fn session(
             incoming = stream.next(), if waiting.is_none() => {
                 let text = match incoming {
                     Some(Ok(Message::Text(text))) => text,
-                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Binary(_))) => continue,
+                    Some(Ok(Message::Pong(payload))) => {
+                        outbox.pong(&payload);
+                        continue;
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Binary(_))) => continue,
                     Some(Ok(Message::Close(_))) | None => return,
                     Some(Err(error)) => return refuse(outbox, error),
                 };

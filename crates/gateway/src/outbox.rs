@@ -41,6 +41,9 @@ pub(crate) enum Item {
         /// written in front of its own.
         earlier: String,
     },
+    /// A WebSocket ping carrying its number, which the client's pong echoes (see
+    /// [`Sender::round_trip`]).
+    Ping(u64),
     /// A close frame; the writer stops after it.
     Close(u16, String),
 }
@@ -51,7 +54,7 @@ impl Item {
         match self {
             Item::Text(text) => text.len(),
             Item::Event { event, earlier } => event.frame_len() + earlier.len(),
-            Item::Close(..) => 0,
+            Item::Ping(_) | Item::Close(..) => 0,
         }
     }
 }
@@ -149,6 +152,10 @@ pub(crate) struct Outbox {
     ready: Notify,
     /// Becomes `true` when the outbox stops accepting frames.
     closing: watch::Sender<bool>,
+    /// The number of the last ping sent by [`Sender::round_trip`].
+    pings: AtomicU64,
+    /// The highest ping number the client has answered.
+    pongs: watch::Sender<u64>,
 }
 
 impl Outbox {
@@ -167,6 +174,8 @@ impl Outbox {
             bytes: AtomicUsize::new(0),
             ready: Notify::new(),
             closing: watch::channel(false).0,
+            pings: AtomicU64::new(0),
+            pongs: watch::channel(0).0,
         });
         lock(&budget.open).insert(id, Arc::downgrade(&outbox));
         outbox
@@ -293,6 +302,21 @@ impl Outbox {
         self.budget.total.fetch_sub(bytes, Ordering::SeqCst);
     }
 
+    /// The client answered a ping with `payload` (a pong echoes its ping's number). Clients may
+    /// answer only the latest of several pings, so the highest number answered is kept.
+    pub fn pong(&self, payload: &[u8]) {
+        let Ok(number) = <[u8; 8]>::try_from(payload).map(u64::from_be_bytes) else {
+            return;
+        };
+        self.pongs.send_if_modified(|highest| {
+            let newer = number > *highest;
+            if newer {
+                *highest = number;
+            }
+            newer
+        });
+    }
+
     /// Completes once the outbox stops accepting frames.
     pub async fn closed(&self) {
         let mut closing = self.closing.subscribe();
@@ -332,6 +356,20 @@ impl Sender {
     /// Queues an event for this connection only.
     pub fn event(&self, event: OutEvent) {
         self.0.push_event(Arc::new(event));
+    }
+
+    /// Sends a ping after what is queued and waits, at most `within`, for the client's pong;
+    /// `true` once it came. A WebSocket client answers a ping when it reads it, so it has read
+    /// every frame queued before it — and, in an event-driven client, handled them — before
+    /// anything sent after the pong reaches it.
+    pub async fn round_trip(&self, within: std::time::Duration) -> bool {
+        let number = self.0.pings.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut answered = self.0.pongs.subscribe();
+        if !self.0.push(Item::Ping(number)) {
+            return false;
+        }
+        let pong = answered.wait_for(|highest| *highest >= number);
+        matches!(tokio::time::timeout(within, pong).await, Ok(Ok(_)))
     }
 }
 
@@ -405,9 +443,38 @@ mod tests {
                     seq += 1;
                     event.frame_text_after(&earlier, seq)
                 }
+                Item::Ping(number) => format!("ping {number}"),
                 Item::Close(code, reason) => format!("close {code} {reason}"),
             });
         }
+    }
+
+    #[tokio::test]
+    async fn a_round_trip_ends_with_the_pong_to_its_own_ping_or_its_time() {
+        let budget = OutboundBudget::new(usize::MAX);
+        let outbox = Outbox::open(&budget, usize::MAX);
+        let sender = Sender::new(Arc::clone(&outbox));
+        assert!(outbox.push_text("answer".into()));
+        // No pong: the round trip gives up after its time.
+        let within = std::time::Duration::from_millis(50);
+        assert!(!sender.round_trip(within).await);
+        // The ping went after what was queued before it.
+        assert_eq!(drain(&outbox), ["answer", "ping 1"]);
+        // A pong to an older ping, or a payload that is no ping number, does not answer it.
+        let waiting = tokio::spawn({
+            let sender = sender.clone();
+            async move { sender.round_trip(std::time::Duration::from_secs(5)).await }
+        });
+        while drain(&outbox).is_empty() {
+            tokio::task::yield_now().await;
+        }
+        outbox.pong(&1u64.to_be_bytes());
+        outbox.pong(b"hello");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert!(!waiting.is_finished());
+        // Its own number (or a later one) does.
+        outbox.pong(&2u64.to_be_bytes());
+        assert!(waiting.await.unwrap());
     }
 
     #[test]

@@ -44,14 +44,15 @@ use crate::state::GatewayState;
 /// Default and largest `chat.history` page (upstream).
 const HISTORY_LIMIT: usize = 200;
 const HISTORY_MAX: usize = 1000;
-/// How long `chat.send` waits between its answer and starting the turn (see [`send`]).
-const ANSWER_BEFORE_RUN: Duration = Duration::from_millis(15);
+/// How long `chat.send` waits for the client to have read its answer before starting the turn
+/// (see [`send`]): a client that never answers pings costs its turns this much, no more.
+const ANSWER_READ_WITHIN: Duration = Duration::from_millis(250);
 /// Default `agent.wait` timeout (upstream).
 const WAIT_DEFAULT_MS: u64 = 30_000;
 
-/// `chat.send`: answers `{runId, status: "started"}` before the turn is submitted, so the
-/// client has its answer before any event of the run (the official TUI, given events of a run
-/// it had no answer for yet, waits for that run forever). `inbound`, a large message's share of
+/// `chat.send`: answers `{runId, status: "started"}`, and submits the turn once the client's
+/// pong shows it has read that answer, so it has its answer before any event of the run (the
+/// official TUI, given events of a run it had no answer for yet, waits for that run forever). `inbound`, a large message's share of
 /// the large-request budget, is held until the run ends: the run keeps copies of the message
 /// until then. A turn the runtime then refuses ends with a `chat` `error` event.
 pub(super) async fn send(
@@ -81,10 +82,14 @@ pub(super) async fn send(
         ))
         .await;
     // The official TUI must have handled the answer before the run's first event reaches it:
-    // read together with the answer (a local model answers within a millisecond), the run's
-    // `lifecycle` start makes it forget that its send was answered, and it waits forever. A
-    // pause far shorter than any model call keeps them in separate reads.
-    tokio::time::sleep(ANSWER_BEFORE_RUN).await;
+    // handled after the run's `lifecycle` start (both read at once by a busy client), the
+    // answer puts it back to waiting for a run that has already ended, for good. Its pong to
+    // a ping sent after the answer proves it read the answer, and the events that follow
+    // come in a later read: one round trip (well under a millisecond on loopback), not a
+    // guess at how late a loaded client reads.
+    if !sender.round_trip(ANSWER_READ_WITHIN).await {
+        tracing::debug!(run = %run_id.0, "client did not answer a ping; starting the run anyway");
+    }
     if let Err(error) = submit(state, &key, agent_id, message, &run_id, None, "webchat") {
         let text = error.message.clone();
         sender.event(crate::pump::chat_error(&run_id.0, key.as_str(), &text));

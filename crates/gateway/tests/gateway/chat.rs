@@ -253,6 +253,41 @@ async fn status_shows_session_details_to_admins_only() {
 }
 
 #[tokio::test]
+async fn a_run_starts_only_after_the_client_has_read_the_answer_to_its_send() {
+    let gateway = Gateway::start().await;
+    gateway.fake.push(Turn::text("Quick."));
+    let (mut client, _) = Client::connect(&gateway).await;
+    let send = json!({"type": "req", "id": "send-1", "method": "chat.send", "params": {
+        "sessionKey": "agent:main:order", "message": "hi", "idempotencyKey": "order-1"}});
+    client.send(send).await;
+    // The client reads the answer and the ping after it, then reads nothing for 150 ms: its
+    // pong goes out only when it reads again.
+    let pause = Duration::from_millis(150);
+    let seen = client
+        .arrivals_until(pause, |f| {
+            f["event"] == "chat" && f["payload"]["state"] == "final"
+        })
+        .await;
+    let labels: Vec<&str> = seen.iter().map(|(label, ..)| label.as_str()).collect();
+    let at = |label: &str| labels.iter().position(|l| *l == label).unwrap();
+    assert!(
+        at("res send-1") < at("ping") && at("ping") < at("agent lifecycle"),
+        "{labels:?}"
+    );
+    // The run started once the pong came back, not when the answer was written (the official
+    // TUI, handling the run's start before its answer, would wait forever).
+    let pinged_at = seen[at("ping")].1;
+    let started = seen[at("agent lifecycle")].2["payload"]["data"]["startedAt"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        started >= pinged_at + 150 - 5,
+        "the run started {} ms after the ping was read",
+        started as i64 - pinged_at as i64
+    );
+}
+
+#[tokio::test]
 async fn chat_abort_stops_a_streaming_run() {
     let gateway = Gateway::start().await;
     let pieces: Vec<String> = (0..50).map(|i| format!("part{i} ")).collect();

@@ -358,6 +358,59 @@ impl Client {
         }
     }
 
+    /// What arrives until `done` holds for a frame, labelled: `ping` for a WebSocket ping, else
+    /// the response's id or the event's name (with its `stream` or `state`), each with the
+    /// wall-clock milliseconds at which it was read and the frame (null for a ping). After a ping the client sleeps `pause`
+    /// before reading on: its library sends the pong only on that next read. Frames are
+    /// validated as `read` does.
+    pub async fn arrivals_until(
+        &mut self,
+        pause: Duration,
+        done: impl Fn(&Value) -> bool,
+    ) -> Vec<(String, u64, Value)> {
+        let now = || {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis() as u64
+        };
+        let mut seen = Vec::new();
+        loop {
+            let next = tokio::time::timeout(Duration::from_secs(20), self.ws.next())
+                .await
+                .expect("no frame within 20 s");
+            let text = match next {
+                Some(Ok(Message::Ping(_))) => {
+                    seen.push(("ping".to_owned(), now(), Value::Null));
+                    tokio::time::sleep(pause).await;
+                    continue;
+                }
+                Some(Ok(Message::Text(text))) => text,
+                Some(Ok(_)) => continue,
+                other => panic!("the connection ended: {other:?}"),
+            };
+            let frame: Value = serde_json::from_str(&text).unwrap();
+            let method = (frame["type"] == "res")
+                .then(|| frame["id"].as_str().and_then(|id| self.methods.get(id)))
+                .flatten();
+            validate(&frame, method.map(String::as_str));
+            let payload = &frame["payload"];
+            let label = match (
+                frame["type"].as_str(),
+                payload["stream"].as_str().or(payload["state"].as_str()),
+            ) {
+                (Some("res"), _) => format!("res {}", frame["id"].as_str().unwrap_or("")),
+                (_, Some(detail)) => format!("{} {detail}", frame["event"].as_str().unwrap_or("")),
+                (_, None) => frame["event"].as_str().unwrap_or("").to_owned(),
+            };
+            let finished = done(&frame);
+            seen.push((label, now(), frame));
+            if finished {
+                return seen;
+            }
+        }
+    }
+
     /// Sends a request and returns its (first) response, keeping events seen meanwhile.
     pub async fn request(&mut self, method: &str, params: Value) -> Value {
         self.next_id += 1;
