@@ -37,7 +37,7 @@ async fn main() -> Result<()> {
     let rows = if args.tui_only {
         vec![differential::compare_tui(&openclaw, &rustyclaw).await?]
     } else {
-        differential_rows(&openclaw, &rustyclaw).await?
+        differential::compare(&openclaw, &rustyclaw).await?
     };
     let table = table::markdown(&rows);
     let _ = writeln!(std::io::stdout(), "{table}");
@@ -50,8 +50,4 @@ async fn main() -> Result<()> {
         let _ = writeln!(std::io::stderr(), "wrote {}", path.display());
     }
     Ok(())
-}
-
-async fn differential_rows(openclaw: &Target, rustyclaw: &Target) -> Result<Vec<table::Row>> {
-    differential::compare(openclaw, rustyclaw).await
 }

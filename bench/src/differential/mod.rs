@@ -332,25 +332,16 @@ pub async fn observe(
         .output_within(COMMAND_LIMIT)
         .await?;
     // For looking into a difference: the raw outputs, per gateway and command.
-    if let Some(dir) = std::env::var_os("DIFFERENTIAL_DUMP") {
-        let dir = std::path::Path::new(&dir);
-        let _ = std::fs::create_dir_all(dir);
-        let name = format!(
-            "{}-{}.txt",
-            gateway.kind.name().to_lowercase(),
-            script
-                .args
-                .iter()
-                .take(3)
-                .map(|a| a.trim_start_matches('-'))
-                .collect::<Vec<_>>()
-                .join("_")
-        );
-        let _ = std::fs::write(
-            dir.join(name),
-            format!("exit: {code:?}\n--- stdout\n{stdout}\n--- stderr\n{stderr}"),
-        );
-    }
+    let args: Vec<&str> = script
+        .args
+        .iter()
+        .take(3)
+        .map(|a| a.trim_start_matches('-'))
+        .collect();
+    dump(
+        &format!("{}-{}", gateway.kind.name().to_lowercase(), args.join("_")),
+        &format!("exit: {code:?}\n--- stdout\n{stdout}\n--- stderr\n{stderr}"),
+    );
     let stdout = match parse_json(&stdout) {
         Some(value) if script.shape_only => normalize::shape(&value),
         Some(value) => normalize::json(&value, facts),
@@ -374,42 +365,65 @@ fn parse_json(stdout: &str) -> Option<Value> {
     lines.filter(|l| !l.is_empty()).map(Value::Array)
 }
 
-/// Starts both gateways over one fake model, runs every script, stops them; the rows.
-pub async fn compare(openclaw: &Target, rustyclaw: &Target) -> Result<Vec<table::Row>> {
-    let fake = crate::fake::start(crate::fake::Reply::Instant).await?;
-    let base = fake.base_url();
-    let options = GatewayOptions {
-        upstream_config: true,
-        ..GatewayOptions::default()
-    };
-    let mut theirs = openclaw.start(&base, options.clone())?;
-    let mut ours = rustyclaw.start(&base, options)?;
-    theirs.wait_ready(Duration::from_secs(180)).await?;
-    ours.wait_ready(Duration::from_secs(30)).await?;
-    let mut rows = run_all(openclaw, &theirs, &ours).await;
-    if let Ok(rows) = &mut rows {
-        rows.push(tui_row(openclaw, &theirs, &ours).await);
+/// With `DIFFERENTIAL_DUMP` set, writes `text` to `<that dir>/<name>.txt`: the raw outputs,
+/// for looking into a difference.
+fn dump(name: &str, text: &str) {
+    if let Some(dir) = std::env::var_os("DIFFERENTIAL_DUMP") {
+        let dir = std::path::Path::new(&dir);
+        let _ = std::fs::create_dir_all(dir);
+        let _ = std::fs::write(dir.join(format!("{name}.txt")), text);
     }
-    theirs.stop().await;
-    ours.stop().await;
+}
+
+/// Both gateways, configured alike, over one fake model.
+struct Pair {
+    _fake: rustyclaw_testkit::FakeLlm,
+    openclaw: Gateway,
+    rustyclaw: Gateway,
+}
+
+impl Pair {
+    /// Starts both and waits until each answers.
+    async fn start(openclaw: &Target, rustyclaw: &Target) -> Result<Self> {
+        let fake = crate::fake::start(crate::fake::Reply::Instant).await?;
+        let base = fake.base_url();
+        let options = GatewayOptions {
+            upstream_config: true,
+            ..GatewayOptions::default()
+        };
+        let mut theirs = openclaw.start(&base, options.clone())?;
+        let mut ours = rustyclaw.start(&base, options)?;
+        theirs.wait_ready(Duration::from_secs(180)).await?;
+        ours.wait_ready(Duration::from_secs(30)).await?;
+        Ok(Self {
+            _fake: fake,
+            openclaw: theirs,
+            rustyclaw: ours,
+        })
+    }
+
+    async fn stop(self) {
+        self.openclaw.stop().await;
+        self.rustyclaw.stop().await;
+    }
+}
+
+/// Starts both gateways, runs every script and the TUI session, stops them; the rows.
+pub async fn compare(openclaw: &Target, rustyclaw: &Target) -> Result<Vec<table::Row>> {
+    let pair = Pair::start(openclaw, rustyclaw).await?;
+    let mut rows = run_all(openclaw, &pair.openclaw, &pair.rustyclaw).await;
+    if let Ok(rows) = &mut rows {
+        rows.push(tui_row(openclaw, &pair.openclaw, &pair.rustyclaw).await);
+    }
+    pair.stop().await;
     rows
 }
 
 /// Starts both gateways and runs only the TUI session: for looking into the TUI row.
 pub async fn compare_tui(openclaw: &Target, rustyclaw: &Target) -> Result<table::Row> {
-    let fake = crate::fake::start(crate::fake::Reply::Instant).await?;
-    let base = fake.base_url();
-    let options = GatewayOptions {
-        upstream_config: true,
-        ..GatewayOptions::default()
-    };
-    let mut theirs = openclaw.start(&base, options.clone())?;
-    let mut ours = rustyclaw.start(&base, options)?;
-    theirs.wait_ready(Duration::from_secs(180)).await?;
-    ours.wait_ready(Duration::from_secs(30)).await?;
-    let row = tui_row(openclaw, &theirs, &ours).await;
-    theirs.stop().await;
-    ours.stop().await;
+    let pair = Pair::start(openclaw, rustyclaw).await?;
+    let row = tui_row(openclaw, &pair.openclaw, &pair.rustyclaw).await;
+    pair.stop().await;
     Ok(row)
 }
 
@@ -419,25 +433,12 @@ async fn tui_row(cli: &Target, openclaw: &Gateway, rustyclaw: &Gateway) -> table
     let command = tui::COMMAND.to_owned();
     let theirs = tui::run(cli, openclaw).await;
     let ours = tui::run(cli, rustyclaw).await;
-    if let Some(dir) = std::env::var_os("DIFFERENTIAL_DUMP") {
-        let dir = std::path::Path::new(&dir);
-        let _ = std::fs::create_dir_all(dir);
-        for (name, result) in [("openclaw", &theirs), ("rustyclaw", &ours)] {
-            let text = match result {
-                Ok((steps, unknown)) => {
-                    let mut text = format!("unknown method seen: {unknown}\n");
-                    for step in steps {
-                        text.push_str(&format!(
-                            "=== {} (done: {})\n{}\n",
-                            step.name, step.done, step.screen
-                        ));
-                    }
-                    text
-                }
-                Err(error) => format!("failed: {error:#}"),
-            };
-            let _ = std::fs::write(dir.join(format!("{name}-tui.txt")), text);
-        }
+    for (name, result) in [("openclaw", &theirs), ("rustyclaw", &ours)] {
+        let text = match result {
+            Ok(session) => tui::transcript(session),
+            Err(error) => format!("failed: {error:#}"),
+        };
+        dump(&format!("{name}-tui"), &text);
     }
     let verdict = match (theirs, ours) {
         (Ok(theirs), Ok(ours)) => tui::verdict(&theirs, &ours),

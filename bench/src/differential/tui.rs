@@ -142,6 +142,18 @@ pub async fn run(cli: &Target, gateway: &Gateway) -> Result<(Vec<StepResult>, bo
     Ok((results, transcript.contains("unknown method")))
 }
 
+/// The session's screens step by step, for looking into a difference.
+pub fn transcript((steps, unknown): &(Vec<StepResult>, bool)) -> String {
+    let mut text = format!("unknown method seen: {unknown}\n");
+    for step in steps {
+        text.push_str(&format!(
+            "=== {} (done: {})\n{}\n",
+            step.name, step.done, step.screen
+        ));
+    }
+    text
+}
+
 /// The table's row name for the session.
 pub const COMMAND: &str =
     "openclaw tui (a turn, /status, /model, /new, Escape on a streaming reply)";

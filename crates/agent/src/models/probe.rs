@@ -14,8 +14,6 @@ use super::Models;
 pub struct ProbeReport {
     /// `provider/model`.
     pub model: String,
-    /// Where the request went (base URL).
-    pub base_url: String,
     /// From sending the request to the end of the reply.
     pub elapsed: Duration,
     /// The reply's text (may be empty: the cap on tokens can end it before any text).
@@ -85,7 +83,6 @@ impl Models {
                 model,
             });
         };
-        let base_url = candidate.model.base_url.clone();
         let target = Target {
             model: candidate.model,
             credential,
@@ -115,7 +112,6 @@ impl Models {
             Ok(Err(error)) => Err(ProbeError::Failed { model, error }),
             Ok(Ok(reply)) => Ok(ProbeReport {
                 model,
-                base_url,
                 elapsed: started.elapsed(),
                 reply,
             }),

@@ -46,33 +46,70 @@ impl Prompt {
     }
 }
 
+/// A line read by an on-demand reader (`None` at end of input), and when it was read.
+type ReadLine = (Option<String>, std::time::Instant);
+
 /// Where answers come from.
 enum Lines {
     /// A thread reading stdin for as long as the prompt lives.
     Shared(mpsc::UnboundedReceiver<Option<String>>),
-    /// One thread per question, reading one line.
-    OnDemand(ReaderSlot),
+    /// One thread per line, started when a question needs one. A reader left waiting by a
+    /// question that ended unanswered is kept (`pending`) and answers the next question:
+    /// starting a second one would let the first take that answer and lose it.
+    OnDemand {
+        slot: ReaderSlot,
+        pending: Option<tokio::sync::oneshot::Receiver<ReadLine>>,
+        /// Reads one line (stdin's, outside tests).
+        read: fn() -> Option<String>,
+    },
+}
+
+/// One line of stdin; `None` at its end or on an error.
+fn stdin_line() -> Option<String> {
+    let mut line = String::new();
+    let read = std::io::stdin().lock().read_line(&mut line);
+    matches!(read, Ok(n) if n > 0).then_some(line)
 }
 
 impl Lines {
     async fn next(&mut self) -> Option<String> {
         match self {
             Lines::Shared(lines) => lines.recv().await.flatten(),
-            Lines::OnDemand(slot) => {
-                let (tx, rx) = tokio::sync::oneshot::channel();
-                let reader = std::thread::spawn(move || {
-                    let mut line = String::new();
-                    let read = std::io::stdin().lock().read_line(&mut line);
-                    let _ = tx.send(matches!(read, Ok(n) if n > 0).then_some(line));
-                });
-                *slot
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(reader);
-                let line = rx.await.ok().flatten();
-                slot.lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .take();
-                line
+            Lines::OnDemand {
+                slot,
+                pending,
+                read,
+            } => {
+                let asked = std::time::Instant::now();
+                loop {
+                    let rx = match pending {
+                        Some(rx) => rx,
+                        None => {
+                            let (tx, rx) = tokio::sync::oneshot::channel();
+                            let read = *read;
+                            let reader = std::thread::spawn(move || {
+                                let line = read();
+                                let _ = tx.send((line, std::time::Instant::now()));
+                            });
+                            *slot
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(reader);
+                            pending.insert(rx)
+                        }
+                    };
+                    let read = rx.await;
+                    *pending = None;
+                    slot.lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .take();
+                    match read {
+                        // Typed before this question was asked: the Enter that released an
+                        // earlier one (see `Prompt::settle`), not an answer.
+                        Ok((_, read_at)) if read_at < asked => continue,
+                        Ok((line, _)) => return line,
+                        Err(_) => return None,
+                    }
+                }
             }
         }
     }
@@ -81,7 +118,7 @@ impl Lines {
     fn left_waiting(&self) -> bool {
         match self {
             Lines::Shared(_) => false,
-            Lines::OnDemand(slot) => slot
+            Lines::OnDemand { slot, .. } => slot
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .is_some(),
@@ -119,7 +156,11 @@ pub fn start_on_demand(broker: &ApprovalBroker) -> Option<Prompt> {
     let approver = broker.register_approver();
     let events = broker.subscribe();
     let reader = ReaderSlot::default();
-    let lines = Lines::OnDemand(reader.clone());
+    let lines = Lines::OnDemand {
+        slot: reader.clone(),
+        pending: None,
+        read: stdin_line,
+    };
     let task = tokio::spawn(answer_requests(broker.clone(), events, lines));
     Some(Prompt {
         _approver: approver,
@@ -247,5 +288,67 @@ async fn ended(
             Ok(ApprovalEvent::Resolved(_)) | Err(RecvError::Lagged(_)) => {}
             Err(RecvError::Closed) => return "closed",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Mutex, OnceLock, mpsc};
+    use std::time::Duration;
+
+    use super::*;
+
+    /// The keyboard: what the test types, which the reader threads take a line at a time.
+    type Keyboard = (Mutex<mpsc::Sender<String>>, Mutex<mpsc::Receiver<String>>);
+
+    fn keyboard() -> &'static Keyboard {
+        static KEYBOARD: OnceLock<Keyboard> = OnceLock::new();
+        KEYBOARD.get_or_init(|| {
+            let (tx, rx) = mpsc::channel();
+            (Mutex::new(tx), Mutex::new(rx))
+        })
+    }
+
+    fn type_line(line: &str) {
+        keyboard().0.lock().unwrap().send(line.to_owned()).unwrap();
+    }
+
+    fn read_typed() -> Option<String> {
+        keyboard().1.lock().unwrap().recv().ok()
+    }
+
+    #[tokio::test]
+    async fn an_answer_after_an_unanswered_question_reaches_the_next_question() {
+        let slot = ReaderSlot::default();
+        let mut lines = Lines::OnDemand {
+            slot: slot.clone(),
+            pending: None,
+            read: read_typed,
+        };
+        // The first question ends unanswered: its reader is left waiting.
+        let first = tokio::time::timeout(Duration::from_millis(50), lines.next()).await;
+        assert!(first.is_err());
+        assert!(lines.left_waiting());
+        // The next question gets the line typed for it (one reader, not two racing).
+        let second = tokio::spawn(async move { (lines.next().await, lines) });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        type_line("o");
+        let (answer, mut lines) = tokio::time::timeout(Duration::from_secs(5), second)
+            .await
+            .expect("the answer went to a reader nobody listens to")
+            .unwrap();
+        assert_eq!(answer.as_deref(), Some("o"));
+
+        // A line typed before a question (the Enter that released the caller) is no answer.
+        let unanswered = tokio::time::timeout(Duration::from_millis(50), lines.next()).await;
+        assert!(unanswered.is_err());
+        type_line("");
+        let waiting = slot.lock().unwrap().take();
+        waiting.unwrap().join().unwrap();
+        let third = tokio::spawn(async move { lines.next().await });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        type_line("d");
+        let answer = tokio::time::timeout(Duration::from_secs(5), third).await;
+        assert_eq!(answer.unwrap().unwrap().as_deref(), Some("d"));
     }
 }

@@ -4,9 +4,9 @@ use std::process::ExitCode;
 
 use rustyclaw_config::LoadedConfig;
 
-use super::gateway::knock::{Answer, KNOCK_MS, knock};
+use super::gateway::knock::{Answer, knock_configured};
 use crate::context::Context;
-use crate::gateway_client::{Target, block_on};
+
 use crate::output;
 
 /// Prints the summary.
@@ -28,8 +28,7 @@ pub fn run(ctx: &Context, loaded: LoadedConfig, json: bool) -> anyhow::Result<Ex
         .as_ref()
         .map(|m| m.0.clone());
     let agents: Vec<&str> = c.agents.list.iter().map(|a| a.id.as_str()).collect();
-    let target = Target::new(&loaded, None, None, KNOCK_MS);
-    let answer = block_on(async { Ok(knock(&target).await) }).unwrap_or(Answer::Nothing);
+    let (url, answer) = knock_configured(&loaded);
     let (running, version, problem) = match &answer {
         Answer::Running(version) => (true, Some(version.as_str()), None),
         Answer::Nothing => (false, None, None),
@@ -52,7 +51,7 @@ pub fn run(ctx: &Context, loaded: LoadedConfig, json: bool) -> anyhow::Result<Ex
                 "port": c.gateway.port,
                 "bind": format!("{:?}", c.gateway.bind).to_lowercase(),
                 "auth": format!("{:?}", c.gateway.auth.mode).to_lowercase(),
-                "url": target.url,
+                "url": url,
                 "running": running,
                 "version": version,
                 "error": problem,
@@ -99,15 +98,15 @@ pub fn run(ctx: &Context, loaded: LoadedConfig, json: bool) -> anyhow::Result<Ex
         ),
         match &answer {
             Answer::Running(version) => {
-                format!("            running at {} ({version})", target.url)
+                format!("            running at {} ({version})", url)
             }
             Answer::Nothing => format!(
                 "            not running (nothing answers at {}; start it with `rustyclaw gateway run`)",
-                target.url
+                url
             ),
             Answer::Refused(why) => format!(
                 "            something answers at {} but not as this config's gateway: {why}",
-                target.url
+                url
             ),
         },
     ];

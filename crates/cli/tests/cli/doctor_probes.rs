@@ -166,3 +166,25 @@ async fn doctor_and_status_see_whether_a_gateway_runs() {
     );
     server.kill().await.unwrap();
 }
+
+#[tokio::test]
+async fn doctor_refuses_a_listener_the_gateway_would_refuse() {
+    let dir = TempStateDir::new().unwrap();
+    let fake = FakeLlm::start().await.unwrap();
+    let mut config = configure(&dir, &fake);
+    config["gateway"]["bind"] = "tailnet".into();
+    dir.write_config(&config.to_string()).unwrap();
+    fake.push(Turn::text("OK"));
+    let report = json_of(&dir, &["doctor"]).await;
+    let gateway = find(&report, "gateway");
+    assert_eq!(gateway["status"], "fail", "{gateway:#}");
+    // The words `gateway run` uses to refuse it.
+    let run = rc(&dir).args(["gateway", "run"]).run().await.unwrap();
+    assert!(!run.success());
+    let refused = gateway["message"].as_str().unwrap();
+    assert!(
+        refused.contains("not supported yet") && run.stderr_str().contains(refused),
+        "doctor: {gateway:#}\ngateway run: {}",
+        run.stderr_str()
+    );
+}

@@ -1,44 +1,48 @@
 //! The checks that reach out: is a gateway answering at the configured port, and does the
 //! configured model answer a one-line request with the configured key.
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::TcpListener;
 use std::time::Duration;
 
 use rustyclaw_agent::{Models, ProbeError};
 use rustyclaw_config::LoadedConfig;
-use rustyclaw_config::file::BindMode;
 use rustyclaw_providers::{FailureClass, ProviderError};
 
 use super::{Check, Status, check};
-use crate::commands::gateway::knock::{Answer, KNOCK_MS, knock};
-use crate::gateway_client::{Target, block_on};
+use crate::commands::gateway::knock::{Answer, knock_configured};
+use crate::gateway_client::block_on;
 
 /// How long the model probe waits for the whole answer.
 const MODEL_PROBE: Duration = Duration::from_secs(20);
 
 /// Whether a gateway answers at the configured port, else whether the port is free for one.
 pub(super) fn gateway_check(l: &LoadedConfig) -> Check {
-    let target = Target::new(l, None, None, KNOCK_MS);
-    let answer = block_on(async { Ok(knock(&target).await) }).unwrap_or(Answer::Nothing);
+    let (url, answer) = knock_configured(l);
     let g = &l.config.gateway;
     match answer {
         Answer::Running(version) => check(
             "gateway",
             Status::Ok,
-            format!("running at {} ({version})", target.url),
+            format!("running at {} ({version})", url),
         ),
         Answer::Refused(reason) => check(
             "gateway",
             Status::Warn,
-            format!("something answers at {} but the handshake failed: {reason}", target.url),
+            format!("something answers at {} but the handshake failed: {reason}", url),
         )
         .hint("if it is a gateway with another token, set gateway.auth.token to match; otherwise pick another port: rustyclaw config set gateway.port <port>"),
         Answer::Nothing => {
-            let ip = match g.bind {
-                BindMode::Lan => Ipv4Addr::UNSPECIFIED,
-                _ => Ipv4Addr::LOCALHOST,
+            // Where `gateway run` would listen, by the same rule, refusals included.
+            let addr = match rustyclaw_host::listener::address(&l.config, &Default::default()) {
+                Ok(addr) => addr,
+                Err(refused) => {
+                    let failed = check("gateway", Status::Fail, refused.to_string());
+                    return match refused.hint() {
+                        Some(hint) => failed.hint(hint.to_owned()),
+                        None => failed,
+                    };
+                }
             };
-            let addr = SocketAddr::from((ip, g.port));
             match TcpListener::bind(addr) {
                 Ok(_) => check(
                     "gateway",

@@ -1,7 +1,9 @@
 //! Is a gateway answering at the configured URL? A handshake with the config's credentials,
 //! within a short time, for `status` and `doctor`.
 
-use crate::gateway_client::{Connection, OpenError, Target};
+use rustyclaw_config::LoadedConfig;
+
+use crate::gateway_client::{Connection, OpenError, Target, block_on};
 
 /// How long a knock waits for the handshake.
 pub(crate) const KNOCK_MS: u64 = 2_000;
@@ -30,4 +32,12 @@ pub(crate) async fn knock(target: &Target) -> Answer {
         Err(OpenError::Unreachable { .. }) => Answer::Nothing,
         Err(OpenError::Failed(error)) => Answer::Refused(format!("{error:#}")),
     }
+}
+
+/// Knocks at the gateway `loaded` configures, from synchronous code; its URL and the answer.
+pub(crate) fn knock_configured(loaded: &LoadedConfig) -> (String, Answer) {
+    let target = Target::new(loaded, None, None, KNOCK_MS);
+    let answer = block_on(async { Ok(knock(&target).await) })
+        .unwrap_or_else(|error| Answer::Refused(format!("{error:#}")));
+    (target.url, answer)
 }

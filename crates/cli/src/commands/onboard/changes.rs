@@ -42,7 +42,10 @@ pub fn diff(current: &Current, edits: EditList) -> (EditList, Vec<Change>) {
     let mut changes = Vec::new();
     for (path, value) in edits {
         let before = current.get(&path);
-        if BOOKKEEPING.contains(&path[0].as_str()) {
+        if path
+            .first()
+            .is_some_and(|key| BOOKKEEPING.contains(&key.as_str()))
+        {
             kept.push((path, value));
             continue;
         }
