@@ -16,6 +16,7 @@ use rustyclaw_protocol::gateway::{
 };
 use rustyclaw_protocol::gateway::{ErrorCode, ErrorShape};
 use serde_json::Value;
+use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::MissedTickBehavior;
 
@@ -78,9 +79,9 @@ pub(crate) async fn run(socket: WebSocket, state: GatewayState, peer: Peer, admi
             slot: &mut slot,
         },
     );
-    let granted = tokio::select! {
+    let (granted, fanout) = tokio::select! {
         shaken = tokio::time::timeout(options.handshake_timeout, shaking) => match shaken {
-            Ok(Some(granted)) => granted,
+            Ok(Some(connected)) => connected,
             Ok(None) => return finish(&outbox, writer, grace).await,
             Err(_) => {
                 outbox.close(close::POLICY, "handshake timeout");
@@ -118,7 +119,7 @@ pub(crate) async fn run(socket: WebSocket, state: GatewayState, peer: Peer, admi
             outbox.push_event(notice);
         }
     }
-    session(&state, &mut stream, &outbox, Arc::new(granted)).await;
+    session(&state, &mut stream, &outbox, Arc::new(granted), fanout).await;
     tracing::info!(
         conn = %conn_id,
         duration_ms = u64::try_from(connected_at.elapsed().as_millis()).unwrap_or(u64::MAX),
@@ -188,8 +189,9 @@ struct Preauth<'a> {
     slot: &'a mut Option<PreauthSlot>,
 }
 
-/// Reads the first frame and answers it; `Some` when the client may proceed. On `None` the
-/// outbox is closing.
+/// Reads the first frame and answers it; `Some` when the client may proceed, with its grant
+/// and the fan-out it listens to (subscribed before the hello went out). On `None` the outbox
+/// is closing.
 async fn handshake(
     state: &GatewayState,
     stream: &mut SplitStream<WebSocket>,
@@ -198,7 +200,7 @@ async fn handshake(
     conn_id: &str,
     nonce: &str,
     limits: Preauth<'_>,
-) -> Option<Granted> {
+) -> Option<(Granted, broadcast::Receiver<Arc<OutEvent>>)> {
     let Preauth { key, slot } = limits;
     loop {
         let text = match stream.next().await {
@@ -257,11 +259,14 @@ async fn handshake(
         }
         return match checked {
             Ok(granted) => {
+                // Listening before the client hears it is in: an event caused by its first
+                // request (or by anyone right after its hello) is not missed.
+                let fanout = state.0.events.subscribe();
                 let hello = methods::hello(state, &granted).await;
                 outbox.push_text(encode(&Frame::Response(ResponseFrame::ok(
                     request.id, hello,
                 ))));
-                Some(granted)
+                Some((granted, fanout))
             }
             Err(rejection) => {
                 reject(outbox, &request.id, *rejection.error, rejection.close_code);
@@ -292,8 +297,8 @@ async fn session(
     stream: &mut SplitStream<WebSocket>,
     outbox: &Arc<Outbox>,
     granted: Arc<Granted>,
+    mut fanout: broadcast::Receiver<Arc<OutEvent>>,
 ) {
-    let mut fanout = state.0.events.subscribe();
     let mut shutdown = state.0.shutdown.subscribe();
     let period = state.0.options.tick_interval;
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);

@@ -25,21 +25,14 @@ impl Client {
         key: Option<&Secret>,
         within: Duration,
     ) -> Result<Vec<String>, ProviderError> {
-        let base = base_url.trim_end_matches('/');
-        let url = match format {
-            WireFormat::OpenaiCompletions
-            | WireFormat::OpenaiResponses
-            | WireFormat::GoogleGenerativeAi => format!("{base}/models"),
-            WireFormat::AnthropicMessages => format!("{base}/v1/models"),
-            WireFormat::Ollama => format!("{base}/api/tags"),
-        };
+        let url = crate::formats::models_url(format, base_url);
         let mut request = self.http().get(&url).timeout(within);
         if let Some(key) = key {
             let key = key.expose_secret();
             request = match format {
                 WireFormat::AnthropicMessages => request
                     .header("x-api-key", key)
-                    .header("anthropic-version", "2023-06-01"),
+                    .header("anthropic-version", crate::formats::ANTHROPIC_VERSION),
                 WireFormat::GoogleGenerativeAi => request.header("x-goog-api-key", key),
                 _ => request.bearer_auth(key),
             };
@@ -65,10 +58,17 @@ impl Client {
             }
         })?;
         let status = response.status();
-        let body = response.bytes().await.map_err(|e| ProviderError::Read {
-            provider: provider.to_owned(),
-            detail: scrub(e.to_string()),
-        })?;
+        // Read at most one byte past the cap: a huge body is refused without being held.
+        let mut response = response;
+        let mut body = Vec::new();
+        while body.len() <= MAX_LISTING {
+            let chunk = response.chunk().await.map_err(|e| ProviderError::Read {
+                provider: provider.to_owned(),
+                detail: scrub(e.to_string()),
+            })?;
+            let Some(chunk) = chunk else { break };
+            body.extend_from_slice(&chunk);
+        }
         if !status.is_success() {
             let text = String::from_utf8_lossy(&body[..body.len().min(2048)]).into_owned();
             return Err(ProviderError::Status {
@@ -132,6 +132,51 @@ fn error_message(body: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn listings_are_found_where_each_format_sends_its_requests() {
+        use crate::formats::models_url;
+        let cases = [
+            (
+                WireFormat::OpenaiCompletions,
+                "http://h/v1/",
+                "http://h/v1/models",
+            ),
+            (
+                WireFormat::AnthropicMessages,
+                "https://api.anthropic.com",
+                "https://api.anthropic.com/v1/models",
+            ),
+            (
+                WireFormat::AnthropicMessages,
+                "https://proxy/v1",
+                "https://proxy/v1/models",
+            ),
+            (
+                WireFormat::Ollama,
+                "http://127.0.0.1:11434",
+                "http://127.0.0.1:11434/api/tags",
+            ),
+            (
+                WireFormat::Ollama,
+                "http://127.0.0.1:11434/v1",
+                "http://127.0.0.1:11434/api/tags",
+            ),
+            (
+                WireFormat::GoogleGenerativeAi,
+                "https://generativelanguage.googleapis.com",
+                "https://generativelanguage.googleapis.com/v1beta/models",
+            ),
+            (
+                WireFormat::GoogleGenerativeAi,
+                "https://g/v1beta",
+                "https://g/v1beta/models",
+            ),
+        ];
+        for (format, base, url) in cases {
+            assert_eq!(models_url(format, base), url, "{format:?} at {base}");
+        }
+    }
 
     #[test]
     fn each_format_names_its_ids_where_its_listing_puts_them() {

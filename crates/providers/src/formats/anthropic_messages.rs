@@ -27,7 +27,7 @@ use crate::model::{Modality, ModelSpec, Target};
 use crate::request::ModelRequest;
 
 /// The API version every request pins.
-const API_VERSION: &str = "2023-06-01";
+pub(super) const API_VERSION: &str = "2023-06-01";
 
 /// The smallest thinking budget the API accepts.
 const MIN_THINKING_BUDGET: u64 = 1024;
@@ -108,11 +108,21 @@ pub(crate) fn build(target: &Target, request: &ModelRequest) -> Result<WireReque
 
 /// `{base}/v1/messages`, accepting a base that already ends in `/v1`.
 fn messages_url(base: &str) -> String {
+    format!("{}/messages", v1(base))
+}
+
+/// The model listing of the API at `base`.
+pub(super) fn models_url(base: &str) -> String {
+    format!("{}/models", v1(base))
+}
+
+/// `base` ending in `/v1`, whether or not it was written with it.
+fn v1(base: &str) -> String {
     let base = base.trim_end_matches('/');
     if base.ends_with("/v1") {
-        format!("{base}/messages")
+        base.to_owned()
     } else {
-        format!("{base}/v1/messages")
+        format!("{base}/v1")
     }
 }
 

@@ -100,6 +100,11 @@ pub(crate) fn build(target: &Target, request: &ModelRequest) -> Result<WireReque
     })
 }
 
+/// The model listing of the API at `base`.
+pub(super) fn models_url(base: &str) -> String {
+    format!("{}/models", api_base(base))
+}
+
 /// The base without a trailing slash, with `/v1beta` added when it names only a host.
 fn api_base(base: &str) -> String {
     let base = base.trim_end_matches('/');

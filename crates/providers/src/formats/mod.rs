@@ -89,3 +89,21 @@ pub(crate) fn error_details(format: WireFormat, body: &[u8]) -> Option<(String, 
     });
     Some((message, code))
 }
+
+/// Where `format`'s endpoint at `base` lists its models, by the same rules its requests use
+/// (a `/v1` already in an Anthropic base, Ollama's native root under an OpenAI-style `/v1`,
+/// Gemini's version path on a bare host).
+pub(crate) fn models_url(format: crate::WireFormat, base: &str) -> String {
+    use crate::WireFormat;
+    match format {
+        WireFormat::OpenaiCompletions | WireFormat::OpenaiResponses => {
+            format!("{}/models", base.trim_end_matches('/'))
+        }
+        WireFormat::AnthropicMessages => anthropic_messages::models_url(base),
+        WireFormat::GoogleGenerativeAi => google_generative_ai::models_url(base),
+        WireFormat::Ollama => ollama::tags_url(base),
+    }
+}
+
+/// The `anthropic-version` header Anthropic's API needs.
+pub(crate) const ANTHROPIC_VERSION: &str = anthropic_messages::API_VERSION;

@@ -88,9 +88,18 @@ pub(crate) fn build(target: &Target, request: &ModelRequest) -> Result<WireReque
 /// `{root}/api/chat`, where a base ending in `/v1` (the OpenAI-compatible endpoint) names the
 /// same server's root.
 fn chat_url(base: &str) -> String {
+    format!("{}/api/chat", root(base))
+}
+
+/// The installed models of the server at `base`.
+pub(super) fn tags_url(base: &str) -> String {
+    format!("{}/api/tags", root(base))
+}
+
+/// The server's root: `base` without an OpenAI-style `/v1`.
+fn root(base: &str) -> &str {
     let base = base.trim_end_matches('/');
-    let root = base.strip_suffix("/v1").unwrap_or(base);
-    format!("{root}/api/chat")
+    base.strip_suffix("/v1").unwrap_or(base)
 }
 
 fn accepts_images(target: &Target) -> bool {

@@ -35,7 +35,7 @@ async fn renders_the_status_card() {
     );
     assert!(card.contains("📚 Context: 50k/200k (25%)"), "{card}");
     assert!(card.contains("🧵 Session: agent:main:main"), "{card}");
-    assert!(card.contains("Think: low · Verbose: on"), "{card}");
+    assert!(card.contains("🎛️ Modes: think low · verbose on"), "{card}");
     assert!(card.contains("🪢 Queue: collect"), "{card}");
     assert!(out.effects.is_empty());
     assert_eq!(out.details.unwrap()["changedModel"], false);
