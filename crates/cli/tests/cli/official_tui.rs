@@ -63,8 +63,10 @@ async fn the_official_tui_holds_a_five_turn_conversation() {
     )]));
     fake.push(Turn::text("Your notes say: buy milk."));
     tui.submit("/verbose on").await.unwrap();
+    // The footer says so once the session has it (the typed command alone also reads
+    // "verbose"; a turn sent before the setting lands shows no tool activity).
     tui.wait_for("verbose on", Duration::from_secs(30), |s| {
-        s.to_lowercase().contains("verbose") && idle(s)
+        s.contains("| verbose on |") && idle(s)
     })
     .await
     .unwrap();
