@@ -29,6 +29,12 @@ apt_install ngircd
 
 echo "==> tests"
 scripts/conformance-deps.sh; set -a; . "${RUSTYCLAW_CONFORMANCE_DIR:-$HOME/.cache/rustyclaw-conformance}/env"; set +a
+# The Control UI's browser tests: Debian's Chromium, driven by the npm packages pinned in
+# ui/tests (playwright-core, axe-core), installed with the conformance install's Node.
+command -v chromium >/dev/null 2>&1 || apt_install chromium
+[ -d ui/tests/node_modules/playwright-core ] && [ -d ui/tests/node_modules/axe-core ] \
+  || (cd ui/tests && npm_config_update_notifier=false "$NODE" \
+        "$(dirname "$NODE")/../lib/node_modules/npm/bin/npm-cli.js" ci -s --no-audit --no-fund --ignore-scripts)
 if command -v cargo-nextest >/dev/null 2>&1; then
   cargo nextest run --workspace --locked --no-fail-fast
 else

@@ -83,7 +83,6 @@ pub const UPSTREAM_KEYS: &[UpstreamKey] = &[
     key("gateway.auth.allowTailscale"),
     key("gateway.auth.trustedProxy"),
     key("gateway.allowRealIpFallback"),
-    key("gateway.controlUi.root"),
     key("gateway.controlUi.embedSandbox"),
     key("gateway.controlUi.allowExternalEmbedUrls"),
     key("gateway.controlUi.dangerouslyAllowHostHeaderOriginFallback"),

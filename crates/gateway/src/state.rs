@@ -131,6 +131,9 @@ pub(crate) struct Shared {
     /// The device pairing store, in the state directory (none when the options name no state
     /// directory: devices then cannot pair).
     pub devices: Option<DeviceStore>,
+    /// The built UI named by `gateway.controlUi.root` (read when the gateway starts; changing
+    /// the root needs a restart, as upstream); `None` serves the embedded UI.
+    pub control_ui: Option<crate::http::control_ui::DirectoryUi>,
     /// Failed-auth counters and lockouts, shared by WebSocket connects and HTTP bearer auth.
     pub limiter: AuthLimiter,
     /// Unauthenticated sockets per client IP.
@@ -162,6 +165,11 @@ impl GatewayState {
             .state_dir
             .as_deref()
             .map(|dir| DeviceStore::in_state_dir(std::path::Path::new(dir)));
+        let control_ui = config
+            .gateway
+            .control_ui_root
+            .as_deref()
+            .map(crate::http::control_ui::DirectoryUi::open);
         let outbound = OutboundBudget::new(options.max_buffered_bytes_total);
         let inbound = InboundBudget::new(options.max_large_request_bytes_in_flight);
         Self(Arc::new(Shared {
@@ -178,6 +186,7 @@ impl GatewayState {
             shutdown,
             control: Control::default(),
             devices,
+            control_ui,
             limiter,
             preauth: Arc::default(),
             outbound,

@@ -241,7 +241,7 @@ fn path_from_env(var: &'static str) -> Result<PathBuf, ConformanceError> {
 
 /// Kills the process group led by `pid`. The child was started with `process_group(0)`, so its
 /// id is the group's; a group that is already gone is not an error.
-fn kill_group(pid: Option<u32>) {
+pub(crate) fn kill_group(pid: Option<u32>) {
     let group = pid
         .and_then(|pid| i32::try_from(pid).ok())
         .and_then(rustix::process::Pid::from_raw);
@@ -251,7 +251,7 @@ fn kill_group(pid: Option<u32>) {
 }
 
 /// Reads a pipe to its end; a read error ends it like end of file.
-async fn read_all(mut reader: impl AsyncRead + Unpin) -> Vec<u8> {
+pub(crate) async fn read_all(mut reader: impl AsyncRead + Unpin) -> Vec<u8> {
     let mut bytes = Vec::new();
     let _ = reader.read_to_end(&mut bytes).await;
     bytes
@@ -259,7 +259,7 @@ async fn read_all(mut reader: impl AsyncRead + Unpin) -> Vec<u8> {
 
 /// What a reader task collected, waiting briefly: a grandchild outside the killed group could
 /// hold the pipe open forever.
-async fn collect(task: Option<tokio::task::JoinHandle<Vec<u8>>>) -> Vec<u8> {
+pub(crate) async fn collect(task: Option<tokio::task::JoinHandle<Vec<u8>>>) -> Vec<u8> {
     match task {
         Some(task) => match tokio::time::timeout(DRAIN_GRACE, task).await {
             Ok(Ok(bytes)) => bytes,

@@ -19,6 +19,8 @@
 //! - [`conformance`] runs the official OpenClaw CLI (installed by `scripts/conformance-deps.sh`)
 //!   isolated and bounded, and [`protocol_schema`] validates gateway frames against upstream's
 //!   protocol JSON Schema: together they check rustyclaw's gateway against the real client.
+//! - [`browser`] runs a browser scenario (`ui/tests/scenarios`) in headless Chromium against a
+//!   gateway the test started, and collects what it reports.
 //! - [`ngircd`] runs a real IRC server (ngircd) in the foreground on a free loopback port, for
 //!   the IRC client's tests, and restarts it on the same port to test reconnection.
 //!
@@ -26,6 +28,7 @@
 //! went wrong through the test's own error handling.
 
 pub mod bin;
+pub mod browser;
 pub mod conformance;
 pub mod fake_llm;
 pub mod fake_telegram;

@@ -130,6 +130,10 @@ pub struct ControlUiSection {
     /// URL prefix of the UI (default `/`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub base_path: Option<String>,
+    /// Serve the built UI in this directory (or this `index.html`) instead of the embedded one,
+    /// e.g. OpenClaw's own (`dist/control-ui` of the `openclaw` npm package). Read at start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root: Option<String>,
     /// Browser origins allowed to open a WebSocket from a non-loopback address.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_origins: Option<Vec<String>>,

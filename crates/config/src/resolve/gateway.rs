@@ -31,6 +31,8 @@ pub struct GatewayConfig {
     pub control_ui_enabled: bool,
     /// URL prefix of the Control UI (default `/`).
     pub control_ui_base_path: String,
+    /// A directory holding a built Control UI to serve instead of the embedded one (`~` expanded).
+    pub control_ui_root: Option<std::path::PathBuf>,
     /// Browser origins allowed from non-loopback addresses (default none).
     pub allowed_origins: Vec<String>,
     /// Serve `POST /v1/chat/completions` (default false).
@@ -174,6 +176,10 @@ pub(crate) fn resolve_gateway(
         trusted_proxies: g.trusted_proxies.clone().unwrap_or_default(),
         control_ui_enabled: control_ui.enabled.unwrap_or(true),
         control_ui_base_path: control_ui.base_path.unwrap_or_else(|| "/".to_owned()),
+        control_ui_root: control_ui
+            .root
+            .as_deref()
+            .map(|root| ctx.env.expand_tilde(std::path::Path::new(root))),
         allowed_origins: control_ui.allowed_origins.unwrap_or_default(),
         chat_completions_endpoint: endpoints
             .chat_completions

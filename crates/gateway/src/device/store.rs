@@ -231,6 +231,36 @@ impl DeviceStore {
         })
     }
 
+    /// The scopes of the live, unrevoked `role` token equal to `presented`, whichever paired
+    /// device holds it (an HTTP bearer names no device); every token is compared, in constant
+    /// time, so the answer's timing does not tell how many were tried. Records the use.
+    pub fn scopes_of_token(
+        &self,
+        role: &str,
+        presented: &str,
+        now_ms: u64,
+    ) -> Result<Option<Vec<String>>, DeviceError> {
+        self.mutate(now_ms, |_, paired| {
+            let mut found = None;
+            for token in paired
+                .values_mut()
+                .filter_map(|d| d.tokens.as_mut()?.get_mut(role))
+            {
+                let same = bool::from(token.token.as_bytes().ct_eq(presented.as_bytes()));
+                if same && token.revoked_at_ms.is_none() && found.is_none() {
+                    token.last_used_at_ms = Some(now_ms);
+                    found = Some(token.scopes.clone());
+                }
+            }
+            let dirty = if found.is_some() {
+                Dirty::PAIRED
+            } else {
+                Dirty::NONE
+            };
+            Ok((found, dirty))
+        })
+    }
+
     /// The live token of an approved role, issued now if missing or revoked; records the use.
     pub fn ensure_token(
         &self,

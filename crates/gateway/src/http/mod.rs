@@ -1,16 +1,17 @@
 //! HTTP on the gateway port: liveness/readiness probes, the OpenAI-compatible API
-//! (`/v1/models`, `/v1/chat/completions`), `/tools/invoke`, and the WebSocket upgrade on any
-//! other path.
+//! (`/v1/models`, `/v1/chat/completions`), `/tools/invoke`, and on any other path the
+//! WebSocket upgrade or, for plain requests, the Control UI.
 
 mod auth;
+pub(crate) mod control_ui;
 mod openai;
 mod tools_invoke;
 
 use axum::Router;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
-use axum::http::HeaderMap;
 use axum::http::header::CONNECTION;
+use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, http::StatusCode};
@@ -58,16 +59,28 @@ async fn ready(State(state): State<GatewayState>) -> Response {
 /// Per-socket read buffer of the WebSocket connection.
 const WS_READ_BUFFER_BYTES: usize = 4096;
 
-/// Any other path: a WebSocket upgrade, or 404 for plain HTTP.
+/// Any other path: a WebSocket upgrade, else the Control UI, else 404.
 async fn upgrade(
     State(state): State<GatewayState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Conn(ticket): Conn,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let Ok(ws) = ws else {
-        return (StatusCode::NOT_FOUND, "Not Found").into_response();
+        let request = control_ui::UiRequest {
+            method: &method,
+            uri: &uri,
+            headers: &headers,
+            addr,
+            conn: Conn(ticket),
+        };
+        return match control_ui::respond(&state, &request).await {
+            Some(response) => response,
+            None => (StatusCode::NOT_FOUND, "Not Found").into_response(),
+        };
     };
     let peer = Peer::new(addr, &headers);
     let ip = client_ip(addr, &headers, &state.config().gateway.trusted_proxies);

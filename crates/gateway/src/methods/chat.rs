@@ -23,6 +23,9 @@ pub(super) const METHODS: &[(&str, &str)] = &[
     ("chat.abort", WRITE),
     ("agent", WRITE),
     ("agent.wait", WRITE),
+    ("chat.startup", READ),
+    ("sessions.messages.subscribe", READ),
+    ("sessions.messages.unsubscribe", READ),
 ];
 
 /// Everything but `agent` and `chat.send`, which send their own answers and are dispatched to
@@ -32,6 +35,9 @@ pub(super) async fn call(call: &Call<'_>, method: &str, params: &Value) -> Reply
         "chat.history" => history(call.state, params).await,
         "chat.abort" => abort(call.state, params),
         "agent.wait" => wait(call.state, params).await,
+        "chat.startup" => super::chat_view::startup(call.state, params).await,
+        "sessions.messages.subscribe" => super::chat_view::subscribe(call.state, params),
+        "sessions.messages.unsubscribe" => super::chat_view::unsubscribe(params),
         _ => unhandled(method),
     }
 }
@@ -283,7 +289,13 @@ pub(super) async fn history(state: &GatewayState, params: &Value) -> Reply {
         .await
         .map_err(|e| unavailable("chat.history", &e))?
     else {
-        return Ok(json!({"sessionKey": key.as_str(), "sessionId": null, "messages": []}));
+        return Ok(json!({
+            "sessionKey": key.as_str(),
+            "sessionId": null,
+            "messages": [],
+            "hasMore": false,
+            "totalMessages": 0,
+        }));
     };
     let lines = store
         .transcript(&entry.session_id, 0, usize::MAX)
@@ -299,13 +311,16 @@ pub(super) async fn history(state: &GatewayState, params: &Value) -> Reply {
             TranscriptLine::Session(_) => None,
         })
         .collect();
-    let skip = messages.len().saturating_sub(limit);
+    let total = messages.len();
+    let skip = total.saturating_sub(limit);
     messages.drain(..skip);
     let entry_json = serde_json::to_value(&entry).unwrap_or(Value::Null);
     let mut result = json!({
         "sessionKey": key.as_str(),
         "sessionId": entry.session_id.as_str(),
         "messages": messages,
+        "hasMore": skip > 0,
+        "totalMessages": total,
     });
     for field in ["thinkingLevel", "fastMode", "verboseLevel"] {
         if let Some(value) = entry_json.get(field) {

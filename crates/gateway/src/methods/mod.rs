@@ -9,6 +9,7 @@ mod approvals;
 mod catalog;
 mod channels;
 mod chat;
+mod chat_view;
 mod config;
 mod devices;
 mod ledger;
@@ -219,6 +220,17 @@ pub(crate) fn unhandled(method: &str) -> Reply {
     Err(invalid(format!("unknown method: {method}")))
 }
 
+/// `server.controlUiBuildSource`: `configured` when the UI comes from `gateway.controlUi.root`,
+/// which tells OpenClaw's UI not to reload itself because the server's build id is not its own.
+fn control_ui_build_source(state: &GatewayState) -> Map<String, Value> {
+    let source = if state.0.control_ui.is_some() {
+        "configured"
+    } else {
+        "bundled"
+    };
+    Map::from_iter([("controlUiBuildSource".to_owned(), Value::from(source))])
+}
+
 /// The `hello-ok` payload for a client that passed the handshake.
 pub(crate) async fn hello(state: &GatewayState, granted: &Granted) -> Value {
     let options = &state.0.options;
@@ -230,7 +242,7 @@ pub(crate) async fn hello(state: &GatewayState, granted: &Granted) -> Value {
             conn_id: granted.conn_id.clone(),
             build_id: Some(concat!("rustyclaw-", env!("CARGO_PKG_VERSION")).to_owned()),
             boot_id: Some(state.0.boot_id.clone()),
-            other: Map::new(),
+            other: control_ui_build_source(state),
         },
         features: Features {
             methods: methods().map(|(name, _)| name.to_owned()).collect(),

@@ -247,7 +247,7 @@ pub(in crate::methods) async fn describe(state: &GatewayState, params: &Value) -
 }
 
 /// `defaults`: the model a session without overrides uses.
-fn defaults(state: &GatewayState) -> Value {
+pub(crate) fn defaults(state: &GatewayState) -> Value {
     let config = state.config();
     // A session with no overrides: only its (absent) overrides matter to the plan.
     let plan = config

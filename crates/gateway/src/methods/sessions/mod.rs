@@ -25,7 +25,7 @@ use super::{ADMIN, Call, Fail, READ, Reply, WRITE, invalid, string_param, unavai
 use crate::state::GatewayState;
 
 pub(crate) use changed::{subscribed_to_sessions, unsubscribe_sessions, watch_sessions};
-pub(super) use list::{describe, list};
+pub(super) use list::{defaults, describe, list};
 
 /// Methods of this module and the scope each needs.
 pub(super) const METHODS: &[(&str, &str)] = &[
