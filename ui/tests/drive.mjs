@@ -36,6 +36,7 @@ const browser = await chromium.launch({
 });
 
 const problems = [];
+const pages = [];
 const allowed = [];
 
 function watch(page, label) {
@@ -71,6 +72,7 @@ const t = {
     const page = await context.newPage();
     page.setDefaultTimeout(options.timeout || 20_000);
     watch(page, label);
+    pages.push([label, page]);
     return page;
   },
   /** A screenshot kept as a test artifact. */
@@ -101,6 +103,12 @@ try {
   await scenario.default(t);
 } catch (error) {
   failure = error;
+  // What each page showed when the scenario failed, kept with the other screenshots.
+  for (const [label, page] of pages) {
+    await page.screenshot({ path: join(artifacts, `failure-${label}.png`) }).catch(() => {});
+    const text = await page.locator("body").innerText().catch(() => "");
+    console.error(`--- ${label} at failure (${page.url()}) ---\n${text.slice(0, 3000)}`);
+  }
 }
 await browser.close().catch(() => {});
 if (failure) {

@@ -14,6 +14,7 @@ mod colour;
 mod config_cmd;
 mod config_coverage;
 mod config_hardening;
+mod control_ui;
 mod control_ui_openclaw;
 mod credentials;
 mod devices;

@@ -1,0 +1,78 @@
+//! rustyclaw's own Control UI, embedded in the binary, driven in headless Chromium against
+//! `rustyclaw gateway run` and the fake model (`ui/tests/scenarios/control-ui.mjs`): a
+//! streamed reply whose HTML stays text, a tool card, a stopped reply, an exec approval
+//! answered from the page, the other views and a phone-sized screen. Screenshots are kept in
+//! `target/ui-artifacts/control-ui/`.
+
+use std::time::Duration;
+
+use rustyclaw_testkit::TempStateDir;
+use rustyclaw_testkit::browser::Browser;
+use rustyclaw_testkit::fake_llm::{FakeLlm, ToolCall, Turn};
+use serde_json::json;
+
+use super::{fake_llm_config, start_gateway};
+
+const TOKEN: &str = "control-ui-browser-token-5150";
+
+#[tokio::test]
+async fn the_control_ui_chats_streams_stops_and_approves_in_a_browser() {
+    let browser = Browser::from_env().unwrap();
+    let dir = TempStateDir::new().unwrap();
+    let fake = FakeLlm::start().await.unwrap();
+    fake.push(Turn::text_deltas([
+        "Hello **there**. ",
+        "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\">",
+    ]));
+    fake.push(Turn::tool_calls([ToolCall::new(
+        "call_notes",
+        "read",
+        json!({"path": "notes.md"}),
+    )]));
+    fake.push(Turn::text("Your notes say: buy milk."));
+    let story: Vec<String> = std::iter::once("Once upon a time ".to_owned())
+        .chain((0..40).map(|n| format!("part {n} of a very long story. ")))
+        .collect();
+    fake.push(Turn::text_deltas(story).chunk_delay(Duration::from_millis(300)));
+    fake.push(Turn::tool_calls([ToolCall::new(
+        "call_uname",
+        "exec",
+        json!({"command": "uname -s"}),
+    )]));
+    fake.push(Turn::text("It ran."));
+    let mut config = fake_llm_config(&dir, &fake, TOKEN);
+    config["tools"] =
+        json!({"exec": {"host": "gateway", "security": "allowlist", "ask": "on-miss"}});
+    dir.write_config(&config.to_string()).unwrap();
+    std::fs::write(dir.workspace().join("notes.md"), "buy milk\n").unwrap();
+    let (server, url) = start_gateway(&dir, &["--port", "0"]).await;
+    let http = url.replacen("ws://", "http://", 1);
+    let run = browser
+        .run(
+            "control-ui",
+            &[("URL", http.trim_end_matches('/')), ("TOKEN", TOKEN)],
+            Duration::from_secs(240),
+        )
+        .await
+        .unwrap();
+    for fact in [
+        "streamed",
+        "tool-card",
+        "aborted",
+        "approved",
+        "thinking-set",
+        "views",
+        "phone",
+    ] {
+        assert!(
+            run.fact(fact).is_some(),
+            "the scenario did not reach {fact}"
+        );
+    }
+    let logs = server.stdout() + &server.stderr();
+    assert!(
+        !logs.contains(TOKEN),
+        "the token reached the gateway's logs"
+    );
+    assert_eq!(fake.pending_turns(), 0);
+}

@@ -1,0 +1,89 @@
+// rustyclaw's own Control UI against `rustyclaw gateway run` and the fake model: sign in with
+// the token in the URL fragment, a streamed reply whose HTML stays text, a tool card, stopping
+// a slow reply, an exec approval answered from the page, the other views, a phone-sized
+// screen in dark mode. The Rust test queues the model's turns in this order.
+
+export default async function (t) {
+  const url = t.env("URL");
+  const token = t.env("TOKEN");
+  const page = await t.page("control-ui");
+
+  await page.goto(`${url}/#token=${encodeURIComponent(token)}`);
+  await page.locator(".status[data-state=connected]").waitFor();
+  t.check(!page.url().includes(token), "the token left the address bar");
+  t.check(!(await page.evaluate(() => history.length > 1 && location.hash.includes("token"))), "no history entry keeps the token");
+  await page.locator("#message").waitFor();
+  await t.shot(page, "chat-empty");
+
+  const say = async (text) => {
+    await page.locator("#message").fill(text);
+    await page.locator("#message").press("Enter");
+  };
+
+  // 1. A streamed reply with markdown and HTML in it: the HTML is shown, never run.
+  await say("hello");
+  const first = page.locator("article.msg.assistant").last();
+  await first.getByText("<script>window.__pwned=1</script>", { exact: false }).waitFor();
+  await page.locator("#send:not([disabled])").waitFor();
+  t.check((await first.locator("strong").innerText()) === "there", "markdown bold renders");
+  t.check((await first.locator("script, img").count()) === 0, "no element came from the model's HTML");
+  t.check((await page.evaluate(() => window.__pwned)) === undefined, "the model's script did not run");
+  await t.shot(page, "chat-reply");
+  t.fact("streamed");
+
+  // 2. A tool call: its card with arguments and result, then the reply.
+  await say("what is in my notes?");
+  const card = page.locator("details.tool[data-tool=read]").last();
+  await card.locator(".tool-status", { hasText: /done/ }).waitFor();
+  await card.locator("summary").click();
+  t.check((await card.locator(".tool-args").innerText()).includes("notes.md"), "the card shows the arguments");
+  t.check((await card.locator(".tool-result").innerText()).includes("buy milk"), "the card shows the result");
+  await page.getByText("Your notes say: buy milk.").waitFor();
+  await t.shot(page, "chat-tool-card");
+  t.fact("tool-card");
+
+  // 3. A slow reply, stopped from the page.
+  await say("tell me a long story");
+  await page.locator("article.msg.streaming").getByText("Once upon a time", { exact: false }).waitFor();
+  await page.locator("#abort").click();
+  await page.locator("article.msg.assistant .meta", { hasText: "stopped" }).waitFor();
+  await page.locator("#abort").waitFor({ state: "hidden" });
+  await t.shot(page, "chat-aborted");
+  t.fact("aborted");
+
+  // 4. A command that needs approval, allowed once from the page.
+  await say("what system is this?");
+  const approval = page.locator("section.approval").last();
+  await approval.getByText("uname -s").waitFor();
+  await t.shot(page, "chat-approval");
+  await approval.getByRole("button", { name: "Allow once" }).click();
+  await approval.locator(".decided", { hasText: "allowed once" }).waitFor();
+  await page.locator("details.tool[data-tool=exec] .tool-status", { hasText: /done/ }).last().waitFor();
+  await page.getByText("It ran.").waitFor();
+  await t.shot(page, "chat-approved");
+  t.fact("approved");
+
+  // 5. The session's thinking level, changed from the picker.
+  await page.locator("#thinking").selectOption("low");
+  await page.getByText("Saved for this session").waitFor();
+  t.fact("thinking-set");
+
+  // 6. The other views.
+  await page.getByRole("link", { name: "Sessions" }).click();
+  await page.locator("table.sessions").getByText("agent:main:main").first().waitFor();
+  await t.shot(page, "sessions");
+  await page.getByRole("link", { name: "Logs" }).click();
+  await page.locator("ol.logs li").first().waitFor();
+  await t.shot(page, "logs");
+  await page.getByRole("link", { name: "Devices" }).click();
+  await page.locator("table.devices tbody tr").first().waitFor();
+  await t.shot(page, "devices");
+  t.fact("views");
+
+  // 7. A phone in dark mode, a fresh browser profile: the token again, then the chat.
+  const phone = await t.page("phone", { viewport: { width: 390, height: 844 }, colorScheme: "dark" });
+  await phone.goto(`${url}/chat?session=agent%3Amain%3Amain#token=${encodeURIComponent(token)}`);
+  await phone.getByText("Your notes say: buy milk.").waitFor();
+  await t.shot(phone, "phone-dark");
+  t.fact("phone");
+}
