@@ -101,6 +101,23 @@ pub enum Command {
     Gateway(GatewayCommand),
     /// Ask the running gateway for its health.
     Health(HealthArgs),
+    /// Open the Control UI in a browser, signed in with the gateway token.
+    Dashboard(DashboardArgs),
+}
+
+/// `rustyclaw dashboard`.
+#[derive(Debug, Args)]
+pub struct DashboardArgs {
+    /// Print the address without opening a browser.
+    #[arg(long, conflicts_with = "open")]
+    pub no_open: bool,
+    /// Open a browser (the default; kept for scripts that pass it).
+    #[arg(long)]
+    pub open: bool,
+    /// Print one JSON object (`url` with the token, `httpUrl`, `wsUrl`, `port`, `tokenIncluded`)
+    /// and open nothing.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `rustyclaw tools`.

@@ -76,3 +76,62 @@ async fn the_control_ui_chats_streams_stops_and_approves_in_a_browser() {
     );
     assert_eq!(fake.pending_turns(), 0);
 }
+
+/// A loopback port nothing listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+async fn dashboard_prints_the_address_and_keeps_the_token_for_the_browser() {
+    let dir = TempStateDir::new().unwrap();
+    let fake = FakeLlm::start().await.unwrap();
+    let port = free_port();
+    let mut config = fake_llm_config(&dir, &fake, TOKEN);
+    config["gateway"]["port"] = json!(port);
+    dir.write_config(&config.to_string()).unwrap();
+
+    // No gateway yet: a clear failure, in JSON too.
+    let out = super::rc(&dir)
+        .args(["dashboard", "--json"])
+        .run()
+        .await
+        .unwrap();
+    assert!(!out.success());
+    let answer: serde_json::Value = serde_json::from_str(&out.stdout_str()).unwrap();
+    assert_eq!(answer["ok"], false);
+    assert!(
+        answer["reason"]
+            .as_str()
+            .unwrap()
+            .contains("rustyclaw gateway run")
+    );
+
+    let (_server, _url) = start_gateway(&dir, &[]).await;
+    let out = super::rc(&dir)
+        .args(["dashboard", "--json"])
+        .run()
+        .await
+        .unwrap();
+    assert!(out.success(), "{}", out.stderr_str());
+    let answer: serde_json::Value = serde_json::from_str(&out.stdout_str()).unwrap();
+    let http = format!("http://127.0.0.1:{port}/");
+    assert_eq!(answer["httpUrl"], http);
+    assert_eq!(answer["url"], format!("{http}#token={TOKEN}"));
+    assert_eq!(answer["wsUrl"], format!("ws://127.0.0.1:{port}"));
+    assert_eq!(answer["tokenIncluded"], true);
+
+    // The terminal gets the clean address only.
+    let out = super::rc(&dir)
+        .args(["dashboard", "--no-open"])
+        .run()
+        .await
+        .unwrap();
+    assert!(out.success(), "{}", out.stderr_str());
+    assert!(out.stdout_str().contains(&format!("Control UI: {http}")));
+    assert!(!out.stdout_str().contains(TOKEN) && !out.stderr_str().contains(TOKEN));
+}

@@ -4,6 +4,7 @@ mod channels;
 mod channels_official_cli;
 mod chat;
 mod config_rpc;
+mod control_ui;
 mod devices;
 mod docs_table;
 mod events;
