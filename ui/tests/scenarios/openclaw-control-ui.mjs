@@ -21,5 +21,25 @@ export default async function (t) {
   const body = await page.locator("body").innerText();
   t.check(!/unknown method/i.test(body), `no unknown-method error on the chat page:\n${body}`);
   t.fact("chat", { reply: true });
-  t.log(body.slice(0, 2000));
+  await visitPages(t, page);
+}
+
+// Each page of the UI's navigation, opened from the sidebar: a screenshot, and whether the page
+// reports a method rustyclaw does not have or an error. The Rust test turns these facts into
+// the table in docs/protocol.md.
+export async function visitPages(t, page) {
+  const names = ["Home", "Agents", "Dashboards", "Systems", "Automations", "Plugins"];
+  for (const name of names) {
+    const link = page.getByRole("link", { name, exact: true }).first();
+    if (!(await link.count())) {
+      t.fact("view", { name, shown: false, problems: ["not in the navigation"] });
+      continue;
+    }
+    await link.click();
+    await page.waitForTimeout(2500);
+    const text = await page.locator("main, body").first().innerText();
+    const problems = [...new Set((text.match(/unknown method: [\w.]+/gi) || []).map((m) => m.replace(/^unknown method: /i, "").replace(/Retry$/, "")))];
+    await t.shot(page, `openclaw-${name.toLowerCase()}`);
+    t.fact("view", { name, shown: true, problems });
+  }
 }

@@ -54,7 +54,11 @@ async fn openclaw_control_ui_chats_with_rustyclaw() {
         )
         .await
         .unwrap();
-    eprintln!("{}", run.output.stderr_str());
+    assert!(run.fact("chat").is_some(), "the reply was shown");
+    // What each page of OpenClaw's navigation showed (the table in docs/protocol.md).
+    for view in run.facts().iter().filter(|f| f["fact"] == "view") {
+        eprintln!("OpenClaw Control UI page: {view}");
+    }
     let logs = server.stdout() + &server.stderr();
     assert!(
         !logs.contains(TOKEN),
