@@ -56,7 +56,7 @@ pub use event::{Event, EventKind, ModelCalls, RunId, RunOutcome, RunStatus};
 pub use invoke::ToolInvocation;
 pub use models::{ModelPlan, Models, OpenError, Opened, ProbeError, ProbeReport};
 pub use op::{Inbound, Op};
-pub use prompt::{PromptInputs, WorkspaceFile, build as build_system_prompt};
+pub use prompt::{BOOTSTRAP_FILES, PromptInputs, WorkspaceFile, build as build_system_prompt};
 pub use run_watch::RunEvents;
 pub use runtime::{AgentRuntime, Reconfiguration, RuntimeParts, RuntimeUpdate};
 pub use rustyclaw_protocol::origin::{

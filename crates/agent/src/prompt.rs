@@ -9,9 +9,9 @@ use std::path::Path;
 
 use rustyclaw_config::regular_file::{ReadFileError, ReadLimits};
 
-/// Workspace files injected as Project Context, in order. The first five are always
+/// Workspace files injected as Project Context, in order (name, always expected). The first five are always
 /// expected (a missing one gets a marker); the rest are injected only when present.
-const BOOTSTRAP_FILES: [(&str, bool); 8] = [
+pub const BOOTSTRAP_FILES: [(&str, bool); 8] = [
     ("AGENTS.md", true),
     ("SOUL.md", true),
     ("TOOLS.md", true),

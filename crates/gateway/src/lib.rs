@@ -12,6 +12,7 @@
 
 mod admission;
 mod auth_limiter;
+mod calendar;
 pub mod channels;
 mod chat_input;
 mod clock;

@@ -59,6 +59,7 @@ mod runs;
 mod schema;
 mod sessions;
 mod transcripts;
+mod usage;
 
 pub use audit::{AuditRecord, StoredAuditRecord};
 pub use channel::deliveries::{
@@ -84,6 +85,7 @@ pub use quarantine::{
 pub use runs::{LEDGER_RETENTION_MS, MAX_LEDGER_REPLY_BYTES, RunRecord, RunState};
 pub use sessions::{StoredSession, TranscriptRetention};
 pub use transcripts::StoredLine;
+pub use usage::UsageRow;
 
 /// The newest database schema version this build creates and understands.
 pub const SCHEMA_VERSION: u32 = schema::LATEST_VERSION;

@@ -5,6 +5,7 @@
 //! listed here are advertised in `hello-ok.features.methods`; anything else gets upstream's
 //! `unknown method: <name>`.
 
+mod agent_files;
 mod approvals;
 mod catalog;
 mod channels;
@@ -19,6 +20,7 @@ mod send;
 mod sessions;
 mod system;
 mod tools;
+mod usage;
 
 use rustyclaw_protocol::gateway::{
     ErrorCode, ErrorShape, Features, HelloAuth, HelloOk, HelloOkType, Policy, RequestFrame,
@@ -77,6 +79,7 @@ enum Family {
     Approvals,
     Devices,
     Tools,
+    AgentFiles,
     Runtime,
     Channels,
     Send,
@@ -92,6 +95,7 @@ const FAMILIES: &[(Family, &[(&str, &str)])] = &[
     (Family::Approvals, approvals::METHODS),
     (Family::Devices, devices::METHODS),
     (Family::Tools, tools::METHODS),
+    (Family::AgentFiles, agent_files::METHODS),
     (Family::Runtime, runtime::METHODS),
     (Family::Channels, channels::METHODS),
     (Family::Send, send::METHODS),
@@ -192,6 +196,7 @@ pub(crate) async fn dispatch(
         Family::Approvals => approvals::call(&call, &method, &params).await,
         Family::Devices => devices::call(&call, &method, &params).await,
         Family::Tools => tools::call(&call, &method, &params).await,
+        Family::AgentFiles => agent_files::call(state, &method, &params).await,
         Family::Runtime => runtime::call(&call, &method, &params).await,
         Family::Channels => channels::call(&call, &method, &params).await,
         Family::Send => send::call(&call, &method, &params).await,

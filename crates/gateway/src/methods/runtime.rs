@@ -1,4 +1,4 @@
-//! `wake`, `last-heartbeat` and `usage.status`: nudging an agent from outside, and what the
+//! `wake`, `last-heartbeat`, `usage.status` and `usage.cost`: nudging an agent from outside, and what the
 //! background side of the runtime last did.
 //!
 //! rustyclaw has no heartbeat runner yet, so `last-heartbeat` is always null (no heartbeat ever
@@ -17,6 +17,7 @@ pub(super) const METHODS: &[(&str, &str)] = &[
     ("wake", WRITE),
     ("last-heartbeat", READ),
     ("usage.status", READ),
+    ("usage.cost", READ),
 ];
 
 pub(super) async fn call(call: &Call<'_>, method: &str, params: &Value) -> Reply {
@@ -26,6 +27,7 @@ pub(super) async fn call(call: &Call<'_>, method: &str, params: &Value) -> Reply
         // Provider quota windows come from OAuth subscription providers (Claude, Codex), which
         // rustyclaw does not speak; the list of providers with usage data is truly empty.
         "usage.status" => Ok(json!({"updatedAt": now_ms(), "providers": []})),
+        "usage.cost" => super::usage::cost(call.state, params).await,
         _ => unhandled(method),
     }
 }

@@ -228,6 +228,10 @@ const NEWER_FIELDS: &[(&str, &str, &str)] = &[
     // bench/src/differential): the health snapshot reports `modelRuntime`.
     ("hello-ok", "/payload/snapshot/health", "modelRuntime"),
     ("health", "/payload", "modelRuntime"),
+    // 2026.9.6 documents a content hash on agent files (docs/gateway/protocol); the 2026.9.1
+    // schema predates it.
+    ("agents.files.get", "/payload/file", "hash"),
+    ("agents.files.set", "/payload/file", "hash"),
 ];
 
 /// Panics unless `frame` (a response to `method` when known) validates against the schema.

@@ -1,5 +1,6 @@
 //! Test modules and the shared harness.
 
+mod agent_files;
 mod channels;
 mod channels_official_cli;
 mod chat;

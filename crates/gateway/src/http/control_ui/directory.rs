@@ -349,7 +349,7 @@ const MONTHS: [&str; 12] = [
 /// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
 fn http_date(seconds: u64) -> String {
     let days = seconds / 86_400;
-    let (year, month, day) = civil_from_days(days as i64);
+    let (year, month, day) = crate::calendar::civil_from_days(days as i64);
     let in_day = seconds % 86_400;
     format!(
         "{}, {day:02} {} {year} {:02}:{:02}:{:02} GMT",
@@ -372,35 +372,10 @@ fn parse_http_date(text: &str) -> Option<u64> {
     let year: i64 = year.parse().ok()?;
     let mut clock = time.split(':').map(|p| p.parse::<u64>().ok());
     let (h, m, s) = (clock.next()??, clock.next()??, clock.next()??);
-    let days = days_from_civil(year, month, day);
+    let days = crate::calendar::days_from_civil(year, month, day);
     u64::try_from(days)
         .ok()
         .map(|d| d * 86_400 + h * 3600 + m * 60 + s)
-}
-
-/// (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// Days since 1970-01-01 of a civil date.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let yoe = year.rem_euclid(400);
-    let mp = if month > 2 { month - 3 } else { month + 9 };
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// Seconds now (for tests of the date round trip).
