@@ -9,7 +9,8 @@
 // uncaught exceptions fail the run unless the scenario allowed them by pattern.
 
 import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 
 const name = process.argv[2];
@@ -18,6 +19,8 @@ if (!name || !/^[a-z0-9-]+$/.test(name)) {
   process.exit(2);
 }
 const artifacts = process.env.UI_ARTIFACTS || join("artifacts", name);
+// Only this run's screenshots are kept.
+rmSync(artifacts, { recursive: true, force: true });
 mkdirSync(artifacts, { recursive: true });
 
 // The flags a closed network needs: no background fetches, no component updates, no sync.
@@ -35,6 +38,7 @@ const browser = await chromium.launch({
   ],
 });
 
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const problems = [];
 const pages = [];
 const allowed = [];
@@ -83,6 +87,18 @@ const t = {
   /** A fact for the Rust test (one JSON line on stdout). */
   fact(fact, data = {}) {
     process.stdout.write(JSON.stringify({ fact, ...data }) + "\n");
+  },
+  /** Runs axe-core on the page (injected through the debugging protocol, so the page's own
+   * Content-Security-Policy stays on) and fails on serious or critical violations. */
+  async axe(page, label) {
+    if (!(await page.evaluate(() => typeof window.axe !== "undefined"))) await page.evaluate(axeSource);
+    const result = await page.evaluate(async () => {
+      const run = await window.axe.run(document, { resultTypes: ["violations"] });
+      return run.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));
+    });
+    const serious = result.filter((v) => v.impact === "serious" || v.impact === "critical");
+    t.fact("axe", { label, violations: result.length, serious: serious.length });
+    if (serious.length) throw new Error(`accessibility (${label}): ${JSON.stringify(serious, null, 2)}`);
   },
   /** Console errors matching `pattern` do not fail the run. */
   allowConsole(pattern) {

@@ -8,11 +8,17 @@ import { chatView } from "./views/chat.js";
 import { sessionsView } from "./views/sessions.js";
 import { logsView } from "./views/logs.js";
 import { devicesView } from "./views/devices.js";
+import { configView } from "./views/config.js";
+import { usageView } from "./views/usage.js";
+import { filesView } from "./views/files.js";
 
 const VIEWS = [
   { path: "chat", title: "Chat", needs: ["chat.send", "chat.history"], render: chatView },
   { path: "sessions", title: "Sessions", needs: ["sessions.list"], render: sessionsView },
   { path: "logs", title: "Logs", needs: ["logs.tail"], render: logsView },
+  { path: "usage", title: "Usage", needs: ["usage.cost"], render: usageView },
+  { path: "config", title: "Config", needs: ["config.get", "config.schema", "config.patch", "config.set"], render: configView },
+  { path: "files", title: "Agent files", needs: ["agents.files.list", "agents.files.get", "agents.files.set"], render: filesView },
   { path: "devices", title: "Devices", needs: ["device.pair.list"], render: devicesView },
 ];
 

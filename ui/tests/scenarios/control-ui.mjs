@@ -68,22 +68,62 @@ export default async function (t) {
   await page.getByText("Saved for this session").waitFor();
   t.fact("thinking-set");
 
+  await t.axe(page, "chat");
+
   // 6. The other views.
   await page.getByRole("link", { name: "Sessions" }).click();
   await page.locator("table.sessions").getByText("agent:main:main").first().waitFor();
   await t.shot(page, "sessions");
+  await t.axe(page, "sessions");
+  await page.getByRole("link", { name: "Usage" }).click();
+  await page.locator(".usage-chart svg rect.bar").first().waitFor();
+  t.check((await page.locator("table.usage-models").innerText()).includes("fake/fake-model"), "usage per model");
+  await t.shot(page, "usage");
+  await t.axe(page, "usage");
   await page.getByRole("link", { name: "Logs" }).click();
   await page.locator("ol.logs li").first().waitFor();
   await t.shot(page, "logs");
   await page.getByRole("link", { name: "Devices" }).click();
   await page.locator("table.devices tbody tr").first().waitFor();
   await t.shot(page, "devices");
+  await t.axe(page, "devices");
   t.fact("views");
 
-  // 7. A phone in dark mode, a fresh browser profile: the token again, then the chat.
+  // 7. An agent file, edited and saved.
+  await page.getByRole("link", { name: "Agent files" }).click();
+  await page.locator("button.file-link[data-file='SOUL.md']").click();
+  await page.locator("#file-editor").fill("Be warm and brief.\n");
+  await page.locator("#file-save").click();
+  await page.getByText("SOUL.md saved").waitFor();
+  await t.shot(page, "agent-files");
+  await t.axe(page, "agent files");
+  t.fact("file-saved");
+
+  // 8. Config: a value the schema refuses is shown at its field; a good one is saved.
+  await page.getByRole("link", { name: "Config" }).click();
+  const port = page.locator("#cfg-gateway-port");
+  await port.waitFor({ state: "attached" });
+  await page.locator("details.config-section", { has: page.locator("#cfg-gateway-port") }).first().locator("summary").first().click();
+  await port.fill("70000");
+  await page.getByRole("button", { name: "Save changes" }).click();
+  const portField = page.locator(".field[data-path='gateway.port']");
+  await portField.locator(".field-error").filter({ hasText: /./ }).waitFor();
+  await t.shot(page, "config-error");
+  await port.fill(await port.getAttribute("value") || "");
+  await page.locator("details.config-section", { has: page.locator("#cfg-logging-level") }).first().locator("summary").first().click();
+  await page.locator("#cfg-logging-level").selectOption("debug");
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await page.getByText(/Saved/).first().waitFor();
+  await t.shot(page, "config-saved");
+  await t.axe(page, "config");
+  t.fact("config-saved");
+  await page.locator(".status[data-state=connected]").waitFor({ timeout: 60_000 });
+
+  // 9. A phone in dark mode, a fresh browser profile: the token again, then the chat.
   const phone = await t.page("phone", { viewport: { width: 390, height: 844 }, colorScheme: "dark" });
   await phone.goto(`${url}/chat?session=agent%3Amain%3Amain#token=${encodeURIComponent(token)}`);
   await phone.getByText("Your notes say: buy milk.").waitFor();
   await t.shot(phone, "phone-dark");
+  await t.axe(phone, "phone dark");
   t.fact("phone");
 }
