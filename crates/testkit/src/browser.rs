@@ -159,13 +159,32 @@ impl Browser {
         env: &[(&str, &str)],
         timeout: Duration,
     ) -> Result<ScenarioOutput, BrowserError> {
+        self.run_in(None, name, env, timeout).await
+    }
+
+    /// [`Browser::run`] inside the network namespace `netns` (see [`crate::netns`]): a browser
+    /// on another host, as far as the server can tell.
+    pub async fn run_in(
+        &self,
+        netns: Option<&str>,
+        name: &str,
+        env: &[(&str, &str)],
+        timeout: Duration,
+    ) -> Result<ScenarioOutput, BrowserError> {
         let artifacts = self.artifacts(name);
         let _ = std::fs::create_dir_all(&artifacts);
         #[expect(
             clippy::disallowed_methods,
             reason = "the test kit drives a real browser through Node, as a user's would"
         )]
-        let mut command = tokio::process::Command::new(&self.node);
+        let mut command = match netns {
+            Some(netns) => {
+                let mut command = tokio::process::Command::new("ip");
+                command.args(["netns", "exec", netns]).arg(&self.node);
+                command
+            }
+            None => tokio::process::Command::new(&self.node),
+        };
         command
             .arg(self.tests.join("drive.mjs"))
             .arg(name)

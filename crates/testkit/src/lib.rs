@@ -21,6 +21,8 @@
 //!   protocol JSON Schema: together they check rustyclaw's gateway against the real client.
 //! - [`browser`] runs a browser scenario (`ui/tests/scenarios`) in headless Chromium against a
 //!   gateway the test started, and collects what it reports.
+//! - [`netns`] makes a second host: a network namespace joined by a veth pair, to reach a
+//!   server from a non-loopback address.
 //! - [`ngircd`] runs a real IRC server (ngircd) in the foreground on a free loopback port, for
 //!   the IRC client's tests, and restarts it on the same port to test reconnection.
 //!
@@ -32,6 +34,7 @@ pub mod browser;
 pub mod conformance;
 pub mod fake_llm;
 pub mod fake_telegram;
+pub mod netns;
 pub mod ngircd;
 pub mod protocol_schema;
 pub mod schema_paths;

@@ -135,3 +135,105 @@ async fn dashboard_prints_the_address_and_keeps_the_token_for_the_browser() {
     assert!(out.stdout_str().contains(&format!("Control UI: {http}")));
     assert!(!out.stdout_str().contains(TOKEN) && !out.stderr_str().contains(TOKEN));
 }
+
+#[tokio::test]
+async fn a_browser_on_another_host_pairs_and_is_approved_from_the_first() {
+    let browser = Browser::from_env().unwrap();
+    let netns = rustyclaw_testkit::netns::NetNs::create().unwrap();
+    let dir = TempStateDir::new().unwrap();
+    let fake = FakeLlm::start().await.unwrap();
+    fake.push(Turn::text("Hello, far away browser."));
+    let port = free_port();
+    let remote_origin = format!("http://{}:{port}", netns.host_addr());
+    let mut config = fake_llm_config(&dir, &fake, TOKEN);
+    config["gateway"]["port"] = json!(port);
+    config["gateway"]["bind"] = json!("lan");
+    config["gateway"]["controlUi"] = json!({"allowedOrigins": [remote_origin]});
+    dir.write_config(&config.to_string()).unwrap();
+    let (server, _url) = start_gateway(&dir, &[]).await;
+    let foreign = format!(
+        "http://{}:{}/",
+        netns.host_addr(),
+        serve_a_foreign_page().await
+    );
+    let local = format!("http://127.0.0.1:{port}");
+    let reply = "Hello, far away browser.";
+    let remote_env = [
+        ("URL", remote_origin.as_str()),
+        ("TOKEN", TOKEN),
+        ("REPLY", reply),
+        ("FOREIGN_URL", foreign.as_str()),
+    ];
+    let local_env = [("URL", local.as_str()), ("TOKEN", TOKEN)];
+    let (remote, approver) = tokio::join!(
+        browser.run_in(
+            Some(netns.name()),
+            "control-ui-remote",
+            &remote_env,
+            Duration::from_secs(240)
+        ),
+        browser.run("control-ui-approve", &local_env, Duration::from_secs(240)),
+    );
+    let remote = remote.unwrap();
+    approver.unwrap();
+    let refused = remote.fact("foreign-origin-refused").unwrap();
+    assert!(
+        refused["outcome"]
+            .as_str()
+            .unwrap()
+            .contains("origin not allowed"),
+        "{refused}"
+    );
+    let requested = remote.fact("pairing-requested").unwrap();
+    assert!(
+        requested["command"]
+            .as_str()
+            .unwrap()
+            .starts_with("rustyclaw devices approve "),
+        "{requested}"
+    );
+    assert!(remote.fact("remote-chat").is_some());
+    // The device is paired, seen from the guest's address.
+    let out = super::rc(&dir)
+        .args(["devices", "list", "--json"])
+        .run()
+        .await
+        .unwrap();
+    assert!(out.success(), "{}", out.stderr_str());
+    let listed: serde_json::Value = serde_json::from_str(&out.stdout_str()).unwrap();
+    let paired = listed["paired"].as_array().unwrap();
+    assert!(
+        paired
+            .iter()
+            .any(|d| d["clientId"] == "openclaw-control-ui" && d["remoteIp"] == netns.guest_addr()),
+        "{listed:#}"
+    );
+    let logs = server.stdout() + &server.stderr();
+    assert!(
+        !logs.contains(TOKEN),
+        "the token reached the gateway's logs"
+    );
+}
+
+/// Serves a blank page on every interface, on a port of its own: a web page of an origin the
+/// gateway does not allow. Returns the port.
+async fn serve_a_foreign_page() -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request).await;
+                let body = "<!doctype html><title>another site</title><p>another site</p>";
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    port
+}

@@ -24,7 +24,9 @@ style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https:; font-src 's
 connect-src 'self' ws: wss: data:; media-src 'self' blob: data:; object-src 'none'; base-uri 'self'; \
 form-action 'self'; frame-ancestors 'none'; worker-src 'self' blob:; manifest-src 'self'";
 
-/// Adds the headers shared by every UI response, with `policy` as the CSP.
+/// Adds the headers shared by every UI response, with `policy` as the CSP. (No
+/// `Cross-Origin-Opener-Policy`: browsers refuse it, with a console error, on the plain-http LAN
+/// addresses a gateway is often reached at, and the page opens no windows to protect.)
 pub(super) fn apply(headers: &mut HeaderMap, policy: &'static str) {
     headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(policy));
     headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -33,10 +35,6 @@ pub(super) fn apply(headers: &mut HeaderMap, policy: &'static str) {
     headers.insert(
         HeaderName::from_static("permissions-policy"),
         HeaderValue::from_static("camera=(), geolocation=(), payment=(), usb=()"),
-    );
-    headers.insert(
-        HeaderName::from_static("cross-origin-opener-policy"),
-        HeaderValue::from_static("same-origin"),
     );
     headers.insert(
         HeaderName::from_static("cross-origin-resource-policy"),
