@@ -11,10 +11,12 @@ import { devicesView } from "./views/devices.js";
 import { configView } from "./views/config.js";
 import { usageView } from "./views/usage.js";
 import { filesView } from "./views/files.js";
+import { channelsView } from "./views/channels.js";
 
 const VIEWS = [
   { path: "chat", title: "Chat", needs: ["chat.send", "chat.history"], render: chatView },
   { path: "sessions", title: "Sessions", needs: ["sessions.list"], render: sessionsView },
+  { path: "channels", title: "Channels", needs: ["channels.status"], render: channelsView },
   { path: "logs", title: "Logs", needs: ["logs.tail"], render: logsView },
   { path: "usage", title: "Usage", needs: ["usage.cost"], render: usageView },
   { path: "config", title: "Config", needs: ["config.get", "config.schema", "config.patch", "config.set"], render: configView },

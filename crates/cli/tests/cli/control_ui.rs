@@ -237,3 +237,45 @@ async fn serve_a_foreign_page() -> u16 {
     });
     port
 }
+
+#[tokio::test]
+async fn a_chat_sender_is_approved_from_the_channels_view() {
+    use rustyclaw_testkit::fake_telegram::{FakeChat, FakeTelegram, FakeUser};
+    let browser = Browser::from_env().unwrap();
+    let dir = TempStateDir::new().unwrap();
+    let fake = FakeLlm::start().await.unwrap();
+    let telegram = FakeTelegram::start().await.unwrap();
+    let mut config = super::channels_telegram::telegram_config(&dir, &fake, &telegram);
+    config["gateway"]["auth"]["token"] = json!(TOKEN);
+    let port = config["gateway"]["port"].as_u64().unwrap();
+    dir.write_config(&config.to_string()).unwrap();
+    let (_server, _url) = start_gateway(&dir, &[]).await;
+    let alice = FakeUser::new(4242, "Alice").with_username("alice");
+    let dm = FakeChat::private(&alice);
+    telegram.push_text(&dm, &alice, "hello?");
+    super::channels_telegram::wait_for_sent(&telegram, dm.id, 0).await;
+
+    let url = format!("http://127.0.0.1:{port}");
+    browser
+        .run(
+            "control-ui-channels",
+            &[("URL", url.as_str()), ("TOKEN", TOKEN), ("SENDER", "Alice")],
+            Duration::from_secs(180),
+        )
+        .await
+        .unwrap();
+    // Approved with a notice, which the channel delivers; then Alice is answered.
+    let sent = super::channels_telegram::wait_for_sent(&telegram, dm.id, 1).await;
+    assert!(
+        sent[1]
+            .text
+            .as_deref()
+            .unwrap_or_default()
+            .contains("access approved"),
+        "{sent:?}"
+    );
+    fake.push(Turn::text("Hello Alice."));
+    telegram.push_text(&dm, &alice, "hi again");
+    let sent = super::channels_telegram::wait_for_sent(&telegram, dm.id, 2).await;
+    assert_eq!(sent[2].text.as_deref(), Some("Hello Alice."));
+}

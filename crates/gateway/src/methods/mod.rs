@@ -8,6 +8,7 @@
 mod agent_files;
 mod approvals;
 mod catalog;
+mod channel_pairing;
 mod channels;
 mod chat;
 mod chat_view;
@@ -82,6 +83,7 @@ enum Family {
     AgentFiles,
     Runtime,
     Channels,
+    ChannelPairing,
     Send,
 }
 
@@ -98,6 +100,7 @@ const FAMILIES: &[(Family, &[(&str, &str)])] = &[
     (Family::AgentFiles, agent_files::METHODS),
     (Family::Runtime, runtime::METHODS),
     (Family::Channels, channels::METHODS),
+    (Family::ChannelPairing, channel_pairing::METHODS),
     (Family::Send, send::METHODS),
 ];
 
@@ -199,6 +202,7 @@ pub(crate) async fn dispatch(
         Family::AgentFiles => agent_files::call(state, &method, &params).await,
         Family::Runtime => runtime::call(&call, &method, &params).await,
         Family::Channels => channels::call(&call, &method, &params).await,
+        Family::ChannelPairing => channel_pairing::call(state, &method, &params).await,
         Family::Send => send::call(&call, &method, &params).await,
     };
     let response = match reply {

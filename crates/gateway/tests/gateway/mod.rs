@@ -1,6 +1,7 @@
 //! Test modules and the shared harness.
 
 mod agent_files;
+mod channel_pairing;
 mod channels;
 mod channels_official_cli;
 mod chat;
