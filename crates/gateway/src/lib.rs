@@ -14,6 +14,7 @@ mod admission;
 mod auth_limiter;
 mod calendar;
 pub mod channels;
+mod chat_attachments;
 mod chat_input;
 mod clock;
 mod conn;

@@ -68,6 +68,16 @@ export default async function (t) {
   await page.getByText("Saved for this session").waitFor();
   t.fact("thinking-set");
 
+  // 5b. An image attached to a message: shown in the conversation, sent to the model.
+  const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==", "base64");
+  await page.locator("#attach-input").setInputFiles({ name: "dot.png", mimeType: "image/png", buffer: png });
+  await page.locator(".attachments .chip", { hasText: "dot.png" }).waitFor();
+  await say("what is in this picture?");
+  await page.getByText("I see a small picture.").waitFor();
+  t.check((await page.locator("article.msg.user img.thumb").count()) >= 1, "the sent image is shown");
+  await t.shot(page, "chat-image");
+  t.fact("image-sent");
+
   await t.axe(page, "chat");
 
   // 6. The other views.

@@ -40,7 +40,9 @@ async fn the_control_ui_chats_streams_stops_and_approves_in_a_browser() {
         json!({"command": "uname -s"}),
     )]));
     fake.push(Turn::text("It ran."));
+    fake.push(Turn::text("I see a small picture."));
     let mut config = fake_llm_config(&dir, &fake, TOKEN);
+    config["models"]["providers"]["fake"]["models"][0]["input"] = json!(["text", "image"]);
     config["tools"] =
         json!({"exec": {"host": "gateway", "security": "allowlist", "ask": "on-miss"}});
     dir.write_config(&config.to_string()).unwrap();
@@ -61,6 +63,7 @@ async fn the_control_ui_chats_streams_stops_and_approves_in_a_browser() {
         "aborted",
         "approved",
         "thinking-set",
+        "image-sent",
         "views",
         "phone",
     ] {

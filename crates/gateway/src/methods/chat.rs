@@ -6,6 +6,7 @@ use std::time::Duration;
 use rustyclaw_agent::{
     ChannelId, Inbound, MediaRef, MessageOrigin, Op, ReplyPayload, RunId, RunOutcome, RunStatus,
 };
+use rustyclaw_protocol::attachment::InboundAttachment;
 use rustyclaw_protocol::gateway::ResponseFrame;
 use rustyclaw_protocol::transcript::EntryBody;
 use rustyclaw_protocol::{AgentId, SessionId, SessionKey, TranscriptLine};
@@ -68,12 +69,13 @@ pub(super) async fn send(
     sender: &Sender,
     inbound: Option<InboundPermit>,
 ) {
-    let (key, message, idempotency_key) = match accept_send(state, params).await {
+    let (key, message, idempotency_key, attachments) = match accept_send(state, params).await {
         Ok(Send::Start {
             key,
             message,
             idempotency_key,
-        }) => (key, message, idempotency_key),
+            attachments,
+        }) => (key, message, idempotency_key, attachments),
         Ok(Send::Answer(payload)) => return sender.respond(ResponseFrame::ok(id, payload)).await,
         Err(error) => return sender.respond(ResponseFrame::err(id, *error)).await,
     };
@@ -96,7 +98,11 @@ pub(super) async fn send(
     if !sender.round_trip(ANSWER_READ_WITHIN).await {
         tracing::debug!(run = %run_id.0, "client did not answer a ping; starting the run anyway");
     }
-    if let Err(error) = submit(state, &key, agent_id, message, &run_id, None, "webchat") {
+    let turn = Turn {
+        text: message,
+        attachments,
+    };
+    if let Err(error) = submit(state, &key, agent_id, turn, &run_id, None, "webchat") {
         let text = error.message.clone();
         sender.event(crate::pump::chat_error(&run_id.0, key.as_str(), &text));
         state
@@ -125,17 +131,22 @@ pub(super) async fn send_for(
     params: &Value,
     inbound: Option<InboundPermit>,
 ) -> Reply {
-    let (key, message, idempotency_key) = match accept_send(state, params).await? {
+    let (key, message, idempotency_key, attachments) = match accept_send(state, params).await? {
         Send::Start {
             key,
             message,
             idempotency_key,
-        } => (key, message, idempotency_key),
+            attachments,
+        } => (key, message, idempotency_key, attachments),
         Send::Answer(payload) => return Ok(payload),
     };
     let run_id = RunId(idempotency_key.clone());
     let agent_id = agent_of(state, &key);
-    let ended = start(state, &key, agent_id, message, &run_id, None, "webchat")?;
+    let turn = Turn {
+        text: message,
+        attachments,
+    };
+    let ended = start(state, &key, agent_id, turn, &run_id, None, "webchat")?;
     let state = state.clone();
     tokio::spawn(async move {
         let outcome = finished(ended).await;
@@ -156,6 +167,7 @@ enum Send {
         key: SessionKey,
         message: String,
         idempotency_key: String,
+        attachments: Vec<InboundAttachment>,
     },
     /// Answer at once: a send already in flight or done (idempotency), or replayed from the
     /// run ledger after a restart.
@@ -164,7 +176,13 @@ enum Send {
 
 async fn accept_send(state: &GatewayState, params: &Value) -> Result<Send, Fail> {
     let key = session_key(params, "sessionKey")?;
-    let message = crate::chat_input::sanitize(string_param(params, "message")?).map_err(invalid)?;
+    let uploads = crate::chat_attachments::decode(params).map_err(invalid)?;
+    // A message may be only its attachments.
+    let text = match params.get("message").and_then(Value::as_str) {
+        Some(text) if !uploads.is_empty() => text,
+        _ => string_param(params, "message")?,
+    };
+    let message = crate::chat_input::sanitize(text).map_err(invalid)?;
     let idempotency_key = string_param(params, "idempotencyKey")?.to_owned();
     match state.0.dedupe.begin(&idempotency_key) {
         Some(Seen::InFlight) => {
@@ -182,11 +200,55 @@ async fn accept_send(state: &GatewayState, params: &Value) -> Result<Send, Fail>
         state.0.dedupe.forget(&idempotency_key);
         return Ok(Send::Answer(answer));
     }
+    let attachments = match save_uploads(state, uploads).await {
+        Ok(saved) => saved,
+        Err(error) => {
+            state.0.dedupe.forget(&idempotency_key);
+            return Err(error);
+        }
+    };
     Ok(Send::Start {
         key,
         message,
         idempotency_key,
+        attachments,
     })
+}
+
+/// Saves a message's attachments under the state directory (off the async threads).
+async fn save_uploads(
+    state: &GatewayState,
+    uploads: Vec<crate::chat_attachments::Upload>,
+) -> Result<Vec<InboundAttachment>, Fail> {
+    if uploads.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Some(dir) = state.0.options.state_dir.clone() else {
+        return Err(invalid(
+            "this gateway keeps no state directory, so it cannot take attachments",
+        ));
+    };
+    tokio::task::spawn_blocking(move || {
+        crate::chat_attachments::save(std::path::Path::new(&dir), uploads)
+    })
+    .await
+    .map_err(|e| unavailable("saving attachments", &e))?
+    .map_err(|e| unavailable("saving attachments", &e))
+}
+
+/// What a turn is given: the message's text and the files that came with it.
+struct Turn {
+    text: String,
+    attachments: Vec<InboundAttachment>,
+}
+
+impl From<String> for Turn {
+    fn from(text: String) -> Self {
+        Self {
+            text,
+            attachments: Vec::new(),
+        }
+    }
 }
 
 /// Watches the run (before submitting, so its end is not missed) and submits the turn.
@@ -194,13 +256,13 @@ fn start(
     state: &GatewayState,
     key: &SessionKey,
     agent_id: AgentId,
-    text: String,
+    turn: impl Into<Turn>,
     run_id: &RunId,
     session_id: Option<String>,
     channel: &str,
 ) -> Result<oneshot::Receiver<RunOutcome>, Fail> {
     let ended = state.0.runtime.watch_run(run_id);
-    submit(state, key, agent_id, text, run_id, session_id, channel)?;
+    submit(state, key, agent_id, turn, run_id, session_id, channel)?;
     Ok(ended)
 }
 
@@ -209,18 +271,19 @@ fn submit(
     state: &GatewayState,
     key: &SessionKey,
     agent_id: AgentId,
-    text: String,
+    turn: impl Into<Turn>,
     run_id: &RunId,
     session_id: Option<String>,
     channel: &str,
 ) -> Result<(), Fail> {
+    let Turn { text, attachments } = turn.into();
     // System events queued by `wake` lead the session's next turn.
     let (text, events) = state.0.system_events.prepend(key, text);
     let submitted = state.0.runtime.submit(Op::Message(Inbound {
         session_key: key.clone(),
         agent_id,
         text,
-        attachments: Vec::new(),
+        attachments,
         run_id: run_id.clone(),
         thinking: None,
         queue_mode: None,

@@ -372,3 +372,49 @@ async fn chat_input_is_normalised_and_a_null_byte_refused_as_upstream() {
     assert!(!asked.contains("\\u001b"), "{asked}");
     assert_eq!(gateway.fake.request_count(), 1, "the refused message ran");
 }
+
+#[tokio::test]
+async fn chat_send_takes_attachments_and_saves_them_for_the_run() {
+    use base64::Engine;
+    let gateway = Gateway::start().await;
+    gateway.fake.push(Turn::text("Got your notes."));
+    let (mut client, _) = Client::connect(&gateway).await;
+    let content = base64::engine::general_purpose::STANDARD.encode("buy milk\n");
+    let ack = client
+        .request(
+            "chat.send",
+            json!({
+                "sessionKey": "agent:main:files",
+                "message": "",
+                "idempotencyKey": "with-file",
+                "attachments": [{"mimeType": "text/plain", "fileName": "notes.txt", "content": content}],
+            }),
+        )
+        .await;
+    assert_eq!(ack["payload"]["status"], "started", "{ack}");
+    client
+        .events_until(|f| is_terminal_chat(f, "with-file"))
+        .await;
+    let body = gateway.fake.requests()[0].body.clone().unwrap();
+    let prompt = body["messages"].to_string();
+    assert!(prompt.contains("media/inbound/webchat/"), "{prompt}");
+    let saved = std::fs::read_dir(gateway._dir.path().join("media/inbound/webchat"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect::<Vec<_>>();
+    assert_eq!(saved.len(), 1);
+    assert_eq!(std::fs::read_to_string(&saved[0]).unwrap(), "buy milk\n");
+
+    let bad = client
+        .request(
+            "chat.send",
+            json!({"sessionKey": "agent:main:files", "message": "x", "idempotencyKey": "bad-file",
+                   "attachments": [{"mimeType": "image/png", "content": "not base64!"}]}),
+        )
+        .await;
+    assert_eq!(bad["ok"], false);
+    assert_eq!(
+        bad["error"]["message"],
+        "attachments[0]: content is not valid base64"
+    );
+}

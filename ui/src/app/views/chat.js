@@ -23,7 +23,37 @@ export function chatView(root, gateway) {
   const input = h("textarea#message", { rows: 3, placeholder: "Message the assistant (Enter sends, Shift+Enter for a new line)", "aria-label": "Message" });
   const send = h("button#send", { type: "submit" }, "Send");
   const abort = h("button#abort.danger", { type: "button", hidden: true, onclick: stop }, "Stop");
-  const form = h("form.composer", { onsubmit: submit }, input, h("div.actions", abort, send));
+  let pending = []; // files chosen for the next message
+  const chips = h("ul.attachments", { "aria-label": "Attachments" });
+  const fileInput = h("input#attach-input.visually-hidden", { type: "file", multiple: true, onchange: () => {
+    pending.push(...fileInput.files);
+    fileInput.value = "";
+    renderChips();
+  } });
+  const attach = h("label.button.ghost", { for: "attach-input", title: "Attach images or files" }, "Attach");
+  const form = h("form.composer", { onsubmit: submit }, h("div.compose", chips, input), h("div.actions", fileInput, attach, abort, send));
+
+  function renderChips() {
+    replace(chips, pending.map((file, index) => h("li.chip",
+      file.type.startsWith("image/") ? thumbnail(file) : null,
+      h("span", file.name),
+      h("button.ghost", { type: "button", "aria-label": `Remove ${file.name}`, onclick: () => { pending.splice(index, 1); renderChips(); } }, "×"))));
+  }
+
+  function thumbnail(file) {
+    const image = h("img.thumb", { alt: file.name });
+    image.src = URL.createObjectURL(file);
+    return image;
+  }
+
+  function base64(file) {
+    return new Promise((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(String(reader.result).replace(/^data:[^,]*,/, ""));
+      reader.onerror = () => reject(reader.error);
+      reader.readAsDataURL(file);
+    });
+  }
   input.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
@@ -80,7 +110,10 @@ export function chatView(root, gateway) {
     replace(log);
     cards.clear();
     for (const message of messages || []) {
-      if (message.role === "user") bubble("user", textOf(message.content), ago(message.timestamp));
+      if (message.role === "user") {
+        const images = Array.isArray(message.content) ? message.content.filter((b) => b && b.type === "image").length : 0;
+        bubble("user", [images ? h("div.meta", `🖼 ${images} image${images > 1 ? "s" : ""}`) : null, textOf(message.content)], ago(message.timestamp));
+      }
       else if (message.role === "assistant") {
         const text = textOf(message.content);
         if (text) bubble("assistant", markdown(text), message.model ? `${message.model} · ${ago(message.timestamp)}` : ago(message.timestamp));
@@ -154,15 +187,26 @@ export function chatView(root, gateway) {
   async function submit(event) {
     event.preventDefault();
     const text = input.value.trim();
-    if (!text || run) return;
+    if ((!text && !pending.length) || run) return;
+    const files = pending;
+    pending = [];
+    renderChips();
     input.value = "";
     const empty = log.querySelector("p.empty");
     if (empty) empty.remove();
-    bubble("user", text, "just now");
+    bubble("user", [files.map((f) => (f.type.startsWith("image/") ? thumbnail(f) : h("div.meta", `📎 ${f.name}`))), text], "just now");
     run = { runId: null, bubble: null, text: "" };
     running(true);
     try {
-      const answer = await gateway.request("chat.send", { sessionKey, message: text, idempotencyKey: crypto.randomUUID?.() || `${Date.now()}-${Math.random()}` });
+      const attachments = await Promise.all(files.map(async (file) => ({
+        type: file.type.startsWith("image/") ? "image" : "file",
+        mimeType: file.type || "application/octet-stream",
+        fileName: file.name,
+        content: await base64(file),
+      })));
+      const params = { sessionKey, message: text, idempotencyKey: crypto.randomUUID?.() || `${Date.now()}-${Math.random()}` };
+      if (attachments.length) params.attachments = attachments;
+      const answer = await gateway.request("chat.send", params);
       if (run) run.runId = answer.runId;
     } catch (error) {
       run = null;
