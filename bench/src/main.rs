@@ -16,7 +16,7 @@ use rustyclaw_bench::{chart, process};
 #[command(name = "bench", version)]
 struct Args {
     /// Figures to measure: `all`, or any of size, startup, ready, idle, idlechannels, turns,
-    /// throughput, connections, slowclients, burst, tool, irclatency.
+    /// throughput, connections, slowclients, burst, tool, irclatency, uiload.
     #[arg(required_unless_present = "render")]
     figures: Vec<String>,
     /// Measure nothing: rewrite `docs/benchmarks.md` and its chart from a results file that

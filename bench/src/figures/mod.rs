@@ -11,6 +11,7 @@ pub mod startup;
 pub mod throughput;
 pub mod tool;
 pub mod turns;
+pub mod ui_load;
 
 use std::time::Duration;
 
@@ -65,6 +66,8 @@ pub struct Plan {
     pub fanout_events: usize,
     /// Tool-call turns per configuration.
     pub tool_turns: u64,
+    /// Cold loads of the Control UI for rustyclaw and OpenClaw.
+    pub ui_loads: (usize, usize),
     /// The slow-client attack: clients that never read, and turns with the large reply.
     pub attack_clients: usize,
     /// Turns of the large reply during the attack.
@@ -103,6 +106,7 @@ impl Plan {
             fanout_clients: 1000,
             fanout_events: 100,
             tool_turns: 30,
+            ui_loads: (10, 5),
             attack_clients: 500,
             attack_turns: 7,
             attack_after: Duration::from_secs(60),
@@ -135,6 +139,7 @@ impl Plan {
             fanout_clients: 200,
             fanout_events: 20,
             tool_turns: 5,
+            ui_loads: (3, 2),
             attack_clients: 500,
             attack_turns: 7,
             attack_after: Duration::from_secs(20),
@@ -167,6 +172,7 @@ impl Plan {
             fanout_clients: 10,
             fanout_events: 3,
             tool_turns: 1,
+            ui_loads: (1, 1),
             attack_clients: 10,
             attack_turns: 1,
             attack_after: Duration::from_millis(500),
@@ -235,6 +241,7 @@ impl Bench {
             "burst" => burst::burst(self).await,
             "tool" => tool::tool_call(self).await,
             "irclatency" => irc_latency::irc_latency(self).await,
+            "uiload" => ui_load::ui_load(self).await,
             other => anyhow::bail!("unknown figure {other:?}; known: {}", FIGURES.join(", ")),
         }
     }
@@ -254,6 +261,7 @@ pub const FIGURES: &[&str] = &[
     "burst",
     "tool",
     "irclatency",
+    "uiload",
 ];
 
 /// Bytes to megabytes (10^6, as `ls -l --si` and the targets count).

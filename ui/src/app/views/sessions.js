@@ -24,12 +24,13 @@ export function sessionsView(root, gateway) {
     const needle = search.value.trim().toLowerCase();
     const shown = rows.filter((row) => !needle || JSON.stringify([row.key, row.label, row.displayName, row.channel, row.lastMessage]).toLowerCase().includes(needle));
     replace(table,
-      h("thead", h("tr", ["Session", "Origin", "Model", "Tokens", "Updated", ""].map((t) => h("th", { scope: "col" }, t)))),
+      h("thead", h("tr", ["Session", "Origin", "Model", "Tokens", "Cost", "Updated", ""].map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", shown.map((row) => h("tr",
         h("td", h("button.link", { type: "button", onclick: () => show(row) }, row.label || row.displayName || row.key), h("div.meta", row.key)),
-        h("td", row.channel || row.lastChannel || row.origin?.provider || "–"),
+        h("td", row.channel || row.lastChannel || row.origin?.provider || "gateway"),
         h("td", row.model || "–"),
         h("td", count(row.totalTokens)),
+        h("td", typeof row.estimatedCostUsd === "number" ? `$${row.estimatedCostUsd.toFixed(4)}` : "–"),
         h("td", ago(row.updatedAt)),
         h("td.row-actions",
           h("a", { href: `chat?session=${encodeURIComponent(row.key)}` }, "Open"),
