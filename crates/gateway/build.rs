@@ -51,6 +51,16 @@ fn embed() -> Result<(), Failure> {
         contents.push((name.clone(), bytes));
     }
     let build = hex::encode(&tree.finalize()[..8]);
+    // Every module of the app (not the vendored ones, loaded only where WebCrypto is missing)
+    // is announced in the page, so the browser fetches them all at once instead of one import
+    // level after another.
+    let preload: String = files
+        .iter()
+        .filter(|(name, _)| {
+            name.starts_with("app/") && name.ends_with(".js") && name != "app/main.js"
+        })
+        .map(|(name, _)| format!("<link rel=\"modulepreload\" href=\"assets/%BUILD%/{name}\">\n"))
+        .collect();
 
     let assets_dir = out.join("control-ui");
     std::fs::create_dir_all(&assets_dir)?;
@@ -67,6 +77,7 @@ fn embed() -> Result<(), Failure> {
         let bytes = if name == "index.html" {
             String::from_utf8(bytes)
                 .map_err(|_| "ui/src/index.html is not UTF-8")?
+                .replace("%PRELOAD%", &preload)
                 .replace("%BUILD%", &build)
                 .into_bytes()
         } else {

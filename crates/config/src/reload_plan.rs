@@ -70,6 +70,8 @@ const RULES: &[(&str, ReloadKind)] = &[
     ("gateway.tools", ReloadKind::Hot),
     ("gateway.trustedProxies", ReloadKind::Hot),
     ("gateway.controlUi.allowedOrigins", ReloadKind::Hot),
+    // Served pages check it per request (upstream: hot); base path and root need a restart.
+    ("gateway.controlUi.enabled", ReloadKind::Hot),
     ("gateway", ReloadKind::Restart),
     ("discovery", ReloadKind::Restart),
     ("secrets.egressProxy", ReloadKind::Restart),
@@ -148,6 +150,8 @@ mod tests {
         assert_eq!(kind_of("gateway.reload.mode"), ReloadKind::Hot);
         assert_eq!(kind_of("gateway.remote.url"), ReloadKind::Hot);
         assert_eq!(kind_of("gateway.trustedProxies[1]"), ReloadKind::Hot);
+        assert_eq!(kind_of("gateway.controlUi.enabled"), ReloadKind::Hot);
+        assert_eq!(kind_of("gateway.controlUi.root"), ReloadKind::Restart);
         assert_eq!(kind_of("logging.level"), ReloadKind::NextStart);
         assert_eq!(kind_of("secrets.egressProxy.url"), ReloadKind::Restart);
         assert_eq!(kind_of("secrets.providers.vault"), ReloadKind::Hot);

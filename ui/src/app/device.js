@@ -4,10 +4,25 @@
 // private key is a non-extractable CryptoKey; elsewhere (plain http on a LAN address, where
 // WebCrypto is absent) it is a random 32-byte seed signed with the bundled @noble/ed25519.
 
-import * as ed from "../vendor/noble-ed25519/index.js";
-import { sha256, sha512 } from "../vendor/noble-hashes/sha2.js";
+/** The bundled pure-JS Ed25519 and SHA-2, loaded only where WebCrypto is missing. */
+let nobleModules = null;
+function noble() {
+  nobleModules ||= Promise.all([
+    import("../vendor/noble-ed25519/index.js"),
+    import("../vendor/noble-hashes/sha2.js"),
+  ]).then(([ed, hashes]) => {
+    ed.hashes.sha512 = hashes.sha512;
+    return { ed, sha256: hashes.sha256 };
+  });
+  return nobleModules;
+}
 
-ed.hashes.sha512 = sha512;
+async function sha256Hex(bytes) {
+  if (globalThis.isSecureContext && crypto.subtle) {
+    return hex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)));
+  }
+  return hex((await noble()).sha256(bytes));
+}
 
 const DB = "rustyclaw-control-ui";
 const STORE = "identity";
@@ -62,7 +77,8 @@ async function webCryptoKeys() {
   }
 }
 
-function nobleKeys() {
+async function nobleKeys() {
+  const { ed } = await noble();
   const seed = ed.utils.randomSecretKey();
   return { kind: "noble", seed, publicKey: ed.getPublicKey(seed) };
 }
@@ -79,7 +95,7 @@ export async function deviceIdentity() {
     record = null;
   }
   if (!record) {
-    record = (await webCryptoKeys()) || nobleKeys();
+    record = (await webCryptoKeys()) || (await nobleKeys());
     try {
       await save(record);
     } catch {
@@ -92,8 +108,9 @@ export async function deviceIdentity() {
     if (record.kind === "webcrypto") {
       return base64url(new Uint8Array(await crypto.subtle.sign("Ed25519", record.privateKey, message)));
     }
+    const { ed } = await noble();
     return base64url(ed.sign(message, new Uint8Array(record.seed)));
   };
-  identity = { id: hex(sha256(publicKey)), publicKey: base64url(publicKey), kind: record.kind, sign };
+  identity = { id: await sha256Hex(publicKey), publicKey: base64url(publicKey), kind: record.kind, sign };
   return identity;
 }

@@ -24,9 +24,6 @@ pub(super) const METHODS: &[(&str, &str)] = &[
     ("chat.abort", WRITE),
     ("agent", WRITE),
     ("agent.wait", WRITE),
-    ("chat.startup", READ),
-    ("sessions.messages.subscribe", READ),
-    ("sessions.messages.unsubscribe", READ),
 ];
 
 /// Everything but `agent` and `chat.send`, which send their own answers and are dispatched to
@@ -36,9 +33,6 @@ pub(super) async fn call(call: &Call<'_>, method: &str, params: &Value) -> Reply
         "chat.history" => history(call.state, params).await,
         "chat.abort" => abort(call.state, params),
         "agent.wait" => wait(call.state, params).await,
-        "chat.startup" => super::chat_view::startup(call.state, params).await,
-        "sessions.messages.subscribe" => super::chat_view::subscribe(call.state, params),
-        "sessions.messages.unsubscribe" => super::chat_view::unsubscribe(params),
         _ => unhandled(method),
     }
 }

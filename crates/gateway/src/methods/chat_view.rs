@@ -10,13 +10,29 @@
 
 use serde_json::{Value, json};
 
-use super::{Reply, chat, invalid, string_param};
+use super::{READ, Reply, chat, invalid, string_param, unhandled};
 use crate::clock::now_ms;
 use crate::state::GatewayState;
 
+/// Methods of this module and the scope each needs.
+pub(super) const METHODS: &[(&str, &str)] = &[
+    ("chat.startup", READ),
+    ("sessions.messages.subscribe", READ),
+    ("sessions.messages.unsubscribe", READ),
+];
+
+pub(super) async fn call(state: &GatewayState, method: &str, params: &Value) -> Reply {
+    match method {
+        "chat.startup" => startup(state, params).await,
+        "sessions.messages.subscribe" => subscribe(state, params),
+        "sessions.messages.unsubscribe" => unsubscribe(params),
+        _ => unhandled(method),
+    }
+}
+
 /// `chat.startup {sessionKey, limit?, maxBytes?}`: `chat.history`'s page plus what the view
 /// shows before the first message (no inputs are ever left pending here).
-pub(super) async fn startup(state: &GatewayState, params: &Value) -> Reply {
+async fn startup(state: &GatewayState, params: &Value) -> Reply {
     let mut page = chat::history(state, params).await?;
     page["pendingInputs"] = json!({"items": [], "total": 0});
     page["defaults"] = super::sessions::defaults(state);
@@ -24,7 +40,7 @@ pub(super) async fn startup(state: &GatewayState, params: &Value) -> Reply {
 }
 
 /// `sessions.messages.subscribe {key, includeApprovals?}`.
-pub(super) fn subscribe(state: &GatewayState, params: &Value) -> Reply {
+fn subscribe(state: &GatewayState, params: &Value) -> Reply {
     let key = string_param(params, "key")?;
     if key.trim().is_empty() {
         return Err(invalid("key must name a session"));
@@ -51,7 +67,7 @@ pub(super) fn subscribe(state: &GatewayState, params: &Value) -> Reply {
 }
 
 /// `sessions.messages.unsubscribe {key}`.
-pub(super) fn unsubscribe(params: &Value) -> Reply {
+fn unsubscribe(params: &Value) -> Reply {
     let key = string_param(params, "key")?;
     Ok(json!({"subscribed": false, "key": key}))
 }

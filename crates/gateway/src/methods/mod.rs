@@ -74,6 +74,7 @@ enum Family {
     System,
     Catalog,
     Chat,
+    ChatView,
     Sessions,
     Config,
     Logs,
@@ -91,6 +92,7 @@ const FAMILIES: &[(Family, &[(&str, &str)])] = &[
     (Family::System, system::METHODS),
     (Family::Catalog, catalog::METHODS),
     (Family::Chat, chat::METHODS),
+    (Family::ChatView, chat_view::METHODS),
     (Family::Sessions, sessions::METHODS),
     (Family::Config, config::METHODS),
     (Family::Logs, logs::METHODS),
@@ -193,6 +195,7 @@ pub(crate) async fn dispatch(
             return chat::send(state, &id, &params, sender, call.take_inbound()).await;
         }
         Family::Chat => chat::call(&call, &method, &params).await,
+        Family::ChatView => chat_view::call(state, &method, &params).await,
         Family::Sessions => sessions::call(&call, &method, &params).await,
         Family::Config => config::call(&call, &method, &params).await,
         Family::Logs => logs::call(&call, &method, &params).await,
