@@ -109,8 +109,9 @@ const RUN_DIAGNOSTICS: &[(&str, &str)] = &[
     (".sourceReplyDeliveryState", OPENCLAW_RUNNER),
 ];
 const OPENCLAW_RUNNER: &str = "by design: OpenClaw's embedded-runner diagnostics (harness, credential ledger, code mode, prompt and budget reports, receipts); rustyclaw reports the outcome, the model, usage per run and per last call, and the stop reason";
-/// What the Control UI's chat page and session list read (issue #17 serves that UI).
-const CONTROL_UI: &str = "not yet: #17 Control UI, which reads them";
+/// Extras OpenClaw's Control UI reads on its chat page and session list; its pages work
+/// against rustyclaw without them (docs/protocol.md, "OpenClaw's Control UI").
+const CONTROL_UI: &str = "not yet: OpenClaw Control UI extras (sharing, pins, unread marks, paging cursors, pending inputs); its chat works without them";
 /// `chat.history`: the transcript records' metadata, and the paging, pending inputs, session
 /// header and defaults of the Control UI's chat page.
 const HISTORY_OWNED: &[(&str, &str)] = &[
