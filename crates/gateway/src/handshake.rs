@@ -220,6 +220,11 @@ pub(crate) async fn check(
     let method = match secret {
         Secret::Accepted(method) => method,
         Secret::Missing(rejection) | Secret::Rejected(rejection) => {
+            // A one-time handoff from `rustyclaw dashboard` pairs this browser as the owner's.
+            if let Some(bootstrap) = auth.bootstrap_token.clone().filter(|t| !t.is_empty()) {
+                return bootstrap_pairing(store, &params, &proven, peer, granted, bootstrap, now)
+                    .await;
+            }
             // A paired device may present its device token, in `auth.deviceToken` or in place
             // of the shared secret in `auth.token`.
             let candidate = explicit_device_token
@@ -250,6 +255,53 @@ pub(crate) async fn check(
     granted.method = method;
     let ask = device::device_request(&params, &proven, &role, &requested, peer.ip().to_string());
     granted.device_token = Some(pair(state, store, peer, &proven, ask, now).await?);
+    Ok(granted)
+}
+
+/// Consumes a one-time dashboard handoff (see [`crate::device::bootstrap`]) and pairs the
+/// signed device with the requested scopes the handoff allows; a token that is unknown, used or
+/// expired is a wrong credential (`AUTH_BOOTSTRAP_TOKEN_INVALID`, counted by the lockout).
+async fn bootstrap_pairing(
+    store: &DeviceStore,
+    params: &ConnectParams,
+    proven: &ProvenDevice,
+    peer: &Peer,
+    mut granted: Granted,
+    bootstrap: String,
+    now: u64,
+) -> Result<Granted, Rejection> {
+    let role = granted.role.clone();
+    let grant = blocking(store, move |s| s.consume_bootstrap(&bootstrap, &role, now))
+        .await
+        .map_err(store_failed)?;
+    let Some(grant) = grant else {
+        return Err(Rejection::policy(
+            ErrorShape::new(
+                ErrorCode::InvalidRequest,
+                "unauthorized: this dashboard link was already used or has expired (run `rustyclaw dashboard` again)",
+            )
+            .with_details(json!({
+                "code": "AUTH_BOOTSTRAP_TOKEN_INVALID",
+                "authReason": "bootstrap_token_invalid",
+                "canRetryWithDeviceToken": false,
+                "recommendedNextStep": "update_auth_credentials",
+            })),
+        ));
+    };
+    let scopes: Vec<String> = granted
+        .scopes
+        .iter()
+        .filter(|s| grant.scopes.contains(s))
+        .cloned()
+        .collect();
+    let ask = device::device_request(params, proven, &grant.role, &scopes, peer.ip().to_string());
+    let (device, token) = blocking(store, move |s| s.pair_silently(&ask, now))
+        .await
+        .map_err(store_failed)?;
+    tracing::info!(device = %device.device_id, "device paired by a one-time dashboard link");
+    granted.method = "bootstrap-token";
+    granted.scopes = scopes;
+    granted.device_token = Some(token);
     Ok(granted)
 }
 

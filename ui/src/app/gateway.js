@@ -119,7 +119,7 @@ export class Gateway {
     const device = await deviceIdentity();
     const signedAt = Date.now();
     const nonce = (challenge && challenge.nonce) || "";
-    const token = auth.token || auth.deviceToken || "";
+    const token = auth.token || auth.deviceToken || auth.bootstrapToken || "";
     const payload = ["v2", device.id, CLIENT_ID, CLIENT_MODE, ROLE, SCOPES.join(","), signedAt, token, nonce].join("|");
     const params = {
       minProtocol: 4,

@@ -25,15 +25,22 @@ const VIEWS = [
 ];
 
 const TOKEN_KEY = `rustyclaw.token:${location.origin}`;
+const BOOTSTRAP_KEY = `rustyclaw.bootstrap:${location.origin}`;
+const DEVICE_TOKEN_KEY = `rustyclaw.deviceToken:${location.origin}`;
 
-/** The token from the URL fragment (`#token=…`), moved to this tab's storage and out of the
- * address bar and history before anything else runs. */
+/** Credentials from the URL fragment — the gateway token (`#token=…`) or a one-time dashboard
+ * link (`#bootstrapToken=…`) — moved to this tab's storage and out of the address bar and
+ * history before anything else runs. A `gatewayUrl` in the link is dropped: this page only
+ * ever connects to the gateway that served it. */
 function takeTokenFromUrl() {
   const fragment = new URLSearchParams(location.hash.replace(/^#/, ""));
   const token = fragment.get("token");
-  if (token) {
-    sessionStorage.setItem(TOKEN_KEY, token);
-    fragment.delete("token");
+  const bootstrap = fragment.get("bootstrapToken");
+  if (token) sessionStorage.setItem(TOKEN_KEY, token);
+  if (bootstrap) sessionStorage.setItem(BOOTSTRAP_KEY, bootstrap);
+  const names = ["token", "bootstrapToken", "bootstrapProfile", "gatewayUrl"];
+  if (names.some((name) => fragment.has(name))) {
+    names.forEach((name) => fragment.delete(name));
     const rest = fragment.toString();
     history.replaceState(null, "", location.pathname + location.search + (rest ? `#${rest}` : ""));
   }
@@ -44,8 +51,12 @@ takeTokenFromUrl();
 const base = new URL(document.baseURI);
 const wsUrl = `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}${base.pathname}`;
 const gateway = new Gateway(wsUrl, () => {
+  // A pending one-time link first (it pairs this browser), then the gateway token, then this
+  // browser's own device token from an earlier pairing.
+  const bootstrap = sessionStorage.getItem(BOOTSTRAP_KEY);
   const token = sessionStorage.getItem(TOKEN_KEY);
-  const deviceToken = localStorage.getItem(`rustyclaw.deviceToken:${location.origin}`);
+  const deviceToken = localStorage.getItem(DEVICE_TOKEN_KEY);
+  if (bootstrap) return { bootstrapToken: bootstrap };
   if (token) return { token };
   if (deviceToken) return { deviceToken };
   return {};
@@ -148,11 +159,20 @@ gateway.on("status", ({ state, detail }) => {
   status.dataset.state = state;
   if (state === "connected") {
     const deviceToken = detail && detail.auth && detail.auth.deviceToken;
-    if (deviceToken) localStorage.setItem(`rustyclaw.deviceToken:${location.origin}`, deviceToken);
+    if (deviceToken) localStorage.setItem(DEVICE_TOKEN_KEY, deviceToken);
+    sessionStorage.removeItem(BOOTSTRAP_KEY);
     route();
   } else if (state === "refused") {
     const code = detail && detail.details && detail.details.code;
-    if (code === "AUTH_DEVICE_TOKEN_MISMATCH") localStorage.removeItem(`rustyclaw.deviceToken:${location.origin}`);
+    if (code === "AUTH_DEVICE_TOKEN_MISMATCH") localStorage.removeItem(DEVICE_TOKEN_KEY);
+    if (code === "AUTH_BOOTSTRAP_TOKEN_INVALID" && sessionStorage.getItem(BOOTSTRAP_KEY)) {
+      // A used or expired link: try what else this browser holds before asking.
+      sessionStorage.removeItem(BOOTSTRAP_KEY);
+      if (localStorage.getItem(DEVICE_TOKEN_KEY) || sessionStorage.getItem(TOKEN_KEY)) {
+        gateway.start();
+        return;
+      }
+    }
     sessionStorage.removeItem(TOKEN_KEY);
     login(detail && detail.message);
   } else if (state === "pairing") {

@@ -1,11 +1,13 @@
-//! `rustyclaw dashboard`: the Control UI's address, and the browser opened on it.
+//! `rustyclaw dashboard`: the Control UI's address, and the browser opened on it, signed in.
 //!
-//! Like `openclaw dashboard`, the terminal shows only the clean address; the browser gets the
-//! same address with the gateway token in the URL fragment (`#token=…`), which browsers never
-//! send to a server and the page removes from the address bar and history as it starts. The
-//! page stays on loopback whatever `gateway.bind` says: a browser on this machine is a secure
-//! context there, so it keeps its device key in WebCrypto. `--json` prints the machine-readable
-//! object upstream prints (`url` with the token, `httpUrl`, `wsUrl`, `port`, `tokenIncluded`).
+//! As 9.6's `openclaw dashboard`: the terminal shows only the clean address, and the browser
+//! gets a one-time link (`#bootstrapToken=…` in the URL fragment, which browsers never send to
+//! a server and the page removes at once) that pairs that one browser's device key as the
+//! owner's Control UI within ten minutes; the shared gateway token is never put in the
+//! browser's launch arguments. The page stays on loopback whatever `gateway.bind` says: a
+//! browser on this machine is a secure context there, so it keeps its device key in WebCrypto.
+//! `--json` prints upstream's object: `url` (with the shared token, for clients that need it),
+//! `browserUrl` and `browserBootstrapExpiresAtMs`, `httpUrl`, `wsUrl`, `port`, `tokenIncluded`.
 
 use std::ffi::OsString;
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
@@ -15,16 +17,19 @@ use std::time::Duration;
 
 use rustyclaw_config::file::GatewayAuthMode;
 use rustyclaw_config::{ExposeSecret, LoadedConfig};
+use rustyclaw_gateway::device::DeviceStore;
 use rustyclaw_sandbox::TrustedCommand;
+use rustyclaw_support::now_ms;
 use serde_json::json;
 
 use crate::args::DashboardArgs;
+use crate::context::Context;
 use crate::output;
 
 /// How long to wait for the gateway to accept a connection.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
-pub fn run(loaded: &LoadedConfig, args: &DashboardArgs) -> anyhow::Result<ExitCode> {
+pub fn run(ctx: &Context, loaded: &LoadedConfig, args: &DashboardArgs) -> anyhow::Result<ExitCode> {
     let gateway = &loaded.config.gateway;
     let port = gateway.port;
     let base = base_path(&gateway.control_ui_base_path);
@@ -51,23 +56,40 @@ pub fn run(loaded: &LoadedConfig, args: &DashboardArgs) -> anyhow::Result<ExitCo
     } else {
         None
     };
+    let store = DeviceStore::in_state_dir(&ctx.locations.state_dir);
+    let handoff = |now: u64| -> Result<(String, u64), String> {
+        let issued = store
+            .issue_owner_bootstrap(now)
+            .map_err(|e| format!("could not issue a one-time link: {e}"))?;
+        let fragment = format!(
+            "bootstrapToken={}&bootstrapProfile=owner&gatewayUrl={}",
+            fragment_encode(&issued.token),
+            fragment_encode(&ws)
+        );
+        Ok((format!("{http}#{fragment}"), issued.expires_at_ms))
+    };
     if args.json {
-        match &problem {
-            Some(reason) => output::json(&json!({"ok": false, "reason": reason})),
-            None => output::json(&json!({
+        let answer = match &problem {
+            Some(reason) => Err(reason.clone()),
+            None => handoff(now_ms()),
+        };
+        match answer {
+            Err(reason) => {
+                output::json(&json!({"ok": false, "reason": reason}));
+                return Ok(ExitCode::FAILURE);
+            }
+            Ok((browser_url, expires)) => output::json(&json!({
                 "ok": true,
                 "url": url,
+                "browserUrl": browser_url,
+                "browserBootstrapExpiresAtMs": expires,
                 "httpUrl": http,
                 "wsUrl": ws,
                 "port": port,
                 "tokenIncluded": token.is_some(),
             })),
         }
-        return Ok(if problem.is_some() {
-            ExitCode::FAILURE
-        } else {
-            ExitCode::SUCCESS
-        });
+        return Ok(ExitCode::SUCCESS);
     }
     if let Some(reason) = problem {
         anyhow::bail!("{reason}");
@@ -77,8 +99,11 @@ pub fn run(loaded: &LoadedConfig, args: &DashboardArgs) -> anyhow::Result<ExitCo
         sign_in_hint(gateway.auth.mode, token.is_some());
         return Ok(ExitCode::SUCCESS);
     }
-    match open_browser(&url) {
-        Ok(()) => output::out("Opened in your browser (signed in with the gateway token)."),
+    let (browser_url, _) = handoff(now_ms()).map_err(|e| anyhow::anyhow!(e))?;
+    match open_browser(&browser_url) {
+        Ok(()) => output::out(
+            "Opened in your browser with a one-time link (ten minutes): that browser is paired as yours.",
+        ),
         Err(reason) => {
             output::err(&format!("Could not open a browser: {reason}"));
             sign_in_hint(gateway.auth.mode, token.is_some());
@@ -93,7 +118,7 @@ fn sign_in_hint(mode: GatewayAuthMode, has_token: bool) {
         GatewayAuthMode::Token if has_token => output::out(
             "Sign in with the gateway token (gateway.auth.token in the config file, or \
              OPENCLAW_GATEWAY_TOKEN): paste it into the page, or append #token=<token> to the \
-             address. `rustyclaw dashboard --json` prints the signed-in address.",
+             address. `rustyclaw dashboard --json` prints a one-time signed-in link.",
         ),
         GatewayAuthMode::Password => {
             output::out("Sign in with the gateway password (gateway.auth.password).");

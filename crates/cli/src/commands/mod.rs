@@ -94,7 +94,7 @@ pub fn run(cli: Cli, helper: Option<Arc<HelperExecutable>>) -> anyhow::Result<Ex
         Command::Credentials(cmd) => credentials::run(&ctx, cmd),
         Command::Gateway(cmd) => gateway::run(&ctx, loaded?, cmd),
         Command::Health(args) => gateway::health(&loaded?, &args),
-        Command::Dashboard(args) => dashboard::run(&loaded?, &args),
+        Command::Dashboard(args) => dashboard::run(&ctx, &loaded?, &args),
     }
 }
 

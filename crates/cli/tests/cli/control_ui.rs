@@ -282,3 +282,72 @@ async fn a_chat_sender_is_approved_from_the_channels_view() {
     let sent = super::channels_telegram::wait_for_sent(&telegram, dm.id, 2).await;
     assert_eq!(sent[2].text.as_deref(), Some("Hello Alice."));
 }
+
+#[tokio::test]
+async fn the_dashboard_link_pairs_one_browser_once() {
+    let browser = Browser::from_env().unwrap();
+    let dir = TempStateDir::new().unwrap();
+    let fake = FakeLlm::start().await.unwrap();
+    let port = free_port();
+    let mut config = fake_llm_config(&dir, &fake, TOKEN);
+    config["gateway"]["port"] = json!(port);
+    dir.write_config(&config.to_string()).unwrap();
+    let (server, _url) = start_gateway(&dir, &[]).await;
+    let out = super::rc(&dir)
+        .args(["dashboard", "--json"])
+        .run()
+        .await
+        .unwrap();
+    assert!(out.success(), "{}", out.stderr_str());
+    let answer: serde_json::Value = serde_json::from_str(&out.stdout_str()).unwrap();
+    let link = answer["browserUrl"].as_str().unwrap().to_owned();
+    assert!(
+        link.starts_with(&format!("http://127.0.0.1:{port}/#bootstrapToken=")),
+        "{link}"
+    );
+    assert!(!link.contains(TOKEN));
+    assert!(answer["browserBootstrapExpiresAtMs"].as_u64().unwrap() > 0);
+    let run = browser
+        .run(
+            "control-ui-handoff",
+            &[("BROWSER_URL", link.as_str())],
+            Duration::from_secs(120),
+        )
+        .await
+        .unwrap();
+    assert!(run.fact("reloaded-signed-in").is_some());
+    assert!(run.fact("link-used-once").is_some());
+    // The browser is paired as the owner's Control UI.
+    let out = super::rc(&dir)
+        .args(["devices", "list", "--json"])
+        .run()
+        .await
+        .unwrap();
+    let listed: serde_json::Value = serde_json::from_str(&out.stdout_str()).unwrap();
+    let ui = listed["paired"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["clientId"] == "openclaw-control-ui")
+        .unwrap_or_else(|| panic!("{listed:#}"))
+        .clone();
+    assert!(
+        ui["scopes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("operator.admin")),
+        "{ui}"
+    );
+    let token = link
+        .split("bootstrapToken=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let logs = server.stdout() + &server.stderr();
+    assert!(
+        !logs.contains(token),
+        "the one-time token reached the gateway's logs"
+    );
+}

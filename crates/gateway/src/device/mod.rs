@@ -4,6 +4,7 @@
 //! device token instead of the shared secret. The files are upstream's, so `openclaw devices`
 //! and `rustyclaw devices` can manage the same state directory.
 
+pub mod bootstrap;
 pub(crate) mod connect;
 mod files;
 pub mod identity;
