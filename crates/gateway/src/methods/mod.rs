@@ -16,6 +16,7 @@ mod config;
 mod devices;
 mod ledger;
 mod logs;
+mod platform;
 mod runtime;
 mod send;
 mod sessions;
@@ -86,6 +87,7 @@ enum Family {
     Channels,
     ChannelPairing,
     Send,
+    Platform,
 }
 
 const FAMILIES: &[(Family, &[(&str, &str)])] = &[
@@ -104,6 +106,7 @@ const FAMILIES: &[(Family, &[(&str, &str)])] = &[
     (Family::Channels, channels::METHODS),
     (Family::ChannelPairing, channel_pairing::METHODS),
     (Family::Send, send::METHODS),
+    (Family::Platform, platform::METHODS),
 ];
 
 /// Events this gateway emits.
@@ -205,6 +208,7 @@ pub(crate) async fn dispatch(
         Family::AgentFiles => agent_files::call(state, &method, &params).await,
         Family::Runtime => runtime::call(&call, &method, &params).await,
         Family::Channels => channels::call(&call, &method, &params).await,
+        Family::Platform => platform::call(&method, &params),
         Family::ChannelPairing => channel_pairing::call(state, &method, &params).await,
         Family::Send => send::call(&call, &method, &params).await,
     };

@@ -1,6 +1,6 @@
 //! `agents.files.*` (the prompt's workspace files, read and edited over the protocol, with the
 //! hash that refuses an edit of a file changed meanwhile) and `usage.cost` (tokens per day and
-//! model, summed from the transcripts).
+//! model, summed from the transcripts), and the environment and plugin lists.
 
 use pretty_assertions::assert_eq;
 use rustyclaw_testkit::fake_llm::{Turn, Usage};
@@ -140,5 +140,26 @@ async fn usage_cost_sums_the_day_per_model() {
             .as_str()
             .unwrap()
             .contains("startDate")
+    );
+}
+
+#[tokio::test]
+async fn the_gateway_host_is_the_one_environment_and_no_plugin_is_loaded() {
+    let gateway = Gateway::start().await;
+    let (mut client, _) = Client::connect(&gateway).await;
+    // Both answers are validated against upstream's schema by the harness.
+    let environments = client.request("environments.list", json!({})).await;
+    let list = environments["payload"]["environments"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{environments}");
+    assert_eq!(list[0]["id"], "gateway");
+    assert_eq!(list[0]["status"], "available");
+    let profiles = client
+        .request("environments.list", json!({"projection": "profiles"}))
+        .await;
+    assert_eq!(profiles["payload"]["environments"], json!([]));
+    let plugins = client.request("plugins.list", json!({})).await;
+    assert_eq!(
+        plugins["payload"],
+        json!({"plugins": [], "diagnostics": [], "mutationAllowed": false})
     );
 }
