@@ -31,4 +31,5 @@ echo
 echo "==> starting the gateway (Ctrl-C stops it). From another terminal:"
 echo "    $bin agent --local -m \"hello\"        one turn in-process"
 echo "    $bin gateway call health             the gateway, as OpenClaw's clients see it"
+echo "    $bin dashboard                       the Control UI in your browser, signed in"
 exec "$bin" gateway run
