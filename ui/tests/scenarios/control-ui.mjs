@@ -14,6 +14,14 @@ export default async function (t) {
   t.check(!(await page.evaluate(() => history.length > 1 && location.hash.includes("token"))), "no history entry keeps the token");
   await page.locator("#message").waitFor();
   await t.shot(page, "chat-empty");
+  // Keyboard only: from the top of the page, Tab reaches the message box.
+  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  let reached = false;
+  for (let presses = 0; presses < 30 && !reached; presses++) {
+    await page.keyboard.press("Tab");
+    reached = await page.evaluate(() => document.activeElement && document.activeElement.id === "message");
+  }
+  t.check(reached, "Tab reaches the message box");
 
   const say = async (text) => {
     await page.locator("#message").fill(text);
@@ -56,7 +64,9 @@ export default async function (t) {
   const approval = page.locator("section.approval").last();
   await approval.getByText("uname -s").waitFor();
   await t.shot(page, "chat-approval");
-  await approval.getByRole("button", { name: "Allow once" }).click();
+  // Keyboard only: the card takes the focus on its first choice, and Enter answers.
+  await page.waitForFunction(() => document.activeElement && document.activeElement.textContent === "Allow once");
+  await page.keyboard.press("Enter");
   await approval.locator(".decided", { hasText: "allowed once" }).waitFor();
   await page.locator("details.tool[data-tool=exec] .tool-status", { hasText: /done/ }).last().waitFor();
   await page.getByText("It ran.").waitFor();
