@@ -3,9 +3,9 @@
 //! Every file is read once, here, when the gateway is compiled: the whole tree is hashed into a
 //! build id, `index.html` gets that id in place of `%BUILD%` (so the page names its assets under
 //! a path that changes whenever any of them does, and browsers may cache those forever), and
-//! each file is gzipped at the best level. The generated table (`control_ui_assets.rs` in
-//! `OUT_DIR`) holds the plain and the gzipped bytes of each file; nothing is read from disk at
-//! run time and no Node.js is needed to build.
+//! every other file is gzipped at the best level. The generated table (`control_ui_assets.rs`
+//! in `OUT_DIR`) holds one copy of each file; nothing is read from disk at run time and no
+//! Node.js is needed to build.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -84,18 +84,22 @@ fn embed() -> Result<(), Failure> {
             bytes
         };
         let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&bytes)[..12]));
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        gz.write_all(&bytes)?;
-        let gzipped = gz.finish()?;
-        let plain_path = assets_dir.join(format!("{index}.raw"));
-        let gzip_path = assets_dir.join(format!("{index}.gz"));
-        std::fs::write(&plain_path, &bytes)?;
-        std::fs::write(&gzip_path, &gzipped)?;
+        // The page is rewritten per request (its base path), so it is kept as written; every
+        // other file only gzipped (every browser takes gzip; the rare client that does not gets
+        // it inflated), which keeps one copy of each in the binary.
+        let (stored, gzipped) = if name == "index.html" {
+            (bytes, false)
+        } else {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            gz.write_all(&bytes)?;
+            (gz.finish()?, true)
+        };
+        let path = assets_dir.join(format!("{index}.bin"));
+        std::fs::write(&path, &stored)?;
         writeln!(
             table,
-            "    Asset {{ path: {name:?}, plain: include_bytes!({:?}), gzip: include_bytes!({:?}), etag: {etag:?} }},",
-            plain_path.display().to_string(),
-            gzip_path.display().to_string(),
+            "    Asset {{ path: {name:?}, bytes: include_bytes!({:?}), gzipped: {gzipped}, etag: {etag:?} }},",
+            path.display().to_string(),
         )
         .ok();
     }

@@ -64,11 +64,21 @@ async fn the_embedded_page_is_served_with_its_walls() {
     let etag = header(&asset, "etag").to_owned();
     let again = http()
         .get(url(&gateway, &format!("/{script}")))
+        .header("accept-encoding", "gzip")
         .header("if-none-match", etag)
         .send()
         .await
         .unwrap();
     assert_eq!(again.status(), 304);
+    // A client without gzip gets the file inflated (it is stored gzipped only).
+    let plain = http()
+        .get(url(&gateway, &format!("/{script}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), 200);
+    assert_eq!(header(&plain, "content-encoding"), "");
+    assert!(plain.text().await.unwrap().contains("import "));
     // Another build's path is gone, not today's file under a stale name.
     let file = script.splitn(3, '/').nth(2).unwrap();
     let stale = format!("assets/0000000000000000/{file}");

@@ -4,16 +4,37 @@
 //! URLs change whenever any file does, so browsers keep them for a year without asking. The
 //! page itself (`index.html`) is revalidated on every load by its ETag.
 
+use std::borrow::Cow;
+use std::io::Read;
+
 /// One embedded file.
 pub(super) struct Asset {
     /// Path below `ui/src`, `/`-separated.
     pub path: &'static str,
-    /// The file as written (for `index.html`, with the build id filled in).
-    pub plain: &'static [u8],
-    /// The same bytes, gzipped at build time.
-    pub gzip: &'static [u8],
-    /// Strong ETag of `plain`.
+    /// The file: as written for `index.html` (with the build id filled in), gzipped for the rest.
+    pub bytes: &'static [u8],
+    /// Whether `bytes` is gzipped.
+    pub gzipped: bool,
+    /// Strong ETag of the file as written.
     pub etag: &'static str,
+}
+
+impl Asset {
+    /// The file as written: inflated when it is stored gzipped (for the rare client that does
+    /// not take gzip). The build wrote the gzip, so it always inflates.
+    pub(super) fn plain(&self) -> Cow<'static, [u8]> {
+        if !self.gzipped {
+            return Cow::Borrowed(self.bytes);
+        }
+        let mut out = Vec::new();
+        match flate2::read::GzDecoder::new(self.bytes).read_to_end(&mut out) {
+            Ok(_) => Cow::Owned(out),
+            Err(error) => {
+                tracing::warn!(%error, path = self.path, "an embedded UI file does not inflate");
+                Cow::Owned(Vec::new())
+            }
+        }
+    }
 }
 
 include!(concat!(env!("OUT_DIR"), "/control_ui_assets.rs"));
@@ -46,7 +67,11 @@ mod tests {
     fn the_table_is_sorted_and_names_the_current_build() {
         assert!(ASSETS.windows(2).all(|w| w[0].path < w[1].path));
         let index = index().expect("ui/src/index.html is embedded");
-        let page = std::str::from_utf8(index.plain).expect("utf-8 page");
+        assert!(
+            !index.gzipped,
+            "the page is rewritten per request, so kept as written"
+        );
+        let page = std::str::from_utf8(index.bytes).expect("utf-8 page");
         assert!(
             page.contains(BUILD),
             "index.html names its assets under the build id"
@@ -61,6 +86,7 @@ mod tests {
             .find(|a| a.path != "index.html")
             .expect("the UI has assets besides its page");
         assert!(versioned(&format!("{BUILD}/{}", first.path)).is_some());
+        assert!(first.gzipped && !first.plain().is_empty());
         assert!(versioned(&format!("0000000000000000/{}", first.path)).is_none());
         assert!(versioned(&format!("{BUILD}/missing.js")).is_none());
     }

@@ -103,36 +103,60 @@ fn rate_key(state: &GatewayState, request: &UiRequest<'_>) -> RateKey {
 fn serve_embedded(rest: &str, headers: &HeaderMap, base: &str) -> Response {
     if let Some(versioned) = rest.strip_prefix("assets/") {
         return match embedded::versioned(versioned) {
-            Some(asset) => file(
-                headers,
-                asset.plain,
-                Some(asset.gzip),
-                asset.etag,
-                negotiate::content_type(asset.path),
-                IMMUTABLE,
-                security::EMBEDDED_POLICY,
-            ),
+            Some(asset) => asset_file(headers, asset, IMMUTABLE),
             None => not_found(),
         };
     }
     if let Some(asset) = embedded::find(rest).filter(|a| a.path != "index.html") {
-        return file(
-            headers,
-            asset.plain,
-            Some(asset.gzip),
-            asset.etag,
-            negotiate::content_type(asset.path),
-            REVALIDATE,
-            security::EMBEDDED_POLICY,
-        );
+        return asset_file(headers, asset, REVALIDATE);
     }
     if !negotiate::accepts_html(headers) {
         return not_found();
     }
     match embedded::index() {
-        Some(page) => page_with_base(headers, page.plain, page.etag, base),
+        Some(page) => page_with_base(headers, page.bytes, page.etag, base),
         None => not_found(),
     }
+}
+
+/// An embedded file: the stored gzip to a client that takes it, else the file inflated; each
+/// representation with its own ETag.
+fn asset_file(headers: &HeaderMap, asset: &embedded::Asset, cache: &'static str) -> Response {
+    let content_type = negotiate::content_type(asset.path);
+    if asset.gzipped && negotiate::accepts_encoding(headers, "gzip") {
+        let etag = format!("{}-gz\"", asset.etag.trim_end_matches('"'));
+        let mut response = file(
+            headers,
+            asset.bytes,
+            &etag,
+            content_type,
+            cache,
+            security::EMBEDDED_POLICY,
+        );
+        if response.status() == StatusCode::OK {
+            response
+                .headers_mut()
+                .insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        response
+            .headers_mut()
+            .insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+        return response;
+    }
+    let mut response = file(
+        headers,
+        &asset.plain(),
+        asset.etag,
+        content_type,
+        cache,
+        security::EMBEDDED_POLICY,
+    );
+    if asset.gzipped {
+        response
+            .headers_mut()
+            .insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+    }
+    response
 }
 
 /// The app's page with its `<base href>` set to the configured base path, so the page and its
@@ -144,7 +168,6 @@ fn page_with_base(headers: &HeaderMap, page: &[u8], etag: &str, base: &str) -> R
     let mut response = file(
         headers,
         text.as_bytes(),
-        None,
         &etag,
         "text/html; charset=utf-8",
         REVALIDATE,
@@ -156,12 +179,11 @@ fn page_with_base(headers: &HeaderMap, page: &[u8], etag: &str, base: &str) -> R
     response
 }
 
-/// A file response: 304 when the client's copy is current, the gzipped bytes when there are
-/// some and the client takes them, else the plain bytes; with cache and security headers.
+/// A file response: 304 when the client's copy is current, else `body`; with cache and
+/// security headers.
 pub(super) fn file(
     headers: &HeaderMap,
-    plain: &[u8],
-    gzip: Option<&'static [u8]>,
+    body: &[u8],
     etag: &str,
     content_type: &'static str,
     cache: &'static str,
@@ -170,23 +192,11 @@ pub(super) fn file(
     let mut response = if negotiate::not_modified(headers, etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        match gzip.filter(|_| negotiate::accepts_encoding(headers, "gzip")) {
-            Some(gzipped) => {
-                let mut response = Body::from(gzipped).into_response();
-                response
-                    .headers_mut()
-                    .insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-                response
-            }
-            None => Body::from(plain.to_vec()).into_response(),
-        }
+        Body::from(body.to_vec()).into_response()
     };
     let out = response.headers_mut();
     out.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     out.insert(CACHE_CONTROL, HeaderValue::from_static(cache));
-    if gzip.is_some() {
-        out.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
-    }
     if let Ok(value) = HeaderValue::from_str(etag) {
         out.insert(ETAG, value);
     }
