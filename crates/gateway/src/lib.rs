@@ -26,6 +26,8 @@ mod event;
 mod first_frame;
 mod handshake;
 mod http;
+/// The Control UI base path as a URL prefix (`/`, `/openclaw/`), for links to the UI.
+pub use http::control_ui::base_path as control_ui_base_path;
 mod inbound;
 mod limits;
 mod local_peer;
@@ -34,6 +36,7 @@ mod methods;
 mod notice;
 mod origin;
 mod outbox;
+pub mod pairing_notice;
 mod peer;
 mod preauth;
 mod presence;

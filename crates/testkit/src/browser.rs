@@ -19,7 +19,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::bin::Output;
-use crate::conformance::{collect, kill_group, read_all};
+use crate::conformance::wait_bounded;
 
 /// Environment variable naming the Chromium binary (default `/usr/bin/chromium`).
 pub const ENV_CHROMIUM: &str = "CHROMIUM";
@@ -197,30 +197,17 @@ impl Browser {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        let mut child = command.spawn().map_err(|source| BrowserError::Spawn {
+        let child = command.spawn().map_err(|source| BrowserError::Spawn {
             program: self.node.clone(),
             source,
         })?;
-        let stdout = child.stdout.take().map(|out| tokio::spawn(read_all(out)));
-        let stderr = child.stderr.take().map(|err| tokio::spawn(read_all(err)));
-        let waited = tokio::time::timeout(timeout, child.wait()).await;
-        let timed_out = waited.is_err();
-        let status = match waited {
-            Ok(status) => status,
-            Err(_elapsed) => {
-                kill_group(child.id());
-                child.wait().await
-            }
-        }
-        .map_err(|source| BrowserError::Spawn {
-            program: self.node.clone(),
-            source,
-        })?;
-        let output = Output {
-            status,
-            stdout: collect(stdout).await,
-            stderr: collect(stderr).await,
-        };
+        let (output, timed_out) =
+            wait_bounded(child, timeout)
+                .await
+                .map_err(|source| BrowserError::Spawn {
+                    program: self.node.clone(),
+                    source,
+                })?;
         if timed_out {
             return Err(BrowserError::Timeout {
                 name: name.to_owned(),

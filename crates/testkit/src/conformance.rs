@@ -190,30 +190,17 @@ impl OfficialCli {
         state.write_config(OFFLINE_CONFIG)?;
         let mut command = self.command(&state, args);
         command.envs(env.iter().copied());
-        let mut child = command.spawn().map_err(|source| ConformanceError::Spawn {
+        let child = command.spawn().map_err(|source| ConformanceError::Spawn {
             program: self.node.clone(),
             source,
         })?;
-        let stdout = child.stdout.take().map(|out| tokio::spawn(read_all(out)));
-        let stderr = child.stderr.take().map(|err| tokio::spawn(read_all(err)));
-        let waited = tokio::time::timeout(timeout, child.wait()).await;
-        let timed_out = waited.is_err();
-        let status = match waited {
-            Ok(status) => status,
-            Err(_elapsed) => {
-                kill_group(child.id());
-                child.wait().await
-            }
-        }
-        .map_err(|source| ConformanceError::Wait {
-            program: self.node.clone(),
-            source,
-        })?;
-        let output = Output {
-            status,
-            stdout: collect(stdout).await,
-            stderr: collect(stderr).await,
-        };
+        let (output, timed_out) =
+            wait_bounded(child, timeout)
+                .await
+                .map_err(|source| ConformanceError::Wait {
+                    program: self.node.clone(),
+                    source,
+                })?;
         if timed_out {
             return Err(ConformanceError::Timeout {
                 args: args.join(" "),
@@ -239,9 +226,35 @@ fn path_from_env(var: &'static str) -> Result<PathBuf, ConformanceError> {
     }
 }
 
+/// Waits at most `timeout` for `child`, which leads its own process group (`process_group(0)`)
+/// and pipes its stdout and stderr; after that the whole group is killed. Returns what it
+/// printed and whether it timed out.
+pub(crate) async fn wait_bounded(
+    mut child: tokio::process::Child,
+    timeout: Duration,
+) -> std::io::Result<(Output, bool)> {
+    let stdout = child.stdout.take().map(|out| tokio::spawn(read_all(out)));
+    let stderr = child.stderr.take().map(|err| tokio::spawn(read_all(err)));
+    let waited = tokio::time::timeout(timeout, child.wait()).await;
+    let timed_out = waited.is_err();
+    let status = match waited {
+        Ok(status) => status?,
+        Err(_elapsed) => {
+            kill_group(child.id());
+            child.wait().await?
+        }
+    };
+    let output = Output {
+        status,
+        stdout: collect(stdout).await,
+        stderr: collect(stderr).await,
+    };
+    Ok((output, timed_out))
+}
+
 /// Kills the process group led by `pid`. The child was started with `process_group(0)`, so its
 /// id is the group's; a group that is already gone is not an error.
-pub(crate) fn kill_group(pid: Option<u32>) {
+fn kill_group(pid: Option<u32>) {
     let group = pid
         .and_then(|pid| i32::try_from(pid).ok())
         .and_then(rustix::process::Pid::from_raw);
@@ -251,7 +264,7 @@ pub(crate) fn kill_group(pid: Option<u32>) {
 }
 
 /// Reads a pipe to its end; a read error ends it like end of file.
-pub(crate) async fn read_all(mut reader: impl AsyncRead + Unpin) -> Vec<u8> {
+async fn read_all(mut reader: impl AsyncRead + Unpin) -> Vec<u8> {
     let mut bytes = Vec::new();
     let _ = reader.read_to_end(&mut bytes).await;
     bytes
@@ -259,7 +272,7 @@ pub(crate) async fn read_all(mut reader: impl AsyncRead + Unpin) -> Vec<u8> {
 
 /// What a reader task collected, waiting briefly: a grandchild outside the killed group could
 /// hold the pipe open forever.
-pub(crate) async fn collect(task: Option<tokio::task::JoinHandle<Vec<u8>>>) -> Vec<u8> {
+async fn collect(task: Option<tokio::task::JoinHandle<Vec<u8>>>) -> Vec<u8> {
     match task {
         Some(task) => match tokio::time::timeout(DRAIN_GRACE, task).await {
             Ok(Ok(bytes)) => bytes,

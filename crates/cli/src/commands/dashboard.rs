@@ -32,7 +32,7 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 pub fn run(ctx: &Context, loaded: &LoadedConfig, args: &DashboardArgs) -> anyhow::Result<ExitCode> {
     let gateway = &loaded.config.gateway;
     let port = gateway.port;
-    let base = base_path(&gateway.control_ui_base_path);
+    let base = rustyclaw_gateway::control_ui_base_path(&gateway.control_ui_base_path);
     let http = format!("http://127.0.0.1:{port}{base}");
     let ws = format!("ws://127.0.0.1:{port}{}", base.trim_end_matches('/'));
     let token = match gateway.auth.mode {
@@ -136,16 +136,6 @@ fn listening(port: u16) -> bool {
     .is_ok()
 }
 
-/// The base path as a URL prefix: `/`, `/openclaw/`.
-fn base_path(configured: &str) -> String {
-    let trimmed = configured.trim().trim_matches('/');
-    if trimmed.is_empty() {
-        "/".to_owned()
-    } else {
-        format!("/{trimmed}/")
-    }
-}
-
 /// `text` safe in a URL fragment value.
 fn fragment_encode(text: &str) -> String {
     text.bytes()
@@ -217,11 +207,5 @@ mod tests {
     fn tokens_are_escaped_in_the_fragment() {
         assert_eq!(fragment_encode("abc-123_~."), "abc-123_~.");
         assert_eq!(fragment_encode("a b&c#d"), "a%20b%26c%23d");
-    }
-
-    #[test]
-    fn base_paths_end_in_a_slash() {
-        assert_eq!(base_path("/"), "/");
-        assert_eq!(base_path("openclaw"), "/openclaw/");
     }
 }

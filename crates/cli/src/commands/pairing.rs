@@ -8,20 +8,14 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use rustyclaw_config::LoadedConfig;
-use rustyclaw_protocol::origin::{ChannelId, ChatId};
-use rustyclaw_store::{DeliveryRecord, DeliveryTarget, PairingRequest, Store};
+use rustyclaw_protocol::origin::ChannelId;
+use rustyclaw_store::{PairingRequest, Store};
 use rustyclaw_support::now_ms_i64;
 use serde_json::json;
 
 use crate::UserError;
 use crate::context::Context;
 use crate::output;
-
-/// What an approved sender is told with `--notify` (upstream's text, with this program's name).
-const APPROVED_MESSAGE: &str = "✅ rustyclaw access approved. Send a message to start chatting.";
-
-/// How long a `--notify` message waits for its channel to deliver it.
-const NOTIFY_EXPIRES_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// `pairing` subcommands (OpenClaw's names, plus `reject`).
 #[derive(Debug, Subcommand)]
@@ -241,32 +235,7 @@ async fn resolve(
         request.sender.as_str()
     ));
     if args.notify {
-        // A direct chat's address is the sender's id on the channels that pair; IRC pairs by
-        // `nick!user@host` mask and is written to at the nick.
-        let address = match request.channel.as_str() {
-            "irc" => request
-                .sender
-                .as_str()
-                .split('!')
-                .next()
-                .unwrap_or_default(),
-            _ => request.sender.as_str(),
-        };
-        let notice = DeliveryRecord {
-            channel: request.channel.clone(),
-            account: request.account.clone(),
-            target: DeliveryTarget {
-                chat: ChatId::new(address),
-                thread_id: None,
-                reply_to_id: None,
-            },
-            text: APPROVED_MESSAGE.to_owned(),
-            fallback_text: None,
-            media: Vec::new(),
-            answers: None,
-            created_ms: now,
-            expires_ms: now.saturating_add(NOTIFY_EXPIRES_MS),
-        };
+        let notice = rustyclaw_gateway::pairing_notice::approval_notice(&request, now);
         store.enqueue_delivery(&notice).await?;
         output::out(&format!(
             "The requester will be told as soon as the {} channel delivers it.",

@@ -19,7 +19,7 @@ use crate::auth_limiter::{RateKey, millis};
 use crate::state::GatewayState;
 
 /// The bearer token of a request, if it carries one.
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let raw = headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
     let (scheme, token) = raw.split_once(' ')?;
     let token = token.trim();

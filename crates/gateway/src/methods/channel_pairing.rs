@@ -8,11 +8,9 @@
 //! `unavailable`: making the first approved sender the command owner edits the config file,
 //! which `rustyclaw pairing approve` does.
 
-use rustyclaw_protocol::origin::{AccountId, ChannelId, ChatId};
+use rustyclaw_protocol::origin::ChannelId;
 use rustyclaw_protocol::transcript::format_timestamp;
-use rustyclaw_store::{
-    DeliveryRecord, DeliveryTarget, MAX_PENDING_PAIRINGS, PAIRING_TTL_MS, PairingRequest,
-};
+use rustyclaw_store::{MAX_PENDING_PAIRINGS, PAIRING_TTL_MS, PairingRequest};
 use rustyclaw_support::now_ms_i64;
 use serde_json::{Value, json};
 
@@ -26,11 +24,6 @@ pub(super) const METHODS: &[(&str, &str)] = &[
     ("channels.pairing.approve", PAIRING),
     ("channels.pairing.dismiss", PAIRING),
 ];
-
-/// What an approved sender is told with `notify` (as `rustyclaw pairing approve --notify`).
-const APPROVED_MESSAGE: &str = "✅ rustyclaw access approved. Send a message to start chatting.";
-/// How long that message waits for its channel to deliver it.
-const NOTIFY_EXPIRES_MS: i64 = 24 * 60 * 60 * 1000;
 
 pub(super) async fn call(state: &GatewayState, method: &str, params: &Value) -> Reply {
     match method {
@@ -143,7 +136,10 @@ async fn resolve(state: &GatewayState, params: &Value, approve: bool) -> Reply {
         return Ok(json!({"requestId": code, "senderId": resolved.sender.as_str()}));
     }
     let notification = if params.get("notify").and_then(Value::as_bool) == Some(true) {
-        match store.enqueue_delivery(&notice(&resolved, now)).await {
+        match store
+            .enqueue_delivery(&crate::pairing_notice::approval_notice(&resolved, now))
+            .await
+        {
             Ok(_) => "sent",
             Err(error) => {
                 tracing::warn!(%error, "could not queue the pairing approval notice");
@@ -164,35 +160,6 @@ async fn resolve(state: &GatewayState, params: &Value, approve: bool) -> Reply {
         "notification": notification,
         "commandOwnerBootstrap": owner,
     }))
-}
-
-/// The "access approved" message to the sender of `request`.
-fn notice(request: &PairingRequest, now: i64) -> DeliveryRecord {
-    // An IRC sender is `nick!user@host`; messages go to the nick.
-    let address = match request.channel.as_str() {
-        "irc" => request
-            .sender
-            .as_str()
-            .split('!')
-            .next()
-            .unwrap_or_default(),
-        _ => request.sender.as_str(),
-    };
-    DeliveryRecord {
-        channel: request.channel.clone(),
-        account: AccountId::new(request.account.as_str()),
-        target: DeliveryTarget {
-            chat: ChatId::new(address),
-            thread_id: None,
-            reply_to_id: None,
-        },
-        text: APPROVED_MESSAGE.to_owned(),
-        fallback_text: None,
-        media: Vec::new(),
-        answers: None,
-        created_ms: now,
-        expires_ms: now.saturating_add(NOTIFY_EXPIRES_MS),
-    }
 }
 
 /// A request in upstream's shape.

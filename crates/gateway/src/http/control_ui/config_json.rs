@@ -5,14 +5,14 @@
 //! upstream: the page is public, what it learns about the install is not.
 
 use axum::Json;
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL};
+use axum::http::header::CACHE_CONTROL;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::{UiRequest, security};
 use crate::clock::now_ms;
-use crate::http::auth::authorize;
+use crate::http::auth::{authorize, bearer};
 use crate::state::GatewayState;
 
 /// The file name below the base path.
@@ -41,14 +41,7 @@ pub(super) async fn respond(state: &GatewayState, request: &UiRequest<'_>, base:
 
 /// Whether the bearer is a paired device's live operator token with read access.
 fn holds_device_token(state: &GatewayState, headers: &HeaderMap) -> bool {
-    let Some(token) = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .filter(|token| !token.is_empty())
-    else {
+    let Some(token) = bearer(headers) else {
         return false;
     };
     let Some(store) = state.0.devices.as_ref() else {

@@ -229,7 +229,7 @@ fn with_head(method: &Method, response: Response) -> Response {
 }
 
 /// The base path as a prefix: starts and ends with `/` (`/`, `/openclaw/`).
-pub(crate) fn base_path(configured: &str) -> String {
+pub fn base_path(configured: &str) -> String {
     let trimmed = configured.trim().trim_matches('/');
     if trimmed.is_empty() {
         "/".to_owned()
