@@ -76,6 +76,9 @@ pub enum Command {
     Quarantine(QuarantineCommand),
     /// Every built-in tool and whether the tool policy lets a session see it.
     Tools(ToolsArgs),
+    /// Skills: list them, show one, check what they are missing.
+    #[command(subcommand)]
+    Skills(crate::commands::skills::SkillsCommand),
     /// Exec approvals of host commands: the policy in force and the allowlists.
     #[command(subcommand, alias = "exec-approvals")]
     Approvals(ApprovalsCommand),

@@ -12,6 +12,9 @@ pub const OPENCLAW_HOME: &str = "OPENCLAW_HOME";
 pub const HOME: &str = "HOME";
 /// Executable search path, used to find helper programs such as `bwrap`.
 pub const PATH: &str = "PATH";
+/// The bundled skills directory (lowest precedence but for `skills.load.extraDirs`); default
+/// `skills/` beside the executable, when it exists.
+pub const OPENCLAW_BUNDLED_SKILLS_DIR: &str = "OPENCLAW_BUNDLED_SKILLS_DIR";
 /// Gateway shared token; overrides `gateway.auth.token`.
 pub const OPENCLAW_GATEWAY_TOKEN: &str = "OPENCLAW_GATEWAY_TOKEN";
 /// Gateway password; overrides `gateway.auth.password`.
@@ -53,6 +56,10 @@ pub const ALL: &[(&str, &str)] = &[
     (OPENCLAW_CONFIG_PATH, "config file path"),
     (OPENCLAW_STATE_DIR, "state directory (default ~/.rustyclaw)"),
     (OPENCLAW_HOME, "home directory override"),
+    (
+        OPENCLAW_BUNDLED_SKILLS_DIR,
+        "bundled skills directory (default: skills/ beside the executable)",
+    ),
     (
         OPENCLAW_GATEWAY_TOKEN,
         "gateway shared token (overrides gateway.auth.token)",

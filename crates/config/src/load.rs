@@ -98,6 +98,10 @@ pub fn load(locations: &Locations, env: &Env) -> Result<LoadedConfig, ConfigErro
             issues: errors,
         });
     };
+    let mut resolved = resolved;
+    let mut redacted = document.clone();
+    crate::redact::redact_value(&mut redacted);
+    resolved.config.document = std::sync::Arc::new(redacted);
     let warnings = std::mem::take(&mut report.warnings);
     let mut all_warnings = text_warnings;
     all_warnings.extend(warnings);

@@ -100,7 +100,6 @@ pub const UPSTREAM_KEYS: &[UpstreamKey] = &[
     key("gateway.nodes"),
     // agents
     key("agents.defaults.repoRoot"),
-    key("agents.defaults.skills"),
     key("agents.defaults.contextInjection"),
     key("agents.defaults.bootstrapPromptTruncationWarning"),
     key("agents.defaults.imageModel"),
@@ -208,8 +207,7 @@ pub const UPSTREAM_KEYS: &[UpstreamKey] = &[
     key("channels.qqbot"),
     key("channels.webchat"),
     // skills
-    key("skills.install"),
-    key("skills.limits"),
+    key("skills.install.allowUploadedArchives"),
     // cron
     key("cron.store"),
     key("cron.retry"),

@@ -421,7 +421,6 @@ pub const UPSTREAM_OTHER_KEYS: &[UpstreamKey] = &[
     key("gateway.terminal"),
     key("hooks.defaultSessionKey"),
     key("session.sharing"),
-    key("skills.load.allowSymlinkTargets"),
     key("tools.exec.safeBinProfiles"),
     key("tools.exec.safeBinTrustedDirs"),
     key("tools.web.fetch.headers"),

@@ -79,3 +79,22 @@ impl HostSetup {
         crate::wiring::update(config, env, store).await
     }
 }
+
+impl HostSetup {
+    /// Where skills are looked for, with `env` (the loaded config's environment, `.env`
+    /// included): the state directory, whether it is the default one, and the directory of this
+    /// executable (a bundled `skills/` beside it).
+    pub fn skills_host(&self, env: &Env) -> rustyclaw_skills::SkillsHost {
+        let default_state = env.home_dir().is_some_and(|home| {
+            self.locations.state_dir == home.join(rustyclaw_config::DEFAULT_STATE_DIR_NAME)
+        });
+        rustyclaw_skills::SkillsHost {
+            env: env.clone(),
+            state_dir: self.locations.state_dir.clone(),
+            default_state,
+            exe_dir: std::env::current_exe()
+                .ok()
+                .and_then(|exe| exe.parent().map(std::path::Path::to_path_buf)),
+        }
+    }
+}

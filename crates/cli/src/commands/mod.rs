@@ -19,6 +19,7 @@ mod onboard;
 pub(crate) mod pairing;
 mod quarantine;
 mod sessions;
+pub(crate) mod skills;
 mod status;
 mod tools;
 mod transcript_view;
@@ -85,6 +86,7 @@ pub fn run(cli: Cli, helper: Option<Arc<HelperExecutable>>) -> anyhow::Result<Ex
         Command::Audit(args) => audit::run(&ctx, &args),
         Command::Quarantine(cmd) => quarantine::run(&ctx, cmd),
         Command::Tools(args) => tools::run(loaded?, args),
+        Command::Skills(cmd) => skills::run(&ctx, loaded?, cmd),
         Command::Approvals(cmd) => approvals::run(&ctx, loaded, cmd),
         Command::Devices(cmd) => devices::run(&ctx, cmd),
         Command::Pairing(cmd) => pairing::run(&ctx, loaded, cmd),

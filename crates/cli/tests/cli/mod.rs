@@ -39,6 +39,7 @@ mod sandbox_cgroups;
 mod sandbox_gateway;
 mod secrets_leak;
 mod sessions;
+mod skills;
 mod tools;
 
 use rustyclaw_testkit::{RustyClaw, TempStateDir};

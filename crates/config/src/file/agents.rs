@@ -32,6 +32,9 @@ pub struct AgentDefaultsSection {
     /// Workspace directory (default `<state dir>/workspace`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workspace: Option<String>,
+    /// Skills every agent may use unless it lists its own (absent = all; `[]` = none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skills: Option<Vec<String>>,
     /// Model as `provider/model`, or `{ primary, fallbacks }`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<ModelSelection>,

@@ -326,7 +326,7 @@ pub(crate) fn resolve_agents(section: Option<&AgentsSection>, ctx: &mut Ctx<'_>)
             )
             .for_agent(&id),
             tools: entry.tools.clone(),
-            skills: entry.skills.clone(),
+            skills: entry.skills.clone().or_else(|| d.skills.clone()),
             mention_patterns: entry
                 .group_chat
                 .as_ref()
@@ -344,7 +344,7 @@ pub(crate) fn resolve_agents(section: Option<&AgentsSection>, ctx: &mut Ctx<'_>)
             identity: IdentitySection::default(),
             sandbox: defaults.sandbox,
             tools: None,
-            skills: None,
+            skills: d.skills.clone(),
             mention_patterns: None,
         });
     }

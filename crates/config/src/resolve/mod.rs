@@ -58,6 +58,9 @@ pub struct Config {
     pub hooks: HooksConfig,
     /// Logging.
     pub logging: LoggingConfig,
+    /// The whole document as written (after `$include` and `${VAR}`), credential values
+    /// redacted: what checks naming any config path read (a skill's `requires.config`).
+    pub document: std::sync::Arc<serde_json::Value>,
 }
 
 /// Warns about bindings that route nowhere: ACP bindings (not supported) and unknown agents.
@@ -164,6 +167,7 @@ pub(crate) fn resolve(
         cron: runtime::resolve_cron(file.cron.as_ref()),
         hooks: runtime::resolve_hooks(file.hooks.as_ref(), &mut ctx),
         logging: runtime::resolve_logging(file.logging.as_ref(), &ctx),
+        document: std::sync::Arc::default(),
     };
     runtime::check_guards(file.tools.as_ref(), &mut ctx);
     check_bindings(&config, &mut ctx);
