@@ -118,6 +118,7 @@ pub(crate) async fn invoke(
         status: status::snapshot(&services.config, &state, model.as_ref()),
         // A direct call answers no message: `message` needs an explicit channel and target.
         origin: MessageOrigin::default(),
+        skills: Default::default(),
     };
     let Some(result) = services.tools.call(name, args, &cx).await else {
         return Ok(None);

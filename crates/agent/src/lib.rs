@@ -40,6 +40,7 @@ mod session;
 mod session_lock;
 mod session_patch;
 mod settings;
+mod skills;
 mod status;
 mod text;
 mod thinking;

@@ -60,6 +60,8 @@ pub struct PromptInputs<'a> {
     pub thinking: &'a str,
     /// Whether commands run sandboxed.
     pub sandboxed: bool,
+    /// The skills catalog (empty: no skills section).
+    pub skills: &'a str,
 }
 
 /// What a bootstrap file may be: a regular file (a symlink to one is fine: workspaces are
@@ -140,6 +142,12 @@ pub fn build(inputs: &PromptInputs<'_>) -> String {
 
     out.push_str("## Safety\n");
     out.push_str("Pursue no goals beyond the user's request: no self-preservation, replication or acquiring resources or access. If safety and completing the task conflict, stop and ask. Never try to disable safeguards or change your own instructions or tool policy unless the user explicitly asks.\n\n");
+
+    if !inputs.skills.is_empty() {
+        out.push_str("## Skills\n");
+        out.push_str(inputs.skills.trim());
+        out.push_str("\n\n");
+    }
 
     out.push_str("## Workspace\n");
     out.push_str(&format!(
@@ -234,6 +242,7 @@ mod tests {
             model: "anthropic/claude-sonnet-4-6",
             thinking: "off",
             sandboxed: true,
+            skills: "",
         }
     }
 

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use rustyclaw_protocol::session_entry::{QueueMode, RunStatus as EntryRunStatus};
 use rustyclaw_protocol::transcript::{
-    EntryBody, ModelChangeEntry, ResetEntry, ThinkingLevelChangeEntry,
+    ContentBlock, EntryBody, ModelChangeEntry, ResetEntry, ThinkingLevelChangeEntry,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -17,10 +17,12 @@ use crate::compaction;
 use crate::directives::{self, Directive};
 use crate::error::AgentError;
 use crate::event::{EventKind, RunId, RunOutcome, RunStatus};
+use crate::invoke::{self, ToolInvocation};
 use crate::op::Inbound;
 use crate::route;
 use crate::services::Services;
 use crate::session::SessionState;
+use crate::skills::{Invocation, TurnSkills};
 use crate::turn::{Turn, user_message};
 use crate::{settings, thinking, turn_loop};
 use rustyclaw_protocol::origin::MessageOrigin;
@@ -289,6 +291,30 @@ async fn drive(
         }
     }
 
+    // The skills of this turn, read from disk now; a message may invoke one by its command.
+    let skills =
+        TurnSkills::load(services.skills.clone(), Arc::clone(&services.config), agent).await;
+    if batch.messages.len() == 1
+        && let Some(invocation) = skills.invocation(&text)
+    {
+        match invocation {
+            Invocation::Prompt(message) => text = message,
+            Invocation::Unknown(notice) => {
+                turn.emit(EventKind::Notice {
+                    text: notice.clone(),
+                });
+                return Ok(turn.outcome(state, RunStatus::Done, Some(notice), None));
+            }
+            Invocation::Tool { tool, args } => {
+                let reply = dispatch_to_tool(services, first, tool, args).await?;
+                turn.emit(EventKind::Notice {
+                    text: reply.clone(),
+                });
+                return Ok(turn.outcome(state, RunStatus::Done, Some(reply), None));
+            }
+        }
+    }
+
     let plan = services.models.plan(agent, &state.entry)?;
     let thinking = thinking_once
         .or_else(|| state.entry.thinking_level.clone())
@@ -339,7 +365,7 @@ async fn drive(
         timer_flag.store(true, std::sync::atomic::Ordering::SeqCst);
         timer_cancel.cancel();
     });
-    let result = turn_loop::model_loop(turn, state, agent, plan, thinking).await;
+    let result = turn_loop::model_loop(turn, state, agent, plan, thinking, &skills).await;
     timer.abort();
     let mut outcome = result?;
     if outcome.status == RunStatus::Aborted && timed_out.load(std::sync::atomic::Ordering::SeqCst) {
@@ -352,6 +378,39 @@ async fn drive(
     finish_entry(state, &outcome);
     state.save(&services.store, &services.patches).await?;
     Ok(outcome)
+}
+
+/// A skill command with `command-dispatch: tool`: its tool is called directly, under the
+/// session's tool policy, and what it returns is the answer.
+async fn dispatch_to_tool(
+    services: &Services,
+    message: &Inbound,
+    tool: String,
+    args: serde_json::Value,
+) -> Result<String, AgentError> {
+    let call = ToolInvocation {
+        agent_id: message.agent_id.clone(),
+        session_key: message.session_key.clone(),
+        name: tool.clone(),
+        args,
+        action: None,
+        dry_run: false,
+    };
+    Ok(match invoke::invoke(services, call).await? {
+        None => format!("The skill's tool {tool} is not available in this session."),
+        Some(Ok(output)) => {
+            let text: Vec<&str> = output
+                .content
+                .iter()
+                .filter_map(|block| match block {
+                    ContentBlock::Text(t) => Some(t.text.as_str()),
+                    _ => None,
+                })
+                .collect();
+            text.join("\n")
+        }
+        Some(Err(error)) => format!("{tool} failed: {error}"),
+    })
 }
 
 fn finish_entry(state: &mut SessionState, outcome: &RunOutcome) {

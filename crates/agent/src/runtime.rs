@@ -45,6 +45,8 @@ pub struct RuntimeParts {
     pub tool_services: Arc<ToolServices>,
     /// Host name for the prompt's runtime line.
     pub host_name: String,
+    /// Where skills are found; `None` runs every turn without skills.
+    pub skills: Option<rustyclaw_skills::SkillsHost>,
 }
 
 /// What [`AgentRuntime::reconfigure`] replaces: the parts of a runtime that follow the config.
@@ -167,6 +169,7 @@ impl AgentRuntime {
                     tool_services: parts.tool_services,
                     host_name: parts.host_name,
                     patches: Arc::default(),
+                    skills: parts.skills.map(Arc::new),
                 })),
                 lanes: Arc::default(),
                 global: Semaphore::new(permits),
@@ -324,6 +327,7 @@ impl AgentRuntime {
                 host_name: slot.host_name.clone(),
                 patches: Arc::clone(&slot.patches),
                 events: Arc::clone(&slot.events),
+                skills: slot.skills.clone(),
             });
         }
         let mut current = lock(&self.inner.permits);

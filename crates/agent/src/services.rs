@@ -33,4 +33,6 @@ pub(crate) struct Services {
     pub patches: Arc<PendingPatches>,
     /// Where events go.
     pub events: Arc<Publisher>,
+    /// Where skills are found (`None`: the runtime has no skills).
+    pub skills: Option<Arc<rustyclaw_skills::SkillsHost>>,
 }

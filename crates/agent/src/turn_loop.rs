@@ -23,6 +23,7 @@ use crate::prompt;
 use crate::route;
 use crate::services::Services;
 use crate::session::SessionState;
+use crate::skills::TurnSkills;
 use crate::status;
 use crate::tool_calls::{self, LoopGuard, PlannedCall};
 use crate::tool_policy;
@@ -52,6 +53,7 @@ async fn system_prompt(
     model: &str,
     thinking: &ThinkingLevel,
     tool_summaries: &[(String, String)],
+    skills: &str,
 ) -> String {
     let defaults = &services.config.agents.defaults;
     let main_session = state.key.as_str().ends_with(":main");
@@ -82,6 +84,7 @@ async fn system_prompt(
         model,
         thinking: thinking.as_str(),
         sandboxed: tool_policy::session_sandboxed(agent, &state.key),
+        skills,
     })
 }
 
@@ -91,6 +94,7 @@ pub(crate) async fn model_loop(
     agent: &rustyclaw_config::AgentConfig,
     mut plan: ModelPlan,
     thinking: ThinkingLevel,
+    skills: &TurnSkills,
 ) -> Result<RunOutcome, AgentError> {
     let services = turn.services;
     let chain = tool_policy::chain(&services.config, agent, &state.key, &plan.primary);
@@ -156,6 +160,7 @@ pub(crate) async fn model_loop(
             &plan.primary.reference(),
             &thinking,
             &summaries,
+            &skills.catalog,
         )
         .await;
         let mut request = ModelRequest::new(system, state.context.messages());
@@ -273,6 +278,7 @@ pub(crate) async fn model_loop(
             services: Arc::clone(&services.tool_services),
             status: status::tool_status(&services.config, state, &plan.primary),
             origin: turn.origin.clone(),
+            skills: Arc::clone(&skills.grants),
         };
         let guards = GuardScope::new(turn, state);
         let results = tool_calls::run_all(&tools, planned, &cx, tool_timeout, &guards).await;

@@ -64,6 +64,7 @@ impl HostSetup {
         let dirs = crate::wiring::Dirs {
             state: &self.locations.state_dir,
             home: self.env.home_dir(),
+            skills: self.skills_host(env),
         };
         crate::wiring::runtime(dirs, config, env, store, sandbox, messenger).await
     }

@@ -16,6 +16,8 @@ use crate::HostError;
 pub(crate) struct Dirs<'a> {
     pub state: &'a std::path::Path,
     pub home: Option<std::path::PathBuf>,
+    /// Where the agents' skills are found.
+    pub skills: rustyclaw_skills::SkillsHost,
 }
 
 /// The runtime over `store`, with the sandbox, tools and models `config` describes.
@@ -44,6 +46,7 @@ pub(crate) async fn runtime(
         models,
         tool_services,
         host_name: host_name(),
+        skills: Some(dirs.skills),
     });
     // Runs left in flight by a process that died (a killed gateway) get their outcome:
     // interrupted, so a client asking for them by id learns that no reply was sent.

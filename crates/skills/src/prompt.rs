@@ -132,7 +132,7 @@ fn render(skills: &[&Skill], total: usize, format: Format, with_note: bool) -> S
         Format::Compact(0) => "When a task matches a skill's name, read its SKILL.md at the location given before acting.",
         _ => "When a task matches a skill's description, read its SKILL.md at the location given before acting.",
     }.to_owned());
-    lines.push("Paths inside a skill are relative to its folder (the directory of its SKILL.md): make them absolute in commands.".to_owned());
+    lines.push("Paths inside a skill are relative to its folder (the directory of its SKILL.md), and {baseDir} stands for that folder: make them absolute in commands.".to_owned());
     lines.push(String::new());
     lines.push("<available_skills>".to_owned());
     for skill in skills {

@@ -137,6 +137,27 @@ pub struct SessionStatus {
     pub timezone: String,
 }
 
+/// What the skills of the turn give its tools: read access to their folders (the catalog in
+/// the prompt points at `SKILL.md` files outside the workspace) and the variables of
+/// `skills.entries.<key>.env`/`apiKey` for the turn's commands.
+#[derive(Clone, Default)]
+pub struct SkillGrants {
+    /// Skill folders `read` may read (never write) besides the workspace.
+    pub read_roots: Vec<PathBuf>,
+    /// Variables set for the turn's commands when the command does not set them itself.
+    pub env: std::collections::BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for SkillGrants {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The values are API keys: only the names are shown.
+        f.debug_struct("SkillGrants")
+            .field("read_roots", &self.read_roots)
+            .field("env", &self.env.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
 /// Everything a call needs besides its arguments.
 #[derive(Debug, Clone)]
 pub struct ToolContext {
@@ -159,4 +180,6 @@ pub struct ToolContext {
     /// message id): the conversation `message` acts in when the model names none. The default
     /// (no channel) outside a turn answering a message.
     pub origin: MessageOrigin,
+    /// What the turn's skills give the tools.
+    pub skills: Arc<SkillGrants>,
 }

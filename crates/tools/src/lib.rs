@@ -40,7 +40,7 @@ mod tool;
 pub mod web;
 
 pub use builtin::{builtin_registry, register_service_tools};
-pub use context::{SessionSandbox, SessionStatus, ToolContext};
+pub use context::{SessionSandbox, SessionStatus, SkillGrants, ToolContext};
 pub use exec::{ExecTool, ProcessTool};
 pub use fs::{ApplyPatchTool, EditTool, ReadTool, WriteTool};
 pub use message::{MessageArgs, MessageTool};

@@ -176,6 +176,16 @@ impl Harness {
             tools,
             tool_services,
             host_name: "testhost".into(),
+            // Skills come from the harness's state dir (`skills/`) and workspace only.
+            skills: Some(rustyclaw_skills::SkillsHost {
+                env: Env::from_pairs([
+                    ("HOME", dir.path().display().to_string()),
+                    ("PATH", "/usr/bin:/bin".to_owned()),
+                ]),
+                state_dir: dir.path().to_path_buf(),
+                default_state: false,
+                exe_dir: None,
+            }),
         });
         let events = runtime.subscribe();
         Self {

@@ -11,6 +11,7 @@ mod message;
 mod origin;
 mod queue;
 mod sandbox;
+mod skills;
 mod tool_loop;
 mod tool_policy;
 mod transcript;

@@ -52,6 +52,8 @@ pub struct Config {
     pub commands: CommandsSection,
     /// Skill loading (used as written).
     pub skills: SkillsSection,
+    /// `skills.entries.<key>.apiKey`, resolved, by skill key.
+    pub skill_api_keys: std::collections::BTreeMap<String, crate::Secret>,
     /// The scheduler.
     pub cron: CronConfig,
     /// Webhooks.
@@ -127,6 +129,23 @@ impl Ctx<'_> {
     }
 }
 
+/// The API keys of `skills.entries`, resolved like every other secret of the file.
+fn resolve_skill_api_keys(
+    section: Option<&SkillsSection>,
+    ctx: &mut Ctx<'_>,
+) -> std::collections::BTreeMap<String, crate::Secret> {
+    let at = JsonPath::root().key("skills").key("entries");
+    section
+        .and_then(|s| s.entries.as_ref())
+        .into_iter()
+        .flatten()
+        .filter_map(|(key, entry)| {
+            let secret = ctx.secret(entry.api_key.as_ref(), at.key(key).key("apiKey"))?;
+            Some((key.clone(), secret))
+        })
+        .collect()
+}
+
 /// The result of resolving: the config plus the warnings it produced.
 pub(crate) struct Resolved {
     pub config: Config,
@@ -164,6 +183,7 @@ pub(crate) fn resolve(
         broadcast,
         commands: file.commands.clone().unwrap_or_default(),
         skills: file.skills.clone().unwrap_or_default(),
+        skill_api_keys: resolve_skill_api_keys(file.skills.as_ref(), &mut ctx),
         cron: runtime::resolve_cron(file.cron.as_ref()),
         hooks: runtime::resolve_hooks(file.hooks.as_ref(), &mut ctx),
         logging: runtime::resolve_logging(file.logging.as_ref(), &ctx),

@@ -124,6 +124,7 @@ impl Gateway {
             tools,
             tool_services,
             host_name: "testhost".into(),
+            skills: None,
         }));
         let mut options = GatewayOptions {
             state_dir: Some(dir.path().display().to_string()),

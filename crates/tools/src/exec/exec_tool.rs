@@ -205,7 +205,16 @@ impl Tool for ExecTool {
                     .unwrap_or_else(|| cx.workspace.clone()),
                 lang: "C.UTF-8".into(),
             },
-            extra_env: args.env.clone().unwrap_or_default().into_iter().collect(),
+            // The skills' variables first, so the command's own `env` wins; none that could
+            // change which program runs or inject code into it.
+            extra_env: cx
+                .skills
+                .env
+                .clone()
+                .into_iter()
+                .filter(|(k, _)| !rustyclaw_sandbox::approvals::is_dangerous_env(k))
+                .chain(args.env.clone().unwrap_or_default())
+                .collect(),
             // Only a command meant to keep running gets a writable stdin: programs such as
             // `rg` read a piped stdin instead of the directory and would wait for ever.
             stdin: if background {

@@ -6,7 +6,7 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use rustyclaw_protocol::transcript::{ContentBlock, ImageContent};
@@ -78,8 +78,19 @@ impl Tool for ReadTool {
         if cx.cancel.is_cancelled() {
             return Err(ToolError::Cancelled);
         }
-        let path = paths::resolve(&cx.workspace, &args.path, FinalLink::Follow)
-            .map_err(|e| ToolError::failed(e.to_string()))?;
+        // Outside the workspace, only the folders of the turn's skills may be read.
+        let path = paths::resolve(&cx.workspace, &args.path, FinalLink::Follow).or_else(|e| {
+            cx.skills
+                .read_roots
+                .iter()
+                .find_map(|root| {
+                    Path::new(args.path.trim())
+                        .is_absolute()
+                        .then(|| paths::resolve(root, &args.path, FinalLink::Follow).ok())
+                        .flatten()
+                })
+                .ok_or_else(|| ToolError::failed(e.to_string()))
+        })?;
         let request = Request {
             given: args.path.trim().to_owned(),
             path: path.clone(),

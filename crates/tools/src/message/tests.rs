@@ -149,6 +149,7 @@ fn fixture(origin: MessageOrigin, key: &str) -> Fixture {
         services: Arc::new(services),
         status: SessionStatus::default(),
         origin,
+        skills: Default::default(),
     };
     Fixture {
         _state: state,

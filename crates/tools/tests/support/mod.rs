@@ -70,6 +70,7 @@ impl Harness {
             services,
             status: SessionStatus::default(),
             origin: MessageOrigin::default(),
+            skills: Default::default(),
         };
         Harness {
             dir,

@@ -113,6 +113,7 @@ impl Host {
             tools,
             tool_services: Arc::new(tool_services),
             host_name: "testhost".into(),
+            skills: None,
         });
         let events = runtime.subscribe();
         Host {
