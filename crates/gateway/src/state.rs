@@ -73,6 +73,9 @@ pub struct GatewayOptions {
     /// `message.action` and the channel part of `health`. Without them the gateway answers as
     /// OpenClaw does with no channel configured: empty lists, and sends refused.
     pub channels: Option<Arc<dyn ChannelControl>>,
+    /// Where the agents' skills are found, for `skills.status` and `skills.bins`; without it
+    /// those methods answer that this gateway has no skills.
+    pub skills: Option<rustyclaw_skills::SkillsHost>,
 }
 
 impl Default for GatewayOptions {
@@ -94,6 +97,7 @@ impl Default for GatewayOptions {
             large_request_bytes: limits::LARGE_REQUEST_BYTES,
             max_large_request_bytes_in_flight: limits::MAX_LARGE_REQUEST_BYTES_IN_FLIGHT,
             channels: None,
+            skills: None,
         }
     }
 }

@@ -89,6 +89,7 @@ pub async fn serve_gateway(
             log_file: Some(current.config.logging.file.clone()),
             version: setup.version.clone(),
             channels: Some(channel_control.clone()),
+            skills: Some(setup.skills_host(&current.env)),
             ..GatewayOptions::default()
         };
         let state = GatewayState::new(

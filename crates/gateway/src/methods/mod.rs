@@ -20,6 +20,7 @@ mod platform;
 mod runtime;
 mod send;
 mod sessions;
+mod skills;
 mod system;
 mod tools;
 mod usage;
@@ -88,6 +89,7 @@ enum Family {
     ChannelPairing,
     Send,
     Platform,
+    Skills,
 }
 
 const FAMILIES: &[(Family, &[(&str, &str)])] = &[
@@ -107,6 +109,7 @@ const FAMILIES: &[(Family, &[(&str, &str)])] = &[
     (Family::ChannelPairing, channel_pairing::METHODS),
     (Family::Send, send::METHODS),
     (Family::Platform, platform::METHODS),
+    (Family::Skills, skills::METHODS),
 ];
 
 /// Events this gateway emits.
@@ -211,6 +214,7 @@ pub(crate) async fn dispatch(
         Family::Platform => platform::call(&method, &params),
         Family::ChannelPairing => channel_pairing::call(state, &method, &params).await,
         Family::Send => send::call(&call, &method, &params).await,
+        Family::Skills => skills::call(&call, &method, &params).await,
     };
     let response = match reply {
         Ok(payload) => ResponseFrame::ok(id, payload),

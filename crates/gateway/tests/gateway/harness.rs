@@ -129,6 +129,15 @@ impl Gateway {
         let mut options = GatewayOptions {
             state_dir: Some(dir.path().display().to_string()),
             config_path: Some(dir.path().join("openclaw.json").display().to_string()),
+            skills: Some(rustyclaw_skills::SkillsHost {
+                env: Env::from_pairs([
+                    ("HOME", dir.path().display().to_string()),
+                    ("PATH", "/usr/bin:/bin".to_owned()),
+                ]),
+                state_dir: dir.path().to_path_buf(),
+                default_state: false,
+                exe_dir: None,
+            }),
             ..GatewayOptions::default()
         };
         tune(&mut options);

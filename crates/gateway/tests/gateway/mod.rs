@@ -20,6 +20,7 @@ mod limits;
 mod logs;
 mod operator;
 mod sessions;
+mod skills;
 mod slow_clients;
 mod waiting;
 mod weakening;

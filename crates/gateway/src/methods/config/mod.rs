@@ -11,6 +11,8 @@
 pub(super) mod params;
 mod write;
 
+pub(super) use write::patch_for;
+
 use rustyclaw_config::{schema, schema_lookup};
 use serde_json::{Value, json};
 

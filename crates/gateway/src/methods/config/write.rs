@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use rustyclaw_config::redact::redact_value;
 use rustyclaw_config::reload_plan::ReloadPlan;
 use rustyclaw_config::snapshot::{
-    RewriteError, Snapshot, issue_json, rewrite_patch, rewrite_replace,
+    Rewrite, RewriteError, Snapshot, issue_json, rewrite_patch, rewrite_replace,
 };
 use rustyclaw_protocol::gateway::{ErrorCode, ErrorShape};
 use serde_json::{Value, json};
@@ -134,6 +134,29 @@ pub(super) async fn rewrite(call: &Call<'_>, method: &str, params: &Value) -> Re
         _ => rewrite_replace(&snapshot, raw),
     }
     .map_err(refused)?;
+    commit(call, method, &snapshot, rewritten, delay).await
+}
+
+/// Applies a merge patch written by the gateway itself on behalf of a method
+/// (`skills.update`): no `baseHash` (the patch names only the keys it sets), the same
+/// validation, write, audit record and application as `config.patch`. Returns the answer of a
+/// rewrite (`config` is the new document, redacted).
+pub(crate) async fn patch_for(call: &Call<'_>, method: &str, patch: &Value) -> Reply {
+    let path = config_path(call)?;
+    let _write = call.state.0.control.write_lock.lock().await;
+    let snapshot = read_snapshot(path).await?;
+    let rewritten = rewrite_patch(&snapshot, &patch.to_string()).map_err(refused)?;
+    commit(call, method, &snapshot, rewritten, DEFAULT_RESTART_DELAY).await
+}
+
+/// Writes a checked rewrite, records it and asks for it to be applied.
+async fn commit(
+    call: &Call<'_>,
+    method: &str,
+    snapshot: &Snapshot,
+    rewritten: Rewrite,
+    delay: Duration,
+) -> Reply {
     let mut shown = rewritten.document.clone();
     redact_value(&mut shown);
     let mut result = json!({

@@ -1,0 +1,164 @@
+//! `skills.status`, `skills.bins`, `skills.update {skillKey, …}`: the skills of an agent as
+//! OpenClaw's Control UI and CLI read them, and their settings written to `skills.entries`.
+//!
+//! The skills are read from disk at each request (the agent's turns do the same), so the
+//! answer is always the skills there are now. `skills.bins` is a node's question upstream
+//! (which programs to probe); rustyclaw has no nodes, so an operator with admin scope may ask
+//! it. ClawHub installs and updates (`skills.install`, `skills.update {source}`) are not served
+//! yet and get upstream's unknown-method answer.
+
+use std::collections::BTreeSet;
+
+use rustyclaw_skills::SkillsHost;
+use serde_json::{Map, Value, json};
+
+use super::config::params::{check_keys, optional_bool, optional_string, required_string};
+use super::{ADMIN, Call, Fail, READ, Reply, invalid, unavailable, unhandled};
+
+/// Methods of this module and the scope each needs.
+pub(super) const METHODS: &[(&str, &str)] = &[
+    ("skills.status", READ),
+    ("skills.bins", ADMIN),
+    ("skills.update", ADMIN),
+];
+
+pub(super) async fn call(call: &Call<'_>, method: &str, params: &Value) -> Reply {
+    match method {
+        "skills.status" => status(call, method, params).await,
+        "skills.bins" => {
+            check_keys(method, params, &[])?;
+            bins(call).await
+        }
+        "skills.update" => update(call, method, params).await,
+        _ => unhandled(method),
+    }
+}
+
+fn host(call: &Call<'_>) -> Result<SkillsHost, Fail> {
+    call.state.0.options.skills.clone().ok_or_else(|| {
+        Box::new(rustyclaw_protocol::gateway::ErrorShape::new(
+            rustyclaw_protocol::gateway::ErrorCode::Unavailable,
+            "skills are not available on this gateway",
+        ))
+    })
+}
+
+/// `skills.status {agentId?, sessionKey?}`.
+async fn status(call: &Call<'_>, method: &str, params: &Value) -> Reply {
+    check_keys(method, params, &["agentId", "sessionKey"])?;
+    let config = call.state.config();
+    let agent_id = match optional_string(method, params, "agentId")? {
+        Some(id) => id.to_owned(),
+        None => match optional_string(method, params, "sessionKey")? {
+            Some(key) => rustyclaw_protocol::SessionKey::parse(key)
+                .map_err(|e| invalid(format!("invalid skills.status params: at /sessionKey: {e}")))?
+                .agent_id()
+                .map_or_else(
+                    || config.agents.default_agent_id.clone(),
+                    |id| id.as_str().to_owned(),
+                ),
+            None => config.agents.default_agent_id.clone(),
+        },
+    };
+    if config.agents.get(&agent_id).is_none() {
+        return Err(invalid(format!("unknown agent id \"{agent_id}\"")));
+    }
+    let host = host(call)?;
+    let report = tokio::task::spawn_blocking(move || host.report(&config, &agent_id))
+        .await
+        .map_err(|e| unavailable("skills.status", &e))?;
+    serde_json::to_value(report).map_err(|e| unavailable("skills.status", &e))
+}
+
+/// `skills.bins`: every program the skills of every agent look for.
+async fn bins(call: &Call<'_>) -> Reply {
+    let config = call.state.config();
+    let host = host(call)?;
+    let bins = tokio::task::spawn_blocking(move || {
+        let mut bins = BTreeSet::new();
+        for agent in &config.agents.list {
+            for skill in host.setup(&config, &agent.id).load().skills {
+                let Some(meta) = skill.metadata else { continue };
+                if let Some(requires) = meta.requires {
+                    bins.extend(requires.bins);
+                    bins.extend(requires.any_bins);
+                }
+                for step in meta.install {
+                    bins.extend(step.bins);
+                }
+            }
+        }
+        bins
+    })
+    .await
+    .map_err(|e| unavailable("skills.bins", &e))?;
+    Ok(json!({"bins": bins}))
+}
+
+/// `skills.update {skillKey, enabled?, apiKey?, env?}`: written to `skills.entries.<key>`; an
+/// empty `apiKey` or variable value removes it.
+async fn update(call: &Call<'_>, method: &str, params: &Value) -> Reply {
+    if params.get("source").is_some() {
+        return Err(invalid(
+            "ClawHub updates (skills.update with source) are not supported by this gateway yet",
+        ));
+    }
+    check_keys(method, params, &["skillKey", "enabled", "apiKey", "env"])?;
+    let key = required_string(method, params, "skillKey")?.to_owned();
+    let mut entry = Map::new();
+    if let Some(enabled) = optional_bool(method, params, "enabled")? {
+        entry.insert("enabled".into(), Value::Bool(enabled));
+    }
+    match params.get("apiKey") {
+        None => {}
+        Some(Value::String(k)) if k.trim().is_empty() => {
+            entry.insert("apiKey".into(), Value::Null);
+        }
+        Some(Value::String(k)) => {
+            entry.insert("apiKey".into(), Value::String(k.trim().to_owned()));
+        }
+        Some(_) => {
+            return Err(invalid(
+                "invalid skills.update params: at /apiKey: must be string",
+            ));
+        }
+    }
+    match params.get("env") {
+        None => {}
+        Some(Value::Object(vars)) => {
+            let mut env = Map::new();
+            for (name, value) in vars {
+                let Some(value) = value.as_str() else {
+                    return Err(invalid(format!(
+                        "invalid skills.update params: at /env/{name}: must be string"
+                    )));
+                };
+                let value = value.trim();
+                env.insert(
+                    name.trim().to_owned(),
+                    if value.is_empty() {
+                        Value::Null
+                    } else {
+                        Value::String(value.to_owned())
+                    },
+                );
+            }
+            entry.insert("env".into(), Value::Object(env));
+        }
+        Some(_) => {
+            return Err(invalid(
+                "invalid skills.update params: at /env: must be object",
+            ));
+        }
+    }
+    let patch = json!({"skills": {"entries": {key.clone(): Value::Object(entry)}}});
+    let written = super::config::patch_for(call, method, &patch).await?;
+    let config = written
+        .pointer(&format!(
+            "/config/skills/entries/{}",
+            key.replace('~', "~0").replace('/', "~1")
+        ))
+        .cloned()
+        .unwrap_or_else(|| json!({}));
+    Ok(json!({"ok": true, "skillKey": key, "config": config}))
+}
