@@ -161,6 +161,71 @@ impl Client {
     }
 }
 
+impl Client {
+    /// Posts `body` as JSON and returns the JSON answer; an error status becomes
+    /// [`ProviderError::Status`] with the provider's message (OpenAI-style `error.message`, or
+    /// the body shortened), a `retry-after` kept.
+    pub(crate) async fn post_json(
+        &self,
+        provider: &str,
+        url: &str,
+        headers: HeaderMap,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, ProviderError> {
+        let url_for_errors = url.split('?').next().unwrap_or_default().to_owned();
+        let send = self.http.post(url).headers(headers).json(body).send();
+        let response = match tokio::time::timeout(self.options.idle_timeout, send).await {
+            Err(_) => {
+                return Err(ProviderError::Idle {
+                    provider: provider.to_owned(),
+                    idle: self.options.idle_timeout,
+                });
+            }
+            Ok(Err(e)) => {
+                return Err(ProviderError::Connect {
+                    provider: provider.to_owned(),
+                    url: url_for_errors,
+                    detail: error_chain(&e),
+                });
+            }
+            Ok(Ok(response)) => response,
+        };
+        let status = response.status();
+        let retry_after = retry_after(response.headers());
+        let bytes = read_limited(response, MAX_JSON_BODY, self.options.idle_timeout).await;
+        if !status.is_success() {
+            let parsed: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
+            let error = parsed.as_ref().map(|v| &v["error"]);
+            let message = error
+                .and_then(|e| e["message"].as_str().or_else(|| e.as_str()))
+                .map(str::to_owned)
+                .unwrap_or_else(|| summarize(&bytes));
+            let code = error
+                .and_then(|e| {
+                    e["code"]
+                        .as_str()
+                        .or_else(|| e["type"].as_str())
+                        .or_else(|| e["status"].as_str())
+                })
+                .map(str::to_owned);
+            return Err(ProviderError::Status {
+                provider: provider.to_owned(),
+                status: status.as_u16(),
+                message,
+                code,
+                retry_after,
+            });
+        }
+        serde_json::from_slice(&bytes).map_err(|e| ProviderError::Malformed {
+            provider: provider.to_owned(),
+            detail: format!("the response is not JSON: {e}"),
+        })
+    }
+}
+
+/// The largest JSON answer read (a batch of 64 vectors of 3,072 numbers is about 4 MB).
+const MAX_JSON_BODY: usize = 32 * 1024 * 1024;
+
 fn headers(
     target: &Target,
     format_headers: &[(String, String)],

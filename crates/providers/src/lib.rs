@@ -15,6 +15,7 @@
 
 pub mod catalog;
 mod client;
+pub mod embeddings;
 mod error;
 mod event;
 mod failover;

@@ -53,6 +53,7 @@ mod full_sync;
 mod handle;
 mod integrity;
 mod jsonl;
+mod memory;
 mod private_files;
 mod quarantine;
 mod runs;
@@ -78,6 +79,9 @@ pub use error::{BoxError, DatabaseError, StoreError, TranscriptViolation};
 pub use handle::Store;
 pub use integrity::IntegrityReport;
 pub use jsonl::ImportReport;
+pub use memory::{
+    ChunkHit, FtsTokenizer, IndexStats, IndexedFile, MemoryIndex, NewChunk, PendingChunk,
+};
 pub use quarantine::{
     MAX_QUARANTINE_PAYLOAD_BYTES, QuarantineKind, QuarantineRecord, QuarantineSummary,
     StoredQuarantine,

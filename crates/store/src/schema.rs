@@ -325,6 +325,17 @@ pub(crate) const LATEST_VERSION: u32 = MIGRATIONS.len() as u32;
 /// Opens (creating if needed) the database at `path`, sets the connection's pragmas and migrates
 /// the schema up to `target` (at most [`LATEST_VERSION`]).
 pub(crate) fn open_connection(path: &Path, target: u32) -> Result<Connection, StoreError> {
+    open_with(path, MIGRATIONS, target)
+}
+
+/// Opens the database at `path` and migrates it with `migrations` up to `target`: the state
+/// database's list, or the list of another database the store owns (a memory index).
+pub(crate) fn open_with(
+    path: &Path,
+    migrations: &'static [Migration],
+    target: u32,
+) -> Result<Connection, StoreError> {
+    let latest = u32::try_from(migrations.len()).unwrap_or(u32::MAX);
     private_files::prepare(path)?;
     let mut conn = Connection::open(path).during("open the database")?;
     conn.busy_timeout(BUSY_TIMEOUT)
@@ -333,11 +344,11 @@ pub(crate) fn open_connection(path: &Path, target: u32) -> Result<Connection, St
     // Refuse a newer database before changing anything in it (switching the journal mode
     // rewrites the header).
     let found = user_version(&conn)?;
-    if found > LATEST_VERSION {
+    if found > latest {
         return Err(StoreError::Schema {
             path: path.to_owned(),
             found,
-            supported: LATEST_VERSION,
+            supported: latest,
         });
     }
 
@@ -359,7 +370,7 @@ pub(crate) fn open_connection(path: &Path, target: u32) -> Result<Connection, St
     conn.pragma_update(None, "foreign_keys", "ON")
         .during("enable foreign keys")?;
 
-    migrate(&mut conn, path, target.min(LATEST_VERSION))?;
+    migrate(&mut conn, path, migrations, target.min(latest))?;
     Ok(conn)
 }
 
@@ -369,8 +380,14 @@ pub(crate) fn user_version(conn: &Connection) -> Result<u32, StoreError> {
         .during("read the schema version")
 }
 
-fn migrate(conn: &mut Connection, path: &Path, target: u32) -> Result<(), StoreError> {
-    for migration in MIGRATIONS
+fn migrate(
+    conn: &mut Connection,
+    path: &Path,
+    migrations: &'static [Migration],
+    target: u32,
+) -> Result<(), StoreError> {
+    let latest = u32::try_from(migrations.len()).unwrap_or(u32::MAX);
+    for migration in migrations
         .iter()
         .filter(|migration| migration.version <= target)
     {
@@ -402,11 +419,11 @@ fn migrate(conn: &mut Connection, path: &Path, target: u32) -> Result<(), StoreE
     }
     // A newer binary may have migrated past us concurrently.
     let found = user_version(conn)?;
-    if found > LATEST_VERSION {
+    if found > latest {
         return Err(StoreError::Schema {
             path: path.to_owned(),
             found,
-            supported: LATEST_VERSION,
+            supported: latest,
         });
     }
     Ok(())
@@ -426,7 +443,7 @@ mod tests {
     #[test]
     fn every_migration_applies_to_an_empty_database() {
         let mut conn = Connection::open_in_memory().unwrap();
-        migrate(&mut conn, Path::new(":memory:"), LATEST_VERSION).unwrap();
+        migrate(&mut conn, Path::new(":memory:"), MIGRATIONS, LATEST_VERSION).unwrap();
         assert_eq!(user_version(&conn).unwrap(), LATEST_VERSION);
     }
 }

@@ -16,6 +16,7 @@ mod cron;
 mod gateway;
 mod hooks;
 mod logging;
+mod memory;
 mod messages;
 mod meta;
 mod models;
@@ -36,6 +37,7 @@ pub use cron::*;
 pub use gateway::*;
 pub use hooks::*;
 pub use logging::*;
+pub use memory::*;
 pub use messages::*;
 pub use meta::*;
 pub use models::*;
@@ -104,6 +106,9 @@ pub struct ConfigFile {
     /// Skill loading and per-skill settings.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skills: Option<SkillsSection>,
+    /// The memory index and its search.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<MemorySection>,
     /// The scheduler for recurring agent jobs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cron: Option<CronSection>,

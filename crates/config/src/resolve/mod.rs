@@ -52,6 +52,10 @@ pub struct Config {
     pub commands: CommandsSection,
     /// Skill loading (used as written).
     pub skills: SkillsSection,
+    /// The memory index and its search (used as written).
+    pub memory: crate::file::MemorySection,
+    /// `memory.search.remote.apiKey`, resolved.
+    pub memory_api_key: Option<crate::Secret>,
     /// `skills.entries.<key>.apiKey`, resolved, by skill key.
     pub skill_api_keys: std::collections::BTreeMap<String, crate::Secret>,
     /// The scheduler.
@@ -184,6 +188,19 @@ pub(crate) fn resolve(
         commands: file.commands.clone().unwrap_or_default(),
         skills: file.skills.clone().unwrap_or_default(),
         skill_api_keys: resolve_skill_api_keys(file.skills.as_ref(), &mut ctx),
+        memory: file.memory.clone().unwrap_or_default(),
+        memory_api_key: ctx.secret(
+            file.memory
+                .as_ref()
+                .and_then(|m| m.search.as_ref())
+                .and_then(|s| s.remote.as_ref())
+                .and_then(|r| r.api_key.as_ref()),
+            JsonPath::root()
+                .key("memory")
+                .key("search")
+                .key("remote")
+                .key("apiKey"),
+        ),
         cron: runtime::resolve_cron(file.cron.as_ref()),
         hooks: runtime::resolve_hooks(file.hooks.as_ref(), &mut ctx),
         logging: runtime::resolve_logging(file.logging.as_ref(), &ctx),

@@ -1,0 +1,169 @@
+//! Memory: the agent remembers by writing Markdown (`MEMORY.md`, daily notes
+//! `memory/YYYY-MM-DD.md`) with its file tools, and finds it again with `memory_search` and
+//! `memory_get` — OpenClaw's builtin memory engine, reimplemented.
+//!
+//! Each agent has an index in its own database file (`<state dir>/memory/<agentId>.sqlite`,
+//! see [`rustyclaw_store::MemoryIndex`]) so indexing never competes with the transcript
+//! writes of a turn. The index follows the files: a search first syncs what changed (a
+//! `stat` per file, a read only of files whose stamp moved), and a background watcher does
+//! the same every few seconds so vectors are ready before they are needed ([`MemoryService::watch`]).
+//! Search is hybrid — BM25 over FTS5 and cosine over embedding vectors — and falls back to
+//! words alone whenever there are no vectors, so recall never depends on a provider being up
+//! ([`search`]).
+
+pub mod agent;
+pub mod chunk;
+pub mod embed;
+pub mod files;
+pub mod read;
+pub mod search;
+pub mod settings;
+pub mod tools;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use rustyclaw_config::{Config, Env};
+use rustyclaw_providers::Client;
+use tokio::sync::Mutex;
+
+pub use agent::{AgentMemory, MemoryError, SyncReport};
+pub use search::{SearchHit, SearchMode, SearchOutcome, SearchRequest};
+pub use settings::MemorySettings;
+
+use files::ExtraRoot;
+
+/// How often the watcher looks at the memory files.
+const WATCH_INTERVAL: Duration = Duration::from_secs(2);
+
+/// The memory of every agent of the process.
+#[derive(Debug)]
+pub struct MemoryService {
+    state_dir: PathBuf,
+    env: Env,
+    client: Client,
+    config: RwLock<Arc<Config>>,
+    agents: Mutex<HashMap<String, Arc<AgentMemory>>>,
+}
+
+impl MemoryService {
+    /// The memory of the agents of `config`, indexed under `<state_dir>/memory`.
+    pub fn new(state_dir: &Path, env: Env, client: Client, config: Arc<Config>) -> Self {
+        Self {
+            state_dir: state_dir.to_path_buf(),
+            env,
+            client,
+            config: RwLock::new(config),
+            agents: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn config(&self) -> Arc<Config> {
+        Arc::clone(
+            &self
+                .config
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
+    /// Follows a new config: agents are reopened with its settings on their next use.
+    pub async fn reconfigure(&self, config: Arc<Config>) {
+        *self
+            .config
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = config;
+        self.agents.lock().await.clear();
+    }
+
+    /// The index file of `agent_id`.
+    pub fn index_path(&self, agent_id: &str) -> PathBuf {
+        self.state_dir
+            .join("memory")
+            .join(format!("{agent_id}.sqlite"))
+    }
+
+    /// The workspace and extra roots of `agent_id` (`None` when memory is off or the agent is
+    /// unknown).
+    pub fn roots(&self, agent_id: &str) -> Option<(PathBuf, Vec<ExtraRoot>)> {
+        let config = self.config();
+        let settings = MemorySettings::from_config(&config);
+        let agent = config.agents.get(agent_id)?;
+        settings.enabled.then(|| {
+            let extra = ExtraRoot::resolve(&settings.extra_paths, &agent.workspace);
+            (agent.workspace.clone(), extra)
+        })
+    }
+
+    /// The memory of `agent_id`, opened on first use (`None` when memory is off or the agent is
+    /// unknown).
+    pub async fn agent(&self, agent_id: &str) -> Result<Option<Arc<AgentMemory>>, MemoryError> {
+        let mut agents = self.agents.lock().await;
+        if let Some(memory) = agents.get(agent_id) {
+            return Ok(Some(Arc::clone(memory)));
+        }
+        let config = self.config();
+        let settings = MemorySettings::from_config(&config);
+        let Some(agent) = config.agents.get(agent_id).filter(|_| settings.enabled) else {
+            return Ok(None);
+        };
+        let choice = embed::choose(&settings.provider, &config, &self.env, &self.client);
+        if let Some(reason) = &choice.reason {
+            tracing::info!(agent = agent_id, "memory: {reason}");
+        }
+        let memory = Arc::new(
+            AgentMemory::open(
+                agent_id,
+                &agent.workspace,
+                &self.index_path(agent_id),
+                settings,
+                choice.embedder,
+                choice.reason,
+            )
+            .await?,
+        );
+        agents.insert(agent_id.to_owned(), Arc::clone(&memory));
+        Ok(Some(memory))
+    }
+
+    /// Keeps every agent's index current until the returned task is dropped or aborted: every
+    /// two seconds each agent's files are synced (a `stat` per file when nothing changed).
+    pub fn watch(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let service = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(WATCH_INTERVAL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let ids: Vec<String> = service
+                    .config()
+                    .agents
+                    .list
+                    .iter()
+                    .map(|a| a.id.clone())
+                    .collect();
+                for id in ids {
+                    match service.agent(&id).await {
+                        Ok(Some(memory)) => {
+                            if let Err(error) = memory.sync(false).await {
+                                tracing::warn!(agent = %id, %error, "memory: keeping the index current failed");
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(error) => {
+                            tracing::warn!(agent = %id, %error, "memory: cannot open the index")
+                        }
+                    }
+                }
+            }
+        })
+    }
+}
+
+/// Registers `memory_search` and `memory_get` over `service`.
+pub fn register_tools(registry: &mut rustyclaw_tools::ToolRegistry, service: &Arc<MemoryService>) {
+    registry.register(tools::MemorySearchTool::new(Arc::clone(service)));
+    registry.register(tools::MemoryGetTool::new(Arc::clone(service)));
+}
