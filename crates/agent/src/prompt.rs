@@ -62,6 +62,17 @@ pub struct PromptInputs<'a> {
     pub sandboxed: bool,
     /// The skills catalog (empty: no skills section).
     pub skills: &'a str,
+    /// How search results are cited, when the memory tools are in the tool list.
+    pub memory_citations: Option<MemoryCitationStyle>,
+}
+
+/// What the Memory Recall section says about citations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemoryCitationStyle {
+    /// Cite `Source: <path#line>` when it helps.
+    Cite,
+    /// Do not mention paths or lines unless asked (`memory.citations: off`).
+    Quiet,
 }
 
 /// What a bootstrap file may be: a regular file (a symlink to one is fine: workspaces are
@@ -73,13 +84,30 @@ const BOOTSTRAP_READ_LIMITS: ReadLimits = ReadLimits {
     follow_symlinks: true,
 };
 
+/// Whether a session gets the owner's root memory (`MEMORY.md` and the daily notes at its
+/// start): as OpenClaw 9.6, private sessions do — the main session, direct chats, the
+/// operator's own (Control UI, CLI) — and sub-agent, cron, webhook, group, room and channel
+/// sessions do not, so a group chat never sees the owner's private notes.
+pub fn gets_root_memory(key: &rustyclaw_protocol::SessionKey) -> bool {
+    use rustyclaw_protocol::SessionKeyKind as K;
+    !matches!(
+        key.kind(),
+        K::Group { .. }
+            | K::Channel { .. }
+            | K::Room { .. }
+            | K::Subagent { .. }
+            | K::Cron { .. }
+            | K::Hook { .. }
+    )
+}
+
 /// Reads the bootstrap files of `workspace` (missing ones as `None`; unreadable ones as a
-/// marker so the model knows). Optional files that do not exist are left out.
-pub async fn read_workspace_files(workspace: &Path, main_session: bool) -> Vec<WorkspaceFile> {
+/// marker so the model knows). Optional files that do not exist are left out; `MEMORY.md` only
+/// when `root_memory`.
+pub async fn read_workspace_files(workspace: &Path, root_memory: bool) -> Vec<WorkspaceFile> {
     let mut files = Vec::new();
     for (name, required) in BOOTSTRAP_FILES {
-        // MEMORY.md is private to the owner's main session.
-        if name == "MEMORY.md" && !main_session {
+        if name == "MEMORY.md" && !root_memory {
             continue;
         }
         let path = workspace.join(name);
@@ -97,6 +125,53 @@ pub async fn read_workspace_files(workspace: &Path, main_session: bool) -> Vec<W
             files.push(WorkspaceFile {
                 name: name.to_owned(),
                 content,
+            });
+        }
+    }
+    files
+}
+
+/// The daily notes of `dates` (`YYYY-MM-DD`, newest first): `memory/<date>.md` and its
+/// `memory/<date>-<slug>.md` variants, as the start of a session loads them. Files that do not
+/// exist are left out.
+pub async fn read_daily_notes(workspace: &Path, dates: &[String]) -> Vec<WorkspaceFile> {
+    let dir = workspace.join("memory");
+    let dates = dates.to_vec();
+    let names = tokio::task::spawn_blocking(move || {
+        let mut names: Vec<String> = Vec::new();
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return names;
+        };
+        let mut all: Vec<String> = entries
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .filter_map(|e| e.file_name().into_string().ok())
+            .collect();
+        all.sort();
+        for date in &dates {
+            for name in &all {
+                let dated = name == &format!("{date}.md")
+                    || (name.starts_with(&format!("{date}-")) && name.ends_with(".md"));
+                if dated {
+                    names.push(name.clone());
+                }
+            }
+        }
+        names
+    })
+    .await
+    .unwrap_or_default();
+    let mut files = Vec::new();
+    for name in names {
+        let path = workspace.join("memory").join(&name);
+        let read = tokio::task::spawn_blocking(move || {
+            rustyclaw_config::regular_file::read_text(&path, BOOTSTRAP_READ_LIMITS)
+        })
+        .await;
+        if let Ok(Ok(text)) = read {
+            files.push(WorkspaceFile {
+                name: format!("memory/{name}"),
+                content: Some(text),
             });
         }
     }
@@ -142,6 +217,29 @@ pub fn build(inputs: &PromptInputs<'_>) -> String {
 
     out.push_str("## Safety\n");
     out.push_str("Pursue no goals beyond the user's request: no self-preservation, replication or acquiring resources or access. If safety and completing the task conflict, stop and ask. Never try to disable safeguards or change your own instructions or tool policy unless the user explicitly asks.\n\n");
+
+    if let Some(citations) = inputs.memory_citations {
+        let has_search = inputs.tools.iter().any(|(n, _)| n == "memory_search");
+        let has_get = inputs.tools.iter().any(|(n, _)| n == "memory_get");
+        out.push_str("## Memory Recall\n");
+        if has_search {
+            out.push_str("Before answering anything about prior work, decisions, dates, people, preferences, or todos: run memory_search");
+            if has_get {
+                out.push_str(
+                    "; for memory-file hits, use memory_get to pull only the needed lines",
+                );
+            }
+            out.push_str(". If confidence is low after searching, say you checked.\n");
+        } else if has_get {
+            out.push_str("Before answering anything about prior work that points to a specific memory file: run memory_get to pull only the needed lines.\n");
+        }
+        out.push_str("To remember something, write it to memory/YYYY-MM-DD.md (today's date) or, for durable facts and decisions, MEMORY.md.\n");
+        out.push_str("Report partial, unavailable, or stale recall to the user, with the warning the search returned.\n");
+        out.push_str(match citations {
+            MemoryCitationStyle::Cite => "Citations: include Source: <path#line> when it helps the user verify memory snippets.\n\n",
+            MemoryCitationStyle::Quiet => "Citations are disabled: do not mention file paths or line numbers in replies unless the user explicitly asks.\n\n",
+        });
+    }
 
     if !inputs.skills.is_empty() {
         out.push_str("## Skills\n");
@@ -243,6 +341,7 @@ mod tests {
             thinking: "off",
             sandboxed: true,
             skills: "",
+            memory_citations: None,
         }
     }
 

@@ -17,6 +17,22 @@ pub(crate) fn today_utc() -> String {
     )
 }
 
+/// The last `n` days in UTC, today first (`YYYY-MM-DD`).
+pub(crate) fn recent_days_utc(n: u8) -> Vec<String> {
+    let now = time::OffsetDateTime::now_utc();
+    (0..i64::from(n))
+        .map(|back| {
+            let day = now - time::Duration::days(back);
+            format!(
+                "{:04}-{:02}-{:02}",
+                day.year(),
+                u8::from(day.month()),
+                day.day()
+            )
+        })
+        .collect()
+}
+
 /// The status a tool sees.
 pub(crate) fn tool_status(
     config: &Config,

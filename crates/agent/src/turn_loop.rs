@@ -46,22 +46,46 @@ fn tool_specs(tools: &ToolRegistry) -> (Vec<ToolSpec>, Vec<(String, String)>) {
     (specs, summaries)
 }
 
+/// What a turn's prompt adds to the session's: its tools, its skills, whether it starts the
+/// session.
+struct TurnPrompt<'a> {
+    tool_summaries: &'a [(String, String)],
+    skills: &'a str,
+    session_start: bool,
+}
+
 async fn system_prompt(
     services: &Services,
     state: &SessionState,
     agent: &rustyclaw_config::AgentConfig,
     model: &str,
     thinking: &ThinkingLevel,
-    tool_summaries: &[(String, String)],
-    skills: &str,
+    turn: TurnPrompt<'_>,
 ) -> String {
+    let TurnPrompt {
+        tool_summaries,
+        skills,
+        session_start,
+    } = turn;
     let defaults = &services.config.agents.defaults;
-    let main_session = state.key.as_str().ends_with(":main");
-    let files = if defaults.skip_bootstrap {
+    let root_memory = prompt::gets_root_memory(&state.key);
+    let mut files = if defaults.skip_bootstrap {
         Vec::new()
     } else {
-        prompt::read_workspace_files(&agent.workspace, main_session).await
+        prompt::read_workspace_files(&agent.workspace, root_memory).await
     };
+    // Today's and yesterday's notes come with the first turn of a session, as upstream loads
+    // them on a bare /new or /reset.
+    if session_start && root_memory && !defaults.skip_bootstrap {
+        files.extend(prompt::read_daily_notes(&agent.workspace, &status::recent_days_utc(2)).await);
+    }
+    let memory_tools = tool_summaries
+        .iter()
+        .any(|(n, _)| n == "memory_search" || n == "memory_get");
+    let memory_citations = memory_tools.then(|| match services.config.memory.citations {
+        Some(rustyclaw_config::file::MemoryCitations::Off) => prompt::MemoryCitationStyle::Quiet,
+        _ => prompt::MemoryCitationStyle::Cite,
+    });
     let workspace = agent.workspace.display().to_string();
     let date = status::today_utc();
     let timezone = defaults
@@ -85,6 +109,7 @@ async fn system_prompt(
         thinking: thinking.as_str(),
         sandboxed: tool_policy::session_sandboxed(agent, &state.key),
         skills,
+        memory_citations,
     })
 }
 
@@ -119,6 +144,15 @@ pub(crate) async fn model_loop(
     .map_err(|e| AgentError::Internal {
         detail: format!("cannot create the sandbox's scratch workspace: {e}"),
     })?;
+
+    // The first turn of a session (one user message so far) gets the recent daily notes.
+    let session_start = state
+        .context
+        .messages()
+        .iter()
+        .filter(|m| matches!(m, AgentMessage::User(_)))
+        .count()
+        <= 1;
 
     // The previous turn may have left the context near the window.
     if compaction::should_compact(state, &plan.primary) {
@@ -159,8 +193,11 @@ pub(crate) async fn model_loop(
             agent,
             &plan.primary.reference(),
             &thinking,
-            &summaries,
-            &skills.catalog,
+            TurnPrompt {
+                tool_summaries: &summaries,
+                skills: &skills.catalog,
+                session_start,
+            },
         )
         .await;
         let mut request = ModelRequest::new(system, state.context.messages());

@@ -79,6 +79,9 @@ pub enum Command {
     /// Skills: list them, show one, check what they are missing.
     #[command(subcommand)]
     Skills(crate::commands::skills::SkillsCommand),
+    /// The agents' memory index: status, rebuild, search.
+    #[command(subcommand)]
+    Memory(crate::commands::memory::MemoryCommand),
     /// Exec approvals of host commands: the policy in force and the allowlists.
     #[command(subcommand, alias = "exec-approvals")]
     Approvals(ApprovalsCommand),

@@ -71,6 +71,7 @@ pub(crate) struct Changes<'a> {
     pub runtime: &'a AgentRuntime,
     pub store: &'a Store,
     pub sandbox: &'a Sandbox,
+    pub memory: &'a Arc<rustyclaw_memory::MemoryService>,
     pub report: &'a dyn Report,
     pub overrides: ListenerOverrides,
     /// Where the gateway listens now.
@@ -130,6 +131,7 @@ impl Changes<'_> {
             .announce_weakening(&current.config, &new.config, request)
             .await;
         self.runtime.apply(prepared);
+        self.memory.reconfigure(new.config.clone()).await;
         self.sandbox
             .warn_missing(&crate::levels_in_use(&new.config));
         if !plan.next_start.is_empty() {

@@ -59,6 +59,10 @@ pub async fn serve_gateway(
     let channel_link = ChannelLink::new();
     let channel_control: Arc<dyn rustyclaw_gateway::channels::ChannelControl> =
         Arc::new(channel_link.clone());
+    // The agents' memory follows config changes (see `apply`), and a watcher keeps each
+    // index current while the gateway runs.
+    let memory = setup.memory(current.config.clone(), &current.env)?;
+    let _memory_watch = AbortOnDrop(memory.watch());
     let runtime = Arc::new(
         setup
             .runtime(
@@ -67,6 +71,7 @@ pub async fn serve_gateway(
                 store.clone(),
                 sandbox.clone(),
                 Some(channel_link.messenger()),
+                Some(&memory),
             )
             .await?,
     );
@@ -90,6 +95,7 @@ pub async fn serve_gateway(
             version: setup.version.clone(),
             channels: Some(channel_control.clone()),
             skills: Some(setup.skills_host(&current.env)),
+            memory: Some(memory.clone()),
             ..GatewayOptions::default()
         };
         let state = GatewayState::new(
@@ -133,6 +139,7 @@ pub async fn serve_gateway(
             runtime: &runtime,
             store: &store,
             sandbox: &sandbox,
+            memory: &memory,
             report,
             overrides,
             bound: local,
@@ -233,5 +240,14 @@ pub async fn stop_signal() {
     tokio::select! {
         _ = term.recv() => {}
         _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+/// Aborts a background task when dropped (the memory watcher stops with the gateway).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

@@ -60,13 +60,14 @@ impl HostSetup {
         store: Store,
         sandbox: Arc<Sandbox>,
         messenger: Option<Arc<dyn rustyclaw_tools::messenger::Messenger>>,
+        memory: Option<&Arc<rustyclaw_memory::MemoryService>>,
     ) -> Result<AgentRuntime, HostError> {
         let dirs = crate::wiring::Dirs {
             state: &self.locations.state_dir,
             home: self.env.home_dir(),
             skills: self.skills_host(env),
         };
-        crate::wiring::runtime(dirs, config, env, store, sandbox, messenger).await
+        crate::wiring::runtime(dirs, config, env, store, sandbox, messenger, memory).await
     }
 
     /// What a running runtime takes to follow a new `config` (see
@@ -82,6 +83,27 @@ impl HostSetup {
 }
 
 impl HostSetup {
+    /// The agents' memory (indexes under `<state dir>/memory`), following `config`.
+    pub fn memory(
+        &self,
+        config: Arc<Config>,
+        env: &Env,
+    ) -> Result<Arc<rustyclaw_memory::MemoryService>, HostError> {
+        let client = rustyclaw_providers::Client::new(rustyclaw_providers::ClientOptions {
+            connect_timeout: std::time::Duration::from_secs(10),
+            idle_timeout: std::time::Duration::from_secs(120),
+        })
+        .map_err(|e| HostError::Models {
+            detail: e.to_string(),
+        })?;
+        Ok(Arc::new(rustyclaw_memory::MemoryService::new(
+            &self.locations.state_dir,
+            env.clone(),
+            client,
+            config,
+        )))
+    }
+
     /// Where skills are looked for, with `env` (the loaded config's environment, `.env`
     /// included): the state directory, whether it is the default one, and the directory of this
     /// executable (a bundled `skills/` beside it).

@@ -28,6 +28,7 @@ pub(crate) async fn runtime(
     store: Store,
     sandbox: Arc<rustyclaw_sandbox::Sandbox>,
     messenger: Option<Arc<dyn rustyclaw_tools::messenger::Messenger>>,
+    memory: Option<&Arc<rustyclaw_memory::MemoryService>>,
 ) -> Result<AgentRuntime, HostError> {
     let models = models(&config, env, &store).await?;
     let mut services =
@@ -39,8 +40,14 @@ pub(crate) async fn runtime(
         services = services.with_messenger(messenger);
     }
     let tool_services = Arc::new(services);
+    let mut tools = tools(&config);
+    if let Some(memory) = memory {
+        // Registered as the memory-core plugin's, as upstream's are: run-time tools outlive a
+        // config change (the service follows it: see `apply`).
+        rustyclaw_memory::register_tools(&mut tools, memory);
+    }
     let runtime = AgentRuntime::new(RuntimeParts {
-        tools: tools(&config),
+        tools,
         config,
         store,
         models,

@@ -162,8 +162,22 @@ impl MemoryService {
     }
 }
 
-/// Registers `memory_search` and `memory_get` over `service`.
+/// The plugin the memory tools are registered for, as upstream names it.
+pub const PLUGIN_ID: &str = "memory-core";
+
+/// Registers `memory_search` and `memory_get` over `service` as tools of the `memory-core`
+/// plugin (so a registry rebuilt for a new config adopts them, as any run-time tool).
 pub fn register_tools(registry: &mut rustyclaw_tools::ToolRegistry, service: &Arc<MemoryService>) {
-    registry.register(tools::MemorySearchTool::new(Arc::clone(service)));
-    registry.register(tools::MemoryGetTool::new(Arc::clone(service)));
+    let tools: [Arc<dyn rustyclaw_tools::DynTool>; 2] = [
+        Arc::new(tools::MemorySearchTool::new(Arc::clone(service))),
+        Arc::new(tools::MemoryGetTool::new(Arc::clone(service))),
+    ];
+    for tool in tools {
+        let name = tool.name().to_owned();
+        if let Err(error) =
+            registry.register_dyn(PLUGIN_ID, tool, rustyclaw_tools::Shadowing::Refuse)
+        {
+            tracing::warn!(tool = %name, %error, "memory tool not registered");
+        }
+    }
 }

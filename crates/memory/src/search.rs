@@ -1,5 +1,5 @@
 //! Hybrid search over one agent's index, with OpenClaw's builtin ranking: vector similarity
-//! (weight 0.7) and BM25 (weight 0.3) over `maxResults × 4` candidates from each, a 30-day
+//! (weight 0.7) and BM25 (weight 0.3, relative to the best match) over `maxResults × 4` candidates from each, a 30-day
 //! half-life for dated daily notes (`MEMORY.md`, `USER.md` and undated files do not decay),
 //! MMR re-ordering (λ 0.7, Jaccard over snippet words) against near-duplicate snippets, then
 //! `minScore` — with keyword matches kept when nothing reaches it, and used to fill the
@@ -207,17 +207,28 @@ fn is_stopword(word: &str) -> bool {
     STOP.contains(&word)
 }
 
-/// BM25 rank (lower is better) to a 0–1 score.
-fn text_score(rank: f64) -> f64 {
-    if !rank.is_finite() {
-        return 0.001;
-    }
-    if rank < 0.0 {
-        let relevance = -rank;
-        relevance / (1.0 + relevance)
-    } else {
-        1.0 / (1.0 + rank)
-    }
+/// BM25 ranks (lower is better, negative) to 0–1 scores relative to the best match: BM25's
+/// absolute values shrink toward zero in a small corpus (a personal memory of a few files),
+/// where an exact keyword match should still count.
+fn text_scores(lexical: &[ChunkHit]) -> HashMap<i64, f64> {
+    let best = lexical
+        .iter()
+        .map(|h| -h.score)
+        .filter(|r| r.is_finite())
+        .fold(0.0f64, f64::max);
+    lexical
+        .iter()
+        .map(|h| {
+            let relevance = -h.score;
+            let score = if best > 0.0 && relevance.is_finite() {
+                (relevance / best).clamp(0.0, 1.0)
+            } else {
+                // Every rank is zero (or not a number): the matches are equally good.
+                1.0
+            };
+            (h.id, score)
+        })
+        .collect()
 }
 
 struct Candidate<'a> {
@@ -245,6 +256,7 @@ fn rank(
             },
         );
     }
+    let text = text_scores(lexical);
     for hit in lexical {
         by_id
             .entry(hit.id)
@@ -254,7 +266,7 @@ fn rank(
                 text: None,
                 score: 0.0,
             })
-            .text = Some(text_score(hit.score));
+            .text = text.get(&hit.id).copied();
     }
     let mut candidates: Vec<Candidate<'_>> = by_id.into_values().collect();
     for c in &mut candidates {

@@ -7,6 +7,7 @@ mod compaction;
 mod directives;
 mod guards;
 mod harness;
+mod memory_context;
 mod message;
 mod origin;
 mod queue;

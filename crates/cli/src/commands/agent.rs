@@ -75,8 +75,10 @@ fn local(
     super::runtime()?.block_on(async move {
         let store = ctx.open_store().await?;
         let (session_key, session_id) = session_for(&store, &agent_id, args).await?;
+        let config = Arc::new(config);
+        let memory = host.memory(config.clone(), &env)?;
         let runtime = host
-            .runtime(Arc::new(config), &env, store, sandbox, None)
+            .runtime(config, &env, store, sandbox, None, Some(&memory))
             .await
             .map_err(|e| UserError::new(e.to_string()))?;
         // A person at the terminal can approve host commands; otherwise askFallback applies.

@@ -13,6 +13,7 @@ mod dashboard;
 pub(crate) mod devices;
 mod doctor;
 mod gateway;
+pub(crate) mod memory;
 pub(crate) mod message;
 mod models;
 mod onboard;
@@ -87,6 +88,7 @@ pub fn run(cli: Cli, helper: Option<Arc<HelperExecutable>>) -> anyhow::Result<Ex
         Command::Quarantine(cmd) => quarantine::run(&ctx, cmd),
         Command::Tools(args) => tools::run(loaded?, args),
         Command::Skills(cmd) => skills::run(&ctx, loaded?, cmd),
+        Command::Memory(cmd) => memory::run(&ctx, loaded?, cmd),
         Command::Approvals(cmd) => approvals::run(&ctx, loaded, cmd),
         Command::Devices(cmd) => devices::run(&ctx, cmd),
         Command::Pairing(cmd) => pairing::run(&ctx, loaded, cmd),

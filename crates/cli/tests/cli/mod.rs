@@ -28,6 +28,7 @@ mod guards;
 mod logging;
 mod lost_runs;
 mod memory;
+mod memory_recall;
 mod official_cli;
 mod official_tui;
 mod onboard;

@@ -16,6 +16,7 @@ mod config;
 mod devices;
 mod ledger;
 mod logs;
+mod memory;
 mod platform;
 mod runtime;
 mod send;
@@ -90,6 +91,7 @@ enum Family {
     Send,
     Platform,
     Skills,
+    Memory,
 }
 
 const FAMILIES: &[(Family, &[(&str, &str)])] = &[
@@ -110,6 +112,7 @@ const FAMILIES: &[(Family, &[(&str, &str)])] = &[
     (Family::Send, send::METHODS),
     (Family::Platform, platform::METHODS),
     (Family::Skills, skills::METHODS),
+    (Family::Memory, memory::METHODS),
 ];
 
 /// Events this gateway emits.
@@ -215,6 +218,7 @@ pub(crate) async fn dispatch(
         Family::ChannelPairing => channel_pairing::call(state, &method, &params).await,
         Family::Send => send::call(&call, &method, &params).await,
         Family::Skills => skills::call(&call, &method, &params).await,
+        Family::Memory => memory::call(&call, &method, &params).await,
     };
     let response = match reply {
         Ok(payload) => ResponseFrame::ok(id, payload),

@@ -138,6 +138,16 @@ impl Gateway {
                 default_state: false,
                 exe_dir: None,
             }),
+            memory: Some(Arc::new(rustyclaw_memory::MemoryService::new(
+                dir.path(),
+                Env::from_pairs([("HOME", dir.path().display().to_string())]),
+                HttpClient::new(ClientOptions {
+                    connect_timeout: Duration::from_secs(5),
+                    idle_timeout: Duration::from_secs(10),
+                })
+                .unwrap(),
+                config.clone(),
+            ))),
             ..GatewayOptions::default()
         };
         tune(&mut options);

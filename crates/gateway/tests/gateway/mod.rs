@@ -18,6 +18,7 @@ mod harness;
 mod http_api;
 mod limits;
 mod logs;
+mod memory;
 mod operator;
 mod sessions;
 mod skills;

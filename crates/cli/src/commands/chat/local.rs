@@ -42,7 +42,10 @@ impl LocalChat {
         super::arm_ctrl_c(&runtime);
         let agent_runtime = runtime.block_on(async {
             let store = ctx.open_store().await?;
-            host.runtime(config, &loaded.env, store, sandbox, None)
+            let memory = host
+                .memory(config.clone(), &loaded.env)
+                .map_err(|e| anyhow::Error::from(UserError::new(e.to_string())))?;
+            host.runtime(config, &loaded.env, store, sandbox, None, Some(&memory))
                 .await
                 .map_err(|e| anyhow::Error::from(UserError::new(e.to_string())))
         })?;
