@@ -26,6 +26,7 @@ mod event;
 mod guards;
 mod invoke;
 mod lane;
+mod memory_flush;
 mod models;
 mod op;
 mod prompt;

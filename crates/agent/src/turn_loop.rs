@@ -17,6 +17,7 @@ use crate::compaction;
 use crate::error::AgentError;
 use crate::event::{EventKind, RunOutcome, RunStatus};
 use crate::guards::GuardScope;
+use crate::memory_flush;
 use crate::models::{ModelPlan, Models, OpenError, Opened};
 use crate::op::Inbound;
 use crate::prompt;
@@ -154,8 +155,34 @@ pub(crate) async fn model_loop(
         .count()
         <= 1;
 
-    // The previous turn may have left the context near the window.
+    // The previous turn may have left the context near the window: the agent first gets a
+    // silent chance to save what it should remember, then the older turns are summarised.
     if compaction::should_compact(state, &plan.primary) {
+        let system = system_prompt(
+            services,
+            state,
+            agent,
+            &plan.primary.reference(),
+            &thinking,
+            TurnPrompt {
+                tool_summaries: &summaries,
+                skills: &skills.catalog,
+                session_start: false,
+            },
+        )
+        .await;
+        let cx = ToolContext {
+            workspace: tool_workspace.clone(),
+            session_key: state.key.clone(),
+            sandbox: session_sandbox,
+            agent_id: state.agent_id.clone(),
+            cancel: turn.cancel.child_token(),
+            services: Arc::clone(&services.tool_services),
+            status: status::tool_status(&services.config, state, &plan.primary),
+            origin: turn.origin.clone(),
+            skills: Arc::clone(&skills.grants),
+        };
+        memory_flush::run(turn, state, &plan, &system, &tools, &cx, tool_timeout).await;
         compaction::compact(turn, state, &plan, None).await?;
     }
 

@@ -23,11 +23,26 @@ use crate::skill::{Skill, SkillSource, ToolDispatch, parse_bool};
 /// How deep under a root `SKILL.md` is looked for.
 const MAX_DEPTH: usize = 6;
 
-/// The largest `SKILL.md` read.
-const SKILL_FILE_LIMITS: ReadLimits = ReadLimits {
-    max_bytes: 1024 * 1024,
-    follow_symlinks: true,
-};
+/// How much discovery reads (`skills.limits`, upstream's defaults).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiscoverLimits {
+    /// Folders looked at under one root.
+    pub max_candidates_per_root: usize,
+    /// Skills loaded from one root.
+    pub max_skills_per_root: usize,
+    /// The largest `SKILL.md` read, in bytes.
+    pub max_file_bytes: u64,
+}
+
+impl Default for DiscoverLimits {
+    fn default() -> Self {
+        Self {
+            max_candidates_per_root: 300,
+            max_skills_per_root: 200,
+            max_file_bytes: 256_000,
+        }
+    }
+}
 
 /// One directory skills are loaded from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,7 +139,11 @@ impl Catalog {
 }
 
 /// Loads every root; a name found in several roots is taken from the highest.
-pub fn discover(roots: &[SkillRoot], allow_symlink_targets: &[PathBuf]) -> Catalog {
+pub fn discover(
+    roots: &[SkillRoot],
+    allow_symlink_targets: &[PathBuf],
+    limits: DiscoverLimits,
+) -> Catalog {
     let allowed_targets: Vec<PathBuf> = allow_symlink_targets
         .iter()
         .filter_map(|p| p.canonicalize().ok())
@@ -133,7 +152,7 @@ pub fn discover(roots: &[SkillRoot], allow_symlink_targets: &[PathBuf]) -> Catal
     let mut diagnostics = Vec::new();
     for root in roots {
         let mut found = Vec::new();
-        load_root(root, &allowed_targets, &mut found, &mut diagnostics);
+        load_root(root, &allowed_targets, limits, &mut found, &mut diagnostics);
         for skill in found {
             match by_name.get(&skill.name) {
                 Some(winner) => {
@@ -163,6 +182,7 @@ pub fn discover(roots: &[SkillRoot], allow_symlink_targets: &[PathBuf]) -> Catal
 fn load_root(
     root: &SkillRoot,
     allowed_targets: &[PathBuf],
+    limits: DiscoverLimits,
     out: &mut Vec<Skill>,
     diagnostics: &mut Vec<Diagnostic>,
 ) {
@@ -170,8 +190,29 @@ fn load_root(
         return;
     };
     let mut skill_dirs = Vec::new();
-    walk(&root.dir, 0, &mut skill_dirs);
+    let mut budget = limits.max_candidates_per_root;
+    walk(&root.dir, 0, &mut budget, &mut skill_dirs);
+    if budget == 0 {
+        diagnostics.push(Diagnostic {
+            path: root.dir.clone(),
+            message: format!(
+                "more than {} folders under this root: the rest are not searched (skills.limits.maxCandidatesPerRoot)",
+                limits.max_candidates_per_root
+            ),
+        });
+    }
+    let loaded_before = out.len();
     for dir in skill_dirs {
+        if out.len() - loaded_before >= limits.max_skills_per_root {
+            diagnostics.push(Diagnostic {
+                path: root.dir.clone(),
+                message: format!(
+                    "more than {} skills in this root: the rest are not loaded (skills.limits.maxSkillsLoadedPerSource)",
+                    limits.max_skills_per_root
+                ),
+            });
+            break;
+        }
         let Ok(real_dir) = dir.canonicalize() else {
             continue;
         };
@@ -200,7 +241,7 @@ fn load_root(
                 continue;
             }
         }
-        match load_skill(&file, &dir, root.source) {
+        match load_skill(&file, &dir, root.source, limits.max_file_bytes) {
             Ok(skill) => out.push(skill),
             Err(message) => diagnostics.push(Diagnostic {
                 path: file,
@@ -211,8 +252,8 @@ fn load_root(
 }
 
 /// Collects the folders under `dir` that hold a `SKILL.md`, in name order.
-fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
-    if depth >= MAX_DEPTH {
+fn walk(dir: &Path, depth: usize, budget: &mut usize, out: &mut Vec<PathBuf>) {
+    if depth >= MAX_DEPTH || *budget == 0 {
         return;
     }
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -228,17 +269,30 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
         .collect();
     children.sort();
     for (_, child) in children {
+        if *budget == 0 {
+            return;
+        }
+        *budget -= 1;
         if child.join("SKILL.md").is_file() {
             out.push(child);
         } else {
-            walk(&child, depth + 1, out);
+            walk(&child, depth + 1, budget, out);
         }
     }
 }
 
 /// Reads one skill; the error says why it was skipped.
-fn load_skill(file: &Path, dir: &Path, source: SkillSource) -> Result<Skill, String> {
-    let text = read_text(file, SKILL_FILE_LIMITS).map_err(|e| format!("cannot read: {e}"))?;
+fn load_skill(
+    file: &Path,
+    dir: &Path,
+    source: SkillSource,
+    max_bytes: u64,
+) -> Result<Skill, String> {
+    let limits = ReadLimits {
+        max_bytes,
+        follow_symlinks: true,
+    };
+    let text = read_text(file, limits).map_err(|e| format!("cannot read: {e}"))?;
     let doc = frontmatter::parse(&text).map_err(|e| format!("invalid frontmatter: {e}"))?;
     let fm = doc.frontmatter;
     let description = fm
@@ -325,7 +379,7 @@ mod tests {
             state_dir: state,
             ..RootPaths::default()
         });
-        let catalog = discover(&roots, &[]);
+        let catalog = discover(&roots, &[], DiscoverLimits::default());
         let names: Vec<_> = catalog
             .skills
             .iter()
@@ -366,10 +420,10 @@ mod tests {
             state_dir: tmp.path().join("state"),
             ..RootPaths::default()
         });
-        let catalog = discover(&roots, &[]);
+        let catalog = discover(&roots, &[], DiscoverLimits::default());
         assert!(catalog.skills.is_empty());
         assert!(catalog.diagnostics[0].message.contains("outside"));
-        let trusted = discover(&roots, &[outside]);
+        let trusted = discover(&roots, &[outside], DiscoverLimits::default());
         assert_eq!(trusted.skills[0].name, "evil");
     }
 
@@ -387,6 +441,7 @@ mod tests {
                 source: SkillSource::Extra,
             }],
             &[],
+            DiscoverLimits::default(),
         );
         let skill = &catalog.skills[0];
         assert_eq!(skill.name, "my-tool");

@@ -44,6 +44,8 @@ pub struct SkillsSetup {
     pub workspace: PathBuf,
     /// `<state dir>/skills`.
     pub managed_dir: PathBuf,
+    /// `skills.limits` of discovery.
+    pub limits: discover::DiscoverLimits,
 }
 
 impl SkillsSetup {
@@ -84,12 +86,13 @@ impl SkillsSetup {
                 .unwrap_or_default(),
             workspace: workspace.to_path_buf(),
             managed_dir: state_dir.join("skills"),
+            limits: discover_limits(section),
         }
     }
 
     /// Loads every skill of the roots now.
     pub fn load(&self) -> Catalog {
-        discover::discover(&self.roots, &self.allow_symlink_targets)
+        discover::discover(&self.roots, &self.allow_symlink_targets, self.limits)
     }
 }
 
@@ -133,6 +136,27 @@ static EMPTY_ENTRIES: std::collections::BTreeMap<
     String,
     rustyclaw_config::file::SkillEntrySection,
 > = std::collections::BTreeMap::new();
+
+/// The discovery limits of `skills.limits`.
+fn discover_limits(section: &SkillsSection) -> discover::DiscoverLimits {
+    let defaults = discover::DiscoverLimits::default();
+    let limits = section.limits.as_ref();
+    let count =
+        |v: Option<u64>, default: usize| v.and_then(|v| usize::try_from(v).ok()).unwrap_or(default);
+    discover::DiscoverLimits {
+        max_candidates_per_root: count(
+            limits.and_then(|l| l.max_candidates_per_root),
+            defaults.max_candidates_per_root,
+        ),
+        max_skills_per_root: count(
+            limits.and_then(|l| l.max_skills_loaded_per_source),
+            defaults.max_skills_per_root,
+        ),
+        max_file_bytes: limits
+            .and_then(|l| l.max_skill_file_bytes)
+            .unwrap_or(defaults.max_file_bytes),
+    }
+}
 
 /// The prompt limits of `skills.limits`.
 pub fn prompt_limits(section: &SkillsSection) -> prompt::PromptLimits {

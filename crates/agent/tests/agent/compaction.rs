@@ -8,12 +8,16 @@ use serde_json::json;
 
 use super::harness::Harness;
 
+/// A small window, without the memory flush (its own test below turns it on).
 fn small_window() -> serde_json::Value {
-    json!({"models": {"mode": "replace", "providers": {"fake": {
-        "api": "openai-completions",
-        "apiKey": "sk-fake-test-key-0000",
-        "models": [{"id": "fake-model", "contextWindow": 4000, "maxTokens": 512}]
-    }}}})
+    json!({
+        "models": {"mode": "replace", "providers": {"fake": {
+            "api": "openai-completions",
+            "apiKey": "sk-fake-test-key-0000",
+            "models": [{"id": "fake-model", "contextWindow": 4000, "maxTokens": 512}]
+        }}},
+        "agents": {"defaults": {"compaction": {"memoryFlush": {"enabled": false}}}}
+    })
 }
 
 fn with_base(fake: &FakeLlm, mut extra: serde_json::Value) -> serde_json::Value {
@@ -129,4 +133,72 @@ async fn the_compact_directive_compacts_on_demand() {
     );
     let summary_request = fake.requests()[2].body.clone().unwrap().to_string();
     assert!(summary_request.contains("keep numbers"));
+}
+
+#[tokio::test]
+async fn before_compacting_a_silent_turn_saves_memories_and_leaves_no_trace() {
+    use rustyclaw_testkit::fake_llm::ToolCall;
+    let fake = FakeLlm::start().await.unwrap();
+    fake.push(Turn::text("Noted the long brief.").with_usage(Usage::new(3_600, 10)));
+    // The flush: the model writes a note, then says there is nothing more.
+    fake.push(Turn::tool_calls([ToolCall::new(
+        "f1",
+        "write",
+        json!({"path": "memory/flushed.md", "content": "- garden: water every evening\n"}),
+    )]));
+    fake.push(Turn::text("NO_REPLY"));
+    fake.push(Turn::text("SUMMARY: a long garden brief."));
+    fake.push(Turn::text("Short answer."));
+    let mut extra = small_window();
+    extra["agents"]["defaults"]["compaction"]["memoryFlush"]["enabled"] = json!(true);
+    let mut h = Harness::start_with(&fake, with_base(&fake, extra)).await;
+    let brief = format!("Brief: {}", "the garden needs water. ".repeat(250));
+    h.send(&brief).await;
+    let (second, events) = h.send("and now?").await;
+    assert_eq!(second.status, RunStatus::Done, "{:?}", second.error);
+    assert_eq!(second.reply_text().as_deref(), Some("Short answer."));
+    assert_eq!(
+        std::fs::read_to_string(h.workspace().join("memory/flushed.md")).unwrap(),
+        "- garden: water every evening\n"
+    );
+    let requests = fake.requests();
+    let flush = requests[1].body.clone().unwrap();
+    let last = flush["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert!(
+        last["content"]
+            .as_str()
+            .unwrap()
+            .contains("Pre-compaction memory flush"),
+        "{last}"
+    );
+    let offered: Vec<&str> = flush["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["function"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        offered,
+        ["edit", "read", "write"],
+        "only file tools during the flush"
+    );
+    // Nothing of the flush is in the transcript, nor announced.
+    let stored = serde_json::to_string(&h.transcript().await).unwrap();
+    assert!(
+        !stored.contains("Pre-compaction memory flush") && !stored.contains("NO_REPLY"),
+        "{stored}"
+    );
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, EventKind::ToolStarted { .. })),
+        "{events:?}"
+    );
+    assert_eq!(compaction_entries(&h).await.len(), 1);
+    fake.assert_no_violations().unwrap();
 }

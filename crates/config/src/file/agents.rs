@@ -65,6 +65,9 @@ pub struct AgentDefaultsSection {
     /// Do not seed or inject workspace bootstrap files.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skip_bootstrap: Option<bool>,
+    /// Compaction of long conversations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compaction: Option<CompactionSection>,
     /// Largest single bootstrap file injected into the prompt (default 12000 chars).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bootstrap_max_chars: Option<usize>,
@@ -301,4 +304,22 @@ pub enum SandboxScope {
     Agent,
     /// One for everything.
     Shared,
+}
+
+/// `agents.defaults.compaction`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CompactionSection {
+    /// The silent turn before a compaction that lets the agent save memories.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_flush: Option<MemoryFlushSection>,
+}
+
+/// `agents.defaults.compaction.memoryFlush`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MemoryFlushSection {
+    /// Run it (default true).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
 }

@@ -80,6 +80,8 @@ pub struct AgentDefaults {
     pub user_timezone: Option<String>,
     /// Do not seed or inject bootstrap files (default false).
     pub skip_bootstrap: bool,
+    /// Run the pre-compaction memory flush turn (`compaction.memoryFlush.enabled`, default true).
+    pub memory_flush: bool,
     /// Largest bootstrap file injected (default 12000 chars).
     pub bootstrap_max_chars: usize,
     /// Largest total of bootstrap files injected (default 60000 chars).
@@ -245,6 +247,12 @@ pub(crate) fn resolve_agents(section: Option<&AgentsSection>, ctx: &mut Ctx<'_>)
         context_tokens: d.context_tokens,
         user_timezone: d.user_timezone.clone(),
         skip_bootstrap: d.skip_bootstrap.unwrap_or(false),
+        memory_flush: d
+            .compaction
+            .as_ref()
+            .and_then(|c| c.memory_flush.as_ref())
+            .and_then(|f| f.enabled)
+            .unwrap_or(true),
         bootstrap_max_chars: d.bootstrap_max_chars.unwrap_or(12_000),
         bootstrap_total_max_chars: d.bootstrap_total_max_chars.unwrap_or(60_000),
         sandbox: base_sandbox,

@@ -69,6 +69,42 @@ pub struct Config {
     pub document: std::sync::Arc<serde_json::Value>,
 }
 
+/// Warns about memory and skills settings this build accepts without acting on them.
+fn check_memory_and_skills(config: &Config, ctx: &mut Ctx<'_>) {
+    let search = JsonPath::root().key("memory").key("search");
+    if let Some(s) = &config.memory.search {
+        if s.fallback.as_deref().is_some_and(|f| f != "none") {
+            ctx.warnings.push(Issue::warning(
+                search.key("fallback"),
+                "fallback providers are not implemented: when the embedding provider fails, memory search answers by words",
+            ));
+        }
+        if s.sources.iter().flatten().any(|source| source != "memory") {
+            ctx.warnings.push(Issue::warning(
+                search.key("sources"),
+                "only the \"memory\" source is indexed: session transcripts are not searchable by memory_search yet",
+            ));
+        }
+        if s.provider.as_deref() == Some("local")
+            || s.local
+                .as_ref()
+                .and_then(|l| l.model_path.as_ref())
+                .is_some()
+        {
+            ctx.warnings.push(Issue::warning(
+                search.key("provider"),
+                "this build has no built-in embedding model: memory search answers by words",
+            ));
+        }
+    }
+    if config.skills.load.as_ref().and_then(|l| l.watch) == Some(false) {
+        ctx.warnings.push(Issue::warning(
+            JsonPath::root().key("skills").key("load").key("watch"),
+            "skills are read from disk at every turn, so edits are always picked up; watch: false has no effect",
+        ));
+    }
+}
+
 /// Warns about bindings that route nowhere: ACP bindings (not supported) and unknown agents.
 fn check_bindings(config: &Config, ctx: &mut Ctx<'_>) {
     for (i, binding) in config.bindings.iter().enumerate() {
@@ -208,6 +244,7 @@ pub(crate) fn resolve(
     };
     runtime::check_guards(file.tools.as_ref(), &mut ctx);
     check_bindings(&config, &mut ctx);
+    check_memory_and_skills(&config, &mut ctx);
     if let Some(channels) = &file.channels {
         for id in channels.configured_ids() {
             if CONNECTED_CHANNELS.contains(&id) {
