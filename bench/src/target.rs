@@ -57,6 +57,8 @@ pub struct GatewayOptions {
     /// Give rustyclaw the very config OpenClaw gets (the one OpenClaw's onboarding writes), so
     /// a comparison of the two has nothing but the implementation to tell them apart.
     pub upstream_config: bool,
+    /// The `memory` section of rustyclaw's config (the memory figure's provider).
+    pub memory: Option<Value>,
 }
 
 impl Target {
@@ -103,9 +105,13 @@ impl Target {
     /// Starts the gateway in a fresh temporary home, its model at `fake_base_url`; returns
     /// once the process runs (not once it is ready: see [`Gateway::wait_ready`]).
     pub fn start(&self, fake_base_url: &str, options: GatewayOptions) -> Result<Gateway> {
-        if self.kind == Kind::OpenClaw && !options.channels.is_empty() {
-            bail!("chat channels are only benchmarked on rustyclaw");
-        }
+        let home = self.new_home()?;
+        self.start_in(home, fake_base_url, options)
+    }
+
+    /// A fresh temporary home (kept with `BENCH_KEEP_HOMES`), for a figure that prepares it
+    /// before [`Target::start_in`].
+    pub fn new_home(&self) -> Result<tempfile::TempDir> {
         let mut home = tempfile::Builder::new()
             .prefix(&format!("bench-{}-", self.kind.name().to_lowercase()))
             .tempdir()
@@ -114,7 +120,18 @@ impl Target {
         if std::env::var_os("BENCH_KEEP_HOMES").is_some() {
             home.disable_cleanup(true);
         }
-        let state = home.path().join(".openclaw");
+        Ok(home)
+    }
+
+    /// The config file of `home` written for `options` (what [`Target::start_in`] writes), for
+    /// a figure that runs a command there before the gateway.
+    pub fn write_config(
+        &self,
+        home: &Path,
+        fake_base_url: &str,
+        options: &GatewayOptions,
+    ) -> Result<(u16, String)> {
+        let state = home.join(".openclaw");
         let workspace = state.join("workspace");
         for dir in [&workspace, &shared_tmp(self.kind)] {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -125,12 +142,26 @@ impl Target {
             Kind::RustyClaw if options.upstream_config => {
                 openclaw_config(port, &token, fake_base_url, &workspace, &state)
             }
-            Kind::RustyClaw => rustyclaw_config(port, &token, fake_base_url, &workspace, &options),
+            Kind::RustyClaw => rustyclaw_config(port, &token, fake_base_url, &workspace, options),
             Kind::OpenClaw => openclaw_config(port, &token, fake_base_url, &workspace, &state),
         };
         let config_path = state.join("openclaw.json");
         std::fs::write(&config_path, serde_json::to_vec_pretty(&config)?)
             .with_context(|| format!("writing {}", config_path.display()))?;
+        Ok((port, token))
+    }
+
+    /// Starts the gateway in `home` (see [`Target::start`]).
+    pub fn start_in(
+        &self,
+        home: tempfile::TempDir,
+        fake_base_url: &str,
+        options: GatewayOptions,
+    ) -> Result<Gateway> {
+        if self.kind == Kind::OpenClaw && !options.channels.is_empty() {
+            bail!("chat channels are only benchmarked on rustyclaw");
+        }
+        let (port, token) = self.write_config(home.path(), fake_base_url, &options)?;
         let port_arg = port.to_string();
         let launch = self.cli(
             home.path(),
@@ -253,6 +284,9 @@ fn rustyclaw_config(
     });
     if let Some(channels) = options.channels.config() {
         config["channels"] = channels;
+    }
+    if let Some(memory) = &options.memory {
+        config["memory"] = memory.clone();
     }
     config
 }

@@ -6,6 +6,7 @@ pub mod footprint;
 pub mod idle;
 pub mod idle_channels;
 pub mod irc_latency;
+pub mod memory;
 pub mod slow_clients;
 pub mod startup;
 pub mod throughput;
@@ -80,6 +81,10 @@ pub struct Plan {
     pub burst_bytes: usize,
     /// How long after the burst the last RSS reading is taken.
     pub burst_after: Duration,
+    /// Memory corpora measured, in chunks.
+    pub memory_chunks: Vec<usize>,
+    /// `memory.search` requests timed per corpus and mode.
+    pub memory_searches: usize,
 }
 
 impl Plan {
@@ -113,6 +118,8 @@ impl Plan {
             burst_clients: 19,
             burst_bytes: 16 << 20,
             burst_after: Duration::from_secs(60),
+            memory_chunks: vec![10_000, 100_000],
+            memory_searches: 200,
         }
     }
 
@@ -146,6 +153,8 @@ impl Plan {
             burst_clients: 19,
             burst_bytes: 16 << 20,
             burst_after: Duration::from_secs(20),
+            memory_chunks: vec![10_000],
+            memory_searches: 50,
         }
     }
 
@@ -179,6 +188,8 @@ impl Plan {
             burst_clients: 2,
             burst_bytes: 1 << 20,
             burst_after: Duration::from_millis(500),
+            memory_chunks: vec![300],
+            memory_searches: 3,
         }
     }
 }
@@ -242,6 +253,7 @@ impl Bench {
             "tool" => tool::tool_call(self).await,
             "irclatency" => irc_latency::irc_latency(self).await,
             "uiload" => ui_load::ui_load(self).await,
+            "memory" => memory::memory(self).await,
             other => anyhow::bail!("unknown figure {other:?}; known: {}", FIGURES.join(", ")),
         }
     }
@@ -262,6 +274,7 @@ pub const FIGURES: &[&str] = &[
     "tool",
     "irclatency",
     "uiload",
+    "memory",
 ];
 
 /// Bytes to megabytes (10^6, as `ls -l --si` and the targets count).

@@ -14,6 +14,7 @@ use rustyclaw_store::ChunkHit;
 
 use crate::agent::{AgentMemory, MemoryError};
 use crate::embed::QUERY;
+use crate::settings::ProviderChoice;
 
 /// Weight of vector similarity in a hybrid score.
 const VECTOR_WEIGHT: f64 = 0.7;
@@ -102,10 +103,12 @@ pub async fn search(
 ) -> Result<SearchOutcome, MemoryError> {
     let candidates = request.max_results.max(1) * CANDIDATE_MULTIPLIER;
     let lexical = lexical_hits(memory, request.query, candidates).await?;
-    let mut warning = memory
-        .embedder_note
-        .clone()
-        .filter(|_| memory.embedder.is_some());
+    // A provider the configuration names but that cannot be used is said with every search;
+    // no provider at all (nothing configured) is the quiet words-only default.
+    let mut warning = match (&memory.embedder, &memory.settings.provider) {
+        (None, ProviderChoice::Named(_) | ProviderChoice::Local) => memory.embedder_note.clone(),
+        _ => None,
+    };
     let mut vector: Vec<ChunkHit> = Vec::new();
     let mut mode = SearchMode::Fts;
     if let Some(embedder) = &memory.embedder {

@@ -87,6 +87,13 @@ async fn generate(
         .uri()
         .query()
         .is_some_and(|query| query.split('&').any(|pair| pair == "alt=sse"));
+    if target.ends_with(":batchEmbedContents") {
+        let recorded = match shared.record(request).await {
+            Ok(recorded) => recorded,
+            Err(response) => return response,
+        };
+        return super::embeddings::gemini_batch(&shared, recorded.body.as_ref());
+    }
     let (model, mode) = match target.rsplit_once(':') {
         Some((model, "streamGenerateContent")) if sse => (model, Mode::Sse),
         Some((model, "streamGenerateContent")) => (model, Mode::JsonArray),

@@ -27,6 +27,7 @@
 
 mod anthropic;
 mod delivery;
+pub mod embeddings;
 mod gemini;
 mod invariants;
 mod ollama;
@@ -222,6 +223,7 @@ impl FakeLlm {
             .map_err(|source| FakeLlmError::Bind { source })?;
         let shared = Arc::new(Shared::new(options));
         let router = openai_chat::routes()
+            .merge(embeddings::routes())
             .merge(openai_responses::routes())
             .merge(anthropic::routes())
             .merge(gemini::routes())
@@ -246,6 +248,21 @@ impl FakeLlm {
             stop: Some(stop),
             task: Some(task),
         })
+    }
+
+    /// Makes every embedding request fail with `status` (and `retry-after` for 429), in the
+    /// format's own error shape, until [`FakeLlm::heal_embeddings`].
+    pub fn fail_embeddings(&self, status: u16, retry_after_secs: Option<u64>) {
+        self.shared
+            .set_embedding_failure(Some(embeddings::EmbeddingFailure {
+                status,
+                retry_after_secs,
+            }));
+    }
+
+    /// Lets embedding requests succeed again.
+    pub fn heal_embeddings(&self) {
+        self.shared.set_embedding_failure(None);
     }
 
     /// The OpenAI-style base URL, `http://127.0.0.1:<port>/v1`, to configure a client with.

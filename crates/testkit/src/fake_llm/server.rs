@@ -36,6 +36,8 @@ pub(crate) struct Shared {
     completions: AtomicU64,
     /// Requests received, kept or not.
     received: AtomicUsize,
+    /// The failure embedding requests get, when armed.
+    embedding_failure: Mutex<Option<super::embeddings::EmbeddingFailure>>,
 }
 
 impl Shared {
@@ -48,7 +50,21 @@ impl Shared {
             recorded: Notify::new(),
             completions: AtomicU64::new(0),
             received: AtomicUsize::new(0),
+            embedding_failure: Mutex::new(None),
         }
+    }
+
+    /// The armed embedding failure, if any.
+    pub(crate) fn embedding_failure(&self) -> Option<super::embeddings::EmbeddingFailure> {
+        *lock(&self.embedding_failure)
+    }
+
+    /// Arms (or with `None` clears) the failure of embedding requests.
+    pub(crate) fn set_embedding_failure(
+        &self,
+        failure: Option<super::embeddings::EmbeddingFailure>,
+    ) {
+        *lock(&self.embedding_failure) = failure;
     }
 
     /// Reads the whole request and appends it to the log.
