@@ -15,6 +15,12 @@ pub const PATH: &str = "PATH";
 /// The bundled skills directory (lowest precedence but for `skills.load.extraDirs`); default
 /// `skills/` beside the executable, when it exists.
 pub const OPENCLAW_BUNDLED_SKILLS_DIR: &str = "OPENCLAW_BUNDLED_SKILLS_DIR";
+/// The ClawHub registry skills are searched and installed from (default `https://clawhub.ai`).
+pub const OPENCLAW_CLAWHUB_URL: &str = "OPENCLAW_CLAWHUB_URL";
+/// The ClawHub registry, when `OPENCLAW_CLAWHUB_URL` is unset.
+pub const CLAWHUB_URL: &str = "CLAWHUB_URL";
+/// A ClawHub token, sent as a bearer token (higher rate limits).
+pub const CLAWHUB_TOKEN: &str = "CLAWHUB_TOKEN";
 /// Gateway shared token; overrides `gateway.auth.token`.
 pub const OPENCLAW_GATEWAY_TOKEN: &str = "OPENCLAW_GATEWAY_TOKEN";
 /// Gateway password; overrides `gateway.auth.password`.
@@ -56,6 +62,15 @@ pub const ALL: &[(&str, &str)] = &[
     (OPENCLAW_CONFIG_PATH, "config file path"),
     (OPENCLAW_STATE_DIR, "state directory (default ~/.rustyclaw)"),
     (OPENCLAW_HOME, "home directory override"),
+    (
+        OPENCLAW_CLAWHUB_URL,
+        "ClawHub registry (default https://clawhub.ai)",
+    ),
+    (
+        CLAWHUB_URL,
+        "ClawHub registry when OPENCLAW_CLAWHUB_URL is unset",
+    ),
+    (CLAWHUB_TOKEN, "ClawHub token (bearer)"),
     (
         OPENCLAW_BUNDLED_SKILLS_DIR,
         "bundled skills directory (default: skills/ beside the executable)",

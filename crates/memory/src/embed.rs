@@ -20,6 +20,9 @@ pub enum Embedder {
         /// Where and what.
         target: EmbeddingTarget,
     },
+    /// The built-in model, on this machine.
+    #[cfg(feature = "local-embeddings")]
+    Local(std::sync::Arc<crate::local::LocalModel>),
 }
 
 /// The embedder chosen for an agent, or why there is none.
@@ -36,6 +39,8 @@ impl Embedder {
     pub fn provider(&self) -> &str {
         match self {
             Self::Remote { target, .. } => &target.provider,
+            #[cfg(feature = "local-embeddings")]
+            Self::Local(_) => "local",
         }
     }
 
@@ -43,12 +48,18 @@ impl Embedder {
     pub fn model(&self) -> &str {
         match self {
             Self::Remote { target, .. } => &target.model,
+            #[cfg(feature = "local-embeddings")]
+            Self::Local(model) => model.name(),
         }
     }
 
     /// The most tokens the model reads (`None`: large enough for any chunk).
     pub fn input_limit(&self) -> Option<usize> {
-        None
+        match self {
+            Self::Remote { .. } => None,
+            #[cfg(feature = "local-embeddings")]
+            Self::Local(_) => Some(crate::local::MAX_TOKENS),
+        }
     }
 
     /// Embeds `texts`, in batches the provider accepts.
@@ -69,6 +80,15 @@ impl Embedder {
                 }
                 Ok(out)
             }
+            #[cfg(feature = "local-embeddings")]
+            Self::Local(model) => {
+                let model = std::sync::Arc::clone(model);
+                let texts = texts.to_vec();
+                tokio::task::spawn_blocking(move || model.embed(&texts))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| e.to_string())
+            }
         }
     }
 }
@@ -79,6 +99,7 @@ pub fn choose(
     config: &Config,
     env: &Env,
     client: &Client,
+    state_dir: &std::path::Path,
 ) -> EmbedderChoice {
     let search = config.memory.search.as_ref();
     let remote = search.and_then(|s| s.remote.as_ref());
@@ -115,16 +136,12 @@ pub fn choose(
             },
             Err(e) => EmbedderChoice {
                 embedder: None,
-                reason: Some(format!("no embedding provider is configured ({e}); searching by words")),
+                reason: Some(format!(
+                    "no embedding provider is configured ({e}); searching by words"
+                )),
             },
         },
-        ProviderChoice::Local => EmbedderChoice {
-            embedder: None,
-            reason: Some(
-                "memory.search.provider \"local\": this build has no built-in embedding model; searching by words"
-                    .to_owned(),
-            ),
-        },
+        ProviderChoice::Local => local(config, state_dir),
         ProviderChoice::Named(provider) => match remote_for(provider) {
             Ok(embedder) => EmbedderChoice {
                 embedder: Some(embedder),
@@ -132,7 +149,9 @@ pub fn choose(
             },
             Err(e) => EmbedderChoice {
                 embedder: None,
-                reason: Some(format!("memory.search.provider {provider:?} cannot be used: {e}; searching by words")),
+                reason: Some(format!(
+                    "memory.search.provider {provider:?} cannot be used: {e}; searching by words"
+                )),
             },
         },
     }
@@ -142,3 +161,48 @@ pub fn choose(
 pub(crate) const QUERY: EmbedPurpose = EmbedPurpose::Query;
 /// What a chunk is embedded for.
 pub(crate) const DOCUMENT: EmbedPurpose = EmbedPurpose::Document;
+
+/// Where the local model is: `memory.search.local.modelPath`, else
+/// `<state dir>/models/all-MiniLM-L6-v2`.
+pub fn local_model_dir(config: &Config, state_dir: &std::path::Path) -> std::path::PathBuf {
+    config
+        .memory
+        .search
+        .as_ref()
+        .and_then(|s| s.local.as_ref())
+        .and_then(|l| l.model_path.as_deref())
+        .map_or_else(
+            || state_dir.join("models").join("all-MiniLM-L6-v2"),
+            std::path::PathBuf::from,
+        )
+}
+
+/// The built-in model (blocking: it is read from disk).
+#[cfg(feature = "local-embeddings")]
+fn local(config: &Config, state_dir: &std::path::Path) -> EmbedderChoice {
+    let dir = local_model_dir(config, state_dir);
+    match crate::local::LocalModel::load(&dir) {
+        Ok(model) => EmbedderChoice {
+            embedder: Some(Embedder::Local(std::sync::Arc::new(model))),
+            reason: None,
+        },
+        Err(error) => EmbedderChoice {
+            embedder: None,
+            reason: Some(format!(
+                "the local embedding model cannot be loaded ({error}); see docs/memory.md for how to install it; searching by words"
+            )),
+        },
+    }
+}
+
+#[cfg(not(feature = "local-embeddings"))]
+fn local(config: &Config, state_dir: &std::path::Path) -> EmbedderChoice {
+    let _ = local_model_dir(config, state_dir);
+    EmbedderChoice {
+        embedder: None,
+        reason: Some(
+            "memory.search.provider \"local\": this build has no built-in embedding model (cargo feature local-embeddings); searching by words"
+                .to_owned(),
+        ),
+    }
+}

@@ -15,6 +15,8 @@ pub mod agent;
 pub mod chunk;
 pub mod embed;
 pub mod files;
+#[cfg(feature = "local-embeddings")]
+pub mod local;
 pub mod read;
 pub mod search;
 pub mod settings;
@@ -109,7 +111,24 @@ impl MemoryService {
         let Some(agent) = config.agents.get(agent_id).filter(|_| settings.enabled) else {
             return Ok(None);
         };
-        let choice = embed::choose(&settings.provider, &config, &self.env, &self.client);
+        // Choosing may load the local model from disk: off the async threads.
+        let choice = {
+            let (provider, config, env, client, state_dir) = (
+                settings.provider.clone(),
+                Arc::clone(&config),
+                self.env.clone(),
+                self.client.clone(),
+                self.state_dir.clone(),
+            );
+            tokio::task::spawn_blocking(move || {
+                embed::choose(&provider, &config, &env, &client, &state_dir)
+            })
+            .await
+            .unwrap_or_else(|e| embed::EmbedderChoice {
+                embedder: None,
+                reason: Some(format!("choosing the embedding provider failed: {e}")),
+            })
+        };
         if let Some(reason) = &choice.reason {
             tracing::info!(agent = agent_id, "memory: {reason}");
         }
@@ -126,6 +145,19 @@ impl MemoryService {
         );
         agents.insert(agent_id.to_owned(), Arc::clone(&memory));
         Ok(Some(memory))
+    }
+
+    /// Whether `agent_id` has an index already or memory files to index.
+    async fn has_memory(&self, agent_id: &str) -> bool {
+        if self.agents.lock().await.contains_key(agent_id) || self.index_path(agent_id).exists() {
+            return true;
+        }
+        let Some((workspace, extra)) = self.roots(agent_id) else {
+            return false;
+        };
+        tokio::task::spawn_blocking(move || !files::list(&workspace, &extra).is_empty())
+            .await
+            .unwrap_or(false)
     }
 
     /// Keeps every agent's index current until the returned task is dropped or aborted: every
@@ -145,6 +177,11 @@ impl MemoryService {
                     .map(|a| a.id.clone())
                     .collect();
                 for id in ids {
+                    // An agent with no memory yet costs nothing: its index is opened (a
+                    // connection and a thread) once there is something to index.
+                    if !service.has_memory(&id).await {
+                        continue;
+                    }
                     match service.agent(&id).await {
                         Ok(Some(memory)) => {
                             if let Err(error) = memory.sync(false).await {

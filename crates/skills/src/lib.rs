@@ -14,6 +14,7 @@
 //! files), so callers load it when they need it — each turn — and an edited, added or removed
 //! skill is seen by the next turn without a watcher or a restart.
 
+pub mod clawhub;
 pub mod commands;
 pub mod discover;
 pub mod frontmatter;

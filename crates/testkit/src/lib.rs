@@ -19,6 +19,8 @@
 //! - [`conformance`] runs the official OpenClaw CLI (installed by `scripts/conformance-deps.sh`)
 //!   isolated and bounded, and [`protocol_schema`] validates gateway frames against upstream's
 //!   protocol JSON Schema: together they check rustyclaw's gateway against the real client.
+//! - [`fake_clawhub`] is a ClawHub skills registry on loopback serving real zip archives of
+//!   the skills a test publishes, with moderation blocks and rate limits.
 //! - [`browser`] runs a browser scenario (`ui/tests/scenarios`) in headless Chromium against a
 //!   gateway the test started, and collects what it reports.
 //! - [`netns`] makes a second host: a network namespace joined by a veth pair, to reach a
@@ -32,6 +34,7 @@
 pub mod bin;
 pub mod browser;
 pub mod conformance;
+pub mod fake_clawhub;
 pub mod fake_llm;
 pub mod fake_telegram;
 pub mod netns;

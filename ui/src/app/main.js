@@ -12,6 +12,8 @@ import { configView } from "./views/config.js";
 import { usageView } from "./views/usage.js";
 import { filesView } from "./views/files.js";
 import { channelsView } from "./views/channels.js";
+import { skillsView } from "./views/skills.js";
+import { memoryView } from "./views/memory.js";
 
 const VIEWS = [
   { path: "chat", title: "Chat", needs: ["chat.send", "chat.history"], render: chatView },
@@ -20,6 +22,8 @@ const VIEWS = [
   { path: "logs", title: "Logs", needs: ["logs.tail"], render: logsView },
   { path: "usage", title: "Usage", needs: ["usage.cost"], render: usageView },
   { path: "config", title: "Config", needs: ["config.get", "config.schema", "config.patch", "config.set"], render: configView },
+  { path: "memory", title: "Memory", needs: ["memory.search"], render: memoryView },
+  { path: "skills", title: "Skills", needs: ["skills.status", "skills.update"], render: skillsView },
   { path: "files", title: "Agent files", needs: ["agents.files.list", "agents.files.get", "agents.files.set"], render: filesView },
   { path: "devices", title: "Devices", needs: ["device.pair.list"], render: devicesView },
 ];

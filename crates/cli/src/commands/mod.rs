@@ -6,6 +6,7 @@ mod approvals;
 mod audit;
 pub(crate) mod channels;
 mod chat;
+mod clawhub;
 mod completions;
 mod config;
 mod credentials;

@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 use rustyclaw_config::LoadedConfig;
 use rustyclaw_skills::{Report, SkillStatus};
 
+use super::clawhub;
 use crate::UserError;
 use crate::context::Context;
 use crate::output;
@@ -21,6 +22,92 @@ pub enum SkillsCommand {
     Info(InfoArgs),
     /// Summarise which skills are ready, hidden, disabled or missing something.
     Check(CheckArgs),
+    /// Search ClawHub, the public skills registry.
+    Search(SearchArgs),
+    /// Install a skill from ClawHub into the workspace (or, with --global, for every agent),
+    /// after a static scan of its files.
+    Install(InstallArgs),
+    /// Update skills installed from ClawHub to their latest version.
+    Update(UpdateArgs),
+    /// Remove a skill installed from ClawHub.
+    Remove(RemoveArgs),
+}
+
+/// `skills search <query>`.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// What to look for.
+    query: String,
+    /// At most this many results.
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+    /// The registry (default: $OPENCLAW_CLAWHUB_URL, $CLAWHUB_URL or https://clawhub.ai).
+    #[arg(long, value_name = "URL")]
+    registry: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `skills install <slug|@owner/slug>`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+pub struct InstallArgs {
+    /// The skill: `slug` or `@owner/slug`.
+    skill: String,
+    /// A version (default: the latest).
+    #[arg(long = "version", id = "skill_version", value_name = "VERSION")]
+    version: Option<String>,
+    /// Install a skill the static scan flagged, or replace an existing folder.
+    #[arg(long)]
+    force: bool,
+    /// Into `<state dir>/skills`, for every agent.
+    #[arg(long)]
+    global: bool,
+    /// The agent whose workspace gets it (default: the default agent).
+    #[arg(long, value_name = "ID")]
+    agent: Option<String>,
+    /// The registry.
+    #[arg(long, value_name = "URL")]
+    registry: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `skills update [slug] [--all]`.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The skill (default with --all: every skill installed from ClawHub).
+    slug: Option<String>,
+    /// Every skill installed from ClawHub.
+    #[arg(long)]
+    all: bool,
+    /// Replace local changes.
+    #[arg(long)]
+    force: bool,
+    /// The skills of `<state dir>/skills`.
+    #[arg(long)]
+    global: bool,
+    /// The agent whose workspace's skills are updated.
+    #[arg(long, value_name = "ID")]
+    agent: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// `skills remove <slug>`.
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// The skill.
+    slug: String,
+    /// From `<state dir>/skills`.
+    #[arg(long)]
+    global: bool,
+    /// The agent whose workspace it is in.
+    #[arg(long, value_name = "ID")]
+    agent: Option<String>,
 }
 
 /// `skills list`.
@@ -71,6 +158,10 @@ pub fn run(
         SkillsCommand::List(a) => a.agent.as_deref(),
         SkillsCommand::Info(a) => a.agent.as_deref(),
         SkillsCommand::Check(a) => a.agent.as_deref(),
+        SkillsCommand::Search(_) => None,
+        SkillsCommand::Install(a) => a.agent.as_deref(),
+        SkillsCommand::Update(a) => a.agent.as_deref(),
+        SkillsCommand::Remove(a) => a.agent.as_deref(),
     };
     let config = &loaded.config;
     let agent_id = agent.unwrap_or(&config.agents.default_agent_id).to_owned();
@@ -87,9 +178,60 @@ pub fn run(
         ))
         .into());
     }
+    let root = |global: bool| rustyclaw_skills::clawhub::InstallRoot {
+        base: if global {
+            ctx.locations.state_dir.clone()
+        } else {
+            config
+                .agents
+                .get(&agent_id)
+                .map(|a| a.workspace.clone())
+                .unwrap_or_else(|| config.agents.defaults.workspace.clone())
+        },
+    };
+    match command {
+        SkillsCommand::Search(args) => {
+            return clawhub::search(
+                &loaded.env,
+                args.registry.as_deref(),
+                &args.query,
+                args.limit,
+                args.json,
+            );
+        }
+        SkillsCommand::Install(args) => {
+            return clawhub::install(
+                &loaded.env,
+                args.registry.as_deref(),
+                &root(args.global),
+                &args.skill,
+                args.version.as_deref(),
+                args.force,
+                args.json,
+            );
+        }
+        SkillsCommand::Update(args) => {
+            if args.slug.is_none() && !args.all {
+                return Err(UserError::new("name a skill to update, or pass --all").into());
+            }
+            return clawhub::update(
+                &loaded.env,
+                &root(args.global),
+                args.slug.as_deref(),
+                args.force,
+                args.json,
+            );
+        }
+        SkillsCommand::Remove(args) => return clawhub::remove(&root(args.global), &args.slug),
+        _ => {}
+    }
     let host = ctx.host().skills_host(&loaded.env);
     let report = host.report(config, &agent_id);
     match command {
+        SkillsCommand::Search(_)
+        | SkillsCommand::Install(_)
+        | SkillsCommand::Update(_)
+        | SkillsCommand::Remove(_) => Ok(ExitCode::SUCCESS),
         SkillsCommand::List(args) => {
             if args.json {
                 output::json(&report.list_json(args.eligible));

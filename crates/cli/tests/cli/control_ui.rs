@@ -351,3 +351,53 @@ async fn the_dashboard_link_pairs_one_browser_once() {
         "the one-time token reached the gateway's logs"
     );
 }
+
+#[tokio::test]
+async fn memory_is_searched_and_a_skill_given_its_key_in_the_browser() {
+    let browser = Browser::from_env().unwrap();
+    let dir = TempStateDir::new().unwrap();
+    let fake = FakeLlm::start().await.unwrap();
+    let port = free_port();
+    let mut config = fake_llm_config(&dir, &fake, TOKEN);
+    config["gateway"]["port"] = json!(port);
+    dir.write_config(&config.to_string()).unwrap();
+    let ws = dir.workspace();
+    std::fs::create_dir_all(ws.join("memory")).unwrap();
+    std::fs::write(
+        ws.join("memory/2026-01-15.md"),
+        "# Notes\n\n- likes oat milk in coffee\n",
+    )
+    .unwrap();
+    for (name, frontmatter) in [
+        ("notes", "name: notes\ndescription: Take notes"),
+        (
+            "keyed",
+            "name: keyed\ndescription: Needs a key\nmetadata: {\"openclaw\": {\"primaryEnv\": \"KEYED_TOKEN\", \"requires\": {\"env\": [\"KEYED_TOKEN\"]}}}",
+        ),
+    ] {
+        std::fs::create_dir_all(ws.join("skills").join(name)).unwrap();
+        std::fs::write(
+            ws.join("skills").join(name).join("SKILL.md"),
+            format!("---\n{frontmatter}\n---\nBody\n"),
+        )
+        .unwrap();
+    }
+    let (_server, _url) = start_gateway(&dir, &[]).await;
+    let url = format!("http://127.0.0.1:{port}");
+    let run = browser
+        .run(
+            "control-ui-memory-skills",
+            &[("URL", url.as_str()), ("TOKEN", TOKEN)],
+            Duration::from_secs(180),
+        )
+        .await
+        .unwrap();
+    assert!(
+        run.facts().iter().any(|f| f["fact"] == "skill-ready"),
+        "{:?}",
+        run.facts()
+    );
+    // The key the page saved is in the config, where the next turn reads it.
+    let written = std::fs::read_to_string(dir.config_path()).unwrap();
+    assert!(written.contains("key-from-the-browser-1234"), "{written}");
+}

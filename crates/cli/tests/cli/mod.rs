@@ -10,6 +10,7 @@ mod channels_streaming;
 mod channels_telegram;
 mod channels_telegram_emulator;
 mod chat;
+mod clawhub;
 mod colour;
 mod config_cmd;
 mod config_coverage;

@@ -85,17 +85,6 @@ fn check_memory_and_skills(config: &Config, ctx: &mut Ctx<'_>) {
                 "only the \"memory\" source is indexed: session transcripts are not searchable by memory_search yet",
             ));
         }
-        if s.provider.as_deref() == Some("local")
-            || s.local
-                .as_ref()
-                .and_then(|l| l.model_path.as_ref())
-                .is_some()
-        {
-            ctx.warnings.push(Issue::warning(
-                search.key("provider"),
-                "this build has no built-in embedding model: memory search answers by words",
-            ));
-        }
     }
     if config.skills.load.as_ref().and_then(|l| l.watch) == Some(false) {
         ctx.warnings.push(Issue::warning(

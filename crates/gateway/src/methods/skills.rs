@@ -19,6 +19,8 @@ use super::{ADMIN, Call, Fail, READ, Reply, invalid, unavailable, unhandled};
 pub(super) const METHODS: &[(&str, &str)] = &[
     ("skills.status", READ),
     ("skills.bins", ADMIN),
+    ("skills.search", READ),
+    ("skills.install", ADMIN),
     ("skills.update", ADMIN),
 ];
 
@@ -29,7 +31,12 @@ pub(super) async fn call(call: &Call<'_>, method: &str, params: &Value) -> Reply
             check_keys(method, params, &[])?;
             bins(call).await
         }
+        "skills.update" if params.get("source").is_some() => {
+            clawhub_update(call, method, params).await
+        }
         "skills.update" => update(call, method, params).await,
+        "skills.search" => search(call, method, params).await,
+        "skills.install" => install(call, method, params).await,
         _ => unhandled(method),
     }
 }
@@ -98,11 +105,6 @@ async fn bins(call: &Call<'_>) -> Reply {
 /// `skills.update {skillKey, enabled?, apiKey?, env?}`: written to `skills.entries.<key>`; an
 /// empty `apiKey` or variable value removes it.
 async fn update(call: &Call<'_>, method: &str, params: &Value) -> Reply {
-    if params.get("source").is_some() {
-        return Err(invalid(
-            "ClawHub updates (skills.update with source) are not supported by this gateway yet",
-        ));
-    }
     check_keys(method, params, &["skillKey", "enabled", "apiKey", "env"])?;
     let key = required_string(method, params, "skillKey")?.to_owned();
     let mut entry = Map::new();
@@ -161,4 +163,119 @@ async fn update(call: &Call<'_>, method: &str, params: &Value) -> Reply {
         .cloned()
         .unwrap_or_else(|| json!({}));
     Ok(json!({"ok": true, "skillKey": key, "config": config}))
+}
+
+fn hub(call: &Call<'_>) -> Result<rustyclaw_skills::clawhub::ClawHub, Fail> {
+    let env = host(call)?.env;
+    rustyclaw_skills::clawhub::ClawHub::new(None, &env).map_err(|e| clawhub_error(&e))
+}
+
+fn clawhub_error(error: &dyn std::fmt::Display) -> Fail {
+    Box::new(rustyclaw_protocol::gateway::ErrorShape::new(
+        rustyclaw_protocol::gateway::ErrorCode::Unavailable,
+        error.to_string(),
+    ))
+}
+
+/// The workspace of the `agentId` param (default: the default agent's).
+fn install_root(
+    call: &Call<'_>,
+    method: &str,
+    params: &Value,
+) -> Result<rustyclaw_skills::clawhub::InstallRoot, Fail> {
+    let config = call.state.config();
+    let agent_id = optional_string(method, params, "agentId")?
+        .map_or_else(|| config.agents.default_agent_id.clone(), str::to_owned);
+    let agent = config
+        .agents
+        .get(&agent_id)
+        .ok_or_else(|| invalid(format!("unknown agent id \"{agent_id}\"")))?;
+    Ok(rustyclaw_skills::clawhub::InstallRoot {
+        base: agent.workspace.clone(),
+    })
+}
+
+/// `skills.search {query, limit?}`: ClawHub's search.
+async fn search(call: &Call<'_>, method: &str, params: &Value) -> Reply {
+    check_keys(method, params, &["query", "limit"])?;
+    let query = optional_string(method, params, "query")?
+        .unwrap_or_default()
+        .to_owned();
+    let limit = params
+        .get("limit")
+        .and_then(Value::as_u64)
+        .map_or(20, |n| n.clamp(1, 100) as usize);
+    let results = hub(call)?
+        .search(&query, limit)
+        .await
+        .map_err(|e| clawhub_error(&e))?;
+    Ok(json!({"results": results}))
+}
+
+/// `skills.install {source: "clawhub", slug, version?, force?, agentId?}`.
+async fn install(call: &Call<'_>, method: &str, params: &Value) -> Reply {
+    check_keys(
+        method,
+        params,
+        &[
+            "source",
+            "slug",
+            "version",
+            "force",
+            "agentId",
+            "timeoutMs",
+            "name",
+            "installId",
+            "dangerouslyForceUnsafeInstall",
+        ],
+    )?;
+    if params.get("source").and_then(Value::as_str) != Some("clawhub") {
+        return Err(invalid(
+            "only ClawHub installs are supported ({source: \"clawhub\", slug}); running a skill's installer steps is not yet",
+        ));
+    }
+    let slug = required_string(method, params, "slug")?;
+    let skill =
+        rustyclaw_skills::clawhub::SkillRef::parse(slug).map_err(|e| invalid(e.to_string()))?;
+    let version = optional_string(method, params, "version")?;
+    let force = optional_bool(method, params, "force")?.unwrap_or(false);
+    let root = install_root(call, method, params)?;
+    let hub = hub(call)?;
+    match rustyclaw_skills::clawhub::install::install(&hub, &root, &skill, version, force).await {
+        Ok(installed) => Ok(json!({"ok": true, "slug": installed.slug, "version": installed.version, "targetDir": installed.dir.display().to_string(), "scan": installed.scan})),
+        Err(rustyclaw_skills::clawhub::InstallError::Flagged { report, slug, version, summary }) => Err(Box::new(
+            rustyclaw_protocol::gateway::ErrorShape::new(
+                rustyclaw_protocol::gateway::ErrorCode::InvalidRequest,
+                format!("{slug} {version} was refused by the static scan: {summary}; install it with force: true after reading its files"),
+            )
+            .with_details(json!({"scan": report})),
+        )),
+        Err(error) => Err(clawhub_error(&error)),
+    }
+}
+
+/// `skills.update {source: "clawhub", slug? | all?, force?}`.
+async fn clawhub_update(call: &Call<'_>, method: &str, params: &Value) -> Reply {
+    check_keys(
+        method,
+        params,
+        &["source", "slug", "all", "force", "agentId"],
+    )?;
+    let slug = optional_string(method, params, "slug")?;
+    let all = optional_bool(method, params, "all")?.unwrap_or(false);
+    if slug.is_none() != all {
+        return Err(invalid(
+            "clawhub skills.update accepts either \"slug\" or \"all\", one of them",
+        ));
+    }
+    let force = optional_bool(method, params, "force")?.unwrap_or(false);
+    let root = install_root(call, method, params)?;
+    let hub = hub(call)?;
+    let outcomes = rustyclaw_skills::clawhub::install::update(&hub, &root, slug, force)
+        .await
+        .map_err(|e| clawhub_error(&e))?;
+    let ok = outcomes.iter().all(|o| o.error.is_none());
+    Ok(
+        json!({"ok": ok, "skillKey": slug.unwrap_or("*"), "config": {"source": "clawhub", "results": outcomes}}),
+    )
 }

@@ -2,3 +2,6 @@
 //! does when they fail.
 
 mod providers;
+
+#[cfg(feature = "local-embeddings")]
+mod local_model;

@@ -1,0 +1,87 @@
+// Skills: every skill the agent could use, whether it is ready, what it is missing; turn one
+// on or off, give it an API key (skills.status, skills.update).
+
+import { h, replace, toast } from "../dom.js";
+
+export function skillsView(root, gateway) {
+  const summary = h("p.meta");
+  const filter = h("input", { type: "search", placeholder: "Filter skills", "aria-label": "Filter skills" });
+  const list = h("div.cards.skills");
+  replace(root, h("h2", "Skills"), summary, filter, list);
+  let report = null;
+
+  function state(skill) {
+    if (skill.disabled) return ["disabled", "Disabled"];
+    if (skill.blockedByAllowlist) return ["blocked", "Not in allowBundled"];
+    if (skill.blockedByAgentFilter) return ["blocked", "Not for this agent"];
+    if (skill.eligible) return ["ready", "Ready"];
+    return ["missing", "Missing requirements"];
+  }
+
+  function missingText(skill) {
+    const m = skill.missing || {};
+    return [["bins", "programs"], ["anyBins", "one of"], ["env", "variables"], ["config", "config"], ["os", "system"]]
+      .filter(([key]) => (m[key] || []).length)
+      .map(([key, label]) => `${label}: ${m[key].join(", ")}`)
+      .join(" · ");
+  }
+
+  function render() {
+    if (!report) return;
+    const term = filter.value.trim().toLowerCase();
+    const skills = report.skills.filter((s) => !term || s.name.toLowerCase().includes(term) || s.description.toLowerCase().includes(term));
+    const ready = report.skills.filter((s) => s.eligible && !s.blockedByAgentFilter).length;
+    summary.textContent = `${ready} of ${report.skills.length} ready · workspace ${report.workspaceDir}`;
+    replace(list, skills.map((skill) => {
+      const [kind, label] = state(skill);
+      const missing = missingText(skill);
+      const card = h(`article.card.skill.${kind}`, { "data-skill": skill.name },
+        h("h3", skill.emoji ? `${skill.emoji} ` : "", skill.name, " ", h(`span.badge.${kind}`, label)),
+        h("p", skill.description),
+        h("p.meta", skill.source, skill.homepage ? " · " : "", skill.homepage ? h("a", { href: skill.homepage, target: "_blank", rel: "noopener noreferrer" }, "website") : ""),
+        missing ? h("p.missing", missing) : "",
+        (skill.install || []).length && !skill.eligible ? h("p.meta", "Install: ", skill.install.map((i) => i.label).join("; ")) : "");
+      const actions = h("div.actions");
+      actions.append(h("button", {
+        type: "button",
+        class: skill.disabled ? "approve" : "",
+        onclick: () => update({ skillKey: skill.skillKey, enabled: skill.disabled }),
+      }, skill.disabled ? "Enable" : "Disable"));
+      if (skill.primaryEnv) {
+        const key = h("input", { type: "password", placeholder: skill.primaryEnv, "aria-label": `API key for ${skill.name}`, autocomplete: "off" });
+        actions.append(key, h("button", {
+          type: "button",
+          onclick: () => { if (key.value.trim()) update({ skillKey: skill.skillKey, apiKey: key.value.trim() }); },
+        }, "Save key"));
+      }
+      card.append(actions);
+      return card;
+    }));
+    if (!skills.length) list.append(h("p.empty", report.skills.length ? "No skill matches." : "No skills found. Put a folder with a SKILL.md in the workspace's skills/ directory."));
+  }
+
+  async function load() {
+    try {
+      report = await gateway.request("skills.status", {});
+      render();
+    } catch (error) {
+      replace(list, h("p.error", error.message));
+    }
+  }
+
+  async function update(params) {
+    try {
+      await gateway.request("skills.update", params);
+      toast("Saved");
+    } catch (error) {
+      toast(error.message, "error");
+    }
+    load();
+    // The gateway applies the written config a moment after answering: look again then.
+    setTimeout(load, 1500);
+  }
+
+  filter.addEventListener("input", render);
+  load();
+  return () => {};
+}

@@ -1,0 +1,36 @@
+// The Memory and Skills views: a search whose hit names the note's file and lines, and a skill
+// that is missing an API key, given one from the page, after which it is ready.
+
+export default async function (t) {
+  const url = t.env("URL");
+  const token = t.env("TOKEN");
+  const page = await t.page("memory-skills", { timeout: 30_000 });
+
+  await page.goto(`${url}/memory#token=${encodeURIComponent(token)}`);
+  const search = page.getByRole("searchbox", { name: "Search memory" });
+  await search.waitFor();
+  await search.fill("oat milk");
+  await page.getByRole("button", { name: "Search" }).click();
+  const hit = page.locator("article.memory-hit").first();
+  await hit.waitFor();
+  const text = await hit.innerText();
+  t.check(text.includes("memory/2026-01-15.md"), `the hit names the file: ${text}`);
+  t.check(text.includes("L3"), `the hit names the line: ${text}`);
+  t.check(text.includes("oat milk"), "the snippet shows the note");
+  await t.shot(page, "memory");
+  await t.axe(page, "memory");
+  t.fact("memory-hit", { text });
+
+  await page.goto(`${url}/skills#token=${encodeURIComponent(token)}`);
+  const keyed = page.locator("article.skill[data-skill=keyed]");
+  await keyed.waitFor();
+  t.check((await keyed.innerText()).includes("KEYED_TOKEN"), "the missing variable is named");
+  t.check(await page.locator("article.skill[data-skill=notes] .badge.ready").count() === 1, "a skill with nothing missing is ready");
+  await t.shot(page, "skills");
+  await t.axe(page, "skills");
+  await keyed.getByLabel("API key for keyed").fill("key-from-the-browser-1234");
+  await keyed.getByRole("button", { name: "Save key" }).click();
+  await page.locator("article.skill[data-skill=keyed] .badge.ready").waitFor({ timeout: 30_000 });
+  await t.shot(page, "skills-ready");
+  t.fact("skill-ready");
+}
