@@ -54,6 +54,7 @@ mod handle;
 mod integrity;
 mod jsonl;
 mod memory;
+mod memory_vectors;
 mod private_files;
 mod quarantine;
 mod runs;

@@ -11,14 +11,15 @@
 //! `docs/benchmarks.md`). The FTS table is created for the tokenizer asked for (`unicode61`,
 //! or `trigram` for text without spaces between words) and rebuilt when that changes.
 
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::error::{SqliteContext, StoreError};
 use crate::handle::Worker;
+use crate::memory_vectors::VectorCache;
 use crate::schema::{self, Migration};
 
 const MIGRATIONS: &[Migration] = &[Migration {
@@ -170,6 +171,9 @@ pub struct IndexStats {
 pub struct MemoryIndex {
     worker: Worker,
     path: Arc<Path>,
+    /// The vectors for search, loaded by the first search after a write (used on the worker
+    /// thread only; the mutex is never contended).
+    vectors: Arc<Mutex<Option<VectorCache>>>,
 }
 
 impl MemoryIndex {
@@ -183,7 +187,11 @@ impl MemoryIndex {
             Ok(conn)
         })
         .await?;
-        Ok(Self { worker, path })
+        Ok(Self {
+            worker,
+            path,
+            vectors: Arc::default(),
+        })
     }
 
     /// The index file.
@@ -252,8 +260,10 @@ impl MemoryIndex {
         now_ms: i64,
     ) -> Result<(), StoreError> {
         let model = model.to_owned();
+        let vectors = Arc::clone(&self.vectors);
         self.worker
             .run(move |conn| {
+                Self::forget_vectors(&vectors);
                 let tx = conn.transaction().during("begin a memory file update")?;
                 delete_file_rows(&tx, &file.path)?;
                 tx.execute(
@@ -310,8 +320,10 @@ impl MemoryIndex {
 
     /// Removes files and their chunks.
     pub async fn remove_files(&self, paths: Vec<String>) -> Result<(), StoreError> {
+        let vectors = Arc::clone(&self.vectors);
         self.worker
             .run(move |conn| {
+                Self::forget_vectors(&vectors);
                 let tx = conn.transaction().during("begin removing memory files")?;
                 for path in &paths {
                     delete_file_rows(&tx, path)?;
@@ -323,8 +335,10 @@ impl MemoryIndex {
 
     /// Empties the index (files, chunks, words); the embedding cache stays.
     pub async fn clear(&self) -> Result<(), StoreError> {
+        let vectors = Arc::clone(&self.vectors);
         self.worker
-            .run(|conn| {
+            .run(move |conn| {
+                Self::forget_vectors(&vectors);
                 conn.execute_batch(
                     "BEGIN; DELETE FROM chunks_fts; DELETE FROM chunks; DELETE FROM files; COMMIT;",
                 )
@@ -373,39 +387,28 @@ impl MemoryIndex {
         limit: usize,
     ) -> Result<Vec<ChunkHit>, StoreError> {
         let model = model.to_owned();
+        let vectors = Arc::clone(&self.vectors);
         self.worker
             .run(move |conn| {
-                let query_norm = norm(&query);
-                if query_norm == 0.0 || limit == 0 {
-                    return Ok(Vec::new());
-                }
-                let mut stmt = conn
-                    .prepare("SELECT id, embedding FROM chunks WHERE model = ?1 AND embedding IS NOT NULL")
-                    .during("search memory by meaning")?;
-                let mut rows = stmt.query([model]).during("search memory by meaning")?;
-                // A min-heap of the best `limit` so far.
-                let mut best: BinaryHeap<std::cmp::Reverse<Scored>> = BinaryHeap::new();
-                while let Some(row) = rows.next().during("search memory by meaning")? {
-                    let id: i64 = row.get(0).during("search memory by meaning")?;
-                    let blob: Vec<u8> = row.get(1).during("search memory by meaning")?;
-                    let Some(similarity) = cosine_blob(&query, query_norm, &blob) else {
-                        continue;
-                    };
-                    if best.len() < limit {
-                        best.push(std::cmp::Reverse(Scored(similarity, id)));
-                    } else if best.peek().is_some_and(|worst| similarity > worst.0.0) {
-                        best.pop();
-                        best.push(std::cmp::Reverse(Scored(similarity, id)));
+                let scored = {
+                    let mut cache = vectors.lock().unwrap_or_else(PoisonError::into_inner);
+                    if cache.as_ref().is_none_or(|c| c.model != model) {
+                        let loaded = VectorCache::load(conn, &model)?;
+                        tracing::debug!(bytes = loaded.bytes(), "memory vectors loaded for search");
+                        *cache = Some(loaded);
                     }
-                }
-                drop(rows);
-                let mut scored: Vec<Scored> = best.into_iter().map(|r| r.0).collect();
-                scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+                    cache
+                        .as_ref()
+                        .map(|c| c.nearest(&query, limit))
+                        .unwrap_or_default()
+                };
                 let mut hits = Vec::with_capacity(scored.len());
                 let mut fetch = conn
-                    .prepare("SELECT path, source, start_line, end_line, text FROM chunks WHERE id = ?1")
+                    .prepare(
+                        "SELECT path, source, start_line, end_line, text FROM chunks WHERE id = ?1",
+                    )
                     .during("search memory by meaning")?;
-                for Scored(similarity, id) in scored {
+                for (similarity, id) in scored {
                     let hit = fetch
                         .query_row([id], |r| {
                             Ok(ChunkHit {
@@ -418,12 +421,18 @@ impl MemoryIndex {
                                 score: f64::from(similarity),
                             })
                         })
+                        .optional()
                         .during("search memory by meaning")?;
-                    hits.push(hit);
+                    hits.extend(hit);
                 }
                 Ok(hits)
             })
             .await
+    }
+
+    /// Drops the search vectors (after a write to the chunks).
+    fn forget_vectors(vectors: &Mutex<Option<VectorCache>>) {
+        *vectors.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 
     /// Up to `limit` chunks without an embedding for `model` (chunks of another model count as
@@ -467,8 +476,10 @@ impl MemoryIndex {
         now_ms: i64,
     ) -> Result<(), StoreError> {
         let (provider, model) = (provider.to_owned(), model.to_owned());
+        let vectors = Arc::clone(&self.vectors);
         self.worker
             .run(move |conn| {
+                Self::forget_vectors(&vectors);
                 let tx = conn.transaction().during("begin storing embeddings")?;
                 {
                     let mut update = tx
@@ -546,24 +557,6 @@ impl MemoryIndex {
     }
 }
 
-/// A similarity and a chunk id, ordered by similarity.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Scored(f32, i64);
-
-impl Eq for Scored {}
-
-impl PartialOrd for Scored {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Scored {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.total_cmp(&other.0).then(self.1.cmp(&other.1))
-    }
-}
-
 fn delete_file_rows(conn: &Connection, path: &str) -> Result<(), StoreError> {
     conn.execute(
         "DELETE FROM chunks_fts WHERE rowid IN (SELECT id FROM chunks WHERE path = ?1)",
@@ -622,25 +615,6 @@ fn blob_vector(blob: &[u8]) -> Option<Vec<f32>> {
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect()
     })
-}
-
-fn norm(vector: &[f32]) -> f32 {
-    vector.iter().map(|v| v * v).sum::<f32>().sqrt()
-}
-
-/// Cosine similarity of `query` and a stored vector, without decoding it into a `Vec`.
-fn cosine_blob(query: &[f32], query_norm: f32, blob: &[u8]) -> Option<f32> {
-    if blob.len() != query.len() * 4 {
-        return None;
-    }
-    let (mut dot, mut sq) = (0.0f32, 0.0f32);
-    for (q, b) in query.iter().zip(blob.chunks_exact(4)) {
-        let v = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-        dot += q * v;
-        sq += v * v;
-    }
-    let denominator = query_norm * sq.sqrt();
-    (denominator > 0.0).then(|| dot / denominator)
 }
 
 #[cfg(test)]
