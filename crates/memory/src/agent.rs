@@ -71,6 +71,8 @@ pub struct AgentMemory {
     sync_lock: Mutex<()>,
     /// Vectors are missing for chunks (a rebuild or an embedding failure is under way).
     stale: AtomicBool,
+    /// Every chunk had a vector after the last sync: a sync that changed nothing need not look.
+    embedded: AtomicBool,
 }
 
 /// The identity an index was built with.
@@ -107,6 +109,7 @@ impl AgentMemory {
             extra,
             sync_lock: Mutex::new(()),
             stale: AtomicBool::new(false),
+            embedded: AtomicBool::new(false),
         })
     }
 
@@ -216,7 +219,9 @@ impl AgentMemory {
         if !gone.is_empty() {
             self.index.remove_files(gone).await?;
         }
-        self.embed_pending(&mut report).await?;
+        if force || report.changed > 0 || !self.embedded.load(Ordering::Relaxed) {
+            self.embed_pending(&mut report).await?;
+        }
         Ok(report)
     }
 
@@ -228,6 +233,7 @@ impl AgentMemory {
     async fn embed_pending(&self, report: &mut SyncReport) -> Result<(), MemoryError> {
         let Some(embedder) = &self.embedder else {
             self.stale.store(false, Ordering::Relaxed);
+            self.embedded.store(true, Ordering::Relaxed);
             return Ok(());
         };
         let model = embedder.model().to_owned();
@@ -236,8 +242,10 @@ impl AgentMemory {
             let pending = self.index.pending_embeddings(&model, EMBED_ROUND).await?;
             if pending.is_empty() {
                 self.stale.store(false, Ordering::Relaxed);
+                self.embedded.store(true, Ordering::Relaxed);
                 return Ok(());
             }
+            self.embedded.store(false, Ordering::Relaxed);
             self.stale.store(true, Ordering::Relaxed);
             let cached = if self.settings.cache {
                 self.index

@@ -22,10 +22,11 @@ use crate::handle::Worker;
 use crate::memory_vectors::VectorCache;
 use crate::schema::{self, Migration};
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "memory index",
-    sql: "
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "memory index",
+        sql: "
         CREATE TABLE meta (
             key   TEXT PRIMARY KEY NOT NULL,
             value TEXT NOT NULL
@@ -63,7 +64,16 @@ const MIGRATIONS: &[Migration] = &[Migration {
             PRIMARY KEY (provider, model, hash)
         ) STRICT;
     ",
-}];
+    },
+    Migration {
+        version: 2,
+        name: "chunks without a vector",
+        sql: "
+        -- Finding the chunks still to embed must not read every chunk (their text and vectors).
+        CREATE INDEX chunks_unembedded ON chunks (id) WHERE embedding IS NULL;
+    ",
+    },
+];
 
 /// The FTS5 tokenizers an index may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -435,8 +445,8 @@ impl MemoryIndex {
         *vectors.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 
-    /// Up to `limit` chunks without an embedding for `model` (chunks of another model count as
-    /// without one).
+    /// Up to `limit` chunks without an embedding (an index is rebuilt when its model changes, so
+    /// every vector in it is `model`'s).
     pub async fn pending_embeddings(
         &self,
         model: &str,
@@ -449,7 +459,7 @@ impl MemoryIndex {
                 let mut stmt = conn
                     .prepare(
                         "SELECT id, hash, text FROM chunks
-                         WHERE embedding IS NULL OR model != ?1 ORDER BY id LIMIT ?2",
+                         WHERE embedding IS NULL AND ?1 IS NOT NULL ORDER BY id LIMIT ?2",
                     )
                     .during("list chunks to embed")?;
                 let rows = stmt
