@@ -18,7 +18,7 @@ pub enum Embedder {
         /// The HTTP client.
         client: Client,
         /// Where and what.
-        target: EmbeddingTarget,
+        target: Box<EmbeddingTarget>,
     },
     /// The built-in model, on this machine.
     #[cfg(feature = "local-embeddings")]
@@ -121,7 +121,7 @@ pub fn choose(
         };
         embedding_target(&named, config, env).map(|target| Embedder::Remote {
             client: client.clone(),
-            target,
+            target: Box::new(target),
         })
     };
     match choice {

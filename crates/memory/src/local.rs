@@ -135,7 +135,7 @@ impl LocalModel {
             ids.extend(
                 got.iter()
                     .copied()
-                    .chain(std::iter::repeat(0).take(len - got.len())),
+                    .chain(std::iter::repeat_n(0, len - got.len())),
             );
             mask.extend(
                 std::iter::repeat_n(1u32, got.len()).chain(std::iter::repeat_n(0, len - got.len())),
