@@ -33,4 +33,13 @@ export default async function (t) {
   await page.locator("article.skill[data-skill=keyed] .badge.ready").waitFor({ timeout: 30_000 });
   await t.shot(page, "skills-ready");
   t.fact("skill-ready");
+
+  await page.getByRole("searchbox", { name: "Search ClawHub" }).fill("brew");
+  await page.getByRole("button", { name: "Search ClawHub" }).click();
+  const found = page.locator("article.hub-skill[data-slug=brew-timer]");
+  await found.waitFor();
+  await found.getByRole("button", { name: "Install" }).click();
+  await page.locator("article.skill[data-skill=brew-timer]").waitFor({ timeout: 30_000 });
+  await t.shot(page, "skills-installed");
+  t.fact("skill-installed");
 }

@@ -358,8 +358,19 @@ async fn memory_is_searched_and_a_skill_given_its_key_in_the_browser() {
     let dir = TempStateDir::new().unwrap();
     let fake = FakeLlm::start().await.unwrap();
     let port = free_port();
+    let hub = rustyclaw_testkit::fake_clawhub::FakeClawHub::start()
+        .await
+        .unwrap();
+    hub.publish(rustyclaw_testkit::fake_clawhub::FakeSkill::new(
+        "steipete",
+        "brew-timer",
+        "1.0.0",
+        "Time a tea brew",
+        "Set a timer.\n",
+    ));
     let mut config = fake_llm_config(&dir, &fake, TOKEN);
     config["gateway"]["port"] = json!(port);
+    config["env"] = json!({"vars": {"OPENCLAW_CLAWHUB_URL": hub.url()}});
     dir.write_config(&config.to_string()).unwrap();
     let ws = dir.workspace();
     std::fs::create_dir_all(ws.join("memory")).unwrap();

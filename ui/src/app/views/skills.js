@@ -7,8 +7,48 @@ export function skillsView(root, gateway) {
   const summary = h("p.meta");
   const filter = h("input", { type: "search", placeholder: "Filter skills", "aria-label": "Filter skills" });
   const list = h("div.cards.skills");
-  replace(root, h("h2", "Skills"), summary, filter, list);
+  const hubQuery = h("input", { type: "search", name: "hub", placeholder: "Search ClawHub", "aria-label": "Search ClawHub", autocomplete: "off" });
+  const hubResults = h("div.cards.hub-results");
+  const hubForm = h("form.hub-search", hubQuery, h("button", { type: "submit" }, "Search ClawHub"));
+  const hub = gateway.has("skills.search") && gateway.has("skills.install")
+    ? [h("h2", "Install from ClawHub"), hubForm, hubResults]
+    : [];
+  replace(root, h("h2", "Skills"), summary, filter, list, ...hub);
   let report = null;
+
+  hubForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const query = hubQuery.value.trim();
+    if (!query) return;
+    try {
+      const answer = await gateway.request("skills.search", { query, limit: 10 });
+      replace(hubResults, answer.results.map((r) => h("article.card.hub-skill", { "data-slug": r.slug },
+        h("h3", r.displayName || r.slug, " ", h("span.meta", r.version || "")),
+        h("p", r.summary || ""),
+        h("p.meta", r.installRef),
+        h("div.actions", h("button.approve", { type: "button", onclick: () => install(r.installRef, false) }, "Install")))));
+      if (!answer.results.length) hubResults.append(h("p.empty", "Nothing found on ClawHub."));
+    } catch (error) {
+      replace(hubResults, h("p.error", error.message));
+    }
+  });
+
+  async function install(slug, force) {
+    try {
+      const answer = await gateway.request("skills.install", { source: "clawhub", slug, force });
+      toast(`Installed ${answer.slug} ${answer.version}`);
+      load();
+    } catch (error) {
+      const findings = (error.details && error.details.scan && error.details.scan.blocking) || [];
+      if (findings.length && !force) {
+        const lines = findings.map((f) => `${f.file}${f.line ? ":" + f.line : ""} ${f.rule}`).join("\n");
+        if (confirm(`The static scan flagged ${slug}:\n${lines}\n\nInstall it anyway?`)) return install(slug, true);
+        toast(`${slug} was not installed`, "error");
+        return;
+      }
+      toast(error.message, "error");
+    }
+  }
 
   function state(skill) {
     if (skill.disabled) return ["disabled", "Disabled"];
