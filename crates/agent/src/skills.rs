@@ -12,11 +12,20 @@ use rustyclaw_skills::skill::ToolDispatch;
 use rustyclaw_skills::{Skill, SkillsHost, prompt};
 use rustyclaw_tools::SkillGrants;
 
-/// Names of built-in commands a skill's command may not take.
-const RESERVED_COMMANDS: [&str; 14] = [
-    "new", "reset", "think", "t", "thinking", "model", "queue", "verbose", "status", "compact",
-    "approve", "skill", "help", "stop",
-];
+/// Names a skill's command may not take besides the built-in commands: `/skill` itself, and
+/// OpenClaw's `/help` and `/stop`, which this command table does not carry, so a skill cannot
+/// take a name users already know for something else.
+const ALSO_RESERVED: [&str; 3] = ["skill", "help", "stop"];
+
+/// Every name a skill's command may not take: the built-in commands with their aliases, and
+/// [`ALSO_RESERVED`].
+fn reserved_commands() -> Vec<&'static str> {
+    crate::commands::COMMANDS
+        .iter()
+        .flat_map(|command| std::iter::once(command.name).chain(command.aliases.iter().copied()))
+        .chain(ALSO_RESERVED)
+        .collect()
+}
 
 /// What the turn's skills give it.
 #[derive(Debug, Default)]
@@ -104,7 +113,7 @@ impl TurnSkills {
             }
         }
         let text = prompt::catalog(&visible, rustyclaw_skills::prompt_limits(&config.skills));
-        let commands = commands::commands(&available, &RESERVED_COMMANDS);
+        let commands = commands::commands(&available, &reserved_commands());
         let invocable = commands
             .into_iter()
             .filter_map(|command| {
@@ -174,5 +183,24 @@ fn split_word(text: &str) -> (&str, &str) {
     match text.find(char::is_whitespace) {
         Some(i) => (&text[..i], &text[i..]),
         None => (text, ""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reserved_commands;
+
+    #[test]
+    fn skill_commands_cannot_take_a_built_in_name_or_alias() {
+        let reserved = reserved_commands();
+        for name in [
+            "new", "reset", "compact", "think", "t", "thinking", "model", "queue",
+        ] {
+            assert!(reserved.contains(&name), "{name} is not reserved");
+        }
+        for name in ["verbose", "status", "approve", "skill", "help", "stop"] {
+            assert!(reserved.contains(&name), "{name} is not reserved");
+        }
+        assert!(!reserved.contains(&"weather"));
     }
 }

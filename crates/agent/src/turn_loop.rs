@@ -1,6 +1,7 @@
 //! The model ↔ tools loop of a turn: build the request, stream the reply, persist it, run the
 //! tool calls, feed the results back, until the model stops.
 
+use std::path::Path;
 use std::sync::{Arc, PoisonError};
 
 use rustyclaw_protocol::ThinkingLevel;
@@ -171,17 +172,14 @@ pub(crate) async fn model_loop(
             },
         )
         .await;
-        let cx = ToolContext {
-            workspace: tool_workspace.clone(),
-            session_key: state.key.clone(),
-            sandbox: session_sandbox,
-            agent_id: state.agent_id.clone(),
-            cancel: turn.cancel.child_token(),
-            services: Arc::clone(&services.tool_services),
-            status: status::tool_status(&services.config, state, &plan.primary),
-            origin: turn.origin.clone(),
-            skills: Arc::clone(&skills.grants),
-        };
+        let cx = tool_context(
+            turn,
+            state,
+            &plan.primary,
+            session_sandbox,
+            &tool_workspace,
+            skills,
+        );
         memory_flush::run(turn, state, &plan, &system, &tools, &cx, tool_timeout).await;
         compaction::compact(turn, state, &plan, None).await?;
     }
@@ -333,17 +331,14 @@ pub(crate) async fn model_loop(
                 args: p.call.arguments.clone(),
             });
         }
-        let cx = ToolContext {
-            workspace: tool_workspace.clone(),
-            session_key: state.key.clone(),
-            sandbox: session_sandbox,
-            agent_id: state.agent_id.clone(),
-            cancel: turn.cancel.child_token(),
-            services: Arc::clone(&services.tool_services),
-            status: status::tool_status(&services.config, state, &plan.primary),
-            origin: turn.origin.clone(),
-            skills: Arc::clone(&skills.grants),
-        };
+        let cx = tool_context(
+            turn,
+            state,
+            &plan.primary,
+            session_sandbox,
+            &tool_workspace,
+            skills,
+        );
         let guards = GuardScope::new(turn, state);
         let results = tool_calls::run_all(&tools, planned, &cx, tool_timeout, &guards).await;
         let mut fatal = None;
@@ -385,6 +380,29 @@ pub(crate) async fn model_loop(
             "stopped after {MAX_MODEL_CALLS} model calls without finishing"
         )),
     ))
+}
+
+/// The context a batch of tool calls (or the silent memory flush before compaction) runs in.
+fn tool_context(
+    turn: &Turn<'_>,
+    state: &SessionState,
+    model: &ModelSpec,
+    sandbox: SessionSandbox,
+    workspace: &Path,
+    skills: &TurnSkills,
+) -> ToolContext {
+    let services = turn.services;
+    ToolContext {
+        workspace: workspace.to_path_buf(),
+        session_key: state.key.clone(),
+        sandbox,
+        agent_id: state.agent_id.clone(),
+        cancel: turn.cancel.child_token(),
+        services: Arc::clone(&services.tool_services),
+        status: status::tool_status(&services.config, state, model),
+        origin: turn.origin.clone(),
+        skills: Arc::clone(&skills.grants),
+    }
 }
 
 fn interrupted_result(call: &ToolCall, why: &str) -> ToolResultMessage {

@@ -3,25 +3,22 @@
 //! works; a skill with a malicious script is refused with the reason and installed only with
 //! `--force`; a skill ClawHub blocked is never installed; update and remove.
 
-use rustyclaw_testkit::TempStateDir;
 use rustyclaw_testkit::fake_clawhub::{FakeClawHub, FakeSkill};
 use rustyclaw_testkit::fake_llm::{FakeLlm, Turn};
+use rustyclaw_testkit::{Output, TempStateDir};
 use serde_json::{Value, json};
 
 use super::rc;
 
 const KEY: &str = "sk-fake-clawhub-secret-1234567890";
 
+/// Runs `rustyclaw <args>` in `dir` to completion.
+async fn skills_cmd(dir: &TempStateDir, args: &[&str]) -> Output {
+    rc(dir).args(args).run().await.unwrap()
+}
+
 fn write_config(dir: &TempStateDir, fake: &FakeLlm) {
-    let config = json!({
-        "models": {"providers": {"fake": {
-            "baseUrl": fake.base_url(), "api": "openai-completions", "apiKey": KEY,
-            "models": [{"id": "fake-model", "contextWindow": 64000}]
-        }}},
-        "agents": {"defaults": {"workspace": dir.workspace().display().to_string(), "model": {"primary": "fake/fake-model"}}}
-    });
-    dir.write_config(&config.to_string()).unwrap();
-    std::fs::create_dir_all(dir.workspace()).unwrap();
+    super::write_fake_model_config(dir, fake, KEY);
 }
 
 #[tokio::test]
@@ -46,33 +43,33 @@ async fn an_installed_skill_reaches_the_next_turn_and_its_command_works() {
     );
     let registry = hub.url();
 
-    let out = rc(&dir)
-        .args([
+    let out = skills_cmd(
+        &dir,
+        &[
             "skills",
             "search",
             "brew",
             "--registry",
             &registry,
             "--json",
-        ])
-        .run()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert!(out.success(), "{}", out.stderr_str());
     let found: Value = serde_json::from_str(&out.stdout_str()).unwrap();
     assert_eq!(found["results"][0]["installRef"], "@steipete/brew-timer");
 
-    let out = rc(&dir)
-        .args([
+    let out = skills_cmd(
+        &dir,
+        &[
             "skills",
             "install",
             "@steipete/brew-timer",
             "--registry",
             &registry,
-        ])
-        .run()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert!(out.success(), "{}", out.stderr_str());
     assert!(
         out.stdout_str().contains("Installed brew-timer 1.0.0"),
@@ -99,11 +96,7 @@ async fn an_installed_skill_reaches_the_next_turn_and_its_command_works() {
 
     // The next turn sees it in its catalog, and /brew_timer runs it through the model.
     fake.push(Turn::text("Timer set."));
-    let out = rc(&dir)
-        .args(["agent", "--local", "-m", "/brew_timer 3 minutes"])
-        .run()
-        .await
-        .unwrap();
+    let out = skills_cmd(&dir, &["agent", "--local", "-m", "/brew_timer 3 minutes"]).await;
     assert!(out.success(), "{}", out.stderr_str());
     let body = fake.requests()[0].body.clone().unwrap();
     let system = body["messages"][0]["content"].as_str().unwrap();
@@ -130,22 +123,14 @@ async fn an_installed_skill_reaches_the_next_turn_and_its_command_works() {
         "---\nname: brew-timer\ndescription: mine now\n---\n",
     )
     .unwrap();
-    let out = rc(&dir)
-        .args(["skills", "update", "brew-timer"])
-        .run()
-        .await
-        .unwrap();
+    let out = skills_cmd(&dir, &["skills", "update", "brew-timer"]).await;
     assert!(!out.success());
     assert!(
         out.stderr_str().contains("changed since it was installed"),
         "{}",
         out.stderr_str()
     );
-    let out = rc(&dir)
-        .args(["skills", "update", "--all", "--force"])
-        .run()
-        .await
-        .unwrap();
+    let out = skills_cmd(&dir, &["skills", "update", "--all", "--force"]).await;
     assert!(out.success(), "{}", out.stderr_str());
     assert!(
         out.stdout_str()
@@ -158,22 +143,14 @@ async fn an_installed_skill_reaches_the_next_turn_and_its_command_works() {
             .unwrap()
             .contains("with alarms")
     );
-    let out = rc(&dir)
-        .args(["skills", "update", "--all"])
-        .run()
-        .await
-        .unwrap();
+    let out = skills_cmd(&dir, &["skills", "update", "--all"]).await;
     assert!(
         out.stdout_str().contains("brew-timer is up to date"),
         "{}",
         out.stdout_str()
     );
 
-    let out = rc(&dir)
-        .args(["skills", "remove", "brew-timer"])
-        .run()
-        .await
-        .unwrap();
+    let out = skills_cmd(&dir, &["skills", "remove", "brew-timer"]).await;
     assert!(out.success(), "{}", out.stderr_str());
     assert!(!skill_dir.exists());
 }
@@ -204,17 +181,17 @@ async fn a_malicious_script_is_refused_with_the_reason_and_installed_only_with_f
     );
     let registry = hub.url();
 
-    let out = rc(&dir)
-        .args([
+    let out = skills_cmd(
+        &dir,
+        &[
             "skills",
             "install",
             "@mallory/free-credits",
             "--registry",
             &registry,
-        ])
-        .run()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert!(!out.success());
     let stderr = out.stderr_str();
     assert!(
@@ -234,8 +211,9 @@ async fn a_malicious_script_is_refused_with_the_reason_and_installed_only_with_f
         "no staging folder left behind: {leftovers:?}"
     );
 
-    let out = rc(&dir)
-        .args([
+    let out = skills_cmd(
+        &dir,
+        &[
             "skills",
             "install",
             "@mallory/free-credits",
@@ -243,10 +221,9 @@ async fn a_malicious_script_is_refused_with_the_reason_and_installed_only_with_f
             &registry,
             "--force",
             "--json",
-        ])
-        .run()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert!(out.success(), "{}", out.stderr_str());
     let installed: Value = serde_json::from_str(&out.stdout_str()).unwrap();
     assert_eq!(
@@ -270,7 +247,7 @@ async fn a_malicious_script_is_refused_with_the_reason_and_installed_only_with_f
         if force {
             args.push("--force");
         }
-        let out = rc(&dir).args(args).run().await.unwrap();
+        let out = skills_cmd(&dir, &args).await;
         assert!(!out.success());
         assert!(
             out.stderr_str().contains("ClawHub blocked wallet-drainer"),
@@ -281,22 +258,18 @@ async fn a_malicious_script_is_refused_with_the_reason_and_installed_only_with_f
     assert!(!dir.workspace().join("skills/wallet-drainer").exists());
 
     hub.rate_limit(Some(42));
-    let out = rc(&dir)
-        .args(["skills", "search", "x", "--registry", &registry])
-        .run()
-        .await
-        .unwrap();
+    let out = skills_cmd(&dir, &["skills", "search", "x", "--registry", &registry]).await;
     assert!(!out.success());
     assert!(
         out.stderr_str().contains("rate limit") && out.stderr_str().contains("42s"),
         "{}",
         out.stderr_str()
     );
-    let out = rc(&dir)
-        .args(["skills", "install", "nope", "--registry", &registry])
-        .run()
-        .await
-        .unwrap();
+    let out = skills_cmd(
+        &dir,
+        &["skills", "install", "nope", "--registry", &registry],
+    )
+    .await;
     assert!(!out.success());
 }
 

@@ -22,20 +22,7 @@ fn today() -> String {
 }
 
 fn write_config(dir: &TempStateDir, fake: &FakeLlm) {
-    let config = json!({
-        "models": {"providers": {"fake": {
-            "baseUrl": fake.base_url(),
-            "api": "openai-completions",
-            "apiKey": "${FAKE_API_KEY}",
-            "models": [{"id": "fake-model", "contextWindow": 64000}]
-        }}},
-        "agents": {"defaults": {
-            "workspace": dir.workspace().display().to_string(),
-            "model": {"primary": "fake/fake-model"}
-        }}
-    });
-    dir.write_config(&config.to_string()).unwrap();
-    std::fs::create_dir_all(dir.workspace()).unwrap();
+    super::write_fake_model_config(dir, fake, "${FAKE_API_KEY}");
 }
 
 /// The tool results the model was given in request `index`, by tool call id.

@@ -44,6 +44,7 @@ mod sessions;
 mod skills;
 mod tools;
 
+use rustyclaw_testkit::fake_llm::FakeLlm;
 use rustyclaw_testkit::{RustyClaw, TempStateDir};
 
 /// The binary under test, in a fresh state dir.
@@ -199,4 +200,23 @@ pub async fn gateway_call(
         .unwrap();
     assert!(out.success(), "{method}: {}", out.stderr_str());
     serde_json::from_str(&out.stdout_str()).unwrap()
+}
+
+/// Writes a config whose only model is the fake LLM's `fake/fake-model`, with `api_key` (a
+/// literal or a `${VAR}` reference), and creates the agent's workspace.
+pub fn write_fake_model_config(dir: &TempStateDir, fake: &FakeLlm, api_key: &str) {
+    let config = serde_json::json!({
+        "models": {"providers": {"fake": {
+            "baseUrl": fake.base_url(),
+            "api": "openai-completions",
+            "apiKey": api_key,
+            "models": [{"id": "fake-model", "contextWindow": 64000}]
+        }}},
+        "agents": {"defaults": {
+            "workspace": dir.workspace().display().to_string(),
+            "model": {"primary": "fake/fake-model"}
+        }}
+    });
+    dir.write_config(&config.to_string()).unwrap();
+    std::fs::create_dir_all(dir.workspace()).unwrap();
 }

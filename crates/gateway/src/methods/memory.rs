@@ -32,7 +32,7 @@ fn number(params: &Value, name: &str) -> Result<Option<f64>, Fail> {
 
 /// `UNAVAILABLE` with upstream's wording; the detail names no secret (provider errors are
 /// scrubbed where they are made).
-fn unavailable(_what: &str, detail: &dyn std::fmt::Display) -> Fail {
+fn unavailable(detail: &dyn std::fmt::Display) -> Fail {
     Box::new(ErrorShape::new(
         ErrorCode::Unavailable,
         format!("memory search unavailable: {detail}"),
@@ -64,22 +64,16 @@ async fn search(call: &Call<'_>, method: &str, params: &Value) -> Reply {
         return Err(invalid("unknown agentId"));
     }
     let Some(service) = call.state.0.options.memory.clone() else {
-        return Err(unavailable("memory search", &"memory search unavailable"));
+        return Err(unavailable(&"this gateway runs without a memory index"));
     };
     let memory = match service.agent(&agent_id).await {
         Ok(Some(memory)) => memory,
         Ok(None) => {
-            return Err(unavailable(
-                "memory search",
-                &"memory search is disabled (memory.search.enabled)",
-            ));
+            return Err(unavailable(&"memory.search.enabled is false"));
         }
-        Err(error) => return Err(unavailable("memory search", &error)),
+        Err(error) => return Err(unavailable(&error)),
     };
-    memory
-        .sync(false)
-        .await
-        .map_err(|e| unavailable("memory search", &e))?;
+    memory.sync(false).await.map_err(|e| unavailable(&e))?;
     let request = rustyclaw_memory::SearchRequest {
         query: &query,
         max_results: max_results
@@ -90,7 +84,7 @@ async fn search(call: &Call<'_>, method: &str, params: &Value) -> Reply {
     };
     let outcome = rustyclaw_memory::search::search(&memory, request)
         .await
-        .map_err(|e| unavailable("memory search", &e))?;
+        .map_err(|e| unavailable(&e))?;
     let mut out = json!({
         "agentId": agent_id,
         "provider": outcome.provider.as_deref().unwrap_or("none"),
