@@ -48,6 +48,20 @@ impl NetNs {
             "link", "add", &host_if, "type", "veth", "peer", "name", &guest_if,
         ])?;
         ip(&["link", "set", &guest_if, "netns", &name])?;
+        // No IPv6 link-local addresses: the kernel would add them a moment after the links come
+        // up (after duplicate address detection), and Chromium aborts the page loads in flight
+        // when an address changes (`ERR_NETWORK_CHANGED`), which made browser tests flaky.
+        ip(&["link", "set", "dev", &host_if, "addrgenmode", "none"])?;
+        ip(&[
+            "-n",
+            &name,
+            "link",
+            "set",
+            "dev",
+            &guest_if,
+            "addrgenmode",
+            "none",
+        ])?;
         ip(&["addr", "add", &format!("{host}/30"), "dev", &host_if])?;
         ip(&["link", "set", &host_if, "up"])?;
         ip(&[
