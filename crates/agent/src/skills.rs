@@ -79,7 +79,7 @@ impl TurnSkills {
         for diagnostic in &catalog.diagnostics {
             tracing::debug!(path = %diagnostic.path.display(), "skill skipped: {}", diagnostic.message);
         }
-        let facts = rustyclaw_skills::host_facts(&host.env);
+        let facts = rustyclaw_skills::host_facts(&host.env, &host.state_dir);
         let policy = rustyclaw_skills::policy(config, Some(agent_id));
         let mut visible: Vec<&Skill> = Vec::new();
         let mut available: Vec<&Skill> = Vec::new();

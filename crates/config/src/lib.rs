@@ -46,6 +46,7 @@ pub use json5::parse_document;
 pub use load::{LoadedConfig, hash_text, load, read_optional, validate_text};
 pub use paths::{
     CONFIG_FILE_NAME, DATABASE_FILE_NAME, DEFAULT_STATE_DIR_NAME, LocationOverrides, Locations,
+    TOOLS_DIR_NAME, tools_bin_dir, tools_dir,
 };
 pub use resolve::*;
 pub use secret::{ExposeSecret, Scrubber, Secret, SecretError};

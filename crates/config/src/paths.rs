@@ -4,7 +4,7 @@
 //! state directory is `~/.rustyclaw` (not `~/.openclaw`, so both can live side by side); the
 //! config file inside it keeps OpenClaw's name, `openclaw.json`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::{ConfigError, Env, env_vars};
 
@@ -14,6 +14,22 @@ pub const CONFIG_FILE_NAME: &str = "openclaw.json";
 pub const DEFAULT_STATE_DIR_NAME: &str = ".rustyclaw";
 /// Name of the SQLite database inside the state directory.
 pub const DATABASE_FILE_NAME: &str = "state.sqlite";
+
+/// Name of the directory inside the state directory that skills' installers write to: the
+/// programs a skill needs (`metadata.openclaw.install`), as upstream's `~/.openclaw/tools`.
+pub const TOOLS_DIR_NAME: &str = "tools";
+
+/// Where skills' installers put programs: `<state>/tools`. Sandboxed commands may read it
+/// (nothing else of the state directory).
+pub fn tools_dir(state_dir: &Path) -> PathBuf {
+    state_dir.join(TOOLS_DIR_NAME)
+}
+
+/// The directory of installed programs on the `PATH` of the agent's commands:
+/// `<state>/tools/.bin` (hidden, so no skill's own folder under `tools/` can take its name).
+pub fn tools_bin_dir(state_dir: &Path) -> PathBuf {
+    tools_dir(state_dir).join(".bin")
+}
 
 /// Locations given on the command line (`--state-dir`, `--config`).
 #[derive(Debug, Clone, Default)]

@@ -76,6 +76,9 @@ pub struct GatewayOptions {
     /// Where the agents' skills are found, for `skills.status` and `skills.bins`; without it
     /// those methods answer that this gateway has no skills.
     pub skills: Option<rustyclaw_skills::SkillsHost>,
+    /// What runs skills' install steps (`skills.install {name, installId}`); without it that
+    /// mode answers that installers are unavailable.
+    pub installer: Option<rustyclaw_skills::installer::Installer>,
     /// The agents' memory, for `memory.search`; without it that method answers that memory
     /// search is unavailable.
     pub memory: Option<Arc<rustyclaw_memory::MemoryService>>,
@@ -101,6 +104,7 @@ impl Default for GatewayOptions {
             max_large_request_bytes_in_flight: limits::MAX_LARGE_REQUEST_BYTES_IN_FLIGHT,
             channels: None,
             skills: None,
+            installer: None,
             memory: None,
         }
     }

@@ -48,6 +48,8 @@ pub(crate) struct BwrapPlan<'a> {
     pub cwd: &'a Path,
     /// Size of the private `/tmp` in bytes.
     pub tmp_size: u64,
+    /// Further host directories mounted read-only at their own paths (canonical, existing).
+    pub read_only: &'a [std::path::PathBuf],
 }
 
 /// bubblewrap's arguments, up to and including the `--` before the program.
@@ -98,6 +100,10 @@ pub(crate) fn args(plan: &BwrapPlan<'_>, layout: &SystemLayout) -> Vec<OsString>
         WorkspaceMount::ReadOnly => "--ro-bind",
     };
     push(&[&bind, &plan.workspace, &plan.workspace]);
+    // After the workspace, so a directory inside it stays read-only.
+    for dir in plan.read_only {
+        push(&[&"--ro-bind", dir, dir]);
+    }
     push(&[&"--chdir", &plan.cwd, &"--"]);
     args
 }
@@ -110,6 +116,7 @@ pub(crate) fn landlock_paths(
     let mut read_only: Vec<std::path::PathBuf> =
         layout.roots.iter().map(|(p, _)| p.clone()).collect();
     read_only.extend(["/etc", "/proc"].map(std::path::PathBuf::from));
+    read_only.extend(plan.read_only.iter().cloned());
     let mut read_write = vec![
         std::path::PathBuf::from("/tmp"),
         std::path::PathBuf::from("/dev"),
@@ -148,6 +155,7 @@ mod tests {
             workspace_mount: mount,
             cwd: Path::new("/tmp/ws/src"),
             tmp_size: 1024,
+            read_only: &[],
         };
         args(&plan, &layout())
             .iter()
@@ -202,6 +210,27 @@ mod tests {
     }
 
     #[test]
+    fn further_directories_are_mounted_read_only_after_the_workspace() {
+        let plan = BwrapPlan {
+            network: NetworkPlan::None,
+            workspace: Path::new("/w"),
+            workspace_mount: WorkspaceMount::ReadWrite,
+            cwd: Path::new("/w"),
+            tmp_size: 1,
+            read_only: &[PathBuf::from("/state/tools")],
+        };
+        let line = args(&plan, &layout())
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            line.contains("--bind /w /w --ro-bind /state/tools /state/tools --chdir"),
+            "{line}"
+        );
+    }
+
+    #[test]
     fn landlock_follows_the_mounts() {
         let plan = BwrapPlan {
             network: NetworkPlan::None,
@@ -209,9 +238,12 @@ mod tests {
             workspace_mount: WorkspaceMount::ReadOnly,
             cwd: Path::new("/w"),
             tmp_size: 1,
+            read_only: &[PathBuf::from("/state/tools")],
         };
         let (ro, rw) = landlock_paths(&plan, &layout());
         assert!(ro.contains(&PathBuf::from("/w")));
+        assert!(ro.contains(&PathBuf::from("/state/tools")));
+        assert!(!rw.contains(&PathBuf::from("/state/tools")));
         assert!(!rw.contains(&PathBuf::from("/w")));
         assert!(rw.contains(&PathBuf::from("/tmp")));
     }

@@ -231,6 +231,10 @@ pub struct Isolation {
     /// command can then reach services on the host's loopback and addresses, the gateway
     /// among them. Off unless the configuration asks (`sandbox.hostNetwork`).
     pub host_network: bool,
+    /// Host directories the command may read besides the system ones, mounted read-only at
+    /// their own paths: the programs skills installed (`<state>/tools`). One that does not
+    /// exist is skipped; one that contains the gateway's state directory is refused.
+    pub read_only: Vec<PathBuf>,
 }
 
 impl Isolation {
@@ -243,6 +247,7 @@ impl Isolation {
             limits: ResourceLimits::default(),
             require: false,
             host_network: false,
+            read_only: Vec::new(),
         }
     }
 }

@@ -222,6 +222,7 @@ impl Sandbox {
     fn launch(&self, spec: &ExecSpec, report: &LayerReport) -> Result<Launch, ExecError> {
         let isolation = &spec.isolation;
         let workspace = self.checked_workspace(isolation)?;
+        let extra_read_only = self.checked_read_only(isolation)?;
         let cwd = spec
             .cwd
             .canonicalize()
@@ -332,6 +333,7 @@ impl Sandbox {
                 workspace_mount: isolation.workspace_mount,
                 cwd: &cwd,
                 tmp_size: limits.memory_mb.saturating_mul(MIB),
+                read_only: &extra_read_only,
             };
             let mut line: Vec<OsString> = vec![bwrap_path.into()];
             line.extend(bwrap::args(&plan, &self.layout));
@@ -398,6 +400,7 @@ impl Sandbox {
             WorkspaceMount::ReadWrite => read_write.push(workspace.clone()),
             WorkspaceMount::ReadOnly => read_only.push(workspace.clone()),
         }
+        read_only.extend(extra_read_only);
         let plan = HelperPlan {
             drop_caps: true,
             landlock: landlock_abi.map(|abi| LandlockPlan {
@@ -438,6 +441,26 @@ impl Sandbox {
                 reason: format!("cannot write {}: {e}", path.display()),
             })?;
         Ok(path)
+    }
+
+    /// The further read-only directories that exist, canonical; one that would expose the
+    /// gateway's state (or the whole system) is refused.
+    fn checked_read_only(&self, isolation: &Isolation) -> Result<Vec<PathBuf>, ExecError> {
+        let state_dir = self
+            .state_dir
+            .canonicalize()
+            .unwrap_or_else(|_| self.state_dir.clone());
+        let mut dirs = Vec::new();
+        for dir in &isolation.read_only {
+            let Ok(dir) = dir.canonicalize() else {
+                continue;
+            };
+            if dir.parent().is_none() || state_dir.starts_with(&dir) {
+                return Err(ExecError::UnsafeReadOnly { path: dir });
+            }
+            dirs.push(dir);
+        }
+        Ok(dirs)
     }
 
     /// The canonical workspace, refused when it would expose the gateway's state or the whole

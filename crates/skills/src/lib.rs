@@ -18,6 +18,7 @@ pub mod clawhub;
 pub mod commands;
 pub mod discover;
 pub mod frontmatter;
+pub mod installer;
 pub mod metadata;
 pub mod prompt;
 pub mod report;
@@ -97,15 +98,20 @@ impl SkillsSetup {
     }
 }
 
-/// The facts of this host from the environment the config was resolved against.
-pub fn host_facts(env: &Env) -> HostFacts {
-    HostFacts::new(
+/// The facts of this host from the environment the config was resolved against; the programs
+/// skills installed under `state_dir` count as present (they are on the agent's `PATH`).
+pub fn host_facts(env: &Env, state_dir: &Path) -> HostFacts {
+    let mut facts = HostFacts::new(
         HostFacts::current_platform(),
         env.get(env_vars::PATH),
         env.iter()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect(),
-    )
+    );
+    facts
+        .path_dirs
+        .push(rustyclaw_config::tools_bin_dir(state_dir));
+    facts
 }
 
 /// The skill allowlist of `agent_id`: its own `skills` list, else `agents.defaults.skills`
@@ -208,11 +214,20 @@ impl SkillsHost {
         )
     }
 
+    /// The skill `name` of `agent_id`, as loaded now.
+    pub fn find(&self, config: &Config, agent_id: &str, name: &str) -> Option<Skill> {
+        self.setup(config, agent_id)
+            .load()
+            .skills
+            .into_iter()
+            .find(|s| s.name == name)
+    }
+
     /// The status of every skill of `agent_id`, loaded now.
     pub fn report(&self, config: &Config, agent_id: &str) -> Report {
         let setup = self.setup(config, agent_id);
         let catalog = setup.load();
-        let host = host_facts(&self.env);
+        let host = host_facts(&self.env, &self.state_dir);
         Report::build(
             &catalog,
             &policy(config, Some(agent_id)),

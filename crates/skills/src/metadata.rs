@@ -115,6 +115,10 @@ pub struct InstallSpec {
     pub archive: Option<String>,
     /// Leading path components dropped when extracting.
     pub strip_components: Option<u32>,
+    /// Whether to extract the download (default: when its archive type is known).
+    pub extract: Option<bool>,
+    /// Where the download goes, relative to the skill's tools folder.
+    pub target_dir: Option<String>,
 }
 
 /// Reads `metadata` from a skill's frontmatter; `None` when there is none or it is not an
@@ -246,6 +250,8 @@ fn install_spec(raw: &Value) -> Option<InstallSpec> {
             .get("stripComponents")
             .and_then(Value::as_u64)
             .and_then(|n| u32::try_from(n).ok()),
+        extract: raw.get("extract").and_then(Value::as_bool),
+        target_dir: text("targetDir").map(str::to_owned),
     })
 }
 

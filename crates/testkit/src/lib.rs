@@ -35,6 +35,7 @@ pub mod bin;
 pub mod browser;
 pub mod conformance;
 pub mod fake_clawhub;
+pub mod fake_downloads;
 pub mod fake_llm;
 pub mod fake_telegram;
 pub mod netns;

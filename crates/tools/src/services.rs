@@ -57,6 +57,9 @@ pub struct ExecSettings {
     pub path: OsString,
     /// `HOME` of commands; `None` uses the workspace.
     pub home: Option<PathBuf>,
+    /// Host directories sandboxed commands may read besides the system ones (the programs
+    /// skills installed).
+    pub read_only: Vec<PathBuf>,
 }
 
 impl ExecSettings {
@@ -77,7 +80,20 @@ impl ExecSettings {
             shell: standard.shell,
             path: OsString::from(DEFAULT_PATH),
             home: None,
+            read_only: Vec::new(),
         }
+    }
+
+    /// These settings with the programs skills installed under `state_dir` (see
+    /// [`rustyclaw_config::tools_dir`]) first on the `PATH` and readable in the sandbox.
+    pub fn with_installed_tools(mut self, state_dir: &Path) -> Self {
+        let bin = rustyclaw_config::tools_bin_dir(state_dir);
+        let mut path = bin.into_os_string();
+        path.push(":");
+        path.push(&self.path);
+        self.path = path;
+        self.read_only.push(rustyclaw_config::tools_dir(state_dir));
+        self
     }
 }
 
@@ -199,7 +215,7 @@ impl ToolServices {
         sandbox: Arc<Sandbox>,
     ) -> Result<Self, ServicesError> {
         Self::with_approvals(
-            ExecSettings::from_config(&config.exec, sandbox),
+            ExecSettings::from_config(&config.exec, sandbox).with_installed_tools(state_dir),
             WebFetchSettings::from_config(&config.web_fetch),
             ExecApprovals::in_state_dir(state_dir, home),
         )
@@ -250,6 +266,7 @@ impl ToolServices {
         exec.shell.clone_from(&self.exec.shell);
         exec.path.clone_from(&self.exec.path);
         exec.home.clone_from(&self.exec.home);
+        exec.read_only.clone_from(&self.exec.read_only);
         exec.output_cap = self.exec.output_cap;
         let web_fetch = WebFetchSettings::from_config(&config.web_fetch);
         let http = client::build(&web_fetch)?;

@@ -21,6 +21,7 @@ mod onboard;
 pub(crate) mod pairing;
 mod quarantine;
 mod sessions;
+pub(crate) mod skill_deps;
 pub(crate) mod skills;
 mod status;
 mod tools;

@@ -31,6 +31,9 @@ pub enum SkillsCommand {
     Update(UpdateArgs),
     /// Remove a skill installed from ClawHub.
     Remove(RemoveArgs),
+    /// Install the programs a skill needs (one of its `metadata.openclaw.install` steps) into
+    /// `<state dir>/tools`, in the sandbox, after your approval.
+    Deps(super::skill_deps::DepsArgs),
 }
 
 /// `skills search <query>`.
@@ -162,6 +165,7 @@ pub fn run(
         SkillsCommand::Install(a) => a.agent.as_deref(),
         SkillsCommand::Update(a) => a.agent.as_deref(),
         SkillsCommand::Remove(a) => a.agent.as_deref(),
+        SkillsCommand::Deps(a) => a.agent(),
     };
     let config = &loaded.config;
     let agent_id = agent.unwrap_or(&config.agents.default_agent_id).to_owned();
@@ -223,6 +227,9 @@ pub fn run(
             );
         }
         SkillsCommand::Remove(args) => return clawhub::remove(&root(args.global), &args.slug),
+        SkillsCommand::Deps(args) => {
+            return super::skill_deps::run(ctx, &loaded, &agent_id, &args);
+        }
         _ => {}
     }
     let host = ctx.host().skills_host(&loaded.env);
@@ -231,7 +238,8 @@ pub fn run(
         SkillsCommand::Search(_)
         | SkillsCommand::Install(_)
         | SkillsCommand::Update(_)
-        | SkillsCommand::Remove(_) => Ok(ExitCode::SUCCESS),
+        | SkillsCommand::Remove(_)
+        | SkillsCommand::Deps(_) => Ok(ExitCode::SUCCESS),
         SkillsCommand::List(args) => {
             if args.json {
                 output::json(&report.list_json(args.eligible));

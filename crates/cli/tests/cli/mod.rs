@@ -41,6 +41,7 @@ mod sandbox_cgroups;
 mod sandbox_gateway;
 mod secrets_leak;
 mod sessions;
+mod skill_installers;
 mod skills;
 mod tools;
 

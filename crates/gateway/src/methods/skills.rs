@@ -4,12 +4,16 @@
 //! The skills are read from disk at each request (the agent's turns do the same), so the
 //! answer is always the skills there are now. `skills.bins` is a node's question upstream
 //! (which programs to probe); rustyclaw has no nodes, so an operator with admin scope may ask
-//! it. ClawHub installs and updates (`skills.install`, `skills.update {source}`) are not served
-//! yet and get upstream's unknown-method answer.
+//! it. `skills.install` has upstream's modes: ClawHub (`{source: "clawhub", slug}`) and the
+//! gateway installer (`{name, installId}`: one `metadata.openclaw.install` step, run in the
+//! sandbox into `<state>/tools`; an operator's call with admin scope is the approval).
 
 use std::collections::BTreeSet;
 
-use rustyclaw_skills::SkillsHost;
+use std::sync::Arc;
+
+use rustyclaw_skills::installer::{InstallerError, Preferences};
+use rustyclaw_skills::{HostFacts, SkillsHost};
 use serde_json::{Map, Value, json};
 
 use super::config::params::{check_keys, optional_bool, optional_string, required_string};
@@ -229,10 +233,21 @@ async fn install(call: &Call<'_>, method: &str, params: &Value) -> Reply {
             "dangerouslyForceUnsafeInstall",
         ],
     )?;
-    if params.get("source").and_then(Value::as_str) != Some("clawhub") {
-        return Err(invalid(
-            "only ClawHub installs are supported ({source: \"clawhub\", slug}); running a skill's installer steps is not yet",
-        ));
+    match params.get("source").and_then(Value::as_str) {
+        Some("clawhub") => {}
+        None if params.get("installId").is_some() || params.get("name").is_some() => {
+            return run_installer(call, method, params).await;
+        }
+        Some(other) => {
+            return Err(invalid(format!(
+                "skills.install source \"{other}\" is not supported here: use {{source: \"clawhub\", slug}} or {{name, installId}}"
+            )));
+        }
+        None => {
+            return Err(invalid(
+                "skills.install needs {source: \"clawhub\", slug} or {name, installId}",
+            ));
+        }
     }
     let slug = required_string(method, params, "slug")?;
     let skill =
@@ -251,6 +266,72 @@ async fn install(call: &Call<'_>, method: &str, params: &Value) -> Reply {
             .with_details(json!({"scan": report})),
         )),
         Err(error) => Err(clawhub_error(&error)),
+    }
+}
+
+/// `skills.install {name, installId, timeoutMs?}`: one install step of the default agent's
+/// skill `name`, run now. `dangerouslyForceUnsafeInstall` is accepted and ignored, as 9.6 does.
+async fn run_installer(call: &Call<'_>, method: &str, params: &Value) -> Reply {
+    use rustyclaw_protocol::gateway::{ErrorCode, ErrorShape};
+    let name = required_string(method, params, "name")?.to_owned();
+    let install_id = required_string(method, params, "installId")?.to_owned();
+    let timeout_ms = match params.get("timeoutMs") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(v.as_u64().ok_or_else(|| {
+            invalid("invalid skills.install params: at /timeoutMs: must be a whole number of milliseconds")
+        })?),
+    };
+    let installer = call.state.0.options.installer.clone().ok_or_else(|| {
+        Box::new(ErrorShape::new(
+            ErrorCode::Unavailable,
+            "skill installers are not available on this gateway",
+        ))
+    })?;
+    let host = host(call)?;
+    let config = call.state.config();
+    let agent_id = config.agents.default_agent_id.clone();
+    let prepared = {
+        let config = Arc::clone(&config);
+        let installer = installer.clone();
+        tokio::task::spawn_blocking(move || {
+            let skill = host
+                .find(&config, &agent_id, &name)
+                .ok_or_else(|| InstallerError::SkillNotFound(name.clone()))?;
+            let policy = rustyclaw_skills::policy(&config, None);
+            installer.prepare(
+                &skill,
+                &install_id,
+                Preferences {
+                    node_manager: policy.node_manager,
+                },
+                HostFacts::current_platform(),
+            )
+        })
+        .await
+        .map_err(|e| unavailable("skills.install", &e))?
+    };
+    let prepared =
+        prepared.map_err(|e| Box::new(ErrorShape::new(ErrorCode::Unavailable, e.to_string())))?;
+    tracing::info!(
+        skill = %prepared.skill,
+        install_id = %prepared.install_id,
+        actions = %prepared.describe(&installer.layout()).join("; "),
+        "running a skill installer asked for by an operator"
+    );
+    let outcome = installer
+        .run(
+            &prepared,
+            &config.agents.defaults.sandbox,
+            rustyclaw_skills::installer::timeout(timeout_ms),
+        )
+        .await;
+    let body = serde_json::to_value(&outcome).map_err(|e| unavailable("skills.install", &e))?;
+    if outcome.ok {
+        Ok(body)
+    } else {
+        Err(Box::new(
+            ErrorShape::new(ErrorCode::Unavailable, outcome.message.clone()).with_details(body),
+        ))
     }
 }
 

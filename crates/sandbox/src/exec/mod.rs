@@ -176,6 +176,12 @@ pub enum ExecError {
         /// Why.
         reason: &'static str,
     },
+    /// A further read-only directory would expose what a sandbox must never see.
+    #[error("refusing to let sandboxed commands read {}: it contains the gateway's state directory or is the root", path.display())]
+    UnsafeReadOnly {
+        /// The directory.
+        path: PathBuf,
+    },
     /// The working directory lies outside the workspace, where a sandboxed command cannot go.
     #[error("working directory {} is outside the workspace {}", cwd.display(), workspace.display())]
     CwdOutsideWorkspace {

@@ -64,6 +64,7 @@ pub fn spec(workspace: &Path, level: SandboxLevel, script: &str) -> ExecSpec {
             limits: ResourceLimits::default(),
             require: false,
             host_network: false,
+            read_only: Vec::new(),
         },
     }
 }

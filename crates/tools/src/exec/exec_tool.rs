@@ -172,6 +172,7 @@ impl Tool for ExecTool {
                 limits: cx.sandbox.limits,
                 require: cx.sandbox.require,
                 host_network: cx.sandbox.host_network,
+                read_only: settings.read_only.clone(),
             }
         };
         let script = match host {
