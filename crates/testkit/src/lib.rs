@@ -37,6 +37,7 @@ pub mod conformance;
 pub mod fake_clawhub;
 pub mod fake_downloads;
 pub mod fake_llm;
+pub mod fake_npm;
 pub mod fake_telegram;
 pub mod netns;
 pub mod ngircd;

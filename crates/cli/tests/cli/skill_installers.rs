@@ -9,6 +9,7 @@ use rustyclaw_testkit::bin::RustyClaw;
 use rustyclaw_testkit::fake_clawhub::FakeSkill;
 use rustyclaw_testkit::fake_downloads::FakeDownloads;
 use rustyclaw_testkit::fake_llm::{FakeLlm, ToolCall, Turn};
+use rustyclaw_testkit::fake_npm::{FakeNpmRegistry, FakePackage};
 use serde_json::{Value, json};
 use sha2::Digest;
 
@@ -284,4 +285,82 @@ async fn an_operator_runs_an_installer_through_the_gateway() {
     let program = dir.state_dir().join("tools/.bin/zip-tool");
     let out = RustyClaw::new(&program).run().await.unwrap();
     assert_eq!(out.stdout_str(), "zipped\n");
+}
+
+#[tokio::test]
+async fn npm_runs_in_the_sandbox_into_the_prefix_and_its_program_reaches_the_agent() {
+    let dir = TempStateDir::new().unwrap();
+    let fake = FakeLlm::start().await.unwrap();
+    super::write_fake_model_config(&dir, &fake, KEY);
+    // The registry listens on the host's loopback: the sandbox shares the host's network to
+    // reach it (a private network cannot reach the host's own services).
+    let mut config: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.config_path()).unwrap()).unwrap();
+    config["agents"]["defaults"]["sandbox"] = json!({"hostNetwork": true});
+    dir.write_config(&config.to_string()).unwrap();
+    let registry = FakeNpmRegistry::start().await.unwrap();
+    registry.publish(FakePackage::new("hello-npm", "1.0.0").with_bin(
+        "hello-npm",
+        "cli.js",
+        "#!/usr/bin/env node\nconsole.log('hello from npm, ' + process.argv[2]);\n",
+    ));
+    write_skill(
+        &dir,
+        "npm-hello",
+        json!({
+            "requires": {"bins": ["hello-npm"]},
+            "install": [{"id": "node", "kind": "node", "package": "hello-npm@1.0.0",
+                         "bins": ["hello-npm"]}]
+        }),
+    );
+    let out = rc(&dir)
+        .args(["skills", "deps", "npm-hello", "--yes", "--json"])
+        .env("npm_config_registry", registry.url())
+        .timeout(std::time::Duration::from_secs(180))
+        .run()
+        .await
+        .unwrap();
+    let stderr = out.stderr_str();
+    assert!(
+        stderr.contains("run in the sandbox")
+            && stderr.contains("npm install --global --prefix")
+            && stderr.contains("hello-npm@1.0.0"),
+        "{stderr}"
+    );
+    assert!(out.success(), "{}\n{stderr}", out.stdout_str());
+    let outcome: Value = serde_json::from_str(&out.stdout_str()).unwrap();
+    assert_eq!(outcome["ok"], true, "{outcome}");
+    assert_eq!(outcome["bins"], json!(["hello-npm"]), "{outcome}");
+    assert!(
+        registry
+            .requests()
+            .contains(&"/hello-npm/-/hello-npm-1.0.0.tgz".to_owned()),
+        "npm fetched from the configured registry: {:?}",
+        registry.requests()
+    );
+    let tools = dir.state_dir().join("tools");
+    assert!(
+        tools
+            .join(".node/lib/node_modules/hello-npm/package.json")
+            .is_file()
+    );
+    assert_eq!(
+        skill_entry(&skills_list(&dir).await, "npm-hello")["eligible"],
+        true
+    );
+
+    fake.push(Turn::tool_calls([ToolCall::new(
+        "call_1",
+        "exec",
+        json!({"command": "hello-npm sandbox"}),
+    )]));
+    fake.push(Turn::text("done"));
+    let out = rc(&dir)
+        .args(["agent", "--local", "-m", "greet"])
+        .run()
+        .await
+        .unwrap();
+    assert!(out.success(), "{}", out.stderr_str());
+    let result = fake.requests()[1].body.clone().unwrap().to_string();
+    assert!(result.contains("hello from npm, sandbox"), "{result}");
 }
