@@ -59,6 +59,10 @@ pub struct SkillsInstallSection {
     /// The package manager of `node` install steps (default `npm`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub node_manager: Option<NodeManager>,
+    /// Accept skill archives uploaded over the gateway (`skills.upload.*`). rustyclaw has no
+    /// upload path: `true` is warned about and has no effect.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_uploaded_archives: Option<bool>,
 }
 
 /// `skills.install.nodeManager`.

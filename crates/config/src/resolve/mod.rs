@@ -92,6 +92,21 @@ fn check_memory_and_skills(config: &Config, ctx: &mut Ctx<'_>) {
             "skills are read from disk at every turn, so edits are always picked up; watch: false has no effect",
         ));
     }
+    if config
+        .skills
+        .install
+        .as_ref()
+        .and_then(|i| i.allow_uploaded_archives)
+        == Some(true)
+    {
+        ctx.warnings.push(Issue::warning(
+            JsonPath::root()
+                .key("skills")
+                .key("install")
+                .key("allowUploadedArchives"),
+            "uploaded skill archives (skills.upload.*) are not supported: skills are installed from ClawHub or by hand; this setting has no effect",
+        ));
+    }
 }
 
 /// Warns about bindings that route nowhere: ACP bindings (not supported) and unknown agents.

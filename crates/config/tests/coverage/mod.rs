@@ -93,3 +93,31 @@ fn no_openclaw_config_path_is_an_unknown_key() {
         unknown.join("\n")
     );
 }
+
+#[test]
+fn skills_settings_without_effect_are_warned_about() {
+    let warnings = |text: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("openclaw.json"), text).unwrap();
+        let loaded = rustyclaw_config::load(
+            &crate::locations(dir.path()),
+            &rustyclaw_config::Env::default(),
+        )
+        .unwrap();
+        loaded.warnings
+    };
+    let issues = warnings(
+        r#"{"skills": {"install": {"allowUploadedArchives": true, "nodeManager": "pnpm"}}}"#,
+    );
+    let paths: Vec<String> = issues.iter().map(|i| i.path.to_string()).collect();
+    assert_eq!(
+        paths,
+        ["skills.install.allowUploadedArchives"],
+        "{issues:?}"
+    );
+    assert!(issues[0].message.contains("has no effect"));
+    assert!(
+        warnings(r#"{"skills": {"install": {"allowUploadedArchives": false}}}"#).is_empty(),
+        "false is what rustyclaw does anyway"
+    );
+}
