@@ -44,10 +44,13 @@ else
 fi
 
 # The one feature set beyond the default: the built-in sentence-embedding model (candle), linted
-# and tested once, against all-MiniLM-L6-v2 from the conformance install.
+# and tested once, against all-MiniLM-L6-v2 from the conformance install: the model itself, and
+# recall by meaning through the binary built with it.
 echo "==> feature local-embeddings"
-cargo clippy -p rustyclaw-memory --features local-embeddings --all-targets --locked -- -D warnings
+cargo clippy -p rustyclaw-memory -p rustyclaw-host -p rustyclaw-cli \
+  --features rustyclaw-cli/local-embeddings --all-targets --locked -- -D warnings
 cargo test -p rustyclaw-memory --features local-embeddings --locked --test all local_model
+cargo test -p rustyclaw-cli --features local-embeddings --locked --test all memory_recall
 
 echo "==> config schema is current"
 cargo run -q --locked -p rustyclaw-cli -- config schema | diff -u schema/config.schema.json - \
