@@ -1,5 +1,7 @@
-// The Memory and Skills views: a search whose hit names the note's file and lines, and a skill
-// that is missing an API key, given one from the page, after which it is ready.
+// The Memory and Skills views: a search whose hit names the note's file and lines, a skill
+// that is missing an API key, given one from the page, after which it is ready, a skill missing
+// a program, installed by its own install step from the page (after a confirmation), and a
+// skill installed from ClawHub.
 
 export default async function (t) {
   const url = t.env("URL");
@@ -33,6 +35,18 @@ export default async function (t) {
   await page.locator("article.skill[data-skill=keyed] .badge.ready").waitFor({ timeout: 30_000 });
   await t.shot(page, "skills-ready");
   t.fact("skill-ready");
+
+  const tooled = page.locator("article.skill[data-skill=tooled]");
+  t.check((await tooled.innerText()).includes("ui-tool"), "the missing program is named");
+  const installer = tooled.getByRole("button", { name: "Download ui-tool" });
+  let asked = "";
+  page.once("dialog", (dialog) => { asked = dialog.message(); dialog.accept(); });
+  await installer.click();
+  await page.locator("article.skill[data-skill=tooled] .badge.ready").waitFor({ timeout: 60_000 });
+  t.check(asked.includes("Download ui-tool") && asked.includes("sandbox"), `the step was confirmed by name: ${asked}`);
+  await t.shot(page, "skills-dependency-installed");
+  await t.axe(page, "skills-dependency-installed");
+  t.fact("dependency-installed");
 
   await page.getByRole("searchbox", { name: "Search ClawHub" }).fill("brew");
   await page.getByRole("button", { name: "Search ClawHub" }).click();

@@ -368,11 +368,23 @@ async fn memory_is_searched_and_a_skill_given_its_key_in_the_browser() {
         "Time a tea brew",
         "Set a timer.\n",
     ));
+    let downloads = rustyclaw_testkit::fake_downloads::FakeDownloads::start()
+        .await
+        .unwrap();
+    let tool_zip =
+        rustyclaw_testkit::fake_clawhub::FakeSkill::new("o", "ui-tool", "1.0.0", "x", "x\n")
+            .with_file("bin/ui-tool", "#!/bin/sh\necho ui\n", 0o755)
+            .archive();
+    let tool_url = downloads.publish("ui-tool.zip", tool_zip);
     let mut config = fake_llm_config(&dir, &fake, TOKEN);
     config["gateway"]["port"] = json!(port);
     config["env"] = json!({"vars": {"OPENCLAW_CLAWHUB_URL": hub.url()}});
     dir.write_config(&config.to_string()).unwrap();
     let ws = dir.workspace();
+    let tooled = json!({"openclaw": {"requires": {"bins": ["ui-tool"]}, "install": [
+        {"id": "dl", "kind": "download", "url": tool_url, "bins": ["ui-tool"], "label": "Download ui-tool"}
+    ]}});
+    let tooled = format!("name: tooled\ndescription: Needs a program\nmetadata: {tooled}");
     std::fs::create_dir_all(ws.join("memory")).unwrap();
     std::fs::write(
         ws.join("memory/2026-01-15.md"),
@@ -385,6 +397,7 @@ async fn memory_is_searched_and_a_skill_given_its_key_in_the_browser() {
             "keyed",
             "name: keyed\ndescription: Needs a key\nmetadata: {\"openclaw\": {\"primaryEnv\": \"KEYED_TOKEN\", \"requires\": {\"env\": [\"KEYED_TOKEN\"]}}}",
         ),
+        ("tooled", tooled.as_str()),
     ] {
         std::fs::create_dir_all(ws.join("skills").join(name)).unwrap();
         std::fs::write(
@@ -411,4 +424,12 @@ async fn memory_is_searched_and_a_skill_given_its_key_in_the_browser() {
     // The key the page saved is in the config, where the next turn reads it.
     let written = std::fs::read_to_string(dir.config_path()).unwrap();
     assert!(written.contains("key-from-the-browser-1234"), "{written}");
+    assert!(
+        run.facts()
+            .iter()
+            .any(|f| f["fact"] == "dependency-installed"),
+        "{:?}",
+        run.facts()
+    );
+    assert!(dir.state_dir().join("tools/.bin/ui-tool").exists());
 }

@@ -1,5 +1,6 @@
 // Skills: every skill the agent could use, whether it is ready, what it is missing; turn one
-// on or off, give it an API key (skills.status, skills.update).
+// on or off, give it an API key (skills.status, skills.update), run one of its install steps
+// (skills.install {name, installId}), and search and install skills from ClawHub.
 
 import { h, replace, toast } from "../dom.js";
 
@@ -50,6 +51,23 @@ export function skillsView(root, gateway) {
     }
   }
 
+  // One of the skill's install steps, run by the gateway in its sandbox into its own tools
+  // directory, after the person confirms the step by name.
+  async function runInstaller(skill, option, button) {
+    if (!confirm(`Run "${option.label || option.id}" for ${skill.name} on the gateway host? It runs in the sandbox and installs into the gateway's tools directory.`)) return;
+    button.disabled = true;
+    button.textContent = "Installing…";
+    try {
+      const answer = await gateway.request("skills.install", { name: skill.name, installId: option.id });
+      const bins = (answer.bins || []).length ? ` (${answer.bins.join(", ")})` : "";
+      toast(`${answer.message}${bins}`);
+      for (const warning of answer.warnings || []) toast(warning, "error");
+    } catch (error) {
+      toast(error.message, "error");
+    }
+    load();
+  }
+
   function state(skill) {
     if (skill.disabled) return ["disabled", "Disabled"];
     if (skill.blockedByAllowlist) return ["blocked", "Not in allowBundled"];
@@ -79,9 +97,17 @@ export function skillsView(root, gateway) {
         h("h3", skill.emoji ? `${skill.emoji} ` : "", skill.name, " ", h(`span.badge.${kind}`, label)),
         h("p", skill.description),
         h("p.meta", skill.source, skill.homepage ? " · " : "", skill.homepage ? h("a", { href: skill.homepage, target: "_blank", rel: "noopener noreferrer" }, "website") : ""),
-        missing ? h("p.missing", missing) : "",
-        (skill.install || []).length && !skill.eligible ? h("p.meta", "Install: ", skill.install.map((i) => i.label).join("; ")) : "");
+        missing ? h("p.missing", missing) : "");
       const actions = h("div.actions");
+      if (!skill.eligible && gateway.has("skills.install")) {
+        for (const option of skill.install || []) {
+          actions.append(h("button.approve", {
+            type: "button",
+            "data-install": option.id,
+            onclick: (event) => runInstaller(skill, option, event.currentTarget),
+          }, option.label || `Install (${option.kind})`));
+        }
+      }
       actions.append(h("button", {
         type: "button",
         class: skill.disabled ? "approve" : "",
