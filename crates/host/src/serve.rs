@@ -95,13 +95,11 @@ pub async fn serve_gateway(
             version: setup.version.clone(),
             channels: Some(channel_control.clone()),
             skills: Some(setup.skills_host(&current.env)),
-            installer: rustyclaw_skills::installer::Installer::new(
+            installer: Some(rustyclaw_skills::installer::Installer::new(
                 &setup.locations.state_dir,
                 Arc::clone(&sandbox),
                 current.env.clone(),
-            )
-            .inspect_err(|e| tracing::warn!("skill installers are unavailable: {e}"))
-            .ok(),
+            )),
             memory: Some(memory.clone()),
             ..GatewayOptions::default()
         };

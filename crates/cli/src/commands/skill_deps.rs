@@ -93,8 +93,7 @@ pub fn run(
         }
     };
     let sandbox = Arc::new(host.sandbox(Some(config)));
-    let installer = Installer::new(&ctx.locations.state_dir, sandbox, loaded.env.clone())
-        .map_err(UserError::new)?;
+    let installer = Installer::new(&ctx.locations.state_dir, sandbox, loaded.env.clone());
     let policy = rustyclaw_skills::policy(config, Some(agent_id));
     let prepared = installer
         .prepare(

@@ -67,8 +67,6 @@ pub struct Installer {
     pub state_dir: PathBuf,
     /// The sandbox every step runs in.
     pub sandbox: Arc<Sandbox>,
-    /// The HTTP client downloads use.
-    pub client: reqwest::Client,
     /// The gateway's environment (only [`PASSED_THROUGH`] variables are read).
     pub env: Env,
 }
@@ -213,22 +211,27 @@ pub fn timeout(requested_ms: Option<u64>) -> Duration {
 
 impl Installer {
     /// An installer writing under `state_dir`, running steps in `sandbox`; `env` is the
-    /// gateway's environment. Fails only when no HTTP client can be built.
-    pub fn new(state_dir: &Path, sandbox: Arc<Sandbox>, env: Env) -> Result<Self, String> {
+    /// gateway's environment. Nothing is set up until a step runs (an idle gateway pays
+    /// nothing for it).
+    pub fn new(state_dir: &Path, sandbox: Arc<Sandbox>, env: Env) -> Self {
+        Self {
+            state_dir: state_dir.to_path_buf(),
+            sandbox,
+            env,
+        }
+    }
+
+    /// The HTTP client of one download, built when a download runs (they are rare, and its
+    /// root certificates would otherwise stay in memory for nothing).
+    fn download_client() -> Result<reqwest::Client, String> {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
+        reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(15))
             .user_agent(concat!("rustyclaw/", env!("CARGO_PKG_VERSION")))
             // Release downloads redirect to their storage (GitHub's do).
             .redirect(reqwest::redirect::Policy::limited(10))
             .build()
-            .map_err(|e| format!("cannot build the installers' HTTP client: {e}"))?;
-        Ok(Self {
-            state_dir: state_dir.to_path_buf(),
-            sandbox,
-            client,
-            env,
-        })
+            .map_err(|e| format!("cannot build the installers' HTTP client: {e}"))
     }
 
     /// The prefix's layout.
@@ -382,7 +385,11 @@ impl Installer {
         timeout: Duration,
     ) -> InstallOutcome {
         let layout = self.layout();
-        let fetched = tokio::time::timeout(timeout, download::fetch(&self.client, step)).await;
+        let client = match Self::download_client() {
+            Ok(client) => client,
+            Err(message) => return InstallOutcome::failed(message),
+        };
+        let fetched = tokio::time::timeout(timeout, download::fetch(&client, step)).await;
         let (file, size) = match fetched {
             Ok(Ok(saved)) => saved,
             Ok(Err(e)) => return InstallOutcome::failed(e.to_string()),
