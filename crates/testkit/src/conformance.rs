@@ -137,6 +137,39 @@ impl OfficialCli {
         &self.cli
     }
 
+    /// The directory of the package `name` that OpenClaw was installed with (its
+    /// `node_modules/<name>`), for differential tests against the very library it uses.
+    pub fn dependency(&self, name: &str) -> Option<PathBuf> {
+        let modules = self.cli.parent()?.parent()?;
+        let dir = modules.join(name);
+        dir.is_dir().then_some(dir)
+    }
+
+    /// Runs `script` (CommonJS) with this Node, `args` after it, and returns its standard
+    /// output; fails with its standard error when it exits unsuccessfully.
+    pub async fn run_node(&self, script: &str, args: &[String]) -> Result<String, String> {
+        #[expect(
+            clippy::disallowed_methods,
+            reason = "differential tests run the JavaScript libraries OpenClaw uses"
+        )]
+        let mut command = tokio::process::Command::new(&self.node);
+        command
+            .arg("-e")
+            .arg(script)
+            .arg("--")
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true);
+        let output = tokio::time::timeout(Duration::from_secs(60), command.output())
+            .await
+            .map_err(|_| "node did not finish within 60 s".to_owned())?
+            .map_err(|e| format!("cannot run {}: {e}", self.node.display()))?;
+        if !output.status.success() {
+            return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
     /// A command running the CLI with `args` in the isolated environment of `state` (which the
     /// caller keeps alive while the command runs): cleared environment, `PATH` led by Node's
     /// directory, the state dir's `HOME`/`OPENCLAW_STATE_DIR`/`OPENCLAW_CONFIG_PATH`, the

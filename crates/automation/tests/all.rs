@@ -1,0 +1,3 @@
+//! Integration tests of the automation crate.
+
+mod croner;
