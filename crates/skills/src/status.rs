@@ -407,12 +407,7 @@ fn install_options(skill: &Skill, policy: &Policy<'_>, host: &HostFacts) -> Vec<
 }
 
 fn option(index: usize, spec: &InstallSpec, node_manager: &str) -> InstallOption {
-    let id = spec
-        .id
-        .clone()
-        .unwrap_or_else(|| format!("{}-{index}", spec.kind.as_str()))
-        .trim()
-        .to_owned();
+    let id = crate::installer::step_id(spec, index);
     let mut label = spec.label.clone().unwrap_or_default().trim().to_owned();
     if spec.kind == InstallKind::Node
         && let Some(package) = &spec.package

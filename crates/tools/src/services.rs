@@ -85,12 +85,13 @@ impl ExecSettings {
     }
 
     /// These settings with the programs skills installed under `state_dir` (see
-    /// [`rustyclaw_config::tools_dir`]) first on the `PATH` and readable in the sandbox.
+    /// [`rustyclaw_config::tools_dir`]) on the `PATH`, after the system's directories (an
+    /// installed program never shadows a system one), and readable in the sandbox.
     pub fn with_installed_tools(mut self, state_dir: &Path) -> Self {
         let bin = rustyclaw_config::tools_bin_dir(state_dir);
-        let mut path = bin.into_os_string();
+        let mut path = self.path.clone();
         path.push(":");
-        path.push(&self.path);
+        path.push(bin.as_os_str());
         self.path = path;
         self.read_only.push(rustyclaw_config::tools_dir(state_dir));
         self

@@ -1,6 +1,7 @@
 // The Memory and Skills views: a search whose hit names the note's file and lines, a skill
 // that is missing an API key, given one from the page, after which it is ready, a skill missing
-// a program, installed by its own install step from the page (after a confirmation), and a
+// a program, installed by its own install step from the page (after a confirmation showing
+// what the step will do: the URL, where it goes, the program it links), and a
 // skill installed from ClawHub.
 
 export default async function (t) {
@@ -43,7 +44,8 @@ export default async function (t) {
   page.once("dialog", (dialog) => { asked = dialog.message(); dialog.accept(); });
   await installer.click();
   await page.locator("article.skill[data-skill=tooled] .badge.ready").waitFor({ timeout: 60_000 });
-  t.check(asked.includes("Download ui-tool") && asked.includes("sandbox"), `the step was confirmed by name: ${asked}`);
+  t.check(asked.includes("Download ui-tool") && asked.includes("/releases/ui-tool.zip") && asked.includes("link ui-tool into"),
+    `the person saw the step and exactly what it does: ${asked}`);
   await t.shot(page, "skills-dependency-installed");
   await t.axe(page, "skills-dependency-installed");
   t.fact("dependency-installed");

@@ -125,7 +125,8 @@ pub fn run(
         )
         .into());
     }
-    let timeout = rustyclaw_skills::installer::timeout(args.timeout.map(|s| s * 1000));
+    let timeout =
+        rustyclaw_skills::installer::timeout(args.timeout.map(|s| s.saturating_mul(1000)));
     let outcome = super::runtime()?.block_on(installer.run(
         &prepared,
         &config.agents.defaults.sandbox,

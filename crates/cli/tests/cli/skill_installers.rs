@@ -137,11 +137,16 @@ async fn a_downloaded_program_is_installed_after_approval_and_runs_in_the_agents
     let after = skill_entry(&skills_list(&dir).await, "hello");
     assert_eq!(after["eligible"], true, "{after}");
 
-    // The agent's sandboxed exec finds it on its PATH and can run it.
+    // The agent's sandboxed exec finds it on its PATH and can run it, but cannot change it.
+    let command = format!(
+        "command -v hello-tool && hello-tool world; echo x > {bin}/planted; echo planted=$?; \
+         echo y > {bin}/hello-tool; echo replaced=$?",
+        bin = tools.join(".bin").display()
+    );
     fake.push(Turn::tool_calls([ToolCall::new(
         "call_1",
         "exec",
-        json!({"command": "command -v hello-tool && hello-tool world"}),
+        json!({"command": command}),
     )]));
     fake.push(Turn::text("done"));
     let out = rc(&dir)
@@ -156,6 +161,11 @@ async fn a_downloaded_program_is_installed_after_approval_and_runs_in_the_agents
         "the tool result: {result}"
     );
     assert!(result.contains("tools/.bin/hello-tool"), "{result}");
+    assert!(
+        result.contains("planted=1") && result.contains("replaced=1"),
+        "{result}"
+    );
+    assert!(!tools.join(".bin/planted").exists());
 }
 
 #[tokio::test]
@@ -343,6 +353,14 @@ async fn npm_runs_in_the_sandbox_into_the_prefix_and_its_program_reaches_the_age
         tools
             .join(".node/lib/node_modules/hello-npm/package.json")
             .is_file()
+    );
+    assert!(
+        !tools.join(".node/.home").exists(),
+        "npm's cache and logs are not kept where the agent can read them"
+    );
+    assert!(
+        std::fs::read_link(tools.join(".bin/hello-npm")).is_ok(),
+        "the gateway linked the program"
     );
     assert_eq!(
         skill_entry(&skills_list(&dir).await, "npm-hello")["eligible"],

@@ -231,6 +231,7 @@ async fn install(call: &Call<'_>, method: &str, params: &Value) -> Reply {
             "name",
             "installId",
             "dangerouslyForceUnsafeInstall",
+            "dryRun",
         ],
     )?;
     match params.get("source").and_then(Value::as_str) {
@@ -269,8 +270,10 @@ async fn install(call: &Call<'_>, method: &str, params: &Value) -> Reply {
     }
 }
 
-/// `skills.install {name, installId, timeoutMs?}`: one install step of the default agent's
-/// skill `name`, run now. `dangerouslyForceUnsafeInstall` is accepted and ignored, as 9.6 does.
+/// `skills.install {name, installId, timeoutMs?, agentId?, dryRun?}`: one install step of the
+/// agent's skill `name` (default agent), run now; with `dryRun: true` (rustyclaw's addition,
+/// for a client that shows the person what they approve) only what it would do, as lines.
+/// `dangerouslyForceUnsafeInstall` is accepted and ignored, as 9.6 does.
 async fn run_installer(call: &Call<'_>, method: &str, params: &Value) -> Reply {
     use rustyclaw_protocol::gateway::{ErrorCode, ErrorShape};
     let name = required_string(method, params, "name")?.to_owned();
@@ -289,7 +292,12 @@ async fn run_installer(call: &Call<'_>, method: &str, params: &Value) -> Reply {
     })?;
     let host = host(call)?;
     let config = call.state.config();
-    let agent_id = config.agents.default_agent_id.clone();
+    let agent_id = optional_string(method, params, "agentId")?
+        .map_or_else(|| config.agents.default_agent_id.clone(), str::to_owned);
+    if config.agents.get(&agent_id).is_none() {
+        return Err(invalid(format!("unknown agent id \"{agent_id}\"")));
+    }
+    let dry_run = optional_bool(method, params, "dryRun")?.unwrap_or(false);
     let prepared = {
         let config = Arc::clone(&config);
         let installer = installer.clone();
@@ -312,6 +320,16 @@ async fn run_installer(call: &Call<'_>, method: &str, params: &Value) -> Reply {
     };
     let prepared =
         prepared.map_err(|e| Box::new(ErrorShape::new(ErrorCode::Unavailable, e.to_string())))?;
+    if dry_run {
+        return Ok(json!({
+            "ok": true,
+            "dryRun": true,
+            "name": prepared.skill,
+            "installId": prepared.install_id,
+            "label": prepared.label,
+            "plan": prepared.describe(&installer.layout()),
+        }));
+    }
     tracing::info!(
         skill = %prepared.skill,
         install_id = %prepared.install_id,

@@ -497,3 +497,32 @@ async fn the_workspace_may_not_hold_the_state_directory() {
         .unwrap_err();
     assert!(matches!(err, ExecError::UnsafeWorkspace { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn a_read_only_directory_is_readable_but_never_writable_and_never_the_state() {
+    for (host, caps) in hosts() {
+        let f = Fixture::new(caps);
+        let shared = tempfile::tempdir().unwrap();
+        std::fs::write(shared.path().join("tool"), "installed").unwrap();
+        let script = format!(
+            "cat {dir}/tool; echo x > {dir}/planted; echo wrote=$?",
+            dir = shared.path().display()
+        );
+        let mut readable = spec(f.ws(), SandboxLevel::WorkspaceWrite, &script);
+        readable.isolation.read_only = vec![shared.path().to_path_buf()];
+        let (_, out) = run(&f.sandbox, readable).await;
+        assert!(out.contains("installed"), "{host}: {out}");
+        assert!(out.contains("wrote=1"), "{host}: {out}");
+        assert!(!shared.path().join("planted").exists(), "{host}");
+    }
+
+    let ws = tempfile::tempdir().unwrap();
+    let parent = tempfile::tempdir().unwrap();
+    let state = parent.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    let sandbox = sandbox(&state);
+    let mut exposing = spec(ws.path(), SandboxLevel::WorkspaceWrite, "true");
+    exposing.isolation.read_only = vec![parent.path().to_path_buf()];
+    let err = sandbox.spawn(exposing).unwrap_err();
+    assert!(matches!(err, ExecError::UnsafeReadOnly { .. }), "{err:?}");
+}

@@ -1,7 +1,9 @@
 //! A `download` install step: the file is fetched by the gateway (at most 256 MiB, its SHA-256
-//! checked before anything is kept), then unpacked into the skill's tools folder — a zip here,
-//! in process, with every entry confined to the folder; a tar by the system's `tar` inside the
-//! sandbox, which can write nothing else — and the programs it names are linked into `.bin`.
+//! checked before anything is kept), then unpacked into the skill's tools folder — a zip by the
+//! gateway, every entry confined to the folder and 1 GiB in all at most; a tar by the system's
+//! `tar` inside the sandbox, which can write nothing else — and the programs it names are
+//! linked into `.bin`. Every directory the gateway writes through is checked to be a real
+//! directory, not a link something unpacked earlier could have planted.
 
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
@@ -15,6 +17,9 @@ pub const MAX_DOWNLOAD_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Largest number of entries a zip may unpack to.
 const MAX_ZIP_ENTRIES: usize = 100_000;
+
+/// Largest total size a zip may unpack to.
+const MAX_UNPACKED_BYTES: u64 = 1024 * 1024 * 1024;
 
 /// Why a download failed.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +58,12 @@ pub enum DownloadError {
         /// Why.
         detail: String,
     },
+    /// A directory on the way is a link (something unpacked earlier planted it).
+    #[error("refusing to write through {}: it is a link, not a directory", path.display())]
+    Link {
+        /// The link.
+        path: PathBuf,
+    },
     /// A file could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Io {
@@ -70,10 +81,55 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DownloadError + '_ {
     }
 }
 
+/// Creates `dir` under `root` (which must exist), refusing when `dir` is outside `root` or when
+/// any directory from `root` down to it is a link.
+pub fn plain_dirs(root: &Path, dir: &Path) -> Result<(), DownloadError> {
+    let Ok(relative) = dir.strip_prefix(root) else {
+        return Err(DownloadError::Link {
+            path: dir.to_path_buf(),
+        });
+    };
+    let mut current = root.to_path_buf();
+    if std::fs::symlink_metadata(&current).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(DownloadError::Link { path: current });
+    }
+    for part in relative.components() {
+        let Component::Normal(name) = part else {
+            return Err(DownloadError::Link {
+                path: dir.to_path_buf(),
+            });
+        };
+        current.push(name);
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() || !meta.is_dir() => {
+                return Err(DownloadError::Link { path: current });
+            }
+            Ok(_) => {}
+            Err(_) => std::fs::create_dir(&current).map_err(io(&current))?,
+        }
+    }
+    Ok(())
+}
+
+/// A partial download, removed unless kept (also when the download is abandoned midway, as
+/// when its deadline drops the future).
+struct Partial(Option<PathBuf>);
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
 /// Fetches `step.url` into `step.target_dir/<file name>`, checking its size and digest; a
-/// failed or refused download leaves no file behind. Returns the saved file and its size.
+/// failed, refused or abandoned download leaves no file behind. `root` is the tools
+/// directory, which every directory written through must be inside. Returns the saved file
+/// and its size.
 pub async fn fetch(
     client: &reqwest::Client,
+    root: &Path,
     step: &DownloadStep,
 ) -> Result<(PathBuf, u64), DownloadError> {
     let fail = |detail: String| DownloadError::Fetch {
@@ -97,8 +153,9 @@ pub async fn fetch(
             url: step.url.clone(),
         });
     }
-    std::fs::create_dir_all(&step.target_dir).map_err(io(&step.target_dir))?;
+    plain_dirs(root, &step.target_dir)?;
     let partial = step.target_dir.join(format!(".{}.part", step.file_name));
+    let mut guard = Partial(Some(partial.clone()));
     let result = async {
         let mut file = std::fs::File::create(&partial).map_err(io(&partial))?;
         let mut hasher = Sha256::new();
@@ -127,17 +184,14 @@ pub async fn fetch(
         Ok(size)
     }
     .await;
-    match result {
-        Ok(size) => {
-            let saved = step.target_dir.join(&step.file_name);
-            std::fs::rename(&partial, &saved).map_err(io(&saved))?;
-            Ok((saved, size))
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(&partial);
-            Err(e)
-        }
+    let size = result?;
+    let saved = step.target_dir.join(&step.file_name);
+    if std::fs::symlink_metadata(&saved).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(DownloadError::Link { path: saved });
     }
+    std::fs::rename(&partial, &saved).map_err(io(&saved))?;
+    guard.0 = None;
+    Ok((saved, size))
 }
 
 /// A reqwest error with its causes, without its URL (the message names the URL once already).
@@ -153,9 +207,10 @@ fn describe(error: reqwest::Error) -> String {
     text
 }
 
-/// Unpacks the zip `archive` into `into`, dropping `strip` leading components of every entry;
-/// entries that would land outside `into`, links and special files are refused.
-pub fn unzip(archive: &Path, into: &Path, strip: u32) -> Result<usize, DownloadError> {
+/// Unpacks the zip `archive` into `into` (inside `root`), dropping `strip` leading components of
+/// every entry; entries that would land outside `into`, links, special files and more than
+/// 1 GiB in all are refused.
+pub fn unzip(archive: &Path, root: &Path, into: &Path, strip: u32) -> Result<usize, DownloadError> {
     use std::os::unix::fs::PermissionsExt;
     let name = archive.display().to_string();
     let bad = |detail: String| DownloadError::Archive {
@@ -168,6 +223,7 @@ pub fn unzip(archive: &Path, into: &Path, strip: u32) -> Result<usize, DownloadE
         return Err(bad(format!("more than {MAX_ZIP_ENTRIES} entries")));
     }
     let mut written = 0;
+    let mut budget = MAX_UNPACKED_BYTES;
     for index in 0..zip.len() {
         let mut entry = zip.by_index(index).map_err(|e| bad(e.to_string()))?;
         let raw = entry.name().to_owned();
@@ -187,15 +243,22 @@ pub fn unzip(archive: &Path, into: &Path, strip: u32) -> Result<usize, DownloadE
         let path: PathBuf = kept.iter().collect();
         let target = into.join(path);
         if entry.is_dir() {
-            std::fs::create_dir_all(&target).map_err(io(&target))?;
+            plain_dirs(root, &target)?;
             continue;
         }
         if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(io(parent))?;
+            plain_dirs(root, parent)?;
         }
         let _ = std::fs::remove_file(&target);
         let mut out = std::fs::File::create(&target).map_err(io(&target))?;
-        std::io::copy(&mut entry, &mut out).map_err(|e| bad(format!("{raw}: {e}")))?;
+        let copied = std::io::copy(&mut std::io::Read::take(&mut entry, budget + 1), &mut out)
+            .map_err(|e| bad(format!("{raw}: {e}")))?;
+        if copied > budget {
+            drop(out);
+            let _ = std::fs::remove_file(&target);
+            return Err(bad("it unpacks to more than 1 GiB".to_owned()));
+        }
+        budget -= copied;
         let executable = entry.unix_mode().is_some_and(|m| m & 0o111 != 0);
         let mode = if executable { 0o755 } else { 0o644 };
         std::fs::set_permissions(&target, std::fs::Permissions::from_mode(mode))
@@ -281,11 +344,18 @@ pub fn find_program(dir: &Path, bin: &str) -> Option<PathBuf> {
     None
 }
 
-/// Links `program` into `bin_dir` as `name` (replacing an older link of that name). Refuses to
-/// replace a file that is not a link.
-pub fn link_program(bin_dir: &Path, name: &str, program: &Path) -> Result<PathBuf, DownloadError> {
-    std::fs::create_dir_all(bin_dir).map_err(io(bin_dir))?;
+/// Links `program` into `bin_dir` (inside `root`) as `name`, replacing an older link of that
+/// name, and returns what that link pointed to when it pointed elsewhere. Refuses to replace a
+/// file that is not a link.
+pub fn link_program(
+    root: &Path,
+    bin_dir: &Path,
+    name: &str,
+    program: &Path,
+) -> Result<Option<PathBuf>, DownloadError> {
+    plain_dirs(root, bin_dir)?;
     let link = bin_dir.join(name);
+    let previous = std::fs::read_link(&link).ok().filter(|old| old != program);
     if let Ok(meta) = std::fs::symlink_metadata(&link) {
         if !meta.file_type().is_symlink() {
             return Err(DownloadError::Io {
@@ -299,7 +369,7 @@ pub fn link_program(bin_dir: &Path, name: &str, program: &Path) -> Result<PathBu
         std::fs::remove_file(&link).map_err(io(&link))?;
     }
     std::os::unix::fs::symlink(program, &link).map_err(io(&link))?;
-    Ok(link)
+    Ok(previous)
 }
 
 #[cfg(test)]
@@ -336,7 +406,7 @@ mod tests {
         )
         .unwrap();
         let into = dir.path().join("out");
-        assert_eq!(unzip(&archive, &into, 1).unwrap(), 2);
+        assert_eq!(unzip(&archive, dir.path(), &into, 1).unwrap(), 2);
         assert_eq!(find_program(&into, "tool"), Some(into.join("bin/tool")));
         assert_eq!(find_program(&into, "README"), None, "not executable");
     }
@@ -344,11 +414,31 @@ mod tests {
     #[test]
     fn a_zip_entry_that_climbs_out_is_refused() {
         let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("a/b");
+        std::fs::create_dir_all(&root).unwrap();
         let archive = dir.path().join("evil.zip");
         std::fs::write(&archive, zip_with(&[("../../escape", b"x", 0o644)])).unwrap();
-        let err = unzip(&archive, &dir.path().join("out"), 0).unwrap_err();
+        let err = unzip(&archive, &root, &root.join("out"), 0).unwrap_err();
         assert!(err.to_string().contains("outside the folder"), "{err}");
-        assert!(!dir.path().join("escape").exists());
+        // `out/../../escape` would be `a/escape`.
+        assert!(!dir.path().join("a/escape").exists());
+    }
+
+    #[test]
+    fn nothing_is_written_through_a_planted_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("tools");
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(root.join("skill")).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("skill/runtime")).unwrap();
+        let err = plain_dirs(&root, &root.join("skill/runtime/bin")).unwrap_err();
+        assert!(matches!(err, DownloadError::Link { .. }), "{err}");
+        let archive = dir.path().join("t.zip");
+        std::fs::write(&archive, zip_with(&[("runtime/x", b"x", 0o644)])).unwrap();
+        assert!(unzip(&archive, &root, &root.join("skill"), 0).is_err());
+        assert!(!outside.join("x").exists());
+        assert!(plain_dirs(&root, &dir.path().join("elsewhere")).is_err());
     }
 
     #[test]
@@ -368,11 +458,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let bin = dir.path().join(".bin");
         let program = dir.path().join("p");
+        let other = dir.path().join("o");
         std::fs::write(&program, "x").unwrap();
-        link_program(&bin, "p", &program).unwrap();
-        link_program(&bin, "p", &program).unwrap();
+        assert_eq!(link_program(dir.path(), &bin, "p", &program).unwrap(), None);
+        assert_eq!(link_program(dir.path(), &bin, "p", &program).unwrap(), None);
+        assert_eq!(
+            link_program(dir.path(), &bin, "p", &other).unwrap(),
+            Some(program.clone()),
+            "replacing another program's link is said"
+        );
         std::fs::write(bin.join("q"), "mine").unwrap();
-        assert!(link_program(&bin, "q", &program).is_err());
+        assert!(link_program(dir.path(), &bin, "q", &program).is_err());
         assert_eq!(std::fs::read_to_string(bin.join("q")).unwrap(), "mine");
     }
 }

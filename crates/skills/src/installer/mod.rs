@@ -3,26 +3,27 @@
 //! never into the system — only through the sandbox, and only when a person asked for that
 //! one step (an operator's `skills.install` call, or a confirmed CLI command).
 //!
-//! Package managers (`node`, `uv`, `go`) run inside the sandbox at `workspace-write` with
-//! `<state>/tools` as the only writable directory and the network they need; a `download` is
-//! fetched by the gateway (size-capped, digest-checked) and unpacked inside the sandbox too.
-//! Homebrew is never run: it installs into its own prefix, outside both. What a step installs
-//! is linked into `<state>/tools/.bin`, which is first on the `PATH` of the agent's commands
-//! and readable in their sandbox, and which the skills' `requires.bins` checks look in.
+//! Package managers (`node`, `uv`, `go`) run inside the sandbox at `workspace-write`, every
+//! layer required (a host that cannot isolate them refuses the step), with the manager's own
+//! folder under `<state>/tools` as the only writable directory and the network they need; a
+//! `download` is fetched by the gateway (size-capped, digest-checked) and a tar unpacked inside
+//! the sandbox too. Homebrew is never run: it installs into its own prefix, outside both. What
+//! a step installs is linked into `<state>/tools/.bin`, which is on the `PATH` of the agent's
+//! commands after the system's directories (an installed program never shadows a system one),
+//! readable in their sandbox, and where the skills' `requires.bins` checks look. One step runs
+//! at a time, across the gateway and the CLI.
 
 pub mod download;
 pub mod plan;
+mod run;
+mod sandboxed;
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rustyclaw_config::{Env, SandboxPolicy};
-use rustyclaw_sandbox::exec::DEFAULT_PATH;
-use rustyclaw_sandbox::{
-    ExecEnv, ExecSpec, ExitReason, Isolation, Sandbox, SandboxLevel, StdinMode, WorkspaceMount,
-};
+use rustyclaw_config::Env;
+use rustyclaw_sandbox::Sandbox;
 use serde::Serialize;
 
 use crate::Skill;
@@ -37,7 +38,7 @@ const MAX_TIMEOUT: Duration = Duration::from_secs(900);
 /// Variables of the gateway's environment an installer is given: registry mirrors and proxies
 /// the user configured for these package managers. Nothing else of the environment (keys,
 /// tokens) reaches them.
-const PASSED_THROUGH: &[&str] = &[
+pub(crate) const PASSED_THROUGH: &[&str] = &[
     "npm_config_registry",
     "NPM_CONFIG_REGISTRY",
     "UV_INDEX_URL",
@@ -57,9 +58,6 @@ const PASSED_THROUGH: &[&str] = &[
     "no_proxy",
 ];
 
-/// Output kept of an installer's command.
-const OUTPUT_CAP: usize = 256 * 1024;
-
 /// What runs install steps.
 #[derive(Debug, Clone)]
 pub struct Installer {
@@ -69,6 +67,8 @@ pub struct Installer {
     pub sandbox: Arc<Sandbox>,
     /// The gateway's environment (only [`PASSED_THROUGH`] variables are read).
     pub env: Env,
+    /// One step at a time in this process (a lock file orders processes).
+    lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Why a step was not started.
@@ -141,8 +141,13 @@ impl Prepared {
                     ),
                     d.target_dir.display()
                 )];
-                if let Some(kind) = &d.archive {
-                    lines.push(format!("unpack it ({kind}) in the sandbox"));
+                match d.archive.as_deref() {
+                    Some("zip") => lines.push(
+                        "unpack it (zip) in the gateway, every entry kept inside that folder"
+                            .to_owned(),
+                    ),
+                    Some(kind) => lines.push(format!("unpack it ({kind}) with tar in the sandbox")),
+                    None => {}
                 }
                 if !d.bins.is_empty() {
                     lines.push(format!(
@@ -180,7 +185,7 @@ pub struct InstallOutcome {
 }
 
 impl InstallOutcome {
-    fn failed(message: String) -> Self {
+    pub(crate) fn failed(message: String) -> Self {
         Self {
             ok: false,
             message,
@@ -208,7 +213,6 @@ pub fn timeout(requested_ms: Option<u64>) -> Duration {
         Duration::from_millis(ms).clamp(Duration::from_secs(1), MAX_TIMEOUT)
     })
 }
-
 impl Installer {
     /// An installer writing under `state_dir`, running steps in `sandbox`; `env` is the
     /// gateway's environment. Nothing is set up until a step runs (an idle gateway pays
@@ -218,20 +222,8 @@ impl Installer {
             state_dir: state_dir.to_path_buf(),
             sandbox,
             env,
+            lock: Arc::default(),
         }
-    }
-
-    /// The HTTP client of one download, built when a download runs (they are rare, and its
-    /// root certificates would otherwise stay in memory for nothing).
-    fn download_client() -> Result<reqwest::Client, String> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(15))
-            .user_agent(concat!("rustyclaw/", env!("CARGO_PKG_VERSION")))
-            // Release downloads redirect to their storage (GitHub's do).
-            .redirect(reqwest::redirect::Policy::limited(10))
-            .build()
-            .map_err(|e| format!("cannot build the installers' HTTP client: {e}"))
     }
 
     /// The prefix's layout.
@@ -239,12 +231,10 @@ impl Installer {
         ToolsLayout::new(&self.state_dir)
     }
 
-    /// The `PATH` of installers: `.bin`, then the system directories.
-    fn path(&self) -> OsString {
-        let mut path = self.layout().bin().into_os_string();
-        path.push(":");
-        path.push(DEFAULT_PATH);
-        path
+    /// The `PATH` of installers: the system directories only (never `.bin`, so nothing an
+    /// earlier step installed can stand in for `npm` or `tar`).
+    fn path(&self) -> std::ffi::OsString {
+        std::ffi::OsString::from(rustyclaw_sandbox::exec::DEFAULT_PATH)
     }
 
     /// Checks the step `install_id` of `skill` and works out what it would do on `platform`.
@@ -307,304 +297,13 @@ impl Installer {
             bins: spec.bins.clone(),
         })
     }
-
-    /// Runs a prepared step under `policy`'s sandbox limits (at `workspace-write`, whatever the
-    /// agents' level: installers need the network), within `timeout`.
-    pub async fn run(
-        &self,
-        prepared: &Prepared,
-        policy: &SandboxPolicy,
-        timeout: Duration,
-    ) -> InstallOutcome {
-        let layout = self.layout();
-        for dir in [layout.root.clone(), layout.bin(), layout.home()] {
-            if let Err(e) = std::fs::create_dir_all(&dir) {
-                return InstallOutcome::failed(format!("cannot create {}: {e}", dir.display()));
-            }
-        }
-        match &prepared.step {
-            Step::Command(command) => self.run_command(prepared, command, policy, timeout).await,
-            Step::Download(step) => self.run_download(step, policy, timeout).await,
-        }
-    }
-
-    async fn run_command(
-        &self,
-        prepared: &Prepared,
-        command: &plan::CommandStep,
-        policy: &SandboxPolicy,
-        timeout: Duration,
-    ) -> InstallOutcome {
-        let layout = self.layout();
-        let mut env = command.env.clone();
-        for name in PASSED_THROUGH {
-            if let Some(value) = self.env.non_empty(name) {
-                env.push(((*name).to_owned(), value.to_owned()));
-            }
-        }
-        let ran = self
-            .sandboxed(
-                command.script(),
-                &layout.root,
-                env,
-                SandboxLevel::WorkspaceWrite,
-                policy,
-                timeout,
-            )
-            .await;
-        let mut outcome = match ran {
-            Ok(outcome) => outcome,
-            Err(message) => return InstallOutcome::failed(message),
-        };
-        if !outcome.ok {
-            return outcome;
-        }
-        if let Some(bin_dir) = &command.bin_dir {
-            link_all(bin_dir, &layout.bin(), &mut outcome);
-        }
-        for bin in &prepared.bins {
-            let present = std::fs::metadata(layout.bin().join(bin)).is_ok();
-            if present && !outcome.bins.contains(bin) {
-                outcome.bins.push(bin.clone());
-            } else if !present {
-                outcome.warnings.push(format!(
-                    "the installer finished but {bin} is not in {}",
-                    layout.bin().display()
-                ));
-            }
-        }
-        outcome.bins.sort();
-        outcome.message = "Installed".to_owned();
-        outcome
-    }
-
-    async fn run_download(
-        &self,
-        step: &plan::DownloadStep,
-        policy: &SandboxPolicy,
-        timeout: Duration,
-    ) -> InstallOutcome {
-        let layout = self.layout();
-        let client = match Self::download_client() {
-            Ok(client) => client,
-            Err(message) => return InstallOutcome::failed(message),
-        };
-        let fetched = tokio::time::timeout(timeout, download::fetch(&client, step)).await;
-        let (file, size) = match fetched {
-            Ok(Ok(saved)) => saved,
-            Ok(Err(e)) => return InstallOutcome::failed(e.to_string()),
-            Err(_) => {
-                return InstallOutcome::failed(format!(
-                    "download of {} did not finish within {} s",
-                    step.url,
-                    timeout.as_secs()
-                ));
-            }
-        };
-        let mut outcome = InstallOutcome {
-            ok: true,
-            message: format!("Downloaded to {}", file.display()),
-            stdout: format!("downloaded={size}"),
-            stderr: String::new(),
-            code: Some(0),
-            bins: Vec::new(),
-            warnings: Vec::new(),
-        };
-        match step.archive.as_deref() {
-            None => {}
-            Some("zip") => {
-                if let Err(e) = download::unzip(&file, &step.target_dir, step.strip_components) {
-                    return InstallOutcome::failed(e.to_string());
-                }
-                let _ = std::fs::remove_file(&file);
-                outcome.message =
-                    format!("Downloaded and extracted to {}", step.target_dir.display());
-            }
-            Some(_) => {
-                let mut argv = vec![
-                    "tar".to_owned(),
-                    "-x".to_owned(),
-                    "--no-same-owner".to_owned(),
-                    "-f".to_owned(),
-                    file.display().to_string(),
-                    "-C".to_owned(),
-                    step.target_dir.display().to_string(),
-                ];
-                if step.strip_components > 0 {
-                    argv.push(format!("--strip-components={}", step.strip_components));
-                }
-                let script = argv
-                    .iter()
-                    .map(|w| plan::shell_quote(w))
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                let unpacked = self
-                    .sandboxed(
-                        script,
-                        &step.skill_dir,
-                        Vec::new(),
-                        SandboxLevel::Strict,
-                        policy,
-                        timeout,
-                    )
-                    .await;
-                let _ = std::fs::remove_file(&file);
-                match unpacked {
-                    Ok(result) if result.ok => {}
-                    Ok(result) => return result,
-                    Err(message) => return InstallOutcome::failed(message),
-                }
-                outcome.message =
-                    format!("Downloaded and extracted to {}", step.target_dir.display());
-                for link in download::remove_escaping_links(&step.skill_dir) {
-                    outcome.warnings.push(format!(
-                        "removed the link {link}: it pointed outside the skill's tools folder"
-                    ));
-                }
-            }
-        }
-        for bin in &step.bins {
-            let found = if step.archive.is_none() && step.file_name == *bin {
-                Some(file.clone()).filter(|f| make_executable(f))
-            } else {
-                download::find_program(&step.target_dir, bin)
-            };
-            match found.map(|program| download::link_program(&layout.bin(), bin, &program)) {
-                Some(Ok(_)) => outcome.bins.push(bin.clone()),
-                Some(Err(e)) => outcome.warnings.push(e.to_string()),
-                None => outcome.warnings.push(format!(
-                    "no program named {bin} was found in {}",
-                    step.target_dir.display()
-                )),
-            }
-        }
-        outcome
-    }
-
-    /// Runs `script` in the sandbox with `workspace` writable and waits for it.
-    async fn sandboxed(
-        &self,
-        script: String,
-        workspace: &Path,
-        extra_env: Vec<(String, String)>,
-        level: SandboxLevel,
-        policy: &SandboxPolicy,
-        timeout: Duration,
-    ) -> Result<InstallOutcome, String> {
-        let layout = self.layout();
-        let home = if layout.home().starts_with(workspace) {
-            layout.home()
-        } else {
-            workspace.to_path_buf()
-        };
-        let standard = ExecEnv::standard(home.clone());
-        let spec = ExecSpec {
-            script,
-            cwd: workspace.to_path_buf(),
-            env: ExecEnv {
-                path: self.path(),
-                home,
-                ..standard
-            },
-            extra_env,
-            stdin: StdinMode::Null,
-            timeout: Some(timeout),
-            output_cap: OUTPUT_CAP,
-            isolation: Isolation {
-                level,
-                workspace: workspace.to_path_buf(),
-                workspace_mount: WorkspaceMount::ReadWrite,
-                limits: policy.limits,
-                require: policy.require,
-                host_network: policy.host_network,
-                read_only: Vec::new(),
-            },
-        };
-        let process = self
-            .sandbox
-            .spawn(spec)
-            .map_err(|e| format!("the installer could not start in the sandbox: {e}"))?;
-        let exit = process.wait().await;
-        let output = String::from_utf8_lossy(&process.output().bytes)
-            .trim()
-            .to_owned();
-        let ok = exit.code == Some(0) && exit.reason == ExitReason::Exited;
-        let message = if ok {
-            "Installed".to_owned()
-        } else if exit.reason == ExitReason::TimedOut {
-            format!("Install timed out after {} s", timeout.as_secs())
-        } else {
-            failure_message(exit.code, &output)
-        };
-        Ok(InstallOutcome {
-            ok,
-            message,
-            stdout: output,
-            stderr: String::new(),
-            code: exit.code,
-            bins: Vec::new(),
-            warnings: Vec::new(),
-        })
-    }
-}
-
-/// Links every program in `from` into `bin`, recording them in `outcome`.
-fn link_all(from: &Path, bin: &Path, outcome: &mut InstallOutcome) {
-    let Ok(entries) = std::fs::read_dir(from) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        match download::link_program(bin, &name, &entry.path()) {
-            Ok(_) => outcome.bins.push(name),
-            Err(e) => outcome.warnings.push(e.to_string()),
-        }
-    }
-}
-
-fn make_executable(file: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o755)).is_ok()
-}
-
-/// `Install failed (exit N): <the line that says what went wrong>`, as upstream words it: the
-/// first line starting with "error", else one naming an error or failure, else the last.
-fn failure_message(code: Option<i32>, output: &str) -> String {
-    let code = code.map_or_else(|| "killed".to_owned(), |c| format!("exit {c}"));
-    let lines: Vec<&str> = output
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    let lower = |l: &&str| l.to_ascii_lowercase();
-    let chosen = lines
-        .iter()
-        .find(|l| lower(l).starts_with("error"))
-        .or_else(|| {
-            lines.iter().find(|l| {
-                let l = lower(l);
-                l.contains("err!") || l.contains("error:") || l.contains("failed")
-            })
-        })
-        .or(lines.last());
-    match chosen {
-        None => format!("Install failed ({code})"),
-        Some(line) => {
-            let line: String = line.split_whitespace().collect::<Vec<_>>().join(" ");
-            let short: String = line.chars().take(199).collect();
-            let short = if short.len() < line.len() {
-                format!("{short}…")
-            } else {
-                short
-            };
-            format!("Install failed ({code}): {short}")
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use super::sandboxed::failure_message;
 
     #[test]
     fn a_failure_names_the_line_that_says_what_went_wrong() {

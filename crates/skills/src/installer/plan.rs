@@ -3,9 +3,12 @@
 //! or the reason it cannot run on this host.
 //!
 //! Package managers install "globally" by default (`/usr/local`, `~/go/bin`, `~/.local/bin`):
-//! every command here is pointed at `<state>/tools` instead, the one directory the installer's
-//! sandbox may write and the one the agent's commands find programs in (`<state>/tools/.bin`
-//! is first on their `PATH`).
+//! every command here is pointed at a folder of its own under `<state>/tools` instead
+//! (`.node`, `.pnpm`, `.bun`, `.uv`, `.go`), the only directory its sandbox may write, with
+//! its `HOME` inside it (removed after each run: caches and logs are not kept where the
+//! agent's commands can read them). The gateway then links the programs it made into
+//! `<state>/tools/.bin`, which is on the `PATH` of the agent's commands, after the system's
+//! directories.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -32,28 +35,28 @@ impl ToolsLayout {
         self.root.join(".bin")
     }
 
-    /// `HOME` of the installers (their caches and settings).
-    pub fn home(&self) -> PathBuf {
-        self.root.join(".home")
-    }
-
-    /// The npm / yarn global prefix (`.node`, programs in `.node/bin`).
+    /// npm's and yarn's global prefix (programs in `.node/bin`).
     pub fn node_prefix(&self) -> PathBuf {
         self.root.join(".node")
     }
 
-    /// bun's install directory (`.bun`, programs in `.bun/bin`).
+    /// pnpm's folder (programs in `.pnpm/bin`).
+    pub fn pnpm_dir(&self) -> PathBuf {
+        self.root.join(".pnpm")
+    }
+
+    /// bun's install directory (programs in `.bun/bin`).
     pub fn bun_dir(&self) -> PathBuf {
         self.root.join(".bun")
     }
 
-    /// uv's tool environments.
-    pub fn uv_tools(&self) -> PathBuf {
+    /// uv's tool environments, programs and Pythons.
+    pub fn uv_dir(&self) -> PathBuf {
         self.root.join(".uv")
     }
 
-    /// Go's `GOPATH` (module cache and build cache inside).
-    pub fn go_path(&self) -> PathBuf {
+    /// Go's folder (programs in `.go/bin`).
+    pub fn go_dir(&self) -> PathBuf {
         self.root.join(".go")
     }
 
@@ -64,8 +67,19 @@ impl ToolsLayout {
 }
 
 /// A skill key as one folder name: letters, digits, `-`, `_` and `.` kept (never leading, so
-/// no key can take `.bin` or `..`), anything else `_`; empty becomes `skill`.
+/// no key can take `.bin` or `..`), anything else `_`; empty becomes `skill`. A key that had to
+/// be changed gets eight hex digits of its SHA-256, so two keys never share a folder.
 pub fn safe_segment(key: &str) -> String {
+    let plain = plain_segment(key);
+    if plain == key {
+        return plain;
+    }
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(key.as_bytes());
+    format!("{plain}-{}", hex::encode(&digest[..4]))
+}
+
+fn plain_segment(key: &str) -> String {
     let mut out: String = key
         .chars()
         .map(|c| {
@@ -106,11 +120,13 @@ pub enum Step {
 pub struct CommandStep {
     /// The program and its arguments.
     pub argv: Vec<String>,
-    /// Variables that point the manager at the prefix.
+    /// Variables that point the manager at its folder.
     pub env: Vec<(String, String)>,
-    /// Where the manager leaves program links that must be linked into `.bin` afterwards
-    /// (`None` when it writes them there itself).
-    pub bin_dir: Option<PathBuf>,
+    /// The manager's folder: the only directory its sandbox may write (`HOME` is
+    /// `<workspace>/.home`).
+    pub workspace: PathBuf,
+    /// Where the manager leaves the programs it installs, linked into `.bin` afterwards.
+    pub bin_dir: PathBuf,
 }
 
 impl CommandStep {
@@ -189,27 +205,31 @@ pub fn plan(
                 "uv",
                 "install uv (https://docs.astral.sh/uv/) into /usr/local/bin",
             )?;
+            let dir = layout.uv_dir();
             Ok(Step::Command(CommandStep {
                 argv: vec!["uv".into(), "tool".into(), "install".into(), package],
                 env: vec![
-                    ("UV_TOOL_DIR".into(), display(&layout.uv_tools())),
-                    ("UV_TOOL_BIN_DIR".into(), display(&layout.bin())),
+                    ("UV_TOOL_DIR".into(), display(&dir.join("tools"))),
+                    ("UV_TOOL_BIN_DIR".into(), display(&dir.join("bin"))),
+                    ("UV_PYTHON_INSTALL_DIR".into(), display(&dir.join("python"))),
                 ],
-                bin_dir: None,
+                bin_dir: dir.join("bin"),
+                workspace: dir,
             }))
         }
         InstallKind::Go => {
             let module = spec.module.clone().ok_or_else(|| missing("module"))?;
             need("go", "install Go 1.21 or newer (apt install golang-go)")?;
-            let go_path = layout.go_path();
+            let dir = layout.go_dir();
             Ok(Step::Command(CommandStep {
                 argv: vec!["go".into(), "install".into(), module],
                 env: vec![
-                    ("GOBIN".into(), display(&layout.bin())),
-                    ("GOPATH".into(), display(&go_path)),
-                    ("GOCACHE".into(), display(&go_path.join("cache"))),
+                    ("GOBIN".into(), display(&dir.join("bin"))),
+                    ("GOPATH".into(), display(&dir.join(".home/go"))),
+                    ("GOCACHE".into(), display(&dir.join(".home/go-build"))),
                 ],
-                bin_dir: None,
+                bin_dir: dir.join("bin"),
+                workspace: dir,
             }))
         }
         InstallKind::Download => {
@@ -226,20 +246,19 @@ fn node_step(
     need: &dyn Fn(&str, &str) -> Result<(), Unavailable>,
 ) -> Result<Step, Unavailable> {
     let hint = "install Node.js with its package manager (apt install nodejs npm)";
-    let prefix = display(&layout.node_prefix());
+    let prefix = layout.node_prefix();
     let step = match manager {
         "pnpm" => {
             need("pnpm", hint)?;
+            let dir = layout.pnpm_dir();
             CommandStep {
                 argv: vec!["pnpm".into(), "add".into(), "-g".into(), package.into()],
                 env: vec![
-                    ("PNPM_HOME".into(), display(&layout.bin())),
-                    (
-                        "npm_config_global_dir".into(),
-                        display(&layout.root.join(".pnpm")),
-                    ),
+                    ("PNPM_HOME".into(), display(&dir.join("bin"))),
+                    ("npm_config_global_dir".into(), display(&dir.join("global"))),
                 ],
-                bin_dir: None,
+                bin_dir: dir.join("bin"),
+                workspace: dir,
             }
         }
         "yarn" => {
@@ -251,18 +270,21 @@ fn node_step(
                     "add".into(),
                     package.into(),
                     "--prefix".into(),
-                    prefix,
+                    display(&prefix),
                 ],
                 env: Vec::new(),
-                bin_dir: Some(layout.node_prefix().join("bin")),
+                bin_dir: prefix.join("bin"),
+                workspace: prefix,
             }
         }
         "bun" => {
             need("bun", hint)?;
+            let dir = layout.bun_dir();
             CommandStep {
                 argv: vec!["bun".into(), "add".into(), "-g".into(), package.into()],
-                env: vec![("BUN_INSTALL".into(), display(&layout.bun_dir()))],
-                bin_dir: Some(layout.bun_dir().join("bin")),
+                env: vec![("BUN_INSTALL".into(), display(&dir))],
+                bin_dir: dir.join("bin"),
+                workspace: dir,
             }
         }
         _ => {
@@ -273,13 +295,15 @@ fn node_step(
                     "install".into(),
                     "--global".into(),
                     "--prefix".into(),
-                    prefix,
+                    display(&prefix),
                     "--no-fund".into(),
                     "--no-audit".into(),
+                    "--no-update-notifier".into(),
                     package.into(),
                 ],
                 env: Vec::new(),
-                bin_dir: Some(layout.node_prefix().join("bin")),
+                bin_dir: prefix.join("bin"),
+                workspace: prefix,
             }
         }
     };
@@ -441,9 +465,10 @@ mod tests {
         };
         assert_eq!(
             npm.script(),
-            "npm install --global --prefix /state/tools/.node --no-fund --no-audit @scope/tool@1.2.0"
+            "npm install --global --prefix /state/tools/.node --no-fund --no-audit --no-update-notifier @scope/tool@1.2.0"
         );
-        assert_eq!(npm.bin_dir, Some(PathBuf::from("/state/tools/.node/bin")));
+        assert_eq!(npm.bin_dir, PathBuf::from("/state/tools/.node/bin"));
+        assert_eq!(npm.workspace, PathBuf::from("/state/tools/.node"));
         let Ok(Step::Command(uv)) = plan(&spec(InstallKind::Uv), "t", prefs(), &layout, &path)
         else {
             panic!("uv plan");
@@ -451,7 +476,7 @@ mod tests {
         assert_eq!(uv.argv, ["uv", "tool", "install", "@scope/tool@1.2.0"]);
         assert!(
             uv.env
-                .contains(&("UV_TOOL_BIN_DIR".into(), "/state/tools/.bin".into()))
+                .contains(&("UV_TOOL_BIN_DIR".into(), "/state/tools/.uv/bin".into()))
         );
         let Ok(Step::Command(go)) = plan(&spec(InstallKind::Go), "t", prefs(), &layout, &path)
         else {
@@ -463,7 +488,7 @@ mod tests {
         );
         assert!(
             go.env
-                .contains(&("GOBIN".into(), "/state/tools/.bin".into()))
+                .contains(&("GOBIN".into(), "/state/tools/.go/bin".into()))
         );
         let pnpm = Preferences {
             node_manager: "pnpm",
@@ -473,7 +498,7 @@ mod tests {
         };
         assert!(
             p.env
-                .contains(&("PNPM_HOME".into(), "/state/tools/.bin".into()))
+                .contains(&("PNPM_HOME".into(), "/state/tools/.pnpm/bin".into()))
         );
     }
 
@@ -505,7 +530,13 @@ mod tests {
         };
         assert_eq!(d.file_name, "tool-1.0-linux.tar.gz");
         assert_eq!(d.archive.as_deref(), Some("tar.gz"));
-        assert_eq!(d.target_dir, PathBuf::from("/state/tools/my_skill"));
+        assert!(
+            d.target_dir
+                .to_string_lossy()
+                .starts_with("/state/tools/my_skill-"),
+            "{}",
+            d.target_dir.display()
+        );
         assert_eq!(d.strip_components, 1);
         let mut nested = spec(InstallKind::Download);
         nested.target_dir = Some("runtime".into());
@@ -536,10 +567,11 @@ mod tests {
     #[test]
     fn keys_become_safe_folder_names() {
         assert_eq!(safe_segment("sherpa-onnx-tts"), "sherpa-onnx-tts");
-        assert_eq!(safe_segment(".bin"), "_bin");
-        assert_eq!(safe_segment(".."), "_.");
-        assert_eq!(safe_segment("a/b c"), "a_b_c");
-        assert_eq!(safe_segment(""), "skill");
+        assert!(safe_segment(".bin").starts_with("_bin-"));
+        assert!(safe_segment("..").starts_with("_.-"));
+        assert_ne!(safe_segment("a b"), safe_segment("a_b"));
+        assert_eq!(safe_segment("a_b"), "a_b");
+        assert!(safe_segment("").starts_with("skill-"));
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
         assert_eq!(shell_quote("@scope/x@1"), "@scope/x@1");
     }

@@ -54,7 +54,15 @@ export function skillsView(root, gateway) {
   // One of the skill's install steps, run by the gateway in its sandbox into its own tools
   // directory, after the person confirms the step by name.
   async function runInstaller(skill, option, button) {
-    if (!confirm(`Run "${option.label || option.id}" for ${skill.name} on the gateway host? It runs in the sandbox and installs into the gateway's tools directory.`)) return;
+    let plan;
+    try {
+      plan = await gateway.request("skills.install", { name: skill.name, installId: option.id, dryRun: true });
+    } catch (error) {
+      toast(error.message, "error");
+      return;
+    }
+    const steps = (plan.plan || []).map((line) => `• ${line}`).join("\n");
+    if (!confirm(`Run "${option.label || option.id}" for ${skill.name} on the gateway host?\n\n${steps}`)) return;
     button.disabled = true;
     button.textContent = "Installing…";
     try {
