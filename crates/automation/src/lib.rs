@@ -4,6 +4,7 @@
 //! when each job runs next, with upstream's semantics, on a clock the caller gives (so tests
 //! use a controllable clock, never minutes of sleep).
 
+pub mod job;
 pub mod schedule;
 pub mod stagger;
 pub mod timing;

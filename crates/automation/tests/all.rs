@@ -1,3 +1,4 @@
 //! Integration tests of the automation crate.
 
 mod croner;
+mod protocol;
