@@ -46,6 +46,7 @@
 //! transaction. A database written by a newer rustyclaw is refused, untouched.
 
 mod audit;
+mod automation;
 mod channel;
 mod cooldowns;
 mod error;

@@ -317,6 +317,27 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
             ) STRICT;
         ",
     },
+    Migration {
+        version: 9,
+        name: "automation: jobs and their run history",
+        sql: "
+            -- One row per automation job, in OpenClaw's CronJob JSON (definition and state
+            -- together: a run's result and its next time are one write).
+            CREATE TABLE automation_jobs (
+                id          TEXT PRIMARY KEY,
+                job         TEXT NOT NULL,
+                updated_ms  INTEGER NOT NULL
+            ) STRICT;
+            -- The run log (`cron.runs`), newest last; a job keeps its last 500 entries.
+            CREATE TABLE automation_runs (
+                seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+                job_id  TEXT NOT NULL,
+                ts_ms   INTEGER NOT NULL,
+                entry   TEXT NOT NULL
+            ) STRICT;
+            CREATE INDEX automation_runs_by_job ON automation_runs (job_id, seq);
+        ",
+    },
 ];
 
 /// The schema version this binary creates and understands.
