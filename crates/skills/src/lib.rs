@@ -24,6 +24,7 @@ pub mod prompt;
 pub mod report;
 pub mod skill;
 pub mod status;
+pub mod unzip;
 
 use std::path::{Path, PathBuf};
 

@@ -208,64 +208,24 @@ fn describe(error: reqwest::Error) -> String {
 }
 
 /// Unpacks the zip `archive` into `into` (inside `root`), dropping `strip` leading components of
-/// every entry; entries that would land outside `into`, links, special files and more than
+/// every entry, with the shared confined unzip ([`crate::unzip`]): entries that would land
+/// outside `into`, links, special files, a directory on the way that is a link, and more than
 /// 1 GiB in all are refused.
 pub fn unzip(archive: &Path, root: &Path, into: &Path, strip: u32) -> Result<usize, DownloadError> {
-    use std::os::unix::fs::PermissionsExt;
-    let name = archive.display().to_string();
-    let bad = |detail: String| DownloadError::Archive {
-        file: name.clone(),
-        detail,
-    };
     let file = std::fs::File::open(archive).map_err(io(archive))?;
-    let mut zip = zip::ZipArchive::new(file).map_err(|e| bad(e.to_string()))?;
-    if zip.len() > MAX_ZIP_ENTRIES {
-        return Err(bad(format!("more than {MAX_ZIP_ENTRIES} entries")));
-    }
-    let mut written = 0;
-    let mut budget = MAX_UNPACKED_BYTES;
-    for index in 0..zip.len() {
-        let mut entry = zip.by_index(index).map_err(|e| bad(e.to_string()))?;
-        let raw = entry.name().to_owned();
-        let Some(enclosed) = entry.enclosed_name() else {
-            return Err(bad(format!("entry {raw:?} would land outside the folder")));
-        };
-        if entry.is_symlink() {
-            return Err(bad(format!("entry {raw:?} is a link")));
+    let limits = crate::unzip::Limits {
+        max_entries: MAX_ZIP_ENTRIES,
+        max_file_bytes: MAX_UNPACKED_BYTES,
+        max_total_bytes: MAX_UNPACKED_BYTES,
+        strip,
+    };
+    let prepare = |dir: &Path| plain_dirs(root, dir).map_err(|e| e.to_string());
+    crate::unzip::extract(std::io::BufReader::new(file), into, limits, &prepare).map_err(|e| {
+        DownloadError::Archive {
+            file: archive.display().to_string(),
+            detail: e.to_string(),
         }
-        let parts: Vec<Component<'_>> = enclosed.components().collect();
-        if parts.iter().any(|c| !matches!(c, Component::Normal(_))) {
-            return Err(bad(format!("entry {raw:?} would land outside the folder")));
-        }
-        let Some(kept) = parts.get(strip as usize..).filter(|k| !k.is_empty()) else {
-            continue;
-        };
-        let path: PathBuf = kept.iter().collect();
-        let target = into.join(path);
-        if entry.is_dir() {
-            plain_dirs(root, &target)?;
-            continue;
-        }
-        if let Some(parent) = target.parent() {
-            plain_dirs(root, parent)?;
-        }
-        let _ = std::fs::remove_file(&target);
-        let mut out = std::fs::File::create(&target).map_err(io(&target))?;
-        let copied = std::io::copy(&mut std::io::Read::take(&mut entry, budget + 1), &mut out)
-            .map_err(|e| bad(format!("{raw}: {e}")))?;
-        if copied > budget {
-            drop(out);
-            let _ = std::fs::remove_file(&target);
-            return Err(bad("it unpacks to more than 1 GiB".to_owned()));
-        }
-        budget -= copied;
-        let executable = entry.unix_mode().is_some_and(|m| m & 0o111 != 0);
-        let mode = if executable { 0o755 } else { 0o644 };
-        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(mode))
-            .map_err(io(&target))?;
-        written += 1;
-    }
-    Ok(written)
+    })
 }
 
 /// Removes links under `dir` whose target resolves outside `dir` (a tar may carry them; the
@@ -419,7 +379,7 @@ mod tests {
         let archive = dir.path().join("evil.zip");
         std::fs::write(&archive, zip_with(&[("../../escape", b"x", 0o644)])).unwrap();
         let err = unzip(&archive, &root, &root.join("out"), 0).unwrap_err();
-        assert!(err.to_string().contains("outside the folder"), "{err}");
+        assert!(err.to_string().contains("outside its folder"), "{err}");
         // `out/../../escape` would be `a/escape`.
         assert!(!dir.path().join("a/escape").exists());
     }

@@ -35,10 +35,18 @@ pub use plan::{Preferences, Step, ToolsLayout, Unavailable};
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 const MAX_TIMEOUT: Duration = Duration::from_secs(900);
 
-/// Variables of the gateway's environment an installer is given: registry mirrors and proxies
-/// the user configured for these package managers. Nothing else of the environment (keys,
-/// tokens) reaches them.
+/// Variables of the gateway's environment an installer is given: registry mirrors, proxies and
+/// the certificate bundles a TLS-intercepting proxy needs (paths; the sandbox sees the
+/// system's `/etc/ssl`). Nothing else of the environment (keys, tokens) reaches them, and
+/// neither does `/etc/npmrc` (it may hold registry tokens).
 pub(crate) const PASSED_THROUGH: &[&str] = &[
+    "NODE_EXTRA_CA_CERTS",
+    "npm_config_cafile",
+    "NPM_CONFIG_CAFILE",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE",
+    "PIP_CERT",
     "npm_config_registry",
     "NPM_CONFIG_REGISTRY",
     "UV_INDEX_URL",
@@ -128,7 +136,7 @@ impl Prepared {
         match &self.step {
             Step::Command(command) => vec![format!(
                 "run in the sandbox (network on, writes only to {}): {}",
-                layout.root.display(),
+                command.workspace.display(),
                 command.script()
             )],
             Step::Download(d) => {
