@@ -32,6 +32,9 @@ scripts/conformance-deps.sh; set -a; . "${RUSTYCLAW_CONFORMANCE_DIR:-$HOME/.cach
 # The Control UI's browser tests: Debian's Chromium, driven by the npm packages pinned in
 # ui/tests (playwright-core, axe-core), installed with the conformance install's Node.
 command -v chromium >/dev/null 2>&1 || apt_install chromium
+# The skills-installer test runs the system's npm inside the sandbox, which sees only system
+# directories (an npm under a home directory would not do).
+{ [ -x /usr/bin/npm ] || [ -x /usr/local/bin/npm ]; } || apt_install npm
 # The second browser of the pairing test runs in a network namespace the test creates (iproute2).
 command -v ip >/dev/null 2>&1 || apt_install iproute2
 [ -d ui/tests/node_modules/playwright-core ] && [ -d ui/tests/node_modules/axe-core ] \

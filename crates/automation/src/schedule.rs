@@ -107,44 +107,37 @@ impl CompiledCron {
     /// (02:30 on a night that jumps from 02:00 to 03:00 runs at 03:30), and a wall time the
     /// clocks repeat when they fall back runs once, the first time.
     pub fn next_after(&self, after_ms: i64) -> Option<i64> {
-        let mut wall = Timestamp::from_millisecond(after_ms)
-            .ok()?
-            .to_zoned(self.zone.clone())
-            .datetime();
-        // A few wall-clock matches can map to instants at or before `after_ms` (the repeated
-        // hour of a fall-back night): walk past them.
-        for _ in 0..8 {
-            let matched = self
-                .cron
-                .find_next_occurrence(&wall.to_zoned(TimeZone::UTC).ok()?, false)
-                .ok()?
-                .datetime();
-            let instant = matched.to_zoned(self.zone.clone()).ok()?;
-            let ms = instant.timestamp().as_millisecond();
-            if ms > after_ms {
-                return Some(ms);
-            }
-            wall = matched;
-        }
-        None
+        self.walk(after_ms, true)
     }
 
     /// The last occurrence strictly before `before_ms` (on the wall clock, as
     /// [`next_after`](Self::next_after)).
     pub fn previous_before(&self, before_ms: i64) -> Option<i64> {
-        let mut wall = Timestamp::from_millisecond(before_ms)
+        self.walk(before_ms, false)
+    }
+
+    /// Walks the zone's wall clock from `from_ms`, forward or back, to the first match whose
+    /// instant lies strictly on that side of `from_ms`. A few wall-clock matches can map to
+    /// instants on the wrong side (the repeated hour of a fall-back night): they are passed.
+    fn walk(&self, from_ms: i64, forward: bool) -> Option<i64> {
+        let mut wall = Timestamp::from_millisecond(from_ms)
             .ok()?
             .to_zoned(self.zone.clone())
             .datetime();
         for _ in 0..8 {
-            let matched = self
-                .cron
-                .find_previous_occurrence(&wall.to_zoned(TimeZone::UTC).ok()?, false)
+            let start = wall.to_zoned(TimeZone::UTC).ok()?;
+            let found = if forward {
+                self.cron.find_next_occurrence(&start, false)
+            } else {
+                self.cron.find_previous_occurrence(&start, false)
+            };
+            let matched = found.ok()?.datetime();
+            let ms = matched
+                .to_zoned(self.zone.clone())
                 .ok()?
-                .datetime();
-            let instant = matched.to_zoned(self.zone.clone()).ok()?;
-            let ms = instant.timestamp().as_millisecond();
-            if ms < before_ms {
+                .timestamp()
+                .as_millisecond();
+            if (forward && ms > from_ms) || (!forward && ms < from_ms) {
                 return Some(ms);
             }
             wall = matched;
@@ -322,6 +315,29 @@ mod tests {
             .validate(&utc),
             Err(ScheduleError::Interval)
         );
+    }
+
+    #[test]
+    fn the_previous_run_is_strictly_before() {
+        let utc = TimeZone::UTC;
+        let daily = Schedule::Cron {
+            expr: "0 7 * * *".into(),
+            tz: Some("Europe/Berlin".into()),
+            stagger_ms: None,
+        };
+        assert_eq!(
+            daily.previous_run_at_ms(ms("2026-12-07T08:00:00Z"), &utc),
+            Ok(Some(ms("2026-12-07T06:00:00Z")))
+        );
+        assert_eq!(
+            daily.previous_run_at_ms(ms("2026-12-07T06:00:00Z"), &utc),
+            Ok(Some(ms("2026-12-06T06:00:00Z")))
+        );
+        let every = Schedule::Every {
+            every_ms: 1,
+            anchor_ms: None,
+        };
+        assert_eq!(every.previous_run_at_ms(5, &utc), Ok(None));
     }
 
     #[test]

@@ -6,7 +6,6 @@
 //! as blocked by ClawHub's moderation, and a rate limit can be armed.
 
 use std::io::Write;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Router;
@@ -15,8 +14,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+
+use crate::loopback::{Served, serve};
 
 /// A skill version the fake serves.
 #[derive(Debug, Clone)]
@@ -105,16 +104,13 @@ fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, Registry> {
 /// The fake registry. Dropping it stops the server.
 #[derive(Debug)]
 pub struct FakeClawHub {
-    addr: SocketAddr,
+    served: Served,
     shared: Shared,
-    _stop: oneshot::Sender<()>,
 }
 
 impl FakeClawHub {
     /// Starts an empty registry on a free loopback port.
     pub async fn start() -> std::io::Result<Self> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
-        let addr = listener.local_addr()?;
         let shared: Shared = Arc::default();
         let router = Router::new()
             .route("/api/v1/search", get(search))
@@ -129,24 +125,15 @@ impl FakeClawHub {
                 gate,
             ))
             .with_state(Arc::clone(&shared));
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
         Ok(Self {
-            addr,
+            served: serve(router).await?,
             shared,
-            _stop: stop,
         })
     }
 
     /// The registry's base URL.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.served.addr)
     }
 
     /// Publishes a version (the newest published version of a slug is its latest).

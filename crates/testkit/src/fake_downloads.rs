@@ -4,7 +4,6 @@
 //! them (as GitHub's release links redirect to their storage), and 404 for anything else.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Router;
@@ -12,24 +11,21 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+
+use crate::loopback::{Served, serve};
 
 type Files = Arc<Mutex<BTreeMap<String, Vec<u8>>>>;
 
 /// The server. Dropping it stops it.
 #[derive(Debug)]
 pub struct FakeDownloads {
-    addr: SocketAddr,
+    served: Served,
     files: Files,
-    _stop: oneshot::Sender<()>,
 }
 
 impl FakeDownloads {
     /// Starts a server with no files on a free loopback port.
     pub async fn start() -> std::io::Result<Self> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
-        let addr = listener.local_addr()?;
         let files: Files = Arc::default();
         let router = Router::new()
             .route("/releases/{name}", get(file))
@@ -41,18 +37,9 @@ impl FakeDownloads {
             )
             .fallback(|| async { (StatusCode::NOT_FOUND, "Not Found") })
             .with_state(Arc::clone(&files));
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
         Ok(Self {
-            addr,
+            served: serve(router).await?,
             files,
-            _stop: stop,
         })
     }
 
@@ -62,12 +49,12 @@ impl FakeDownloads {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(name.to_owned(), bytes);
-        format!("http://{}/releases/{name}", self.addr)
+        format!("http://{}/releases/{name}", self.served.addr)
     }
 
     /// The redirecting URL of `name` (`/latest/<name>`).
     pub fn redirecting_url(&self, name: &str) -> String {
-        format!("http://{}/latest/{name}", self.addr)
+        format!("http://{}/latest/{name}", self.served.addr)
     }
 }
 

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Router;
@@ -16,8 +15,8 @@ use axum::routing::get;
 use base64::Engine;
 use serde_json::{Value, json};
 use sha2::Digest;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+
+use crate::loopback::{Served, serve};
 
 /// One published package version.
 #[derive(Debug, Clone)]
@@ -106,40 +105,28 @@ fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, Registry> {
 /// The fake registry. Dropping it stops the server.
 #[derive(Debug)]
 pub struct FakeNpmRegistry {
-    addr: SocketAddr,
+    served: Served,
     shared: Shared,
-    _stop: oneshot::Sender<()>,
 }
 
 impl FakeNpmRegistry {
     /// Starts an empty registry on a free loopback port.
     pub async fn start() -> std::io::Result<Self> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
-        let addr = listener.local_addr()?;
         let shared: Shared = Arc::default();
         let router = Router::new()
             .route("/{name}", get(packument))
             .route("/{name}/-/{file}", get(tarball))
             .fallback(|| async { not_found() })
             .with_state(Arc::clone(&shared));
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
         Ok(Self {
-            addr,
+            served: serve(router).await?,
             shared,
-            _stop: stop,
         })
     }
 
     /// The registry's URL (for `npm_config_registry`).
     pub fn url(&self) -> String {
-        format!("http://{}/", self.addr)
+        format!("http://{}/", self.served.addr)
     }
 
     /// Publishes a version.

@@ -39,6 +39,7 @@ pub mod fake_downloads;
 pub mod fake_llm;
 pub mod fake_npm;
 pub mod fake_telegram;
+mod loopback;
 pub mod netns;
 pub mod ngircd;
 pub mod protocol_schema;

@@ -25,6 +25,37 @@ fn write_config(dir: &TempStateDir, fake: &FakeLlm) {
     super::write_fake_model_config(dir, fake, "${FAKE_API_KEY}");
 }
 
+/// Writes memory files of the workspace (`path` relative to it).
+fn seed(dir: &TempStateDir, files: &[(&str, &str)]) {
+    for (path, text) in files {
+        let file = dir.workspace().join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    }
+}
+
+/// Runs one `rustyclaw agent --local` turn (in the session `session_id` when given) and
+/// checks that it succeeded.
+async fn turn(
+    dir: &TempStateDir,
+    session_id: Option<&str>,
+    message: &str,
+) -> rustyclaw_testkit::Output {
+    let mut args = vec!["agent", "--local"];
+    if let Some(id) = session_id {
+        args.extend(["--session-id", id]);
+    }
+    args.extend(["-m", message]);
+    let out = rc(dir)
+        .env("FAKE_API_KEY", KEY)
+        .args(args)
+        .run()
+        .await
+        .unwrap();
+    assert!(out.success(), "{}", out.stderr_str());
+    out
+}
+
 /// The tool results the model was given in request `index`, by tool call id.
 fn tool_results(fake: &FakeLlm, index: usize) -> Vec<(String, String)> {
     let body: Value = fake.requests()[index].body.clone().unwrap();
@@ -48,12 +79,13 @@ async fn a_preference_written_today_is_found_in_a_new_session_and_cited() {
     let fake = FakeLlm::start().await.unwrap();
     write_config(&dir, &fake);
     let note = format!("memory/{}.md", today());
-    std::fs::create_dir_all(dir.workspace().join("memory")).unwrap();
-    std::fs::write(
-        dir.workspace().join("memory/projects.md"),
-        "# Projects\n- garden shed: paint it in spring\n",
-    )
-    .unwrap();
+    seed(
+        &dir,
+        &[(
+            "memory/projects.md",
+            "# Projects\n- garden shed: paint it in spring\n",
+        )],
+    );
 
     // Session one: the model writes the preference down.
     fake.push(Turn::tool_calls([ToolCall::new(
@@ -62,18 +94,7 @@ async fn a_preference_written_today_is_found_in_a_new_session_and_cited() {
         json!({"path": note, "content": "# Notes\n- Prefers green tea, never coffee, in the morning\n"}),
     )]));
     fake.push(Turn::text("Noted."));
-    let out = rc(&dir)
-        .env("FAKE_API_KEY", KEY)
-        .args([
-            "agent",
-            "--local",
-            "-m",
-            "remember: I prefer green tea in the morning",
-        ])
-        .run()
-        .await
-        .unwrap();
-    assert!(out.success(), "{}", out.stderr_str());
+    turn(&dir, None, "remember: I prefer green tea in the morning").await;
 
     // Session two (a new session id): the model searches, then reads the lines.
     fake.push(Turn::tool_calls([ToolCall::new(
@@ -87,20 +108,7 @@ async fn a_preference_written_today_is_found_in_a_new_session_and_cited() {
         json!({"path": note, "from": 2, "lines": 1}),
     )]));
     fake.push(Turn::text("You prefer green tea."));
-    let out = rc(&dir)
-        .env("FAKE_API_KEY", KEY)
-        .args([
-            "agent",
-            "--local",
-            "--session-id",
-            "second",
-            "-m",
-            "what do I drink in the morning?",
-        ])
-        .run()
-        .await
-        .unwrap();
-    assert!(out.success(), "{}", out.stderr_str());
+    let out = turn(&dir, Some("second"), "what do I drink in the morning?").await;
     assert_eq!(out.stdout_str().trim(), "You prefer green tea.");
 
     let requests = fake.requests();
@@ -183,13 +191,7 @@ async fn memory_get_reads_only_memory_files() {
         ToolCall::new("c", "memory_get", json!({"path": "memory/none.md"})),
     ]));
     fake.push(Turn::text("done"));
-    let out = rc(&dir)
-        .env("FAKE_API_KEY", KEY)
-        .args(["agent", "--local", "-m", "read"])
-        .run()
-        .await
-        .unwrap();
-    assert!(out.success(), "{}", out.stderr_str());
+    turn(&dir, None, "read").await;
     let results = tool_results(&fake, 1);
     let statuses: Vec<Value> = results
         .iter()
@@ -218,17 +220,16 @@ async fn with_the_local_model_a_paraphrase_with_no_shared_word_finds_the_note() 
     config["memory"] = json!({"search": {"provider": "local", "local": {"modelPath": model}}});
     dir.write_config(&config.to_string()).unwrap();
     let note = format!("memory/{}.md", today());
-    std::fs::create_dir_all(dir.workspace().join("memory")).unwrap();
-    std::fs::write(
-        dir.workspace().join("memory/parking.md"),
-        "- The car is parked in bay 12\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.workspace().join("memory/health.md"),
-        "- Dentist appointment on Friday at 3pm\n",
-    )
-    .unwrap();
+    seed(
+        &dir,
+        &[
+            ("memory/parking.md", "- The car is parked in bay 12\n"),
+            (
+                "memory/health.md",
+                "- Dentist appointment on Friday at 3pm\n",
+            ),
+        ],
+    );
 
     fake.push(Turn::tool_calls([ToolCall::new(
         "w1",
@@ -236,13 +237,7 @@ async fn with_the_local_model_a_paraphrase_with_no_shared_word_finds_the_note() 
         json!({"path": note, "content": "- Prefers green tea in the morning\n"}),
     )]));
     fake.push(Turn::text("Noted."));
-    let out = rc(&dir)
-        .env("FAKE_API_KEY", KEY)
-        .args(["agent", "--local", "-m", "remember my morning drink"])
-        .run()
-        .await
-        .unwrap();
-    assert!(out.success(), "{}", out.stderr_str());
+    turn(&dir, None, "remember my morning drink").await;
 
     // MiniLM puts this paraphrase at about 0.48 cosine, 0.34 once weighted 0.7 with no word
     // match: under the 0.35 default (upstream's too), so the model lowers the bar, as the
@@ -253,20 +248,7 @@ async fn with_the_local_model_a_paraphrase_with_no_shared_word_finds_the_note() 
         json!({"query": "which hot beverage do they enjoy at breakfast", "minScore": 0.2}),
     )]));
     fake.push(Turn::text("Green tea."));
-    let out = rc(&dir)
-        .env("FAKE_API_KEY", KEY)
-        .args([
-            "agent",
-            "--local",
-            "--session-id",
-            "second",
-            "-m",
-            "what do I like to drink?",
-        ])
-        .run()
-        .await
-        .unwrap();
-    assert!(out.success(), "{}", out.stderr_str());
+    turn(&dir, Some("second"), "what do I like to drink?").await;
     let search: Value = serde_json::from_str(&tool_results(&fake, 3)[0].1)
         .unwrap_or_else(|e| panic!("{e}: {:?}", tool_results(&fake, 3)));
     assert_eq!(search["mode"], "hybrid", "{search}");

@@ -66,6 +66,35 @@ fn skill_entry(list: &Value, name: &str) -> Value {
         .unwrap_or_else(|| panic!("{name} listed: {list}"))
 }
 
+/// Runs `rustyclaw skills deps <args>` to completion.
+async fn deps(dir: &TempStateDir, args: &[&str]) -> rustyclaw_testkit::Output {
+    rc(dir)
+        .arg("skills")
+        .arg("deps")
+        .args(args)
+        .run()
+        .await
+        .unwrap()
+}
+
+/// Has the agent run `command` with `exec` in one turn and returns what the model was sent
+/// back (the tool result is in it).
+async fn exec_through_agent(dir: &TempStateDir, fake: &FakeLlm, command: &str) -> String {
+    fake.push(Turn::tool_calls([ToolCall::new(
+        "call_1",
+        "exec",
+        json!({ "command": command }),
+    )]));
+    fake.push(Turn::text("done"));
+    let out = rc(dir)
+        .args(["agent", "--local", "-m", "run it"])
+        .run()
+        .await
+        .unwrap();
+    assert!(out.success(), "{}", out.stderr_str());
+    fake.requests()[1].body.clone().unwrap().to_string()
+}
+
 async fn skills_list(dir: &TempStateDir) -> Value {
     let out = rc(dir)
         .args(["skills", "list", "--json"])
@@ -101,11 +130,7 @@ async fn a_downloaded_program_is_installed_after_approval_and_runs_in_the_agents
     assert_eq!(before["missing"]["bins"], json!(["hello-tool"]), "{before}");
 
     // Nobody approved it (no terminal, no --yes): the plan is shown and nothing runs.
-    let out = rc(&dir)
-        .args(["skills", "deps", "hello"])
-        .run()
-        .await
-        .unwrap();
+    let out = deps(&dir, &["hello"]).await;
     assert!(!out.success());
     let stderr = out.stderr_str();
     assert!(
@@ -117,11 +142,7 @@ async fn a_downloaded_program_is_installed_after_approval_and_runs_in_the_agents
     let tools = dir.state_dir().join("tools");
     assert!(!tools.join("hello").exists(), "nothing downloaded");
 
-    let out = rc(&dir)
-        .args(["skills", "deps", "hello", "--yes"])
-        .run()
-        .await
-        .unwrap();
+    let out = deps(&dir, &["hello", "--yes"]).await;
     assert!(out.success(), "{}\n{}", out.stdout_str(), out.stderr_str());
     assert!(
         out.stdout_str()
@@ -143,19 +164,7 @@ async fn a_downloaded_program_is_installed_after_approval_and_runs_in_the_agents
          echo y > {bin}/hello-tool; echo replaced=$?",
         bin = tools.join(".bin").display()
     );
-    fake.push(Turn::tool_calls([ToolCall::new(
-        "call_1",
-        "exec",
-        json!({"command": command}),
-    )]));
-    fake.push(Turn::text("done"));
-    let out = rc(&dir)
-        .args(["agent", "--local", "-m", "say hello"])
-        .run()
-        .await
-        .unwrap();
-    assert!(out.success(), "{}", out.stderr_str());
-    let result = fake.requests()[1].body.clone().unwrap().to_string();
+    let result = exec_through_agent(&dir, &fake, &command).await;
     assert!(
         result.contains("hello from hello-tool, world"),
         "the tool result: {result}"
@@ -182,11 +191,7 @@ async fn brew_is_never_run_and_a_tampered_download_keeps_nothing() {
             "install": [{"id": "brew", "kind": "brew", "formula": "gh", "bins": ["gh"]}]
         }),
     );
-    let out = rc(&dir)
-        .args(["skills", "deps", "gh-helper", "--yes"])
-        .run()
-        .await
-        .unwrap();
+    let out = deps(&dir, &["gh-helper", "--yes"]).await;
     assert!(!out.success());
     let stderr = out.stderr_str();
     assert!(
@@ -204,11 +209,7 @@ async fn brew_is_never_run_and_a_tampered_download_keeps_nothing() {
                          "sha256": "0".repeat(64), "bins": ["hello-tool"]}]
         }),
     );
-    let out = rc(&dir)
-        .args(["skills", "deps", "tampered", "--yes", "--json"])
-        .run()
-        .await
-        .unwrap();
+    let out = deps(&dir, &["tampered", "--yes", "--json"]).await;
     assert!(!out.success());
     let outcome: Value = serde_json::from_str(&out.stdout_str()).unwrap();
     assert_eq!(outcome["ok"], false);
@@ -367,18 +368,6 @@ async fn npm_runs_in_the_sandbox_into_the_prefix_and_its_program_reaches_the_age
         true
     );
 
-    fake.push(Turn::tool_calls([ToolCall::new(
-        "call_1",
-        "exec",
-        json!({"command": "hello-npm sandbox"}),
-    )]));
-    fake.push(Turn::text("done"));
-    let out = rc(&dir)
-        .args(["agent", "--local", "-m", "greet"])
-        .run()
-        .await
-        .unwrap();
-    assert!(out.success(), "{}", out.stderr_str());
-    let result = fake.requests()[1].body.clone().unwrap().to_string();
+    let result = exec_through_agent(&dir, &fake, "hello-npm sandbox").await;
     assert!(result.contains("hello from npm, sandbox"), "{result}");
 }
