@@ -321,7 +321,8 @@ pub fn status_of(skill: &Skill, policy: &Policy<'_>, host: &HostFacts) -> SkillS
     }
 }
 
-fn normalize_os(os: &str) -> String {
+/// An OS name as upstream compares them: trimmed, lower-case, `macos` as `darwin`.
+pub(crate) fn normalize_os(os: &str) -> String {
     let os = os.trim().to_ascii_lowercase();
     if os == "macos" {
         "darwin".to_owned()

@@ -199,6 +199,21 @@ async fn brew_is_never_run_and_a_tampered_download_keeps_nothing() {
         "{stderr}"
     );
 
+    write_skill(
+        &dir,
+        "mac-only",
+        json!({"install": [{"id": "dl-mac", "kind": "download", "os": ["macos"],
+                            "url": "https://example.com/tool.zip"}]}),
+    );
+    let out = deps(&dir, &["mac-only", "--installer", "dl-mac", "--yes"]).await;
+    assert!(!out.success());
+    assert!(
+        out.stderr_str()
+            .contains("installer dl-mac is for macos; this host is linux"),
+        "{}",
+        out.stderr_str()
+    );
+
     let tarball = hello_tarball().await;
     let url = downloads.publish("hello.tar.gz", tarball);
     write_skill(

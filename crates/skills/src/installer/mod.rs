@@ -279,11 +279,13 @@ impl Installer {
             });
         };
         let id = step_id(spec, index);
-        let os_matches = |os: &String| {
-            let os = os.trim().to_ascii_lowercase();
-            os == platform || (os == "macos" && platform == "darwin")
-        };
-        if !spec.os.is_empty() && !spec.os.iter().any(os_matches) {
+        let here = crate::status::normalize_os(platform);
+        if !spec.os.is_empty()
+            && !spec
+                .os
+                .iter()
+                .any(|os| crate::status::normalize_os(os) == here)
+        {
             return Err(InstallerError::WrongOs {
                 install_id: id,
                 os: spec.os.join(", "),
